@@ -1,0 +1,1 @@
+"""longtail core: framework-free building blocks (formats, cleaning rules, warehouse helpers)."""

@@ -1,0 +1,69 @@
+"""The canonical tables (see DESIGN.md's data contract) as adapters emit them and the warehouse stores them.
+
+Adapters emit *raw* frames: one row per source record, values as found (strings kept as strings; numbers and
+timestamps parsed leniently, a failure recorded in ``parse_error`` instead of raising). The loader adds the
+provenance columns; cleaning turns raw rows into cleaned rows or quarantined rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# Columns every adapter emits on every raw frame, after the table's own columns.
+ROW_COLUMNS = ["source_row", "parse_error", "raw_record"]
+# Columns the loader adds to every raw row: which dataset and file it came from, and when it was loaded.
+PROVENANCE_COLUMNS = ["dataset", "file_id", "source_file", "loaded_at"]
+
+EVENT_TYPES = ("view", "cart", "purchase", "rating", "review")
+
+# name -> pandas dtype of the raw frame an adapter returns.
+RAW_EVENT_DTYPES = {
+    "user_id": "string",
+    "item_id": "string",
+    "event_type": "string",
+    "ts": "datetime64[ns, UTC]",
+    "quantity": "float64",
+    "price": "float64",
+    "rating": "float64",
+    "order_id": "string",
+}
+RAW_ITEM_DTYPES = {
+    "item_id": "string",
+    "title": "string",
+    "description": "string",  # a JSON array when the source stores a list
+    "category": "string",  # a path "A > B", or a JSON array when the source stores a list
+    "brand": "string",
+    "price": "string",  # as written in the source: "12.99", "$12.99", "" ...
+    "source_count": "int64",  # how many source records carried exactly this item row
+}
+RAW_REVIEW_DTYPES = {
+    "review_id": "string",
+    "user_id": "string",
+    "item_id": "string",
+    "rating": "float64",
+    "title": "string",
+    "text": "string",
+    "ts": "datetime64[ns, UTC]",
+}
+ROW_DTYPES = {"source_row": "int64", "parse_error": "string", "raw_record": "string"}
+
+RAW_DTYPES = {"events": RAW_EVENT_DTYPES, "items": RAW_ITEM_DTYPES, "reviews": RAW_REVIEW_DTYPES}
+TABLES = tuple(RAW_DTYPES)
+
+
+def empty_raw_frame(table: str) -> pd.DataFrame:
+    """An empty raw frame of ``table`` ("events", "items" or "reviews") with the right columns and dtypes."""
+    dtypes = {**RAW_DTYPES[table], **ROW_DTYPES}
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+
+
+def conform_raw_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with exactly the raw columns of ``table`` in order and dtype; missing columns become nulls."""
+    dtypes = {**RAW_DTYPES[table], **ROW_DTYPES}
+    out = pd.DataFrame(index=frame.index)
+    for name, dtype in dtypes.items():
+        if name in frame.columns:
+            out[name] = frame[name].astype(dtype)
+        else:
+            out[name] = pd.Series(1 if dtype == "int64" else None, index=frame.index, dtype=object).astype(dtype)
+    return out.reset_index(drop=True)

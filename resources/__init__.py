@@ -1,0 +1,1 @@
+"""Dagster resources: configurable, with real and test variants."""

@@ -1,0 +1,31 @@
+"""The DuckDB warehouse as a Dagster resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from longtail import warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file that holds every table (``$LONGTAIL_HOME/warehouse.duckdb`` by default).
+
+    Tests point ``path`` at a temporary file; there is no separate fake because DuckDB itself is cheap.
+    """
+
+    path: str
+    lock_timeout_s: float = 600.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_s) as connection:
+            yield connection
+
+    def read_table(self, table: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+        with self.connect() as connection:
+            return warehouse.read_table(connection, table, where, params)
