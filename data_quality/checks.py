@@ -21,7 +21,7 @@ import pandas as pd
 from data_quality import suites
 from data_quality.gx_runner import ExpectationOutcome, validate
 from data_quality.suites import Suite
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 Loader = Callable[[dg.AssetCheckExecutionContext, WarehouseResource], pd.DataFrame]
 
@@ -51,7 +51,7 @@ def gx_asset_checks(suite: Suite, *, asset: str, load: Loader | None = None) -> 
             for expectation in suite.expectations
         ],
         description=f"Great Expectations suite {suite.name!r} on {asset}",
-        pool="warehouse",
+        pool=WAREHOUSE_POOL,
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
         frame = load(context, warehouse)

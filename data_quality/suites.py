@@ -104,14 +104,16 @@ CLEANED_EVENTS = Suite(
         ),
         Expectation("price_not_negative", "ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0}),
         rating_1_to_5(),
-        # order_id is null for views, carts and ratings. With ignore_row_if="never" every row takes part and pandas
-        # compares null to null as equal, so two identical order-less events count as duplicates (the GX default,
-        # "all_values_are_missing", would behave the same here because user_id is never null; "never" says it).
+        # The key of the cleaning rule duplicate_event: one invoice may carry the same item twice at another
+        # quantity or price. order_id, price and rating are null for some event types; with ignore_row_if="never"
+        # every row takes part and pandas compares null to null as equal, so identical events count as duplicates.
         Expectation(
             "event_unique",
             "ExpectCompoundColumnsToBeUnique",
             {
-                "column_list": ["dataset", "user_id", "item_id", "event_type", "ts", "order_id"],
+                "column_list": [
+                    "dataset", "user_id", "item_id", "event_type", "ts", "order_id", "quantity", "price", "rating",
+                ],
                 "ignore_row_if": "never",
             },
         ),
@@ -136,7 +138,9 @@ CLEANED_ITEMS = Suite(
 CLEANED_REVIEWS = Suite(
     "cleaned_reviews",
     (
-        Expectation("review_id_unique", "ExpectColumnValuesToBeUnique", {"column": "review_id"}),
+        Expectation(
+            "dataset_review_id_unique", "ExpectCompoundColumnsToBeUnique", {"column_list": ["dataset", "review_id"]}
+        ),
         not_null("user_id"),
         not_null("item_id"),
         rating_1_to_5(),

@@ -34,6 +34,7 @@ def connect(path: str | Path, *, read_only: bool = False, lock_timeout_s: float 
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
+        connection.execute("set TimeZone = 'UTC'")
         yield connection
     finally:
         connection.close()

@@ -11,11 +11,16 @@ import pandas as pd
 
 from longtail import warehouse
 
+# Every op that opens the DuckDB file runs in this concurrency pool; the instance limits it to one slot
+# (see orchestration/home.py), because DuckDB allows one writing process per file.
+WAREHOUSE_POOL = "warehouse"
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file that holds every table (``$LONGTAIL_HOME/warehouse.duckdb`` by default).
 
     Tests point ``path`` at a temporary file; there is no separate fake because DuckDB itself is cheap.
+    ``lock_timeout_s`` is how long a step waits for another process's lock before failing.
     """
 
     path: str

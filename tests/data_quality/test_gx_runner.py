@@ -179,6 +179,9 @@ BREAKS: dict[str, dict[str, Break]] = {
                     "event_type": "view",
                     "ts": TS.isoformat(),
                     "order_id": None,
+                    "quantity": 1.0,
+                    "price": None,
+                    "rating": None,
                 },
             ]
             * 2,
@@ -194,7 +197,9 @@ BREAKS: dict[str, dict[str, Break]] = {
         "price_not_negative": Break(set_value("price", -1.0), [-1.0]),
     },
     "cleaned_reviews": {
-        "review_id_unique": Break(set_value("review_id", "r1", row=1), ["r1", "r1"]),
+        "dataset_review_id_unique": Break(
+            set_value("review_id", "r1", row=1), [{"dataset": "shop", "review_id": "r1"}] * 2
+        ),
         "user_id_not_null": Break(set_value("user_id", None), [None]),
         "item_id_not_null": Break(set_value("item_id", None), [None]),
         "rating_between_1_and_5": Break(set_value("rating", 0.0), [0.0]),

@@ -1,0 +1,132 @@
+"""cleaned_events (daily), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules.
+
+Rejected rows go to the ``quarantine`` table with their rule, a message naming file, row and column, and the
+whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import counts_table, preview
+from assets.raw import RAW_ASSETS
+from longtail.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
+from longtail.reconcile import reconcile
+from longtail.warehouse import read_table, replace_rows
+from orchestration.partitions import daily_partitions
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+
+def _clean_into_warehouse(
+    warehouse: WarehouseResource,
+    table: str,
+    clean: Callable[[pd.DataFrame], CleaningResult],
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> dg.MaterializeResult:
+    """Clean ``raw_<table>`` (the rows of ``window`` of partition days, or all) and rewrite that window of
+    ``cleaned_<table>`` and of the quarantine in one go, so reruns and overlapping backfills leave no duplicates.
+    """
+    started = time.perf_counter()
+    in_window = "{day} >= ? and {day} < ?" if window else ""
+    params = list(window) if window else []
+    with warehouse.connect() as connection:
+        connection.execute(QUARANTINE_DDL)
+        raw = read_table(connection, f"raw_{table}", in_window.format(day="partition_day"), params)
+        result = clean(raw)
+        replace_rows(connection, f"cleaned_{table}", result.cleaned, in_window.format(day="event_day"), params)
+        replace_rows(
+            connection,
+            "quarantine",
+            result.quarantined,
+            f"table_name = '{table}'" + (" and " + in_window.format(day="partition_day") if window else ""),
+            params,
+        )
+        total = connection.execute(f"select count(*) from cleaned_{table}").fetchone()[0]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(total),
+            "raw_rows": len(raw),
+            "cleaned_rows": len(result.cleaned),
+            "quarantined_rows": len(result.quarantined),
+            "quarantined_by_rule": counts_table(result.quarantine_counts()),
+            "repaired_by_rule": counts_table({k: v for k, v in result.repairs.items() if v}),
+            "preview": preview(result.cleaned),
+            "quarantine_sample": preview(
+                result.quarantined.groupby("rule").head(2)[["rule", "detail"]], rows=2 * len(result.quarantine_counts())
+            ),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+@dg.asset(
+    deps=[RAW_ASSETS["events"]],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="cleaning",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def cleaned_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Events by UTC day: cancellations, returns, non-positive quantities, missing users, non-product codes,
+    duplicates and implausible timestamps removed. A backfill over a range runs as one run over one window."""
+    start, end = context.partition_time_window
+    context.log.info(f"cleaning events of partition days {start:%Y-%m-%d} .. {end:%Y-%m-%d} (exclusive)")
+    return _clean_into_warehouse(warehouse, "events", clean_events, (pd.Timestamp(start), pd.Timestamp(end)))
+
+
+@dg.asset(deps=[RAW_ASSETS["items"]], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+def cleaned_items(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One canonical row per item: HTML and entities stripped, list descriptions joined, prices parsed."""
+    return _clean_into_warehouse(warehouse, "items", clean_items)
+
+
+@dg.asset(deps=[RAW_ASSETS["reviews"]], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+def cleaned_reviews(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Reviews with a user, an item, a 1-5 rating and some text; HTML stripped; duplicates removed."""
+    return _clean_into_warehouse(warehouse, "reviews", clean_reviews)
+
+
+def _reconciliation_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChecksDefinition:
+    partitioned = asset.partitions_def is not None
+
+    @dg.asset_check(
+        asset=asset,
+        name="raw_rows_reconciled",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description="For every file: raw rows = cleaned rows + quarantined rows"
+        + (" (over the partitions cleaned so far)." if partitioned else "."),
+    )
+    def check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        days = None
+        if partitioned:
+            keys = context.instance.get_materialized_partitions(asset.key)
+            days = [pd.Timestamp(key).date() for key in keys]
+        with warehouse.connect() as connection:
+            counts = reconcile(connection, table, days)
+        broken = counts[counts["missing"] != 0]
+        return dg.AssetCheckResult(
+            passed=broken.empty,
+            metadata={
+                "files": len(counts),
+                "raw": int(counts["raw"].sum()),
+                "cleaned": int(counts["cleaned"].sum()),
+                "quarantined": int(counts["quarantined"].sum()),
+                "files_not_reconciled": preview(broken, rows=50),
+                "per_file": preview(counts, rows=50),
+            },
+        )
+
+    return check
+
+
+RECONCILIATION_CHECKS = [
+    _reconciliation_check(cleaned_events, "events"),
+    _reconciliation_check(cleaned_items, "items"),
+    _reconciliation_check(cleaned_reviews, "reviews"),
+]

@@ -1,0 +1,84 @@
+"""raw_events, raw_items, raw_reviews: every row of every landed file, as found, with its provenance."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import counts_table, preview
+from longtail.ingest import FileLoad, describe, load_landed_files
+from longtail.schema import TABLES
+from resources.landing import LandingResource
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+RAW_ASSETS = {table: f"raw_{table}" for table in TABLES}
+# raw_events metadata keys that tell the cleaned_events refresh sensor which daily partitions changed.
+FIRST_DAY_KEY = "changed_days_first"
+LAST_DAY_KEY = "changed_days_last"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            asset,
+            group_name="ingestion",
+            kinds={"duckdb"},
+            description=f"Every {table} row of every landed file, as found, with file, row and load time.",
+        )
+        for table, asset in RAW_ASSETS.items()
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
+    """Load each landed file whose content is new (once per content); a changed file replaces its old rows."""
+    files = landing.scan()
+    context.log.info(f"{len(files)} file(s) in the landing folder {landing.path}")
+    with warehouse.connect() as connection:
+        loads = load_landed_files(connection, files, progress=context.log.info)
+        totals = {
+            table: connection.execute(
+                f"select source_file, dataset, count(*) as rows from {asset} group by all order by all"
+            ).df()
+            for table, asset in RAW_ASSETS.items()
+        }
+        previews = {table: connection.execute(f"select * from {asset} limit 10").df() for table, asset in RAW_ASSETS.items()}
+        files_table = connection.execute(
+            "select dataset, name, format, status, error, rows_events, rows_items, rows_reviews, seconds "
+            "from landing_files order by loaded_at desc limit 50"
+        ).df()
+    for table, asset in RAW_ASSETS.items():
+        metadata = {
+            "dagster/row_count": int(totals[table]["rows"].sum()),
+            "rows_loaded_this_run": sum(load.rows.get(table, 0) for load in loads),
+            "files_loaded_this_run": dg.MetadataValue.md("\n".join(f"- {load.file.key}: {describe(load)}" for load in loads) or "_none_"),
+            "rows_by_file": preview(totals[table], rows=100),
+            "preview": preview(previews[table]),
+        }
+        if table == "events":
+            metadata.update(_changed_days(loads))
+            metadata["landing_files"] = preview(files_table, rows=50)
+            metadata["statuses_this_run"] = counts_table(
+                pd.Series([load.status for load in loads]).value_counts().to_dict(), key="status", value="files"
+            )
+        yield dg.MaterializeResult(asset_key=asset, metadata=metadata)
+
+
+def _changed_days(loads: list[FileLoad]) -> dict[str, str]:
+    days = [day for load in loads for day in (load.first_day, load.last_day) if day is not None]
+    if not days:
+        return {}
+    return {FIRST_DAY_KEY: min(days).strftime("%Y-%m-%d"), LAST_DAY_KEY: max(days).strftime("%Y-%m-%d")}
+
+
+@dg.asset_check(asset=RAW_ASSETS["events"], pool=WAREHOUSE_POOL)
+def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Warns when a landed file could not be read; the error names its file, row and column. Good files still load."""
+    rejected = warehouse.read_table("landing_files", "status = 'rejected'")
+    return dg.AssetCheckResult(
+        passed=rejected.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rejected_files": len(rejected),
+            "errors": preview(rejected[["dataset", "name", "error"]] if not rejected.empty else rejected, rows=50),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Dagster wiring: definitions, jobs, sensors, partitions, the command line."""

@@ -1,0 +1,49 @@
+"""The Dagster definitions loaded by workspace.yaml, the ``longtail`` command and the tests."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items, cleaned_reviews
+from assets.raw import no_rejected_files, raw_tables
+from data_quality.checks import GX_CHECKS
+from orchestration import home
+from orchestration.jobs import cleaned_events_job, ingest_job
+from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
+from resources.landing import LandingResource
+from resources.warehouse import WarehouseResource
+
+ASSETS = [raw_tables, cleaned_events, cleaned_items, cleaned_reviews]
+CHECKS = [no_rejected_files, *RECONCILIATION_CHECKS, *GX_CHECKS]
+
+# The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
+# changed, and never while an upstream blocking data-quality check is failing.
+GATED_EAGER = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+AUTOMATED = dg.AssetSelection.assets(cleaned_items, cleaned_reviews)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """Resources rooted at ``$LONGTAIL_HOME`` (default ``./.longtail``)."""
+    return {
+        "landing": LandingResource(path=str(home.landing_dir())),
+        "warehouse": WarehouseResource(path=str(home.warehouse_path())),
+    }
+
+
+def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[ingest_job, cleaned_events_job],
+        sensors=[
+            landing_sensor,
+            cleaned_events_refresh_sensor,
+            dg.AutomationConditionSensorDefinition(
+                "automation", target=AUTOMATED, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15
+            ),
+        ],
+        resources=resources if resources is not None else build_resources(),
+    ).map_asset_specs(func=lambda spec: spec.replace_attributes(automation_condition=GATED_EAGER), selection=AUTOMATED)
+
+
+defs = build_definitions()

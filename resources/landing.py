@@ -1,0 +1,18 @@
+"""The landing folder as a Dagster resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from longtail import landing
+
+
+class LandingResource(dg.ConfigurableResource):
+    """Where source files arrive (``$LONGTAIL_HOME/landing`` by default), one sub-folder per dataset."""
+
+    path: str
+
+    def scan(self) -> list[landing.LandedFile]:
+        return landing.scan(Path(self.path))

@@ -1,0 +1,59 @@
+
+import duckdb
+import pandas as pd
+import pytest
+
+from longtail.warehouse import connect, read_table, replace_rows
+
+
+def test_replace_rows_rewrites_a_window_idempotently(tmp_path):
+    path = tmp_path / "w.duckdb"
+    day1 = pd.DataFrame({"day": [1, 1], "v": ["a", "b"]})
+    day2 = pd.DataFrame({"day": [2], "v": ["c"]})
+    with connect(path) as connection:
+        replace_rows(connection, "t", day1, "day = ?", [1])
+        replace_rows(connection, "t", day2, "day = ?", [2])
+        replace_rows(connection, "t", day1, "day = ?", [1])
+        assert sorted(read_table(connection, "t")["v"]) == ["a", "b", "c"]
+        replace_rows(connection, "t", day1.iloc[:1], "day = ?", [1])
+        assert sorted(read_table(connection, "t")["v"]) == ["a", "c"]
+
+
+def test_failed_rewrite_rolls_back(tmp_path):
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_rows(connection, "t", pd.DataFrame({"day": [1], "v": ["a"]}))
+        with pytest.raises(duckdb.Error):
+            replace_rows(connection, "t", pd.DataFrame({"day": ["not a number"], "v": ["b"]}))
+        assert read_table(connection, "t")["v"].tolist() == ["a"]
+
+
+def test_read_table_of_a_missing_table_is_empty(tmp_path):
+    with connect(tmp_path / "w.duckdb") as connection:
+        assert read_table(connection, "nothing").empty
+
+
+LOCK_HOLDER = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.close()
+"""
+
+
+def test_connect_waits_for_another_process_lock(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "1.5"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with connect(path, lock_timeout_s=30) as connection:
+        assert connection.execute("select 1").fetchone() == (1,)
+    holder.wait()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "5"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(duckdb.IOException, match="lock"):
+        with connect(path, lock_timeout_s=0.3):
+            pass
+    holder.kill()
