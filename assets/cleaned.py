@@ -4,7 +4,6 @@ Rejected rows go to the ``quarantine`` table with their rule, a message naming f
 whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
 """
 
-from __future__ import annotations
 
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from assets.metadata import counts_table, preview
 from assets.raw import RAW_ASSETS
 from longtail.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
 from longtail.reconcile import reconcile
-from longtail.warehouse import read_table, replace_rows
+from longtail.warehouse import fetch_one, read_table, replace_rows
 from orchestration.partitions import daily_partitions
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -45,7 +44,7 @@ def _clean_into_warehouse(
             f"table_name = '{table}'" + (" and " + in_window.format(day="partition_day") if window else ""),
             params,
         )
-        total = connection.execute(f"select count(*) from cleaned_{table}").fetchone()[0]
+        total = fetch_one(connection, f"select count(*) from cleaned_{table}")[0]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(total),

@@ -1,6 +1,5 @@
 """raw_events, raw_items, raw_reviews: every row of every landed file, as found, with its provenance."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -22,7 +22,7 @@ from longtail.cleaning import partition_days
 from longtail.errors import InputError
 from longtail.landing import LandedFile
 from longtail.schema import TABLES, empty_raw_frame
-from longtail.warehouse import read_table, replace_rows, table_exists
+from longtail.warehouse import fetch_one, read_table, replace_rows, table_exists
 
 LANDING_FILES_DDL = """
 create table if not exists landing_files (
@@ -125,10 +125,11 @@ def _event_days(connection, landed: LandedFile) -> pd.Series:
     """The partition days of the rows a previous version of this file put in raw_events."""
     if not table_exists(connection, "raw_events"):
         return pd.Series([], dtype="datetime64[ns, UTC]")
-    bounds = connection.execute(
+    bounds = fetch_one(
+        connection,
         "select min(partition_day), max(partition_day) from raw_events where dataset = ? and source_file = ?",
         [landed.dataset, landed.name],
-    ).fetchone()
+    )
     return pd.Series([pd.Timestamp(b) for b in bounds if b is not None], dtype="datetime64[ns, UTC]")
 
 

@@ -40,12 +40,14 @@ def connect(path: str | Path, *, read_only: bool = False, lock_timeout_s: float 
         connection.close()
 
 
+def fetch_one(connection: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
+    """The first row of a query that returns one. Fetches the whole result: DuckDB refuses further work on a
+    connection (``register``, for one) while a result is only partly fetched."""
+    return connection.execute(sql, params or []).fetchall()[0]
+
+
 def table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        connection.execute(
-            "select count(*) from information_schema.tables where table_name = ?", [table]
-        ).fetchone()[0]
-    )
+    return bool(fetch_one(connection, "select count(*) from information_schema.tables where table_name = ?", [table])[0])
 
 
 def read_table(connection: duckdb.DuckDBPyConnection, table: str, where: str = "", params: list | None = None) -> pd.DataFrame:

@@ -110,11 +110,11 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     """
     import dagster as dg
 
-    from orchestration.definitions import ASSETS, CHECKS, build_resources
+    from orchestration.definitions import ASSETS, CHECKS, build_definitions
     from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 
     home.dagster_home()
-    defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS)
+    defs = build_definitions()
     graph = defs.resolve_asset_graph()
     selection = dg.AssetSelection.from_string(select) if select else dg.AssetSelection.all()
     keys = selection.resolve(graph)
@@ -138,7 +138,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
                 [*ASSETS, *CHECKS],
                 selection=dg.AssetSelection.assets(*stage_keys),
                 instance=instance,
-                resources=build_resources(),
+                resources=defs.resources,
                 tags=tags,
                 raise_on_error=False,
             )
@@ -163,14 +163,14 @@ def _partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) 
     if partitions:
         start, _, end = partitions.partition("...")
         return {start_tag: start, end_tag: end or start}
-    from longtail.warehouse import connect, table_exists
+    from longtail.warehouse import connect, fetch_one, table_exists
 
     if not home.warehouse_path().exists():
         return None
     with connect(home.warehouse_path()) as connection:
         if not table_exists(connection, "raw_events"):
             return None
-        first, last = connection.execute("select min(partition_day), max(partition_day) from raw_events").fetchone()
+        first, last = fetch_one(connection, "select min(partition_day), max(partition_day) from raw_events")
     if first is None:
         return None
     return {start_tag: first.strftime("%Y-%m-%d"), end_tag: last.strftime("%Y-%m-%d")}

@@ -13,13 +13,17 @@ from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
 from resources.landing import LandingResource
 from resources.warehouse import WarehouseResource
 
-ASSETS = [raw_tables, cleaned_events, cleaned_items, cleaned_reviews]
-CHECKS = [no_rejected_files, *RECONCILIATION_CHECKS, *GX_CHECKS]
-
 # The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
 # changed, and never while an upstream blocking data-quality check is failing.
-GATED_EAGER = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-AUTOMATED = dg.AssetSelection.assets(cleaned_items, cleaned_reviews)
+GATED_EAGER = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("eager, unless an upstream blocking check failed")
+AUTOMATED_ASSETS = dg.map_asset_specs(
+    lambda spec: spec.replace_attributes(automation_condition=GATED_EAGER), [cleaned_items, cleaned_reviews]
+)
+
+ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS]
+CHECKS = [no_rejected_files, *RECONCILIATION_CHECKS, *GX_CHECKS]
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -39,11 +43,11 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = Non
             landing_sensor,
             cleaned_events_refresh_sensor,
             dg.AutomationConditionSensorDefinition(
-                "automation", target=AUTOMATED, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15
+                "automation", target=AUTOMATED_ASSETS, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15
             ),
         ],
         resources=resources if resources is not None else build_resources(),
-    ).map_asset_specs(func=lambda spec: spec.replace_attributes(automation_condition=GATED_EAGER), selection=AUTOMATED)
+    )
 
 
 defs = build_definitions()

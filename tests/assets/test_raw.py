@@ -1,0 +1,67 @@
+import dagster as dg
+
+from assets.raw import no_rejected_files, raw_tables
+from tests.fixtures import write_events
+
+
+def materialize_raw(home):
+    result = dg.materialize([raw_tables, no_rejected_files], resources=home.resources())
+    assert result.success
+    return result
+
+
+def metadata(result, asset):
+    [materialization] = [m for m in result.asset_materializations_for_node("raw_tables") if m.asset_key.path == [asset]]
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def test_every_row_is_loaded_with_provenance(home):
+    home.drop_shop_files()
+    result = materialize_raw(home)
+    assert home.count("select count(*) from raw_events") == 7
+    assert home.count("select count(*) from raw_items") == 4
+    assert home.count("select count(*) from raw_reviews") == 3
+    assert home.count(
+        "select count(*) from raw_events where dataset = 'shop' and source_file = 'events.csv' "
+        "and file_id is not null and loaded_at is not null and source_row between 1 and 7"
+    ) == 7
+    events = metadata(result, "raw_events")
+    assert events["rows_loaded_this_run"] == 7
+    assert (events["changed_days_first"], events["changed_days_last"]) == ("2024-03-01", "2024-03-03")
+
+
+def test_reloading_is_idempotent_and_a_changed_file_replaces_its_rows(home):
+    home.drop_shop_files()
+    materialize_raw(home)
+    again = materialize_raw(home)
+    assert metadata(again, "raw_events")["rows_loaded_this_run"] == 0
+    assert "changed_days_first" not in metadata(again, "raw_events")
+    assert home.count("select count(*) from raw_events") == 7
+
+    lines = (home.landing / "shop" / "events.csv").read_text().splitlines()
+    write_events(home.landing / "shop" / "events.csv", "\n".join(lines[:3] + ["u9,i9,purchase,2024-04-01T00:00:00Z,1,1.0,o9"]) + "\n")
+    changed = materialize_raw(home)
+    assert home.count("select count(*) from raw_events") == 3
+    assert home.count("select count(*) from raw_events where user_id = 'u9'") == 1
+    # The refresh must cover the days the old version had and the new one has.
+    assert (metadata(changed, "raw_events")["changed_days_first"], metadata(changed, "raw_events")["changed_days_last"]) == ("2024-03-01", "2024-04-01")
+    assert home.count("select count(*) from landing_files where name = 'events.csv' and status = 'superseded'") == 1
+
+
+def test_the_same_content_under_another_name_is_loaded_once(home):
+    home.drop_shop_files()
+    write_events(home.landing / "shop" / "events-copy.csv")
+    materialize_raw(home)
+    assert home.count("select count(*) from raw_events") == 7
+    assert home.count("select count(*) from landing_files where status = 'duplicate'") == 1
+
+
+def test_an_unreadable_file_is_recorded_and_warned_about_while_the_rest_loads(home):
+    home.drop_shop_files()
+    write_events(home.landing / "shop" / "notes.csv", "colour,size\nred,XL\n")
+    result = materialize_raw(home)
+    assert home.count("select count(*) from raw_events") == 7
+    [error] = home.warehouse().read_table("landing_files", "status = 'rejected'")["error"]
+    assert "notes.csv" in error
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN

@@ -1,0 +1,50 @@
+"""A failing blocking data-quality check stops what depends on it: in the same run, and across runs."""
+
+import dagster as dg
+
+from orchestration.definitions import build_definitions
+from tests.fixtures import write_items
+
+CORRUPT_ROW = """insert into raw_items (dataset, file_id, source_file, loaded_at, source_row, item_id, title, source_count)
+values ('shop', 'hand-made', null, now(), 1, 'x1', 'typed in by hand', 1)"""
+
+
+def materialized(result) -> set[str]:
+    return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+
+
+def failed_checks(result) -> list[str]:
+    return [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
+
+
+def test_a_failed_raw_gate_blocks_cleaning_in_the_same_run_and_under_automation(home):
+    write_items(home.landing / "shop" / "items.csv")
+    defs = build_definitions(home.resources())
+    instance = dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def("ingest_job")
+    assert job.execute_in_process(instance=instance).success
+
+    with home.warehouse().connect() as connection:
+        connection.execute(CORRUPT_ROW)
+    blocked = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not blocked.success
+    assert "source_file_not_null" in failed_checks(blocked)
+    assert "raw_items" in materialized(blocked) and "cleaned_items" not in materialized(blocked)
+
+    # Across runs: the automation policy does not request cleaned_items while its upstream gate fails ...
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert evaluation.get_num_requested(dg.AssetKey("cleaned_items")) == 0
+
+    # ... and does once the bad row is gone and the gate passes again.
+    with home.warehouse().connect() as connection:
+        connection.execute("delete from raw_items where file_id = 'hand-made'")
+    raw = ["raw_events", "raw_items", "raw_reviews"]
+    rerun = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.assets(*raw) | dg.AssetSelection.checks_for_assets(*raw),
+        instance=instance,
+        resources=home.resources(),
+    )
+    assert rerun.success
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
+    assert evaluation.get_num_requested(dg.AssetKey("cleaned_items")) == 1
