@@ -115,31 +115,50 @@ class _Verdicts:
         self.frame = frame
         self.rule = pd.Series(None, index=frame.index, dtype="object")
         self.detail = pd.Series(None, index=frame.index, dtype="object")
-        self.where = frame["source_file"].astype(str) + ", row " + frame["source_row"].astype(str)
 
-    def reject(self, rule: str, mask, column: str | None, message: pd.Series | str) -> None:
+    def reject(
+        self,
+        rule: str,
+        mask,
+        column: str | None,
+        message: str,
+        *,
+        show_value: bool = True,
+        value: pd.Series | None = None,
+        details: pd.Series | None = None,
+    ) -> None:
+        """Reject the rows of ``mask`` not yet rejected, with the detail "<file>, row <n>, column '<c>': <value>
+        <message>" (the value shown is ``value``, else the column's) or ``details`` as given. Messages are built
+        for the rejected rows only, because formatting every row of a large window is costly."""
         mask = pd.Series(mask, index=self.frame.index).fillna(False).astype(bool) & self.rule.isna()
         if not mask.any():
             return
-        prefix = self.where[mask] + (f", column {column!r}: " if column else ": ")
         self.rule[mask] = rule
-        self.detail[mask] = prefix + (message[mask].astype(str) if isinstance(message, pd.Series) else message)
+        if details is not None:
+            self.detail[mask] = details[mask]
+            return
+        rows = self.frame[mask]
+        text = rows["source_file"].astype(str) + ", row " + rows["source_row"].astype(str)
+        text += f", column {column!r}: " if column else ": "
+        if show_value and column:
+            text += (rows[column] if value is None else value[mask]).astype(str) + " "
+        self.detail[mask] = text + message
 
     def reject_parse_errors(self) -> None:
-        self.reject("malformed_row", self.frame["parse_error"].notna(), None, self.frame["parse_error"].astype(str))
+        parse_error = self.frame["parse_error"]
+        self.reject("malformed_row", parse_error.notna(), None, "", details=parse_error.astype(str))
 
     def reject_blank(self, rule: str, column: str) -> None:
-        self.reject(rule, _blank(self.frame[column]), column, "missing")
+        self.reject(rule, _blank(self.frame[column]), column, "missing", show_value=False)
 
     def reject_bad_timestamps(self, config: CleaningConfig) -> None:
         ts = self.frame["ts"]
-        upper = _end_of_day(self.frame["loaded_at"])
-        self.reject("invalid_timestamp", ts.isna(), "ts", "missing")
+        self.reject("invalid_timestamp", ts.isna(), "ts", "missing", show_value=False)
         self.reject(
             "invalid_timestamp",
-            (ts < config.min_ts) | (ts >= upper),
+            (ts < config.min_ts) | (ts >= _end_of_day(self.frame["loaded_at"])),
             "ts",
-            ts.astype(str) + f" is before {config.min_ts.date()} or after the day it was loaded",
+            f"is before {config.min_ts.date()} or after the day it was loaded",
         )
 
     def reject_ratings_outside(self, required: bool) -> None:
@@ -147,21 +166,18 @@ class _Verdicts:
         bad = (rating < 1) | (rating > 5)
         if required:
             bad |= rating.isna()
-        self.reject("invalid_rating", bad, "rating", rating.astype(str) + " is not a rating from 1 to 5")
+        self.reject("invalid_rating", bad, "rating", "is not a rating from 1 to 5")
 
     def reject_non_products(self, config: CleaningConfig) -> None:
         codes = self.frame["item_id"].astype("string").str.fullmatch(config.non_product_codes)
-        self.reject("non_product_code", codes, "item_id", self.frame["item_id"].astype(str) + " is not a product")
+        self.reject("non_product_code", codes, "item_id", "is not a product")
 
     def reject_long_text(self, columns: list[str], config: CleaningConfig) -> None:
         for column in columns:
             length = self.frame[column].astype("string").str.len()
-            self.reject(
-                "text_too_long",
-                length > config.max_text_length,
-                column,
-                length.astype(str) + f" characters exceed the limit of {config.max_text_length}",
-            )
+            too_long = length > config.max_text_length
+            message = f"characters exceed the limit of {config.max_text_length}"
+            self.reject("text_too_long", too_long, column, message, value=length)
 
     def reject_duplicates(self, rule: str, keys: list[str], order: list[str]) -> None:
         """Among rows not yet rejected, keep the first by ``order`` of each ``keys`` group; reject the rest."""
@@ -172,11 +188,10 @@ class _Verdicts:
         if copies.empty:
             return
         originals = self.frame.loc[copies.to_numpy()]
-        message = pd.Series(
-            ("duplicate of " + originals["source_file"].astype(str) + ", row " + originals["source_row"].astype(str)).to_numpy(),
-            index=copies.index,
-        )
-        self.reject(rule, self.frame.index.isin(copies.index), None, message.reindex(self.frame.index))
+        kept = "duplicate of " + originals["source_file"].astype(str) + ", row " + originals["source_row"].astype(str)
+        rows = self.frame.loc[copies.index]
+        details = rows["source_file"].astype(str) + ", row " + rows["source_row"].astype(str) + ": " + kept.to_numpy()
+        self.reject(rule, self.frame.index.isin(copies.index), None, "", details=details.reindex(self.frame.index))
 
     def split(
         self, table: str, raw: pd.DataFrame, cleaned: pd.DataFrame, partition_day: pd.Series | None = None
@@ -234,18 +249,14 @@ def clean_events(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -
     verdicts.reject_blank("missing_user", "user_id")
     verdicts.reject_blank("missing_item", "item_id")
     verdicts.reject(
-        "unknown_event_type", ~event_type.isin(EVENT_TYPES), "event_type",
-        raw["event_type"].astype(str) + f" is not one of {', '.join(EVENT_TYPES)}",
+        "unknown_event_type", ~event_type.isin(EVENT_TYPES), "event_type", f"is not one of {', '.join(EVENT_TYPES)}",
+        value=raw["event_type"],
     )  # fmt: skip
-    verdicts.reject(
-        "cancellation", purchase & order_id.str.upper().str.startswith("C"), "order_id",
-        order_id.astype(str) + " is a cancelled or returned order",
-    )  # fmt: skip
-    verdicts.reject("non_positive_quantity", quantity <= 0, "quantity", quantity.astype(str) + " is not positive")
+    cancelled = purchase & order_id.str.upper().str.startswith("C")
+    verdicts.reject("cancellation", cancelled, "order_id", "is a cancelled or returned order")
+    verdicts.reject("non_positive_quantity", quantity <= 0, "quantity", "is not positive")
     verdicts.reject_non_products(config)
-    verdicts.reject(
-        "non_positive_price", purchase & (raw["price"] <= 0), "price", raw["price"].astype(str) + " is not positive"
-    )
+    verdicts.reject("non_positive_price", purchase & (raw["price"] <= 0), "price", "is not positive")
     verdicts.reject_ratings_outside(required=False)
     verdicts.frame["_order_key"] = order_id.fillna("")
     verdicts.reject_duplicates(
@@ -336,7 +347,7 @@ def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) 
     verdicts.reject_blank("missing_user", "user_id")
     verdicts.reject_blank("missing_item", "item_id")
     verdicts.reject_ratings_outside(required=True)
-    verdicts.reject("empty_review", _blank(title) & _blank(text), "text", "neither title nor text")
+    verdicts.reject("empty_review", _blank(title) & _blank(text), "text", "neither title nor text", show_value=False)
     verdicts.reject_long_text(["title", "text"], config)
     verdicts.reject_duplicates("duplicate_review", ["dataset", "review_id"], ["loaded_at", "file_id", "source_row"])
     result = verdicts.split("reviews", raw, cleaned)

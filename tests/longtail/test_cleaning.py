@@ -17,7 +17,7 @@ def only_rule(result, rule):
 @pytest.mark.parametrize(
     "bad_row, rule, column",
     [
-        ({"parse_error": "f.csv, row 1, column 'quantity': 'abc' is not a number", "quantity": None}, "malformed_row", "quantity"),
+        ({"parse_error": "f.csv, row 2, column 'quantity': 'abc' is not a number", "quantity": None}, "malformed_row", "quantity"),
         ({"ts": None}, "invalid_timestamp", "ts"),
         ({"ts": "1995-03-01"}, "invalid_timestamp", "ts"),
         ({"ts": "2030-01-01"}, "invalid_timestamp", "ts"),
