@@ -25,7 +25,10 @@ def reconcile(connection: duckdb.DuckDBPyConnection, table: str, days: list[dt.d
         return f" and cast({day_column[kind]} as date) in (select unnest(cast(? as date[])))"
 
     sql = f"""
-        with raw as (select dataset, source_file, file_id, count(*) as n from raw_{table} where true{scope("raw")} group by all),
+        with raw as (
+            select file_id, any_value(dataset) as dataset, any_value(source_file) as source_file, count(*) as n
+            from raw_{table} where true{scope("raw")} group by file_id
+        ),
         cleaned as (select file_id, count(*) as n from cleaned_{table} where true{scope("cleaned")} group by all),
         quarantined as (
             select file_id, count(*) as n from quarantine where table_name = '{table}'{scope("quarantine")} group by all

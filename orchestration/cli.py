@@ -116,8 +116,12 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     home.dagster_home()
     defs = build_definitions()
     graph = defs.resolve_asset_graph()
-    selection = dg.AssetSelection.from_string(select) if select else dg.AssetSelection.all()
-    keys = selection.resolve(graph)
+    try:
+        selection = dg.AssetSelection.from_string(select) if select else dg.AssetSelection.all()
+        # raw_events/items/reviews come from one read of each file: selecting one runs all three.
+        keys = selection.required_multi_asset_neighbors().resolve(graph)
+    except dg.DagsterInvalidSubsetError:
+        keys = set()
     if not keys:
         print(f"no asset matches --select {select!r}; assets: {', '.join(k.to_user_string() for k in sorted(graph.get_all_asset_keys()))}")
         return 2
@@ -128,7 +132,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
             if not stage_keys:
                 continue
             if tags is None:
-                tags = _partition_range_tags(partitions, RANGE_START_TAG, RANGE_END_TAG)
+                tags = partition_range_tags(partitions, RANGE_START_TAG, RANGE_END_TAG)
                 if tags is None:
                     print("no raw events yet: nothing to do for the daily assets")
                     continue
@@ -159,7 +163,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     return 0
 
 
-def _partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -> dict[str, str] | None:
+def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -> dict[str, str] | None:
     if partitions:
         start, _, end = partitions.partition("...")
         return {start_tag: start, end_tag: end or start}
@@ -179,7 +183,9 @@ def _partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) 
 def start_ui(host: str, port: str) -> int:
     """Replace this process with ``dagster dev`` (webserver + daemon) on longtail's definitions and instance."""
     home.dagster_home()
-    command = ["dagster", "dev", "-m", "orchestration.definitions", "-a", "defs", "-h", host, "-p", port]
+    # The dagster executable installed beside this Python, so an unactivated virtualenv works too.
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    command = [dagster, "dev", "-m", "orchestration.definitions", "-a", "defs", "-h", host, "-p", port]
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}")
     os.execvp(command[0], command)
 

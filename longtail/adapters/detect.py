@@ -26,6 +26,8 @@ def detect(path: Path) -> Format:
     found = probe(path)
     fmt = next((fmt for fmt in REGISTRY if fmt.matches(path, found)), None)
     if fmt is None:
+        fmt = _nearest(found)
+    if fmt is None:
         shown = ", ".join(repr(column) for column in found.columns[:30]) or "none"
         raise InputError(
             f"not a supported format: a {found.kind} file with columns [{shown}]; "
@@ -43,3 +45,17 @@ def detect(path: Path) -> Format:
         if not found.has_data:
             raise InputError("the file has column names but no data rows", file=path)
     return fmt
+
+
+def _nearest(found) -> Format | None:
+    """The header format whose required columns the file mostly has (at least two, and at least half of them),
+    so that a file missing one column is told which, instead of "not a supported format"."""
+    columns = set(found.columns)
+    candidates = [
+        (len(columns & set(fmt.required)) / len(fmt.required), fmt)
+        for fmt in REGISTRY
+        if fmt.has_header and fmt.file_name is None and found.kind in fmt.kinds
+        and len(columns & set(fmt.required)) >= 2
+    ]
+    share, best = max(candidates, key=lambda candidate: candidate[0], default=(0.0, None))
+    return best if share >= 0.5 else None

@@ -1,0 +1,91 @@
+import gzip
+import urllib.request
+
+import pytest
+
+from orchestration import cli
+from tests.fixtures import write_events, write_items, write_reviews
+
+
+def test_ingest_reports_what_it_found_and_registers_files(home, tmp_path, capsys):
+    source = tmp_path / "drop"
+    write_events(source / "events.csv")
+    write_items(source / "items.csv")
+    assert cli.main(["ingest", str(source), "--dataset", "shop"]) == 0
+    out = capsys.readouterr().out
+    assert "new      shop/events.csv: canonical_events" in out and "7 events" in out
+    assert sorted(p.name for p in (home.landing / "shop").iterdir()) == ["events.csv", "items.csv"]
+
+    assert cli.main(["ingest", str(source / "events.csv"), "--dataset", "shop"]) == 0
+    assert "unchanged shop/events.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("notes.csv", "colour,size\nred,XL\n", "notes.csv"),
+        ("empty.csv", "", "empty.csv"),
+        ("half.csv", "user_id,item_id,ts\nu,i,2024-01-01\n", "event_type"),
+    ],
+)
+def test_ingest_rejects_unreadable_files_naming_them_and_copies_nothing(home, tmp_path, capsys, name, content, expected):
+    bad = write_events(tmp_path / "drop" / name, content)
+    good = write_items(tmp_path / "drop" / "items.csv")
+    assert cli.main(["ingest", str(bad), str(good), "--dataset", "shop"]) == 1
+    out = capsys.readouterr().out
+    error = next(line for line in out.splitlines() if "ERROR" in line)
+    assert name in error and expected in error
+    assert [p.name for p in (home.landing / "shop").iterdir()] == ["items.csv"]
+
+
+def test_ingest_flags_rows_with_problems_but_keeps_them(home, tmp_path, capsys):
+    path = tmp_path / "drop" / "reviews.jsonl.gz"
+    path.parent.mkdir(parents=True)
+    with gzip.open(path, "wt") as handle:
+        handle.write('{"review_id": "r1", "user_id": "u", "item_id": "i", "rating": 5, "text": "ok", "ts": "2024-01-01T00:00:00Z"}\n')
+        handle.write("{not json\n")
+    assert cli.main(["ingest", str(path), "--dataset", "shop"]) == 0
+    assert "2 reviews; 1 rows with problems (quarantined when cleaned)" in capsys.readouterr().out
+
+
+def test_materialize_runs_the_graph_and_names_a_failed_check(home, capsys):
+    home.drop_shop_files()
+    assert cli.main(["materialize"]) == 0
+    out = capsys.readouterr().out
+    assert "for days 2024-03-01...2024-03-03" in out and "all selected assets materialized" in out
+    assert home.count("select count(*) from cleaned_events") == 3
+    assert (home.root / "dagster" / "dagster.yaml").exists()
+
+    with home.warehouse().connect() as connection:
+        connection.execute("update raw_reviews set source_file = null where source_row = 1")
+    assert cli.main(["materialize", "--select", "cleaned_reviews"]) == 0
+    assert cli.main(["materialize", "--select", "raw_reviews"]) == 1
+    out = capsys.readouterr().out
+    assert "failed check: raw_reviews:source_file_not_null" in out
+
+
+def test_materialize_rejects_an_unknown_selection(home, capsys):
+    assert cli.main(["materialize", "--select", "no_such_asset"]) == 2
+    assert "no asset matches" in capsys.readouterr().out
+
+
+def test_demo_offline_says_how_to_use_a_local_copy(home, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.delenv("LONGTAIL_DATA_DIR", raising=False)
+    monkeypatch.setattr(urllib.request, "urlretrieve", offline)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["demo"])
+    message = str(stopped.value)
+    assert "could not download" in message and "--data-dir PATH" in message and "LONGTAIL_DATA_DIR" in message
+
+
+def test_demo_on_a_data_folder_reports_rows_per_rule(home, tmp_path, capsys):
+    data = tmp_path / "data"
+    write_events(data / "shop" / "events.csv")
+    write_reviews(data / "shop" / "reviews.jsonl")
+    (data / "README.md").write_text("not data")
+    assert cli.main(["demo", "--data-dir", str(data)]) == 0
+    report = (home.root / "reports" / "data_layer.json").read_text()
+    assert '"quarantined:cancellation": 1' in report and '"raw": 7' in report

@@ -1,0 +1,83 @@
+"""The whole data layer on the shared real datasets, through the CLI a newcomer uses (`longtail demo`)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from longtail.reconcile import reconcile
+from orchestration import cli
+
+DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
+pytestmark = [
+    pytest.mark.real_data,
+    pytest.mark.skipif(not DATA_DIR, reason="LONGTAIL_DATA_DIR is not set"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("real") / "home"
+    previous = os.environ.get("LONGTAIL_HOME")
+    os.environ["LONGTAIL_HOME"] = str(home)
+    try:
+        assert cli.main(["demo", "--data-dir", DATA_DIR]) == 0
+        yield home
+    finally:
+        if previous is None:
+            os.environ.pop("LONGTAIL_HOME")
+        else:
+            os.environ["LONGTAIL_HOME"] = previous
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    from longtail.warehouse import connect
+
+    with connect(home / "warehouse.duckdb") as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_every_file_is_loaded_and_reconciled(demo_home):
+    statuses = dict(query(demo_home, "select name, status from landing_files"))
+    assert statuses["online_retail_II_2009_2010.parquet"] == "loaded"
+    assert set(statuses.values()) == {"loaded"}, statuses
+    from longtail.warehouse import connect
+
+    with connect(demo_home / "warehouse.duckdb") as connection:
+        for table in ("events", "items", "reviews"):
+            counts = reconcile(connection, table)
+            assert (counts["missing"] == 0).all(), counts
+
+
+def test_online_retail_rules_match_the_known_quirks(demo_home):
+    by_rule = dict(
+        query(
+            demo_home,
+            "select rule, count(*) from quarantine where table_name = 'events' and dataset = 'uci_online_retail_ii' group by rule",
+        )
+    )
+    raw = query(demo_home, "select count(*) from raw_events where dataset = 'uci_online_retail_ii'")[0][0]
+    cleaned = query(demo_home, "select count(*) from cleaned_events where dataset = 'uci_online_retail_ii'")[0][0]
+    assert raw == 525_461 and cleaned + sum(by_rule.values()) == raw
+    # ~22% of lines have no customer; cancellations are the C invoices; postage, fees and the like are not products.
+    assert 0.19 < by_rule["missing_user"] / raw < 0.23
+    assert by_rule["cancellation"] > 9_000 and by_rule["non_product_code"] > 1_000 and by_rule["duplicate_event"] > 5_000
+    assert query(demo_home, "select count(*) from cleaned_events where order_id like 'C%' or quantity <= 0")[0][0] == 0
+
+
+def test_amazon_items_are_one_clean_row_per_asin(demo_home):
+    [(items, distinct, html)] = query(
+        demo_home,
+        "select count(*), count(distinct item_id), count(*) filter (where title like '%<span%' or category like '%&amp;%') "
+        "from cleaned_items where dataset = 'amazon2018_magazine'",
+    )
+    assert items == distinct == 2_320 and html == 0
+
+
+def test_instacart_orders_become_dated_purchases(demo_home):
+    [(events, users, first, last)] = query(
+        demo_home,
+        "select count(*), count(distinct user_id), min(ts), max(ts) from cleaned_events where dataset = 'instacart_sample'",
+    )
+    assert events == 150_000 and users == 593
+    assert first.year == 2017 and last.year in (2017, 2018)
