@@ -1,9 +1,11 @@
+import json
+
 import dagster as dg
 import pytest
 
 from orchestration.definitions import ASSETS, CHECKS
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
-from tests.fixtures import write_events
+from tests.fixtures import REVIEWS, write_events, write_reviews
 
 
 def run(home, selection, instance=None, days=None):
@@ -89,9 +91,10 @@ def test_bad_rows_are_quarantined_naming_file_row_and_column(home, bad_line, rul
     write_events(home.landing / "shop" / "events.csv", "\n".join([header, bad_line, good_line]) + "\n")
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success
-    today = home.warehouse().read_table("raw_events")["partition_day"].iloc[0].strftime("%Y-%m-%d")
-    result = run(home, "cleaned_events", instance, days=(min(today, "2024-03-01"), max(today, "2024-03-01")))
-    assert result.success, failed_checks(result)
+    # A row whose timestamp cannot be read is cleaned in the partition of the day it was loaded.
+    for day in sorted(home.warehouse().read_table("raw_events")["partition_day"].dt.strftime("%Y-%m-%d").unique()):
+        result = run(home, "cleaned_events", instance, days=(day, day))
+        assert result.success, failed_checks(result)
     [row] = home.warehouse().read_table("quarantine").itertuples()
     assert row.rule == rule
     assert row.detail.startswith("events.csv, row 1")
@@ -99,3 +102,23 @@ def test_bad_rows_are_quarantined_naming_file_row_and_column(home, bad_line, rul
         assert repr(column) in row.detail or column in row.detail
     assert home.count("select count(*) from raw_events") == 2
     assert home.count("select count(*) from cleaned_events") == 1
+
+
+def test_non_utf8_bytes_and_overlong_text_are_quarantined_not_lost(home):
+    header = b"user_id,item_id,event_type,ts,quantity,price,order_id\n"
+    good = b"u1,i1,purchase,2024-03-01T10:00:00Z,2,3.5,o1\n"
+    latin1 = "u2,CAF\xc9,purchase,2024-03-01T11:00:00Z,1,3.5,o2\n".encode("latin-1")
+    (home.landing / "shop").mkdir(parents=True)
+    (home.landing / "shop" / "events.csv").write_bytes(header + good + latin1)
+    long_review = {"review_id": "r9", "user_id": "u", "item_id": "i1", "rating": 4, "text": "word " * 5_000, "ts": "2024-03-05T00:00:00Z"}
+    write_reviews(home.landing / "shop" / "reviews.jsonl", [REVIEWS[0], long_review])
+    instance = dg.DagsterInstance.ephemeral()
+    assert run(home, UNPARTITIONED, instance).success
+    assert run(home, "cleaned_events", instance, days=("2024-03-01", "2024-03-01")).success
+    quarantine = home.warehouse().read_table("quarantine").set_index("rule")
+    assert quarantine.loc["malformed_row", "detail"].startswith("events.csv, row 2, column 'item_id'")
+    assert json.loads(quarantine.loc["malformed_row", "record"])["item_id"] == "CAF\\xc9"
+    assert quarantine.loc["text_too_long", "detail"] == (
+        "reviews.jsonl, row 2, column 'text': 24999 characters exceed the limit of 20000"
+    )
+    assert json.loads(quarantine.loc["text_too_long", "record"])["text"] == long_review["text"]
