@@ -270,16 +270,17 @@ def clean_events(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -
 def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
     """Clean raw items into ``CLEANED_ITEM_COLUMNS``: one canonical row per ``(dataset, item_id)``.
 
-    Repairs: HTML tags and entities removed from title/description/category, list-valued descriptions joined
-    into paragraphs, list-valued categories joined into a path "A > B", price strings ("$12.99") parsed into
-    numbers (unparseable prices become null), titles that are only markup become null.
+    Repairs (counted as ``<column>_tidied``): HTML tags and entities removed and whitespace collapsed in
+    title/description/category/brand, list-valued descriptions joined into paragraphs, list-valued categories
+    joined into a path "A > B"; price strings ("$12.99") parsed into numbers (unparseable prices become null);
+    titles that are only markup become null.
     Among duplicate rows of an item, the one carried by most source records wins, then the most complete.
     """
     repairs: dict[str, int] = {}
-    title = _repair(_strip_markup, raw["title"], "html_in_title", repairs)
-    description = _repair(_join_description, raw["description"], "html_or_list_in_description", repairs)
-    category = _repair(_category_path, raw["category"], "html_or_list_in_category", repairs)
-    brand = _repair(_strip_markup, raw["brand"], "html_in_brand", repairs)
+    title = _repair(_strip_markup, raw["title"], "title_tidied", repairs)
+    description = _repair(_join_description, raw["description"], "description_tidied", repairs)
+    category = _repair(_category_path, raw["category"], "category_tidied", repairs)
+    brand = _repair(_strip_markup, raw["brand"], "brand_tidied", repairs)
     price = _parse_prices(raw["price"])
     repairs["price_string_parsed"] = int((price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum())
     repairs["price_unparseable"] = int((price.isna() & ~_blank(raw["price"])).sum())
@@ -323,8 +324,8 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
 def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
     """Clean raw reviews into ``CLEANED_REVIEW_COLUMNS``; HTML tags and entities are removed from the text."""
     repairs: dict[str, int] = {}
-    title = _repair(_strip_markup, raw["title"], "html_in_review_title", repairs)
-    text = _repair(_strip_markup, raw["text"], "html_in_review_text", repairs)
+    title = _repair(_strip_markup, raw["title"], "review_title_tidied", repairs)
+    text = _repair(_strip_markup, raw["text"], "review_text_tidied", repairs)
     cleaned = pd.DataFrame(
         {
             "dataset": raw["dataset"],
