@@ -4,7 +4,6 @@ Rejected rows go to the ``quarantine`` table with their rule, a message naming f
 whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
 """
 
-
 import time
 from collections.abc import Callable
 
@@ -15,7 +14,7 @@ from assets.metadata import counts_table, preview
 from assets.raw import RAW_ASSETS
 from longtail.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
 from longtail.reconcile import reconcile
-from longtail.warehouse import fetch_one, read_table, replace_rows
+from longtail.warehouse import Window, fetch_one, read_table, replace_windows
 from orchestration.partitions import daily_partitions
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -27,22 +26,27 @@ def _clean_into_warehouse(
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> dg.MaterializeResult:
     """Clean ``raw_<table>`` (the rows of ``window`` of partition days, or all) and rewrite that window of
-    ``cleaned_<table>`` and of the quarantine in one go, so reruns and overlapping backfills leave no duplicates.
+    ``cleaned_<table>`` and of the quarantine in one transaction, so reruns and overlapping backfills leave no
+    duplicates and a failure leaves the previous state whole.
     """
     started = time.perf_counter()
-    in_window = "{day} >= ? and {day} < ?" if window else ""
     params = list(window) if window else []
+    raw_window = "partition_day >= ? and partition_day < ?" if window else ""
     with warehouse.connect() as connection:
         connection.execute(QUARANTINE_DDL)
-        raw = read_table(connection, f"raw_{table}", in_window.format(day="partition_day"), params)
+        raw = read_table(connection, f"raw_{table}", raw_window, params)
         result = clean(raw)
-        replace_rows(connection, f"cleaned_{table}", result.cleaned, in_window.format(day="event_day"), params)
-        replace_rows(
+        replace_windows(
             connection,
-            "quarantine",
-            result.quarantined,
-            f"table_name = '{table}'" + (" and " + in_window.format(day="partition_day") if window else ""),
-            params,
+            [
+                Window(f"cleaned_{table}", result.cleaned, "event_day >= ? and event_day < ?" if window else "", params),
+                Window(
+                    "quarantine",
+                    result.quarantined,
+                    f"table_name = '{table}'" + (f" and {raw_window}" if window else ""),
+                    params,
+                ),
+            ],
         )
         total = fetch_one(connection, f"select count(*) from cleaned_{table}")[0]
     return dg.MaterializeResult(

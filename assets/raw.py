@@ -1,6 +1,5 @@
 """raw_events, raw_items, raw_reviews: every row of every landed file, as found, with its provenance."""
 
-
 import dagster as dg
 import pandas as pd
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -65,17 +66,36 @@ def replace_rows(
 
     Creates ``table`` from ``frame``'s schema on first use. Rewriting the same window twice leaves no duplicates.
     """
-    connection.register("_incoming", frame)
+    replace_windows(connection, [Window(table, frame, where, params or [])])
+
+
+@dataclass(frozen=True)
+class Window:
+    """Rows of ``table`` matching the SQL ``where`` (with ``params``; empty: all rows), to be replaced by ``frame``."""
+
+    table: str
+    frame: pd.DataFrame
+    where: str = ""
+    params: list = field(default_factory=list)
+
+
+def replace_windows(connection: duckdb.DuckDBPyConnection, windows: list[Window]) -> None:
+    """Rewrite every window in one transaction: all of them change, or none does."""
+    connection.execute("begin transaction")
     try:
-        connection.execute("begin transaction")
-        if table_exists(connection, table):
-            connection.execute(f'delete from "{table}"' + (f" where {where}" if where else ""), params or [])
-            connection.execute(f'insert into "{table}" by name select * from _incoming')
-        else:
-            connection.execute(f'create table "{table}" as select * from _incoming')
+        for number, window in enumerate(windows):
+            name = f"_incoming_{number}"
+            connection.register(name, window.frame)
+            try:
+                if table_exists(connection, window.table):
+                    condition = f" where {window.where}" if window.where else ""
+                    connection.execute(f'delete from "{window.table}"{condition}', window.params)
+                    connection.execute(f'insert into "{window.table}" by name select * from {name}')
+                else:
+                    connection.execute(f'create table "{window.table}" as select * from {name}')
+            finally:
+                connection.unregister(name)
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
-    finally:
-        connection.unregister("_incoming")

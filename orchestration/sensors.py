@@ -1,6 +1,5 @@
 """Sensors: new landed files trigger ingestion; changed raw events trigger the refresh of their days."""
 
-
 import hashlib
 import json
 

@@ -3,7 +3,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from longtail.warehouse import connect, read_table, replace_rows
+from longtail.warehouse import Window, connect, read_table, replace_rows, replace_windows
 
 
 def test_replace_rows_rewrites_a_window_idempotently(tmp_path):
@@ -57,3 +57,19 @@ def test_connect_waits_for_another_process_lock(tmp_path):
         with connect(path, lock_timeout_s=0.3):
             pass
     holder.kill()
+
+
+def test_windows_are_replaced_together_or_not_at_all(tmp_path):
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_rows(connection, "cleaned", pd.DataFrame({"day": [1], "v": ["old"]}))
+        replace_rows(connection, "quarantine", pd.DataFrame({"day": [1], "n": [1]}))
+        with pytest.raises(duckdb.Error):
+            replace_windows(
+                connection,
+                [
+                    Window("cleaned", pd.DataFrame({"day": [1], "v": ["new"]}), "day = ?", [1]),
+                    Window("quarantine", pd.DataFrame({"day": [1], "n": ["not a number"]}), "day = ?", [1]),
+                ],
+            )
+        assert read_table(connection, "cleaned")["v"].tolist() == ["old"]
+        assert read_table(connection, "quarantine")["n"].tolist() == [1]
