@@ -144,8 +144,12 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
                 instance=instance,
                 resources=defs.resources,
                 tags=tags,
+                run_config=console_log_config(),
                 raise_on_error=False,
             )
+            for event in result.all_events:
+                if event.is_step_success:
+                    print(f"  done  {event.step_key} in {event.event_specific_data.duration_ms / 1000:.1f}s")
             failed_steps = [event.step_key for event in result.all_events if event.is_step_failure]
             failed_checks = [
                 f"{evaluation.asset_check_key.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -161,6 +165,11 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
                 return 1
     print("all selected assets materialized")
     return 0
+
+
+def console_log_config() -> dict:
+    """Run config for Dagster's console log at ``LONGTAIL_LOG_LEVEL`` (INFO: the assets' progress lines only)."""
+    return {"loggers": {"console": {"config": {"log_level": os.environ.get("LONGTAIL_LOG_LEVEL", "INFO")}}}}
 
 
 def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -> dict[str, str] | None:
