@@ -39,7 +39,9 @@ def _clean_into_warehouse(
         replace_windows(
             connection,
             [
-                Window(f"cleaned_{table}", result.cleaned, "event_day >= ? and event_day < ?" if window else "", params),
+                Window(
+                    f"cleaned_{table}", result.cleaned, "event_day >= ? and event_day < ?" if window else "", params
+                ),
                 Window(
                     "quarantine",
                     result.quarantined,

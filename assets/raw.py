@@ -39,7 +39,9 @@ def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, ware
             ).df()
             for table, asset in RAW_ASSETS.items()
         }
-        previews = {table: connection.execute(f"select * from {asset} limit 10").df() for table, asset in RAW_ASSETS.items()}
+        previews = {
+            table: connection.execute(f"select * from {asset} limit 10").df() for table, asset in RAW_ASSETS.items()
+        }
         files_table = connection.execute(
             "select dataset, name, format, status, error, rows_events, rows_items, rows_reviews, seconds "
             "from landing_files order by loaded_at desc limit 50"
@@ -48,7 +50,9 @@ def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, ware
         metadata = {
             "dagster/row_count": int(totals[table]["rows"].sum()),
             "rows_loaded_this_run": sum(load.rows.get(table, 0) for load in loads),
-            "files_loaded_this_run": dg.MetadataValue.md("\n".join(f"- {load.file.key}: {describe(load)}" for load in loads) or "_none_"),
+            "files_loaded_this_run": dg.MetadataValue.md(
+                "\n".join(f"- {load.file.key}: {describe(load)}" for load in loads) or "_none_"
+            ),
             "rows_by_file": preview(totals[table], rows=100),
             "preview": preview(previews[table]),
         }

@@ -112,7 +112,15 @@ CLEANED_EVENTS = Suite(
             "ExpectCompoundColumnsToBeUnique",
             {
                 "column_list": [
-                    "dataset", "user_id", "item_id", "event_type", "ts", "order_id", "quantity", "price", "rating",
+                    "dataset",
+                    "user_id",
+                    "item_id",
+                    "event_type",
+                    "ts",
+                    "order_id",
+                    "quantity",
+                    "price",
+                    "rating",
                 ],
                 "ignore_row_if": "never",
             },

@@ -213,7 +213,9 @@ class _Verdicts:
             },
             columns=QUARANTINE_COLUMNS,
         )
-        return CleaningResult(cleaned=cleaned[~rejected].reset_index(drop=True), quarantined=quarantined.reset_index(drop=True))
+        return CleaningResult(
+            cleaned=cleaned[~rejected].reset_index(drop=True), quarantined=quarantined.reset_index(drop=True)
+        )
 
 
 def clean_events(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
@@ -282,7 +284,9 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     category = _repair(_category_path, raw["category"], "category_tidied", repairs)
     brand = _repair(_strip_markup, raw["brand"], "brand_tidied", repairs)
     price = _parse_prices(raw["price"])
-    repairs["price_string_parsed"] = int((price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum())
+    repairs["price_string_parsed"] = int(
+        (price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum()
+    )
     repairs["price_unparseable"] = int((price.isna() & ~_blank(raw["price"])).sum())
     repairs["junk_title_removed"] = int((title.isna() & ~_blank(raw["title"])).sum())
 
@@ -422,7 +426,7 @@ PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?
 
 
 def _parse_prices(values: pd.Series) -> pd.Series:
-    """"12.99", "$12.99", "£1,299.00", "12.99 USD" -> float; ranges, words and empties -> NaN."""
+    """ "12.99", "$12.99", "£1,299.00", "12.99 USD" -> float; ranges, words and empties -> NaN."""
     text = values.astype("string")
     parts = text.str.extract(PRICE_NUMBER)
     number = (parts[0].str.replace(",", "", regex=False) + parts[1].fillna("")).astype("string")

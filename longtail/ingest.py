@@ -10,9 +10,9 @@ name are already recorded is skipped, so loading is idempotent.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -93,7 +93,11 @@ def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
 
 def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileLoad:
     loaded = seen[seen["status"] == "loaded"] if not seen.empty else seen
-    twin = loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)] if not seen.empty else loaded
+    twin = (
+        loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)]
+        if not seen.empty
+        else loaded
+    )
     if not twin.empty:
         return FileLoad(landed, "duplicate", error=f"{landed.dataset}/{twin['name'].iloc[0]}")
     try:
@@ -149,7 +153,9 @@ def _create_raw_tables(connection) -> None:
     nobody = LandedFile(dataset="", name="", path=Path(), file_id="", size_bytes=0)
     for table in TABLES:
         if not table_exists(connection, f"raw_{table}"):
-            replace_rows(connection, f"raw_{table}", _raw_rows(table, empty_raw_frame(table), nobody, pd.Timestamp.now(tz="UTC")))
+            replace_rows(
+                connection, f"raw_{table}", _raw_rows(table, empty_raw_frame(table), nobody, pd.Timestamp.now(tz="UTC"))
+            )
 
 
 def _record(connection, load: FileLoad) -> None:

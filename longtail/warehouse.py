@@ -15,7 +15,9 @@ LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
 
 
 @contextmanager
-def connect(path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 600.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the DuckDB file at ``path``, waiting up to ``lock_timeout_s`` seconds while another process holds it.
 
     DuckDB allows one writing process per file; concurrent Dagster steps and runs queue here instead of failing.
@@ -48,10 +50,14 @@ def fetch_one(connection: duckdb.DuckDBPyConnection, sql: str, params: list | No
 
 
 def table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(fetch_one(connection, "select count(*) from information_schema.tables where table_name = ?", [table])[0])
+    return bool(
+        fetch_one(connection, "select count(*) from information_schema.tables where table_name = ?", [table])[0]
+    )
 
 
-def read_table(connection: duckdb.DuckDBPyConnection, table: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+def read_table(
+    connection: duckdb.DuckDBPyConnection, table: str, where: str = "", params: list | None = None
+) -> pd.DataFrame:
     """All rows of ``table`` (optionally filtered by a SQL ``where`` clause) as a DataFrame; empty if absent."""
     if not table_exists(connection, table):
         return pd.DataFrame()

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from longtail import landing
-from longtail.adapters import FORMATS, detect_format, read_file
+from longtail.adapters import FORMATS, read_file
 from longtail.errors import InputError
 from orchestration import home
 
@@ -123,7 +123,8 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     except dg.DagsterInvalidSubsetError:
         keys = set()
     if not keys:
-        print(f"no asset matches --select {select!r}; assets: {', '.join(k.to_user_string() for k in sorted(graph.get_all_asset_keys()))}")
+        names = ", ".join(key.to_user_string() for key in sorted(graph.get_all_asset_keys()))
+        print(f"no asset matches --select {select!r}; assets: {names}")
         return 2
     partitioned = {key for key in keys if graph.get(key).partitions_def is not None}
     stages = [(keys - partitioned, {}), (partitioned, None)]
@@ -137,7 +138,10 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
                     print("no raw events yet: nothing to do for the daily assets")
                     continue
             names = ", ".join(sorted(k.to_user_string() for k in stage_keys))
-            print(f"materializing {names}" + (f" for days {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}" if tags else ""))
+            print(
+                f"materializing {names}"
+                + (f" for days {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}" if tags else "")
+            )
             result = dg.materialize(
                 [*ASSETS, *CHECKS],
                 selection=dg.AssetSelection.assets(*stage_keys),
@@ -209,7 +213,11 @@ def run_demo(data_dir: Path | None) -> int:
         return 2
     started = time.perf_counter()
     for folder in sorted([data_dir, *(p for p in data_dir.iterdir() if p.is_dir())]):
-        files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() not in NOT_DATA and not p.name.startswith(".")]
+        files = [
+            p
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() not in NOT_DATA and not p.name.startswith(".")
+        ]
         if files:
             print(f"ingesting {folder}")
             ingest_paths(files, folder.name, skip_unknown=True)

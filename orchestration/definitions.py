@@ -15,9 +15,9 @@ from resources.warehouse import WarehouseResource
 
 # The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
 # changed, and never while an upstream blocking data-quality check is failing.
-GATED_EAGER = (
-    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager, unless an upstream blocking check failed")
+GATED_EAGER = (dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()).with_label(
+    "eager, unless an upstream blocking check failed"
+)
 AUTOMATED_ASSETS = dg.map_asset_specs(
     lambda spec: spec.replace_attributes(automation_condition=GATED_EAGER), [cleaned_items, cleaned_reviews]
 )
@@ -43,7 +43,10 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = Non
             landing_sensor,
             cleaned_events_refresh_sensor,
             dg.AutomationConditionSensorDefinition(
-                "automation", target=AUTOMATED_ASSETS, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=15
+                "automation",
+                target=AUTOMATED_ASSETS,
+                default_status=dg.DefaultSensorStatus.RUNNING,
+                minimum_interval_seconds=15,
             ),
         ],
         resources=resources if resources is not None else build_resources(),

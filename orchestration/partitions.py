@@ -6,6 +6,4 @@ from longtail.cleaning import MIN_TS
 
 # One partition per UTC day of event time, from the earliest plausible event up to and including today
 # (end_offset=1), so rows loaded today with a broken timestamp, which fall back to their load day, have a home.
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=MIN_TS.strftime("%Y-%m-%d"), timezone="UTC", end_offset=1
-)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=MIN_TS.strftime("%Y-%m-%d"), timezone="UTC", end_offset=1)

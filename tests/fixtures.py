@@ -30,9 +30,33 @@ POST,POSTAGE,,,,18.00
 """
 
 REVIEWS = [
-    {"review_id": "r1", "user_id": "u1", "item_id": "i1", "rating": 5, "title": "Great", "text": "Lovely mug", "ts": "2024-03-05T00:00:00Z"},
-    {"review_id": "r2", "user_id": "u2", "item_id": "i1", "rating": 1, "title": "Broke", "text": "Cracked in a week", "ts": "2024-03-06T00:00:00Z"},
-    {"review_id": "r3", "user_id": "u3", "item_id": "i2", "rating": 9, "title": "??", "text": "odd rating", "ts": "2024-03-06T00:00:00Z"},
+    {
+        "review_id": "r1",
+        "user_id": "u1",
+        "item_id": "i1",
+        "rating": 5,
+        "title": "Great",
+        "text": "Lovely mug",
+        "ts": "2024-03-05T00:00:00Z",
+    },
+    {
+        "review_id": "r2",
+        "user_id": "u2",
+        "item_id": "i1",
+        "rating": 1,
+        "title": "Broke",
+        "text": "Cracked in a week",
+        "ts": "2024-03-06T00:00:00Z",
+    },
+    {
+        "review_id": "r3",
+        "user_id": "u3",
+        "item_id": "i2",
+        "rating": 9,
+        "title": "??",
+        "text": "odd rating",
+        "ts": "2024-03-06T00:00:00Z",
+    },
 ]
 
 

@@ -53,7 +53,8 @@ def test_online_retail_rules_match_the_known_quirks(demo_home):
     by_rule = dict(
         query(
             demo_home,
-            "select rule, count(*) from quarantine where table_name = 'events' and dataset = 'uci_online_retail_ii' group by rule",
+            "select rule, count(*) from quarantine "
+            "where table_name = 'events' and dataset = 'uci_online_retail_ii' group by rule",
         )
     )
     raw = query(demo_home, "select count(*) from raw_events where dataset = 'uci_online_retail_ii'")[0][0]
@@ -61,14 +62,17 @@ def test_online_retail_rules_match_the_known_quirks(demo_home):
     assert raw == 525_461 and cleaned + sum(by_rule.values()) == raw
     # ~22% of lines have no customer; cancellations are the C invoices; postage, fees and the like are not products.
     assert 0.19 < by_rule["missing_user"] / raw < 0.23
-    assert by_rule["cancellation"] > 9_000 and by_rule["non_product_code"] > 1_000 and by_rule["duplicate_event"] > 5_000
+    assert (
+        by_rule["cancellation"] > 9_000 and by_rule["non_product_code"] > 1_000 and by_rule["duplicate_event"] > 5_000
+    )
     assert query(demo_home, "select count(*) from cleaned_events where order_id like 'C%' or quantity <= 0")[0][0] == 0
 
 
 def test_amazon_items_are_one_clean_row_per_asin(demo_home):
     [(items, distinct, html)] = query(
         demo_home,
-        "select count(*), count(distinct item_id), count(*) filter (where title like '%<span%' or category like '%&amp;%') "
+        "select count(*), count(distinct item_id), "
+        "count(*) filter (where title like '%<span%' or category like '%&amp;%') "
         "from cleaned_items where dataset = 'amazon2018_magazine'",
     )
     assert items == distinct == 2_320 and html == 0
@@ -77,7 +81,8 @@ def test_amazon_items_are_one_clean_row_per_asin(demo_home):
 def test_instacart_orders_become_dated_purchases(demo_home):
     [(events, users, first, last)] = query(
         demo_home,
-        "select count(*), count(distinct user_id), min(ts), max(ts) from cleaned_events where dataset = 'instacart_sample'",
+        "select count(*), count(distinct user_id), min(ts), max(ts) "
+        "from cleaned_events where dataset = 'instacart_sample'",
     )
     assert events == 150_000 and users == 593
     assert first.year == 2017 and last.year in (2017, 2018)

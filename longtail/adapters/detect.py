@@ -54,7 +54,9 @@ def _nearest(found) -> Format | None:
     candidates = [
         (len(columns & set(fmt.required)) / len(fmt.required), fmt)
         for fmt in REGISTRY
-        if fmt.has_header and fmt.file_name is None and found.kind in fmt.kinds
+        if fmt.has_header
+        and fmt.file_name is None
+        and found.kind in fmt.kinds
         and len(columns & set(fmt.required)) >= 2
     ]
     share, best = max(candidates, key=lambda candidate: candidate[0], default=(0.0, None))

@@ -11,7 +11,12 @@ from tests.fixtures import REVIEWS, write_events, write_reviews
 def run(home, selection, instance=None, days=None):
     tags = {RANGE_START_TAG: days[0], RANGE_END_TAG: days[1]} if days else None
     return dg.materialize(
-        [*ASSETS, *CHECKS], selection=selection, resources=home.resources(), instance=instance, tags=tags, raise_on_error=False
+        [*ASSETS, *CHECKS],
+        selection=selection,
+        resources=home.resources(),
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
     )
 
 
@@ -110,7 +115,14 @@ def test_non_utf8_bytes_and_overlong_text_are_quarantined_not_lost(home):
     latin1 = "u2,CAF\xc9,purchase,2024-03-01T11:00:00Z,1,3.5,o2\n".encode("latin-1")
     (home.landing / "shop").mkdir(parents=True)
     (home.landing / "shop" / "events.csv").write_bytes(header + good + latin1)
-    long_review = {"review_id": "r9", "user_id": "u", "item_id": "i1", "rating": 4, "text": "word " * 5_000, "ts": "2024-03-05T00:00:00Z"}
+    long_review = {
+        "review_id": "r9",
+        "user_id": "u",
+        "item_id": "i1",
+        "rating": 4,
+        "text": "word " * 5_000,
+        "ts": "2024-03-05T00:00:00Z",
+    }
     write_reviews(home.landing / "shop" / "reviews.jsonl", [REVIEWS[0], long_review])
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success

@@ -21,10 +21,13 @@ def test_every_row_is_loaded_with_provenance(home):
     assert home.count("select count(*) from raw_events") == 7
     assert home.count("select count(*) from raw_items") == 4
     assert home.count("select count(*) from raw_reviews") == 3
-    assert home.count(
-        "select count(*) from raw_events where dataset = 'shop' and source_file = 'events.csv' "
-        "and file_id is not null and loaded_at is not null and source_row between 1 and 7"
-    ) == 7
+    assert (
+        home.count(
+            "select count(*) from raw_events where dataset = 'shop' and source_file = 'events.csv' "
+            "and file_id is not null and loaded_at is not null and source_row between 1 and 7"
+        )
+        == 7
+    )
     events = metadata(result, "raw_events")
     assert events["rows_loaded_this_run"] == 7
     assert (events["changed_days_first"], events["changed_days_last"]) == ("2024-03-01", "2024-03-03")
@@ -39,12 +42,18 @@ def test_reloading_is_idempotent_and_a_changed_file_replaces_its_rows(home):
     assert home.count("select count(*) from raw_events") == 7
 
     lines = (home.landing / "shop" / "events.csv").read_text().splitlines()
-    write_events(home.landing / "shop" / "events.csv", "\n".join(lines[:3] + ["u9,i9,purchase,2024-04-01T00:00:00Z,1,1.0,o9"]) + "\n")
+    write_events(
+        home.landing / "shop" / "events.csv",
+        "\n".join(lines[:3] + ["u9,i9,purchase,2024-04-01T00:00:00Z,1,1.0,o9"]) + "\n",
+    )
     changed = materialize_raw(home)
     assert home.count("select count(*) from raw_events") == 3
     assert home.count("select count(*) from raw_events where user_id = 'u9'") == 1
     # The refresh must cover the days the old version had and the new one has.
-    assert (metadata(changed, "raw_events")["changed_days_first"], metadata(changed, "raw_events")["changed_days_last"]) == ("2024-03-01", "2024-04-01")
+    assert (
+        metadata(changed, "raw_events")["changed_days_first"],
+        metadata(changed, "raw_events")["changed_days_last"],
+    ) == ("2024-03-01", "2024-04-01")
     assert home.count("select count(*) from landing_files where name = 'events.csv' and status = 'superseded'") == 1
 
 

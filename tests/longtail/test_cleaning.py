@@ -17,7 +17,11 @@ def only_rule(result, rule):
 @pytest.mark.parametrize(
     "bad_row, rule, column",
     [
-        ({"parse_error": "f.csv, row 2, column 'quantity': 'abc' is not a number", "quantity": None}, "malformed_row", "quantity"),
+        (
+            {"parse_error": "f.csv, row 2, column 'quantity': 'abc' is not a number", "quantity": None},
+            "malformed_row",
+            "quantity",
+        ),
         ({"ts": None}, "invalid_timestamp", "ts"),
         ({"ts": "1995-03-01"}, "invalid_timestamp", "ts"),
         ({"ts": "2030-01-01"}, "invalid_timestamp", "ts"),
@@ -65,7 +69,10 @@ def test_quarantine_keeps_the_whole_raw_record():
 
 
 def test_cleaned_events_are_typed_and_defaulted():
-    raw = raw_rows("events", [purchase(), {"user_id": "a", "item_id": "b", "event_type": " Rating ", "ts": "2015-02-02", "rating": 4.0}])
+    raw = raw_rows(
+        "events",
+        [purchase(), {"user_id": "a", "item_id": "b", "event_type": " Rating ", "ts": "2015-02-02", "rating": 4.0}],
+    )
     cleaned = clean_events(raw).cleaned
     assert list(cleaned["event_type"]) == ["purchase", "rating"]
     assert cleaned["quantity"].tolist() == [2.0, 1.0]
@@ -73,7 +80,14 @@ def test_cleaned_events_are_typed_and_defaulted():
 
 
 def test_every_raw_row_is_cleaned_or_quarantined():
-    rows = [purchase(), purchase(), purchase(user_id=None), purchase(order_id="C1"), purchase(item_id="M"), purchase(ts=None)]
+    rows = [
+        purchase(),
+        purchase(),
+        purchase(user_id=None),
+        purchase(order_id="C1"),
+        purchase(item_id="M"),
+        purchase(ts=None),
+    ]
     raw = raw_rows("events", rows)
     result = clean_events(raw)
     assert len(result.cleaned) + len(result.quarantined) == len(raw)
@@ -91,8 +105,14 @@ def test_items_are_repaired_and_deduplicated():
     raw = raw_rows(
         "items",
         [
-            {"item_id": "B1", "title": '<span class="a-size-medium a-color-secondary"', "description": '["Great &amp; <b>bold</b> mag", ""]',
-             "category": '["Magazine Subscriptions", "Arts, Music &amp; Photography"]', "price": "$12.99", "source_count": 1},
+            {
+                "item_id": "B1",
+                "title": '<span class="a-size-medium a-color-secondary"',
+                "description": '["Great &amp; <b>bold</b> mag", ""]',
+                "category": '["Magazine Subscriptions", "Arts, Music &amp; Photography"]',
+                "price": "$12.99",
+                "source_count": 1,
+            },
             {"item_id": "B1", "title": "Guitar World", "description": "short", "price": "", "source_count": 1},
             {"item_id": "22423", "title": "REGENCY CAKESTAND 3 TIER", "price": "12.75", "source_count": 40},
             {"item_id": "22423", "title": "REGENCY CAKE STAND", "price": "12.75", "source_count": 3},
@@ -116,11 +136,14 @@ def test_items_are_repaired_and_deduplicated():
     assert result.repairs["junk_title_removed"] == 1
 
 
-@pytest.mark.parametrize("price, expected", [("$12.99", 12.99), ("£1,299.00", 1299.0), ("12.99 USD", 12.99), ("$10 - $20", None), ("free", None)])
+@pytest.mark.parametrize(
+    "price, expected",
+    [("$12.99", 12.99), ("£1,299.00", 1299.0), ("12.99 USD", 12.99), ("$10 - $20", None), ("free", None)],
+)
 def test_price_strings(price, expected):
     cleaned = clean_items(raw_rows("items", [{"item_id": "x", "title": "t", "price": price}])).cleaned
     value = cleaned["price"].iloc[0]
-    assert (pd.isna(value) if expected is None else value == expected)
+    assert pd.isna(value) if expected is None else value == expected
 
 
 def test_items_with_overlong_text_are_quarantined():
@@ -130,7 +153,15 @@ def test_items_with_overlong_text_are_quarantined():
 
 
 def review(**overrides):
-    row = {"review_id": "r1", "user_id": "u", "item_id": "i", "rating": 5.0, "title": "Nice", "text": "Loved it &amp; more", "ts": "2014-02-26"}
+    row = {
+        "review_id": "r1",
+        "user_id": "u",
+        "item_id": "i",
+        "rating": 5.0,
+        "title": "Nice",
+        "text": "Loved it &amp; more",
+        "ts": "2014-02-26",
+    }
     return {**row, **overrides}
 
 
@@ -147,7 +178,15 @@ def review(**overrides):
     ],
 )
 def test_review_rules(bad, rule):
-    raw = raw_rows("reviews", [review(), review(review_id="r2", **{k: v for k, v in bad.items() if k != "review_id"}) if "review_id" not in bad else review(**bad)])
+    raw = raw_rows(
+        "reviews",
+        [
+            review(),
+            review(review_id="r2", **{k: v for k, v in bad.items() if k != "review_id"})
+            if "review_id" not in bad
+            else review(**bad),
+        ],
+    )
     result = clean_reviews(raw)
     only_rule(result, rule)
     assert result.cleaned.iloc[0]["text"] == "Loved it & more"

@@ -1,4 +1,5 @@
 import gzip
+import json
 import urllib.request
 
 import pytest
@@ -28,7 +29,9 @@ def test_ingest_reports_what_it_found_and_registers_files(home, tmp_path, capsys
         ("half.csv", "user_id,item_id,ts\nu,i,2024-01-01\n", "event_type"),
     ],
 )
-def test_ingest_rejects_unreadable_files_naming_them_and_copies_nothing(home, tmp_path, capsys, name, content, expected):
+def test_ingest_rejects_unreadable_files_naming_them_and_copies_nothing(
+    home, tmp_path, capsys, name, content, expected
+):
     bad = write_events(tmp_path / "drop" / name, content)
     good = write_items(tmp_path / "drop" / "items.csv")
     assert cli.main(["ingest", str(bad), str(good), "--dataset", "shop"]) == 1
@@ -42,7 +45,15 @@ def test_ingest_flags_rows_with_problems_but_keeps_them(home, tmp_path, capsys):
     path = tmp_path / "drop" / "reviews.jsonl.gz"
     path.parent.mkdir(parents=True)
     with gzip.open(path, "wt") as handle:
-        handle.write('{"review_id": "r1", "user_id": "u", "item_id": "i", "rating": 5, "text": "ok", "ts": "2024-01-01T00:00:00Z"}\n')
+        good = {
+            "review_id": "r1",
+            "user_id": "u",
+            "item_id": "i",
+            "rating": 5,
+            "text": "ok",
+            "ts": "2024-01-01T00:00:00Z",
+        }
+        handle.write(json.dumps(good) + "\n")
         handle.write("{not json\n")
     assert cli.main(["ingest", str(path), "--dataset", "shop"]) == 0
     assert "2 reviews; 1 rows with problems (quarantined when cleaned)" in capsys.readouterr().out

@@ -5,7 +5,8 @@ import dagster as dg
 from orchestration.definitions import build_definitions
 from tests.fixtures import write_items
 
-CORRUPT_ROW = """insert into raw_items (dataset, file_id, source_file, loaded_at, source_row, item_id, title, source_count)
+CORRUPT_ROW = """
+insert into raw_items (dataset, file_id, source_file, loaded_at, source_row, item_id, title, source_count)
 values ('shop', 'hand-made', null, now(), 1, 'x1', 'typed in by hand', 1)"""
 
 
