@@ -10,7 +10,7 @@ export LONGTAIL_DATA_DIR
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==25.3
 	# CPU torch first: otherwise pip resolves the CUDA build (several GB).
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
