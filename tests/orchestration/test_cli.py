@@ -1,6 +1,10 @@
 import gzip
 import json
+import os
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +104,17 @@ def test_demo_on_a_data_folder_reports_rows_per_rule(home, tmp_path, capsys):
     assert cli.main(["demo", "--data-dir", str(data)]) == 0
     report = (home.root / "reports" / "data_layer.json").read_text()
     assert '"quarantined:cancellation": 1' in report and '"raw": 7' in report
+
+
+def test_concurrent_runs_queue_on_the_warehouse_lock_instead_of_failing(home):
+    home.drop_shop_files()
+    assert cli.main(["materialize", "--select", "raw_events"]) == 0
+    longtail = Path(sys.executable).with_name("longtail")
+    env = {**os.environ, "LONGTAIL_HOME": str(home.root)}
+    runs = [
+        subprocess.Popen([str(longtail), "materialize", "--select", asset], env=env, stdout=subprocess.PIPE, text=True)
+        for asset in ("cleaned_items", "cleaned_reviews", "cleaned_items")
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert home.count("select count(*) from cleaned_items") == 3
