@@ -194,11 +194,14 @@ def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -
 
 
 def start_ui(host: str, port: str) -> int:
-    """Replace this process with ``dagster dev`` (webserver + daemon) on longtail's definitions and instance."""
+    """Replace this process with ``dagster dev`` (webserver + daemon) on the project's workspace.yaml (or, for a
+    non-editable install without it, the definitions module) and longtail's instance."""
     home.dagster_home()
     # The dagster executable installed beside this Python, so an unactivated virtualenv works too.
     dagster = str(Path(sys.executable).with_name("dagster"))
-    command = [dagster, "dev", "-m", "orchestration.definitions", "-a", "defs", "-h", host, "-p", port]
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "orchestration.definitions", "-a", "defs"]
+    command = [dagster, "dev", *target, "-h", host, "-p", port]
     print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}")
     os.execvp(command[0], command)
 

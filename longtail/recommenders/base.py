@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
@@ -34,7 +36,7 @@ def check_interactions(X) -> sp.csr_matrix:
     return X.astype(np.float32)
 
 
-class Recommender:
+class Recommender(ABC):
     """Base class: subclasses implement ``_fit(X)`` and ``_score_batch(users)``.
 
     After ``fit`` every model has ``n_users_``, ``n_items_`` and ``interactions_`` (the binarised training
@@ -98,12 +100,13 @@ class Recommender:
             raise ValueError(f"user indices must be in [0, {self.n_users_}), got {bad[:5].tolist()}")
         return users
 
+    @abstractmethod
     def _fit(self, X: sp.csr_matrix) -> None:
-        raise NotImplementedError
+        """Learn the model from the binarised, validated interactions ``X`` (n_users, n_items)."""
 
+    @abstractmethod
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         """Writable ``float32`` scores of shape ``(len(users), n_items)`` for valid user indices."""
-        raise NotImplementedError
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
