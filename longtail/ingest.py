@@ -22,7 +22,7 @@ from longtail.cleaning import partition_days
 from longtail.errors import InputError
 from longtail.landing import LandedFile
 from longtail.schema import TABLES, empty_raw_frame
-from longtail.warehouse import fetch_one, read_table, replace_rows, table_exists
+from longtail.warehouse import Window, fetch_one, read_table, replace_rows, replace_windows, table_exists
 
 LANDING_FILES_DDL = """
 create table if not exists landing_files (
@@ -85,19 +85,13 @@ def describe(load: FileLoad) -> str:
 
 
 def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
-    if seen.empty:
-        return False
     same = (seen["file_id"] == landed.file_id) & (seen["dataset"] == landed.dataset) & (seen["name"] == landed.name)
     return bool((same & (seen["status"] != "superseded")).any())
 
 
 def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileLoad:
-    loaded = seen[seen["status"] == "loaded"] if not seen.empty else seen
-    twin = (
-        loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)]
-        if not seen.empty
-        else loaded
-    )
+    loaded = seen[seen["status"] == "loaded"]
+    twin = loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)]
     if not twin.empty:
         return FileLoad(landed, "duplicate", error=f"{landed.dataset}/{twin['name'].iloc[0]}")
     try:
@@ -107,10 +101,11 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
     loaded_at = pd.Timestamp.now(tz="UTC")
     old_days = _event_days(connection, landed)
     frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
-    for table, frame in frames.items():
-        replace_rows(
-            connection, f"raw_{table}", frame, "dataset = ? and source_file = ?", [landed.dataset, landed.name]
-        )
+    same_file = "dataset = ? and source_file = ?"
+    replace_windows(
+        connection,
+        [Window(f"raw_{table}", frame, same_file, [landed.dataset, landed.name]) for table, frame in frames.items()],
+    )
     new_days = frames["events"]["partition_day"]
     days = pd.concat([old_days, new_days]).dropna()
     return FileLoad(
@@ -118,8 +113,7 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
         "loaded",
         format=result.format,
         rows={table: len(frame) for table, frame in frames.items()},
-        replaced_previous=not seen.empty
-        and bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
+        replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
         first_day=days.min() if len(days) else None,
         last_day=days.max() if len(days) else None,
     )
@@ -127,8 +121,6 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
 
 def _event_days(connection, landed: LandedFile) -> pd.Series:
     """The partition days of the rows a previous version of this file put in raw_events."""
-    if not table_exists(connection, "raw_events"):
-        return pd.Series([], dtype="datetime64[ns, UTC]")
     bounds = fetch_one(
         connection,
         "select min(partition_day), max(partition_day) from raw_events where dataset = ? and source_file = ?",
