@@ -21,6 +21,7 @@ from longtail.adapters import read_file
 from longtail.cleaning import clean_events, partition_days
 from longtail.evaluation import evaluate, item_popularity, tail_items, temporal_split
 from longtail.recommenders import EASE, ItemKNN, MostPopular
+from longtail.recommenders.als import ALS
 
 FILE = "uci_online_retail_ii/online_retail_II_2009_2010.parquet"
 SHOWN = ("ndcg@10", "recall@20", "hit_rate@10", "tail_recall@20", "aplt@10", "coverage@10", "gini@10", "novelty@10")
@@ -53,7 +54,8 @@ def main() -> int:
         f"{len(data.eval_users):,} users evaluated; tail items {tail.mean():.0%}; cut {split.cut}"
     )
     results = {}
-    for name, model in (("MostPopular", MostPopular()), ("ItemKNN", ItemKNN()), ("EASE", EASE(l2=args.l2))):
+    models = (("MostPopular", MostPopular()), ("ItemKNN", ItemKNN()), ("EASE", EASE(l2=args.l2)), ("ALS", ALS()))
+    for name, model in models:
         started = time.perf_counter()
         model.fit(data.train)
         recommended = model.recommend(data.eval_users, 20)

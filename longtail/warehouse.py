@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
@@ -105,3 +106,62 @@ def replace_windows(connection: duckdb.DuckDBPyConnection, windows: list[Window]
     except BaseException:
         connection.execute("rollback")
         raise
+
+
+def replace_dataset_rows(
+    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, vector_column: str | None = None
+) -> None:
+    """Replace the rows of every dataset in ``frame`` (its ``dataset`` column) by ``frame``, atomically.
+
+    ``vector_column`` names a column holding one 1-D float array per row (all of one length, or None): it is
+    stored as a DuckDB ``FLOAT[dim]`` array (NULL for None), passed through Arrow without a Python object per
+    number.
+    """
+    datasets = sorted(frame["dataset"].unique().tolist())
+    if vector_column is not None:
+        frame = _with_vector_column(frame, vector_column)
+    replace_windows(connection, [Window(table, frame, "list_contains(?, dataset)", [datasets])])
+
+
+def _with_vector_column(frame: pd.DataFrame, column: str):
+    import pyarrow as pa
+
+    cells = frame[column].to_numpy()
+    missing = np.array([cell is None for cell in cells], dtype=bool)
+    present = [np.asarray(cell, dtype=np.float32) for cell in cells[~missing]]
+    dim = len(present[0]) if present else 1
+    vectors = np.zeros((len(cells), dim), dtype=np.float32)
+    if present:
+        vectors[~missing] = np.stack(present)
+    table = pa.Table.from_pandas(frame.drop(columns=[column]), preserve_index=False)
+    values = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim, mask=pa.array(missing))
+    return table.append_column(column, values)
+
+
+def read_vectors(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    dataset: str,
+    *,
+    id_column: str = "item_id",
+    vector_column: str = "embedding",
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, vectors)`` of one dataset from a table with a ``FLOAT[dim]`` column: ids (n,) sorted, vectors
+    (n, dim) float32 in the same order; ``(0,)`` and ``(0, 0)`` when the dataset has no rows."""
+    if not table_exists(connection, table):
+        return np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32)
+    result = connection.sql(
+        f'select "{id_column}", "{vector_column}" from "{table}" where dataset = $dataset order by 1',
+        params={"dataset": dataset},
+    ).to_arrow_table()
+    ids = np.asarray(result.column(id_column).to_pylist(), dtype=object)
+    if not len(ids):
+        return ids, np.zeros((0, 0), dtype=np.float32)
+    column = result.column(vector_column).combine_chunks()
+    return ids, column.flatten().to_numpy().astype(np.float32).reshape(len(ids), -1)
+
+
+def drop_other_datasets(connection: duckdb.DuckDBPyConnection, table: str, datasets: list[str]) -> None:
+    """Delete the rows of ``table`` whose dataset is not in ``datasets`` (a dataset that no longer has input)."""
+    if table_exists(connection, table):
+        connection.execute(f'delete from "{table}" where not list_contains(?, dataset)', [list(datasets)])

@@ -104,7 +104,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def materialize_assets(select: str | None = None, partitions: str | None = None) -> int:
-    """Materialize the selected assets (default: all) with their checks, unpartitioned ones first.
+    """Materialize the selected assets (default: all) with their checks: the unpartitioned assets upstream of the
+    daily ones, then the daily ones over every day with raw events (or ``partitions``), then the rest.
 
     Prints Dagster's progress as it goes; returns 1 and names the failed steps and checks when any fails.
     """
@@ -127,7 +128,13 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
         print(f"no asset matches --select {select!r}; assets: {names}")
         return 2
     partitioned = {key for key in keys if graph.get(key).partitions_def is not None}
-    stages = [(keys - partitioned, {}), (partitioned, None)]
+    downstream = dg.AssetSelection.assets(*partitioned).downstream().resolve(graph) if partitioned else set()
+    # Raw tables first, then the daily cleaned events, then everything built on them.
+    stages = [
+        (keys - partitioned - downstream, {}),
+        (partitioned, None),
+        ((keys & downstream) - partitioned, {}),
+    ]
     with dg.DagsterInstance.get() as instance:
         for stage_keys, tags in stages:
             if not stage_keys:

@@ -10,6 +10,7 @@ import dagster as dg
 
 from longtail.warehouse import fetch_one
 from resources.landing import LandingResource
+from resources.models import FakeEmbeddingModelResource
 from resources.warehouse import WarehouseResource
 
 EVENTS_CSV = """user_id,item_id,event_type,ts,quantity,price,order_id
@@ -92,6 +93,7 @@ class Home:
         return {
             "landing": LandingResource(path=str(self.landing)),
             "warehouse": WarehouseResource(path=str(self.warehouse_path), lock_timeout_s=60),
+            "embedder": FakeEmbeddingModelResource(),
         }
 
     def warehouse(self) -> WarehouseResource:
@@ -105,3 +107,33 @@ class Home:
     def count(self, sql: str, params: list | None = None) -> int:
         with self.warehouse().connect() as connection:
             return fetch_one(connection, sql, params)[0]
+
+
+def shop_history(n_users: int = 80, n_items: int = 60, days: int = 120, seed: int = 0) -> tuple[str, str]:
+    """(events csv, items csv) of a small shop with structure to learn: two customer groups buy mostly from their
+    own half of the catalogue, item popularity falls off like a power law (a long tail), and the last weeks hold
+    enough new purchases to evaluate on. Item titles name the group's theme, so content similarity agrees."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    themes = ("garden", "kitchen")
+    group_items = [np.arange(0, n_items // 2), np.arange(n_items // 2, n_items)]
+    weights = 1.0 / np.arange(1, n_items // 2 + 1) ** 1.1
+    weights /= weights.sum()
+    start = np.datetime64("2024-01-01T09:00")
+    lines = ["user_id,item_id,event_type,ts,quantity,price,order_id"]
+    for user in range(n_users):
+        group = user % 2
+        for order in range(int(rng.integers(2, 7))):
+            day = int(rng.integers(0, days))
+            ts = (start + np.timedelta64(day * 24 * 60 + int(rng.integers(0, 600)), "m")).astype(str) + ":00Z"
+            picks = rng.choice(group_items[group], size=int(rng.integers(1, 5)), replace=False, p=weights)
+            for item in picks:
+                lines.append(f"u{user},i{item},purchase,{ts},1,{1 + item % 7}.5,o{user}_{order}")
+    items = ["item_id,title,description,category,brand,price"]
+    for item in range(n_items):
+        theme = themes[0] if item < n_items // 2 else themes[1]
+        items.append(
+            f"i{item},{theme} thing {item},A useful {theme} product,Home > {theme.title()},Acme,{1 + item % 7}.5"
+        )
+    return "\n".join(lines) + "\n", "\n".join(items) + "\n"

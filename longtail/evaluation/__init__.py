@@ -14,7 +14,15 @@ from longtail.evaluation.metrics import (
     recall_at_k,
     tail_recall_at_k,
 )
-from longtail.evaluation.split import InteractionData, Split, head_mask, item_popularity, tail_items, temporal_split
+from longtail.evaluation.split import (
+    InteractionData,
+    Split,
+    head_mask,
+    item_popularity,
+    recency_weights,
+    tail_items,
+    temporal_split,
+)
 
 __all__ = [
     "InteractionData",
@@ -31,6 +39,7 @@ __all__ = [
     "novelty_at_k",
     "popularity_buckets",
     "recall_at_k",
+    "recency_weights",
     "tail_items",
     "tail_recall_at_k",
     "temporal_split",

@@ -170,3 +170,30 @@ def tail_items(train: sp.spmatrix | np.ndarray, head_share: float = 0.8) -> np.n
     """
     popularity = item_popularity(train) if sp.issparse(train) else np.asarray(train, dtype=np.float64)
     return ~head_mask(popularity, head_share)
+
+
+def recency_weights(
+    events: pd.DataFrame,
+    user_ids: np.ndarray,
+    item_ids: np.ndarray,
+    *,
+    as_of,
+    half_life: float,
+    time_column: str = "ts",
+) -> sp.csr_matrix:
+    """(len(user_ids), len(item_ids)) float32 csr: ``0.5 ** (age / half_life)`` of each user's latest event on
+    each item, where ``age = as_of - time``. For a datetime ``time_column`` ages and ``half_life`` are in days;
+    for an ordinal one (e.g. ``order_number``) in its own units. Weights are in (0, 1] for events before
+    ``as_of``; pairs whose user or item is not in ``user_ids`` / ``item_ids`` are left out."""
+    if half_life <= 0:
+        raise ValueError(f"half_life must be > 0, got {half_life}")
+    latest = events.groupby([USER, ITEM], observed=True)[time_column].max()
+    users = pd.Index(user_ids).get_indexer(latest.index.get_level_values(USER))
+    items = pd.Index(item_ids).get_indexer(latest.index.get_level_values(ITEM))
+    age = as_of - latest.to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(latest):
+        age = pd.to_timedelta(age) / pd.Timedelta(days=1)
+    age = np.clip(np.asarray(age, dtype=np.float64), 0.0, None)
+    known = (users >= 0) & (items >= 0)
+    weights = np.power(0.5, age[known] / half_life).astype(np.float32)
+    return sp.csr_matrix((weights, (users[known], items[known])), shape=(len(user_ids), len(item_ids)))

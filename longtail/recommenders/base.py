@@ -85,8 +85,13 @@ class Recommender(ABC):
                 seen = self.interactions_[batch]
                 rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
                 scores[rows, seen.indices] = -np.inf
-            out[start : start + len(batch), : min(k, self.n_items_)] = _top_k(scores, k)
+            out[start : start + len(batch), : min(k, self.n_items_)] = self._select(scores, batch, k)
         return out
+
+    def _select(self, scores: np.ndarray, users: np.ndarray, k: int) -> np.ndarray:
+        """The lists of ``users`` from their scores (seen items already at ``-inf``): by default the top ``k``.
+        Re-ranking models override this."""
+        return _top_k(scores, k)
 
     def _check_users(self, users) -> np.ndarray:
         if not hasattr(self, "n_items_"):

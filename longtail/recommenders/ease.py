@@ -15,16 +15,18 @@ class EASE(Recommender):
     """Linear item-item model with the closed form ``B = I - P diag(1 / diag(P))``, ``P = (X^T X + l2 I)^-1``.
 
     The diagonal of ``B`` is 0 (an item cannot predict itself); scores are ``X[users] @ B`` on the binarised
-    matrix. ``B`` is dense, ``(n_items, n_items)``: fitting needs about ``3 * 8 * n_items ** 2`` bytes at peak
-    (3.2 GB per copy at 20k items) and time cubic in ``n_items``, so ``fit`` refuses more than ``max_items``
-    items; use ``ItemKNN`` or prune the catalogue beyond that.
+    matrix. ``B`` is dense: fitting needs about ``3 * 8 * m ** 2`` bytes at peak (3.2 GB per copy at 20k items)
+    and time cubic in ``m``. So ``B`` covers only the ``max_items`` most popular items (``m = min(n_items,
+    max_items)``, ties to the lower index); every other item scores 0 and ranks below the positively scored
+    ones. Items beyond the first few thousand have a handful of interactions, too few for EASE to learn from.
 
     The inverse is taken in float64 with LAPACK's Cholesky routines (``dpotrf`` + ``dpotri`` via scipy):
     ``X^T X + l2 I`` is symmetric positive definite for ``l2 > 0``, so Cholesky is stable and needs about half
     the flops of the LU-based ``numpy.linalg.inv`` (about 2x faster at 4k items on CPU). ``B`` is stored as
     float32.
 
-    Attributes after ``fit``: ``weights_`` (``float32``, shape ``(n_items, n_items)``).
+    Attributes after ``fit``: ``weights_`` (``float32``, shape ``(m, m)``) and ``modelled_items_`` (``(m,)`` item
+    indices, ascending, that the rows and columns of ``weights_`` stand for).
     """
 
     def __init__(self, l2: float = 200.0, *, max_items: int = 20_000):
@@ -35,22 +37,38 @@ class EASE(Recommender):
 
     def _fit(self, X: sp.csr_matrix) -> None:
         n_items = X.shape[1]
+        self.modelled_items_ = np.arange(n_items)
         if n_items > self.max_items:
-            raise ValueError(
-                f"EASE needs a dense {n_items} x {n_items} matrix ({8 * n_items**2 / 1e9:.1f} GB in float64); "
-                f"n_items={n_items} exceeds max_items={self.max_items}. Raise max_items if memory allows, "
-                "or use ItemKNN."
-            )
-        X64 = X.astype(np.float64)
+            popularity = np.asarray((X > 0).sum(axis=0)).ravel()
+            self.modelled_items_ = np.sort(np.argsort(-popularity, kind="stable")[: self.max_items])
+        X64 = X[:, self.modelled_items_].astype(np.float64)
         gram = (X64.T @ X64).toarray()
-        gram[np.diag_indices(n_items)] += self.l2
+        gram[np.diag_indices(len(gram))] += self.l2
         precision = _spd_inverse(gram)
         precision /= -np.diag(precision)
-        precision[np.diag_indices(n_items)] = 0.0
+        precision[np.diag_indices(len(gram))] = 0.0
         self.weights_ = precision.astype(np.float32)
 
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        """``(n_rows, n_items)`` float32 scores of arbitrary user histories (rows of weights over items)."""
+        modelled = np.asarray(history[:, self.modelled_items_] @ self.weights_, dtype=np.float32)
+        if len(self.modelled_items_) == history.shape[1]:
+            return modelled
+        scores = np.zeros((history.shape[0], history.shape[1]), dtype=np.float32)
+        scores[:, self.modelled_items_] = modelled
+        return scores
+
+    def weights_between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``B[sources][:, targets]`` as float32 ``(len(sources), len(targets))``; 0 for unmodelled items."""
+        position = np.full(self.n_items_, -1)
+        position[self.modelled_items_] = np.arange(len(self.modelled_items_))
+        rows, cols = position[np.asarray(sources)], position[np.asarray(targets)]
+        out = np.zeros((len(rows), len(cols)), dtype=np.float32)
+        out[np.ix_(rows >= 0, cols >= 0)] = self.weights_[np.ix_(rows[rows >= 0], cols[cols >= 0])]
+        return out
+
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
-        return np.asarray(self.interactions_[users] @ self.weights_, dtype=np.float32)
+        return self.score_history(self.interactions_[users])
 
 
 def _spd_inverse(a: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from longtail.knn import collaborative_top_k, neighbours_to_csr
 from longtail.recommenders.base import Recommender, _check_positive_int
 
 
@@ -18,9 +19,9 @@ class ItemKNN(Recommender):
     is ``sum(sim(i, j))`` over the items ``i`` the user interacted with whose neighbours include ``j``:
     ``scores = X[users] @ similarity_``.
 
-    Similarities are computed ``block_size`` items at a time: peak memory is about
-    ``block_size * n_items`` floats for the dense block plus ``n_items * k_neighbors`` for the result, never
-    ``n_items ** 2``.
+    Similarities are computed by ``longtail.knn.collaborative_top_k``, ``block_size`` items at a time: peak
+    memory is about ``block_size * n_items`` floats for the dense block plus ``n_items * k_neighbors`` for the
+    result, never ``n_items ** 2``.
 
     Attributes after ``fit``: ``similarity_`` (``float32`` ``csr_matrix``, shape ``(n_items, n_items)``).
     """
@@ -33,28 +34,8 @@ class ItemKNN(Recommender):
         self.block_size = _check_positive_int(block_size, "block_size")
 
     def _fit(self, X: sp.csr_matrix) -> None:
-        n_items = X.shape[1]
-        k = min(self.k_neighbors, n_items - 1)
-        item_users = X.T.tocsr()
-        norms = np.sqrt(np.asarray(item_users.sum(axis=1), dtype=np.float32).ravel())
-        indices, values = [], []
-        for start in range(0, n_items, self.block_size):
-            stop = min(start + self.block_size, n_items)
-            sims = (item_users[start:stop] @ X).toarray()
-            denom = norms[start:stop, None] * norms[None, :] + np.float32(self.shrink)
-            np.divide(sims, denom, out=sims, where=denom > 0)
-            sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-            top = np.argpartition(-sims, max(k - 1, 0), axis=1)[:, :k]
-            indices.append(top)
-            values.append(np.take_along_axis(sims, top, axis=1))
-        rows = np.repeat(np.arange(n_items), k)
-        similarity = sp.csr_matrix(
-            (np.concatenate(values).ravel(), (rows, np.concatenate(indices).ravel())),
-            shape=(n_items, n_items),
-            dtype=np.float32,
-        )
-        similarity.eliminate_zeros()
-        self.similarity_ = similarity
+        indices, scores = collaborative_top_k(X, self.k_neighbors, shrink=self.shrink, block_size=self.block_size)
+        self.similarity_ = neighbours_to_csr(indices, scores, X.shape[1])
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return (self.interactions_[users] @ self.similarity_).toarray()

@@ -72,3 +72,23 @@ def test_windows_are_replaced_together_or_not_at_all(tmp_path):
             )
         assert read_table(connection, "cleaned")["v"].tolist() == ["old"]
         assert read_table(connection, "quarantine")["n"].tolist() == [1]
+
+
+def test_vectors_round_trip_per_dataset_with_nulls(tmp_path):
+    import numpy as np
+
+    from longtail.warehouse import drop_other_datasets, read_vectors, replace_dataset_rows
+
+    vectors = [np.array([1, 0, 0], np.float32), None, np.array([0, 0.6, 0.8], np.float32)]
+    frame = pd.DataFrame({"dataset": ["a", "a", "b"], "item_id": ["x", "y", "z"], "embedding": vectors})
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_dataset_rows(connection, "vectors", frame, vector_column="embedding")
+        replace_dataset_rows(connection, "vectors", frame.iloc[[0]], vector_column="embedding")
+        assert connection.execute("select dataset, item_id from vectors order by all").fetchall() == [
+            ("a", "x"),
+            ("b", "z"),
+        ]
+        ids, matrix = read_vectors(connection, "vectors", "b")
+        assert ids.tolist() == ["z"] and matrix.tolist() == [[0, pytest.approx(0.6), pytest.approx(0.8)]]
+        drop_other_datasets(connection, "vectors", ["b"])
+        assert read_vectors(connection, "vectors", "a")[1].shape == (0, 0)

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from longtail.recommenders import EASE, ItemKNN, tune_l2
 
@@ -31,11 +30,18 @@ def test_score_is_user_row_times_weights(tiny):
     np.testing.assert_allclose(model.score(np.arange(4)), binary @ closed_form(tiny, 1.0), rtol=1e-5, atol=1e-6)
 
 
-def test_too_many_items_raises_clearly():
-    X = sp.csr_matrix(np.ones((2, 11)))
-    with pytest.raises(ValueError, match="max_items=10"):
-        EASE(max_items=10).fit(X)
-    EASE(max_items=11).fit(X)
+def test_beyond_max_items_models_the_most_popular_items_and_scores_the_rest_zero(random_sparse):
+    popularity = np.asarray((random_sparse > 0).sum(axis=0)).ravel()
+    model = EASE(l2=10.0, max_items=50).fit(random_sparse)
+    kept = np.sort(np.argsort(-popularity, kind="stable")[:50])
+    np.testing.assert_array_equal(model.modelled_items_, kept)
+    assert model.weights_.shape == (50, 50)
+    np.testing.assert_allclose(model.weights_, closed_form(random_sparse[:, kept], 10.0), atol=1e-6)
+    scores = model.score(np.arange(20))
+    others = np.setdiff1d(np.arange(random_sparse.shape[1]), kept)
+    assert np.all(scores[:, others] == 0)
+    binary = (random_sparse[:20][:, kept].toarray() > 0).astype(np.float64)
+    np.testing.assert_allclose(scores[:, kept], binary @ model.weights_, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("kwargs", [{"l2": 0.0}, {"l2": -1.0}, {"l2": float("nan")}, {"max_items": 0}])

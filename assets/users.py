@@ -1,0 +1,65 @@
+"""user_profiles: who each user is, from behaviour: activity, recency, categories, price band, taste and tail
+appetite."""
+
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import counts_table, preview
+from longtail.evaluation import tail_items
+from longtail.interactions import datasets_with_interactions, interaction_matrix, load_interactions
+from longtail.profiles import build_user_profiles
+from longtail.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+APPETITE_BUCKETS = [0.0, 0.1, 0.25, 0.5, 1.0]
+
+
+@dg.asset(
+    deps=["cleaned_events", "cleaned_reviews", "cleaned_items", "item_embeddings"],
+    group_name="users",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def user_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per user and dataset. ``tail_share`` is the user's appetite for tail items (the share of tail
+    items among their own), which the recommendation re-ranker follows; ``taste_vector`` is the mean embedding
+    of their items."""
+    started = time.perf_counter()
+    frames = []
+    with warehouse.connect() as connection:
+        datasets = datasets_with_interactions(connection)
+        for dataset in datasets:
+            interactions = load_interactions(connection, dataset)
+            items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
+            if items.empty:
+                items = pd.DataFrame({"item_id": pd.Series(dtype="string"), "category": None, "price": None})
+            matrix = interaction_matrix(interactions)
+            tail = matrix.item_ids[tail_items(matrix.matrix)]
+            vectors = read_vectors(connection, "item_embeddings", dataset)
+            profiles = build_user_profiles(
+                interactions, items, tail, item_vectors=vectors if len(vectors[0]) else None
+            ).assign(dataset=dataset)
+            frames.append(profiles)
+            context.log.info(f"{dataset}: {len(profiles):,} user profiles")
+            replace_dataset_rows(connection, "user_profiles", profiles, vector_column="taste_vector")
+        drop_other_datasets(connection, "user_profiles", datasets)
+    profiles = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "tail_share"])
+    appetite = pd.cut(profiles["tail_share"], APPETITE_BUCKETS, include_lowest=True).astype(str)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(profiles),
+            "users_by_dataset": counts_table(
+                profiles["dataset"].value_counts().to_dict(), key="dataset", value="users"
+            ),
+            "users_by_tail_appetite": counts_table(appetite.value_counts().to_dict(), key="tail_share", value="users"),
+            "users_by_price_band": counts_table(
+                profiles["price_band"].fillna("unknown").value_counts().to_dict(), key="price_band", value="users"
+            )
+            if len(profiles)
+            else counts_table({}),
+            "preview": preview(profiles.drop(columns=["taste_vector"], errors="ignore")),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )

@@ -1,0 +1,126 @@
+"""The recommendation assets end to end on a small synthetic shop, with the fake embedder: item_text ->
+item_embeddings -> item_similarity, user_profiles, recommendation_evaluation -> recommendation_lists."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from assets.recommendations import COLD_START_USER
+from orchestration.definitions import ASSETS, CHECKS
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+from tests.fixtures import Home, shop_history, write_events, write_items
+
+DATA_LAYER = "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:cleaned_reviews"
+DERIVED = (
+    "key:item_text or key:item_embeddings or key:item_similarity or key:user_profiles "
+    "or key:recommendation_evaluation or key:recommendation_lists"
+)
+
+
+def run(home: Home, selection: str, tags: dict | None = None, instance=None) -> dg.ExecuteInProcessResult:
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        selection=selection,
+        resources=home.resources(),
+        tags=tags,
+        instance=instance,
+        raise_on_error=False,
+    )
+    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert result.success, failed
+    return result
+
+
+def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
+    return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """The synthetic shop landed, cleaned and run through every recommendation asset once."""
+    root = tmp_path_factory.mktemp("shop") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_HOME", str(root))
+        home = Home(root)
+        events, items = shop_history()
+        write_events(home.landing / "shop" / "events.csv", events)
+        write_items(home.landing / "shop" / "items.csv", items)
+        with dg.DagsterInstance.ephemeral() as instance:
+            run(home, DATA_LAYER, instance=instance)
+            run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}, instance)
+            result = run(home, DERIVED, instance=instance)
+            yield home, result, patch
+
+
+def test_every_item_is_embedded_once_and_a_rerun_reuses_every_vector(shop):
+    home, result, _ = shop
+    first = metadata(result, "item_embeddings")
+    assert first["embedded"] == 60 and first["reused"] == 0
+    assert home.count("select count(*) from item_embeddings") == 60
+    again = metadata(run(home, "key:item_text or key:item_embeddings"), "item_embeddings")
+    assert again["embedded"] == 0 and again["reused"] == 60
+
+
+def test_a_changed_item_text_is_the_only_one_re_embedded(shop):
+    home, _, _ = shop
+    _, items = shop_history()
+    write_items(home.landing / "shop" / "items.csv", items.replace("garden thing 3,", "garden spade 3,"))
+    result = run(home, "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:item_text")
+    assert metadata(result, "item_text")["new_or_changed_texts"] == 1
+    embedded = metadata(run(home, "key:item_embeddings"), "item_embeddings")
+    assert embedded["embedded"] == 1 and embedded["reused"] == 59
+    with home.warehouse().connect() as connection:
+        texts = connection.execute("select text from item_text where item_id = 'i3'").fetchall()
+    assert "garden spade 3" in texts[0][0]
+
+
+def test_similarity_has_every_source_and_content_neighbours_share_the_theme(shop):
+    home, _, _ = shop
+    rows = home.warehouse().read_table("item_similarity")
+    assert set(rows["source"]) == {"content", "collaborative", "blended"}
+    assert not (rows["item_id"] == rows["neighbour_id"]).any()
+    assert rows.groupby(["source", "item_id"]).size().max() <= 50
+    content = rows[(rows["source"] == "content") & (rows["rank"] == 1)]
+    half = content["item_id"].str[1:].astype(int) < 30
+    assert ((content["neighbour_id"].str[1:].astype(int) < 30) == half).mean() > 0.9
+
+
+def test_user_profiles_cover_every_user_with_an_appetite_share(shop):
+    home, _, _ = shop
+    profiles = home.warehouse().read_table("user_profiles")
+    assert len(profiles) == 80
+    assert profiles["tail_share"].between(0, 1).all()
+    assert profiles["n_items"].min() >= 1
+
+
+def test_evaluation_report_compares_every_model_on_one_split(shop):
+    home, result, _ = shop
+    report = json.loads((home.root / "reports" / "recommendation_evaluation.json").read_text())
+    assert report["dataset"] == "shop"
+    assert report["system"] == "longtail_hybrid"
+    assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "ContentKNN", "longtail_hybrid"}
+    for figures in report["models"].values():
+        for metric in ("ndcg@10", "recall@20", "tail_recall@20", "aplt@10", "coverage@10", "gini@10", "novelty@10"):
+            assert metric in figures
+    assert report["split"]["evaluated_users"] > 0
+    assert report["split"]["validation_cut"] < report["split"]["cut"]
+    shown = metadata(result, "recommendation_evaluation")
+    assert "longtail_hybrid" in shown["shop: models"]
+    assert "data:image/png;base64," in shown["shop: accuracy vs tail exposure"]
+
+
+def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):
+    home, _, _ = shop
+    lists = home.warehouse().read_table("recommendation_lists")
+    events = home.warehouse().read_table("cleaned_events")[["user_id", "item_id"]]
+    known = lists[lists["user_id"] != COLD_START_USER]
+    assert known["user_id"].nunique() == 80
+    assert known.groupby("user_id").size().min() == 20
+    seen = known.merge(events.drop_duplicates(), on=["user_id", "item_id"])
+    assert seen.empty
+    assert set(known["reason_kind"]) <= {"bought", "similar", "popular"}
+    assert known["reason"].str.len().min() > 0
+    assert known.loc[known["reason_kind"] == "bought", "reason"].str.startswith(("bought", "tail pick")).all()
+    assert len(lists[lists["user_id"] == COLD_START_USER]) == 20
