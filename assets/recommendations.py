@@ -239,7 +239,9 @@ def recommendation_lists(
             as_of = interactions["ts"].max()
             recency = recency_weights(interactions, matrix.user_ids, matrix.item_ids, as_of=as_of, half_life=half_life)
             aligned = _aligned(vectors, item_ids, matrix.item_ids)
-            content_weight = chosen.pop("content_weight", 0.0) if aligned is not None else 0.0
+            content_weight = chosen.pop("content_weight", 0.0)
+            if aligned is None:  # no item of this dataset has a text to embed
+                content_weight = 0.0
             model = LongTailHybrid(item_vectors=aligned, content_weight=content_weight, **chosen)
             model.fit(matrix.matrix, recency=recency)
             users = np.arange(len(matrix.user_ids))

@@ -43,7 +43,7 @@ def user_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             ).assign(dataset=dataset)
             frames.append(profiles)
             context.log.info(f"{dataset}: {len(profiles):,} user profiles")
-            replace_dataset_rows(connection, "user_profiles", profiles, vector_column="taste_vector")
+            replace_dataset_rows(connection, "user_profiles", profiles, vector_column="taste_vector", fixed_size=False)
         drop_other_datasets(connection, "user_profiles", datasets)
     profiles = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "tail_share"])
     appetite = pd.cut(profiles["tail_share"], APPETITE_BUCKETS, include_lowest=True).astype(str)

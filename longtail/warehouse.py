@@ -109,32 +109,44 @@ def replace_windows(connection: duckdb.DuckDBPyConnection, windows: list[Window]
 
 
 def replace_dataset_rows(
-    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, *, vector_column: str | None = None
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    vector_column: str | None = None,
+    fixed_size: bool = True,
 ) -> None:
     """Replace the rows of every dataset in ``frame`` (its ``dataset`` column) by ``frame``, atomically.
 
-    ``vector_column`` names a column holding one 1-D float array per row (all of one length, or None): it is
-    stored as a DuckDB ``FLOAT[dim]`` array (NULL for None), passed through Arrow without a Python object per
-    number.
+    ``vector_column`` names a column holding one 1-D float array per row, or None: it is passed through Arrow
+    without a Python object per number and stored as a DuckDB ``FLOAT[dim]`` array (``fixed_size``: every vector
+    of one length, the same in every dataset) or a ``FLOAT[]`` list (vectors may be missing in whole datasets).
     """
     datasets = sorted(frame["dataset"].unique().tolist())
     if vector_column is not None:
-        frame = _with_vector_column(frame, vector_column)
+        frame = _with_vector_column(frame, vector_column, fixed_size)
     replace_windows(connection, [Window(table, frame, "list_contains(?, dataset)", [datasets])])
 
 
-def _with_vector_column(frame: pd.DataFrame, column: str):
+def _with_vector_column(frame: pd.DataFrame, column: str, fixed_size: bool):
     import pyarrow as pa
 
     cells = frame[column].to_numpy()
     missing = np.array([cell is None for cell in cells], dtype=bool)
     present = [np.asarray(cell, dtype=np.float32) for cell in cells[~missing]]
-    dim = len(present[0]) if present else 1
-    vectors = np.zeros((len(cells), dim), dtype=np.float32)
-    if present:
-        vectors[~missing] = np.stack(present)
     table = pa.Table.from_pandas(frame.drop(columns=[column]), preserve_index=False)
-    values = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim, mask=pa.array(missing))
+    if fixed_size:
+        dim = len(present[0]) if present else 1
+        vectors = np.zeros((len(cells), dim), dtype=np.float32)
+        if present:
+            vectors[~missing] = np.stack(present)
+        values = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), dim, mask=pa.array(missing))
+    else:
+        lengths = np.zeros(len(cells), dtype=np.int32)
+        lengths[~missing] = [len(vector) for vector in present]
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+        flat = pa.array(np.concatenate(present) if present else np.zeros(0, dtype=np.float32))
+        values = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(missing))
     return table.append_column(column, values)
 
 

@@ -34,13 +34,23 @@ from longtail.evaluation.split import (
     tail_items,
     temporal_split,
 )
+from longtail.profiles import shrunk_tail_appetite
 from longtail.recommenders import ALS, EASE, ContentKNN, ItemKNN, LongTailHybrid, MostPopular, tune_l2
 
 SYSTEM = "longtail_hybrid"
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
-REPORTED = ("ndcg@10", "recall@20", "tail_recall@20", "aplt@10", "coverage@10", "gini@10", "novelty@10")
+REPORTED = (
+    "ndcg@10",
+    "recall@20",
+    "tail_recall@20",
+    "aplt@10",
+    "coverage@10",
+    "gini@10",
+    "novelty@10",
+    "appetite_gap@10",
+)
 
 
 @dataclass(frozen=True)
@@ -263,8 +273,16 @@ def _ndcg10(model, data: InteractionData) -> float:
 
 
 def _metrics(model, data: InteractionData) -> dict:
+    """``evaluate``'s metrics, plus ``appetite_gap@10``: the mean absolute difference between the share of tail
+    items in a user's top 10 and that user's tail appetite (``shrunk_tail_appetite`` of the training side), i.e.
+    how far lists are from what each user buys; 0 means every list is calibrated to its user."""
     recommended = model.recommend(data.eval_users, 20)
-    figures = evaluate(recommended, data.test_targets, tail_items(data.train), item_popularity(data.train))
+    tail = tail_items(data.train)
+    figures = evaluate(recommended, data.test_targets, tail, item_popularity(data.train))
+    top = recommended[:, :10]
+    list_share = np.where(top >= 0, tail[np.maximum(top, 0)], False).sum(axis=1) / np.maximum((top >= 0).sum(axis=1), 1)
+    appetite = shrunk_tail_appetite(data.train, tail)[data.eval_users]
+    figures["appetite_gap@10"] = float(np.abs(list_share - appetite).mean())
     return {name: _rounded(value) for name, value in figures.items()}
 
 

@@ -92,3 +92,17 @@ def test_vectors_round_trip_per_dataset_with_nulls(tmp_path):
         assert ids.tolist() == ["z"] and matrix.tolist() == [[0, pytest.approx(0.6), pytest.approx(0.8)]]
         drop_other_datasets(connection, "vectors", ["b"])
         assert read_vectors(connection, "vectors", "a")[1].shape == (0, 0)
+
+
+def test_variable_length_vectors_allow_datasets_without_any(tmp_path):
+    import numpy as np
+
+    from longtail.warehouse import replace_dataset_rows
+
+    with_vectors = pd.DataFrame({"dataset": ["a"], "user_id": ["u"], "taste": [np.ones(3, np.float32)]})
+    without = pd.DataFrame({"dataset": ["b"], "user_id": ["v"], "taste": [None]})
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_dataset_rows(connection, "profiles", with_vectors, vector_column="taste", fixed_size=False)
+        replace_dataset_rows(connection, "profiles", without, vector_column="taste", fixed_size=False)
+        rows = connection.execute("select dataset, taste from profiles order by dataset").fetchall()
+    assert rows == [("a", [1.0, 1.0, 1.0]), ("b", None)]

@@ -35,6 +35,7 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     assert report["tuning"]["hybrid"]["recent_weight"] in SMALL_GRID.recent_weights
     assert report["models"]["MostPopular"]["aplt@10"] == 0.0  # the most popular items are the head
     assert all(0 <= figures["coverage@10"] <= 1 for figures in report["models"].values())
+    assert all(0 <= figures["appetite_gap@10"] <= 1 for figures in report["models"].values())
     assert {"popularity_exponent", "tail_weight", "ndcg@10", "aplt@10"} <= set(report["tradeoff"][0])
 
 
@@ -56,6 +57,19 @@ def test_ordinal_time_splits_on_the_order_number():
     )
     split = split_events(frame, EvaluationSettings(test_days=1, time_column="order_number"))
     assert split.test["order_number"].tolist() == [4, 4]
+
+
+def test_calibration_brings_lists_closer_to_each_users_appetite(events):
+    settings = EvaluationSettings(
+        l2_grid=(10.0,), recent_weights=(0.0,), popularity_exponents=(0.0,), tail_weights=(0.0,), content_weights=(0.0,)
+    )
+    report = evaluate_offline(events, dataset="shop", settings=settings)
+    gaps = {
+        point["tail_weight"]: point["appetite_gap@10"]
+        for point in report["tradeoff"]
+        if point["popularity_exponent"] == 0
+    }
+    assert gaps[0.8] < gaps[0.0]
 
 
 def test_the_choice_is_the_most_accurate_point_that_reaches_the_targets():
