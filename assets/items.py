@@ -85,8 +85,7 @@ def item_embeddings(
 
         def encode(batch: list[str], dataset=dataset) -> np.ndarray:
             def progress(done: int, total: int) -> None:
-                if done == total or done % (20 * embedder.batch_size) == 0:
-                    context.log.info(f"{dataset}: embedded {done:,} / {total:,} texts")
+                context.log.info(f"{dataset}: embedded {done:,} / {total:,} texts")
 
             return embedder.encode(batch, progress=progress)
 

@@ -38,7 +38,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
 
     def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """``float32`` array of shape ``(len(texts), dim)``, unit-length rows in the order of ``texts``;
-        ``progress(done, total)`` is called after each batch (see ``longtail.embedding.encode_texts``)."""
+        ``progress(done, total)`` is called as texts are done (see ``longtail.embedding.encode_texts``)."""
         if self._encoder is None:
             self._encoder = embedding.load_encoder(self.model, self.device)
         return embedding.encode_texts(self._encoder, texts, batch_size=self.batch_size, progress=progress)

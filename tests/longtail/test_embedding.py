@@ -52,7 +52,9 @@ def current(texts: dict[str, str]) -> pd.DataFrame:
 
 def test_encode_texts_matches_plain_encode_in_the_input_order(minilm):
     calls = []
-    ours = encode_texts(minilm, TEXTS, batch_size=3, progress=lambda done, total: calls.append((done, total)))
+    ours = encode_texts(
+        minilm, TEXTS, batch_size=3, batches_per_call=1, progress=lambda done, total: calls.append((done, total))
+    )
     plain = minilm.encode(TEXTS, normalize_embeddings=True)
     assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
@@ -61,6 +63,9 @@ def test_encode_texts_matches_plain_encode_in_the_input_order(minilm):
     assert np.all(np.diag(cosine) > 0.999)
     np.testing.assert_array_equal(cosine.argmax(axis=1), np.arange(len(TEXTS)))
     assert calls == [(3, 7), (6, 7), (7, 7)]
+    chunked = encode_texts(minilm, TEXTS, batch_size=3, progress=lambda done, total: calls.append((done, total)))
+    np.testing.assert_allclose(chunked, ours, atol=1e-5)
+    assert calls[-1] == (7, 7) and len(calls) == 4  # one call of up to 16 batches
     assert cosine[1, 6] < 0.99  # "Tea." and "Cookies." are not swapped by the length sort
 
 
