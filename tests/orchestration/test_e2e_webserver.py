@@ -1,4 +1,4 @@
-"""What a user of the UI does: start `longtail ui` (webserver + daemon), drop a file, watch the sensor's run.
+"""What a user of the UI does: start `longtail ui` (webserver + daemon), drop a file, watch the sensors' runs.
 
 Everything runs on loopback; the test asks the webserver's GraphQL API, as the UI does.
 """
@@ -135,3 +135,10 @@ def test_a_dropped_file_is_ingested_by_the_sensor_and_seen_in_the_ui(ui):
     runs_before = len(graphql(port, SENSOR_RUNS)["runsOrError"]["results"])
     time.sleep(20)
     assert len(graphql(port, SENSOR_RUNS)["runsOrError"]["results"]) == runs_before
+
+    # The automation sensor refreshes everything built on the new data, down to the recommendation lists.
+    def lists_materialized():
+        nodes = graphql(port, LATEST_MATERIALIZATIONS)["assetNodes"]
+        return any(n["assetKey"]["path"] == ["recommendation_lists"] and n["assetMaterializations"] for n in nodes)
+
+    wait_for("automation to refresh recommendation_lists", RUN_TIMEOUT_S, lists_materialized, log, server)
