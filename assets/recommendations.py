@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import preview
+from longtail.embedding import align_vectors
 from longtail.evaluation import recency_weights
 from longtail.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
 from longtail.explain import explain, reason_text
@@ -70,7 +71,7 @@ def recommendation_evaluation(
         inputs = {
             dataset: (
                 load_interactions(connection, dataset),
-                _vector_frame(*read_vectors(connection, "item_embeddings", dataset)),
+                read_vectors(connection, "item_embeddings", dataset),
             )
             for dataset in datasets
         }
@@ -141,12 +142,6 @@ def recommendation_evaluation(
         metadata[f"{dataset}: accuracy vs tail exposure"] = dg.MetadataValue.md(_tradeoff_plot(report, reports_dir))
         metadata[f"{dataset}: recall by popularity bucket"] = preview(_buckets(report), rows=20)
     return dg.MaterializeResult(metadata=metadata)
-
-
-def _vector_frame(item_ids: np.ndarray, vectors: np.ndarray) -> pd.DataFrame | None:
-    if not len(item_ids):
-        return None
-    return pd.DataFrame({"vector": list(vectors)}, index=pd.Index(item_ids, name="item_id"))
 
 
 def _targets_markdown(report: dict) -> str:
@@ -233,12 +228,12 @@ def recommendation_lists(
         for dataset in datasets:
             interactions = load_interactions(connection, dataset)
             matrix = interaction_matrix(interactions)
-            item_ids, vectors = read_vectors(connection, "item_embeddings", dataset)
+            vectors = read_vectors(connection, "item_embeddings", dataset)
             chosen = json.loads(settings.get(dataset, "{}"))
             half_life = chosen.pop("half_life", 30.0)
             as_of = interactions["ts"].max()
             recency = recency_weights(interactions, matrix.user_ids, matrix.item_ids, as_of=as_of, half_life=half_life)
-            aligned = _aligned(vectors, item_ids, matrix.item_ids)
+            aligned = align_vectors(vectors, matrix.item_ids)
             content_weight = chosen.pop("content_weight", 0.0)
             if aligned is None:  # no item of this dataset has a text to embed
                 content_weight = 0.0
@@ -295,15 +290,6 @@ def _scores_of(model, recommended: np.ndarray, batch_size: int = 4096) -> np.nda
         rows = slice(start, start + batch_size)
         scores = model.score(np.arange(start, min(start + batch_size, len(recommended))))
         out[rows] = np.take_along_axis(scores, np.maximum(recommended[rows], 0), axis=1)
-    return out
-
-
-def _aligned(vectors: np.ndarray, vector_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray | None:
-    if not len(vector_ids):
-        return None
-    rows = pd.Index(vector_ids).get_indexer(item_ids)
-    out = np.zeros((len(item_ids), vectors.shape[1]), dtype=np.float32)
-    out[rows >= 0] = vectors[rows[rows >= 0]]
     return out
 
 

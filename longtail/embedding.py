@@ -242,6 +242,23 @@ def refresh_embeddings(
     return frame, plan
 
 
+def align_vectors(vectors: tuple[np.ndarray, np.ndarray] | None, item_ids: np.ndarray) -> np.ndarray | None:
+    """Stored vectors laid out on a model's item axis.
+
+    ``vectors`` is ``(ids, matrix)``: ids of shape ``(n,)`` and a ``(n, dim)`` matrix (as
+    ``longtail.warehouse.read_vectors`` returns them), or None. Returns ``float32`` of shape
+    ``(len(item_ids), dim)``, row ``i`` the vector of ``item_ids[i]`` and zeros for items without one; None when
+    there are no vectors at all.
+    """
+    if vectors is None or not len(vectors[0]):
+        return None
+    ids, matrix = vectors
+    rows = pd.Index(ids).get_indexer(item_ids)
+    out = np.zeros((len(item_ids), matrix.shape[1]), dtype=np.float32)
+    out[rows >= 0] = matrix[rows[rows >= 0]]
+    return out
+
+
 def stack_embeddings(frame: pd.DataFrame) -> np.ndarray:
     """The ``embedding`` column as a ``float32`` matrix of shape ``(len(frame), dim)``, row ``i`` for row ``i``
     of ``frame``; ``(0, 0)`` for an empty frame. Raises ``ValueError`` when vectors differ in length."""

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from longtail.embedding import align_vectors
 from longtail.evaluation.metrics import evaluate, ndcg_at_k
 from longtail.evaluation.split import (
     InteractionData,
@@ -90,7 +91,7 @@ def evaluate_offline(
     events: pd.DataFrame,
     *,
     dataset: str,
-    item_vectors: pd.DataFrame | None = None,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
     settings: EvaluationSettings = EvaluationSettings(),
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict:
@@ -99,9 +100,8 @@ def evaluate_offline(
     Args:
         events: interactions with ``user_id``, ``item_id`` and ``settings.time_column``.
         dataset: name written into the report.
-        item_vectors: optional frame indexed by ``item_id`` with one column ``vector`` (1-D float32 arrays, all
-            of one length), e.g. the item embeddings; without it the content baseline and the content term of
-            the hybrid are left out.
+        item_vectors: optional ``(item_ids, vectors)``, ids ``(n,)`` and a ``(n, dim)`` matrix, e.g. the item
+            embeddings; without them the content baseline and the content term of the hybrid are left out.
         progress: called with a line of text at each stage.
 
     Returns:
@@ -131,8 +131,8 @@ def evaluate_offline(
             time_column=settings.time_column,
         )
 
-    validation_vectors = _aligned_vectors(item_vectors, validation.item_ids)
-    test_vectors = _aligned_vectors(item_vectors, data.item_ids)
+    validation_vectors = align_vectors(item_vectors, validation.item_ids)
+    test_vectors = align_vectors(item_vectors, data.item_ids)
 
     progress("tuning EASE's l2 on the validation split")
     best_l2, l2_scores = tune_l2(
@@ -210,19 +210,6 @@ def _full_hybrid(l2: float, settings: EvaluationSettings, vectors: np.ndarray | 
         item_vectors=vectors,
         content_weight=max(settings.content_weights) if vectors is not None else 0.0,
     )
-
-
-def _aligned_vectors(item_vectors: pd.DataFrame | None, item_ids: np.ndarray) -> np.ndarray | None:
-    """(n_items, dim) float32 rows in ``item_ids`` order; items without a vector get zeros (no content
-    neighbours)."""
-    if item_vectors is None or item_vectors.empty:
-        return None
-    dim = len(item_vectors["vector"].iloc[0])
-    out = np.zeros((len(item_ids), dim), dtype=np.float32)
-    rows = item_vectors.index.get_indexer(item_ids)
-    found = rows >= 0
-    out[found] = np.stack(item_vectors["vector"].to_numpy()[rows[found]]).astype(np.float32)
-    return out
 
 
 def _grid(settings: EvaluationSettings, *, content: bool) -> list[dict]:

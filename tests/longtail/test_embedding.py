@@ -208,3 +208,13 @@ def test_stack_embeddings():
         stack_embeddings(pd.DataFrame({"embedding": [[1.0], [1.0, 2.0]]}))
     with pytest.raises(ValueError, match="1-D"):
         stack_embeddings(pd.DataFrame({"embedding": [np.ones((2, 2))]}))
+
+
+def test_align_vectors_puts_each_vector_on_its_item_and_zeros_elsewhere():
+    from longtail.embedding import align_vectors
+
+    ids, matrix = np.array(["b", "a"]), np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    aligned = align_vectors((ids, matrix), np.array(["a", "c", "b"]))
+    np.testing.assert_array_equal(aligned, [[1, 0], [0, 0], [0, 1]])
+    assert align_vectors(None, np.array(["a"])) is None
+    assert align_vectors((np.array([]), np.zeros((0, 0))), np.array(["a"])) is None

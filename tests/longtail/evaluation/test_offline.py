@@ -20,10 +20,7 @@ def events():
 
 
 def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
-    vectors = pd.DataFrame(
-        {"vector": list(np.eye(60, 8, dtype=np.float32)[np.arange(60) % 8] + 0.01)},
-        index=pd.Index([f"i{n}" for n in range(60)], name="item_id"),
-    )
+    vectors = (np.array([f"i{n}" for n in range(60)]), np.eye(8, dtype=np.float32)[np.arange(60) % 8] + 0.01)
     report = evaluate_offline(events, dataset="shop", item_vectors=vectors, settings=SMALL_GRID)
     assert report["system"] == SYSTEM
     assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "ContentKNN", SYSTEM}
