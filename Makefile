@@ -1,4 +1,4 @@
-# The two set-up commands: `make demo` (install, then run the whole data layer on real data) and `make test`.
+# The two set-up commands: `make demo` (install, then materialize every asset on real data) and `make test`.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
