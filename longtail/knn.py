@@ -77,14 +77,9 @@ def exact_top_k(
     """
     import torch
 
-    base = _check_vectors(vectors, "vectors")
-    k = _check_positive_int(k, "k")
     block_size = _check_positive_int(block_size, "block_size")
     base_block_size = _check_positive_int(base_block_size, "base_block_size")
-    query_source, rows, self_ids = _query_plan(base, queries, rows, exclude_self)
-    n_items = base.shape[0]
-    n_queries = len(query_source) if rows is None else len(rows)
-    k = min(k, n_items - (self_ids is not None))
+    base, k, query_source, rows, self_ids, n_queries = _query_plan(vectors, k, queries, rows, exclude_self)
     torch_device = torch.device(device)
     half = torch_device.type == "cuda" if half is None else bool(half)
     if half:
@@ -216,12 +211,8 @@ def faiss_top_k(
     """
     import faiss
 
-    base = _check_vectors(vectors, "vectors")
-    k = _check_positive_int(k, "k")
-    query_source, rows, self_ids = _query_plan(base, queries, rows, exclude_self)
+    base, k, query_source, rows, self_ids, n_queries = _query_plan(vectors, k, queries, rows, exclude_self)
     n_items = base.shape[0]
-    n_queries = len(query_source) if rows is None else len(rows)
-    k = min(k, n_items - (self_ids is not None))
     built = build_faiss_index(base, index=index) if isinstance(index, str) else index
     if built.ntotal != n_items or built.d != base.shape[1]:
         raise ValueError(f"index holds {built.ntotal} vectors of dim {built.d}; vectors has shape {base.shape}")
@@ -463,27 +454,34 @@ def _ranked_entries(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.n
     return rows, cols, values, rank
 
 
-def _query_plan(base: np.ndarray, queries, rows, exclude_self: bool):
-    """``(query_source, rows, self_ids)``: queries are ``query_source[rows]`` (all of it when rows is None);
-    ``self_ids[i]`` is query i's own index in the base, or ``self_ids`` is None when nothing is excluded."""
+def _query_plan(vectors, k, queries, rows, exclude_self: bool):
+    """Validated inputs of a search: ``(base, k, query_source, rows, self_ids, n_queries)``. Queries are
+    ``query_source[rows]`` (all of it when rows is None); ``self_ids[i]`` is query i's own index in the base, or
+    ``self_ids`` is None when nothing is excluded; ``k`` is cut to the number of candidates."""
+    base = _check_vectors(vectors, "vectors")
+    k = _check_positive_int(k, "k")
+    self_ids = None
     if queries is not None:
         if rows is not None:
             raise ValueError("pass either queries or rows, not both")
-        queries = _check_vectors(queries, "queries", allow_empty=True)
-        if queries.shape[1] != base.shape[1]:
-            raise ValueError(f"queries have dim {queries.shape[1]} but vectors have dim {base.shape[1]}")
-        return queries, None, None
-    if rows is not None:
-        rows = np.asarray(rows)
-        if rows.ndim != 1 or not (np.issubdtype(rows.dtype, np.integer) or rows.size == 0):
-            raise ValueError(f"rows must be a 1-D array of integer row indices, got {rows.dtype} {rows.shape}")
-        rows = rows.astype(np.int64, copy=False)
-        bad = rows[(rows < 0) | (rows >= base.shape[0])]
-        if bad.size:
-            raise ValueError(f"rows must be in [0, {base.shape[0]}), got {bad[:5].tolist()}")
-    if not exclude_self:
-        return base, rows, None
-    return base, rows, np.arange(base.shape[0], dtype=np.int64) if rows is None else rows
+        query_source = _check_vectors(queries, "queries", allow_empty=True)
+        if query_source.shape[1] != base.shape[1]:
+            raise ValueError(f"queries have dim {query_source.shape[1]} but vectors have dim {base.shape[1]}")
+    else:
+        query_source = base
+        if rows is not None:
+            rows = np.asarray(rows)
+            if rows.ndim != 1 or not (np.issubdtype(rows.dtype, np.integer) or rows.size == 0):
+                raise ValueError(f"rows must be a 1-D array of integer row indices, got {rows.dtype} {rows.shape}")
+            rows = rows.astype(np.int64, copy=False)
+            bad = rows[(rows < 0) | (rows >= base.shape[0])]
+            if bad.size:
+                raise ValueError(f"rows must be in [0, {base.shape[0]}), got {bad[:5].tolist()}")
+        if exclude_self:
+            self_ids = np.arange(base.shape[0], dtype=np.int64) if rows is None else rows
+    k = min(k, base.shape[0] - (self_ids is not None))
+    n_queries = len(query_source) if rows is None else len(rows)
+    return base, k, query_source, rows, self_ids, n_queries
 
 
 def _check_vectors(vectors, name: str, *, allow_empty: bool = False) -> np.ndarray:
