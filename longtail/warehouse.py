@@ -67,12 +67,21 @@ def read_table(
 
 
 def replace_rows(
-    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, where: str = "", params: list | None = None
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    where: str = "",
+    params: list | None = None,
+    *,
+    vector_column: str | None = None,
 ) -> None:
     """Delete the rows of ``table`` matching ``where`` (all rows when empty), then insert ``frame``, atomically.
 
     Creates ``table`` from ``frame``'s schema on first use. Rewriting the same window twice leaves no duplicates.
+    ``vector_column`` is stored as a ``FLOAT[dim]`` array (see ``replace_dataset_rows``).
     """
+    if vector_column is not None:
+        frame = _with_vector_column(frame, vector_column, fixed_size=True)
     replace_windows(connection, [Window(table, frame, where, params or [])])
 
 
@@ -160,11 +169,25 @@ def read_vectors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, vectors)`` of one dataset from a table with a ``FLOAT[dim]`` column: ids (n,) sorted, vectors
     (n, dim) float32 in the same order; ``(0,)`` and ``(0, 0)`` when the dataset has no rows."""
+    return read_vector_rows(
+        connection, table, "dataset = ?", [dataset], id_column=id_column, vector_column=vector_column
+    )
+
+
+def read_vector_rows(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    where: str,
+    params: list,
+    *,
+    id_column: str,
+    vector_column: str = "embedding",
+) -> tuple[np.ndarray, np.ndarray]:
+    """``read_vectors`` for the rows matching a SQL ``where`` clause (with ``params``)."""
     if not table_exists(connection, table):
         return np.array([], dtype=object), np.zeros((0, 0), dtype=np.float32)
     result = connection.sql(
-        f'select "{id_column}", "{vector_column}" from "{table}" where dataset = $dataset order by 1',
-        params={"dataset": dataset},
+        f'select "{id_column}", "{vector_column}" from "{table}" where {where} order by 1', params=params
     ).to_arrow_table()
     ids = np.asarray(result.column(id_column).to_pylist(), dtype=object)
     if not len(ids):

@@ -7,16 +7,19 @@ import os
 import dagster as dg
 
 from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items, cleaned_reviews
+from assets.demand import DEMAND_CHECKS, demand_forecasts, demand_history
+from assets.descriptions import DESCRIPTION_CHECKS, generated_descriptions, generated_descriptions_evaluation
 from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_text
 from assets.raw import no_rejected_files, raw_tables
 from assets.recommendations import RECOMMENDATION_CHECKS, recommendation_evaluation, recommendation_lists
+from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
 from orchestration import home
 from orchestration.jobs import cleaned_events_job, ingest_job
 from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
 from resources.landing import LandingResource
-from resources.models import EmbeddingModelResource
+from resources.models import EmbeddingModelResource, GeneratorResource
 from resources.warehouse import WarehouseResource
 
 # The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
@@ -31,28 +34,50 @@ AUTOMATED_ASSETS = dg.map_asset_specs(
     [
         cleaned_items,
         cleaned_reviews,
+        sentiment_model,
+        review_sentiment,
+        generated_descriptions,
         item_text,
         item_embeddings,
         item_similarity,
         user_profiles,
         recommendation_evaluation,
         recommendation_lists,
+        generated_descriptions_evaluation,
+        demand_history,
+        demand_forecasts,
     ],
 )
 
 ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS]
-CHECKS = [no_rejected_files, *RECONCILIATION_CHECKS, *GX_CHECKS, *ITEM_CHECKS, *RECOMMENDATION_CHECKS]
+CHECKS = [
+    no_rejected_files,
+    *RECONCILIATION_CHECKS,
+    *GX_CHECKS,
+    *ITEM_CHECKS,
+    *RECOMMENDATION_CHECKS,
+    *SENTIMENT_CHECKS,
+    *DESCRIPTION_CHECKS,
+    *DEMAND_CHECKS,
+]
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources rooted at ``$LONGTAIL_HOME`` (default ``./.longtail``); the embedding model and its device from
-    ``LONGTAIL_EMBEDDING_MODEL`` (default: the packaged all-MiniLM-L6-v2) and ``LONGTAIL_DEVICE`` (default auto)."""
+    ``LONGTAIL_EMBEDDING_MODEL`` (default: the packaged all-MiniLM-L6-v2) and ``LONGTAIL_DEVICE`` (default auto);
+    the text generator from ``LONGTAIL_GENERATOR_MODEL`` (default: the packaged SmolLM2-135M-Instruct) with
+    ``LONGTAIL_GENERATION_BUDGET`` new descriptions per run (default 100)."""
     return {
         "landing": LandingResource(path=str(home.landing_dir())),
         "warehouse": WarehouseResource(path=str(home.warehouse_path())),
         "embedder": EmbeddingModelResource(
             model=os.environ.get("LONGTAIL_EMBEDDING_MODEL", "default"),
             device=os.environ.get("LONGTAIL_DEVICE", "auto"),
+        ),
+        "generator": GeneratorResource(
+            model=os.environ.get("LONGTAIL_GENERATOR_MODEL", "default"),
+            device=os.environ.get("LONGTAIL_DEVICE", "auto"),
+            items_per_run=int(os.environ.get("LONGTAIL_GENERATION_BUDGET", "100")),
         ),
     }
 

@@ -1,4 +1,4 @@
-"""The sentence embedding model as a Dagster resource, and a torch-free fake with the same methods for tests."""
+"""The models as Dagster resources (sentence embedder, text generator), each with a torch-free fake for tests."""
 
 import re
 import zlib
@@ -8,9 +8,10 @@ import dagster as dg
 import numpy as np
 from pydantic import PrivateAttr
 
-from longtail import embedding
+from longtail import embedding, generation
 
 _WORD = re.compile(r"\w+")
+_FACT_LINE = re.compile(r"^([A-Za-z ]+): (.+)$", re.MULTILINE)
 
 
 class EmbeddingModelResource(dg.ConfigurableResource):
@@ -79,3 +80,70 @@ class FakeEmbeddingModelResource(EmbeddingModelResource):
         # Words may cancel out exactly; such a text gets the first axis rather than a zero vector.
         vectors[np.linalg.norm(vectors, axis=1) == 0, 0] = 1.0
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+class GeneratorResource(dg.ConfigurableResource):
+    """A small instruction-tuned language model that writes product descriptions (see
+    ``longtail.generation.TextGenerator``).
+
+    ``model`` is "default" (the packaged SmolLM2-135M-Instruct GGUF, no network needed), a local folder or
+    ``.gguf`` file, or a Hugging Face Hub id; ``device`` "auto", "cpu", "cuda" or "cuda:N"; ``max_new_tokens``
+    per output; ``batch_size`` prompts per forward pass; ``items_per_run`` the budget of new generations per
+    materialization (the rest wait for the next run, tail items first).
+    """
+
+    model: str = "default"
+    device: str = "auto"
+    max_new_tokens: int = generation.DEFAULT_MAX_NEW_TOKENS
+    batch_size: int = generation.DEFAULT_BATCH_SIZE
+    items_per_run: int = 100
+
+    _generator: object = PrivateAttr(default=None)
+
+    def text_generator(self) -> generation.TextGenerator:
+        """The generator, created once per resource instance; its weights load on the first ``generate``."""
+        if self._generator is None:
+            self._generator = generation.TextGenerator(
+                model=self.model, device=self.device, max_new_tokens=self.max_new_tokens, batch_size=self.batch_size
+            )
+        return self._generator
+
+    def model_name(self) -> str:
+        return self.text_generator().model_name
+
+    def settings(self) -> dict[str, object]:
+        """The settings that change outputs (part of each prompt's cache key)."""
+        return self.text_generator().settings
+
+    def generate(
+        self, prompts: Sequence[Sequence[dict[str, str]]], progress: Callable[[int, int], None] | None = None
+    ) -> list[str]:
+        """The raw completion of each prompt (chat messages from ``longtail.generation.build_prompt``)."""
+        return self.text_generator().generate(prompts, progress=progress)
+
+
+class FakeGeneratorResource(GeneratorResource):
+    """For tests: no model. Writes "Description: {title}, a {category} product. Ad: Discover {title}." from the
+    facts in the prompt, and echoes the first review highlight when ``echo_reviews`` is set, so that tests can
+    push invented facts or injected instructions through the guard."""
+
+    echo_reviews: bool = False
+
+    def model_name(self) -> str:
+        return "fake-template-generator"
+
+    def settings(self) -> dict[str, object]:
+        return {"echo_reviews": self.echo_reviews}
+
+    def generate(
+        self, prompts: Sequence[Sequence[dict[str, str]]], progress: Callable[[int, int], None] | None = None
+    ) -> list[str]:
+        outputs = []
+        for prompt in prompts:
+            facts = dict(_FACT_LINE.findall(next(m["content"] for m in reversed(prompt) if m["role"] == "user")))
+            title, category = facts.get("Title", "This item"), facts.get("Category", "catalogue")
+            echoed = f" {facts['Reviews say'].split(';')[0]}." if self.echo_reviews and "Reviews say" in facts else ""
+            outputs.append(f" {title}, a {category} product chosen for everyday use.{echoed}\nAd: Discover {title}.")
+        if progress is not None:
+            progress(len(prompts), len(prompts))
+        return outputs

@@ -15,19 +15,18 @@ pytestmark = [
 ]
 
 
+# New generated descriptions per run: the CPU writes about one every few seconds, so CI generates a handful.
+GENERATION_BUDGET = "12"
+
+
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("real") / "home"
-    previous = os.environ.get("LONGTAIL_HOME")
-    os.environ["LONGTAIL_HOME"] = str(home)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_HOME", str(home))
+        patch.setenv("LONGTAIL_GENERATION_BUDGET", GENERATION_BUDGET)
         assert cli.main(["demo", "--data-dir", DATA_DIR]) == 0
         yield home
-    finally:
-        if previous is None:
-            os.environ.pop("LONGTAIL_HOME")
-        else:
-            os.environ["LONGTAIL_HOME"] = previous
 
 
 def query(home: Path, sql: str) -> list[tuple]:

@@ -6,12 +6,14 @@ catalogue, new-item targets, seen items excluded. Hyper-parameters are chosen on
 the training side the same way (its last ``test_days``); the test window is never used for tuning:
 
 - EASE's l2 by validation NDCG@10 (``tune_l2``);
-- the hybrid's settings by a constrained choice: among the grid points whose validation NDCG@10 is at least the
+- the hybrid's settings (review sentiment included, where the dataset has reviews) by a constrained choice:
+  among the grid points whose validation NDCG@10 is at least the
   tuned EASE's, those that best reach the long-tail targets relative to EASE (tail recall@20 4x, coverage@10
   1.5x; attainment ``min(tail ratio / 4, coverage ratio / 1.5, 1)``), and among those the most accurate. If no
   point reaches EASE's accuracy, the most accurate one.
 
-Every model is then refitted on the whole training side and scored on the test window.
+Every model is then refitted on the whole training side and scored on the test window. Item sentiment is
+computed from the reviews written before each cut only, so no review from the test window informs a model.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ from longtail.evaluation.split import (
 )
 from longtail.profiles import shrunk_tail_appetite
 from longtail.recommenders import ALS, EASE, ContentKNN, ItemKNN, LongTailHybrid, MostPopular, tune_l2
+from longtail.sentiment import sentiment_quality
 
 SYSTEM = "longtail_hybrid"
+# The hybrid's scoring-time settings that validation chooses and the lists then serve.
+HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
@@ -72,6 +77,7 @@ class EvaluationSettings:
     popularity_exponents: tuple[float, ...] = (0.0, 0.25, 0.5)
     tail_weights: tuple[float, ...] = (0.0, 0.5)
     content_weights: tuple[float, ...] = (0.0, 0.1)
+    sentiment_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
 
 
 def split_events(events: pd.DataFrame, settings: EvaluationSettings) -> Split:
@@ -92,6 +98,7 @@ def evaluate_offline(
     *,
     dataset: str,
     item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    review_scores: pd.DataFrame | None = None,
     settings: EvaluationSettings = EvaluationSettings(),
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict:
@@ -102,10 +109,14 @@ def evaluate_offline(
         dataset: name written into the report.
         item_vectors: optional ``(item_ids, vectors)``, ids ``(n,)`` and a ``(n, dim)`` matrix, e.g. the item
             embeddings; without them the content baseline and the content term of the hybrid are left out.
+        review_scores: optional reviews with ``item_id``, ``score`` in [-1, 1] and ``settings.time_column``;
+            with them the hybrid may weigh item sentiment (``sentiment_weights``), and the report's
+            ``sentiment_effect`` gives the test figures of the chosen hybrid at each sentiment weight.
         progress: called with a line of text at each stage.
 
     Returns:
-        ``{"dataset", "split", "system", "models": {name: metrics}, "tuning", "tradeoff", "seconds"}``; metrics
+        ``{"dataset", "split", "system", "models": {name: metrics}, "tuning", "tradeoff", "sentiment_effect",
+        "seconds"}``; metrics
         are those of ``longtail.evaluation.evaluate`` at 10 and 20, plus ``seconds`` (fit and recommend).
     """
     started = time.perf_counter()
@@ -133,6 +144,8 @@ def evaluate_offline(
 
     validation_vectors = align_vectors(item_vectors, validation.item_ids)
     test_vectors = align_vectors(item_vectors, data.item_ids)
+    validation_quality = _quality_before(review_scores, validation_split.cut, validation.item_ids, settings)
+    test_quality = _quality_before(review_scores, split.cut, data.item_ids, settings)
 
     progress("tuning EASE's l2 on the validation split")
     best_l2, l2_scores = tune_l2(
@@ -141,8 +154,8 @@ def evaluate_offline(
     ease_validation = _metrics(EASE(best_l2, max_items=settings.max_items).fit(validation.train), validation)
 
     progress("tuning the hybrid on the validation split")
-    hybrid_grid = _grid(settings, content=validation_vectors is not None)
-    base = _full_hybrid(best_l2, settings, validation_vectors).fit(
+    hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
+    base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality).fit(
         validation.train, recency=recency(validation_split, validation)
     )
     validation_points = [{**params, **_metrics(_with(base, params), validation)} for params in hybrid_grid]
@@ -163,9 +176,13 @@ def evaluate_offline(
         results[name] = _timed(lambda m=model: m.fit(data.train), data)
     progress(f"fitting {SYSTEM}")
     test_recency = recency(split, data)
-    hybrid = _full_hybrid(best_l2, settings, test_vectors)
+    hybrid = _full_hybrid(best_l2, settings, test_vectors, test_quality)
     results[SYSTEM] = _timed(lambda: _with(hybrid.fit(data.train, recency=test_recency), chosen), data)
     tradeoff = [{**params, **_metrics(_with(hybrid, params), data)} for params in _tradeoff_grid(settings, chosen)]
+    sentiment_effect = [
+        {"sentiment_weight": weight, **_metrics(_with(hybrid, {**chosen, "sentiment_weight": weight}), data)}
+        for weight in (settings.sentiment_weights if test_quality is not None else ())
+    ]
     tail = tail_items(data.train)
     return {
         "dataset": dataset,
@@ -184,6 +201,7 @@ def evaluate_offline(
             "unknown_item_pairs": data.dropped_unknown_items,
             "validation_cut": str(validation_split.cut),
             "validation_users": len(validation.eval_users),
+            "reviewed_items": 0 if test_quality is None else int(np.count_nonzero(test_quality)),
         },
         "system": SYSTEM,
         "models": results,
@@ -196,12 +214,26 @@ def evaluate_offline(
             "hybrid_validation": validation_points,
         },
         "tradeoff": tradeoff,
+        "sentiment_effect": sentiment_effect,
         "settings": asdict(settings),
         "seconds": round(time.perf_counter() - started, 1),
     }
 
 
-def _full_hybrid(l2: float, settings: EvaluationSettings, vectors: np.ndarray | None) -> LongTailHybrid:
+def _quality_before(
+    review_scores: pd.DataFrame | None, cut, item_ids: np.ndarray, settings: EvaluationSettings
+) -> np.ndarray | None:
+    """``sentiment_quality`` of ``item_ids`` from the reviews before ``cut``; None when none of them is reviewed."""
+    if review_scores is None:
+        return None
+    earlier = review_scores[review_scores[settings.time_column] < cut]
+    quality = sentiment_quality(earlier, item_ids)
+    return quality if quality.any() else None
+
+
+def _full_hybrid(
+    l2: float, settings: EvaluationSettings, vectors: np.ndarray | None, quality: np.ndarray | None
+) -> LongTailHybrid:
     """A hybrid with every component the grid may use; ``_with`` then switches settings without refitting."""
     return LongTailHybrid(
         l2=l2,
@@ -209,18 +241,19 @@ def _full_hybrid(l2: float, settings: EvaluationSettings, vectors: np.ndarray | 
         recent_weight=max(settings.recent_weights),
         item_vectors=vectors,
         content_weight=max(settings.content_weights) if vectors is not None else 0.0,
+        item_quality=quality,
     )
 
 
-def _grid(settings: EvaluationSettings, *, content: bool) -> list[dict]:
-    names = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight")
+def _grid(settings: EvaluationSettings, *, content: bool, sentiment: bool) -> list[dict]:
     values = (
         settings.recent_weights,
         settings.popularity_exponents,
         settings.tail_weights,
         settings.content_weights if content else (0.0,),
+        settings.sentiment_weights if sentiment else (0.0,),
     )
-    return [dict(zip(names, point)) for point in itertools.product(*values)]
+    return [dict(zip(HYBRID_SETTINGS, point)) for point in itertools.product(*values)]
 
 
 def _tradeoff_grid(settings: EvaluationSettings, chosen: dict) -> list[dict]:
@@ -252,7 +285,7 @@ def _choose(points: list[dict], ease: dict) -> dict:
 
     accurate = [p for p in points if p["ndcg@10"] >= ease["ndcg@10"]]
     best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
-    return {name: best[name] for name in ("recent_weight", "popularity_exponent", "tail_weight", "content_weight")}
+    return {name: best[name] for name in HYBRID_SETTINGS}
 
 
 def _ndcg10(model, data: InteractionData) -> float:

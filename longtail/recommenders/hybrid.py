@@ -28,6 +28,10 @@ class LongTailHybrid(Recommender):
       which reaches items with few interactions; ``content_weight = 0`` leaves it out.
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
       popularity bias of the collaborative scores: 0 keeps it, 1 removes it entirely.
+    - ``item_quality`` (n_items,) in [-1, 1] is what reviews say of each item relative to the catalogue's average
+      (0 for items nobody reviewed, see ``longtail.sentiment.sentiment_quality``); relevance is multiplied by
+      ``1 + sentiment_weight * item_quality``, so well-liked items move up and disliked ones down, while items
+      without reviews (most of the tail) keep their scores.
 
     ``recommend`` then calibrates each list's share of tail items to the user's tail appetite, the share of tail
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items
@@ -39,7 +43,8 @@ class LongTailHybrid(Recommender):
 
     Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency),
     ``content_similarity_`` (csr or None), ``popularity_`` (n_items,), ``tail_`` (n_items,) bool, ``appetite_``
-    (n_users,), ``history_`` (the scoring input: recency weights, or the binarised interactions).
+    (n_users,), ``history_`` (the scoring input: recency weights, or the binarised interactions), ``quality_``
+    (n_items,) the item quality in use (zeros without ``item_quality``).
     """
 
     def __init__(
@@ -52,11 +57,17 @@ class LongTailHybrid(Recommender):
         item_vectors: np.ndarray | None = None,
         content_neighbors: int = 100,
         tail_weight: float = 0.0,
+        item_quality: np.ndarray | None = None,
+        sentiment_weight: float = 0.0,
         appetite_prior: float = 5.0,
         head_share: float = 0.8,
         max_items: int = 8_000,
     ):
-        for name, value in (("recent_weight", recent_weight), ("tail_weight", tail_weight)):
+        for name, value in (
+            ("recent_weight", recent_weight),
+            ("tail_weight", tail_weight),
+            ("sentiment_weight", sentiment_weight),
+        ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         for name, value in (
@@ -75,6 +86,8 @@ class LongTailHybrid(Recommender):
         self.item_vectors = item_vectors
         self.content_neighbors = _check_positive_int(content_neighbors, "content_neighbors")
         self.tail_weight = float(tail_weight)
+        self.item_quality = item_quality
+        self.sentiment_weight = float(sentiment_weight)
         self.appetite_prior = float(appetite_prior)
         self.head_share = head_share
         self.max_items = max_items
@@ -105,6 +118,15 @@ class LongTailHybrid(Recommender):
         self.tail_ = tail_items(self.popularity_, self.head_share)
         self.appetite_ = shrunk_tail_appetite(X, self.tail_, self.appetite_prior)
         self.overall_appetite_ = float(X[:, self.tail_].nnz / max(X.nnz, 1))
+        self.quality_ = self._quality(X.shape[1])
+
+    def _quality(self, n_items: int) -> np.ndarray:
+        if self.item_quality is None:
+            return np.zeros(n_items, dtype=np.float32)
+        quality = np.asarray(self.item_quality, dtype=np.float32)
+        if quality.shape != (n_items,) or not np.isfinite(quality).all() or np.abs(quality).max(initial=0) > 1:
+            raise ValueError(f"item_quality must be ({n_items},) finite values in [-1, 1] aligned to X's items")
+        return quality
 
     def _content_similarity(self, n_items: int) -> sp.csr_matrix:
         from longtail.knn import neighbours_to_csr, top_k_similarity
@@ -128,6 +150,7 @@ class LongTailHybrid(Recommender):
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:
         relevance = relevance / np.maximum(self.popularity_, 1.0)[None, :] ** self.popularity_exponent
+        relevance = relevance * (1.0 + self.sentiment_weight * self.quality_)[None, :]
         return _scaled(relevance, 1.0).astype(np.float32)
 
     def recommend_cold(self, k: int) -> np.ndarray:

@@ -72,7 +72,7 @@ def test_automation_refreshes_the_recommendation_assets_when_some_days_of_events
         )
         assert result.success
 
-    materialize("item_text", "item_embeddings")
+    materialize("sentiment_model", "review_sentiment", "generated_descriptions", "item_text", "item_embeddings")
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     materialize("cleaned_events", tags={RANGE_START_TAG: "2024-03-01", RANGE_END_TAG: "2024-03-03"})
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)

@@ -79,7 +79,24 @@ def test_the_choice_is_the_most_accurate_point_that_reaches_the_targets():
         "popularity_exponent": 0.0,
         "tail_weight": 0.0,
         "content_weight": 0.0,
+        "sentiment_weight": 0.0,
     }
     points = [point(0.12, 0.01, 0.2, 0.1), point(0.11, 0.05, 0.35, 0.2), point(0.105, 0.09, 0.5, 0.3)]
     assert _choose(points, ease)["recent_weight"] == 0.2
     assert _choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], ease)["recent_weight"] == 0.5
+
+
+def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
+    split = split_events(events, SMALL_GRID)
+    after_cut = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": [split.cut] * 2})
+    report = evaluate_offline(events, dataset="shop", review_scores=after_cut, settings=SMALL_GRID)
+    assert report["sentiment_effect"] == [] and report["split"]["reviewed_items"] == 0
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2
+
+    early = events["ts"].min()
+    before_cut = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "score": [1.0, -1.0, 0.5], "ts": [early] * 3})
+    report = evaluate_offline(events, dataset="shop", review_scores=before_cut, settings=SMALL_GRID)
+    assert [point["sentiment_weight"] for point in report["sentiment_effect"]] == list(SMALL_GRID.sentiment_weights)
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights)
+    assert report["tuning"]["hybrid"]["sentiment_weight"] in SMALL_GRID.sentiment_weights
+    assert report["split"]["reviewed_items"] == 3

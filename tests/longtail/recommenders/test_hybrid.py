@@ -13,6 +13,21 @@ def test_without_recency_debiasing_content_or_calibration_it_ranks_like_ease(ran
     np.testing.assert_array_equal(hybrid.recommend(users, 10), ease.recommend(users, 10))
 
 
+def test_item_sentiment_moves_liked_items_up_and_disliked_items_down(random_sparse):
+    users = np.arange(200)
+    plain = LongTailHybrid(l2=50.0, recent_weight=0.0).fit(random_sparse)
+    ranked = plain.recommend(users, 10)
+    liked, disliked = np.bincount(ranked.ravel()).argsort()[[-20, -1]]  # a mid-ranked and the most listed item
+    quality = np.zeros(random_sparse.shape[1])
+    quality[[liked, disliked]] = [1.0, -1.0]
+    opinionated = LongTailHybrid(l2=50.0, recent_weight=0.0, item_quality=quality, sentiment_weight=0.5)
+    reranked = opinionated.fit(random_sparse).recommend(users, 10)
+    assert (reranked == liked).sum() > (ranked == liked).sum()
+    assert (reranked == disliked).sum() < (ranked == disliked).sum()
+    no_weight = LongTailHybrid(l2=50.0, recent_weight=0.0, item_quality=quality).fit(random_sparse)
+    np.testing.assert_array_equal(no_weight.recommend(users, 10), ranked)
+
+
 def test_popularity_exponent_moves_lists_towards_less_popular_items(random_sparse):
     users = np.arange(200)
     mean_popularity = []
@@ -76,6 +91,7 @@ def test_users_without_history_and_the_cold_start_list_are_full(random_sparse):
         ({"tail_weight": -0.1}, "tail_weight"),
         ({"popularity_exponent": -1.0}, "popularity_exponent"),
         ({"content_weight": 0.5}, "item_vectors"),
+        ({"sentiment_weight": 2.0}, "sentiment_weight"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, message):
@@ -88,3 +104,5 @@ def test_recency_must_match_the_interactions(tiny):
         LongTailHybrid().fit(tiny, recency=sp.csr_matrix((3, 5)))
     with pytest.raises(ValueError, match="item_vectors must have shape"):
         LongTailHybrid(content_weight=1.0, item_vectors=np.ones((2, 3))).fit(tiny)
+    with pytest.raises(ValueError, match="item_quality must be"):
+        LongTailHybrid(item_quality=np.full(tiny.shape[1], 2.0)).fit(tiny)

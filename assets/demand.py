@@ -1,0 +1,198 @@
+"""demand_history -> demand_forecasts: weekly units per item, demand classes, forecasts a planner can act on.
+
+The forecasts are judged in the same run by a rolling-origin backtest against the baselines (naive, seasonal
+naive, moving average, TSB, ETS); see ``longtail.forecasting``.
+"""
+
+import json
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import preview
+from longtail.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
+from orchestration import home
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "demand"
+REPORT_NAME = "demand_forecasts"
+MIN_TRAINING_WEEKS = 8
+
+
+class DemandConfig(dg.Config):
+    """``datasets_without_calendar``: datasets whose timestamps are not real calendar time (Instacart's are
+    reconstructed from order gaps), so weekly demand would be fiction; they are skipped."""
+
+    datasets_without_calendar: list[str] = ["instacart_sample"]
+
+
+@dg.asset(deps=["cleaned_events"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+def demand_history(
+    context: dg.AssetExecutionContext, config: DemandConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Units sold per item and calendar week (Monday-based), zero-filled from each item's first sale to the last
+    complete week, with each item's demand class (smooth / erratic / intermittent / lumpy by ADI and CV²)."""
+    from longtail.forecasting import classify_demand, weekly_demand
+
+    started = time.perf_counter()
+    with warehouse.connect() as connection:
+        events = read_table(connection, "cleaned_events", "ts is not null")
+    events = events[~events["dataset"].isin(config.datasets_without_calendar)] if len(events) else events
+    weekly = weekly_demand(events) if len(events) else pd.DataFrame(columns=["dataset", "item_id", "week", "units"])
+    classes = classify_demand(weekly) if len(weekly) else pd.DataFrame(columns=["dataset", "demand_class"])
+    with warehouse.connect() as connection:
+        replace_rows(connection, "demand_history", weekly)
+        replace_rows(connection, "demand_classes", classes)
+    context.log.info(f"{len(weekly):,} item-weeks of {classes['dataset'].nunique()} datasets")
+    by_class = classes.groupby(["dataset", "demand_class"]).size().unstack(fill_value=0).reset_index()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(weekly),
+            "items": len(classes),
+            "items_by_demand_class": preview(by_class, rows=20),
+            "skipped_datasets": ", ".join(config.datasets_without_calendar) or "none",
+            "preview": preview(classes),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+class ForecastConfig(dg.Config):
+    """``horizon`` weeks ahead; the backtest forecasts from ``backtest_origins`` origins ``backtest_step`` weeks
+    apart, ending with the last ``horizon`` weeks of data (fewer origins where a dataset's history is short);
+    ``interval_level`` (%) of the planner's interval."""
+
+    horizon: int = 4
+    backtest_origins: int = 4
+    backtest_step: int = 4
+    interval_level: int = 80
+
+
+@dg.asset(
+    deps=[demand_history, "cleaned_items", "item_similarity"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL
+)
+def demand_forecasts(
+    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Per item: the weekly forecast over ``horizon`` weeks, an interval of the horizon total, the demand class
+    and a planning signal; sparse items borrow from their content neighbours (``item_similarity``) or category.
+    The rolling-origin backtest against the baselines is written to ``$LONGTAIL_HOME/reports/demand_forecasts.json``
+    (the dataset with the most scored series; one file per dataset under ``reports/demand_forecasts/``)."""
+    from longtail.forecasting import backtest, planner_table
+
+    started = time.perf_counter()
+    with warehouse.connect() as connection:
+        weekly = read_table(connection, "demand_history")
+        categories = read_table(connection, "cleaned_items")
+        neighbours = read_table(connection, "item_similarity", "source = 'content'")
+    categories = categories[["dataset", "item_id", "category"]] if len(categories) else None
+    neighbours = (
+        neighbours.rename(columns={"score": "similarity"})[["dataset", "item_id", "neighbour_id", "similarity"]]
+        if len(neighbours)
+        else None
+    )
+    reports, tables, seconds = {}, [], {}
+    for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
+        dataset_started = time.perf_counter()
+        borrow = {"categories": categories, "neighbours": neighbours, "level": config.interval_level}
+        n_weeks = part["week"].nunique()
+        # As many origins as fit while the first one still has MIN_TRAINING_WEEKS of history, up to the setting.
+        origins = min(
+            config.backtest_origins, (n_weeks - config.horizon - MIN_TRAINING_WEEKS) // config.backtest_step + 1
+        )
+        if origins >= 1:
+            context.log.info(f"{dataset}: backtest over {origins} origins, {n_weeks} weeks")
+            reports[dataset] = backtest(part, config.horizon, origins, config.backtest_step, **borrow)
+        else:
+            context.log.warning(f"{dataset}: {n_weeks} weeks are too few to backtest; forecasting only")
+        tables.append(planner_table(part, config.horizon, **borrow))
+        seconds[dataset] = round(time.perf_counter() - dataset_started, 1)
+    planner = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["dataset"])
+    with warehouse.connect() as connection:
+        for dataset, table in planner.groupby("dataset"):
+            replace_dataset_rows(connection, "demand_forecasts", table)
+        drop_other_datasets(connection, "demand_forecasts", sorted(planner["dataset"].unique()))
+
+    reports_dir = home.reports_dir()
+    (reports_dir / REPORT_NAME).mkdir(parents=True, exist_ok=True)
+    for dataset, report in reports.items():
+        (reports_dir / REPORT_NAME / f"{dataset}.json").write_text(json.dumps(report, indent=2))
+    main = max(reports.values(), key=lambda report: report["backtest"]["n_series"], default=None)
+    if main is not None:
+        summary = {**main, "other_datasets": {d: f"{REPORT_NAME}/{d}.json" for d in reports if d != main["dataset"]}}
+        (reports_dir / f"{REPORT_NAME}.json").write_text(json.dumps(summary, indent=2))
+
+    metadata = {
+        "dagster/row_count": len(planner),
+        "seconds_by_dataset": dg.MetadataValue.json(seconds),
+        "report": dg.MetadataValue.path(str(reports_dir / f"{REPORT_NAME}.json")),
+        "planner_preview": preview(
+            planner.sort_values("forecast_total", ascending=False) if len(planner) else planner, rows=20
+        ),
+        "signals": preview(planner.groupby(["dataset", "signal"]).size().reset_index(name="items"), rows=40)
+        if len(planner)
+        else preview(planner),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    for dataset, report in reports.items():
+        metadata[f"{dataset}: backtest RMSSE by class"] = preview(backtest_table(report, "rmsse"), rows=20)
+        metadata[f"{dataset}: backtest MASE by class"] = preview(backtest_table(report, "mase"), rows=20)
+        metadata[f"{dataset}: RMSSE by class (plot)"] = dg.MetadataValue.md(_rmsse_plot(report, reports_dir))
+        metadata[f"{dataset}: interval coverage"] = report["backtest"]["interval"]["coverage"]
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def backtest_table(report: dict, metric: str) -> pd.DataFrame:
+    """One row per model, one column per demand class ("all" first), rounded; the system marked."""
+    rows = [
+        {"model": name + (" (longtail)" if name == report["system"] else ""), **figures[metric]}
+        for name, figures in report["models"].items()
+    ]
+    return pd.DataFrame(rows).round(4)
+
+
+def _rmsse_plot(report: dict, reports_dir) -> str:
+    """Grouped bars of RMSSE per demand class and model, saved beside the report and embedded in markdown."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = backtest_table(report, "rmsse").set_index("model")
+    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
+    table.T.plot.bar(ax=axis, width=0.8)
+    axis.set_ylabel("RMSSE (lower is better)")
+    axis.set_title(f"{report['dataset']}: backtest RMSSE by demand class")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    (reports_dir / REPORT_NAME / f"{report['dataset']}_rmsse.png").write_bytes(buffer.getvalue())
+    return f"![RMSSE by demand class](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+
+
+@dg.asset_check(asset=demand_forecasts, blocking=True, pool=WAREHOUSE_POOL)
+def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every forecast is finite and non-negative and lies inside its interval (lo <= total <= hi)."""
+    with warehouse.connect() as connection:
+        table = read_table(connection, "demand_forecasts")
+    if table.empty:
+        return dg.AssetCheckResult(passed=True, metadata={"note": "no dataset has calendar demand"})
+    lo, hi = (next(c for c in table.columns if c.startswith(f"total_{side}_")) for side in ("lo", "hi"))
+    bad = ~(
+        table["forecast_total"].ge(0)
+        & table[lo].le(table["forecast_total"] + 1e-9)
+        & table["forecast_total"].le(table[hi] + 1e-9)
+    )
+    return dg.AssetCheckResult(
+        passed=not bad.any(),
+        metadata={"rows": len(table), "invalid_rows": int(bad.sum()), "examples": preview(table[bad])},
+    )
+
+
+DEMAND_CHECKS = [forecasts_valid]

@@ -1,0 +1,255 @@
+"""sentiment_model -> review_sentiment: what reviews say, per review and per item.
+
+``sentiment_model`` trains longtail's classifier on the star ratings of the reviews (1-2 negative, 3 neutral,
+4-5 positive) and evaluates it against VADER on a later time slice, in the same run; the model it serves is the
+one it evaluated. ``review_sentiment`` scores every review with it (zero-shot when no review has a rating) and
+aggregates per item, with aspect phrases. Review embeddings are cached in ``review_embeddings`` by text hash and
+model, so the second asset and later runs embed only new texts.
+"""
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from assets.metadata import preview
+from longtail import sentiment
+from longtail.warehouse import read_table, read_vector_rows, replace_rows, table_exists
+from orchestration import home
+from resources.models import EmbeddingModelResource
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "language"
+REPORT_NAME = "review_sentiment"
+MODEL_TABLE = "sentiment_models"
+
+
+class SentimentModelConfig(dg.Config):
+    """``eval_share``: the latest share of each dataset's rated reviews held out for evaluation."""
+
+    eval_share: float = 0.2
+
+
+@dg.asset(deps=["cleaned_reviews"], group_name=GROUP, kinds={"duckdb", "scikitlearn"}, pool=WAREHOUSE_POOL)
+def sentiment_model(
+    context: dg.AssetExecutionContext,
+    config: SentimentModelConfig,
+    warehouse: WarehouseResource,
+    embedder: EmbeddingModelResource,
+) -> dg.MaterializeResult:
+    """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see ``longtail.sentiment``), trained
+    on the earlier reviews of every dataset with star ratings and compared with VADER on the later ones.
+
+    The model file goes to ``$LONGTAIL_HOME/models/sentiment/<version>.joblib`` and its version, figures and
+    evaluation to the ``sentiment_models`` table; the evaluation to ``$LONGTAIL_HOME/reports/review_sentiment.json``.
+    """
+    started = time.perf_counter()
+    with warehouse.connect() as connection:
+        reviews = read_table(connection, "cleaned_reviews", "rating is not null")
+    if reviews.empty:
+        context.log.warning("no review has a star rating: review_sentiment will use the zero-shot model")
+        return dg.MaterializeResult(metadata={"trained": False, "reason": "no review has a star rating"})
+    datasets = sorted(reviews["dataset"].unique())
+    encode = cached_encoder(warehouse, embedder, context.log.info)
+    try:
+        report, model = sentiment.evaluate_sentiment(
+            reviews,
+            encode,
+            dataset=" + ".join(datasets),
+            encoder_name=embedder.model_name(),
+            eval_share=config.eval_share,
+        )
+    except ValueError as error:  # too few rated reviews to train and evaluate, e.g. a label never occurs
+        context.log.warning(f"not trained ({error}): review_sentiment will use the zero-shot model")
+        return dg.MaterializeResult(metadata={"trained": False, "reason": str(error)})
+    path = home.home() / "models" / "sentiment" / f"{model.version}.joblib"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    report_path = home.reports_dir() / f"{REPORT_NAME}.json"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(report, indent=2))
+    row = pd.DataFrame(
+        {
+            "version": [model.version],
+            "path": [str(path)],
+            "encoder": [embedder.model_name()],
+            "trained_at": [pd.Timestamp.now(tz="UTC")],
+            "training_figures": [json.dumps(model.training_figures)],
+            "evaluation": [json.dumps(report)],
+        }
+    )
+    with warehouse.connect() as connection:
+        replace_rows(connection, MODEL_TABLE, row, "version = ?", [model.version])
+    figures = pd.DataFrame(report["models"]).T.reset_index(names="model")
+    ours, vader = report["models"]["longtail"], report["models"]["vader"]
+    return dg.MaterializeResult(
+        metadata={
+            "trained": True,
+            "version": model.version,
+            "evaluation (later reviews)": preview(figures),
+            "macro_f1_binary": ours["macro_f1_binary"],
+            "macro_f1_3class": ours["macro_f1_3class"],
+            "gain_over_vader_binary": round(ours["macro_f1_binary"] - vader["macro_f1_binary"], 4),
+            "gain_over_vader_3class": round(ours["macro_f1_3class"] - vader["macro_f1_3class"], 4),
+            "split": dg.MetadataValue.json(report["split"]),
+            "training_figures": dg.MetadataValue.json(model.training_figures),
+            "model_file": dg.MetadataValue.path(str(path)),
+            "report": dg.MetadataValue.path(str(report_path)),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+@dg.asset(deps=[sentiment_model], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+def review_sentiment(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
+) -> dg.MaterializeResult:
+    """Label (negative / neutral / positive) and score (P(positive) - P(negative), in [-1, 1]) of every review, from
+    the newest trained ``sentiment_model`` (zero-shot without one); per item in ``item_sentiment``: counts, mean
+    score, the Wilson lower bound of the positive share and the main positive and negative aspect phrases."""
+    started = time.perf_counter()
+    with warehouse.connect() as connection:
+        reviews = read_table(connection, "cleaned_reviews")
+        newest = _newest_model(connection, embedder.model_name())
+    encode = cached_encoder(warehouse, embedder, context.log.info)
+    texts = _scoring_texts(reviews) if len(reviews) else []
+    if newest is not None:
+        model = sentiment.SentimentModel.load(newest)
+        labels, scores = model.predict(texts, encode)
+        version = model.version
+    else:
+        labels, scores = sentiment.ZeroShotSentiment(encode).predict(texts)
+        version = "zero-shot"
+    context.log.info(f"scored {len(texts):,} reviews with sentiment model {version}")
+    scored = pd.DataFrame(
+        {
+            "dataset": reviews.get("dataset"),
+            "review_id": reviews.get("review_id"),
+            "item_id": reviews.get("item_id"),
+            "ts": reviews.get("ts"),
+            "rating": reviews.get("rating"),
+            "title": reviews.get("title"),
+            "text": reviews.get("text"),
+            "label": labels,
+            "score": np.asarray(scores, dtype=np.float64),
+            "model_version": version,
+        }
+    )
+    items = sentiment.item_sentiment(scored) if len(scored) else pd.DataFrame(columns=sentiment.ITEM_SENTIMENT_COLUMNS)
+    with warehouse.connect() as connection:
+        replace_rows(connection, "review_sentiment", scored.drop(columns=["title", "text"]))
+        replace_rows(connection, "item_sentiment", items)
+    by_dataset = (
+        scored.groupby(["dataset", "label"]).size().unstack(fill_value=0).reset_index() if len(scored) else scored
+    )
+    rated = scored[scored["rating"].notna()] if len(scored) else scored
+    agreement = float((sentiment.labels_from_ratings(rated["rating"]) == rated["label"]).mean()) if len(rated) else None
+    most_reviewed = items.sort_values("n_reviews", ascending=False)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(scored),
+            "items": len(items),
+            "model_version": version,
+            "labels_by_dataset": preview(by_dataset, rows=20),
+            "agreement_with_star_ratings": agreement,
+            "most_reviewed_items": preview(
+                most_reviewed[
+                    [
+                        "dataset",
+                        "item_id",
+                        "n_reviews",
+                        "mean_score",
+                        "wilson_lower",
+                        "positive_aspects",
+                        "negative_aspects",
+                    ]
+                ]
+            ),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+def _scoring_texts(reviews: pd.DataFrame) -> list[str]:
+    """``sentiment.review_texts``, falling back to the bare title where that leaves nothing (a review whose only
+    text is a rating-echo title such as "Five Stars" still says something)."""
+    texts = sentiment.review_texts(reviews)
+    titles = reviews["title"].fillna("").astype(str)
+    return [text or title or "(empty review)" for text, title in zip(texts, titles)]
+
+
+def _newest_model(connection, encoder: str) -> str | None:
+    """Path of the newest trained model for ``encoder`` whose file exists, or None."""
+    if not table_exists(connection, MODEL_TABLE):
+        return None
+    rows = connection.execute(
+        f"select path from {MODEL_TABLE} where encoder = ? order by trained_at desc", [encoder]
+    ).fetchall()
+    return next((path for (path,) in rows if Path(path).exists()), None)
+
+
+def cached_encoder(
+    warehouse: WarehouseResource, embedder: EmbeddingModelResource, log: Callable[[str], None]
+) -> Callable[[list[str]], np.ndarray]:
+    """``embedder.encode`` with the vectors kept in ``review_embeddings`` (``text_hash``, ``model``): texts
+    embedded by an earlier call or run are read back instead of encoded again."""
+    model = embedder.model_name()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        hashes = [hashlib.sha256(text.encode()).hexdigest()[:16] for text in texts]
+        with warehouse.connect() as connection:
+            ids, vectors = read_vector_rows(
+                connection,
+                "review_embeddings",
+                "model = ? and list_contains(?, text_hash)",
+                [model, hashes],
+                id_column="text_hash",
+            )
+        known = dict(zip(ids, vectors))
+        missing = {h: text for h, text in zip(hashes, texts) if h not in known}
+        log(f"review embeddings: {len(texts) - len(missing):,} cached, {len(missing):,} to embed with {model}")
+        if missing:
+            fresh = embedder.encode(
+                list(missing.values()), progress=lambda done, total: log(f"embedded {done:,} / {total:,} reviews")
+            )
+            known.update(zip(missing, fresh))
+            rows = pd.DataFrame({"text_hash": list(missing), "model": model, "embedding": list(fresh)})
+            with warehouse.connect() as connection:
+                replace_rows(
+                    connection,
+                    "review_embeddings",
+                    rows,
+                    "model = ? and list_contains(?, text_hash)",
+                    [model, list(missing)],
+                    vector_column="embedding",
+                )
+        return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
+
+    return encode
+
+
+@dg.asset_check(asset=review_sentiment, blocking=True, pool=WAREHOUSE_POOL)
+def every_review_scored(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Each cleaned review has exactly one label in (negative, neutral, positive) and a score in [-1, 1]."""
+    with warehouse.connect() as connection:
+        if not table_exists(connection, "cleaned_reviews"):
+            return dg.AssetCheckResult(passed=True, metadata={"note": "no reviews yet"})
+        reviews = read_table(connection, "cleaned_reviews")[["dataset", "review_id"]]
+        scored = read_table(connection, "review_sentiment")
+    scored = scored if len(scored) else pd.DataFrame(columns=["dataset", "review_id", "label", "score"])
+    keys = ["dataset", "review_id"]
+    unscored = len(reviews.merge(scored[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'"))
+    repeated = int(scored.duplicated(keys).sum())
+    bad = int((~scored["label"].isin(sentiment.LABELS) | ~scored["score"].between(-1, 1)).sum())
+    return dg.AssetCheckResult(
+        passed=unscored == repeated == bad == 0,
+        metadata={"reviews": len(reviews), "unscored": unscored, "scored_twice": repeated, "invalid": bad},
+    )
+
+
+SENTIMENT_CHECKS = [every_review_scored]

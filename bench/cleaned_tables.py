@@ -1,0 +1,55 @@
+"""The shared datasets read and cleaned as the pipeline does, for the benchmarks, without Dagster.
+
+    from cleaned_tables import cleaned
+    events = cleaned("events", "uci_online_retail_ii")
+
+Every file under ``$LONGTAIL_DATA_DIR`` (default ``../shared/data``) is read with ``longtail.adapters.read_file``
+(its folder naming the dataset, as ``longtail ingest`` does) and cleaned with ``longtail.cleaning``; the cleaned
+tables are cached as parquet in ``build/cleaned_tables/`` (delete the folder after the data or the cleaning
+rules change).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from longtail.adapters import read_file
+from longtail.cleaning import clean_events, clean_items, clean_reviews, partition_days
+
+CACHE = Path(__file__).resolve().parent.parent / "build" / "cleaned_tables"
+CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_reviews}
+
+
+def cleaned(table: str, dataset: str | None = None) -> pd.DataFrame:
+    """The cleaned ``table`` ("events", "items" or "reviews") of every dataset, or of ``dataset`` only."""
+    path = CACHE / f"cleaned_{table}.parquet"
+    if not path.exists():
+        _build_cache()
+    frame = pd.read_parquet(path)
+    return frame[frame["dataset"] == dataset].reset_index(drop=True) if dataset else frame
+
+
+def _build_cache() -> None:
+    data_dir = Path(os.environ.get("LONGTAIL_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    raw = {table: [] for table in CLEANERS}
+    loaded_at = pd.Timestamp.now(tz="UTC")
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".md"):
+        try:
+            result = read_file(path)
+        except Exception as error:  # lookup files (aisles.csv, ...) are read through their main file
+            print(f"skipped {path.name}: {error}")
+            continue
+        for table in CLEANERS:
+            frame = getattr(result, table)
+            if frame is not None and len(frame):
+                provenance = {"dataset": path.parent.name, "file_id": path.name, "source_file": path.name}
+                raw[table].append(frame.assign(**provenance, loaded_at=loaded_at))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for table, cleaner in CLEANERS.items():
+        frames = pd.concat(raw[table], ignore_index=True)
+        if table == "events":
+            frames["partition_day"] = partition_days(frames["ts"], frames["loaded_at"])
+        cleaner(frames).cleaned.to_parquet(CACHE / f"cleaned_{table}.parquet")

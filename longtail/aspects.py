@@ -1,0 +1,141 @@
+"""Aspect phrases of reviews: what an item's positive reviews praise and its negative reviews blame.
+
+Phrases are noun-ish 1- and 2-grams ("battery life", "smell", "customer service") taken from each review: lower-cased
+word runs with stop words, numbers, very short words and sentiment words (the VADER lexicon: "great", "love",
+"broke") removed, so that what is left names a thing rather than an opinion of it. A bigram is two such words next
+to each other in the text.
+
+``contrast_phrases`` ranks phrases of one side (e.g. an item's positive reviews) against the other side (its
+negative reviews) with the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn, 2008,
+"Fightin' Words"): the prior is the phrase's frequency in a larger background (the whole dataset), which shrinks
+the noisy counts of small items towards it. Counts are documents (a review mentioning "smell" five times counts
+once), so one long review cannot dominate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+
+MIN_WORD_CHARS = 3
+# Weight of the background prior in pseudo-documents: large enough to tame items with 1-5 reviews, small
+# enough that a phrase in most of an item's reviews still stands out.
+PRIOR_DOCUMENTS = 10.0
+
+_WORD_RUN = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"/\n]+")
+
+
+@lru_cache(maxsize=1)
+def _excluded_words() -> frozenset[str]:
+    """Stop words and sentiment words: neither names an aspect."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sentiment_words = SentimentIntensityAnalyzer().lexicon.keys()
+    # Words that VADER does not score but that carry opinion or are review boilerplate, not aspects.
+    review_words = {"don't", "doesn't", "didn't", "isn't", "wasn't", "won't", "can't", "i'm", "it's", "i've", "just"}
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(sentiment_words) | frozenset(review_words)
+
+
+def aspect_phrases(text: str) -> list[str]:
+    """Distinct noun-ish 1- and 2-grams of one review, in order of first appearance.
+
+    Words are lower-cased runs of letters (inner apostrophes and hyphens kept); a word is dropped when it is a stop
+    word, a sentiment word (VADER lexicon) or shorter than ``MIN_WORD_CHARS``. Bigrams join two kept words that
+    were adjacent in the same clause (punctuation breaks clauses), so "the battery life is short" gives
+    ["battery", "life", "battery life"].
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    excluded = _excluded_words()
+    phrases: dict[str, None] = {}
+    for clause in _CLAUSE_BREAK.split(text.lower()):
+        previous = None
+        for word in _WORD_RUN.findall(clause):
+            if word in excluded or len(word) < MIN_WORD_CHARS:
+                previous = None
+                continue
+            phrases.setdefault(word, None)
+            if previous is not None:
+                phrases.setdefault(f"{previous} {word}", None)
+            previous = word
+    return list(phrases)
+
+
+def phrase_matrix(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Binary document-phrase matrix of ``texts``: ``(matrix, vocabulary)`` with ``matrix`` a CSR of shape
+    ``(len(texts), len(vocabulary))`` holding 1 where text ``i`` contains phrase ``j`` (see ``aspect_phrases``),
+    and ``vocabulary`` the sorted phrases as a numpy array of str."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(analyzer=aspect_phrases, binary=True, dtype=np.float64)
+    try:
+        matrix = vectorizer.fit_transform(list(texts)).tocsr()
+    except ValueError:
+        # CountVectorizer refuses an empty vocabulary (no texts, or texts of stop words only).
+        return sp.csr_matrix((len(texts), 0)), np.array([], dtype=str)
+    return matrix, vectorizer.get_feature_names_out()
+
+
+def contrast_phrases(
+    side_counts: np.ndarray,
+    n_side: int,
+    other_counts: np.ndarray,
+    n_other: int,
+    prior_counts: np.ndarray,
+    n_prior: int,
+) -> np.ndarray:
+    """Log-odds z-scores of each phrase for one side against the other, shape ``(n_phrases,)``.
+
+    ``side_counts`` / ``other_counts`` / ``prior_counts`` are document counts per phrase (arrays of the same shape)
+    among ``n_side`` / ``n_other`` / ``n_prior`` documents. The prior is scaled to ``PRIOR_DOCUMENTS`` documents
+    and added to both sides. A positive z means the phrase is more typical of the side; |z| > 1.96 is the usual
+    "clearly so". Phrases absent from the prior get a tiny pseudo-count so that nothing divides by zero.
+    """
+    side_counts, other_counts, prior_counts = (
+        np.asarray(counts, dtype=np.float64) for counts in (side_counts, other_counts, prior_counts)
+    )
+    if not side_counts.shape == other_counts.shape == prior_counts.shape:
+        raise ValueError(
+            f"count arrays must have one shape; got {side_counts.shape}, {other_counts.shape}, {prior_counts.shape}"
+        )
+    if min(n_side, n_other, n_prior) < 0:
+        raise ValueError(f"document totals must be >= 0, got {n_side}, {n_other}, {n_prior}")
+    prior = PRIOR_DOCUMENTS * (prior_counts + 0.01) / (max(n_prior, 1) + 0.01)
+    total_prior = PRIOR_DOCUMENTS
+
+    def log_odds(counts: np.ndarray, n: int) -> np.ndarray:
+        present = counts + prior
+        absent = np.maximum(n - counts, 0) + total_prior - prior
+        return np.log(present) - np.log(absent)
+
+    delta = log_odds(side_counts, n_side) - log_odds(other_counts, n_other)
+    variance = 1.0 / (side_counts + prior) + 1.0 / (other_counts + prior)
+    return delta / np.sqrt(variance)
+
+
+def top_phrases(z_scores: np.ndarray, side_counts: np.ndarray, vocabulary: np.ndarray, k: int = 3) -> list[str]:
+    """Up to ``k`` phrases with the highest positive z that occur on the side, best first; a phrase that shares a
+    word with a better one is skipped, so "battery life" is not followed by "battery"."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    candidates = np.flatnonzero((z_scores > 0) & (np.asarray(side_counts) > 0))
+    # Ties (common for items with one review) broken by phrase length then text, so the result is deterministic
+    # and prefers the more specific bigram.
+    order = sorted(candidates, key=lambda j: (-round(float(z_scores[j]), 9), -len(vocabulary[j]), vocabulary[j]))
+    chosen: list[str] = []
+    used_words: set[str] = set()
+    for j in order:
+        words = set(vocabulary[j].split())
+        if words & used_words:
+            continue
+        chosen.append(str(vocabulary[j]))
+        used_words |= words
+        if len(chosen) == k:
+            break
+    return chosen
