@@ -10,7 +10,7 @@ import time
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import preview
+from assets.metadata import embedded_png, preview
 from longtail.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
 from orchestration import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -154,9 +154,6 @@ def backtest_table(report: dict, metric: str) -> pd.DataFrame:
 
 def _rmsse_plot(report: dict, reports_dir) -> str:
     """Grouped bars of RMSSE per demand class and model, saved beside the report and embedded in markdown."""
-    import base64
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,12 +165,7 @@ def _rmsse_plot(report: dict, reports_dir) -> str:
     axis.set_ylabel("RMSSE (lower is better)")
     axis.set_title(f"{report['dataset']}: backtest RMSSE by demand class")
     axis.legend(fontsize=7)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    (reports_dir / REPORT_NAME / f"{report['dataset']}_rmsse.png").write_bytes(buffer.getvalue())
-    return f"![RMSSE by demand class](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+    return embedded_png(figure, reports_dir / REPORT_NAME / f"{report['dataset']}_rmsse.png", "RMSSE by demand class")
 
 
 @dg.asset_check(asset=demand_forecasts, blocking=True, pool=WAREHOUSE_POOL)

@@ -246,10 +246,12 @@ def _review_highlights(connection) -> dict[str, dict[str, list[str]]]:
 
 class DescriptionEvaluationConfig(dg.Config):
     """``sample_size`` items with a real description to hide and regenerate (drawn with ``seed``) from the
-    dataset with the most of them; ``test_days`` of the split that measures the content model's tail recall."""
+    dataset with the most of them; ``tail_items``: how many tail test targets without usable text get a generated
+    description for the tail-recall comparison; ``test_days`` of that comparison's split."""
 
     sample_size: int = 24
     seed: int = 0
+    tail_items: int = 24
     test_days: int = 28
 
 
@@ -271,11 +273,13 @@ def generated_descriptions_evaluation(
     1. Hidden-description test: items that do have a real description get one generated with it hidden; the
        report gives the cosine similarity to the hidden text, the invented-fact rate before and after the guard and
        the rejections by reason (outputs cached like any other).
-    2. Tail recall: the content model (``ContentKNN``) on a temporal split, with the generated items' vectors from
-       their text without and with the generated description; tail recall@20 over tail targets among items that
-       had no usable text.
+    2. Tail recall: on a temporal split, the tail test targets whose description is missing, short or junk get a
+       generated description (``tail_items`` of them, cached), and the content model (``ContentKNN``) is scored
+       with their vectors from the catalogue text without and with it: tail recall@20 over their targets
+       (``longtail.evaluation.description_effect``).
     """
     from longtail.evaluation.description_effect import content_tail_recall_with_generated
+    from longtail.evaluation.offline import EvaluationSettings
 
     started = time.perf_counter()
     with warehouse.connect() as connection:
@@ -305,8 +309,25 @@ def generated_descriptions_evaluation(
             highlights_by_item=highlights.get(sample_dataset),
         )
     context.log.info(f"{sample_dataset}: hidden-description test on {quality['sample_size']} items done")
-    with warehouse.connect() as connection:
-        effect = content_tail_recall_with_generated(connection, embedder.encode, test_days=config.test_days)
+
+    def describe(dataset: str, rows: pd.DataFrame) -> pd.DataFrame:
+        facts = generation.item_facts(rows, highlights.get(dataset))
+        brands = generation.known_brands(generation.item_facts(items[items["dataset"] == dataset]))
+        outputs = generate([generation.build_prompt(item) for item in facts])
+        results = [
+            (item.item_id, guard.guard_output(*generation.parse_generation(output), item, brands))
+            for item, output in zip(facts, outputs)
+        ]
+        accepted = [(item_id, result.description) for item_id, result in results if result.accepted]
+        return pd.DataFrame(accepted, columns=["item_id", "text"])
+
+    effect = content_tail_recall_with_generated(
+        warehouse.connect,
+        embedder.encode,
+        describe,
+        max_items=config.tail_items,
+        settings=EvaluationSettings(test_days=config.test_days),
+    )
     report = {
         **dict.fromkeys(("similarity_to_hidden", "invented_fact_rate_raw", "invented_fact_rate_guarded")),
         **{key: value for key, value in quality.items() if key != "examples"},
@@ -337,7 +358,7 @@ def generated_descriptions_evaluation(
         metadata={
             **{key: float(value) for key, value in headline.items()},
             "rejections_by_reason": counts_table(quality["rejections_by_reason"], key="reason", value="outputs"),
-            "tail_recall_by_dataset": dg.MetadataValue.json(effect),
+            "tail_recall_comparison": dg.MetadataValue.json(effect),
             "examples": preview(
                 pd.DataFrame(quality["examples"], columns=["hidden", "description", "ad_copy", "reasons"])
             ),
@@ -348,9 +369,9 @@ def generated_descriptions_evaluation(
 
 
 @dg.asset_check(asset=generated_descriptions, blocking=True, pool=WAREHOUSE_POOL)
-def accepted_texts_are_grounded(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """No accepted description or ad copy contains markup, a URL or an e-mail address (the guard's checks that
-    need no facts, run again on what item_text will read)."""
+def accepted_texts_are_safe(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """No accepted description or ad copy contains markup, a URL, an e-mail address or an injected instruction:
+    the guard's checks that need no facts, run again on what item_text will read."""
     with warehouse.connect() as connection:
         table = read_table(connection, "generated_descriptions", "accepted")
     texts = (table["description"].fillna("") + "\n" + table["ad_copy"].fillna("")).tolist() if len(table) else []
@@ -368,4 +389,4 @@ def _unsafe(text: str) -> bool:
     )
 
 
-DESCRIPTION_CHECKS = [accepted_texts_are_grounded]
+DESCRIPTION_CHECKS = [accepted_texts_are_safe]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -20,3 +22,18 @@ def preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MarkdownMetadat
 def counts_table(counts: dict[str, int], key: str = "rule", value: str = "rows") -> dg.MarkdownMetadataValue:
     frame = pd.DataFrame(sorted(counts.items(), key=lambda kv: -kv[1]), columns=[key, value])
     return preview(frame, rows=len(frame) or 1)
+
+
+def embedded_png(figure, path: Path, alt: str) -> str:
+    """Save a matplotlib ``figure`` as a PNG at ``path`` and return markdown that shows it inline in the UI."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    path.write_bytes(buffer.getvalue())
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"

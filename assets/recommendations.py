@@ -12,7 +12,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import preview
+from assets.metadata import embedded_png, preview
 from longtail.embedding import align_vectors
 from longtail.evaluation import recency_weights
 from longtail.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
@@ -185,9 +185,6 @@ def _buckets(report: dict) -> pd.DataFrame:
 def _tradeoff_plot(report: dict, reports_dir) -> str:
     """A PNG of NDCG@10 against APLT@10 (the models and the hybrid's trade-off curve), saved beside the report
     and embedded in the markdown so that the UI shows it."""
-    import base64
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,12 +201,8 @@ def _tradeoff_plot(report: dict, reports_dir) -> str:
     axis.set_ylabel("NDCG@10")
     axis.set_title(f"{report['dataset']}: accuracy vs tail exposure")
     axis.legend(fontsize=7)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    (reports_dir / REPORT_NAME / f"{report['dataset']}_tradeoff.png").write_bytes(buffer.getvalue())
-    return f"![accuracy vs tail exposure](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+    path = reports_dir / REPORT_NAME / f"{report['dataset']}_tradeoff.png"
+    return embedded_png(figure, path, "accuracy vs tail exposure")
 
 
 class RecommendationListsConfig(dg.Config):

@@ -86,6 +86,17 @@ def load_encoder(name_or_path: str | None = None, device: str = "auto"):
     return model.eval()
 
 
+def checked_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list; ``TypeError`` for a single string or a non-string element (naming its position)."""
+    if isinstance(texts, str):
+        raise TypeError("texts must be a sequence of strings, not one string")
+    texts = list(texts)
+    not_str = [i for i, text in enumerate(texts) if not isinstance(text, str)]
+    if not_str:
+        raise TypeError(f"texts must all be strings; position {not_str[0]} holds {type(texts[not_str[0]]).__name__}")
+    return texts
+
+
 def encode_texts(
     model,
     texts: Sequence[str],
@@ -105,12 +116,7 @@ def encode_texts(
     (``bench/embedding_throughput.py``); 16 batches per call make that overhead negligible and still report
     progress every 1,024 texts. An empty ``texts`` gives shape ``(0, dim)``.
     """
-    if isinstance(texts, str):
-        raise TypeError("texts must be a sequence of strings, not one string")
-    texts = list(texts)
-    not_str = [i for i, text in enumerate(texts) if not isinstance(text, str)]
-    if not_str:
-        raise TypeError(f"texts must all be strings; position {not_str[0]} holds {type(texts[not_str[0]]).__name__}")
+    texts = checked_texts(texts)
     for name, value in (("batch_size", batch_size), ("batches_per_call", batches_per_call)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from longtail import aspects
+from longtail.embedding import checked_texts
 
 LABELS = ("negative", "neutral", "positive")
 REVIEW_COLUMNS = ["dataset", "rating", "title", "text", "ts"]
@@ -242,7 +243,7 @@ class SentimentModel:
         ``groups`` (e.g. item ids) keeps each group within one validation fold, default one group per text;
         ``encoder_name`` names the encoder in the version. Returns ``self``.
         """
-        texts = _check_texts(texts)
+        texts = checked_texts(texts)
         labels = np.asarray(labels, dtype=object)
         if len(labels) != len(texts):
             raise ValueError(f"labels has {len(labels)} entries for {len(texts)} texts")
@@ -279,7 +280,7 @@ class SentimentModel:
         the encoder the model was trained with."""
         if self._parts is None:
             raise ValueError("the model is not fitted; call fit or load first")
-        texts = _check_texts(texts)
+        texts = checked_texts(texts)
         if not texts:
             return np.empty((0, len(LABELS)))
         return _with_neutral_bias(
@@ -393,7 +394,7 @@ class ZeroShotSentiment:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """``float64`` array ``(len(texts), 3)``, columns in ``LABELS`` order."""
-        texts = _check_texts(texts)
+        texts = checked_texts(texts)
         if not texts:
             return np.empty((0, len(LABELS)))
         logits = _encode_distinct(texts, self.encode) @ self.centroids.T / self.temperature
@@ -409,7 +410,7 @@ class ZeroShotSentiment:
 def vader_predict(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """VADER's verdict per text: ``(labels, compound)``, label "positive" when compound >= 0.05, "negative" when
     <= -0.05, else "neutral"; compound is ``float64`` in [-1, 1]."""
-    texts = _check_texts(texts)
+    texts = checked_texts(texts)
     compound = np.array([_vader().polarity_scores(text)["compound"] for text in texts], dtype=np.float64)
     labels = np.select(
         [compound >= VADER_THRESHOLD, compound <= -VADER_THRESHOLD], ["positive", "negative"], default="neutral"
@@ -647,16 +648,6 @@ def _vader():
 
 def _label_counts(labels: pd.Series) -> dict[str, int]:
     return {label: int((labels == label).sum()) for label in LABELS}
-
-
-def _check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("texts must be a sequence of strings, not one string")
-    texts = list(texts)
-    not_str = [i for i, text in enumerate(texts) if not isinstance(text, str)]
-    if not_str:
-        raise TypeError(f"texts must all be strings; position {not_str[0]} holds {type(texts[not_str[0]]).__name__}")
-    return texts
 
 
 def _tidy(value) -> str:

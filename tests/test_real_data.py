@@ -109,3 +109,43 @@ def test_online_retail_evaluation_beats_ease_on_accuracy_and_the_tail(demo_home)
     assert ours["coverage@10"] >= 1.5 * ease["coverage@10"]
     for dataset in ("amazon2018_magazine", "instacart_sample"):
         assert (demo_home / "reports" / "recommendation_evaluation" / f"{dataset}.json").exists()
+
+
+def test_review_sentiment_beats_vader_on_later_reviews_and_scores_every_review(demo_home):
+    import json
+
+    report = json.loads((demo_home / "reports" / "review_sentiment.json").read_text())
+    ours, vader = report["models"][report["system"]], report["models"]["vader"]
+    assert report["split"]["n_eval"] > 500 and report["split"]["dropped_eval_text_in_train"] > 0
+    assert ours["macro_f1_binary"] >= vader["macro_f1_binary"] + 0.10
+    assert ours["macro_f1_3class"] >= vader["macro_f1_3class"] + 0.10
+    reviews = query(demo_home, "select count(*) from cleaned_reviews")[0][0]
+    assert query(demo_home, "select count(*) from review_sentiment")[0][0] == reviews
+    assert query(demo_home, "select count(*) from item_sentiment where n_reviews > 0")[0][0] > 1_000
+
+
+def test_generation_is_budgeted_guarded_and_feeds_item_text(demo_home):
+    import json
+
+    generated = query(demo_home, "select count(*), count(*) filter (where accepted) from generated_descriptions")[0]
+    assert 0 < generated[0] <= int(GENERATION_BUDGET)
+    texts = "select count(*) from item_text where text_source like '%generated%'"
+    assert query(demo_home, texts)[0][0] == generated[1]
+    report = json.loads((demo_home / "reports" / "generated_descriptions.json").read_text())
+    assert report["sample_size"] > 0 and report["invented_fact_rate_guarded"] in (0.0, None)
+
+
+def test_demand_forecasts_are_backtested_on_online_retail_against_every_baseline(demo_home):
+    import json
+
+    report = json.loads((demo_home / "reports" / "demand_forecasts.json").read_text())
+    assert report["dataset"] == "uci_online_retail_ii" and report["backtest"]["n_series"] > 10_000
+    assert {"naive", "seasonal_naive", "moving_average", "tsb", "ets", report["system"]} == set(report["models"])
+    system = report["models"][report["system"]]["rmsse"]
+    best_baseline = min(
+        figures["rmsse"]["all"] for name, figures in report["models"].items() if name != report["system"]
+    )
+    assert system["all"] <= best_baseline
+    classes = "select count(*) from demand_classes where dataset = 'uci_online_retail_ii'"
+    forecasts = "select count(*) from demand_forecasts where dataset = 'uci_online_retail_ii'"
+    assert query(demo_home, forecasts)[0][0] == query(demo_home, classes)[0][0] > 3_000

@@ -1,14 +1,18 @@
 """What generated descriptions do for the content model: tail recall with and without them, on one split.
 
-Only the vectors of items that received an accepted generated description differ between the two runs: "without"
-embeds their catalogue text alone (what ``item_text`` held before generation), "with" uses the stored
-``item_embeddings`` (catalogue text plus the generated description). Every other item keeps its stored vector,
-so the difference is the generated text's doing.
+The items that matter are the tail items among the test targets whose catalogue description is missing, short or
+junk (``longtail.generation.needs_description``). On the dataset with the most test targets on such items, up to
+``max_items`` of them (those with the most targets first) get a generated description, and ``ContentKNN`` is run
+twice on the same split: once with their vectors from the catalogue text alone ("without"), once from the
+catalogue text plus the accepted generated description ("with"). Every other item keeps its stored vector from
+``item_embeddings``, so the difference is the generated text's doing. Tail recall@20 is measured over the targets
+on those items only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import duckdb
 import numpy as np
@@ -17,80 +21,97 @@ import pandas as pd
 from longtail.embedding import align_vectors
 from longtail.evaluation.metrics import evaluate
 from longtail.evaluation.offline import EvaluationSettings, split_events
-from longtail.evaluation.split import item_popularity, tail_items
-from longtail.interactions import load_interactions
+from longtail.evaluation.split import InteractionData, item_popularity, tail_items
+from longtail.generation import needs_description
+from longtail.interactions import datasets_with_interactions, load_interactions
 from longtail.recommenders import ContentKNN
 from longtail.text import build_item_text
-from longtail.warehouse import read_table, read_vectors, table_exists
+from longtail.warehouse import read_table, read_vectors
 
 K = 20
+GENERATED_SOURCE = "generated"
 
 
 def content_tail_recall_with_generated(
-    connection: duckdb.DuckDBPyConnection,
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
     encode: Callable[[list[str]], np.ndarray],
+    describe: Callable[[str, pd.DataFrame], pd.DataFrame],
     *,
-    test_days: int = 28,
-    min_test_share: float = 0.05,
+    max_items: int,
+    settings: EvaluationSettings = EvaluationSettings(),
 ) -> dict:
-    """Tail recall@20 of ``ContentKNN`` over the tail targets that had no usable text, without and with their
-    generated descriptions, per dataset (one global temporal split each, as in the offline evaluation).
+    """Tail recall@20 of ``ContentKNN`` over the tail targets without usable text, without and with generated text.
 
     Args:
-        connection: the warehouse, with ``cleaned_items``, ``generated_descriptions``, ``item_embeddings`` and
-            the interactions.
+        connect: opens the warehouse (with ``cleaned_items``, ``item_embeddings`` and the interactions); it is
+            not held while ``describe`` runs, which may write to it.
         encode: texts -> unit ``float32`` vectors ``(n, dim)``, the model that made ``item_embeddings``.
+        describe: ``(dataset, items)`` -> ``item_id, text`` of the accepted generated descriptions of ``items`` (cleaned
+            item rows); items it cannot describe are left out.
+        max_items: how many items to describe at most.
+        settings: the split (as in the offline evaluation).
 
     Returns:
-        ``{"tail_recall_without_generated", "tail_recall_with_generated", "dataset", "by_dataset"}``: the
-        headline pair is that of the dataset with the most such targets (None when no dataset has one);
-        ``by_dataset[d]`` holds both figures, ``targets`` (test targets on generated tail items),
-        ``generated_items`` and ``evaluated_users``, or ``skipped`` with the reason.
+        ``{"dataset", "tail_recall_without_generated", "tail_recall_with_generated", "described_items", "targets",
+        "evaluated_users", "candidates_by_dataset"}``; the two figures are None when no dataset has a tail target
+        without usable text. ``candidates_by_dataset[d]`` is the number of test targets on such items per dataset.
     """
-    by_dataset = {}
-    generated = (
-        read_table(connection, "generated_descriptions", "accepted")
-        if table_exists(connection, "generated_descriptions")
-        else pd.DataFrame(columns=["dataset", "item_id"])
-    )
-    for dataset, rows in generated.groupby("dataset"):
-        by_dataset[dataset] = _effect_on_dataset(
-            connection, dataset, set(rows["item_id"]), encode, test_days, min_test_share
-        )
-    scored = {d: figures for d, figures in by_dataset.items() if figures.get("targets")}
-    main = max(scored, key=lambda d: scored[d]["targets"], default=None)
+    splits, candidates = {}, {}
+    with connect() as connection:
+        for dataset in datasets_with_interactions(connection):
+            found = _candidates(connection, dataset, settings)
+            if found is not None:
+                splits[dataset] = found
+                candidates[dataset] = int(found[2].sum())
+    result = {"dataset": None, "tail_recall_without_generated": None, "tail_recall_with_generated": None}
+    result["candidates_by_dataset"] = candidates
+    dataset = max(candidates, key=candidates.get, default=None)
+    if dataset is None or candidates[dataset] == 0:
+        return result
+    data, items, targets_per_item = splits[dataset]
+    chosen = np.argsort(-targets_per_item, kind="stable")[: min(max_items, int((targets_per_item > 0).sum()))]
+    chosen_items = items[items["item_id"].isin(data.item_ids[chosen])]
+    generated = describe(dataset, chosen_items)
+    described = chosen_items[chosen_items["item_id"].isin(generated["item_id"])]
+    with connect() as connection:
+        stored = read_vectors(connection, "item_embeddings", dataset)
+    without = build_item_text(described)
+    with_text = build_item_text(described, extra=generated.assign(source=GENERATED_SOURCE))
+    focus = np.isin(data.item_ids, described["item_id"].to_numpy())
+    figures = {}
+    for name, texts in (("without", without), ("with", with_text)):
+        vectors = _replaced(stored, texts["item_id"].to_numpy(), encode(texts["text"].tolist()))
+        model = ContentKNN(align_vectors(vectors, data.item_ids)).fit(data.train)
+        recommended = model.recommend(data.eval_users, K)
+        recall = evaluate(recommended, data.test_targets, focus, item_popularity(data.train), ks=(K,))
+        figures[f"tail_recall_{name}_generated"] = round(float(recall[f"tail_recall@{K}"]), 5)
     return {
-        "dataset": main,
-        "tail_recall_without_generated": scored[main]["tail_recall_without_generated"] if main else None,
-        "tail_recall_with_generated": scored[main]["tail_recall_with_generated"] if main else None,
-        "by_dataset": by_dataset,
+        **result,
+        **figures,
+        "dataset": dataset,
+        "described_items": int(focus.sum()),
+        "targets": int(data.test_targets[:, focus].nnz),
+        "evaluated_users": len(data.eval_users),
     }
 
 
-def _effect_on_dataset(connection, dataset: str, generated_ids: set, encode, test_days: int, min_share: float) -> dict:
+def _candidates(connection, dataset: str, settings: EvaluationSettings):
+    """``(split matrices, cleaned items, test targets per item on tail items without usable text)``, or None when
+    the dataset cannot be split or has no embeddings."""
     interactions = load_interactions(connection, dataset)
-    stored = read_vectors(connection, "item_embeddings", dataset)
-    if interactions.empty or not len(stored[0]):
-        return {"skipped": "no interactions or no embeddings"}
+    if interactions.empty or not len(read_vectors(connection, "item_embeddings", dataset)[0]):
+        return None
     try:
-        split = split_events(interactions, EvaluationSettings(test_days=test_days, min_test_share=min_share))
-    except ValueError as error:
-        return {"skipped": str(error)}
-    data = split.build_matrices()
+        data: InteractionData = split_events(interactions, settings).build_matrices()
+    except ValueError:  # too little history to split
+        return None
     items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
-    generated_items = items[items["item_id"].isin(generated_ids)]
-    catalogue_only = build_item_text(generated_items)
-    without = _replaced(stored, catalogue_only["item_id"].to_numpy(), encode(catalogue_only["text"].tolist()))
-    focus = tail_items(data.train) & np.isin(data.item_ids, list(generated_ids))
-    popularity = item_popularity(data.train)
-    targets = int(data.test_targets[:, focus].nnz)
-    figures = {"generated_items": len(generated_ids), "evaluated_users": len(data.eval_users), "targets": targets}
-    for name, vectors in (("without", without), ("with", stored)):
-        model = ContentKNN(align_vectors(vectors, data.item_ids)).fit(data.train)
-        recommended = model.recommend(data.eval_users, K)
-        recall = evaluate(recommended, data.test_targets, focus, popularity, ks=(K,))[f"tail_recall@{K}"]
-        figures[f"tail_recall_{name}_generated"] = None if not targets else round(float(recall), 5)
-    return figures
+    if items.empty:
+        return None
+    lacking = set(items.loc[needs_description(items)["needs_description"].to_numpy(), "item_id"])
+    eligible = tail_items(data.train) & np.isin(data.item_ids, list(lacking))
+    targets_per_item = np.asarray(data.test_targets.sum(axis=0)).ravel() * eligible
+    return data, items, targets_per_item
 
 
 def _replaced(vectors: tuple[np.ndarray, np.ndarray], ids: np.ndarray, replacement: np.ndarray):

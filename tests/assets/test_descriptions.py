@@ -49,5 +49,8 @@ def test_the_evaluation_report_has_the_issues_fields(reviewed_shop):
         "tail_recall_without_generated",
         "tail_recall_with_generated",
     } <= set(report)
-    assert report["invented_fact_rate_guarded"] in (0.0, None)
+    assert report["invented_fact_rate_guarded"] == 0.0 and report["sample_size"] == 6  # every tenth item
+    comparison = report["tail_recall"]
+    assert comparison["dataset"] == "shop" and comparison["described_items"] > 0 and comparison["targets"] > 0
+    assert 0 <= report["tail_recall_without_generated"] <= 1 and 0 <= report["tail_recall_with_generated"] <= 1
     assert metadata(result, "generated_descriptions_evaluation")["report"]

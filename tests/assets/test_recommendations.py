@@ -7,8 +7,8 @@ import dagster as dg
 import pytest
 
 from assets.recommendations import COLD_START_USER
-from orchestration.definitions import ASSETS, CHECKS
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+from tests.assets.conftest import metadata, run
 from tests.fixtures import Home, shop_history, write_events, write_items
 
 DATA_LAYER = "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:cleaned_reviews"
@@ -16,25 +16,6 @@ DERIVED = (
     "key:item_text or key:item_embeddings or key:item_similarity or key:user_profiles "
     "or key:recommendation_evaluation or key:recommendation_lists"
 )
-
-
-def run(home: Home, selection: str, tags: dict | None = None, instance=None) -> dg.ExecuteInProcessResult:
-    result = dg.materialize(
-        [*ASSETS, *CHECKS],
-        selection=selection,
-        resources=home.resources(),
-        tags=tags,
-        instance=instance,
-        raise_on_error=False,
-    )
-    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
-    assert result.success, failed
-    return result
-
-
-def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
-    return {key: value.value for key, value in event.materialization.metadata.items()}
 
 
 @pytest.fixture(scope="module")
