@@ -57,6 +57,7 @@ def generated_descriptions(
 ) -> dg.MaterializeResult:
     """A guarded description and ad copy for each item without a usable description, tail items first.
 
+    Items whose facts say nothing of what they are (no title, and not both a brand and a category) are left out.
     Items with at least one interaction come before items nobody has bought or rated (those are in no model's
     catalogue yet), the least popular first; the budget is shared evenly between datasets. The table holds every
     item generated so far with its current prompt; ``item_text`` uses the accepted descriptions.
@@ -72,9 +73,16 @@ def generated_descriptions(
     candidates, facts_by_key, need_counts = [], {}, {}
     for dataset, group in items.groupby("dataset") if len(items) else ():
         needs = generation.needs_description(group)
-        need_counts[dataset] = needs["reason"].value_counts().to_dict()
         wanting = group[needs["needs_description"].to_numpy()]
         facts = generation.item_facts(wanting, highlights.get(dataset))
+        describable = np.array([_describable(item) for item in facts], dtype=bool)
+        need_counts[dataset] = {
+            **needs["reason"].value_counts().to_dict(),
+            "nothing_to_describe": int((~describable).sum()),
+        }
+        wanting = wanting[describable]
+        facts = [item for item, keep in zip(facts, describable) if keep]
+        reasons = needs.loc[needs["needs_description"], "reason"].to_numpy()[describable]
         brands = generation.known_brands(generation.item_facts(group))
         prompts = [generation.build_prompt(item) for item in facts]
         candidates.append(
@@ -82,7 +90,7 @@ def generated_descriptions(
                 {
                     "dataset": dataset,
                     "item_id": wanting["item_id"].to_numpy(),
-                    "need": needs.loc[needs["needs_description"], "reason"].to_numpy(),
+                    "need": reasons,
                     "prompt_hash": [generation.prompt_hash(prompt, model, settings) for prompt in prompts],
                     "prompt": prompts,
                 },
@@ -163,6 +171,12 @@ def generate_cached(
         outputs.update(zip(chunk, texts))
         done_before += len(chunk)
     return [outputs[h] for h in hashes]
+
+
+def _describable(facts: generation.ItemFacts) -> bool:
+    """Whether the facts say what the item is: a title, or a brand and a category. Without them every such item
+    would get the same prompt, and so the same generic text."""
+    return bool(facts.title) or bool(facts.brand and facts.category)
 
 
 def _select(candidates: pd.DataFrame, popularity: dict, cached: set[str], budget: int) -> pd.DataFrame:
