@@ -4,13 +4,12 @@ The forecasts are judged in the same run by a rolling-origin backtest against th
 naive, moving average, TSB, ETS); see ``longtail.forecasting``.
 """
 
-import json
 import time
 
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import embedded_png, preview
+from assets.metadata import embedded_png, preview, write_dataset_reports
 from longtail.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
 from orchestration import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -115,13 +114,7 @@ def demand_forecasts(
         drop_other_datasets(connection, "demand_forecasts", sorted(planner["dataset"].unique()))
 
     reports_dir = home.reports_dir()
-    (reports_dir / REPORT_NAME).mkdir(parents=True, exist_ok=True)
-    for dataset, report in reports.items():
-        (reports_dir / REPORT_NAME / f"{dataset}.json").write_text(json.dumps(report, indent=2))
-    main = max(reports.values(), key=lambda report: report["backtest"]["n_series"], default=None)
-    if main is not None:
-        summary = {**main, "other_datasets": {d: f"{REPORT_NAME}/{d}.json" for d in reports if d != main["dataset"]}}
-        (reports_dir / f"{REPORT_NAME}.json").write_text(json.dumps(summary, indent=2))
+    write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda report: report["backtest"]["n_series"])
 
     metadata = {
         "dagster/row_count": len(planner),

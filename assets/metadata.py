@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -37,3 +39,15 @@ def embedded_png(figure, path: Path, alt: str) -> str:
     plt.close(figure)
     path.write_bytes(buffer.getvalue())
     return f"![{alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()})"
+
+
+def write_dataset_reports(reports: dict[str, dict], reports_dir: Path, name: str, size: Callable[[dict], int]) -> None:
+    """Write ``reports_dir/name/<dataset>.json`` per dataset, and ``reports_dir/name.json``: the report of the
+    dataset with the largest ``size(report)``, with ``other_datasets`` pointing at the rest."""
+    (reports_dir / name).mkdir(parents=True, exist_ok=True)
+    for dataset, report in reports.items():
+        (reports_dir / name / f"{dataset}.json").write_text(json.dumps(report, indent=2))
+    main = max(reports.values(), key=size, default=None)
+    if main is not None:
+        others = {dataset: f"{name}/{dataset}.json" for dataset in reports if dataset != main["dataset"]}
+        (reports_dir / f"{name}.json").write_text(json.dumps({**main, "other_datasets": others}, indent=2))

@@ -12,7 +12,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import embedded_png, preview
+from assets.metadata import embedded_png, preview, write_dataset_reports
 from longtail.embedding import align_vectors
 from longtail.evaluation import recency_weights
 from longtail.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
@@ -100,13 +100,7 @@ def recommendation_evaluation(
             context.log.warning(f"{dataset}: not evaluated: {error}")
 
     reports_dir = home.reports_dir()
-    (reports_dir / REPORT_NAME).mkdir(parents=True, exist_ok=True)
-    for dataset, report in reports.items():
-        (reports_dir / REPORT_NAME / f"{dataset}.json").write_text(json.dumps(report, indent=2))
-    main = max(reports.values(), key=lambda r: r["split"]["evaluated_users"], default=None)
-    if main is not None:
-        summary = {**main, "other_datasets": {d: f"{REPORT_NAME}/{d}.json" for d in reports if d != main["dataset"]}}
-        (reports_dir / f"{REPORT_NAME}.json").write_text(json.dumps(summary, indent=2))
+    write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda r: r["split"]["evaluated_users"])
 
     rows = pd.DataFrame(
         [
