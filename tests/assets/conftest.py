@@ -1,6 +1,9 @@
 """A synthetic shop with reviews, run once through the language-model and demand assets (fake models), shared
 by the tests of assets/sentiment.py, assets/descriptions.py and assets/demand.py."""
 
+from contextlib import contextmanager
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -35,19 +38,28 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     return {key: value.value for key, value in event.materialization.metadata.items()}
 
 
-@pytest.fixture(scope="session")
-def reviewed_shop(tmp_path_factory):
-    """(home, result of the language and demand assets) for the synthetic shop with reviews."""
-    root = tmp_path_factory.mktemp("reviewed_shop") / "home"
+@contextmanager
+def synthetic_shop(root: Path, derived: str, *, with_reviews: bool):
+    """Land ``shop_history`` (and ``shop_reviews``) under ``root``, clean it, materialize ``derived``; yields
+    (home, result of ``derived``, the MonkeyPatch that points LONGTAIL_HOME at ``root``)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LONGTAIL_HOME", str(root))
         home = Home(root)
         events, items = shop_history()
         write_events(home.landing / "shop" / "events.csv", events)
         write_items(home.landing / "shop" / "items.csv", items)
-        write_reviews(home.landing / "shop" / "reviews.jsonl", shop_reviews())
+        if with_reviews:
+            write_reviews(home.landing / "shop" / "reviews.jsonl", shop_reviews())
         with dg.DagsterInstance.ephemeral() as instance:
             run(home, DATA_LAYER, instance=instance)
             run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}, instance)
-            result = run(home, LANGUAGE_AND_DEMAND, instance=instance)
-            yield home, result, patch
+            yield home, run(home, derived, instance=instance), patch
+
+
+@pytest.fixture(scope="session")
+def reviewed_shop(tmp_path_factory):
+    """(home, result of the language and demand assets) for the synthetic shop with reviews."""
+    with synthetic_shop(
+        tmp_path_factory.mktemp("reviewed_shop") / "home", LANGUAGE_AND_DEMAND, with_reviews=True
+    ) as shop:
+        yield shop

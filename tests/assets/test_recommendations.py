@@ -3,15 +3,12 @@ item_embeddings -> item_similarity, user_profiles, recommendation_evaluation -> 
 
 import json
 
-import dagster as dg
 import pytest
 
 from assets.recommendations import COLD_START_USER
-from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
-from tests.assets.conftest import metadata, run
-from tests.fixtures import Home, shop_history, write_events, write_items
+from tests.assets.conftest import metadata, run, synthetic_shop
+from tests.fixtures import shop_history, write_items
 
-DATA_LAYER = "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:cleaned_reviews"
 DERIVED = (
     "key:item_text or key:item_embeddings or key:item_similarity or key:user_profiles "
     "or key:recommendation_evaluation or key:recommendation_lists"
@@ -21,18 +18,8 @@ DERIVED = (
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     """The synthetic shop landed, cleaned and run through every recommendation asset once."""
-    root = tmp_path_factory.mktemp("shop") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LONGTAIL_HOME", str(root))
-        home = Home(root)
-        events, items = shop_history()
-        write_events(home.landing / "shop" / "events.csv", events)
-        write_items(home.landing / "shop" / "items.csv", items)
-        with dg.DagsterInstance.ephemeral() as instance:
-            run(home, DATA_LAYER, instance=instance)
-            run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}, instance)
-            result = run(home, DERIVED, instance=instance)
-            yield home, result, patch
+    with synthetic_shop(tmp_path_factory.mktemp("shop") / "home", DERIVED, with_reviews=False) as shop:
+        yield shop
 
 
 def test_every_item_is_embedded_once_and_a_rerun_reuses_every_vector(shop):
