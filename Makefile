@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/longtail demo
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: install
 	$(BIN)/longtail ui

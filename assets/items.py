@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.embedding import plan_embedding_refresh, refresh_embeddings
+from longtail.embedding import EXTRA_TEXT_WEIGHT, plan_embedding_refresh, refresh_embeddings
 from longtail.interactions import interaction_matrix, load_interactions
 from longtail.knn import blend_neighbours, collaborative_top_k, neighbour_table, neighbours_to_csr, top_k_similarity
 from longtail.text import ITEM_TEXT_COLUMNS, build_item_text
@@ -32,9 +32,9 @@ GENERATED_SOURCE = "generated"
 
 @dg.asset(deps=["cleaned_items", "generated_descriptions"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
 def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One text per item from title, brand, category path and description, plus the accepted generated
-    description of items whose own text is missing or poor (``text_source`` says "generated"); its
-    ``text_hash`` tells the embedding step which items changed."""
+    """One text per item from title, brand, category path and description, and as ``extra_text`` the accepted
+    generated description of items whose own text is missing or poor (``text_source`` says "generated"), which
+    the embedding blends in at a lower weight; ``text_hash`` tells the embedding step which items changed."""
     with warehouse.connect() as connection:
         items = read_table(connection, "cleaned_items")
         generated = accepted_descriptions(connection)
@@ -62,7 +62,7 @@ def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
             "new_or_changed_texts": changed,
             "by_dataset": preview(by_dataset.reset_index(), rows=50),
             "median_text_chars": int(texts["text"].str.len().median()) if len(texts) else 0,
-            "preview": preview(texts[["dataset", "item_id", "text", "text_source"]]),
+            "preview": preview(texts[["dataset", "item_id", "text", "extra_text", "text_source"]]),
         }
     )
 
@@ -88,8 +88,9 @@ def _changed_texts(previous: pd.DataFrame, current: pd.DataFrame) -> int:
 def item_embeddings(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
 ) -> dg.MaterializeResult:
-    """Sentence embeddings of ``item_text`` (unit length, ``FLOAT[dim]``). Only items that are new, whose text
-    changed or that another model embedded are encoded; every other vector is reused from the table."""
+    """Sentence embeddings of ``item_text`` (unit length, ``FLOAT[dim]``), with an item's extra text blended in at
+    ``EXTRA_TEXT_WEIGHT``. Only items that are new, whose text changed or that another model (or weight) embedded
+    are encoded; every other vector is reused from the table."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         texts = read_table(connection, "item_text")
@@ -126,6 +127,8 @@ def item_embeddings(
             "removed": sum(c["removed"] for c in counts.values()),
             "by_dataset": preview(pd.DataFrame(counts).T.reset_index(names="dataset"), rows=50),
             "model": model_name,
+            "with_extra_text": int(texts["extra_text"].fillna("").ne("").sum()) if len(texts) else 0,
+            "extra_text_weight": EXTRA_TEXT_WEIGHT,
             "device": embedder.device_name(),
             "dimensions": int(len(frames[0]["embedding"].iloc[0])) if frames and len(frames[0]) else 0,
             "texts_per_second": round(embedded / encode_seconds, 1) if embedded and encode_seconds else None,

@@ -5,10 +5,13 @@
 embedding models were trained on sentences and all-MiniLM-L6-v2 reads only its first 256 word pieces (about
 1,000 characters of English):
 
-    "{title}. Brand: {brand}. Category: {category}. {description} {extra texts...}"
+    "{title}. Brand: {brand}. Category: {category}. {description}"
 
-Empty parts are skipped, whitespace is collapsed and the text is cut at ``MAX_TEXT_CHARS``. ``text_hash`` lets the
-embedding step re-embed only items whose text changed (see ``longtail.embedding.plan_embedding_refresh``).
+Empty parts are skipped, whitespace is collapsed and the text is cut at ``MAX_TEXT_CHARS``. Extra text (such as
+a generated description) is kept apart in ``extra_text`` rather than appended: the embedding step blends its
+vector in at a lower weight (``longtail.embedding.embed_item_texts``), because appended generic prose outweighed
+short, specific titles and made items look alike. ``text_hash`` lets the embedding step re-embed only items whose
+text changed (see ``longtail.embedding.plan_embedding_refresh``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 
 import pandas as pd
 
-ITEM_TEXT_COLUMNS = ["item_id", "text", "text_hash", "has_text", "has_description", "text_source"]
+ITEM_TEXT_COLUMNS = ["item_id", "text", "extra_text", "text_hash", "has_text", "has_description", "text_source"]
 REQUIRED_ITEM_COLUMNS = ["item_id", "title", "description", "category", "brand"]
 EXTRA_TEXT_COLUMNS = ["item_id", "text", "source"]
 CATALOGUE_SOURCE = "catalogue"
@@ -43,8 +46,8 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         strings. Other columns (``dataset``, ``price``, provenance) are ignored; the caller groups by dataset.
     extra : DataFrame, optional
         More text about items, columns ``item_id``, ``text`` and ``source`` (a non-blank label such as
-        "generated" or "review_aspects"), any number of rows per item. Each non-blank text is appended after the
-        catalogue text, ordered by ``(source, text)`` so that the result does not depend on row order. Rows for
+        "generated" or "review_aspects"), any number of rows per item. The non-blank texts of an item, ordered by
+        ``(source, text)`` so that the result does not depend on row order, make its ``extra_text``. Rows for
         items not in ``items`` are ignored.
 
     Returns
@@ -53,10 +56,13 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         One row per item, in the order of ``items``, with columns ``ITEM_TEXT_COLUMNS``:
 
         - ``item_id``: as given.
-        - ``text`` (str): never empty. An item with no title, brand, category, description or extra text gets
-          its ``item_id`` as text, so that every item has a vector; ``has_text`` tells those apart.
-        - ``text_hash`` (str): the first ``TEXT_HASH_CHARS`` (16) hex digits of the SHA-256 of ``text`` (UTF-8);
-          it changes exactly when ``text`` changes (64 bits make an accidental collision negligible).
+        - ``text`` (str): the catalogue text; never empty. An item with no catalogue field has its extra text as
+          text instead, and with no extra text either its ``item_id``, so that every item has a vector;
+          ``has_text`` tells those apart.
+        - ``extra_text`` (str): the extra texts joined, "" when there are none (or when they became ``text``).
+        - ``text_hash`` (str): the first ``TEXT_HASH_CHARS`` (16) hex digits of the SHA-256 of ``text`` (UTF-8),
+          followed by a newline and ``extra_text`` when that is not empty; it changes exactly when either changes
+          (64 bits make an accidental collision negligible).
         - ``has_text`` (bool): the item has a title, a description or extra text (brand and category alone
           describe a shelf, not the item).
         - ``has_description`` (bool): the catalogue description is non-blank.
@@ -89,15 +95,20 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         extras = extra_by_item.get(item_id, [])
         sources = [CATALOGUE_SOURCE] if any((title, description, category, brand)) else []
         sources += sorted({source for source, _ in extras})
-        text = " ".join(part for part in parts + [_sentence(text) for _, text in extras] if part)
+        text = " ".join(part for part in parts if part)
+        extra_text = _truncate(" ".join(_sentence(text) for _, text in extras))
+        if not text:
+            text, extra_text = extra_text, ""
         if not text:
             text, sources = _clean(str(item_id)), [ITEM_ID_SOURCE]
         text = _truncate(text)
+        hashed = f"{text}\n{extra_text}" if extra_text else text
         rows.append(
             (
                 item_id,
                 text,
-                hashlib.sha256(text.encode()).hexdigest()[:TEXT_HASH_CHARS],
+                extra_text,
+                hashlib.sha256(hashed.encode()).hexdigest()[:TEXT_HASH_CHARS],
                 bool(title or description or extras),
                 bool(description),
                 "+".join(sources),
@@ -105,7 +116,9 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         )
     frame = pd.DataFrame(rows, columns=ITEM_TEXT_COLUMNS)
     # An empty input yields no rows, so pin the dtypes that the rows would have given.
-    return frame.astype({"text": object, "text_hash": object, "has_text": bool, "has_description": bool})
+    return frame.astype(
+        {"text": object, "extra_text": object, "text_hash": object, "has_text": bool, "has_description": bool}
+    )
 
 
 def _extra_texts(extra: pd.DataFrame | None) -> dict[object, list[tuple[str, str]]]:

@@ -3,10 +3,11 @@
 The items that matter are the tail items among the test targets whose catalogue description is missing, short or
 junk (``longtail.generation.needs_description``). On the dataset with the most test targets on such items, up to
 ``max_items`` of them (those with the most targets first) get a generated description, and ``ContentKNN`` is run
-twice on the same split: once with their vectors from the catalogue text alone ("without"), once from the
-catalogue text plus the accepted generated description ("with"). Every other item keeps its stored vector from
-``item_embeddings``, so the difference is the generated text's doing. Tail recall@20 is measured over the targets
-on those items only.
+on the same split: with their vectors from the catalogue text alone ("without"), and with the accepted generated
+description blended in as ``item_embeddings`` does it (``longtail.embedding.embed_item_texts``; "with"), also at
+the other weights of ``WEIGHTS`` so that the choice of ``EXTRA_TEXT_WEIGHT`` can be checked. Every other item keeps
+its stored vector from ``item_embeddings``, so the difference is the generated text's doing. Tail recall@20 is
+measured over the targets on those items only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from longtail.embedding import align_vectors
+from longtail.embedding import EXTRA_TEXT_WEIGHT, align_vectors, blend_extra
 from longtail.evaluation.metrics import evaluate
 from longtail.evaluation.offline import EvaluationSettings, split_events
 from longtail.evaluation.split import InteractionData, item_popularity, tail_items
@@ -30,6 +31,7 @@ from longtail.warehouse import read_table, read_vectors
 
 K = 20
 GENERATED_SOURCE = "generated"
+WEIGHTS = (0.25, 0.5, 1.0)
 
 
 def content_tail_recall_with_generated(
@@ -52,9 +54,12 @@ def content_tail_recall_with_generated(
         settings: the split (as in the offline evaluation).
 
     Returns:
-        ``{"dataset", "tail_recall_without_generated", "tail_recall_with_generated", "described_items", "targets",
-        "evaluated_users", "candidates_by_dataset"}``; the two figures are None when no dataset has a tail target
-        without usable text. ``candidates_by_dataset[d]`` is the number of test targets on such items per dataset.
+        ``{"dataset", "tail_recall_without_generated", "tail_recall_with_generated", "generated_weight",
+        "tail_recall_by_generated_weight", "described_items", "targets", "evaluated_users",
+        "candidates_by_dataset"}``; the figures are None when no dataset has a tail target without usable text.
+        "with" is at ``generated_weight`` (``EXTRA_TEXT_WEIGHT``), and ``tail_recall_by_generated_weight`` maps each
+        weight of ``WEIGHTS`` to its figure. ``candidates_by_dataset[d]`` is the number of test targets on such
+        items per dataset.
     """
     splits, candidates = {}, {}
     with connect() as connection:
@@ -76,18 +81,30 @@ def content_tail_recall_with_generated(
     with connect() as connection:
         stored = read_vectors(connection, "item_embeddings", dataset)
     without = build_item_text(described)
-    with_text = build_item_text(described, extra=generated.assign(source=GENERATED_SOURCE))
-    focus = np.isin(data.item_ids, described["item_id"].to_numpy())
-    figures = {}
-    for name, texts in (("without", without), ("with", with_text)):
-        vectors = _replaced(stored, texts["item_id"].to_numpy(), encode(texts["text"].tolist()))
-        model = ContentKNN(align_vectors(vectors, data.item_ids)).fit(data.train)
-        recommended = model.recommend(data.eval_users, K)
-        recall = evaluate(recommended, data.test_targets, focus, item_popularity(data.train), ks=(K,))
-        figures[f"tail_recall_{name}_generated"] = round(float(recall[f"tail_recall@{K}"]), 5)
+    texts = build_item_text(described, extra=generated.assign(source=GENERATED_SOURCE))
+    ids = texts["item_id"].to_numpy()
+    focus = np.isin(data.item_ids, ids)
+    popularity = item_popularity(data.train)
+
+    def tail_recall(vectors: np.ndarray) -> float:
+        model = ContentKNN(align_vectors(_replaced(stored, ids, vectors), data.item_ids)).fit(data.train)
+        recall = evaluate(model.recommend(data.eval_users, K), data.test_targets, focus, popularity, ks=(K,))
+        return round(float(recall[f"tail_recall@{K}"]), 5)
+
+    text_vectors = np.asarray(encode(texts["text"].tolist()), dtype=np.float32)
+    has_extra = texts["extra_text"].ne("").to_numpy()
+    extra_vectors = np.asarray(encode(texts.loc[has_extra, "extra_text"].tolist()), dtype=np.float32)
+    by_weight = {}
+    for weight in sorted({*WEIGHTS, EXTRA_TEXT_WEIGHT}):
+        vectors = text_vectors.copy()
+        vectors[has_extra] = blend_extra(text_vectors[has_extra], extra_vectors, weight)
+        by_weight[weight] = tail_recall(vectors)
     return {
         **result,
-        **figures,
+        "tail_recall_without_generated": tail_recall(np.asarray(encode(without["text"].tolist()), dtype=np.float32)),
+        "tail_recall_with_generated": by_weight[EXTRA_TEXT_WEIGHT],
+        "generated_weight": EXTRA_TEXT_WEIGHT,
+        "tail_recall_by_generated_weight": by_weight,
         "dataset": dataset,
         "described_items": int(focus.sum()),
         "targets": int(data.test_targets[:, focus].nnz),

@@ -1,5 +1,6 @@
 import json
 
+from longtail.embedding import EXTRA_TEXT_WEIGHT
 from orchestration import home as longtail_home
 from resources.models import FakeGeneratorResource
 from tests.assets.conftest import metadata, run
@@ -14,8 +15,11 @@ def test_items_with_short_descriptions_get_guarded_generated_text_that_feeds_ite
     accepted = home.count("select count(*) from generated_descriptions where accepted")
     assert home.count("select count(*) from item_text where text_source like '%generated%'") == accepted
     with home.warehouse().connect() as connection:
-        [(text,)] = connection.execute("select text from item_text where item_id = 'i7'").fetchall()
-    assert "garden thing 7, a Home > Garden product" in text
+        [(text, extra)] = connection.execute("select text, extra_text from item_text where item_id = 'i7'").fetchall()
+        [(model,)] = connection.execute("select model from item_embeddings where item_id = 'i7'").fetchall()
+    # Kept apart from the catalogue text, and blended into the item's vector at its weight.
+    assert "chosen for everyday use" in extra and "chosen for everyday use" not in text
+    assert model.endswith(f"+ extra text x{EXTRA_TEXT_WEIGHT:g}")
 
 
 def test_a_rerun_regenerates_nothing_and_a_budget_limits_new_work(reviewed_shop):
@@ -53,4 +57,8 @@ def test_the_evaluation_report_has_the_issues_fields(reviewed_shop):
     comparison = report["tail_recall"]
     assert comparison["dataset"] == "shop" and comparison["described_items"] > 0 and comparison["targets"] > 0
     assert 0 <= report["tail_recall_without_generated"] <= 1 and 0 <= report["tail_recall_with_generated"] <= 1
+    # "with" is the weight item_embeddings uses; the other weights are there to check that choice.
+    by_weight = comparison["tail_recall_by_generated_weight"]
+    assert set(by_weight) == {"0.25", "0.5", "1.0"} and comparison["generated_weight"] == EXTRA_TEXT_WEIGHT
+    assert by_weight[str(EXTRA_TEXT_WEIGHT)] == report["tail_recall_with_generated"]
     assert metadata(result, "generated_descriptions_evaluation")["report"]

@@ -8,6 +8,7 @@ from longtail.embedding import (
     DEFAULT_MODEL,
     EMBEDDING_COLUMNS,
     canonical_model_name,
+    embed_item_texts,
     encode_texts,
     load_encoder,
     pick_device,
@@ -187,6 +188,36 @@ def test_refresh_encodes_only_what_changed_and_reuses_stored_vectors():
     # Another model: everything again.
     refresh_embeddings(current({"d": "cocoa", "a": "tea", "b": "black coffee"}), third, encoder, "m2")
     assert encoder.calls[2] == ["cocoa", "tea", "black coffee"]
+
+
+def unit_encoder(texts: list[str]) -> np.ndarray:
+    """One-hot 2-d vectors: "tea" texts on the first axis, everything else on the second."""
+    return np.array([[1.0, 0.0] if "tea" in text else [0.0, 1.0] for text in texts])
+
+
+def test_extra_text_is_blended_in_at_its_weight():
+    items = pd.DataFrame({"text": ["green tea", "mug", "pot"], "extra_text": ["", "for tea", None]})
+    vectors = embed_item_texts(items, unit_encoder, extra_weight=0.5)
+    # "mug" + 0.5 * "for tea" = (0.5, 1), made unit length; items without extra text keep their own vector.
+    np.testing.assert_allclose(vectors, [[1, 0], [0.5 / np.sqrt(1.25), 1 / np.sqrt(1.25)], [0, 1]], rtol=1e-6)
+    assert vectors.dtype == np.float32
+    np.testing.assert_array_equal(embed_item_texts(items, unit_encoder, extra_weight=0), unit_encoder(items["text"]))
+    np.testing.assert_array_equal(embed_item_texts(items[["text"]], unit_encoder), unit_encoder(items["text"]))
+    for bad in (-0.1, float("nan"), True, "0.5"):
+        with pytest.raises(ValueError, match="extra_weight"):
+            embed_item_texts(items, unit_encoder, extra_weight=bad)
+
+
+def test_a_new_extra_weight_re_embeds_only_the_items_with_extra_text():
+    encoder = CountingEncoder()
+    now = current({"a": "tea", "b": "mug"}).assign(extra_text=["", "for tea"])
+    first, _ = refresh_embeddings(now, pd.DataFrame(), encoder, "m", extra_weight=0.5)
+    assert encoder.calls == [["tea", "mug"], ["for tea"]]
+    assert first["model"].tolist() == ["m", "m + extra text x0.5"]
+    _, plan = refresh_embeddings(now, first, encoder, "m", extra_weight=0.5)
+    assert plan.to_embed.empty and len(encoder.calls) == 2
+    _, plan = refresh_embeddings(now, first, encoder, "m", extra_weight=0.25)
+    assert plan.to_embed.tolist() == ["b"] and encoder.calls[2:] == [["mug"], ["for tea"]]
 
 
 def test_refresh_checks_what_encode_returns():

@@ -130,7 +130,7 @@ def test_hash_changes_exactly_when_the_text_changes():
     assert after["text_hash"].str.fullmatch(r"[0-9a-f]{16}").all()
 
 
-def test_extra_text_is_appended_sorted_by_source_and_marks_the_source():
+def test_extra_text_is_kept_apart_sorted_by_source_and_marks_the_source():
     frame = items(
         {"item_id": "1", "title": "Tea", "description": "Green tea"},
         {"item_id": "2", "title": None},
@@ -144,13 +144,17 @@ def test_extra_text_is_appended_sorted_by_source_and_marks_the_source():
         }
     )
     out = build_item_text(frame, extra).set_index("item_id")
-    assert out.loc["1", "text"] == "Tea. Green tea. Loose-leaf green tea. Readers love the aroma. x."
+    assert out.loc["1", "text"] == "Tea. Green tea."
+    assert out.loc["1", "extra_text"] == "Loose-leaf green tea. Readers love the aroma. x."
     assert out.loc["1", "text_source"] == "catalogue+generated+reviews"
     # No catalogue text at all: the generated description alone is the text, and counts as real text.
-    assert out.loc["2", "text"] == "A quiet mystery novel."
+    assert (out.loc["2", "text"], out.loc["2", "extra_text"]) == ("A quiet mystery novel.", "")
     assert out.loc["2", "text_source"] == "generated" and out.loc["2", "has_text"]
     # A blank extra text contributes nothing; extra rows of unknown items ("9") are ignored.
-    assert out.loc["3", "text_source"] == "catalogue"
+    assert out.loc["3", "text_source"] == "catalogue" and out.loc["3", "extra_text"] == ""
+    # The hash follows the extra text too, and is the plain text's hash without one.
+    assert out.loc["1", "text_hash"] != build_item_text(frame)["text_hash"].iloc[0]
+    assert out.loc["3", "text_hash"] == build_item_text(frame)["text_hash"].iloc[2]
     assert list(out.index) == ["1", "2", "3"]
     # Row order of extra does not matter.
     assert build_item_text(frame, extra.iloc[::-1])["text_hash"].tolist() == out["text_hash"].tolist()

@@ -26,6 +26,15 @@ def test_failed_rewrite_rolls_back(tmp_path):
         assert read_table(connection, "t")["v"].tolist() == ["a"]
 
 
+def test_a_new_column_is_added_to_a_table_written_before_it_existed(tmp_path):
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_rows(connection, "t", pd.DataFrame({"day": [1, 2], "v": ["a", "b"]}))
+        replace_rows(connection, "t", pd.DataFrame({"day": [2], "v": ["c"], "note": ["new"]}), "day = ?", [2])
+        table = read_table(connection, "t").sort_values("day")
+        assert table["v"].tolist() == ["a", "c"]
+        assert table["note"].isna().tolist() == [True, False] and table["note"].iloc[1] == "new"
+
+
 def test_read_table_of_a_missing_table_is_empty(tmp_path):
     with connect(tmp_path / "w.duckdb") as connection:
         assert read_table(connection, "nothing").empty
