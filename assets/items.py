@@ -127,7 +127,7 @@ def item_embeddings(
             "removed": sum(c["removed"] for c in counts.values()),
             "by_dataset": preview(pd.DataFrame(counts).T.reset_index(names="dataset"), rows=50),
             "model": model_name,
-            "with_extra_text": int(texts["extra_text"].fillna("").ne("").sum()) if len(texts) else 0,
+            "with_extra_text": int(texts.get("extra_text", pd.Series(dtype=object)).fillna("").ne("").sum()),
             "extra_text_weight": EXTRA_TEXT_WEIGHT,
             "device": embedder.device_name(),
             "dimensions": int(len(frames[0]["embedding"].iloc[0])) if frames and len(frames[0]) else 0,
