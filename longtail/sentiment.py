@@ -8,12 +8,18 @@ review's text is its title and body (``review_texts``); Amazon's generated title
 ``SentimentModel`` is an equal-weight ensemble of two multinomial logistic regressions, both with balanced class
 weights (neutral and negative reviews are rare):
 
-- sentence embeddings of the review (the ``encode`` callable, e.g. MiniLM) plus VADER scores of the whole review and
-  of its most negative and most positive sentence: the embedding carries topic and phrasing, VADER a lexicon prior
-  that a few hundred negative training reviews cannot learn on their own;
+- sentence-level features: the mean of the embeddings (the ``encode`` callable, e.g. MiniLM) of the review's
+  sentences (``review_sentences``); a sentence classifier's verdicts (trained on the review's label for each of its
+  sentences) summarised over the review: mean, lowest and highest score, highest P(negative), mean P(neutral) and
+  the last sentence's score; and VADER scores of the whole review and of its most negative and most positive
+  sentence. Sentences, not whole reviews, are embedded because one complaint in a long, otherwise friendly review
+  is lost in a whole-review embedding, and MiniLM reads only a review's first 256 word pieces. VADER adds a lexicon
+  prior that a few hundred negative training reviews cannot learn on their own;
 - TF-IDF of word 1-2-grams and character 2-5-grams, which catch negations ("not worth"), misspellings and
   domain words.
 
+The sentence summaries of the training reviews come from sentence classifiers fitted on the other folds (grouped by
+item), so that the review classifier learns from verdicts as unreliable as those it will see on new reviews.
 An additive log-odds bias on "neutral" is then tuned for 3-class macro-F1 on out-of-fold predictions of the training
 reviews (folds grouped by item, so that no item is on both sides of a fold); the evaluation slice is never used.
 Scores are ``P(positive) - P(negative)`` in [-1, 1].
@@ -53,9 +59,17 @@ ITEM_SENTIMENT_COLUMNS = [
     "positive_aspects",
     "negative_aspects",
 ]
+SENTENCE_SUMMARY = (
+    "mean_score",
+    "lowest_score",
+    "highest_score",
+    "highest_p_negative",
+    "mean_p_neutral",
+    "last_score",
+)
 VADER_THRESHOLD = 0.05
 WILSON_Z = 1.96
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 # Candidate neutral biases (added to log P(neutral)); a wide grid, since balanced weights may over- or under-call it.
 NEUTRAL_BIAS_GRID = np.round(np.linspace(-1.5, 1.5, 31), 2)
 # Label-prototype sentences for the zero-shot fallback: generic shop-review phrasing, no product domain.
@@ -119,6 +133,12 @@ def review_texts(reviews: pd.DataFrame) -> list[str]:
             title += "."
         texts.append(f"{title} {body}".strip())
     return texts
+
+
+def review_sentences(text: str) -> list[str]:
+    """The sentences of a review text: the pieces between a ".", "!" or "?" and the whitespace after it, stripped and
+    of 2 or more characters; ``[text]`` when there is no such piece."""
+    return [piece for piece in map(str.strip, _SENTENCE_END.split(text)) if len(piece) > 1] or [text]
 
 
 def normalise_text(text: str) -> str:
@@ -197,18 +217,28 @@ def temporal_split(reviews: pd.DataFrame, eval_share: float = 0.2) -> ReviewSpli
 class SentimentModel:
     """Three-class review sentiment trained on rating-derived labels (see the module docstring for the design).
 
-    ``c_embedding`` and ``c_tfidf`` are the inverse L2 strengths of the two logistic regressions; ``n_folds`` the
-    item-grouped folds used to tune the neutral bias (fewer when the data cannot fill them; none below 2).
+    ``c_sentence``, ``c_embedding`` and ``c_tfidf`` are the inverse L2 strengths of the sentence classifier and of
+    the two review classifiers; ``n_folds`` the item-grouped folds used to tune the neutral bias and to give the
+    training reviews out-of-fold sentence verdicts (fewer when the data cannot fill them; in-sample verdicts and no
+    bias below 2).
     After ``fit``: ``version`` (16 hex digits of a hash of settings, encoder name and training texts + labels) and
     ``training_figures`` (JSON-ready: n per class, out-of-fold validation figures, the chosen bias).
     """
 
-    def __init__(self, c_embedding: float = 0.5, c_tfidf: float = 1.0, n_folds: int = 5, random_state: int = 0):
-        for name, value in (("c_embedding", c_embedding), ("c_tfidf", c_tfidf)):
+    def __init__(
+        self,
+        c_sentence: float = 0.5,
+        c_embedding: float = 0.5,
+        c_tfidf: float = 1.0,
+        n_folds: int = 5,
+        random_state: int = 0,
+    ):
+        for name, value in (("c_sentence", c_sentence), ("c_embedding", c_embedding), ("c_tfidf", c_tfidf)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
         if isinstance(n_folds, bool) or not isinstance(n_folds, int) or n_folds < 2:
             raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+        self.c_sentence = c_sentence
         self.c_embedding = c_embedding
         self.c_tfidf = c_tfidf
         self.n_folds = n_folds
@@ -222,6 +252,7 @@ class SentimentModel:
     def settings(self) -> dict:
         """The constructor arguments, JSON-ready."""
         return {
+            "c_sentence": self.c_sentence,
             "c_embedding": self.c_embedding,
             "c_tfidf": self.c_tfidf,
             "n_folds": self.n_folds,
@@ -239,7 +270,7 @@ class SentimentModel:
     ) -> SentimentModel:
         """Train on ``texts`` (non-empty strings) with ``labels`` (each in ``LABELS``, all three present).
 
-        ``encode`` maps a list of texts to a ``(n, dim)`` float array (called once, on the distinct texts);
+        ``encode`` maps a list of texts to a ``(n, dim)`` float array (called once, on the distinct sentences);
         ``groups`` (e.g. item ids) keeps each group within one validation fold, default one group per text;
         ``encoder_name`` names the encoder in the version. Returns ``self``.
         """
@@ -257,10 +288,19 @@ class SentimentModel:
         if len(groups) != len(texts):
             raise ValueError(f"groups has {len(groups)} entries for {len(texts)} texts")
         y = np.array([LABELS.index(label) for label in labels])
-        embedded = _embedding_features(texts, encode)
+        encoded = _EncodedReviews.of(texts, encode)
+        folds = self._folds(y, groups)
+        sentence_classifier = self._fit_sentence_classifier(encoded, y)
+        verdicts = np.zeros((len(texts), len(SENTENCE_SUMMARY)))
+        for fit_rows, held_rows in folds:
+            held = encoded.subset(held_rows)
+            verdicts[held_rows] = held.summary(self._fit_sentence_classifier(encoded.subset(fit_rows), y[fit_rows]))
+        if not folds:
+            verdicts = encoded.summary(sentence_classifier)
+        features = encoded.review_features(verdicts)
 
-        validation = self._tune_neutral_bias(texts, embedded, y, groups)
-        self._parts = self._fit_parts(texts, embedded, y)
+        validation = self._tune_neutral_bias(texts, features, y, folds)
+        self._parts = {"sentence_classifier": sentence_classifier, **self._fit_parts(texts, features, y)}
         self.encoder_name = encoder_name
         data_hash = hashlib.sha256(
             "\n".join(sorted(f"{label}\t{normalise_text(text)}" for text, label in zip(texts, labels))).encode()
@@ -283,9 +323,9 @@ class SentimentModel:
         texts = checked_texts(texts)
         if not texts:
             return np.empty((0, len(LABELS)))
-        return _with_neutral_bias(
-            _ensemble_proba(self._parts, texts, _embedding_features(texts, encode)), self.neutral_bias
-        )
+        encoded = _EncodedReviews.of(texts, encode)
+        features = encoded.review_features(encoded.summary(self._parts["sentence_classifier"]))
+        return _with_neutral_bias(_ensemble_proba(self._parts, texts, features), self.neutral_bias)
 
     def predict(self, texts: Sequence[str], encode: Encode) -> tuple[np.ndarray, np.ndarray]:
         """``(labels, scores)``: the most probable label per text (object array of ``LABELS`` strings) and
@@ -316,7 +356,10 @@ class SentimentModel:
 
         state = joblib.load(Path(path))
         if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{path} is not a SentimentModel file of format {MODEL_FORMAT}")
+            raise ValueError(
+                f"{path} is not a SentimentModel file of format {MODEL_FORMAT} (perhaps from an older longtail): "
+                "train a new model, e.g. materialize sentiment_model"
+            )
         model = cls(**state["settings"])
         model.encoder_name = state["encoder_name"]
         model.neutral_bias = state["neutral_bias"]
@@ -325,8 +368,16 @@ class SentimentModel:
         model._parts = state["parts"]
         return model
 
-    def _fit_parts(self, texts: list[str], embedded: np.ndarray, y: np.ndarray) -> dict:
-        """The fitted vectorizers and the two logistic regressions."""
+    def _fit_sentence_classifier(self, encoded: _EncodedReviews, review_labels: np.ndarray):
+        """Logistic regression from sentence embedding to the label of the sentence's review."""
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.c_sentence, class_weight="balanced", max_iter=3000).fit(
+            encoded.vectors, review_labels[encoded.review]
+        )
+
+    def _fit_parts(self, texts: list[str], features: np.ndarray, y: np.ndarray) -> dict:
+        """The fitted TF-IDF vectorizer and the two review classifiers."""
         from sklearn.linear_model import LogisticRegression
 
         tfidf = _tfidf_vectorizer().fit(texts)
@@ -336,27 +387,35 @@ class SentimentModel:
                 tfidf.transform(texts), y
             ),
             "embedding_classifier": LogisticRegression(C=self.c_embedding, class_weight="balanced", max_iter=3000).fit(
-                embedded, y
+                features, y
             ),
         }
 
-    def _tune_neutral_bias(
-        self, texts: list[str], embedded: np.ndarray, y: np.ndarray, groups: np.ndarray
-    ) -> dict | None:
-        """Choose ``neutral_bias`` on out-of-fold predictions; returns the validation figures, or None (bias 0) when
-        fewer than 2 folds fit the data."""
+    def _folds(self, y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Stratified ``(fit rows, held rows)`` folds with each group in one fold: ``n_folds`` of them, fewer when the
+        smallest class or the number of groups is smaller, none when that leaves fewer than 2."""
         from sklearn.model_selection import StratifiedGroupKFold
 
         smallest_class = int(np.bincount(y, minlength=len(LABELS)).min())
         n_folds = min(self.n_folds, smallest_class, len(set(groups)))
-        self.neutral_bias = 0.0
         if n_folds < 2:
-            return None
+            return []
         folds = StratifiedGroupKFold(n_folds, shuffle=True, random_state=self.random_state)
+        return list(folds.split(np.zeros(len(y)), y, groups))
+
+    def _tune_neutral_bias(
+        self, texts: list[str], features: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+    ) -> dict | None:
+        """Choose ``neutral_bias`` on out-of-fold predictions; returns the validation figures, or None (bias 0)
+        without folds. The sentence verdicts in ``features`` are out-of-fold already (from the same folds), so each
+        fold refits only the review classifiers."""
+        self.neutral_bias = 0.0
+        if not folds:
+            return None
         out_of_fold = np.zeros((len(texts), len(LABELS)))
-        for fit_rows, held_rows in folds.split(embedded, y, groups):
-            parts = self._fit_parts([texts[i] for i in fit_rows], embedded[fit_rows], y[fit_rows])
-            out_of_fold[held_rows] = _ensemble_proba(parts, [texts[i] for i in held_rows], embedded[held_rows])
+        for fit_rows, held_rows in folds:
+            parts = self._fit_parts([texts[i] for i in fit_rows], features[fit_rows], y[fit_rows])
+            out_of_fold[held_rows] = _ensemble_proba(parts, [texts[i] for i in held_rows], features[held_rows])
         true = np.asarray(LABELS, dtype=object)[y]
 
         def figures(bias: float) -> dict:
@@ -367,7 +426,7 @@ class SentimentModel:
         # Ties go to the bias closest to 0, the untuned model.
         self.neutral_bias = max(by_bias, key=lambda bias: (by_bias[bias]["macro_f1_3class"], -abs(bias)))
         return {
-            "method": f"out-of-fold, {n_folds} folds grouped by item",
+            "method": f"out-of-fold, {len(folds)} folds grouped by item",
             "unbiased": by_bias[0.0],
             "chosen": by_bias[self.neutral_bias],
         }
@@ -579,10 +638,59 @@ def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int) -> list[d
     return rows
 
 
-def _embedding_features(texts: list[str], encode: Encode) -> np.ndarray:
-    """``(n, dim + 6)`` float64: the text embedding, then VADER compound/pos/neg/neu of the whole text and the
-    lowest and highest compound of its sentences."""
-    return np.hstack([_encode_distinct(texts, encode), _vader_features(texts)])
+@dataclass(frozen=True)
+class _EncodedReviews:
+    """Reviews as sentence embeddings: ``vectors`` ``(m, dim)``, one row per sentence, a review's sentences in reading
+    order; ``review`` ``(m,)`` the review (0..n-1) of each sentence; ``vader`` ``(n, 6)``, see ``_vader_features``."""
+
+    vectors: np.ndarray
+    review: np.ndarray
+    vader: np.ndarray
+
+    @classmethod
+    def of(cls, texts: list[str], encode: Encode) -> _EncodedReviews:
+        """``texts`` split by ``review_sentences``, with ``encode`` called once on the distinct sentences."""
+        sentences = [review_sentences(text) for text in texts]
+        review = np.repeat(np.arange(len(texts)), [len(pieces) for pieces in sentences])
+        vectors = _encode_distinct([sentence for pieces in sentences for sentence in pieces], encode)
+        return cls(vectors, review, _vader_features(texts))
+
+    def subset(self, rows: np.ndarray) -> _EncodedReviews:
+        """The reviews at positions ``rows``, renumbered 0..len(rows)-1 in that order."""
+        position = np.full(len(self.vader), -1)
+        position[rows] = np.arange(len(rows))
+        kept = position[self.review] >= 0
+        return _EncodedReviews(self.vectors[kept], position[self.review[kept]], self.vader[rows])
+
+    def summary(self, sentence_classifier) -> np.ndarray:
+        """``(n, len(SENTENCE_SUMMARY))``: the classifier's verdicts on each review's sentences, summarised."""
+        proba = sentence_classifier.predict_proba(self.vectors)
+        score = proba[:, 2] - proba[:, 0]
+        n = len(self.vader)
+        counts = np.bincount(self.review, minlength=n)
+        lowest, highest, highest_negative = np.full(n, np.inf), np.full(n, -np.inf), np.zeros(n)
+        np.minimum.at(lowest, self.review, score)
+        np.maximum.at(highest, self.review, score)
+        np.maximum.at(highest_negative, self.review, proba[:, 0])
+        last = np.zeros(n, dtype=np.int64)
+        np.maximum.at(last, self.review, np.arange(len(score)))
+        return np.column_stack(
+            [
+                np.bincount(self.review, score, n) / counts,
+                lowest,
+                highest,
+                highest_negative,
+                np.bincount(self.review, proba[:, 1], n) / counts,
+                score[last],
+            ]
+        )
+
+    def review_features(self, verdicts: np.ndarray) -> np.ndarray:
+        """``(n, dim + 6 + len(SENTENCE_SUMMARY))``: the unit-length mean sentence embedding, VADER, ``verdicts``."""
+        summed = np.zeros((len(self.vader), self.vectors.shape[1]))
+        np.add.at(summed, self.review, self.vectors)
+        norms = np.linalg.norm(summed, axis=1, keepdims=True)
+        return np.hstack([summed / np.where(norms > 0, norms, 1.0), self.vader, verdicts])
 
 
 def _encode_distinct(texts: list[str], encode: Encode) -> np.ndarray:
@@ -623,10 +731,10 @@ def _tfidf_vectorizer():
     )
 
 
-def _ensemble_proba(parts: dict, texts: list[str], embedded: np.ndarray) -> np.ndarray:
-    """Mean of the two classifiers' probabilities, ``(n, 3)``."""
+def _ensemble_proba(parts: dict, texts: list[str], features: np.ndarray) -> np.ndarray:
+    """Mean of the two review classifiers' probabilities, ``(n, 3)``; ``features`` as ``review_features`` gives them."""
     tfidf_proba = parts["tfidf_classifier"].predict_proba(parts["tfidf"].transform(texts))
-    return (tfidf_proba + parts["embedding_classifier"].predict_proba(embedded)) / 2
+    return (tfidf_proba + parts["embedding_classifier"].predict_proba(features)) / 2
 
 
 def _with_neutral_bias(proba: np.ndarray, bias: float) -> np.ndarray:

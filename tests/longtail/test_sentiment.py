@@ -1,5 +1,6 @@
 import itertools
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +10,11 @@ from longtail.sentiment import (
     LABELS,
     SentimentModel,
     ZeroShotSentiment,
+    _EncodedReviews,
     evaluate_sentiment,
     item_sentiment,
     labels_from_ratings,
+    review_sentences,
     review_texts,
     sentiment_metrics,
     sentiment_quality,
@@ -75,6 +78,39 @@ def test_review_texts_join_title_and_text_and_drop_rating_echo_titles():
     assert review_texts(reviews) == ["Great lamp. Bright light", "love it", "no title here", "Broken!", ""]
     with pytest.raises(ValueError, match="title"):
         review_texts(reviews.drop(columns="title"))
+
+
+def test_review_sentences_split_after_sentence_ends():
+    assert review_sentences("Great mug. Broke in a week! Why? ok") == ["Great mug.", "Broke in a week!", "Why?", "ok"]
+    assert review_sentences("v2.0 works fine") == ["v2.0 works fine"]
+    assert review_sentences("Fine. . x") == ["Fine."]
+    assert review_sentences("!") == ["!"]
+
+
+class _FixedSentenceClassifier:
+    """Gives each sentence the probability row stored at its first vector component."""
+
+    def __init__(self, rows: list[list[float]]):
+        self.rows = np.asarray(rows)
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        return self.rows[vectors[:, 0].astype(int)]
+
+
+def test_sentence_summary_hand_computed_and_kept_under_subset():
+    # Review 0 has sentences 0, 1, 2 (reading order), review 1 has sentence 3.
+    vectors = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
+    encoded = _EncodedReviews(vectors, np.array([0, 0, 0, 1]), np.zeros((2, 6)))
+    classifier = _FixedSentenceClassifier(
+        [[0.1, 0.1, 0.8], [0.7, 0.2, 0.1], [0.2, 0.3, 0.5], [0.0, 0.5, 0.5]]
+    )  # scores (P(positive) - P(negative)): 0.7, -0.6, 0.3, 0.5
+    summary = encoded.summary(classifier)
+    np.testing.assert_allclose(summary[0], [0.4 / 3, -0.6, 0.7, 0.7, 0.6 / 3, 0.3])
+    np.testing.assert_allclose(summary[1], [0.5, 0.5, 0.5, 0.0, 0.5, 0.5])
+    np.testing.assert_allclose(encoded.subset(np.array([1, 0])).summary(classifier), summary[::-1])
+    features = encoded.review_features(summary)
+    assert features.shape == (2, 2 + 6 + 6)
+    np.testing.assert_allclose(features[0, :2], np.array([3.0, 3.0]) / np.sqrt(18))
 
 
 def test_temporal_split_keeps_time_order_and_drops_leaks():
@@ -177,6 +213,9 @@ def test_model_rejects_bad_training_input(tmp_path):
     (tmp_path / "other.joblib").write_bytes(b"")
     with pytest.raises(Exception):
         SentimentModel.load(tmp_path / "other.joblib")
+    joblib.dump({"format": 1, "parts": {}}, tmp_path / "older.joblib")
+    with pytest.raises(ValueError, match="materialize sentiment_model"):
+        SentimentModel.load(tmp_path / "older.joblib")
 
 
 def test_zero_shot_uses_the_prototypes():
