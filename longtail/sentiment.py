@@ -67,6 +67,8 @@ SENTENCE_SUMMARY = (
     "mean_p_neutral",
     "last_score",
 )
+# Reviews scored at a time by SentimentModel.predict_proba: about 5 sentences each, 3 KiB per 384-dim sentence.
+PREDICT_BATCH = 20_000
 VADER_THRESHOLD = 0.05
 WILSON_Z = 1.96
 MODEL_FORMAT = 2
@@ -317,15 +319,18 @@ class SentimentModel:
 
     def predict_proba(self, texts: Sequence[str], encode: Encode) -> np.ndarray:
         """``float64`` array ``(len(texts), 3)``, columns in ``LABELS`` order, rows summing to 1. ``encode`` must be
-        the encoder the model was trained with."""
+        the encoder the model was trained with. Texts are scored ``PREDICT_BATCH`` at a time, so that the sentence
+        vectors held at once stay bounded however many reviews a shop has."""
         if self._parts is None:
             raise ValueError("the model is not fitted; call fit or load first")
         texts = checked_texts(texts)
-        if not texts:
-            return np.empty((0, len(LABELS)))
-        encoded = _EncodedReviews.of(texts, encode)
-        features = encoded.review_features(encoded.summary(self._parts["sentence_classifier"]))
-        return _with_neutral_bias(_ensemble_proba(self._parts, texts, features), self.neutral_bias)
+        proba = np.empty((len(texts), len(LABELS)))
+        for start in range(0, len(texts), PREDICT_BATCH):
+            batch = texts[start : start + PREDICT_BATCH]
+            encoded = _EncodedReviews.of(batch, encode)
+            features = encoded.review_features(encoded.summary(self._parts["sentence_classifier"]))
+            proba[start : start + len(batch)] = _ensemble_proba(self._parts, batch, features)
+        return _with_neutral_bias(proba, self.neutral_bias)
 
     def predict(self, texts: Sequence[str], encode: Encode) -> tuple[np.ndarray, np.ndarray]:
         """``(labels, scores)``: the most probable label per text (object array of ``LABELS`` strings) and

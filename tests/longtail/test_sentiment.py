@@ -200,6 +200,14 @@ def test_model_save_load_round_trip(toy_model, tmp_path):
     assert np.array_equal(loaded.predict_proba(unseen + texts, ENCODE), model.predict_proba(unseen + texts, ENCODE))
 
 
+def test_prediction_in_batches_equals_prediction_at_once(toy_model, monkeypatch):
+    texts, _, _ = toy_corpus()
+    at_once = toy_model.predict_proba(texts, ENCODE)
+    monkeypatch.setattr("longtail.sentiment.PREDICT_BATCH", 7)
+    np.testing.assert_allclose(toy_model.predict_proba(texts, ENCODE), at_once)
+    assert toy_model.predict_proba([], ENCODE).shape == (0, 3)
+
+
 def test_model_rejects_bad_training_input(tmp_path):
     texts, labels, _ = toy_corpus()
     with pytest.raises(ValueError, match="missing"):
