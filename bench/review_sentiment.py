@@ -40,8 +40,8 @@ DATASETS = ("amazon2018_reviews_5core", "amazon2018_magazine")
 class TimedEncoder:
     """MiniLM ``encode`` that sums its wall time and, with a cache folder, stores vectors by text hash."""
 
-    def __init__(self, cache_dir: Path | None):
-        self.model = load_encoder("default", "cpu")
+    def __init__(self, cache_dir: Path | None, model: str = "default", device: str = "cpu"):
+        self.model = load_encoder(model, device)
         self.seconds = 0.0
         self.n_encoded = 0
         self.cache_file = cache_dir / "minilm_review_vectors.npz" if cache_dir else None

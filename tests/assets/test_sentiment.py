@@ -1,5 +1,9 @@
 import json
 
+import pydantic
+import pytest
+
+from assets.sentiment import SentimentModelConfig
 from longtail.sentiment import LABELS
 from orchestration import home as longtail_home
 from tests.assets.conftest import metadata, run
@@ -35,3 +39,9 @@ def test_a_rerun_embeds_no_review_twice(reviewed_shop):
     before = home.count("select count(*) from review_embeddings")
     run(home, "key:review_sentiment")
     assert home.count("select count(*) from review_embeddings") == before
+
+
+@pytest.mark.parametrize("bad", [{"eval_share": 0.0}, {"eval_share": 1.0}, {"max_train_reviews": 0}])
+def test_sentiment_model_config_rejects_values_that_cannot_train(bad):
+    with pytest.raises(pydantic.ValidationError, match=next(iter(bad))):
+        SentimentModelConfig(**bad)

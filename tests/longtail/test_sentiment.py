@@ -320,15 +320,20 @@ def test_item_sentiment_validates_input():
         item_sentiment(frame.assign(label="great"))
 
 
-def test_evaluate_sentiment_report_schema():
+def early_and_late_reviews() -> pd.DataFrame:
+    """The toy corpus on one day and the unseen texts, five times each, a month later: 72 early and 15 late reviews,
+    so that a 10% eval share puts the cut on the late day (3 eval reviews once repeats are dropped)."""
     texts, labels, items = toy_corpus()
     rating = {"negative": 1, "neutral": 3, "positive": 5}
     unseen, truth = unseen_texts()
     rows = [("toy", item, rating[label], None, text, "2020-01-01") for text, label, item in zip(texts, labels, items)]
     rows += [("toy", "late", rating[label], None, text, "2020-02-01") for text, label in zip(unseen, truth)] * 5
-    # 72 early and 15 late reviews: a 10% eval share puts the cut on the late day.
+    return reviews_frame(rows)
+
+
+def test_evaluate_sentiment_report_schema():
     report, model = evaluate_sentiment(
-        reviews_frame(rows), ENCODE, dataset="toy", encoder_name="fake-64", eval_share=0.1
+        early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="fake-64", eval_share=0.1
     )
     assert set(report) == {"dataset", "split", "system", "models"}
     assert report["system"] == "longtail" and set(report["models"]) == {"longtail", "vader"}
@@ -336,6 +341,20 @@ def test_evaluate_sentiment_report_schema():
     assert report["models"]["longtail"] == {"macro_f1_binary": 1.0, "macro_f1_3class": 1.0, "n_eval": 3}
     assert report["models"]["vader"]["n_eval"] == 3
     assert model.version and model.encoder_name == "fake-64"
+
+
+def test_evaluate_sentiment_caps_the_training_reviews():
+    reviews = early_and_late_reviews()
+    uncapped, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1)
+    capped, model = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=60)
+    assert uncapped["split"]["n_train"] == 72 and uncapped["split"]["dropped_train_over_cap"] == 0
+    assert capped["split"]["n_train"] == model.training_figures["n_train"] == 60
+    assert capped["split"]["dropped_train_over_cap"] == 12
+    assert sum(capped["split"]["train_labels"].values()) == 60
+    assert capped["split"]["n_eval"] == uncapped["split"]["n_eval"] == 3
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="max_train_reviews"):
+            evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=bad)
 
 
 def test_sentiment_quality_is_the_shrunk_deviation_from_the_average_review():
