@@ -12,12 +12,13 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import counts_table, preview
+from assets.metadata import counts_table, embedded_png, preview
 from longtail import generation, guard
 from longtail.interactions import load_interactions
 from longtail.warehouse import read_table, replace_rows, table_exists
@@ -373,6 +374,9 @@ def generated_descriptions_evaluation(
             **{key: float(value) for key, value in headline.items()},
             "rejections_by_reason": counts_table(quality["rejections_by_reason"], key="reason", value="outputs"),
             "tail_recall_comparison": dg.MetadataValue.json(effect),
+            "invented facts and tail recall (plot)": dg.MetadataValue.md(
+                _evaluation_plot(report, path.with_name(f"{REPORT_NAME}.png"))
+            ),
             "examples": preview(
                 pd.DataFrame(quality["examples"], columns=["hidden", "description", "ad_copy", "reasons"])
             ),
@@ -380,6 +384,42 @@ def generated_descriptions_evaluation(
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
+
+
+def _evaluation_plot(report: dict, path: Path) -> str:
+    """Invented-fact rate before and after the guard, and tail recall against the weight of the generated text
+    (0: without it; the weight ``item_embeddings`` uses marked), saved at ``path`` and embedded in markdown; a
+    panel whose test did not run says so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (facts, recall) = plt.subplots(1, 2, figsize=(8, 3.4), dpi=100)
+    if report.get("invented_fact_rate_raw") is None:
+        facts.text(0.5, 0.5, "no hidden-description test", ha="center", va="center")
+    else:
+        rates = [report["invented_fact_rate_raw"], report["invented_fact_rate_guarded"]]
+        facts.bar(["raw output", "after the guard"], rates, color=["tab:red", "tab:green"])
+        for position, rate in enumerate(rates):
+            facts.text(position, rate, f"{rate:.3f}", ha="center", va="bottom")
+        facts.set_ylim(0, 1.1)
+    facts.set_title(f"invented-fact rate ({report.get('sample_size', 0)} items)")
+    effect = report.get("tail_recall") or {}
+    by_weight = {
+        float(weight): value for weight, value in (effect.get("tail_recall_by_generated_weight") or {}).items()
+    }
+    if report.get("tail_recall_without_generated") is None or not by_weight:
+        recall.text(0.5, 0.5, "no tail-recall comparison", ha="center", va="center")
+    else:
+        weights = sorted(by_weight)
+        recall.plot([0.0, *weights], [report["tail_recall_without_generated"], *map(by_weight.get, weights)], "o-")
+        recall.axvline(effect["generated_weight"], color="grey", linestyle=":", label="weight item_embeddings uses")
+        recall.set_ylim(bottom=0)
+        recall.set_xlabel("weight of the generated text (0: without)")
+        recall.legend(fontsize=7)
+    recall.set_title("content model: tail recall@20")
+    return embedded_png(figure, path, "invented facts and tail recall")
 
 
 @dg.asset_check(asset=generated_descriptions, blocking=True, pool=WAREHOUSE_POOL)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from assets.metadata import preview
+from assets.metadata import embedded_png, preview
 from longtail import sentiment
 from longtail.warehouse import read_table, read_vector_rows, replace_rows, table_exists
 from orchestration import home
@@ -61,7 +61,7 @@ def sentiment_model(
     datasets = sorted(reviews["dataset"].unique())
     encode = cached_encoder(warehouse, embedder, context.log.info)
     try:
-        report, model = sentiment.evaluate_sentiment(
+        report, model, predictions = sentiment.evaluate_sentiment(
             reviews,
             encode,
             dataset=" + ".join(datasets),
@@ -97,6 +97,10 @@ def sentiment_model(
             "trained": True,
             "version": model.version,
             "evaluation (later reviews)": preview(figures),
+            "evaluation by dataset": preview(sentiment.figures_by_dataset(predictions), rows=20),
+            "confusion on later reviews (plot)": dg.MetadataValue.md(
+                _confusion_plot(predictions, report_path.with_name(f"{REPORT_NAME}_confusion.png"))
+            ),
             "macro_f1_binary": ours["macro_f1_binary"],
             "macro_f1_3class": ours["macro_f1_3class"],
             "gain_over_vader_binary": round(ours["macro_f1_binary"] - vader["macro_f1_binary"], 4),
@@ -178,6 +182,33 @@ def review_sentiment(
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
+
+
+def _confusion_plot(predictions: pd.DataFrame, path: Path) -> str:
+    """Confusion matrices (true label by predicted label: review counts and shares of the true label's reviews) of
+    each evaluated model side by side, saved at ``path`` and embedded in markdown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(sentiment.EVALUATED_MODELS), figsize=(8, 3.6), dpi=100)
+    for axis, name in zip(axes, sentiment.EVALUATED_MODELS):
+        counts = sentiment.confusion_counts(predictions["label"], predictions[name]).to_numpy()
+        # Shaded by the share of each true label's reviews, so that the rare labels' rows are as readable.
+        shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        for (row, column), value in np.ndenumerate(counts):
+            colour = "white" if shares[row, column] > 0.6 else "black"
+            label = f"{value}\n{shares[row, column]:.0%}"
+            axis.text(column, row, label, ha="center", va="center", fontsize=8, color=colour)
+        axis.set_xticks(range(len(sentiment.LABELS)), sentiment.LABELS, fontsize=8)
+        axis.set_yticks(range(len(sentiment.LABELS)), sentiment.LABELS, fontsize=8)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true (star rating)")
+        axis.set_title(name)
+    figure.suptitle(f"later reviews ({len(predictions)}): true against predicted label")
+    return embedded_png(figure, path, "confusion matrices on the later reviews")
 
 
 def _scoring_texts(reviews: pd.DataFrame) -> list[str]:

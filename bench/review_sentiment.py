@@ -29,9 +29,9 @@ from longtail.sentiment import (
     LABELS,
     ZeroShotSentiment,
     evaluate_sentiment,
+    figures_by_dataset,
     sentiment_metrics,
     temporal_split,
-    vader_predict,
 )
 
 DATASETS = ("amazon2018_reviews_5core", "amazon2018_magazine")
@@ -92,7 +92,9 @@ def main() -> None:
     times = {"load_s": time.perf_counter() - started}
 
     start = time.perf_counter()
-    report, model = evaluate_sentiment(reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL)
+    report, model, predictions = evaluate_sentiment(
+        reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL
+    )
     times["evaluate_sentiment_s"] = time.perf_counter() - start
 
     split = temporal_split(reviews)
@@ -106,18 +108,6 @@ def main() -> None:
     )
     times["zero_shot_s"] = time.perf_counter() - start
 
-    texts = split.eval["review_text"].tolist()
-    labels, scores = model.predict(texts, encode)
-    vader_labels, compound = vader_predict(texts)
-    by_dataset = {}
-    for dataset in DATASETS:
-        rows = (split.eval["dataset"] == dataset).to_numpy()
-        true = split.eval["label"].to_numpy()[rows]
-        by_dataset[dataset] = {
-            "longtail": sentiment_metrics(true, labels[rows], np.where(scores[rows] >= 0, "positive", "negative")),
-            "vader": sentiment_metrics(true, vader_labels[rows], np.where(compound[rows] >= 0, "positive", "negative")),
-        }
-
     ours, vader = report["models"]["longtail"], report["models"]["vader"]
     times["encode_s (inside the above)"] = encode.seconds
     times["n_texts_encoded"] = encode.n_encoded
@@ -127,7 +117,7 @@ def main() -> None:
         "longtail - vader:", {key: round(ours[key] - vader[key], 4) for key in ("macro_f1_binary", "macro_f1_3class")}
     )
     print("references:", json.dumps(references))
-    print("per dataset:", json.dumps(by_dataset, indent=2))
+    print("per dataset:\n", figures_by_dataset(predictions).to_string(index=False))
     print("model:", model.version, json.dumps(model.training_figures))
     print("labels in eval:", {label: int((split.eval["label"] == label).sum()) for label in LABELS})
     print("wall times:", json.dumps({key: round(value, 1) for key, value in times.items()}))

@@ -113,7 +113,7 @@ def main() -> None:
     reviews = reviews[reviews["dataset"].isin(DATASETS)].reset_index(drop=True)
     encode = TimedEncoder(None, args.model, args.device)
     started = time.perf_counter()
-    report, served = evaluate_sentiment(reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL)
+    report, served, _ = evaluate_sentiment(reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL)
     split = temporal_split(reviews)
     eval_texts = split.eval["review_text"].tolist()
     true = split.eval["label"].to_numpy()

@@ -72,6 +72,8 @@ PREDICT_BATCH = 20_000
 VADER_THRESHOLD = 0.05
 WILSON_Z = 1.96
 MODEL_FORMAT = 2
+# The models evaluate_sentiment scores, longtail's first (see its predictions).
+EVALUATED_MODELS = ("longtail", "vader")
 # Candidate neutral biases (added to log P(neutral)); a wide grid, since balanced weights may over- or under-call it.
 NEUTRAL_BIAS_GRID = np.round(np.linspace(-1.5, 1.5, 31), 2)
 # Label-prototype sentences for the zero-shot fallback: generic shop-review phrasing, no product domain.
@@ -527,7 +529,7 @@ def evaluate_sentiment(
     eval_share: float = 0.2,
     max_train_reviews: int | None = None,
     model: SentimentModel | None = None,
-) -> tuple[dict, SentimentModel]:
+) -> tuple[dict, SentimentModel, pd.DataFrame]:
     """Train on the early reviews and compare with VADER on the later ones (``temporal_split``).
 
     ``reviews`` needs ``REVIEW_COLUMNS`` and ``item_id`` (validation folds are grouped by dataset and item);
@@ -535,10 +537,11 @@ def evaluate_sentiment(
     with a uniform random sample (seed 0), so that training time stays bounded on a large shop (about 60 ms a
     review on a 2-core CPU, encoding included: ``bench/review_sentiment.py``); ``model`` is an unfitted
     ``SentimentModel`` (default settings when None). Binary predictions: ``P(positive) >= P(negative)`` for the
-    model, ``compound >= 0`` for VADER. Returns ``(report, fitted model)`` with report ``{"dataset", "split",
-    "system": "longtail", "models": {"longtail": {...}, "vader": {...}}}``, each model's figures as
-    ``sentiment_metrics`` gives them; the split's ``n_train`` and ``train_labels`` count the reviews trained on,
-    ``dropped_train_over_cap`` the ones sampled out.
+    model, ``compound >= 0`` for VADER. Returns ``(report, fitted model, predictions)`` with report ``{"dataset",
+    "split", "system": "longtail", "models": {"longtail": {...}, "vader": {...}}}``, each model's figures as
+    ``sentiment_metrics`` gives them (the split's ``n_train`` and ``train_labels`` count the reviews trained on,
+    ``dropped_train_over_cap`` the ones sampled out), and predictions one row per evaluation review:
+    ``dataset``, ``label`` (the true one) and, per model, its label and its ``<model>_binary`` call.
     """
     _require_columns(reviews, [*REVIEW_COLUMNS, "item_id"], "reviews")
     if max_train_reviews is not None and (
@@ -566,19 +569,50 @@ def evaluate_sentiment(
         encoder_name=encoder_name,
     )
     texts = split.eval["review_text"].tolist()
-    true = split.eval["label"].to_numpy()
     labels, scores = model.predict(texts, encode)
     vader_labels, compound = vader_predict(texts)
+    predictions = pd.DataFrame(
+        {
+            "dataset": split.eval["dataset"].to_numpy(),
+            "label": split.eval["label"].to_numpy(),
+            "longtail": labels,
+            "longtail_binary": np.where(scores >= 0, "positive", "negative"),
+            "vader": vader_labels,
+            "vader_binary": np.where(compound >= 0, "positive", "negative"),
+        }
+    )
     report = {
         "dataset": dataset,
         "split": info,
         "system": "longtail",
-        "models": {
-            "longtail": sentiment_metrics(true, labels, np.where(scores >= 0, "positive", "negative")),
-            "vader": sentiment_metrics(true, vader_labels, np.where(compound >= 0, "positive", "negative")),
-        },
+        "models": {name: _model_figures(predictions, name) for name in EVALUATED_MODELS},
     }
-    return report, model
+    return report, model, predictions
+
+
+def figures_by_dataset(predictions: pd.DataFrame) -> pd.DataFrame:
+    """``sentiment_metrics`` per dataset and model of ``evaluate_sentiment``'s predictions: one row per dataset,
+    columns ``dataset`` then ``<model> binary``, ``<model> 3-class`` per model and ``n_eval``."""
+    rows = []
+    for dataset, group in predictions.groupby("dataset", sort=True):
+        row = {"dataset": dataset}
+        for name in EVALUATED_MODELS:
+            figures = _model_figures(group, name)
+            row |= {f"{name} binary": figures["macro_f1_binary"], f"{name} 3-class": figures["macro_f1_3class"]}
+        rows.append(row | {"n_eval": len(group)})
+    return pd.DataFrame(rows)
+
+
+def confusion_counts(true_labels: Sequence[str], pred_labels: Sequence[str]) -> pd.DataFrame:
+    """``(3, 3)`` counts of reviews, rows the true label and columns the predicted one, both in ``LABELS`` order."""
+    table = pd.crosstab(
+        pd.Categorical(true_labels, categories=LABELS), pd.Categorical(pred_labels, categories=LABELS), dropna=False
+    )
+    return table.rename_axis(index="true", columns="predicted")
+
+
+def _model_figures(predictions: pd.DataFrame, name: str) -> dict:
+    return sentiment_metrics(predictions["label"], predictions[name], predictions[f"{name}_binary"])
 
 
 def item_sentiment(scored_reviews: pd.DataFrame, n_aspects: int = 3) -> pd.DataFrame:

@@ -61,4 +61,6 @@ def test_the_evaluation_report_has_the_issues_fields(reviewed_shop):
     by_weight = comparison["tail_recall_by_generated_weight"]
     assert set(by_weight) == {"0.25", "0.5", "1.0"} and comparison["generated_weight"] == EXTRA_TEXT_WEIGHT
     assert by_weight[str(EXTRA_TEXT_WEIGHT)] == report["tail_recall_with_generated"]
-    assert metadata(result, "generated_descriptions_evaluation")["report"]
+    figures = metadata(result, "generated_descriptions_evaluation")
+    assert figures["report"] and figures["invented facts and tail recall (plot)"].startswith("![invented facts")
+    assert (longtail_home.reports_dir() / "generated_descriptions.png").stat().st_size > 0

@@ -20,6 +20,9 @@ def test_the_model_is_trained_on_earlier_reviews_and_compared_with_vader(reviewe
     with home.warehouse().connect() as connection:
         [(version, path)] = connection.execute("select version, path from sentiment_models").fetchall()
     assert figures["version"] == version and path.endswith(f"{version}.joblib")
+    assert "n_eval" in figures["evaluation by dataset"]
+    assert figures["confusion on later reviews (plot)"].startswith("![confusion matrices")
+    assert (longtail_home.reports_dir() / "review_sentiment_confusion.png").stat().st_size > 0
 
 
 def test_every_review_is_scored_and_items_get_aspects(reviewed_shop):

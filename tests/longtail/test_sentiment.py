@@ -11,7 +11,9 @@ from longtail.sentiment import (
     SentimentModel,
     ZeroShotSentiment,
     _EncodedReviews,
+    confusion_counts,
     evaluate_sentiment,
+    figures_by_dataset,
     item_sentiment,
     labels_from_ratings,
     review_sentences,
@@ -332,7 +334,7 @@ def early_and_late_reviews() -> pd.DataFrame:
 
 
 def test_evaluate_sentiment_report_schema():
-    report, model = evaluate_sentiment(
+    report, model, predictions = evaluate_sentiment(
         early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="fake-64", eval_share=0.1
     )
     assert set(report) == {"dataset", "split", "system", "models"}
@@ -341,12 +343,45 @@ def test_evaluate_sentiment_report_schema():
     assert report["models"]["longtail"] == {"macro_f1_binary": 1.0, "macro_f1_3class": 1.0, "n_eval": 3}
     assert report["models"]["vader"]["n_eval"] == 3
     assert model.version and model.encoder_name == "fake-64"
+    assert list(predictions.columns) == ["dataset", "label", "longtail", "longtail_binary", "vader", "vader_binary"]
+    assert len(predictions) == 3 and (predictions["longtail"] == predictions["label"]).all()
+    [row] = figures_by_dataset(predictions).to_dict("records")
+    assert row == {
+        "dataset": "toy",
+        "longtail binary": 1.0,
+        "longtail 3-class": 1.0,
+        "vader binary": report["models"]["vader"]["macro_f1_binary"],
+        "vader 3-class": report["models"]["vader"]["macro_f1_3class"],
+        "n_eval": 3,
+    }
+
+
+def test_figures_by_dataset_and_confusion_counts_hand_computed():
+    predictions = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "a", "b", "b"],
+            "label": ["negative", "positive", "neutral", "positive", "negative"],
+            "longtail": ["negative", "positive", "positive", "positive", "positive"],
+            "longtail_binary": ["negative", "positive", "positive", "positive", "positive"],
+            "vader": ["positive", "positive", "neutral", "positive", "negative"],
+            "vader_binary": ["positive", "positive", "positive", "positive", "negative"],
+        }
+    )
+    table = figures_by_dataset(predictions).set_index("dataset")
+    # a: longtail right on both polar reviews; 3-class F1 negative 1, neutral 0, positive 2/3. b: longtail calls
+    # the negative positive (F1 negative 0, positive 2/3); vader is right on all of b.
+    assert table.loc["a", "longtail binary"] == 1.0 and table.loc["a", "longtail 3-class"] == round(5 / 9, 4)
+    assert table.loc["b", "longtail binary"] == round(1 / 3, 4) and table.loc["b", "vader binary"] == 1.0
+    assert table["n_eval"].tolist() == [3, 2]
+    counts = confusion_counts(predictions["label"], predictions["longtail"])
+    assert counts.to_numpy().tolist() == [[1, 0, 1], [0, 0, 1], [0, 0, 2]]
+    assert list(counts.index) == list(counts.columns) == list(LABELS)
 
 
 def test_evaluate_sentiment_caps_the_training_reviews():
     reviews = early_and_late_reviews()
-    uncapped, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1)
-    capped, model = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=60)
+    uncapped, _, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1)
+    capped, model, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=60)
     assert uncapped["split"]["n_train"] == 72 and uncapped["split"]["dropped_train_over_cap"] == 0
     assert capped["split"]["n_train"] == model.training_figures["n_train"] == 60
     assert capped["split"]["dropped_train_over_cap"] == 12
