@@ -9,7 +9,7 @@ import time
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import embedded_png, preview, write_dataset_reports
+from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
 from longtail.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
 from orchestration import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -147,13 +147,8 @@ def backtest_table(report: dict, metric: str) -> pd.DataFrame:
 
 def _rmsse_plot(report: dict, reports_dir) -> str:
     """Grouped bars of RMSSE per demand class and model, saved beside the report and embedded in markdown."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = backtest_table(report, "rmsse").set_index("model")
-    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
+    figure, axis = new_figure(size=(7, 4))
     table.T.plot.bar(ax=axis, width=0.8)
     axis.set_ylabel("RMSSE (lower is better)")
     axis.set_title(f"{report['dataset']}: backtest RMSSE by demand class")

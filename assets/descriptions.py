@@ -18,7 +18,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import counts_table, embedded_png, preview
+from assets.metadata import counts_table, embedded_png, new_figure, preview
 from longtail import generation, guard
 from longtail.interactions import load_interactions
 from longtail.warehouse import read_table, replace_rows, table_exists
@@ -390,12 +390,7 @@ def _evaluation_plot(report: dict, path: Path) -> str:
     """Invented-fact rate before and after the guard, and tail recall against the weight of the generated text
     (0: without it; the weight ``item_embeddings`` uses marked), saved at ``path`` and embedded in markdown; a
     panel whose test did not run says so."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (facts, recall) = plt.subplots(1, 2, figsize=(8, 3.4), dpi=100)
+    figure, (facts, recall) = new_figure(2, size=(8, 3.4))
     if report.get("invented_fact_rate_raw") is None:
         facts.text(0.5, 0.5, "no hidden-description test", ha="center", va="center")
     else:

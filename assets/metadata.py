@@ -26,6 +26,17 @@ def counts_table(counts: dict[str, int], key: str = "rule", value: str = "rows")
     return preview(frame, rows=len(frame) or 1)
 
 
+def new_figure(columns: int = 1, *, size: tuple[float, float]):
+    """``(figure, axes)`` of ``columns`` side-by-side plots, ``size`` inches at 100 dpi, drawn with matplotlib's
+    Agg backend (runs have no display); show it with ``embedded_png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, columns, figsize=size, dpi=100)
+
+
 def embedded_png(figure, path: Path, alt: str) -> str:
     """Save a matplotlib ``figure`` as a PNG at ``path`` and return markdown that shows it inline in the UI."""
     import base64

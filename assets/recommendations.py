@@ -12,7 +12,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import embedded_png, preview, write_dataset_reports
+from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
 from longtail.embedding import align_vectors
 from longtail.evaluation import recency_weights
 from longtail.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
@@ -179,12 +179,7 @@ def _buckets(report: dict) -> pd.DataFrame:
 def _tradeoff_plot(report: dict, reports_dir) -> str:
     """A PNG of NDCG@10 against APLT@10 (the models and the hybrid's trade-off curve), saved beside the report
     and embedded in the markdown so that the UI shows it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4), dpi=100)
+    figure, axis = new_figure(size=(6, 4))
     curve = pd.DataFrame(report["tradeoff"])
     for weight, points in curve.groupby("tail_weight"):
         axis.plot(points["aplt@10"], points["ndcg@10"], "o-", alpha=0.5, label=f"hybrid, tail weight {weight}")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from assets.metadata import embedded_png, preview
+from assets.metadata import embedded_png, new_figure, preview
 from longtail import sentiment
 from longtail.warehouse import read_table, read_vector_rows, replace_rows, table_exists
 from orchestration import home
@@ -187,12 +187,7 @@ def review_sentiment(
 def _confusion_plot(predictions: pd.DataFrame, path: Path) -> str:
     """Confusion matrices (true label by predicted label: review counts and shares of the true label's reviews) of
     each evaluated model side by side, saved at ``path`` and embedded in markdown."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(sentiment.EVALUATED_MODELS), figsize=(8, 3.6), dpi=100)
+    figure, axes = new_figure(len(sentiment.EVALUATED_MODELS), size=(8, 3.6))
     for axis, name in zip(axes, sentiment.EVALUATED_MODELS):
         counts = sentiment.confusion_counts(predictions["label"], predictions[name]).to_numpy()
         # Shaded by the share of each true label's reviews, so that the rare labels' rows are as readable.
