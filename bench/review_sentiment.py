@@ -1,6 +1,7 @@
 """Review sentiment on the Amazon 5-core reviews: longtail's model against VADER on a later time slice, same run.
 
     LONGTAIL_DATA_DIR=../shared/data .venv/bin/python bench/review_sentiment.py [--cache DIR] [--json PATH]
+        [--max-train-reviews N]
 
 Reviews: the cleaned reviews of ``$LONGTAIL_DATA_DIR`` (``bench/cleaned_tables.py``), datasets
 ``amazon2018_reviews_5core`` and ``amazon2018_magazine``. Protocol: ``longtail.sentiment.evaluate_sentiment``
@@ -10,7 +11,10 @@ Encoder: the packaged all-MiniLM-L6-v2 on CPU.
 Prints the report dict, longtail minus VADER, two references trained and scored on the same split (plain MiniLM
 embedding + logistic regression, and the zero-shot prototype model), per-dataset figures, and wall times.
 ``--cache`` keeps embeddings between runs (keyed by text), so that a rerun only times the rest; the first run's
-encode time is the honest one.
+encode time is the honest one. ``--max-train-reviews`` trains on a uniform sample of the training reviews (the
+asset's cap), for a learning curve: with the cache warm, 750 / 1,500 / all 2,934 training reviews scored 0.839 /
+0.850 / 0.875 binary and 0.631 / 0.643 / 0.676 3-class macro-F1, training and scoring in 21 / 43 / 80 s. The model
+is data-limited: the shared files hold only 3,693 distinct review texts.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, help="folder for cached embeddings")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--max-train-reviews", type=int, help="train on a uniform sample of this many reviews")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -93,7 +98,11 @@ def main() -> None:
 
     start = time.perf_counter()
     report, model, predictions = evaluate_sentiment(
-        reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL
+        reviews,
+        encode,
+        dataset="+".join(DATASETS),
+        encoder_name=DEFAULT_MODEL,
+        max_train_reviews=args.max_train_reviews,
     )
     times["evaluate_sentiment_s"] = time.perf_counter() - start
 
