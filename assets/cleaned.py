@@ -11,11 +11,11 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
+from assets.partitions import daily_partitions
 from assets.raw import RAW_ASSETS
-from longtail.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
-from longtail.reconcile import reconcile
-from longtail.warehouse import Window, fetch_one, read_table, replace_windows
-from orchestration.partitions import daily_partitions
+from longtail.data.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
+from longtail.data.reconcile import reconcile
+from longtail.data.warehouse import Window, fetch_one, read_table, replace_windows
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 

@@ -1,7 +1,7 @@
 """demand_history -> demand_forecasts: weekly units per item, demand classes, forecasts a planner can act on.
 
 The forecasts are judged in the same run by a rolling-origin backtest against the baselines (naive, seasonal
-naive, moving average, TSB, ETS); see ``longtail.forecasting``.
+naive, moving average, TSB, ETS); see ``longtail.demand.forecasting``.
 """
 
 import time
@@ -10,8 +10,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
-from longtail.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
-from orchestration import home
+from longtail.data.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
+from resources import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "demand"
@@ -32,7 +32,7 @@ def demand_history(
 ) -> dg.MaterializeResult:
     """Units sold per item and calendar week (Monday-based), zero-filled from each item's first sale to the last
     complete week, with each item's demand class (smooth / erratic / intermittent / lumpy by ADI and CV²)."""
-    from longtail.forecasting import classify_demand, weekly_demand
+    from longtail.demand.forecasting import classify_demand, weekly_demand
 
     started = time.perf_counter()
     with warehouse.connect() as connection:
@@ -78,7 +78,7 @@ def demand_forecasts(
     and a planning signal; sparse items borrow from their content neighbours (``item_similarity``) or category.
     The rolling-origin backtest against the baselines is written to ``$LONGTAIL_HOME/reports/demand_forecasts.json``
     (the dataset with the most scored series; one file per dataset under ``reports/demand_forecasts/``)."""
-    from longtail.forecasting import backtest, planner_table
+    from longtail.demand.forecasting import backtest, planner_table
 
     started = time.perf_counter()
     with warehouse.connect() as connection:

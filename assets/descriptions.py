@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import counts_table, embedded_png, new_figure, preview
-from longtail import generation, guard
-from longtail.interactions import load_interactions
-from longtail.warehouse import read_table, replace_rows, table_exists
-from orchestration import home
+from longtail.data.interactions import load_interactions
+from longtail.data.warehouse import read_table, replace_rows, table_exists
+from longtail.language import generation, guard
+from resources import home
 from resources.models import EmbeddingModelResource, GeneratorResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -291,10 +291,10 @@ def generated_descriptions_evaluation(
     2. Tail recall: on a temporal split, the tail test targets whose description is missing, short or junk get a
        generated description (``tail_items`` of them, cached), and the content model (``ContentKNN``) is scored
        with their vectors from the catalogue text without and with it: tail recall@20 over their targets
-       (``longtail.evaluation.description_effect``).
+       (``longtail.recommend.evaluation.description_effect``).
     """
-    from longtail.evaluation.description_effect import content_tail_recall_with_generated
-    from longtail.evaluation.offline import EvaluationSettings
+    from longtail.recommend.evaluation.description_effect import content_tail_recall_with_generated
+    from longtail.recommend.evaluation.offline import EvaluationSettings
 
     started = time.perf_counter()
     with warehouse.connect() as connection:

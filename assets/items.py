@@ -10,11 +10,8 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.embedding import EXTRA_TEXT_WEIGHT, plan_embedding_refresh, refresh_embeddings
-from longtail.interactions import interaction_matrix, load_interactions
-from longtail.knn import blend_neighbours, collaborative_top_k, neighbour_table, neighbours_to_csr, top_k_similarity
-from longtail.text import ITEM_TEXT_COLUMNS, build_item_text
-from longtail.warehouse import (
+from longtail.data.interactions import interaction_matrix, load_interactions
+from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
     read_table,
@@ -23,6 +20,15 @@ from longtail.warehouse import (
     replace_rows,
     table_exists,
 )
+from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT, plan_embedding_refresh, refresh_embeddings
+from longtail.recommend.neighbours import (
+    blend_neighbours,
+    collaborative_top_k,
+    neighbour_table,
+    neighbours_to_csr,
+    top_k_similarity,
+)
+from longtail.recommend.text import ITEM_TEXT_COLUMNS, build_item_text
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -160,7 +166,7 @@ def item_similarity(
     """The item-item similarity matrix as top-k neighbour rows (item, neighbour, rank, score, source): content
     (cosine of embeddings), collaborative (cosine of co-interactions) and blended. Computed in blocks, so memory
     grows with items x k, never items squared."""
-    from longtail.embedding import pick_device
+    from longtail.device import pick_device
 
     started = time.perf_counter()
     device = pick_device(config.device)

@@ -4,8 +4,8 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.ingest import FileLoad, describe, load_landed_files
-from longtail.schema import TABLES
+from longtail.data.ingest import FileLoad, describe, load_landed_files
+from longtail.data.schema import TABLES
 from resources.landing import LandingResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 

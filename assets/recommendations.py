@@ -13,18 +13,13 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
-from longtail.embedding import align_vectors
-from longtail.evaluation import recency_weights
-from longtail.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
-from longtail.explain import explain, reason_text
-from longtail.interactions import (
+from longtail.data.interactions import (
     datasets_with_interactions,
     interaction_matrix,
     load_interactions,
     with_order_numbers,
 )
-from longtail.sentiment import sentiment_quality
-from longtail.warehouse import (
+from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
     read_table,
@@ -32,7 +27,12 @@ from longtail.warehouse import (
     replace_dataset_rows,
     table_exists,
 )
-from orchestration import home
+from longtail.language.sentiment import sentiment_quality
+from longtail.recommend.embedding import align_vectors
+from longtail.recommend.evaluation import recency_weights
+from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
+from longtail.recommend.explanations import explain, reason_text
+from resources import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "recommendations"
@@ -220,7 +220,7 @@ def recommendation_lists(
 ) -> dg.MaterializeResult:
     """Top-N items per user with score and reason, from the hybrid with the settings the evaluation chose;
     plus one list for a new user without history (``user_id = '<new user>'``)."""
-    from longtail.recommenders.hybrid import LongTailHybrid
+    from longtail.recommend.models.hybrid import LongTailHybrid
 
     started = time.perf_counter()
     frames, summary = [], []

@@ -19,9 +19,9 @@ import pandas as pd
 from pydantic import Field
 
 from assets.metadata import embedded_png, new_figure, preview
-from longtail import sentiment
-from longtail.warehouse import read_table, read_vector_rows, replace_rows, table_exists
-from orchestration import home
+from longtail.data.warehouse import read_table, read_vector_rows, replace_rows, table_exists
+from longtail.language import sentiment
+from resources import home
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -46,7 +46,7 @@ def sentiment_model(
     warehouse: WarehouseResource,
     embedder: EmbeddingModelResource,
 ) -> dg.MaterializeResult:
-    """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see ``longtail.sentiment``), trained
+    """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see ``longtail.language.sentiment``), trained
     on the earlier reviews of every dataset with star ratings and compared with VADER on the later ones.
 
     The model file goes to ``$LONGTAIL_HOME/models/sentiment/<version>.joblib`` and its version, figures and

@@ -7,10 +7,10 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.evaluation import tail_items
-from longtail.interactions import datasets_with_interactions, interaction_matrix, load_interactions
-from longtail.profiles import build_user_profiles
-from longtail.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
+from longtail.data.interactions import datasets_with_interactions, interaction_matrix, load_interactions
+from longtail.data.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
+from longtail.recommend.matrices import tail_items
+from longtail.recommend.profiles import build_user_profiles
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 APPETITE_BUCKETS = [0.0, 0.1, 0.25, 0.5, 1.0]

@@ -3,8 +3,8 @@
     from cleaned_tables import cleaned
     events = cleaned("events", "uci_online_retail_ii")
 
-Every file under ``$LONGTAIL_DATA_DIR`` (default ``../shared/data``) is read with ``longtail.adapters.read_file``
-(its folder naming the dataset, as ``longtail ingest`` does) and cleaned with ``longtail.cleaning``; the cleaned
+Every file under ``$LONGTAIL_DATA_DIR`` (default ``../shared/data``) is read with ``longtail.data.adapters.read_file``
+(its folder naming the dataset, as ``longtail ingest`` does) and cleaned with ``longtail.data.cleaning``; the cleaned
 tables are cached as parquet in ``build/cleaned_tables/`` (delete the folder after the data or the cleaning
 rules change).
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from longtail.adapters import read_file
-from longtail.cleaning import clean_events, clean_items, clean_reviews, partition_days
+from longtail.data.adapters import read_file
+from longtail.data.cleaning import clean_events, clean_items, clean_reviews, partition_days
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / "cleaned_tables"
 CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_reviews}

@@ -33,9 +33,9 @@ RECOMMENDATION_ASSETS = (
 
 
 def bare_core(path: Path, workdir: Path) -> float:
-    from longtail.adapters import read_file
-    from longtail.cleaning import clean_events, clean_items, partition_days
-    from longtail.warehouse import connect, replace_rows
+    from longtail.data.adapters import read_file
+    from longtail.data.cleaning import clean_events, clean_items, partition_days
+    from longtail.data.warehouse import connect, replace_rows
 
     started = time.perf_counter()
     result = read_file(path)

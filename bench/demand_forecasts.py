@@ -5,8 +5,8 @@
 
 Reads ``cleaned_events.parquet`` and ``cleaned_items.parquet`` (the exported canonical tables) from ``--data``.
 Neighbours: the 20 most similar items by cosine of the packaged all-MiniLM-L6-v2 embedding of each title
-(``longtail.embedding`` + ``longtail.knn``), cached in ``--cache``. Prints the report of
-``longtail.forecasting.backtest_report``, the ratio of the system's RMSSE on intermittent and lumpy items to the best
+(``longtail.recommend.embedding`` + ``longtail.recommend.neighbours``), cached in ``--cache``. Prints the report of
+``longtail.demand.forecasting.backtest_report``, the ratio of the system's RMSSE on intermittent and lumpy items to the best
 baseline's, a hindsight bound (each series forecast flat at its actual mean over the horizon: no flat
 forecast can score lower), and the backtest's wall time (data loading and embeddings not included).
 
@@ -33,7 +33,7 @@ intermittent / lumpy; a numpy prototype of the same rules):
   average otherwise, neighbour prior worth one week) scored 1.457/1.241/0.745/2.647/0.935 here and, on the
   reported origins, 0.958/1.098/0.718/1.730/0.638 (ratios 1.004 / 0.974; coverage of its negative binomial
   80% interval 0.70). It was replaced by the global model below.
-- global gradient-boosted trees (the current system, see ``longtail.forecasting``), training cuts every 4 weeks
+- global gradient-boosted trees (the current system, see ``longtail.demand.forecasting``), training cuts every 4 weeks
   (or 2), target = next-4-week mean / RMSSE scale, no neighbours: squared loss 1.96/1.29/0.94/3.51/1.41 (a few
   bulk orders dominate); squared loss on log1p / sqrt of the target 1.50/1.25/0.76/2.73/0.98 and
   1.48/1.26/0.76/2.69/0.96; absolute loss 1.44/1.24/0.74/2.60/0.93; quantile 0.3 1.44/1.26/0.74/2.59/0.92;
@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 from cleaned_tables import cleaned
 
-from longtail.forecasting import BASELINES, CLASSES, SYSTEM, backtest_errors, backtest_report, weekly_demand
+from longtail.demand.forecasting import BASELINES, CLASSES, SYSTEM, backtest_errors, backtest_report, weekly_demand
 
 DATASET = "uci_online_retail_ii"
 NEIGHBOURS_PER_ITEM = 20
@@ -76,8 +76,8 @@ def title_neighbours(items: pd.DataFrame, cache: Path) -> pd.DataFrame:
     path = cache / f"{DATASET}_title_neighbours.parquet"
     if path.exists():
         return pd.read_parquet(path)
-    from longtail.embedding import encode_texts, load_encoder
-    from longtail.knn import neighbour_table, top_k_similarity
+    from longtail.recommend.embedding import encode_texts, load_encoder
+    from longtail.recommend.neighbours import neighbour_table, top_k_similarity
 
     items = items.dropna(subset=["title"]).drop_duplicates("item_id")
     vectors = encode_texts(load_encoder("default", device="cpu"), items["title"].astype(str).tolist())

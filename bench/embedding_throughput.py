@@ -3,7 +3,7 @@
     LONGTAIL_DATA_DIR=../shared/data .venv/bin/python bench/embedding_throughput.py [--n 2000] [--device auto]
     PYTHONPATH=. python bench/embedding_throughput.py --texts-file texts.txt --model /path/to/model --json out.json
 
-Texts: one per line from ``--texts-file``; else item texts (``longtail.text.build_item_text``) of the cleaned
+Texts: one per line from ``--texts-file``; else item texts (``longtail.recommend.text.build_item_text``) of the cleaned
 Magazine metadata or Instacart products (``--dataset``) under ``$LONGTAIL_DATA_DIR``; else synthetic product texts.
 ``--save-texts`` writes the texts used, to carry them to a machine without the data (or Dagster and DuckDB: this
 script needs only pandas, numpy, torch and sentence-transformers unless it reads the data itself).
@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from longtail.embedding import encode_texts, load_encoder, pick_device, resolve_model
-from longtail.text import build_item_text
+from longtail.device import pick_device
+from longtail.recommend.embedding import encode_texts, load_encoder, resolve_model
+from longtail.recommend.text import build_item_text
 
 DATASET_FILES = {
     "magazine": "amazon2018_magazine/meta_Magazine_Subscriptions.json.gz",
@@ -39,8 +40,8 @@ DATASET_FILES = {
 
 def real_items(data_dir: Path, dataset: str) -> pd.DataFrame:
     """Cleaned items of one shared dataset, read and cleaned as the pipeline does."""
-    from longtail.adapters import read_file
-    from longtail.cleaning import clean_items
+    from longtail.data.adapters import read_file
+    from longtail.data.cleaning import clean_items
 
     path = data_dir / DATASET_FILES[dataset]
     raw = read_file(path).items.assign(dataset=dataset, file_id="bench", source_file=path.name)

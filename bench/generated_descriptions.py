@@ -8,7 +8,7 @@ first, without Amazon's content-free "Five Stars"-style titles.
 
 1. Throughput: the same ``--throughput-items`` prompts (items that need a description), generated one at a time
    (batch size 1) and in batches of ``--batch-size``; items/s of each and their ratio.
-2. Evaluation (``longtail.generation.evaluate_generation``): ``--sample-size`` items that have a description, hidden
+2. Evaluation (``longtail.language.generation.evaluate_generation``): ``--sample-size`` items that have a description, hidden
    and regenerated, compared with all-MiniLM-L6-v2 embeddings; the dict and a few examples (raw and guarded).
 
 ``--threads`` sets torch's CPU threads: on a CPU shared with other busy processes, one thread per process can be
@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 from cleaned_tables import cleaned
 
-from longtail import embedding, generation
+from longtail.language import generation
+from longtail.recommend import embedding
 
 DATASET = "amazon2018_magazine"
 STAR_TITLE = r"(?i)^\s*(?:one|two|three|four|five|\d)\s+stars?\s*[.!]*\s*$"

@@ -25,8 +25,8 @@ import numpy as np
 from embedding_throughput import DATASET_FILES, real_items, synthetic_items
 
 from assets.items import item_embeddings
-from longtail.text import build_item_text
-from longtail.warehouse import read_vectors, replace_rows
+from longtail.data.warehouse import read_vectors, replace_rows
+from longtail.recommend.text import build_item_text
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WarehouseResource
 

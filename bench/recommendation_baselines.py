@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from longtail.adapters import read_file
-from longtail.cleaning import clean_events, partition_days
-from longtail.evaluation import evaluate, item_popularity, tail_items, temporal_split
-from longtail.recommenders import EASE, ItemKNN, MostPopular
-from longtail.recommenders.als import ALS
+from longtail.data.adapters import read_file
+from longtail.data.cleaning import clean_events, partition_days
+from longtail.recommend.evaluation import evaluate, temporal_split
+from longtail.recommend.matrices import item_popularity, tail_items
+from longtail.recommend.models import EASE, ItemKNN, MostPopular
+from longtail.recommend.models.als import ALS
 
 FILE = "uci_online_retail_ii/online_retail_II_2009_2010.parquet"
 SHOWN = ("ndcg@10", "recall@20", "hit_rate@10", "tail_recall@20", "aplt@10", "coverage@10", "gini@10", "novelty@10")

@@ -4,7 +4,7 @@
         [--max-train-reviews N]
 
 Reviews: the cleaned reviews of ``$LONGTAIL_DATA_DIR`` (``bench/cleaned_tables.py``), datasets
-``amazon2018_reviews_5core`` and ``amazon2018_magazine``. Protocol: ``longtail.sentiment.evaluate_sentiment``
+``amazon2018_reviews_5core`` and ``amazon2018_magazine``. Protocol: ``longtail.language.sentiment.evaluate_sentiment``
 (per-dataset cut at the 80th percentile of time, train pooled, eval texts that occur in train dropped).
 Encoder: the packaged all-MiniLM-L6-v2 on CPU.
 
@@ -28,8 +28,7 @@ from pathlib import Path
 import numpy as np
 from cleaned_tables import cleaned
 
-from longtail.embedding import DEFAULT_MODEL, encode_texts, load_encoder
-from longtail.sentiment import (
+from longtail.language.sentiment import (
     LABELS,
     ZeroShotSentiment,
     evaluate_sentiment,
@@ -37,6 +36,7 @@ from longtail.sentiment import (
     sentiment_metrics,
     temporal_split,
 )
+from longtail.recommend.embedding import DEFAULT_MODEL, encode_texts, load_encoder
 
 DATASETS = ("amazon2018_reviews_5core", "amazon2018_magazine")
 

@@ -3,7 +3,7 @@
     LONGTAIL_DATA_DIR=../shared/data .venv/bin/python bench/sentiment_finetune.py [--epochs 3 5] [--seeds 3]
         [--max-length 128] [--model default] [--device auto] [--save-proba proba.npz]
 
-Reviews and split: as ``bench/review_sentiment.py`` (``longtail.sentiment.temporal_split`` on the cleaned Amazon
+Reviews and split: as ``bench/review_sentiment.py`` (``longtail.language.sentiment.temporal_split`` on the cleaned Amazon
 reviews). The fine-tuned model is MiniLM (``--model``, default the packaged all-MiniLM-L6-v2) with mean pooling and
 a linear head, trained end to end on the training reviews with class-weighted cross-entropy (AdamW, encoder lr
 4e-5, head lr 1e-3, linear warm-up over 10% of the steps then decay, batches of 16, texts cut at ``--max-length``
@@ -33,8 +33,8 @@ import numpy as np
 from cleaned_tables import cleaned
 from review_sentiment import DATASETS, TimedEncoder
 
-from longtail.embedding import DEFAULT_MODEL, load_encoder
-from longtail.sentiment import LABELS, evaluate_sentiment, sentiment_metrics, temporal_split
+from longtail.language.sentiment import LABELS, evaluate_sentiment, sentiment_metrics, temporal_split
+from longtail.recommend.embedding import DEFAULT_MODEL, load_encoder
 
 BATCH_SIZE = 16
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from longtail.knn import build_faiss_index, exact_top_k, faiss_top_k, recall_against
+from longtail.recommend.neighbours import build_faiss_index, exact_top_k, faiss_top_k, recall_against
 
 LATENT_DIM = 32
 ITEMS_PER_CLUSTER = 1000

@@ -16,10 +16,10 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from longtail import landing
-from longtail.adapters import FORMATS, read_file
+from longtail.data import landing
+from longtail.data.adapters import FORMATS, read_file
 from longtail.errors import InputError
-from orchestration import home
+from resources import home
 
 UCI_ONLINE_RETAIL_II_URL = "https://archive.ics.uci.edu/static/public/502/online+retail+ii.zip"
 NOT_DATA = {".md", ".txt", ".zip", ".pdf", ".html"}
@@ -187,7 +187,7 @@ def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -
     if partitions:
         start, _, end = partitions.partition("...")
         return {start_tag: start, end_tag: end or start}
-    from longtail.warehouse import connect, fetch_one, table_exists
+    from longtail.data.warehouse import connect, fetch_one, table_exists
 
     if not home.warehouse_path().exists():
         return None
@@ -239,7 +239,7 @@ def run_demo(data_dir: Path | None) -> int:
 
 def data_layer_summary() -> dict:
     """Rows in / cleaned / quarantined by rule for each dataset and table, also written to reports/."""
-    from longtail.warehouse import connect
+    from longtail.data.warehouse import connect
 
     summary: dict = {}
     with connect(home.warehouse_path()) as connection:

@@ -15,9 +15,9 @@ from assets.recommendations import RECOMMENDATION_CHECKS, recommendation_evaluat
 from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
-from orchestration import home
 from orchestration.jobs import cleaned_events_job, ingest_job
 from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
+from resources import home
 from resources.landing import LandingResource
 from resources.models import EmbeddingModelResource, GeneratorResource
 from resources.warehouse import WarehouseResource

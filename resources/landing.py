@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from longtail import landing
+from longtail.data import landing
 
 
 class LandingResource(dg.ConfigurableResource):

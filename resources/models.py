@@ -8,7 +8,8 @@ import dagster as dg
 import numpy as np
 from pydantic import PrivateAttr
 
-from longtail import embedding, generation
+from longtail.language import generation
+from longtail.recommend import embedding
 
 _WORD = re.compile(r"\w+")
 _FACT_LINE = re.compile(r"^([A-Za-z ]+): (.+)$", re.MULTILINE)
@@ -19,7 +20,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
 
     ``model`` is "default" (the packaged all-MiniLM-L6-v2, 384-d, no network needed), a local model folder or a
     Hugging Face Hub id (which needs network access); ``device`` is "auto", "cpu", "cuda" or "cuda:N" (see
-    ``longtail.embedding.pick_device``); ``batch_size`` is texts per forward pass. The model is loaded on the
+    ``longtail.recommend.embedding.pick_device``); ``batch_size`` is texts per forward pass. The model is loaded on the
     first ``encode`` and kept for the life of the resource instance (one step).
     """
 
@@ -39,7 +40,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
 
     def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """``float32`` array of shape ``(len(texts), dim)``, unit-length rows in the order of ``texts``;
-        ``progress(done, total)`` is called as texts are done (see ``longtail.embedding.encode_texts``)."""
+        ``progress(done, total)`` is called as texts are done (see ``longtail.recommend.embedding.encode_texts``)."""
         if self._encoder is None:
             self._encoder = embedding.load_encoder(self.model, self.device)
         return embedding.encode_texts(self._encoder, texts, batch_size=self.batch_size, progress=progress)
@@ -84,7 +85,7 @@ class FakeEmbeddingModelResource(EmbeddingModelResource):
 
 class GeneratorResource(dg.ConfigurableResource):
     """A small instruction-tuned language model that writes product descriptions (see
-    ``longtail.generation.TextGenerator``).
+    ``longtail.language.generation.TextGenerator``).
 
     ``model`` is "default" (the packaged SmolLM2-135M-Instruct GGUF, no network needed), a local folder or
     ``.gguf`` file, or a Hugging Face Hub id; ``device`` "auto", "cpu", "cuda" or "cuda:N"; ``max_new_tokens``
@@ -118,7 +119,7 @@ class GeneratorResource(dg.ConfigurableResource):
     def generate(
         self, prompts: Sequence[Sequence[dict[str, str]]], progress: Callable[[int, int], None] | None = None
     ) -> list[str]:
-        """The raw completion of each prompt (chat messages from ``longtail.generation.build_prompt``)."""
+        """The raw completion of each prompt (chat messages from ``longtail.language.generation.build_prompt``)."""
         return self.text_generator().generate(prompts, progress=progress)
 
 

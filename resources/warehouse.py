@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from longtail import warehouse
+from longtail.data import warehouse
 
 # Every op that opens the DuckDB file runs in this concurrency pool; the instance limits it to one slot
 # (see orchestration/home.py), because DuckDB allows one writing process per file.

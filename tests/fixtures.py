@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from longtail.warehouse import fetch_one
+from longtail.data.warehouse import fetch_one
 from resources.landing import LandingResource
 from resources.models import FakeEmbeddingModelResource, FakeGeneratorResource
 from resources.warehouse import WarehouseResource

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from longtail.reconcile import reconcile
+from longtail.data.reconcile import reconcile
 from orchestration import cli
 
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
@@ -30,7 +30,7 @@ def demo_home(tmp_path_factory):
 
 
 def query(home: Path, sql: str) -> list[tuple]:
-    from longtail.warehouse import connect
+    from longtail.data.warehouse import connect
 
     with connect(home / "warehouse.duckdb") as connection:
         return connection.execute(sql).fetchall()
@@ -40,7 +40,7 @@ def test_every_file_is_loaded_and_reconciled(demo_home):
     statuses = dict(query(demo_home, "select name, status from landing_files"))
     assert statuses["online_retail_II_2009_2010.parquet"] == "loaded"
     assert set(statuses.values()) == {"loaded"}, statuses
-    from longtail.warehouse import connect
+    from longtail.data.warehouse import connect
 
     with connect(demo_home / "warehouse.duckdb") as connection:
         for table in ("events", "items", "reviews"):

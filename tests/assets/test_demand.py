@@ -1,6 +1,6 @@
 import json
 
-from orchestration import home as longtail_home
+from resources import home as longtail_home
 from tests.assets.conftest import metadata
 
 

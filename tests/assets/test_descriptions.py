@@ -1,7 +1,7 @@
 import json
 
-from longtail.embedding import EXTRA_TEXT_WEIGHT
-from orchestration import home as longtail_home
+from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
+from resources import home as longtail_home
 from resources.models import FakeGeneratorResource
 from tests.assets.conftest import metadata, run
 from tests.fixtures import INJECTED_REVIEW_TITLE

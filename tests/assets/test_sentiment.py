@@ -4,8 +4,8 @@ import pydantic
 import pytest
 
 from assets.sentiment import SentimentModelConfig
-from longtail.sentiment import LABELS
-from orchestration import home as longtail_home
+from longtail.language.sentiment import LABELS
+from resources import home as longtail_home
 from tests.assets.conftest import metadata, run
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from data_quality.checks import GX_CHECKS, gx_asset_checks
 from data_quality.suites import SUITES, Expectation, Suite, not_null
-from longtail import warehouse as wh
+from longtail.data import warehouse as wh
 from resources.warehouse import WarehouseResource
 
 ORDERS_SUITE = Suite(

@@ -2,7 +2,7 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from longtail import embedding
+from longtail.recommend import embedding
 from resources.models import EmbeddingModelResource, FakeEmbeddingModelResource
 
 TEXTS = ["red wine glass", "a glass for red wine", "mountain bike tyre", "tubeless tyre for a mountain bike"]

@@ -1,0 +1,97 @@
+"""UCI Online Retail (2010-2011) and Online Retail II (2009-2011): one record per invoice line.
+
+Columns (original / II naming): ``InvoiceNo``/``Invoice`` (6 digits; a leading "C" marks a cancellation),
+``StockCode``, ``Description``, ``Quantity`` (units, negative on cancellations), ``InvoiceDate`` (local time with
+no zone: "2009-12-01 07:45:00", an Excel date, or "12/1/2010 8:26" month first), ``UnitPrice``/``Price`` (GBP per
+unit), ``CustomerID``/``Customer ID`` (often blank), ``Country``. Read from xlsx (every sheet), csv or parquet.
+
+Emits events (one "purchase" per line, Invoice as ``order_id``) and items (one per distinct
+(StockCode, Description) pair, as the same code carries several descriptions).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from longtail.data.adapters.common import Format, Tables
+from longtail.data.adapters.files import read_records
+from longtail.data.adapters.records import Records
+from longtail.data.schema import conform_raw_frame
+
+_KINDS = frozenset({"xlsx", "csv", "parquet"})
+# Naive InvoiceDate texts: ISO ("2009-12-01 07:45:00") and the month-first form of the UCI csv exports.
+_DATE_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M")
+_ORIGINAL = {"invoice": "InvoiceNo", "price": "UnitPrice", "customer": "CustomerID"}
+_SECOND = {"invoice": "Invoice", "price": "Price", "customer": "Customer ID"}
+
+
+def read_retail(path: Path, timezone: str, *, names: dict[str, str]) -> Tables:
+    """Events and items of an Online Retail file whose invoice, price and customer columns are ``names``."""
+    records = read_records(path)
+    item_ids = records.ident("StockCode")
+    events = records.finish(
+        "events",
+        {
+            "user_id": records.ident(names["customer"]),
+            "item_id": item_ids,
+            "event_type": "purchase",
+            "ts": records.timestamp("InvoiceDate", timezone, _DATE_FORMATS),
+            "quantity": records.number("Quantity"),
+            "price": records.number(names["price"]),
+            "order_id": records.ident(names["invoice"]),
+        },
+    )
+    return {"events": events, "items": _items(records, item_ids, names["price"])}
+
+
+def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataFrame:
+    """One item per distinct (StockCode, Description): ``title`` is the Description as found, ``price`` the most
+    frequent price text of its lines (ties: the earliest), ``source_count`` its lines, ``source_row`` its first."""
+    lines = pd.DataFrame(
+        {
+            "item_id": item_ids,
+            "title": records.text("Description"),
+            "price": records.text(price_column),
+            "source_row": records.source_row,
+        }
+    )
+    lines = lines[lines["item_id"].notna()]
+    pair = ["item_id", "title"]
+    items = lines.groupby(pair, dropna=False, sort=False).agg(
+        source_row=("source_row", "min"), source_count=("source_row", "size")
+    )
+    prices = (
+        lines.groupby([*pair, "price"], dropna=False, sort=False)
+        .agg(n=("source_row", "size"), first=("source_row", "min"))
+        .reset_index()
+        .sort_values(["n", "first"], ascending=[False, True], kind="stable")
+        .drop_duplicates(pair)
+        .set_index(pair)["price"]
+    )
+    items = items.join(prices).reset_index().sort_values("source_row", kind="stable")
+    return conform_raw_frame("items", items)
+
+
+FORMATS = [
+    Format(
+        name="uci_online_retail",
+        description="UCI Online Retail invoice lines (InvoiceNo, UnitPrice, CustomerID): xlsx, csv or parquet",
+        kinds=_KINDS,
+        signature=frozenset({"InvoiceNo", "StockCode"}),
+        required=("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"),
+        read=partial(read_retail, names=_ORIGINAL),
+        default_timezone="Europe/London",
+    ),
+    Format(
+        name="uci_online_retail_ii",
+        description="UCI Online Retail II invoice lines (Invoice, Price, Customer ID): xlsx, csv or parquet",
+        kinds=_KINDS,
+        signature=frozenset({"Invoice", "StockCode"}),
+        required=("Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID"),
+        read=partial(read_retail, names=_SECOND),
+        default_timezone="Europe/London",
+    ),
+]

@@ -1,0 +1,443 @@
+"""Named cleaning rules that turn raw rows into cleaned rows or quarantined rows.
+
+Every raw row ends up in exactly one of the two outputs: ``len(raw) == len(cleaned) + len(quarantined)``.
+A row is quarantined by the *first* rule (in the order listed in ``EVENT_RULES`` / ``ITEM_RULES`` /
+``REVIEW_RULES``) that rejects it, with a detail message naming its file, row and column. Rules that can mend a
+row (HTML in titles, list-valued descriptions, price strings) repair it instead and are counted in ``repairs``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from longtail.data.schema import EVENT_TYPES
+
+EVENT_RULES = (
+    "malformed_row",
+    "invalid_timestamp",
+    "missing_user",
+    "missing_item",
+    "unknown_event_type",
+    "cancellation",
+    "non_positive_quantity",
+    "non_product_code",
+    "non_positive_price",
+    "invalid_rating",
+    "duplicate_event",
+)
+ITEM_RULES = ("malformed_row", "missing_item", "non_product_code", "text_too_long", "duplicate_item")
+REVIEW_RULES = (
+    "malformed_row",
+    "invalid_timestamp",
+    "missing_user",
+    "missing_item",
+    "invalid_rating",
+    "empty_review",
+    "text_too_long",
+    "duplicate_review",
+)
+
+# Online Retail's postage, fees, manual adjustments, samples and vouchers: lines that are not products.
+DEFAULT_NON_PRODUCT_CODES = (
+    r"POST|DOT|M|m|D|S|B|C2|C3|PADS|CRUK|BANK CHARGES|AMAZONFEE|SAMPLES|ADJUST\d*|TEST\d+|DCGS\w*|gift_\w+"
+)
+
+QUARANTINE_COLUMNS = [
+    "table_name",
+    "rule",
+    "detail",
+    "dataset",
+    "file_id",
+    "source_file",
+    "source_row",
+    "partition_day",
+    "record",
+]
+QUARANTINE_DDL = """
+create table if not exists quarantine (
+    table_name varchar, rule varchar, detail varchar, dataset varchar, file_id varchar, source_file varchar,
+    source_row bigint, partition_day timestamptz, record varchar
+)
+"""
+CLEANED_EVENT_COLUMNS = [
+    "dataset", "user_id", "item_id", "event_type", "ts", "event_day", "quantity", "price", "rating", "order_id",
+    "file_id", "source_file", "source_row",
+]  # fmt: skip
+CLEANED_ITEM_COLUMNS = [
+    "dataset", "item_id", "title", "description", "category", "brand", "price", "file_id", "source_file",
+    "source_row",
+]  # fmt: skip
+CLEANED_REVIEW_COLUMNS = [
+    "dataset", "review_id", "user_id", "item_id", "rating", "title", "text", "ts", "file_id", "source_file",
+    "source_row",
+]  # fmt: skip
+
+MIN_TS = pd.Timestamp("2000-01-01", tz="UTC")
+HTML_TAG = re.compile(r"<[^<>]*>|<[A-Za-z/!][^<>]*$")
+WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """Thresholds of the cleaning rules.
+
+    A plausible event or review time (UTC) is on or after ``min_ts`` and no later than the end of the day its
+    row was loaded; ``max_text_length`` is in characters.
+    """
+
+    non_product_codes: str = DEFAULT_NON_PRODUCT_CODES
+    min_ts: pd.Timestamp = MIN_TS
+    max_text_length: int = 20_000
+
+
+@dataclass
+class CleaningResult:
+    """``cleaned`` rows, ``quarantined`` rows (``QUARANTINE_COLUMNS``) and repair counts by rule."""
+
+    cleaned: pd.DataFrame
+    quarantined: pd.DataFrame
+    repairs: dict[str, int] = field(default_factory=dict)
+
+    def quarantine_counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.quarantined["rule"].value_counts().items()}
+
+
+class _Verdicts:
+    """The first rejecting rule of each row of ``frame`` (raw rows with repaired columns), and its message."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.rule = pd.Series(None, index=frame.index, dtype="object")
+        self.detail = pd.Series(None, index=frame.index, dtype="object")
+
+    def reject(
+        self,
+        rule: str,
+        mask,
+        column: str | None,
+        message: str,
+        *,
+        show_value: bool = True,
+        value: pd.Series | None = None,
+        details: pd.Series | None = None,
+    ) -> None:
+        """Reject the rows of ``mask`` not yet rejected, with the detail "<file>, row <n>, column '<c>': <value>
+        <message>" (the value shown is ``value``, else the column's) or ``details`` as given. Messages are built
+        for the rejected rows only, because formatting every row of a large window is costly."""
+        mask = pd.Series(mask, index=self.frame.index).fillna(False).astype(bool) & self.rule.isna()
+        if not mask.any():
+            return
+        self.rule[mask] = rule
+        if details is not None:
+            self.detail[mask] = details[mask]
+            return
+        rows = self.frame[mask]
+        text = rows["source_file"].astype(str) + ", row " + rows["source_row"].astype(str)
+        text += f", column {column!r}: " if column else ": "
+        if show_value and column:
+            text += (rows[column] if value is None else value[mask]).astype(str) + " "
+        self.detail[mask] = text + message
+
+    def reject_parse_errors(self) -> None:
+        parse_error = self.frame["parse_error"]
+        self.reject("malformed_row", parse_error.notna(), None, "", details=parse_error.astype(str))
+
+    def reject_blank(self, rule: str, column: str) -> None:
+        self.reject(rule, _blank(self.frame[column]), column, "missing", show_value=False)
+
+    def reject_bad_timestamps(self, config: CleaningConfig) -> None:
+        ts = self.frame["ts"]
+        self.reject("invalid_timestamp", ts.isna(), "ts", "missing", show_value=False)
+        self.reject(
+            "invalid_timestamp",
+            (ts < config.min_ts) | (ts >= _end_of_day(self.frame["loaded_at"])),
+            "ts",
+            f"is before {config.min_ts.date()} or after the day it was loaded",
+        )
+
+    def reject_ratings_outside(self, required: bool) -> None:
+        rating = self.frame["rating"]
+        bad = (rating < 1) | (rating > 5)
+        if required:
+            bad |= rating.isna()
+        self.reject("invalid_rating", bad, "rating", "is not a rating from 1 to 5")
+
+    def reject_non_products(self, config: CleaningConfig) -> None:
+        codes = self.frame["item_id"].astype("string").str.fullmatch(config.non_product_codes)
+        self.reject("non_product_code", codes, "item_id", "is not a product")
+
+    def reject_long_text(self, columns: list[str], config: CleaningConfig) -> None:
+        for column in columns:
+            length = self.frame[column].astype("string").str.len()
+            too_long = length > config.max_text_length
+            message = f"characters exceed the limit of {config.max_text_length}"
+            self.reject("text_too_long", too_long, column, message, value=length)
+
+    def reject_duplicates(self, rule: str, keys: list[str], order: list[str]) -> None:
+        """Among rows not yet rejected, keep the first by ``order`` of each ``keys`` group; reject the rest."""
+        alive = self.frame[self.rule.isna()].sort_values(order, kind="stable")
+        groups = alive.groupby(keys, dropna=False, sort=False).ngroup()
+        kept = alive.index.to_series().groupby(groups.to_numpy()).transform("first")
+        copies = kept[kept != kept.index]
+        if copies.empty:
+            return
+        originals = self.frame.loc[copies.to_numpy()]
+        kept = "duplicate of " + originals["source_file"].astype(str) + ", row " + originals["source_row"].astype(str)
+        rows = self.frame.loc[copies.index]
+        details = rows["source_file"].astype(str) + ", row " + rows["source_row"].astype(str) + ": " + kept.to_numpy()
+        self.reject(rule, self.frame.index.isin(copies.index), None, "", details=details.reindex(self.frame.index))
+
+    def split(
+        self, table: str, raw: pd.DataFrame, cleaned: pd.DataFrame, partition_day: pd.Series | None = None
+    ) -> CleaningResult:
+        """Rows without a rejecting rule go to ``cleaned``; the others, as found in ``raw``, to quarantine."""
+        rejected = self.rule.notna()
+        raw = raw[rejected]
+        quarantined = pd.DataFrame(
+            {
+                "table_name": table,
+                "rule": self.rule[rejected],
+                "detail": self.detail[rejected],
+                "dataset": raw["dataset"],
+                "file_id": raw["file_id"],
+                "source_file": raw["source_file"],
+                "source_row": raw["source_row"],
+                "partition_day": partition_day[rejected] if partition_day is not None else pd.NaT,
+                "record": _records_as_json(raw),
+            },
+            columns=QUARANTINE_COLUMNS,
+        )
+        return CleaningResult(
+            cleaned=cleaned[~rejected].reset_index(drop=True), quarantined=quarantined.reset_index(drop=True)
+        )
+
+
+def clean_events(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
+    """Clean raw events (raw columns + provenance + ``partition_day``) into ``CLEANED_EVENT_COLUMNS``.
+
+    ``quantity`` defaults to 1 where the source has none (ratings, reviews, views); ``ts`` is UTC.
+    """
+    event_type = raw["event_type"].astype("string").str.strip().str.lower()
+    order_id = raw["order_id"].astype("string").str.strip()
+    quantity = raw["quantity"].fillna(1.0)
+    purchase = event_type == "purchase"
+    cleaned = pd.DataFrame(
+        {
+            "dataset": raw["dataset"],
+            "user_id": _strip(raw["user_id"]),
+            "item_id": _strip(raw["item_id"]),
+            "event_type": event_type,
+            "ts": raw["ts"],
+            "event_day": raw["partition_day"],
+            "quantity": quantity,
+            "price": raw["price"],
+            "rating": raw["rating"],
+            "order_id": order_id,
+            "file_id": raw["file_id"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"],
+        },
+        columns=CLEANED_EVENT_COLUMNS,
+    )
+    verdicts = _Verdicts(cleaned.assign(parse_error=raw["parse_error"], loaded_at=raw["loaded_at"]))
+    verdicts.reject_parse_errors()
+    verdicts.reject_bad_timestamps(config)
+    verdicts.reject_blank("missing_user", "user_id")
+    verdicts.reject_blank("missing_item", "item_id")
+    verdicts.reject(
+        "unknown_event_type", ~event_type.isin(EVENT_TYPES), "event_type", f"is not one of {', '.join(EVENT_TYPES)}",
+        value=raw["event_type"],
+    )  # fmt: skip
+    cancelled = purchase & order_id.str.upper().str.startswith("C")
+    verdicts.reject("cancellation", cancelled, "order_id", "is a cancelled or returned order")
+    verdicts.reject("non_positive_quantity", quantity <= 0, "quantity", "is not positive")
+    verdicts.reject_non_products(config)
+    verdicts.reject("non_positive_price", purchase & (raw["price"] <= 0), "price", "is not positive")
+    verdicts.reject_ratings_outside(required=False)
+    verdicts.frame["_order_key"] = order_id.fillna("")
+    verdicts.reject_duplicates(
+        "duplicate_event",
+        ["dataset", "user_id", "item_id", "event_type", "ts", "_order_key", "quantity", "price", "rating"],
+        ["loaded_at", "file_id", "source_row"],
+    )
+    return verdicts.split("events", raw, cleaned, raw["partition_day"])
+
+
+def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
+    """Clean raw items into ``CLEANED_ITEM_COLUMNS``: one canonical row per ``(dataset, item_id)``.
+
+    Repairs (counted as ``<column>_tidied``): HTML tags and entities removed and whitespace collapsed in
+    title/description/category/brand, list-valued descriptions joined into paragraphs, list-valued categories
+    joined into a path "A > B"; price strings ("$12.99") parsed into numbers (unparseable prices become null);
+    titles that are only markup become null.
+    Among duplicate rows of an item, the one carried by most source records wins, then the most complete.
+    """
+    repairs: dict[str, int] = {}
+    title = _repair(_strip_markup, raw["title"], "title_tidied", repairs)
+    description = _repair(_join_description, raw["description"], "description_tidied", repairs)
+    category = _repair(_category_path, raw["category"], "category_tidied", repairs)
+    brand = _repair(_strip_markup, raw["brand"], "brand_tidied", repairs)
+    price = _parse_prices(raw["price"])
+    repairs["price_string_parsed"] = int(
+        (price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum()
+    )
+    repairs["price_unparseable"] = int((price.isna() & ~_blank(raw["price"])).sum())
+    repairs["junk_title_removed"] = int((title.isna() & ~_blank(raw["title"])).sum())
+
+    cleaned = pd.DataFrame(
+        {
+            "dataset": raw["dataset"],
+            "item_id": _strip(raw["item_id"]),
+            "title": title,
+            "description": description,
+            "category": category,
+            "brand": brand,
+            "price": price,
+            "file_id": raw["file_id"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"],
+        },
+        columns=CLEANED_ITEM_COLUMNS,
+    )
+    verdicts = _Verdicts(
+        cleaned.assign(parse_error=raw["parse_error"], loaded_at=raw["loaded_at"], source_count=raw["source_count"])
+    )
+    verdicts.reject_parse_errors()
+    verdicts.reject_blank("missing_item", "item_id")
+    verdicts.reject_non_products(config)
+    verdicts.reject_long_text(["title", "description", "category", "brand"], config)
+    verdicts.frame["_source_count"] = -verdicts.frame["source_count"].fillna(1)
+    verdicts.frame["_completeness"] = -(
+        title.notna().astype(int) * 1_000_000 + description.fillna("").str.len().clip(upper=999_999)
+    )
+    verdicts.frame["_newest"] = -raw["loaded_at"].astype("int64")
+    verdicts.reject_duplicates(
+        "duplicate_item", ["dataset", "item_id"], ["_source_count", "_completeness", "_newest", "source_row"]
+    )
+    result = verdicts.split("items", raw, cleaned)
+    result.repairs = repairs
+    return result
+
+
+def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
+    """Clean raw reviews into ``CLEANED_REVIEW_COLUMNS``; HTML tags and entities are removed from the text."""
+    repairs: dict[str, int] = {}
+    title = _repair(_strip_markup, raw["title"], "review_title_tidied", repairs)
+    text = _repair(_strip_markup, raw["text"], "review_text_tidied", repairs)
+    cleaned = pd.DataFrame(
+        {
+            "dataset": raw["dataset"],
+            "review_id": _strip(raw["review_id"]),
+            "user_id": _strip(raw["user_id"]),
+            "item_id": _strip(raw["item_id"]),
+            "rating": raw["rating"],
+            "title": title,
+            "text": text,
+            "ts": raw["ts"],
+            "file_id": raw["file_id"],
+            "source_file": raw["source_file"],
+            "source_row": raw["source_row"],
+        },
+        columns=CLEANED_REVIEW_COLUMNS,
+    )
+    verdicts = _Verdicts(cleaned.assign(parse_error=raw["parse_error"], loaded_at=raw["loaded_at"]))
+    verdicts.reject_parse_errors()
+    verdicts.reject_bad_timestamps(config)
+    verdicts.reject_blank("missing_user", "user_id")
+    verdicts.reject_blank("missing_item", "item_id")
+    verdicts.reject_ratings_outside(required=True)
+    verdicts.reject("empty_review", _blank(title) & _blank(text), "text", "neither title nor text", show_value=False)
+    verdicts.reject_long_text(["title", "text"], config)
+    verdicts.reject_duplicates("duplicate_review", ["dataset", "review_id"], ["loaded_at", "file_id", "source_row"])
+    result = verdicts.split("reviews", raw, cleaned)
+    result.repairs = repairs
+    return result
+
+
+def partition_days(ts: pd.Series, loaded_at: pd.Series, config: CleaningConfig = CleaningConfig()) -> pd.Series:
+    """The daily partition (UTC midnight) each raw event belongs to: its own day when ``ts`` is plausible,
+    else the day it was loaded, so that every raw row, even one with a broken timestamp, has exactly one partition.
+    """
+    plausible = (ts >= config.min_ts) & (ts < _end_of_day(loaded_at))
+    return ts.dt.floor("D").where(plausible, loaded_at.dt.floor("D"))
+
+
+def _end_of_day(ts: pd.Series) -> pd.Series:
+    return ts.dt.floor("D") + pd.Timedelta(days=1)
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+def _strip(values: pd.Series) -> pd.Series:
+    stripped = values.astype("string").str.strip()
+    return stripped.mask(stripped == "")
+
+
+def _repair(function, values: pd.Series, rule: str, repairs: dict[str, int]) -> pd.Series:
+    """Apply ``function`` to each distinct non-null value; count the values it changed under ``rule``."""
+    values = values.astype("string")
+    distinct = values.dropna().unique()
+    mapping = {value: function(value) for value in distinct}
+    repaired = values.map(mapping, na_action="ignore").astype("string")
+    changed = values.notna() & (repaired.fillna("\0") != values)
+    repairs[rule] = int(changed.sum())
+    return repaired
+
+
+def _strip_markup(text: str) -> str | None:
+    """Remove HTML tags (also an unterminated trailing one) and entities; collapse whitespace; None if empty."""
+    cleaned = WHITESPACE.sub(" ", html.unescape(HTML_TAG.sub(" ", html.unescape(text)))).strip()
+    return cleaned or None
+
+
+def _as_list(text: str) -> list[str] | None:
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return [str(part) for part in value] if isinstance(value, list) else None
+
+
+def _join_description(text: str) -> str | None:
+    parts = _as_list(text)
+    paragraphs = [_strip_markup(part) for part in (parts if parts is not None else [text])]
+    return "\n".join(p for p in paragraphs if p) or None
+
+
+def _category_path(text: str) -> str | None:
+    parts = _as_list(text)
+    if parts is None:
+        parts = text.split(">")
+    steps = [_strip_markup(part) for part in parts]
+    return " > ".join(s for s in steps if s) or None
+
+
+PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*[^\d]{0,4}\s*$")
+
+
+def _parse_prices(values: pd.Series) -> pd.Series:
+    """ "12.99", "$12.99", "£1,299.00", "12.99 USD" -> float; ranges, words and empties -> NaN."""
+    text = values.astype("string")
+    parts = text.str.extract(PRICE_NUMBER)
+    number = (parts[0].str.replace(",", "", regex=False) + parts[1].fillna("")).astype("string")
+    return pd.to_numeric(number, errors="coerce").astype("float64").where(lambda p: p >= 0, np.nan)
+
+
+def _records_as_json(raw: pd.DataFrame) -> pd.Series:
+    """Each row of ``raw`` (without provenance, which has its own columns) as a JSON object, so nothing is lost."""
+    payload = raw.drop(columns=[c for c in ("dataset", "file_id", "source_file", "loaded_at") if c in raw.columns])
+    payload = payload.drop(columns=[c for c in payload.columns if c.startswith("_")])
+    if payload.empty:
+        return pd.Series([], index=raw.index, dtype="object")
+    lines = payload.to_json(orient="records", lines=True, date_format="iso", default_handler=str).splitlines()
+    return pd.Series(lines, index=raw.index, dtype="object")

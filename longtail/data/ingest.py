@@ -1,0 +1,167 @@
+"""Load landed files into the raw warehouse tables, once per content, with provenance on every row.
+
+The ``landing_files`` table records every file seen and what became of it:
+``loaded`` (its rows are in ``raw_events`` / ``raw_items`` / ``raw_reviews``), ``superseded`` (a newer content
+under the same name replaced its rows), ``duplicate`` (the same content is already loaded under another name) or
+``rejected`` (no supported format; ``error`` says why, naming the file, row and column). A file whose content and
+name are already recorded is skipped, so loading is idempotent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from longtail.data.adapters import ReadResult, read_file
+from longtail.data.cleaning import partition_days
+from longtail.data.landing import LandedFile
+from longtail.data.schema import TABLES, empty_raw_frame
+from longtail.data.warehouse import Window, fetch_one, read_table, replace_rows, replace_windows, table_exists
+from longtail.errors import InputError
+
+LANDING_FILES_DDL = """
+create table if not exists landing_files (
+    file_id varchar, dataset varchar, name varchar, format varchar, size_bytes bigint, status varchar,
+    error varchar, rows_events bigint, rows_items bigint, rows_reviews bigint, loaded_at timestamptz,
+    first_day timestamptz, last_day timestamptz, seconds double
+)
+"""
+
+
+@dataclass
+class FileLoad:
+    """What happened to one landed file in one load."""
+
+    file: LandedFile
+    status: str  # loaded | duplicate | rejected
+    format: str | None = None
+    error: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    replaced_previous: bool = False
+    # The daily partitions of raw_events whose rows this load added or removed (None when it touched none).
+    first_day: pd.Timestamp | None = None
+    last_day: pd.Timestamp | None = None
+    seconds: float = 0.0
+
+
+def load_landed_files(
+    connection: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    *,
+    read: Callable[[LandedFile], ReadResult] = lambda f: read_file(f.path),
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[FileLoad]:
+    """Load each of ``files`` not yet recorded in ``landing_files``; return what happened to each new one."""
+    connection.execute(LANDING_FILES_DDL)
+    _create_raw_tables(connection)
+    seen = read_table(connection, "landing_files")
+    loads = []
+    for number, landed in enumerate(files, start=1):
+        if _already_recorded(seen, landed):
+            continue
+        started = time.perf_counter()
+        load = _load_one(connection, seen, landed, read)
+        load.seconds = time.perf_counter() - started
+        _record(connection, load)
+        seen = read_table(connection, "landing_files")
+        loads.append(load)
+        progress(f"[{number}/{len(files)}] {landed.dataset}/{landed.name}: {describe(load)}")
+    return loads
+
+
+def describe(load: FileLoad) -> str:
+    if load.status == "rejected":
+        return f"rejected: {load.error}"
+    if load.status == "duplicate":
+        return f"duplicate of already loaded {load.error}"
+    counts = ", ".join(f"{n:,} {table}" for table, n in load.rows.items() if n)
+    verb = "replaced the previous version" if load.replaced_previous else "loaded"
+    return f"{load.format}: {verb}, {counts or 'no rows'} in {load.seconds:.1f}s"
+
+
+def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
+    same = (seen["file_id"] == landed.file_id) & (seen["dataset"] == landed.dataset) & (seen["name"] == landed.name)
+    return bool((same & (seen["status"] != "superseded")).any())
+
+
+def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileLoad:
+    loaded = seen[seen["status"] == "loaded"]
+    twin = loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)]
+    if not twin.empty:
+        return FileLoad(landed, "duplicate", error=f"{landed.dataset}/{twin['name'].iloc[0]}")
+    try:
+        result = read(landed)
+    except InputError as error:
+        return FileLoad(landed, "rejected", error=str(error))
+    loaded_at = pd.Timestamp.now(tz="UTC")
+    old_days = _event_days(connection, landed)
+    frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
+    same_file = "dataset = ? and source_file = ?"
+    replace_windows(
+        connection,
+        [Window(f"raw_{table}", frame, same_file, [landed.dataset, landed.name]) for table, frame in frames.items()],
+    )
+    new_days = frames["events"]["partition_day"]
+    days = pd.concat([old_days, new_days]).dropna()
+    return FileLoad(
+        landed,
+        "loaded",
+        format=result.format,
+        rows={table: len(frame) for table, frame in frames.items()},
+        replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
+        first_day=days.min() if len(days) else None,
+        last_day=days.max() if len(days) else None,
+    )
+
+
+def _event_days(connection, landed: LandedFile) -> pd.Series:
+    """The partition days of the rows a previous version of this file put in raw_events."""
+    bounds = fetch_one(
+        connection,
+        "select min(partition_day), max(partition_day) from raw_events where dataset = ? and source_file = ?",
+        [landed.dataset, landed.name],
+    )
+    return pd.Series([pd.Timestamp(b) for b in bounds if b is not None], dtype="datetime64[ns, UTC]")
+
+
+def _raw_rows(table: str, frame: pd.DataFrame, landed: LandedFile, loaded_at: pd.Timestamp) -> pd.DataFrame:
+    """``frame`` as stored in ``raw_<table>``: provenance columns first; events also get their partition day."""
+    provenance = pd.DataFrame(
+        {"dataset": landed.dataset, "file_id": landed.file_id, "source_file": landed.name, "loaded_at": loaded_at},
+        index=frame.index,
+    ).astype({"dataset": "string", "file_id": "string", "source_file": "string", "loaded_at": "datetime64[ns, UTC]"})
+    rows = pd.concat([provenance, frame], axis=1)
+    if table == "events":
+        rows["partition_day"] = partition_days(rows["ts"], rows["loaded_at"])
+    return rows
+
+
+def _create_raw_tables(connection) -> None:
+    nobody = LandedFile(dataset="", name="", path=Path(), file_id="", size_bytes=0)
+    for table in TABLES:
+        if not table_exists(connection, f"raw_{table}"):
+            replace_rows(
+                connection, f"raw_{table}", _raw_rows(table, empty_raw_frame(table), nobody, pd.Timestamp.now(tz="UTC"))
+            )
+
+
+def _record(connection, load: FileLoad) -> None:
+    landed = load.file
+    if load.status == "loaded":
+        connection.execute(
+            "update landing_files set status = 'superseded' where dataset = ? and name = ? and status = 'loaded'",
+            [landed.dataset, landed.name],
+        )
+    connection.execute(
+        "insert into landing_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
+        [
+            landed.file_id, landed.dataset, landed.name, load.format, landed.size_bytes, load.status, load.error,
+            load.rows.get("events", 0), load.rows.get("items", 0), load.rows.get("reviews", 0),
+            load.first_day, load.last_day, load.seconds,
+        ],
+    )  # fmt: skip

@@ -1,0 +1,84 @@
+"""Implicit feedback of one dataset: who interacted with what, and when, as a frame and as a sparse matrix.
+
+An interaction is any cleaned event (purchase, rating, view, ...) or review: a review says the user bought and
+used the item, which matters for review-only datasets such as the Amazon 5-core files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from longtail.data.warehouse import table_exists
+
+INTERACTION_COLUMNS = ["user_id", "item_id", "ts", "price", "order_id", "source"]
+
+
+def load_interactions(connection: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
+    """Cleaned events and reviews of ``dataset`` with ``INTERACTION_COLUMNS`` (``source`` is "event" or
+    "review"), sorted by time; empty when the dataset has neither."""
+    parts = []
+    if table_exists(connection, "cleaned_events"):
+        parts.append(
+            "select user_id, item_id, ts, price, order_id, 'event' as source from cleaned_events where dataset = $d"
+        )
+    if table_exists(connection, "cleaned_reviews"):
+        parts.append(
+            "select user_id, item_id, ts, null::double as price, null::varchar as order_id, 'review' as source "
+            "from cleaned_reviews where dataset = $d and ts is not null"
+        )
+    if not parts:
+        return pd.DataFrame(columns=INTERACTION_COLUMNS)
+    sql = " union all ".join(parts) + " order by ts, user_id, item_id"
+    return connection.sql(sql, params={"d": dataset}).df()
+
+
+def datasets_with_interactions(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every dataset with at least one cleaned event or review, sorted."""
+    names: set[str] = set()
+    for table in ("cleaned_events", "cleaned_reviews"):
+        if table_exists(connection, table):
+            names.update(row[0] for row in connection.execute(f"select distinct dataset from {table}").fetchall())
+    return sorted(names)
+
+
+def with_order_numbers(interactions: pd.DataFrame) -> pd.DataFrame:
+    """``interactions`` plus ``order_number``: each user's orders numbered 1, 2, ... by time (an order is an
+    ``order_id``, or a distinct timestamp where there is none), e.g. Instacart's ordinal time."""
+    order_key = interactions["order_id"].astype("string").fillna(interactions["ts"].astype("string"))
+    keyed = interactions.assign(_order=order_key)
+    keyed["_order_ts"] = keyed.groupby(["user_id", "_order"], sort=False)["ts"].transform("min")
+    keyed = keyed.sort_values(["user_id", "_order_ts", "_order"], kind="stable")
+    starts_order = (keyed["_order"] != keyed["_order"].shift()) | (keyed["user_id"] != keyed["user_id"].shift())
+    keyed["order_number"] = starts_order.astype("int64").groupby(keyed["user_id"]).cumsum()
+    return keyed.drop(columns=["_order", "_order_ts"]).loc[interactions.index]
+
+
+@dataclass(frozen=True)
+class InteractionMatrix:
+    """``matrix[u, i]`` = number of interactions of user ``user_ids[u]`` with item ``item_ids[i]`` (float32 csr)."""
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    matrix: sp.csr_matrix
+
+
+def interaction_matrix(interactions: pd.DataFrame, item_ids: np.ndarray | None = None) -> InteractionMatrix:
+    """Users (sorted) x items; ``item_ids`` fixes the item axis (e.g. the embedded catalogue), dropping
+    interactions with other items; by default every interacted item, sorted."""
+    user_codes, user_ids = pd.factorize(interactions["user_id"].to_numpy(), sort=True)
+    if item_ids is None:
+        item_codes, item_ids = pd.factorize(interactions["item_id"].to_numpy(), sort=True)
+    else:
+        item_codes = pd.Index(item_ids).get_indexer(interactions["item_id"].to_numpy())
+    known = item_codes >= 0
+    matrix = sp.csr_matrix(
+        (np.ones(int(known.sum()), dtype=np.float32), (user_codes[known], item_codes[known])),
+        shape=(len(user_ids), len(item_ids)),
+    )
+    matrix.sum_duplicates()
+    return InteractionMatrix(np.asarray(user_ids), np.asarray(item_ids), matrix)

@@ -1,0 +1,312 @@
+"""The offline evaluation of DESIGN.md: longtail's hybrid against the baselines, on one split, in one run.
+
+Protocol: one global temporal cut (the last ``test_days``, widened until the test side holds at least
+``min_test_share`` of events, so sparse datasets still have something to test), full ranking over the training
+catalogue, new-item targets, seen items excluded. Hyper-parameters are chosen on a validation split carved from
+the training side the same way (its last ``test_days``); the test window is never used for tuning:
+
+- EASE's l2 by validation NDCG@10 (``tune_l2``);
+- the hybrid's settings (review sentiment included, where the dataset has reviews) by a constrained choice:
+  among the grid points whose validation NDCG@10 is at least the
+  tuned EASE's, those that best reach the long-tail targets relative to EASE (tail recall@20 4x, coverage@10
+  1.5x; attainment ``min(tail ratio / 4, coverage ratio / 1.5, 1)``), and among those the most accurate. If no
+  point reaches EASE's accuracy, the most accurate one.
+
+Every model is then refitted on the whole training side and scored on the test window. Item sentiment is
+computed from the reviews written before each cut only, so no review from the test window informs a model.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from longtail.language.sentiment import sentiment_quality
+from longtail.recommend.embedding import align_vectors
+from longtail.recommend.evaluation.metrics import evaluate, ndcg_at_k
+from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
+from longtail.recommend.matrices import item_popularity, tail_items
+from longtail.recommend.models import ALS, EASE, ContentKNN, ItemKNN, LongTailHybrid, MostPopular, tune_l2
+from longtail.recommend.profiles import shrunk_tail_appetite
+
+SYSTEM = "longtail_hybrid"
+# The hybrid's scoring-time settings that validation chooses and the lists then serve.
+HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
+# The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
+TARGET_TAIL_RECALL_RATIO = 4.0
+TARGET_COVERAGE_RATIO = 1.5
+REPORTED = (
+    "ndcg@10",
+    "recall@20",
+    "tail_recall@20",
+    "aplt@10",
+    "coverage@10",
+    "gini@10",
+    "novelty@10",
+    "appetite_gap@10",
+)
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What the evaluation splits on and which hybrid settings it searches.
+
+    ``half_life`` is in days for a datetime ``time_column`` and in its own units for an ordinal one (e.g. orders
+    for ``order_number``); ``None`` picks 30 days or 5 units.
+    """
+
+    test_days: int = 28
+    min_test_share: float = 0.05
+    time_column: str = "ts"
+    half_life: float | None = None
+    l2_grid: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
+    max_items: int = 8_000  # EASE models the most popular items only beyond this (see EASE)
+    recent_weights: tuple[float, ...] = (0.0, 0.3, 0.6)
+    popularity_exponents: tuple[float, ...] = (0.0, 0.25, 0.5)
+    tail_weights: tuple[float, ...] = (0.0, 0.5)
+    content_weights: tuple[float, ...] = (0.0, 0.1)
+    sentiment_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
+
+
+def split_events(events: pd.DataFrame, settings: EvaluationSettings) -> Split:
+    """The last ``test_days`` as test, widened to hold at least ``min_test_share`` of the events."""
+    split = temporal_split(events, settings.test_days, time_column=settings.time_column)
+    if len(split.test) >= settings.min_test_share * len(events):
+        return split
+    time = events[settings.time_column]
+    cut = time.quantile(1 - settings.min_test_share, interpolation="lower")
+    is_test = (time >= cut).to_numpy()
+    if is_test.all():
+        raise ValueError(f"cannot hold out {settings.min_test_share:.0%} of events: they all share one time")
+    return Split(train=events.loc[~is_test], test=events.loc[is_test], cut=cut)
+
+
+def evaluate_offline(
+    events: pd.DataFrame,
+    *,
+    dataset: str,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    review_scores: pd.DataFrame | None = None,
+    settings: EvaluationSettings = EvaluationSettings(),
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict:
+    """Run every model on one split of ``events`` and return the report (see the module docstring).
+
+    Args:
+        events: interactions with ``user_id``, ``item_id`` and ``settings.time_column``.
+        dataset: name written into the report.
+        item_vectors: optional ``(item_ids, vectors)``, ids ``(n,)`` and a ``(n, dim)`` matrix, e.g. the item
+            embeddings; without them the content baseline and the content term of the hybrid are left out.
+        review_scores: optional reviews with ``item_id``, ``score`` in [-1, 1] and ``settings.time_column``;
+            with them the hybrid may weigh item sentiment (``sentiment_weights``), and the report's
+            ``sentiment_effect`` gives the test figures of the chosen hybrid at each sentiment weight.
+        progress: called with a line of text at each stage.
+
+    Returns:
+        ``{"dataset", "split", "system", "models": {name: metrics}, "tuning", "tradeoff", "sentiment_effect",
+        "seconds"}``; metrics
+        are those of ``longtail.recommend.evaluation.evaluate`` at 10 and 20, plus ``seconds`` (fit and recommend).
+    """
+    started = time.perf_counter()
+    split = split_events(events, settings)
+    data = split.build_matrices()
+    validation_split = split_events(split.train, settings)
+    validation = validation_split.build_matrices()
+    half_life = settings.half_life or (
+        30.0 if pd.api.types.is_datetime64_any_dtype(events[settings.time_column]) else 5.0
+    )
+    progress(
+        f"split at {split.cut}: {data.train.shape[0]:,} users x {data.train.shape[1]:,} items in training, "
+        f"{len(data.eval_users):,} users evaluated; validation cut {validation_split.cut}"
+    )
+
+    def recency(part: Split, matrices: InteractionData):
+        return recency_weights(
+            part.train,
+            matrices.user_ids,
+            matrices.item_ids,
+            as_of=part.cut,
+            half_life=half_life,
+            time_column=settings.time_column,
+        )
+
+    validation_vectors = align_vectors(item_vectors, validation.item_ids)
+    test_vectors = align_vectors(item_vectors, data.item_ids)
+    validation_quality = _quality_before(review_scores, validation_split.cut, validation.item_ids, settings)
+    test_quality = _quality_before(review_scores, split.cut, data.item_ids, settings)
+
+    progress("tuning EASE's l2 on the validation split")
+    best_l2, l2_scores = tune_l2(
+        validation.train, lambda model: _ndcg10(model, validation), settings.l2_grid, max_items=settings.max_items
+    )
+    ease_validation = _metrics(EASE(best_l2, max_items=settings.max_items).fit(validation.train), validation)
+
+    progress("tuning the hybrid on the validation split")
+    hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
+    base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality).fit(
+        validation.train, recency=recency(validation_split, validation)
+    )
+    validation_points = [{**params, **_metrics(_with(base, params), validation)} for params in hybrid_grid]
+    chosen = _choose(validation_points, ease_validation)
+    progress(f"hybrid settings chosen on validation: {chosen}")
+
+    models = {
+        "MostPopular": MostPopular(),
+        "ItemKNN": ItemKNN(),
+        "EASE": EASE(best_l2, max_items=settings.max_items),
+        "ALS": ALS(),
+    }
+    if test_vectors is not None:
+        models["ContentKNN"] = ContentKNN(test_vectors)
+    results = {}
+    for name, model in models.items():
+        progress(f"fitting {name}")
+        results[name] = _timed(lambda m=model: m.fit(data.train), data)
+    progress(f"fitting {SYSTEM}")
+    test_recency = recency(split, data)
+    hybrid = _full_hybrid(best_l2, settings, test_vectors, test_quality)
+    results[SYSTEM] = _timed(lambda: _with(hybrid.fit(data.train, recency=test_recency), chosen), data)
+    tradeoff = [{**params, **_metrics(_with(hybrid, params), data)} for params in _tradeoff_grid(settings, chosen)]
+    sentiment_effect = [
+        {"sentiment_weight": weight, **_metrics(_with(hybrid, {**chosen, "sentiment_weight": weight}), data)}
+        for weight in (settings.sentiment_weights if test_quality is not None else ())
+    ]
+    tail = tail_items(data.train)
+    return {
+        "dataset": dataset,
+        "split": {
+            "time_column": settings.time_column,
+            "cut": str(split.cut),
+            "test_days": settings.test_days,
+            "train_events": len(split.train),
+            "test_events": len(split.test),
+            "train_users": int(data.train.shape[0]),
+            "catalogue_items": int(data.train.shape[1]),
+            "evaluated_users": len(data.eval_users),
+            "test_targets": int(data.test_targets.nnz),
+            "tail_items_share": float(tail.mean()),
+            "cold_test_users": data.cold_users,
+            "unknown_item_pairs": data.dropped_unknown_items,
+            "validation_cut": str(validation_split.cut),
+            "validation_users": len(validation.eval_users),
+            "reviewed_items": 0 if test_quality is None else int(np.count_nonzero(test_quality)),
+        },
+        "system": SYSTEM,
+        "models": results,
+        "tuning": {
+            "ease_l2_validation_ndcg@10": {str(k): v for k, v in l2_scores.items()},
+            "ease_l2": best_l2,
+            "ease_validation": ease_validation,
+            "half_life": half_life,
+            "hybrid": chosen,
+            "hybrid_validation": validation_points,
+        },
+        "tradeoff": tradeoff,
+        "sentiment_effect": sentiment_effect,
+        "settings": asdict(settings),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _quality_before(
+    review_scores: pd.DataFrame | None, cut, item_ids: np.ndarray, settings: EvaluationSettings
+) -> np.ndarray | None:
+    """``sentiment_quality`` of ``item_ids`` from the reviews before ``cut``; None when none of them is reviewed."""
+    if review_scores is None:
+        return None
+    earlier = review_scores[review_scores[settings.time_column] < cut]
+    quality = sentiment_quality(earlier, item_ids)
+    return quality if quality.any() else None
+
+
+def _full_hybrid(
+    l2: float, settings: EvaluationSettings, vectors: np.ndarray | None, quality: np.ndarray | None
+) -> LongTailHybrid:
+    """A hybrid with every component the grid may use; ``_with`` then switches settings without refitting."""
+    return LongTailHybrid(
+        l2=l2,
+        max_items=settings.max_items,
+        recent_weight=max(settings.recent_weights),
+        item_vectors=vectors,
+        content_weight=max(settings.content_weights) if vectors is not None else 0.0,
+        item_quality=quality,
+    )
+
+
+def _grid(settings: EvaluationSettings, *, content: bool, sentiment: bool) -> list[dict]:
+    values = (
+        settings.recent_weights,
+        settings.popularity_exponents,
+        settings.tail_weights,
+        settings.content_weights if content else (0.0,),
+        settings.sentiment_weights if sentiment else (0.0,),
+    )
+    return [dict(zip(HYBRID_SETTINGS, point)) for point in itertools.product(*values)]
+
+
+def _tradeoff_grid(settings: EvaluationSettings, chosen: dict) -> list[dict]:
+    """The chosen point with popularity exponent and tail weight varied: accuracy against tail exposure."""
+    return [
+        {**chosen, "popularity_exponent": exponent, "tail_weight": weight}
+        for exponent in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+        for weight in (0.0, 0.5, 0.8)
+    ]
+
+
+def _with(model: LongTailHybrid, params: dict) -> LongTailHybrid:
+    """A shallow copy of a fitted hybrid with other scoring-time settings (the fitted matrices are shared)."""
+    variant = copy.copy(model)
+    for name, value in params.items():
+        setattr(variant, name, value)
+    if variant.content_weight == 0.0 or model.content_similarity_ is None:
+        variant.content_similarity_ = None
+    return variant
+
+
+def _choose(points: list[dict], ease: dict) -> dict:
+    """The most accurate point among those that reach the long-tail targets against EASE (or come closest)."""
+
+    def attainment(point: dict) -> float:
+        tail_ratio = point["tail_recall@20"] / max(ease["tail_recall@20"], 1e-6) / TARGET_TAIL_RECALL_RATIO
+        coverage_ratio = point["coverage@10"] / max(ease["coverage@10"], 1e-6) / TARGET_COVERAGE_RATIO
+        return min(tail_ratio, coverage_ratio, 1.0)
+
+    accurate = [p for p in points if p["ndcg@10"] >= ease["ndcg@10"]]
+    best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
+    return {name: best[name] for name in HYBRID_SETTINGS}
+
+
+def _ndcg10(model, data: InteractionData) -> float:
+    return ndcg_at_k(model.recommend(data.eval_users, 10), data.test_targets, 10)
+
+
+def _metrics(model, data: InteractionData) -> dict:
+    """``evaluate``'s metrics, plus ``appetite_gap@10``: the mean absolute difference between the share of tail
+    items in a user's top 10 and that user's tail appetite (``shrunk_tail_appetite`` of the training side), i.e.
+    how far lists are from what each user buys; 0 means every list is calibrated to its user."""
+    recommended = model.recommend(data.eval_users, 20)
+    tail = tail_items(data.train)
+    figures = evaluate(recommended, data.test_targets, tail, item_popularity(data.train))
+    top = recommended[:, :10]
+    list_share = np.where(top >= 0, tail[np.maximum(top, 0)], False).sum(axis=1) / np.maximum((top >= 0).sum(axis=1), 1)
+    appetite = shrunk_tail_appetite(data.train, tail)[data.eval_users]
+    figures["appetite_gap@10"] = float(np.abs(list_share - appetite).mean())
+    return {name: _rounded(value) for name, value in figures.items()}
+
+
+def _timed(fit: Callable[[], object], data: InteractionData) -> dict:
+    """Metrics of the model that ``fit()`` returns, with the seconds spent fitting and recommending."""
+    started = time.perf_counter()
+    figures = _metrics(fit(), data)
+    figures["seconds"] = round(time.perf_counter() - started, 2)
+    return figures
+
+
+def _rounded(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 5)

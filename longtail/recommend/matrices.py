@@ -1,0 +1,85 @@
+"""The users x items matrices every recommender shares: input validation, item popularity, the head/tail split
+and the top-k of score rows. The lowest layer of ``longtail.recommend``: it imports no other part of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def check_interactions(X) -> sp.csr_matrix:
+    """Validate an implicit-feedback matrix and return it binarised.
+
+    ``X`` must be a ``scipy.sparse`` matrix or array of shape ``(n_users, n_items)`` with at least one user and
+    one item, holding finite, non-negative values (counts or 1s). Returns a new ``float32`` ``csr_matrix`` with
+    a 1 wherever ``X > 0`` (explicit zeros are dropped, duplicates summed first).
+    """
+    if not sp.issparse(X):
+        raise TypeError(f"X must be a scipy.sparse matrix of shape (n_users, n_items), got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_users, n_items), got shape {X.shape}")
+    n_users, n_items = X.shape
+    if n_users < 1 or n_items < 1:
+        raise ValueError(f"X must have at least one user and one item, got shape {X.shape}")
+    X = sp.csr_matrix(X, copy=True)
+    X.sum_duplicates()
+    if not np.all(np.isfinite(X.data)):
+        raise ValueError("X contains NaN or infinite values")
+    if np.any(X.data < 0):
+        raise ValueError("X contains negative values; implicit feedback must be counts or 1s")
+    X.eliminate_zeros()
+    X.data = np.ones_like(X.data, dtype=np.float32)
+    return X.astype(np.float32)
+
+
+def item_popularity(train: sp.spmatrix) -> np.ndarray:
+    """(n_items,) float64: training interactions per item (column sums of the users x items ``train``)."""
+    return np.asarray(train.sum(axis=0), dtype=np.float64).ravel()
+
+
+def head_mask(popularity: np.ndarray, head_share: float) -> np.ndarray:
+    """(n_items,) bool: the smallest set of most popular items that together hold ``head_share`` of interactions.
+
+    Items are ranked by popularity, descending; ties are broken by item index (lower index first), so the head is
+    a deterministic prefix of that order and two equally popular items can fall on different sides of the
+    boundary. Items with zero popularity are never in the head.
+    """
+    popularity = np.asarray(popularity, dtype=np.float64)
+    if popularity.ndim != 1 or (popularity < 0).any():
+        raise ValueError("popularity must be a 1-D array of non-negative counts")
+    if not 0.0 < head_share <= 1.0:
+        raise ValueError(f"head_share must be in (0, 1], got {head_share}")
+    order = np.argsort(-popularity, kind="stable")
+    cumulative = np.cumsum(popularity[order])
+    total = cumulative[-1] if len(cumulative) else 0.0
+    head = np.zeros(len(popularity), dtype=bool)
+    if total == 0:
+        return head
+    # Relative tolerance so that e.g. 0.7 * 10 == 7.000000000000001 still counts as reached by a sum of 7.
+    n_head = int(np.searchsorted(cumulative, head_share * total * (1 - 1e-12), side="left")) + 1
+    head[order[:n_head]] = True
+    return head
+
+
+def tail_items(train: sp.spmatrix | np.ndarray, head_share: float = 0.8) -> np.ndarray:
+    """(n_items,) bool, True for tail items: everything outside the head that makes ``head_share`` of training
+    interactions (see ``head_mask`` for tie handling).
+
+    ``train`` is the users x items training matrix, or directly a 1-D (n_items,) popularity vector.
+    """
+    popularity = item_popularity(train) if sp.issparse(train) else np.asarray(train, dtype=np.float64)
+    return ~head_mask(popularity, head_share)
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``min(k, n_items)`` best finite scores per row, best first; -inf scores become -1."""
+    n_items = scores.shape[1]
+    if k < n_items:
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        top = np.broadcast_to(np.arange(n_items), scores.shape)
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.lexsort((top, -top_scores), axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    top[np.take_along_axis(top_scores, order, axis=1) == -np.inf] = -1
+    return top

@@ -1,0 +1,166 @@
+"""One embedding-ready text per item, built from its cleaned catalogue fields (and optional extra text).
+
+``build_item_text`` turns cleaned items (``longtail.data.cleaning.CLEANED_ITEM_COLUMNS``, one dataset at a time) into
+``ITEM_TEXT_COLUMNS``. The text reads like a short product blurb, most informative part first, because sentence
+embedding models were trained on sentences and all-MiniLM-L6-v2 reads only its first 256 word pieces (about
+1,000 characters of English):
+
+    "{title}. Brand: {brand}. Category: {category}. {description}"
+
+Empty parts are skipped, whitespace is collapsed and the text is cut at ``MAX_TEXT_CHARS``. Extra text (such as
+a generated description) is kept apart in ``extra_text`` rather than appended: the embedding step blends its
+vector in at a lower weight (``longtail.recommend.embedding.embed_item_texts``), because appended generic prose outweighed
+short, specific titles and made items look alike. ``text_hash`` lets the embedding step re-embed only items whose
+text changed (see ``longtail.recommend.embedding.plan_embedding_refresh``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pandas as pd
+
+ITEM_TEXT_COLUMNS = ["item_id", "text", "extra_text", "text_hash", "has_text", "has_description", "text_source"]
+REQUIRED_ITEM_COLUMNS = ["item_id", "title", "description", "category", "brand"]
+EXTRA_TEXT_COLUMNS = ["item_id", "text", "source"]
+CATALOGUE_SOURCE = "catalogue"
+# Source of the text of an item with no catalogue field and no extra text: its id, so that it still gets a vector.
+ITEM_ID_SOURCE = "item_id"
+# Twice what the default model reads: enough for any model with a 512-token window, small enough to store.
+MAX_TEXT_CHARS = 2000
+TEXT_HASH_CHARS = 16
+
+_WHITESPACE = re.compile(r"\s+")
+_SENTENCE_END = (".", "!", "?", ":", ";")
+
+
+def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Build one embedding text per item.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Cleaned items of one dataset, one row per ``item_id`` (non-null), with columns ``item_id``, ``title``,
+        ``description``, ``category`` (a path "A > B"), ``brand``; the four text columns may hold nulls or blank
+        strings. Other columns (``dataset``, ``price``, provenance) are ignored; the caller groups by dataset.
+    extra : DataFrame, optional
+        More text about items, columns ``item_id``, ``text`` and ``source`` (a non-blank label such as
+        "generated" or "review_aspects"), any number of rows per item. The non-blank texts of an item, ordered by
+        ``(source, text)`` so that the result does not depend on row order, make its ``extra_text``. Rows for
+        items not in ``items`` are ignored.
+
+    Returns
+    -------
+    DataFrame
+        One row per item, in the order of ``items``, with columns ``ITEM_TEXT_COLUMNS``:
+
+        - ``item_id``: as given.
+        - ``text`` (str): the catalogue text; never empty. An item with no catalogue field has its extra text as
+          text instead, and with no extra text either its ``item_id``, so that every item has a vector;
+          ``has_text`` tells those apart.
+        - ``extra_text`` (str): the extra texts joined, "" when there are none (or when they became ``text``).
+        - ``text_hash`` (str): the first ``TEXT_HASH_CHARS`` (16) hex digits of the SHA-256 of ``text`` (UTF-8),
+          followed by a newline and ``extra_text`` when that is not empty; it changes exactly when either changes
+          (64 bits make an accidental collision negligible).
+        - ``has_text`` (bool): the item has a title, a description or extra text (brand and category alone
+          describe a shelf, not the item).
+        - ``has_description`` (bool): the catalogue description is non-blank.
+        - ``text_source`` (str): the sources that contributed, joined by "+": "catalogue" when any catalogue
+          field did, then the extra sources in sorted order, e.g. "catalogue+generated"; "item_id" for the
+          fallback.
+
+    Raises
+    ------
+    ValueError
+        A required column is missing, an ``item_id`` is null or repeated (the message names the ids), or
+        ``extra`` lacks a column or has a blank ``source``.
+    """
+    missing = [column for column in REQUIRED_ITEM_COLUMNS if column not in items.columns]
+    if missing:
+        raise ValueError(f"items lack the columns {missing}; expected {REQUIRED_ITEM_COLUMNS}")
+    if items["item_id"].isna().any():
+        raise ValueError(f"items have {int(items['item_id'].isna().sum())} rows with a null item_id")
+    duplicated = items["item_id"][items["item_id"].duplicated()].unique()
+    if len(duplicated):
+        shown = ", ".join(map(str, duplicated[:10])) + (", ..." if len(duplicated) > 10 else "")
+        raise ValueError(f"items must have one row per item_id; {len(duplicated)} ids repeat: {shown}")
+    extra_by_item = _extra_texts(extra)
+
+    rows = []
+    for item_id, title, description, category, brand in zip(
+        items["item_id"], *(items[column].map(_clean) for column in REQUIRED_ITEM_COLUMNS[1:])
+    ):
+        parts = [_sentence(title), _labelled("Brand", brand), _labelled("Category", category), _sentence(description)]
+        extras = extra_by_item.get(item_id, [])
+        sources = [CATALOGUE_SOURCE] if any((title, description, category, brand)) else []
+        sources += sorted({source for source, _ in extras})
+        text = " ".join(part for part in parts if part)
+        extra_text = _truncate(" ".join(_sentence(text) for _, text in extras))
+        if not text:
+            text, extra_text = extra_text, ""
+        if not text:
+            text, sources = _clean(str(item_id)), [ITEM_ID_SOURCE]
+        text = _truncate(text)
+        hashed = f"{text}\n{extra_text}" if extra_text else text
+        rows.append(
+            (
+                item_id,
+                text,
+                extra_text,
+                hashlib.sha256(hashed.encode()).hexdigest()[:TEXT_HASH_CHARS],
+                bool(title or description or extras),
+                bool(description),
+                "+".join(sources),
+            )
+        )
+    frame = pd.DataFrame(rows, columns=ITEM_TEXT_COLUMNS)
+    # An empty input yields no rows, so pin the dtypes that the rows would have given.
+    return frame.astype(
+        {"text": object, "extra_text": object, "text_hash": object, "has_text": bool, "has_description": bool}
+    )
+
+
+def _extra_texts(extra: pd.DataFrame | None) -> dict[object, list[tuple[str, str]]]:
+    """``item_id -> [(source, text), ...]`` of the non-blank extra texts, sorted by (source, text)."""
+    if extra is None:
+        return {}
+    missing = [column for column in EXTRA_TEXT_COLUMNS if column not in extra.columns]
+    if missing:
+        raise ValueError(f"extra lacks the columns {missing}; expected {EXTRA_TEXT_COLUMNS}")
+    sources = extra["source"].map(_clean)
+    if (sources == "").any():
+        raise ValueError(f"extra has {int((sources == '').sum())} rows with a blank source")
+    texts = extra["text"].map(_clean)
+    by_item: dict[object, list[tuple[str, str]]] = {}
+    for item_id, source, text in sorted(zip(extra["item_id"], sources, texts), key=lambda row: row[1:]):
+        if text:
+            by_item.setdefault(item_id, []).append((source, text))
+    return by_item
+
+
+def _clean(value: object) -> str:
+    """The value as one line of text with single spaces; "" for null or blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return _WHITESPACE.sub(" ", str(value)).strip()
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with sentence punctuation, so that joined parts read as separate sentences."""
+    if not text or text.endswith(_SENTENCE_END):
+        return text
+    return text + "."
+
+
+def _labelled(label: str, text: str) -> str:
+    return _sentence(f"{label}: {text}") if text else ""
+
+
+def _truncate(text: str) -> str:
+    """At most ``MAX_TEXT_CHARS`` characters, cut at the last space before the limit when there is one."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    cut = text[:MAX_TEXT_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > 0 else cut

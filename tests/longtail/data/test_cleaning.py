@@ -1,0 +1,192 @@
+import json
+
+import pandas as pd
+import pytest
+
+from longtail.data.cleaning import EVENT_RULES, clean_events, clean_items, clean_reviews, partition_days
+from tests.longtail.data.raw_rows import LOADED_AT, purchase, raw_rows
+
+
+def only_rule(result, rule):
+    assert len(result.quarantined) == 1, result.quarantined
+    row = result.quarantined.iloc[0]
+    assert row["rule"] == rule
+    return row
+
+
+@pytest.mark.parametrize(
+    "bad_row, rule, column",
+    [
+        (
+            {"parse_error": "f.csv, row 2, column 'quantity': 'abc' is not a number", "quantity": None},
+            "malformed_row",
+            "quantity",
+        ),
+        ({"ts": None}, "invalid_timestamp", "ts"),
+        ({"ts": "1995-03-01"}, "invalid_timestamp", "ts"),
+        ({"ts": "2030-01-01"}, "invalid_timestamp", "ts"),
+        ({"user_id": None}, "missing_user", "user_id"),
+        ({"user_id": "  "}, "missing_user", "user_id"),
+        ({"item_id": None}, "missing_item", "item_id"),
+        ({"event_type": "click"}, "unknown_event_type", "event_type"),
+        ({"order_id": "C536379", "quantity": -1.0}, "cancellation", "order_id"),
+        ({"quantity": -3.0}, "non_positive_quantity", "quantity"),
+        ({"quantity": 0.0}, "non_positive_quantity", "quantity"),
+        ({"item_id": "POST"}, "non_product_code", "item_id"),
+        ({"item_id": "BANK CHARGES"}, "non_product_code", "item_id"),
+        ({"price": 0.0}, "non_positive_price", "price"),
+        ({"event_type": "rating", "rating": 7.0}, "invalid_rating", "rating"),
+    ],
+)
+def test_each_event_rule_quarantines_with_file_row_and_column(bad_row, rule, column):
+    raw = raw_rows("events", [purchase(), purchase(**bad_row)])
+    result = clean_events(raw)
+    assert len(result.cleaned) == 1
+    row = only_rule(result, rule)
+    assert row["source_row"] == 2
+    assert row["detail"].startswith("f.csv, row 2")
+    assert repr(column) in row["detail"]
+    assert row["file_id"] == "id-f.csv"
+
+
+def test_rules_cover_the_documented_order():
+    assert EVENT_RULES[0] == "malformed_row" and EVENT_RULES[-1] == "duplicate_event"
+
+
+def test_duplicate_events_keep_the_first_and_name_it():
+    raw = raw_rows("events", [purchase(), purchase(), purchase(quantity=5.0)])
+    result = clean_events(raw)
+    assert len(result.cleaned) == 2
+    row = only_rule(result, "duplicate_event")
+    assert row["source_row"] == 2
+    assert "duplicate of f.csv, row 1" in row["detail"]
+
+
+def test_quarantine_keeps_the_whole_raw_record():
+    raw = raw_rows("events", [purchase(quantity=-3.0, order_id="536999")])
+    record = json.loads(clean_events(raw).quarantined.iloc[0]["record"])
+    assert record["quantity"] == -3.0 and record["order_id"] == "536999" and record["item_id"] == "85123A"
+
+
+def test_cleaned_events_are_typed_and_defaulted():
+    raw = raw_rows(
+        "events",
+        [purchase(), {"user_id": "a", "item_id": "b", "event_type": " Rating ", "ts": "2015-02-02", "rating": 4.0}],
+    )
+    cleaned = clean_events(raw).cleaned
+    assert list(cleaned["event_type"]) == ["purchase", "rating"]
+    assert cleaned["quantity"].tolist() == [2.0, 1.0]
+    assert cleaned["event_day"].tolist() == [pd.Timestamp("2010-01-05", tz="UTC"), pd.Timestamp("2015-02-02", tz="UTC")]
+
+
+def test_every_raw_row_is_cleaned_or_quarantined():
+    rows = [
+        purchase(),
+        purchase(),
+        purchase(user_id=None),
+        purchase(order_id="C1"),
+        purchase(item_id="M"),
+        purchase(ts=None),
+    ]
+    raw = raw_rows("events", rows)
+    result = clean_events(raw)
+    assert len(result.cleaned) + len(result.quarantined) == len(raw)
+    assert set(result.cleaned["source_row"]) | set(result.quarantined["source_row"]) == set(range(1, 7))
+
+
+def test_partition_day_falls_back_to_the_load_day():
+    ts = pd.Series(pd.to_datetime(["2010-01-05 23:59", None, "1980-01-01", "2099-01-01"], utc=True, format="ISO8601"))
+    loaded = pd.Series([LOADED_AT] * 4)
+    days = partition_days(ts, loaded)
+    assert days.dt.strftime("%Y-%m-%d").tolist() == ["2010-01-05", "2024-06-01", "2024-06-01", "2024-06-01"]
+
+
+def test_items_are_repaired_and_deduplicated():
+    raw = raw_rows(
+        "items",
+        [
+            {
+                "item_id": "B1",
+                "title": '<span class="a-size-medium a-color-secondary"',
+                "description": '["Great &amp; <b>bold</b> mag", ""]',
+                "category": '["Magazine Subscriptions", "Arts, Music &amp; Photography"]',
+                "price": "$12.99",
+                "source_count": 1,
+            },
+            {"item_id": "B1", "title": "Guitar World", "description": "short", "price": "", "source_count": 1},
+            {"item_id": "22423", "title": "REGENCY CAKESTAND 3 TIER", "price": "12.75", "source_count": 40},
+            {"item_id": "22423", "title": "REGENCY CAKE STAND", "price": "12.75", "source_count": 3},
+            {"item_id": "POST", "title": "POSTAGE", "price": "18.0", "source_count": 9},
+        ],
+    )
+    result = clean_items(raw)
+    cleaned = result.cleaned.set_index("item_id")
+    assert sorted(cleaned.index) == ["22423", "B1"]
+    assert cleaned.loc["22423", "title"] == "REGENCY CAKESTAND 3 TIER"
+    assert cleaned.loc["22423", "price"] == 12.75
+    b1 = cleaned.loc["B1"]
+    # Both B1 rows come from one record each; the one with a real title wins on completeness.
+    assert b1["title"] == "Guitar World"
+    assert result.quarantine_counts() == {"duplicate_item": 2, "non_product_code": 1}
+    junk = clean_items(raw.iloc[[0]]).cleaned.iloc[0]
+    assert pd.isna(junk["title"])
+    assert junk["description"] == "Great & bold mag"
+    assert junk["category"] == "Magazine Subscriptions > Arts, Music & Photography"
+    assert junk["price"] == 12.99
+    assert result.repairs["junk_title_removed"] == 1
+
+
+@pytest.mark.parametrize(
+    "price, expected",
+    [("$12.99", 12.99), ("£1,299.00", 1299.0), ("12.99 USD", 12.99), ("$10 - $20", None), ("free", None)],
+)
+def test_price_strings(price, expected):
+    cleaned = clean_items(raw_rows("items", [{"item_id": "x", "title": "t", "price": price}])).cleaned
+    value = cleaned["price"].iloc[0]
+    assert pd.isna(value) if expected is None else value == expected
+
+
+def test_items_with_overlong_text_are_quarantined():
+    raw = raw_rows("items", [{"item_id": "x", "title": "t", "description": "a" * 20_001}])
+    row = only_rule(clean_items(raw), "text_too_long")
+    assert "column 'description'" in row["detail"] and "20001 characters" in row["detail"]
+
+
+def review(**overrides):
+    row = {
+        "review_id": "r1",
+        "user_id": "u",
+        "item_id": "i",
+        "rating": 5.0,
+        "title": "Nice",
+        "text": "Loved it &amp; more",
+        "ts": "2014-02-26",
+    }
+    return {**row, **overrides}
+
+
+@pytest.mark.parametrize(
+    "bad, rule",
+    [
+        ({"rating": None}, "invalid_rating"),
+        ({"rating": 0.0}, "invalid_rating"),
+        ({"title": None, "text": " "}, "empty_review"),
+        ({"text": "x" * 20_001}, "text_too_long"),
+        ({"review_id": "r1"}, "duplicate_review"),
+        ({"user_id": None}, "missing_user"),
+        ({"ts": None}, "invalid_timestamp"),
+    ],
+)
+def test_review_rules(bad, rule):
+    raw = raw_rows(
+        "reviews",
+        [
+            review(),
+            review(review_id="r2", **{k: v for k, v in bad.items() if k != "review_id"})
+            if "review_id" not in bad
+            else review(**bad),
+        ],
+    )
+    result = clean_reviews(raw)
+    only_rule(result, rule)
+    assert result.cleaned.iloc[0]["text"] == "Loved it & more"

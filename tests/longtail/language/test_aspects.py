@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from longtail.language.aspects import aspect_phrases, contrast_phrases, phrase_matrix, top_phrases
+
+
+def test_aspect_phrases_keep_things_and_drop_opinions():
+    phrases = aspect_phrases("The battery life is terrible, but I love the screen resolution!")
+    assert phrases == ["battery", "life", "battery life", "screen", "resolution", "screen resolution"]
+
+
+def test_aspect_phrases_do_not_join_words_across_punctuation_or_dropped_words():
+    assert "smell shipping" not in aspect_phrases("Strong smell. Shipping took weeks")
+    assert "customer service" in aspect_phrases("Customer service never answered")
+    assert "box tape" not in aspect_phrases("box with tape")
+
+
+def test_aspect_phrases_rejects_non_strings():
+    with pytest.raises(TypeError, match="string"):
+        aspect_phrases(None)
+
+
+def test_phrase_matrix_counts_documents_not_mentions():
+    matrix, vocabulary = phrase_matrix(["smell smell smell", "smell of the bottle", "okay"])
+    smell = list(vocabulary).index("smell")
+    assert matrix.shape == (3, len(vocabulary))
+    assert matrix[:, smell].toarray().ravel().tolist() == [1.0, 1.0, 0.0]
+
+
+def test_phrase_matrix_of_stop_words_only_is_empty():
+    matrix, vocabulary = phrase_matrix(["it is the", "and so"])
+    assert matrix.shape == (2, 0) and len(vocabulary) == 0
+
+
+def test_contrast_phrases_favours_the_side_that_mentions_a_phrase():
+    # Phrase 0 is in 8 of 10 side documents and 1 of 10 others; phrase 1 is equally common on both.
+    z = contrast_phrases(np.array([8, 5]), 10, np.array([1, 5]), 10, np.array([9, 10]), 20)
+    assert z[0] > 1.96
+    assert abs(z[1]) < 1e-9
+    flipped = contrast_phrases(np.array([1, 5]), 10, np.array([8, 5]), 10, np.array([9, 10]), 20)
+    assert flipped[0] == pytest.approx(-z[0])
+
+
+def test_contrast_phrases_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="one shape"):
+        contrast_phrases(np.zeros(2), 1, np.zeros(3), 1, np.zeros(2), 1)
+
+
+def test_top_phrases_prefers_bigrams_and_skips_overlapping_words():
+    vocabulary = np.array(["battery", "battery life", "life", "screen", "price"])
+    z = np.array([3.0, 3.0, 2.5, 1.0, -1.0])
+    counts = np.array([2, 2, 2, 1, 1])
+    assert top_phrases(z, counts, vocabulary, k=3) == ["battery life", "screen"]
+    assert top_phrases(z, counts, vocabulary, k=1) == ["battery life"]
+    with pytest.raises(ValueError, match="k must be"):
+        top_phrases(z, counts, vocabulary, k=0)

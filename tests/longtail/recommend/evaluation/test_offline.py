@@ -1,0 +1,102 @@
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.recommend.evaluation.offline import SYSTEM, EvaluationSettings, _choose, evaluate_offline, split_events
+from tests.fixtures import shop_history
+
+SMALL_GRID = EvaluationSettings(
+    l2_grid=(10.0, 100.0), recent_weights=(0.0, 0.5), popularity_exponents=(0.0, 0.5), tail_weights=(0.0, 0.5)
+)
+
+
+@pytest.fixture(scope="module")
+def events():
+    frame = pd.read_csv(io.StringIO(shop_history()[0]))
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
+    vectors = (np.array([f"i{n}" for n in range(60)]), np.eye(8, dtype=np.float32)[np.arange(60) % 8] + 0.01)
+    report = evaluate_offline(events, dataset="shop", item_vectors=vectors, settings=SMALL_GRID)
+    assert report["system"] == SYSTEM
+    assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "ContentKNN", SYSTEM}
+    split = report["split"]
+    assert pd.Timestamp(split["validation_cut"]) < pd.Timestamp(split["cut"])
+    assert split["train_events"] + split["test_events"] == len(events)
+    assert report["tuning"]["ease_l2"] in SMALL_GRID.l2_grid
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * 2
+    assert report["tuning"]["hybrid"]["recent_weight"] in SMALL_GRID.recent_weights
+    assert report["models"]["MostPopular"]["aplt@10"] == 0.0  # the most popular items are the head
+    assert all(0 <= figures["coverage@10"] <= 1 for figures in report["models"].values())
+    assert all(0 <= figures["appetite_gap@10"] <= 1 for figures in report["models"].values())
+    assert {"popularity_exponent", "tail_weight", "ndcg@10", "aplt@10"} <= set(report["tradeoff"][0])
+
+
+def test_without_vectors_the_content_models_are_left_out(events):
+    report = evaluate_offline(events, dataset="shop", settings=SMALL_GRID)
+    assert "ContentKNN" not in report["models"]
+    assert report["tuning"]["hybrid"]["content_weight"] == 0.0
+
+
+def test_a_thin_test_window_is_widened_to_the_minimum_share(events):
+    split = split_events(events, EvaluationSettings(test_days=1, min_test_share=0.2))
+    assert len(split.test) >= 0.2 * len(events)
+    assert split.train["ts"].max() < split.test["ts"].min()
+
+
+def test_ordinal_time_splits_on_the_order_number():
+    frame = pd.DataFrame(
+        {"user_id": ["u1"] * 4 + ["u2"] * 4, "item_id": list("abcdabce"), "order_number": [1, 2, 3, 4] * 2}
+    )
+    split = split_events(frame, EvaluationSettings(test_days=1, time_column="order_number"))
+    assert split.test["order_number"].tolist() == [4, 4]
+
+
+def test_calibration_brings_lists_closer_to_each_users_appetite(events):
+    settings = EvaluationSettings(
+        l2_grid=(10.0,), recent_weights=(0.0,), popularity_exponents=(0.0,), tail_weights=(0.0,), content_weights=(0.0,)
+    )
+    report = evaluate_offline(events, dataset="shop", settings=settings)
+    gaps = {
+        point["tail_weight"]: point["appetite_gap@10"]
+        for point in report["tradeoff"]
+        if point["popularity_exponent"] == 0
+    }
+    assert gaps[0.8] < gaps[0.0]
+
+
+def test_the_choice_is_the_most_accurate_point_that_reaches_the_targets():
+    ease = {"ndcg@10": 0.10, "tail_recall@20": 0.01, "coverage@10": 0.2}
+    point = lambda ndcg, tail, coverage, weight: {  # noqa: E731
+        "ndcg@10": ndcg,
+        "tail_recall@20": tail,
+        "coverage@10": coverage,
+        "recent_weight": weight,
+        "popularity_exponent": 0.0,
+        "tail_weight": 0.0,
+        "content_weight": 0.0,
+        "sentiment_weight": 0.0,
+    }
+    points = [point(0.12, 0.01, 0.2, 0.1), point(0.11, 0.05, 0.35, 0.2), point(0.105, 0.09, 0.5, 0.3)]
+    assert _choose(points, ease)["recent_weight"] == 0.2
+    assert _choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], ease)["recent_weight"] == 0.5
+
+
+def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
+    split = split_events(events, SMALL_GRID)
+    after_cut = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": [split.cut] * 2})
+    report = evaluate_offline(events, dataset="shop", review_scores=after_cut, settings=SMALL_GRID)
+    assert report["sentiment_effect"] == [] and report["split"]["reviewed_items"] == 0
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2
+
+    early = events["ts"].min()
+    before_cut = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "score": [1.0, -1.0, 0.5], "ts": [early] * 3})
+    report = evaluate_offline(events, dataset="shop", review_scores=before_cut, settings=SMALL_GRID)
+    assert [point["sentiment_weight"] for point in report["sentiment_effect"]] == list(SMALL_GRID.sentiment_weights)
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights)
+    assert report["tuning"]["hybrid"]["sentiment_weight"] in SMALL_GRID.sentiment_weights
+    assert report["split"]["reviewed_items"] == 3

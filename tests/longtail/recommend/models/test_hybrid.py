@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from longtail.recommend.models import EASE
+from longtail.recommend.models.hybrid import LongTailHybrid
+
+
+def test_without_recency_debiasing_content_or_calibration_it_ranks_like_ease(random_sparse):
+    hybrid = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=0.0).fit(random_sparse)
+    ease = EASE(l2=50.0).fit(random_sparse)
+    users = np.arange(50)
+    np.testing.assert_array_equal(hybrid.recommend(users, 10), ease.recommend(users, 10))
+
+
+def test_item_sentiment_moves_liked_items_up_and_disliked_items_down(random_sparse):
+    users = np.arange(200)
+    plain = LongTailHybrid(l2=50.0, recent_weight=0.0).fit(random_sparse)
+    ranked = plain.recommend(users, 10)
+    liked, disliked = np.bincount(ranked.ravel()).argsort()[[-20, -1]]  # a mid-ranked and the most listed item
+    quality = np.zeros(random_sparse.shape[1])
+    quality[[liked, disliked]] = [1.0, -1.0]
+    opinionated = LongTailHybrid(l2=50.0, recent_weight=0.0, item_quality=quality, sentiment_weight=0.5)
+    reranked = opinionated.fit(random_sparse).recommend(users, 10)
+    assert (reranked == liked).sum() > (ranked == liked).sum()
+    assert (reranked == disliked).sum() < (ranked == disliked).sum()
+    no_weight = LongTailHybrid(l2=50.0, recent_weight=0.0, item_quality=quality).fit(random_sparse)
+    np.testing.assert_array_equal(no_weight.recommend(users, 10), ranked)
+
+
+def test_popularity_exponent_moves_lists_towards_less_popular_items(random_sparse):
+    users = np.arange(200)
+    mean_popularity = []
+    for exponent in (0.0, 0.5, 1.0):
+        model = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=exponent).fit(random_sparse)
+        mean_popularity.append(model.popularity_[model.recommend(users, 10)].mean())
+    assert mean_popularity[0] > mean_popularity[1] > mean_popularity[2]
+
+
+def test_calibration_gives_tail_lovers_more_tail_items(planted):
+    X, _, _ = planted
+    X = X.tolil()
+    # Users 0-9 buy only tail items; everyone else keeps the planted head-heavy history.
+    model = LongTailHybrid(l2=10.0, recent_weight=0.0, popularity_exponent=0.0).fit(X.tocsr())
+    tail_items = np.flatnonzero(model.tail_)
+    for user in range(10):
+        X.rows[user], X.data[user] = [], []
+        for item in tail_items[user % len(tail_items) :][:4]:
+            X[user, item] = 1
+    X = X.tocsr()
+    plain = LongTailHybrid(l2=10.0, recent_weight=0.0, popularity_exponent=0.0).fit(X)
+    calibrated = LongTailHybrid(l2=10.0, recent_weight=0.0, popularity_exponent=0.0, tail_weight=0.9).fit(X)
+    tail_lovers, others = np.arange(10), np.arange(100, 200)
+    share = lambda model, users: model.tail_[model.recommend(users, 10)].mean()  # noqa: E731
+    assert calibrated.appetite_[tail_lovers].mean() > calibrated.appetite_[others].mean()
+    assert share(calibrated, tail_lovers) > share(plain, tail_lovers)
+    assert share(calibrated, tail_lovers) > share(calibrated, others)
+
+
+def test_recency_weights_favour_items_bought_with_recent_purchases():
+    # Item 0 was bought with item 1 long ago and with item 2 recently (by many users).
+    old = sp.csr_matrix(np.array([[1, 1, 0, 0]] * 5 + [[1, 0, 1, 0]] * 5 + [[1, 0, 0, 0]], dtype=np.float32))
+    recency = old.multiply(np.array([[0.05, 0.05, 1, 1]] * 5 + [[1, 1, 1, 1]] * 6, dtype=np.float32)).tocsr()
+    model = LongTailHybrid(l2=1.0, recent_weight=1.0, popularity_exponent=0.0).fit(old, recency=recency)
+    assert model.recommend(np.array([10]), 1)[0, 0] == 2
+
+
+def test_content_similarity_reaches_items_without_co_purchases():
+    X = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float32))
+    vectors = np.array([[1, 0], [0.9, 0.1], [1, 0.05], [0, 1]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    model = LongTailHybrid(
+        l2=1.0, recent_weight=0.0, popularity_exponent=0.0, content_weight=1.0, item_vectors=vectors
+    ).fit(X)
+    assert model.recommend(np.array([0]), 1)[0, 0] == 2
+
+
+def test_users_without_history_and_the_cold_start_list_are_full(random_sparse):
+    X = random_sparse.tolil()
+    X.rows[0], X.data[0] = [], []
+    model = LongTailHybrid(l2=50.0, tail_weight=0.5).fit(X.tocsr())
+    assert (model.recommend(np.array([0]), 20) >= 0).all()
+    cold = model.recommend_cold(20)
+    assert len(set(cold)) == 20 and (cold >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"recent_weight": 1.5}, "recent_weight"),
+        ({"tail_weight": -0.1}, "tail_weight"),
+        ({"popularity_exponent": -1.0}, "popularity_exponent"),
+        ({"content_weight": 0.5}, "item_vectors"),
+        ({"sentiment_weight": 2.0}, "sentiment_weight"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LongTailHybrid(**kwargs)
+
+
+def test_recency_must_match_the_interactions(tiny):
+    with pytest.raises(ValueError, match="recency has shape"):
+        LongTailHybrid().fit(tiny, recency=sp.csr_matrix((3, 5)))
+    with pytest.raises(ValueError, match="item_vectors must have shape"):
+        LongTailHybrid(content_weight=1.0, item_vectors=np.ones((2, 3))).fit(tiny)
+    with pytest.raises(ValueError, match="item_quality must be"):
+        LongTailHybrid(item_quality=np.full(tiny.shape[1], 2.0)).fit(tiny)

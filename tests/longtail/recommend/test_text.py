@@ -1,0 +1,168 @@
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.data.cleaning import CLEANED_ITEM_COLUMNS
+from longtail.recommend.text import ITEM_TEXT_COLUMNS, MAX_TEXT_CHARS, TEXT_HASH_CHARS, build_item_text
+
+
+def items(*rows: dict) -> pd.DataFrame:
+    """Cleaned item rows (``CLEANED_ITEM_COLUMNS``, string dtypes as ``clean_items`` gives them); unset fields
+    are null."""
+    frame = pd.DataFrame([{"dataset": "shop", "file_id": "f", "source_file": "items.csv", **row} for row in rows])
+    frame = frame.reindex(columns=CLEANED_ITEM_COLUMNS)
+    frame["source_row"] = np.arange(1, len(frame) + 1)
+    text_columns = ["item_id", "title", "description", "category", "brand"]
+    return frame.astype({column: "string" for column in text_columns} | {"price": float})
+
+
+def one(frame: pd.DataFrame) -> pd.Series:
+    assert len(frame) == 1
+    return frame.iloc[0]
+
+
+def test_full_item_reads_as_sentences_in_a_fixed_order():
+    row = one(
+        build_item_text(
+            items(
+                {
+                    "item_id": "A1",
+                    "title": "Red Wine Glass",
+                    "description": "Set of  four\n hand-blown glasses & a cloth!",
+                    "category": "Home > Kitchen > Glassware",
+                    "brand": "Riedel",
+                    "price": 12.5,
+                }
+            )
+        )
+    )
+    assert list(row.index) == ITEM_TEXT_COLUMNS
+    assert row["text"] == (
+        "Red Wine Glass. Brand: Riedel. Category: Home > Kitchen > Glassware. Set of four hand-blown glasses & a cloth!"
+    )
+    assert row["text_hash"] == hashlib.sha256(row["text"].encode()).hexdigest()[:TEXT_HASH_CHARS]
+    assert row["has_text"] and row["has_description"]
+    assert row["text_source"] == "catalogue"
+
+
+def test_missing_parts_are_skipped_and_nulls_and_blanks_treated_alike():
+    out = build_item_text(
+        items(
+            {"item_id": "1", "title": "Chocolate Sandwich Cookies", "category": "snacks > cookies cakes"},
+            {"item_id": "2", "title": "  ", "description": "Monthly news.", "brand": "Reason"},
+            {"item_id": "3", "category": "beverages > tea", "brand": ""},
+        )
+    ).set_index("item_id")
+    assert out.loc["1", "text"] == "Chocolate Sandwich Cookies. Category: snacks > cookies cakes."
+    assert out.loc["2", "text"] == "Brand: Reason. Monthly news."
+    assert out.loc["3", "text"] == "Category: beverages > tea."
+    assert out["has_text"].tolist() == [True, True, False]
+    assert out["has_description"].tolist() == [False, True, False]
+    assert (out["text_source"] == "catalogue").all()
+
+
+def test_item_with_nothing_falls_back_to_its_id():
+    row = one(build_item_text(items({"item_id": "B000X", "title": None, "description": " "})))
+    assert row["text"] == "B000X"
+    assert not row["has_text"] and not row["has_description"]
+    assert row["text_source"] == "item_id"
+
+
+def test_text_is_cut_at_a_space_within_the_limit():
+    description = " ".join(["word"] * 1000)
+    row = one(build_item_text(items({"item_id": "1", "title": "Long", "description": description})))
+    assert len(row["text"]) <= MAX_TEXT_CHARS
+    assert row["text"].startswith("Long. word word")
+    assert row["text"].endswith(" word")
+
+
+def test_output_keeps_input_order_and_ignores_other_columns():
+    frame = items({"item_id": "b", "title": "B"}, {"item_id": "a", "title": "A"}).assign(extra_column=1)
+    out = build_item_text(frame)
+    assert out["item_id"].tolist() == ["b", "a"]
+    assert list(out.columns) == ITEM_TEXT_COLUMNS
+
+
+def test_empty_input_gives_empty_frame_with_the_columns():
+    out = build_item_text(items({"item_id": "x"}).iloc[:0])
+    assert out.empty and list(out.columns) == ITEM_TEXT_COLUMNS
+    assert out["has_text"].dtype == bool
+
+
+def test_duplicate_ids_raise_naming_them():
+    frame = items({"item_id": "a"}, {"item_id": "b"}, {"item_id": "a"}, {"item_id": "c"}, {"item_id": "c"})
+    with pytest.raises(ValueError, match=r"2 ids repeat: a, c"):
+        build_item_text(frame)
+
+
+@pytest.mark.parametrize(
+    "frame, match",
+    [
+        (pd.DataFrame({"item_id": ["1"], "title": ["x"]}), "lack the columns"),
+        (items({"item_id": "1"}).assign(item_id=pd.NA), "null item_id"),
+    ],
+)
+def test_bad_items_raise(frame, match):
+    with pytest.raises(ValueError, match=match):
+        build_item_text(frame)
+
+
+def test_hash_changes_exactly_when_the_text_changes():
+    before = build_item_text(
+        items(
+            {"item_id": "1", "title": "Tea", "description": "Green tea."},
+            {"item_id": "2", "title": "Coffee", "description": "Dark roast."},
+            {"item_id": "3", "title": "Milk", "description": "Whole milk."},
+        )
+    )
+    after = build_item_text(
+        items(
+            {"item_id": "1", "title": "Tea", "description": "Green  tea.", "price": 3.0},  # spacing and price only
+            {"item_id": "2", "title": "Coffee", "description": "Light roast."},
+            {"item_id": "3", "title": "Milk", "description": "Whole milk.", "brand": "Arla"},
+        )
+    )
+    text_changed = before["text"] != after["text"]
+    assert text_changed.tolist() == [False, True, True]
+    assert ((before["text_hash"] != after["text_hash"]) == text_changed).all()
+    assert after["text_hash"].str.fullmatch(r"[0-9a-f]{16}").all()
+
+
+def test_extra_text_is_kept_apart_sorted_by_source_and_marks_the_source():
+    frame = items(
+        {"item_id": "1", "title": "Tea", "description": "Green tea"},
+        {"item_id": "2", "title": None},
+        {"item_id": "3", "title": "Milk"},
+    )
+    extra = pd.DataFrame(
+        {
+            "item_id": ["2", "1", "1", "1", "9", "3"],
+            "text": ["A quiet mystery novel", "Readers love the aroma", "Loose-leaf green tea", "x", "?", "  "],
+            "source": ["generated", "reviews", "generated", "reviews", "generated", "generated"],
+        }
+    )
+    out = build_item_text(frame, extra).set_index("item_id")
+    assert out.loc["1", "text"] == "Tea. Green tea."
+    assert out.loc["1", "extra_text"] == "Loose-leaf green tea. Readers love the aroma. x."
+    assert out.loc["1", "text_source"] == "catalogue+generated+reviews"
+    # No catalogue text at all: the generated description alone is the text, and counts as real text.
+    assert (out.loc["2", "text"], out.loc["2", "extra_text"]) == ("A quiet mystery novel.", "")
+    assert out.loc["2", "text_source"] == "generated" and out.loc["2", "has_text"]
+    # A blank extra text contributes nothing; extra rows of unknown items ("9") are ignored.
+    assert out.loc["3", "text_source"] == "catalogue" and out.loc["3", "extra_text"] == ""
+    # The hash follows the extra text too, and is the plain text's hash without one.
+    assert out.loc["1", "text_hash"] != build_item_text(frame)["text_hash"].iloc[0]
+    assert out.loc["3", "text_hash"] == build_item_text(frame)["text_hash"].iloc[2]
+    assert list(out.index) == ["1", "2", "3"]
+    # Row order of extra does not matter.
+    assert build_item_text(frame, extra.iloc[::-1])["text_hash"].tolist() == out["text_hash"].tolist()
+
+
+def test_bad_extra_raises():
+    frame = items({"item_id": "1", "title": "Tea"})
+    with pytest.raises(ValueError, match="extra lacks the columns"):
+        build_item_text(frame, pd.DataFrame({"item_id": ["1"], "text": ["x"]}))
+    with pytest.raises(ValueError, match="blank source"):
+        build_item_text(frame, pd.DataFrame({"item_id": ["1"], "text": ["x"], "source": [None]}))
