@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
-.PHONY: install demo test ui
+.PHONY: install demo test test-real ci ui
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ install: $(BIN)/longtail
 demo: install
 	$(BIN)/longtail demo
 
+# The fast tier: unit tests, assets with fakes, sensors, gating and the end-to-end UI test (under 5 minutes).
 test: install
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not real_data" --durations=15
+
+# The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
+test-real: install
+	$(BIN)/pytest -q -m real_data --durations=15
+
+# What CI runs: both tiers.
+ci: test test-real
 
 ui: install
 	$(BIN)/longtail ui

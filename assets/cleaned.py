@@ -1,4 +1,4 @@
-"""cleaned_events (daily), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules.
+"""cleaned_events (four-month periods), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules.
 
 Rejected rows go to the ``quarantine`` table with their rule, a message naming file, row and column, and the
 whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from assets.partitions import daily_partitions
+from assets.partitions import event_periods
 from assets.raw import RAW_ASSETS
 from longtail.data.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
 from longtail.data.reconcile import reconcile
@@ -25,7 +25,7 @@ def _clean_into_warehouse(
     clean: Callable[[pd.DataFrame], CleaningResult],
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> dg.MaterializeResult:
-    """Clean ``raw_<table>`` (the rows of ``window`` of partition days, or all) and rewrite that window of
+    """Clean ``raw_<table>`` (the rows whose partition day is in ``window``, or all) and rewrite that window of
     ``cleaned_<table>`` and of the quarantine in one transaction, so reruns and overlapping backfills leave no
     duplicates and a failure leaves the previous state whole.
     """
@@ -70,17 +70,18 @@ def _clean_into_warehouse(
 
 @dg.asset(
     deps=[RAW_ASSETS["events"]],
-    partitions_def=daily_partitions,
+    partitions_def=event_periods,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="cleaning",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
 )
 def cleaned_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Events by UTC day: cancellations, returns, non-positive quantities, missing users, non-product codes,
-    duplicates and implausible timestamps removed. A backfill over a range runs as one run over one window."""
+    """Events by four-month period (UTC): cancellations, returns, non-positive quantities, missing users,
+    non-product codes, duplicates and implausible timestamps removed. A backfill over a range of periods runs as one
+    run over one window."""
     start, end = context.partition_time_window
-    context.log.info(f"cleaning events of partition days {start:%Y-%m-%d} .. {end:%Y-%m-%d} (exclusive)")
+    context.log.info(f"cleaning events of the days {start:%Y-%m-%d} .. {end:%Y-%m-%d} (exclusive)")
     return _clean_into_warehouse(warehouse, "events", clean_events, (pd.Timestamp(start), pd.Timestamp(end)))
 
 
@@ -110,8 +111,13 @@ def _reconciliation_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChe
     def check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         days = None
         if partitioned:
-            keys = context.instance.get_materialized_partitions(asset.key)
-            days = [pd.Timestamp(key).date() for key in keys]
+            windows = [
+                asset.partitions_def.time_window_for_partition_key(key)
+                for key in context.instance.get_materialized_partitions(asset.key)
+            ]
+            days = [
+                day.date() for window in windows for day in pd.date_range(window.start, window.end, inclusive="left")
+            ]
         with warehouse.connect() as connection:
             counts = reconcile(connection, table, days)
         broken = counts[counts["missing"] != 0]

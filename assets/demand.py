@@ -1,22 +1,28 @@
 """demand_history -> demand_forecasts: weekly units per item, demand classes, forecasts a planner can act on.
 
 The forecasts are judged in the same run by a rolling-origin backtest against the baselines (naive, seasonal
-naive, moving average, TSB, ETS); see ``longtail.demand.forecasting``.
+naive, moving average, TSB, ETS); see ``longtail.demand``.
 """
 
 import time
 
 import dagster as dg
-import pandas as pd
 
 from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
 from longtail.data.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
+from longtail.demand import (
+    backtest_table,
+    class_counts,
+    invalid_forecasts,
+    plan_demand,
+    signal_counts,
+    weekly_history,
+)
 from resources import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "demand"
 REPORT_NAME = "demand_forecasts"
-MIN_TRAINING_WEEKS = 8
 
 
 class DemandConfig(dg.Config):
@@ -32,24 +38,19 @@ def demand_history(
 ) -> dg.MaterializeResult:
     """Units sold per item and calendar week (Monday-based), zero-filled from each item's first sale to the last
     complete week, with each item's demand class (smooth / erratic / intermittent / lumpy by ADI and CV²)."""
-    from longtail.demand.forecasting import classify_demand, weekly_demand
-
     started = time.perf_counter()
     with warehouse.connect() as connection:
         events = read_table(connection, "cleaned_events", "ts is not null")
-    events = events[~events["dataset"].isin(config.datasets_without_calendar)] if len(events) else events
-    weekly = weekly_demand(events) if len(events) else pd.DataFrame(columns=["dataset", "item_id", "week", "units"])
-    classes = classify_demand(weekly) if len(weekly) else pd.DataFrame(columns=["dataset", "demand_class"])
+    weekly, classes = weekly_history(events, config.datasets_without_calendar)
     with warehouse.connect() as connection:
         replace_rows(connection, "demand_history", weekly)
         replace_rows(connection, "demand_classes", classes)
     context.log.info(f"{len(weekly):,} item-weeks of {classes['dataset'].nunique()} datasets")
-    by_class = classes.groupby(["dataset", "demand_class"]).size().unstack(fill_value=0).reset_index()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(weekly),
             "items": len(classes),
-            "items_by_demand_class": preview(by_class, rows=20),
+            "items_by_demand_class": preview(class_counts(classes), rows=20),
             "skipped_datasets": ", ".join(config.datasets_without_calendar) or "none",
             "preview": preview(classes),
             "seconds": round(time.perf_counter() - started, 2),
@@ -78,36 +79,26 @@ def demand_forecasts(
     and a planning signal; sparse items borrow from their content neighbours (``item_similarity``) or category.
     The rolling-origin backtest against the baselines is written to ``$LONGTAIL_HOME/reports/demand_forecasts.json``
     (the dataset with the most scored series; one file per dataset under ``reports/demand_forecasts/``)."""
-    from longtail.demand.forecasting import backtest, planner_table
-
     started = time.perf_counter()
     with warehouse.connect() as connection:
         weekly = read_table(connection, "demand_history")
-        categories = read_table(connection, "cleaned_items")
-        neighbours = read_table(connection, "item_similarity", "source = 'content'")
-    categories = categories[["dataset", "item_id", "category"]] if len(categories) else None
-    neighbours = (
-        neighbours.rename(columns={"score": "similarity"})[["dataset", "item_id", "neighbour_id", "similarity"]]
-        if len(neighbours)
-        else None
+        items = read_table(connection, "cleaned_items")
+        similarity = read_table(connection, "item_similarity", "source = 'content'")
+    plan = plan_demand(
+        weekly,
+        items=items,
+        similarity=similarity,
+        horizon=config.horizon,
+        n_origins=config.backtest_origins,
+        step=config.backtest_step,
+        level=config.interval_level,
     )
-    reports, tables, seconds = {}, [], {}
-    for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
-        dataset_started = time.perf_counter()
-        borrow = {"categories": categories, "neighbours": neighbours, "level": config.interval_level}
-        n_weeks = part["week"].nunique()
-        # As many origins as fit while the first one still has MIN_TRAINING_WEEKS of history, up to the setting.
-        origins = min(
-            config.backtest_origins, (n_weeks - config.horizon - MIN_TRAINING_WEEKS) // config.backtest_step + 1
-        )
-        if origins >= 1:
-            context.log.info(f"{dataset}: backtest over {origins} origins, {n_weeks} weeks")
-            reports[dataset] = backtest(part, config.horizon, origins, config.backtest_step, **borrow)
+    for dataset, origins in plan.origins.items():
+        if origins:
+            context.log.info(f"{dataset}: backtest over {origins} origins")
         else:
-            context.log.warning(f"{dataset}: {n_weeks} weeks are too few to backtest; forecasting only")
-        tables.append(planner_table(part, config.horizon, **borrow))
-        seconds[dataset] = round(time.perf_counter() - dataset_started, 1)
-    planner = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["dataset"])
+            context.log.warning(f"{dataset}: too few weeks to backtest; forecasting only")
+    planner, reports = plan.planner, plan.reports
     with warehouse.connect() as connection:
         for dataset, table in planner.groupby("dataset"):
             replace_dataset_rows(connection, "demand_forecasts", table)
@@ -118,14 +109,12 @@ def demand_forecasts(
 
     metadata = {
         "dagster/row_count": len(planner),
-        "seconds_by_dataset": dg.MetadataValue.json(seconds),
+        "seconds_by_dataset": dg.MetadataValue.json(plan.seconds),
         "report": dg.MetadataValue.path(str(reports_dir / f"{REPORT_NAME}.json")),
         "planner_preview": preview(
             planner.sort_values("forecast_total", ascending=False) if len(planner) else planner, rows=20
         ),
-        "signals": preview(planner.groupby(["dataset", "signal"]).size().reset_index(name="items"), rows=40)
-        if len(planner)
-        else preview(planner),
+        "signals": preview(signal_counts(planner), rows=40) if len(planner) else preview(planner),
         "seconds": round(time.perf_counter() - started, 2),
     }
     for dataset, report in reports.items():
@@ -134,15 +123,6 @@ def demand_forecasts(
         metadata[f"{dataset}: RMSSE by class (plot)"] = dg.MetadataValue.md(_rmsse_plot(report, reports_dir))
         metadata[f"{dataset}: interval coverage"] = report["backtest"]["interval"]["coverage"]
     return dg.MaterializeResult(metadata=metadata)
-
-
-def backtest_table(report: dict, metric: str) -> pd.DataFrame:
-    """One row per model, one column per demand class ("all" first), rounded; the system marked."""
-    rows = [
-        {"model": name + (" (longtail)" if name == report["system"] else ""), **figures[metric]}
-        for name, figures in report["models"].items()
-    ]
-    return pd.DataFrame(rows).round(4)
 
 
 def _rmsse_plot(report: dict, reports_dir) -> str:
@@ -163,12 +143,7 @@ def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         table = read_table(connection, "demand_forecasts")
     if table.empty:
         return dg.AssetCheckResult(passed=True, metadata={"note": "no dataset has calendar demand"})
-    lo, hi = (next(c for c in table.columns if c.startswith(f"total_{side}_")) for side in ("lo", "hi"))
-    bad = ~(
-        table["forecast_total"].ge(0)
-        & table[lo].le(table["forecast_total"] + 1e-9)
-        & table["forecast_total"].le(table[hi] + 1e-9)
-    )
+    bad = invalid_forecasts(table)
     return dg.AssetCheckResult(
         passed=not bad.any(),
         metadata={"rows": len(table), "invalid_rows": int(bad.sum()), "examples": preview(table[bad])},

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.data.interactions import interaction_matrix, load_interactions
+from longtail.data.interactions import load_interactions
 from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -20,15 +20,10 @@ from longtail.data.warehouse import (
     replace_rows,
     table_exists,
 )
-from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT, plan_embedding_refresh, refresh_embeddings
-from longtail.recommend.neighbours import (
-    blend_neighbours,
-    collaborative_top_k,
-    neighbour_table,
-    neighbours_to_csr,
-    top_k_similarity,
-)
-from longtail.recommend.text import ITEM_TEXT_COLUMNS, build_item_text
+from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
+from longtail.recommend.item_vectors import refresh_catalogue_embeddings
+from longtail.recommend.neighbours import item_neighbours
+from longtail.recommend.text import build_catalogue_texts, changed_texts
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -45,16 +40,9 @@ def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         items = read_table(connection, "cleaned_items")
         generated = accepted_descriptions(connection)
         previous = read_table(connection, "item_text")
-        texts = pd.concat(
-            [
-                build_item_text(group, extra=generated[generated["dataset"] == dataset]).assign(dataset=dataset)
-                for dataset, group in items.groupby("dataset")
-            ]
-            or [pd.DataFrame(columns=["dataset", *ITEM_TEXT_COLUMNS])],
-            ignore_index=True,
-        )
+        texts = build_catalogue_texts(items, generated)
         replace_rows(connection, "item_text", texts)
-    changed = _changed_texts(previous, texts)
+    changed = changed_texts(previous, texts)
     context.log.info(f"{len(texts):,} item texts, {changed:,} new or changed since the last run")
     by_dataset = texts.groupby("dataset").agg(
         items=("item_id", "size"),
@@ -83,13 +71,6 @@ def accepted_descriptions(connection) -> pd.DataFrame:
     return rows.rename(columns={"description": "text"}).assign(source=GENERATED_SOURCE)[columns]
 
 
-def _changed_texts(previous: pd.DataFrame, current: pd.DataFrame) -> int:
-    if previous.empty:
-        return len(current)
-    keys = ["dataset", "item_id", "text_hash"]
-    return int((~current[keys].merge(previous[keys], how="left", indicator=True)["_merge"].eq("both")).sum())
-
-
 @dg.asset(deps=[item_text], group_name=GROUP, kinds={"duckdb", "pytorch"}, pool=WAREHOUSE_POOL)
 def item_embeddings(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
@@ -103,23 +84,16 @@ def item_embeddings(
         stored = read_table(connection, "item_embeddings")
     model_name = embedder.model_name()
     context.log.info(f"embedding with {model_name} on {embedder.device_name()}")
-    counts, frames, encode_seconds = {}, [], 0.0
-    for dataset, current in texts.groupby("dataset"):
-        previous = stored[stored["dataset"] == dataset] if not stored.empty else stored
-        plan = plan_embedding_refresh(current, previous, model_name)
-        context.log.info(f"{dataset}: {len(plan.to_embed):,} to embed, {len(plan.reused):,} reused")
 
-        def encode(batch: list[str], dataset=dataset) -> np.ndarray:
-            def progress(done: int, total: int) -> None:
-                context.log.info(f"{dataset}: embedded {done:,} / {total:,} texts")
+    def encode(dataset: str, batch: list[str]) -> np.ndarray:
+        def progress(done: int, total: int) -> None:
+            context.log.info(f"{dataset}: embedded {done:,} / {total:,} texts")
 
-            return embedder.encode(batch, progress=progress)
+        return embedder.encode(batch, progress=progress)
 
-        encode_started = time.perf_counter()
-        frame, plan = refresh_embeddings(current, previous, encode, model_name)
-        encode_seconds += time.perf_counter() - encode_started
-        counts[dataset] = plan.counts()
-        frames.append(frame.assign(dataset=dataset))
+    refreshed = refresh_catalogue_embeddings(texts, stored, encode, model_name, progress=context.log.info)
+    frames = list(refreshed.tables.values())
+    counts = {dataset: plan.counts() for dataset, plan in refreshed.plans.items()}
     with warehouse.connect() as connection:
         for frame in frames:
             replace_dataset_rows(connection, "item_embeddings", frame, vector_column="embedding")
@@ -137,7 +111,9 @@ def item_embeddings(
             "extra_text_weight": EXTRA_TEXT_WEIGHT,
             "device": embedder.device_name(),
             "dimensions": int(len(frames[0]["embedding"].iloc[0])) if frames and len(frames[0]) else 0,
-            "texts_per_second": round(embedded / encode_seconds, 1) if embedded and encode_seconds else None,
+            "texts_per_second": round(embedded / refreshed.encode_seconds, 1)
+            if embedded and refreshed.encode_seconds
+            else None,
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
@@ -179,35 +155,23 @@ def item_similarity(
         tables, sizes = [], {}
         for dataset in sorted(datasets):
             item_ids, vectors = read_vectors(connection, "item_embeddings", dataset)
-            search_started = time.perf_counter()
-            content = (
-                neighbours_to_csr(
-                    *top_k_similarity(
-                        vectors,
-                        min(config.k, len(item_ids) - 1),
-                        method=config.method,
-                        exact_max_items=config.exact_max_items,
-                        device=device,
-                    ),
-                    len(item_ids),
-                )
-                if len(item_ids) > 1
-                else None
+            neighbours = item_neighbours(
+                item_ids,
+                vectors,
+                load_interactions(connection, dataset),
+                k=config.k,
+                content_weight=config.content_weight,
+                method=config.method,
+                exact_max_items=config.exact_max_items,
+                device=device,
             )
-            search_seconds = time.perf_counter() - search_started
-            matrix = interaction_matrix(load_interactions(connection, dataset), item_ids=item_ids).matrix
-            collaborative = neighbours_to_csr(*collaborative_top_k(matrix, config.k), len(item_ids))
-            parts = [neighbour_table(item_ids, collaborative, "collaborative")]
-            if content is not None:
-                blended = blend_neighbours(content, collaborative, config.content_weight, config.k)
-                parts += [neighbour_table(item_ids, content, "content"), neighbour_table(item_ids, blended, "blended")]
-            table = pd.concat(parts, ignore_index=True).assign(dataset=dataset)
+            table = neighbours.table.assign(dataset=dataset)
             replace_dataset_rows(connection, "item_similarity", table)
             tables.append(table)
             sizes[dataset] = {
                 "items": len(item_ids),
                 "rows": len(table),
-                "content_search_seconds": round(search_seconds, 2),
+                "content_search_seconds": round(neighbours.content_search_seconds, 2),
             }
             context.log.info(f"{dataset}: {len(item_ids):,} items, {len(table):,} neighbour rows")
         drop_other_datasets(connection, "item_similarity", datasets)

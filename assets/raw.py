@@ -10,7 +10,7 @@ from resources.landing import LandingResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 RAW_ASSETS = {table: f"raw_{table}" for table in TABLES}
-# raw_events metadata keys that tell the cleaned_events refresh sensor which daily partitions changed.
+# raw_events metadata keys that tell the cleaned_events refresh sensor which days' partitions changed.
 FIRST_DAY_KEY = "changed_days_first"
 LAST_DAY_KEY = "changed_days_last"
 
@@ -22,47 +22,63 @@ LAST_DAY_KEY = "changed_days_last"
             group_name="ingestion",
             kinds={"duckdb"},
             description=f"Every {table} row of every landed file, as found, with file, row and load time.",
+            skippable=True,
         )
         for table, asset in RAW_ASSETS.items()
     ],
     pool=WAREHOUSE_POOL,
 )
 def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
-    """Load each landed file whose content is new (once per content); a changed file replaces its old rows."""
+    """Load each landed file whose content is new (once per content); a changed file replaces its old rows.
+
+    Only the tables whose rows changed are materialized, so a load that finds nothing new leaves everything
+    downstream up to date and starts no refresh. Also materialized: raw_events whenever a file was recorded, even
+    a rejected or duplicate one, because it reports the landing log and carries the rejected-files check; and a
+    table never materialized before, even empty, so that what is built on it (on no reviews, say) can be built.
+    """
     files = landing.scan()
     context.log.info(f"{len(files)} file(s) in the landing folder {landing.path}")
     with warehouse.connect() as connection:
         loads = load_landed_files(connection, files, progress=context.log.info)
-        totals = {
-            table: connection.execute(
-                f"select source_file, dataset, count(*) as rows from {asset} group by all order by all"
-            ).df()
-            for table, asset in RAW_ASSETS.items()
-        }
-        previews = {
-            table: connection.execute(f"select * from {asset} limit 10").df() for table, asset in RAW_ASSETS.items()
-        }
+        changed = {table for load in loads for table in load.changed_tables} | ({"events"} if loads else set())
+        never = {table for table, asset in RAW_ASSETS.items() if not _ever_materialized(context, asset)}
+        context.log.info(
+            f"tables changed: {', '.join(sorted(changed)) or 'none'}; never materialized before: "
+            f"{', '.join(sorted(never)) or 'none'}"
+        )
+        for table in sorted(changed | never):
+            yield dg.MaterializeResult(asset_key=RAW_ASSETS[table], metadata=_metadata(connection, table, loads))
+
+
+def _ever_materialized(context: dg.AssetExecutionContext, asset: str) -> bool:
+    return context.instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None
+
+
+def _metadata(connection, table: str, loads: list[FileLoad]) -> dict:
+    asset = RAW_ASSETS[table]
+    totals = connection.execute(
+        f"select source_file, dataset, count(*) as rows from {asset} group by all order by all"
+    ).df()
+    metadata = {
+        "dagster/row_count": int(totals["rows"].sum()),
+        "rows_loaded_this_run": sum(load.rows.get(table, 0) for load in loads),
+        "files_loaded_this_run": dg.MetadataValue.md(
+            "\n".join(f"- {load.file.key}: {describe(load)}" for load in loads) or "_none_"
+        ),
+        "rows_by_file": preview(totals, rows=100),
+        "preview": preview(connection.execute(f"select * from {asset} limit 10").df()),
+    }
+    if table == "events":
         files_table = connection.execute(
             "select dataset, name, format, status, error, rows_events, rows_items, rows_reviews, seconds "
             "from landing_files order by loaded_at desc limit 50"
         ).df()
-    for table, asset in RAW_ASSETS.items():
-        metadata = {
-            "dagster/row_count": int(totals[table]["rows"].sum()),
-            "rows_loaded_this_run": sum(load.rows.get(table, 0) for load in loads),
-            "files_loaded_this_run": dg.MetadataValue.md(
-                "\n".join(f"- {load.file.key}: {describe(load)}" for load in loads) or "_none_"
-            ),
-            "rows_by_file": preview(totals[table], rows=100),
-            "preview": preview(previews[table]),
-        }
-        if table == "events":
-            metadata.update(_changed_days(loads))
-            metadata["landing_files"] = preview(files_table, rows=50)
-            metadata["statuses_this_run"] = counts_table(
-                pd.Series([load.status for load in loads]).value_counts().to_dict(), key="status", value="files"
-            )
-        yield dg.MaterializeResult(asset_key=asset, metadata=metadata)
+        metadata.update(_changed_days(loads))
+        metadata["landing_files"] = preview(files_table, rows=50)
+        metadata["statuses_this_run"] = counts_table(
+            pd.Series([load.status for load in loads]).value_counts().to_dict(), key="status", value="files"
+        )
+    return metadata
 
 
 def _changed_days(loads: list[FileLoad]) -> dict[str, str]:

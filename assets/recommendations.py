@@ -9,16 +9,10 @@ import json
 import time
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
-from longtail.data.interactions import (
-    datasets_with_interactions,
-    interaction_matrix,
-    load_interactions,
-    with_order_numbers,
-)
+from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -27,19 +21,15 @@ from longtail.data.warehouse import (
     replace_dataset_rows,
     table_exists,
 )
-from longtail.language.sentiment import sentiment_quality
-from longtail.recommend.embedding import align_vectors
-from longtail.recommend.evaluation import recency_weights
-from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
-from longtail.recommend.explanations import explain, reason_text
+from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
+from longtail.recommend.evaluation.offline import REPORTED
+from longtail.recommend.evaluation.targets import target_comparison
+from longtail.recommend.serving import COLD_START_USER, serve_recommendations
 from resources import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "recommendations"
 REPORT_NAME = "recommendation_evaluation"
-COLD_START_USER = "<new user>"
-# The issue's targets, as multiples of the best baseline on each metric.
-TARGETS = {"ndcg@10": 1.0, "tail_recall@20": 4.0, "coverage@10": 1.5}
 
 
 class EvaluationConfig(dg.Config):
@@ -67,64 +57,33 @@ def recommendation_evaluation(
     ``$LONGTAIL_HOME/reports/recommendation_evaluation.json`` (and one file per dataset) and the chosen
     settings that ``recommendation_lists`` serves."""
     started = time.perf_counter()
-    reports, skipped = {}, {}
     with warehouse.connect() as connection:
-        datasets = datasets_with_interactions(connection)
         inputs = {
-            dataset: (
+            dataset: DatasetInputs(
                 load_interactions(connection, dataset),
                 read_vectors(connection, "item_embeddings", dataset),
                 review_scores(connection, dataset),
             )
-            for dataset in datasets
+            for dataset in datasets_with_interactions(connection)
         }
-    for dataset, (interactions, vectors, reviews) in inputs.items():
-        time_column = "order_number" if dataset in config.order_number_datasets else "ts"
-        if time_column == "order_number":
-            interactions = with_order_numbers(interactions)
-        settings = EvaluationSettings(
-            test_days=config.test_days, min_test_share=config.min_test_share, time_column=time_column
-        )
-        context.log.info(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
-        try:
-            reports[dataset] = evaluate_offline(
-                interactions,
-                dataset=dataset,
-                item_vectors=vectors,
-                review_scores=reviews if time_column == "ts" else None,
-                settings=settings,
-                progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
-            )
-        except ValueError as error:  # e.g. too little history to split; the other datasets still run
-            skipped[dataset] = str(error)
-            context.log.warning(f"{dataset}: not evaluated: {error}")
+    evaluations = evaluate_datasets(
+        inputs,
+        test_days=config.test_days,
+        min_test_share=config.min_test_share,
+        order_number_datasets=config.order_number_datasets,
+        progress=context.log.info,
+    )
+    reports, skipped = evaluations.reports, evaluations.not_evaluated
+    for dataset, error in skipped.items():
+        context.log.warning(f"{dataset}: not evaluated: {error}")
 
     reports_dir = home.reports_dir()
     write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda r: r["split"]["evaluated_users"])
-
-    rows = pd.DataFrame(
-        [
-            {"dataset": dataset, "model": model, **{metric: figures.get(metric) for metric in (*REPORTED, "seconds")}}
-            for dataset, report in reports.items()
-            for model, figures in report["models"].items()
-        ]
-    )
-    settings_rows = pd.DataFrame(
-        [
-            {
-                "dataset": dataset,
-                "settings": json.dumps(
-                    {"l2": r["tuning"]["ease_l2"], **r["tuning"]["hybrid"], "half_life": r["tuning"]["half_life"]}
-                ),
-            }
-            for dataset, r in reports.items()
-        ],
-        columns=["dataset", "settings"],
-    )
+    rows = evaluations.model_figures()
     with warehouse.connect() as connection:
         if len(rows):
             replace_dataset_rows(connection, "recommendation_evaluation", rows)
-            replace_dataset_rows(connection, "recommendation_settings", settings_rows)
+            replace_dataset_rows(connection, "recommendation_settings", evaluations.settings())
         drop_other_datasets(connection, "recommendation_evaluation", list(reports))
         drop_other_datasets(connection, "recommendation_settings", list(reports))
 
@@ -155,15 +114,10 @@ def review_scores(connection, dataset: str) -> pd.DataFrame | None:
 
 def _targets_markdown(report: dict) -> str:
     """The issue's targets: the system against the best baseline on each."""
-    models = report["models"]
-    system = models[report["system"]]
-    baselines = {name: figures for name, figures in models.items() if name != report["system"]}
     lines = ["| metric | longtail | best baseline | ratio |", "| --- | ---: | ---: | ---: |"]
-    for metric in TARGETS:
-        name, best = max(baselines.items(), key=lambda kv: kv[1].get(metric) or 0.0)
-        ours, theirs = system.get(metric) or 0.0, best.get(metric) or 0.0
-        ratio = f"{ours / theirs:.2f}x" if theirs else "n/a"
-        lines.append(f"| {metric} | {ours:.4f} | {theirs:.4f} ({name}) | {ratio} |")
+    for row in target_comparison(report).itertuples():
+        ratio = f"{row.ratio:.2f}x" if row.baseline else "n/a"
+        lines.append(f"| {row.metric} | {row.longtail:.4f} | {row.baseline:.4f} ({row.best_baseline}) | {ratio} |")
     return "\n".join(lines)
 
 
@@ -220,8 +174,6 @@ def recommendation_lists(
 ) -> dg.MaterializeResult:
     """Top-N items per user with score and reason, from the hybrid with the settings the evaluation chose;
     plus one list for a new user without history (``user_id = '<new user>'``)."""
-    from longtail.recommend.models.hybrid import LongTailHybrid
-
     started = time.perf_counter()
     frames, summary = [], []
     with warehouse.connect() as connection:
@@ -230,42 +182,21 @@ def recommendation_lists(
         settings = dict(zip(chosen_settings.get("dataset", []), chosen_settings.get("settings", [])))
         datasets = datasets_with_interactions(connection)
         for dataset in datasets:
-            interactions = load_interactions(connection, dataset)
-            matrix = interaction_matrix(interactions)
-            vectors = read_vectors(connection, "item_embeddings", dataset)
-            chosen = json.loads(settings.get(dataset, "{}"))
-            half_life = chosen.pop("half_life", 30.0)
-            as_of = interactions["ts"].max()
-            recency = recency_weights(interactions, matrix.user_ids, matrix.item_ids, as_of=as_of, half_life=half_life)
-            aligned = align_vectors(vectors, matrix.item_ids)
-            content_weight = chosen.pop("content_weight", 0.0)
-            if aligned is None:  # no item of this dataset has a text to embed
-                content_weight = 0.0
-            reviews = review_scores(connection, dataset)
-            quality = sentiment_quality(reviews, matrix.item_ids) if reviews is not None else None
-            model = LongTailHybrid(item_vectors=aligned, content_weight=content_weight, item_quality=quality, **chosen)
-            model.fit(matrix.matrix, recency=recency)
-            users = np.arange(len(matrix.user_ids))
-            recommended = model.recommend(users, config.list_length, exclude_seen=config.exclude_seen)
-            scores = _scores_of(model, recommended)
-            similarity = _blended_similarity(connection, dataset, matrix.item_ids)
-            anchors, kinds = explain(model.history_, recommended, model.ease_.weights_between, similarity)
-            cold = model.recommend_cold(config.list_length)
-            frame = _list_rows(
-                dataset,
-                matrix,
-                recommended,
-                scores,
-                anchors,
-                kinds,
-                model.tail_,
-                cold,
-                read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
+            served = serve_recommendations(
+                load_interactions(connection, dataset),
+                json.loads(settings.get(dataset, "{}")),
+                item_vectors=read_vectors(connection, "item_embeddings", dataset),
+                review_scores=review_scores(connection, dataset),
+                items=read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
+                neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
+                list_length=config.list_length,
+                exclude_seen=config.exclude_seen,
             )
+            frame = served.lists.assign(dataset=dataset)
             replace_dataset_rows(connection, "recommendation_lists", frame)
             frames.append(frame)
-            summary.append(_summary(dataset, frame, model, chosen | {"content_weight": content_weight}))
-            context.log.info(f"{dataset}: {len(users):,} users, {len(frame):,} list rows")
+            summary.append({"dataset": dataset, **served.summary})
+            context.log.info(f"{dataset}: {served.summary['users']:,} users, {len(frame):,} list rows")
         drop_other_datasets(connection, "recommendation_lists", datasets)
     lists = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return dg.MaterializeResult(
@@ -287,89 +218,6 @@ def recommendation_lists(
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
-
-
-def _scores_of(model, recommended: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """The model's score of each recommended item, scoring ``batch_size`` users at a time."""
-    out = np.zeros(recommended.shape, dtype=np.float32)
-    for start in range(0, len(recommended), batch_size):
-        rows = slice(start, start + batch_size)
-        scores = model.score(np.arange(start, min(start + batch_size, len(recommended))))
-        out[rows] = np.take_along_axis(scores, np.maximum(recommended[rows], 0), axis=1)
-    return out
-
-
-def _blended_similarity(connection, dataset: str, item_ids: np.ndarray):
-    import scipy.sparse as sp
-
-    rows = read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset])
-    if rows.empty:
-        return None
-    index = pd.Index(item_ids)
-    source, target = index.get_indexer(rows["item_id"]), index.get_indexer(rows["neighbour_id"])
-    keep = (source >= 0) & (target >= 0)
-    return sp.csr_matrix(
-        (rows["score"].to_numpy()[keep], (source[keep], target[keep])), shape=(len(item_ids), len(item_ids))
-    )
-
-
-def _list_rows(dataset, matrix, recommended, scores, anchors, kinds, tail, cold, items) -> pd.DataFrame:
-    titles = items.set_index("item_id")["title"] if not items.empty else pd.Series(dtype="string")
-    n_users, k = recommended.shape
-    filled = recommended >= 0
-    item = recommended[filled]
-    anchor = anchors[filled]
-    anchor_ids = np.where(anchor >= 0, matrix.item_ids[np.maximum(anchor, 0)], None)
-    item_ids = matrix.item_ids[item]
-    frame = pd.DataFrame(
-        {
-            "user_id": np.repeat(matrix.user_ids, k).reshape(n_users, k)[filled],
-            "rank": np.tile(np.arange(1, k + 1), n_users).reshape(n_users, k)[filled],
-            "item_id": item_ids,
-            "score": scores[filled].astype(np.float32),
-            "is_tail": tail[item],
-            "reason_kind": kinds[filled],
-            "anchor_item_id": anchor_ids,
-        }
-    )
-    cold_items = cold[cold >= 0]
-    frame = pd.concat(
-        [
-            frame,
-            pd.DataFrame(
-                {
-                    "user_id": COLD_START_USER,
-                    "rank": np.arange(1, len(cold_items) + 1),
-                    "item_id": matrix.item_ids[cold_items],
-                    "score": np.float32(np.nan),
-                    "is_tail": tail[cold_items],
-                    "reason_kind": "popular",
-                    "anchor_item_id": None,
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
-    frame["title"] = frame["item_id"].map(titles)
-    anchor_titles = frame["anchor_item_id"].map(titles).fillna(frame["anchor_item_id"])
-    frame["reason"] = [
-        reason_text(kind, anchor, bool(is_tail))
-        for kind, anchor, is_tail in zip(frame["reason_kind"], anchor_titles, frame["is_tail"])
-    ]
-    return frame.assign(dataset=dataset)
-
-
-def _summary(dataset: str, frame: pd.DataFrame, model, settings: dict) -> dict:
-    known = frame[frame["user_id"] != COLD_START_USER]
-    return {
-        "dataset": dataset,
-        "users": known["user_id"].nunique(),
-        "rows": len(frame),
-        "distinct_items": known["item_id"].nunique(),
-        "catalogue": int(model.n_items_),
-        "tail_share_of_list_items": round(float(known["is_tail"].mean()), 4) if len(known) else None,
-        "settings": json.dumps(settings),
-    }
 
 
 @dg.asset_check(asset=recommendation_lists, blocking=True, pool=WAREHOUSE_POOL)
@@ -406,24 +254,12 @@ def meets_long_tail_targets() -> dg.AssetCheckResult:
     """Warns unless, on every evaluated dataset, longtail's NDCG@10 is at least the best baseline's, its tail
     recall@20 at least 4x and its coverage@10 at least 1.5x the best baseline's."""
     directory = home.reports_dir() / REPORT_NAME
-    rows = []
-    for path in sorted(directory.glob("*.json")):
-        report = json.loads(path.read_text())
-        system = report["models"][report["system"]]
-        baselines = [figures for name, figures in report["models"].items() if name != report["system"]]
-        for metric, factor in TARGETS.items():
-            best = max((figures.get(metric) or 0.0) for figures in baselines)
-            ours = system.get(metric) or 0.0
-            rows.append(
-                {
-                    "dataset": report["dataset"],
-                    "metric": metric,
-                    "longtail": ours,
-                    "target": round(factor * best, 5),
-                    "met": ours >= factor * best,
-                }
-            )
-    table = pd.DataFrame(rows, columns=["dataset", "metric", "longtail", "target", "met"])
+    comparisons = [
+        target_comparison(report).assign(dataset=report["dataset"])
+        for report in (json.loads(path.read_text()) for path in sorted(directory.glob("*.json")))
+    ]
+    columns = ["dataset", "metric", "longtail", "target", "met"]
+    table = pd.concat(comparisons, ignore_index=True)[columns] if comparisons else pd.DataFrame(columns=columns)
     return dg.AssetCheckResult(
         passed=bool(len(table)) and bool(table["met"].all()),
         severity=dg.AssetCheckSeverity.WARN,

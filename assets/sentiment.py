@@ -4,13 +4,11 @@
 4-5 positive) and evaluates it against VADER on a later time slice, in the same run; the model it serves is the
 one it evaluated. ``review_sentiment`` scores every review with it (zero-shot when no review has a rating) and
 aggregates per item, with aspect phrases. Review embeddings are cached in ``review_embeddings`` by text hash and
-model, so the second asset and later runs embed only new texts.
+model (``longtail.language.caches.CachedEncoder``), so the second asset and later runs embed only new texts.
 """
 
-import hashlib
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -19,15 +17,18 @@ import pandas as pd
 from pydantic import Field
 
 from assets.metadata import embedded_png, new_figure, preview
-from longtail.data.warehouse import read_table, read_vector_rows, replace_rows, table_exists
-from longtail.language import sentiment
+from longtail.data.warehouse import read_table, replace_rows, table_exists
+from longtail.language.caches import CachedEncoder
+from longtail.language.review_scoring import MODEL_TABLE, newest_model, score_reviews
+from longtail.language.reviews import LABELS
+from longtail.language.sentiment_evaluation import EVALUATED_MODELS, evaluate_sentiment, figures_by_dataset
+from longtail.language.sentiment_metrics import confusion_counts
 from resources import home
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "language"
 REPORT_NAME = "review_sentiment"
-MODEL_TABLE = "sentiment_models"
 
 
 class SentimentModelConfig(dg.Config):
@@ -46,8 +47,9 @@ def sentiment_model(
     warehouse: WarehouseResource,
     embedder: EmbeddingModelResource,
 ) -> dg.MaterializeResult:
-    """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see ``longtail.language.sentiment``), trained
-    on the earlier reviews of every dataset with star ratings and compared with VADER on the later ones.
+    """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see
+    ``longtail.language.sentiment_model``), trained on the earlier reviews of every dataset with star ratings and
+    compared with VADER on the later ones (``longtail.language.sentiment_evaluation.evaluate_sentiment``).
 
     The model file goes to ``$LONGTAIL_HOME/models/sentiment/<version>.joblib`` and its version, figures and
     evaluation to the ``sentiment_models`` table; the evaluation to ``$LONGTAIL_HOME/reports/review_sentiment.json``.
@@ -59,9 +61,9 @@ def sentiment_model(
         context.log.warning("no review has a star rating: review_sentiment will use the zero-shot model")
         return dg.MaterializeResult(metadata={"trained": False, "reason": "no review has a star rating"})
     datasets = sorted(reviews["dataset"].unique())
-    encode = cached_encoder(warehouse, embedder, context.log.info)
+    encode = CachedEncoder(warehouse.connect, embedder.encode, embedder.model_name(), context.log.info)
     try:
-        report, model, predictions = sentiment.evaluate_sentiment(
+        report, model, predictions = evaluate_sentiment(
             reviews,
             encode,
             dataset=" + ".join(datasets),
@@ -97,7 +99,7 @@ def sentiment_model(
             "trained": True,
             "version": model.version,
             "evaluation (later reviews)": preview(figures),
-            "evaluation by dataset": preview(sentiment.figures_by_dataset(predictions), rows=20),
+            "evaluation by dataset": preview(figures_by_dataset(predictions), rows=20),
             "confusion on later reviews (plot)": dg.MetadataValue.md(
                 _confusion_plot(predictions, report_path.with_name(f"{REPORT_NAME}_confusion.png"))
             ),
@@ -124,48 +126,25 @@ def review_sentiment(
     started = time.perf_counter()
     with warehouse.connect() as connection:
         reviews = read_table(connection, "cleaned_reviews")
-        newest = _newest_model(connection, embedder.model_name())
-    encode = cached_encoder(warehouse, embedder, context.log.info)
-    texts = _scoring_texts(reviews) if len(reviews) else []
-    if newest is not None:
-        model = sentiment.SentimentModel.load(newest)
-        labels, scores = model.predict(texts, encode)
-        version = model.version
-    else:
-        labels, scores = sentiment.ZeroShotSentiment(encode).predict(texts)
-        version = "zero-shot"
-    context.log.info(f"scored {len(texts):,} reviews with sentiment model {version}")
-    scored = pd.DataFrame(
-        {
-            "dataset": reviews.get("dataset"),
-            "review_id": reviews.get("review_id"),
-            "item_id": reviews.get("item_id"),
-            "ts": reviews.get("ts"),
-            "rating": reviews.get("rating"),
-            "title": reviews.get("title"),
-            "text": reviews.get("text"),
-            "label": labels,
-            "score": np.asarray(scores, dtype=np.float64),
-            "model_version": version,
-        }
-    )
-    items = sentiment.item_sentiment(scored) if len(scored) else pd.DataFrame(columns=sentiment.ITEM_SENTIMENT_COLUMNS)
+        model = newest_model(connection, embedder.model_name())
+    encode = CachedEncoder(warehouse.connect, embedder.encode, embedder.model_name(), context.log.info)
+    result = score_reviews(reviews, encode, model)
+    scored, items = result.reviews, result.items
+    context.log.info(f"scored {len(scored):,} reviews with sentiment model {result.model_version}")
     with warehouse.connect() as connection:
         replace_rows(connection, "review_sentiment", scored.drop(columns=["title", "text"]))
         replace_rows(connection, "item_sentiment", items)
     by_dataset = (
         scored.groupby(["dataset", "label"]).size().unstack(fill_value=0).reset_index() if len(scored) else scored
     )
-    rated = scored[scored["rating"].notna()] if len(scored) else scored
-    agreement = float((sentiment.labels_from_ratings(rated["rating"]) == rated["label"]).mean()) if len(rated) else None
     most_reviewed = items.sort_values("n_reviews", ascending=False)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(scored),
             "items": len(items),
-            "model_version": version,
+            "model_version": result.model_version,
             "labels_by_dataset": preview(by_dataset, rows=20),
-            "agreement_with_star_ratings": agreement,
+            "agreement_with_star_ratings": result.agreement_with_ratings(),
             "most_reviewed_items": preview(
                 most_reviewed[
                     [
@@ -187,9 +166,9 @@ def review_sentiment(
 def _confusion_plot(predictions: pd.DataFrame, path: Path) -> str:
     """Confusion matrices (true label by predicted label: review counts and shares of the true label's reviews) of
     each evaluated model side by side, saved at ``path`` and embedded in markdown."""
-    figure, axes = new_figure(len(sentiment.EVALUATED_MODELS), size=(8, 3.6))
-    for axis, name in zip(axes, sentiment.EVALUATED_MODELS):
-        counts = sentiment.confusion_counts(predictions["label"], predictions[name]).to_numpy()
+    figure, axes = new_figure(len(EVALUATED_MODELS), size=(8, 3.6))
+    for axis, name in zip(axes, EVALUATED_MODELS):
+        counts = confusion_counts(predictions["label"], predictions[name]).to_numpy()
         # Shaded by the share of each true label's reviews, so that the rare labels' rows are as readable.
         shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
@@ -197,71 +176,13 @@ def _confusion_plot(predictions: pd.DataFrame, path: Path) -> str:
             colour = "white" if shares[row, column] > 0.6 else "black"
             label = f"{value}\n{shares[row, column]:.0%}"
             axis.text(column, row, label, ha="center", va="center", fontsize=8, color=colour)
-        axis.set_xticks(range(len(sentiment.LABELS)), sentiment.LABELS, fontsize=8)
-        axis.set_yticks(range(len(sentiment.LABELS)), sentiment.LABELS, fontsize=8)
+        axis.set_xticks(range(len(LABELS)), LABELS, fontsize=8)
+        axis.set_yticks(range(len(LABELS)), LABELS, fontsize=8)
         axis.set_xlabel("predicted")
         axis.set_ylabel("true (star rating)")
         axis.set_title(name)
     figure.suptitle(f"later reviews ({len(predictions)}): true against predicted label")
     return embedded_png(figure, path, "confusion matrices on the later reviews")
-
-
-def _scoring_texts(reviews: pd.DataFrame) -> list[str]:
-    """``sentiment.review_texts``, falling back to the bare title where that leaves nothing (a review whose only
-    text is a rating-echo title such as "Five Stars" still says something)."""
-    texts = sentiment.review_texts(reviews)
-    titles = reviews["title"].fillna("").astype(str)
-    return [text or title or "(empty review)" for text, title in zip(texts, titles)]
-
-
-def _newest_model(connection, encoder: str) -> str | None:
-    """Path of the newest trained model for ``encoder`` whose file exists, or None."""
-    if not table_exists(connection, MODEL_TABLE):
-        return None
-    rows = connection.execute(
-        f"select path from {MODEL_TABLE} where encoder = ? order by trained_at desc", [encoder]
-    ).fetchall()
-    return next((path for (path,) in rows if Path(path).exists()), None)
-
-
-def cached_encoder(
-    warehouse: WarehouseResource, embedder: EmbeddingModelResource, log: Callable[[str], None]
-) -> Callable[[list[str]], np.ndarray]:
-    """``embedder.encode`` with the vectors kept in ``review_embeddings`` (``text_hash``, ``model``): texts
-    embedded by an earlier call or run are read back instead of encoded again."""
-    model = embedder.model_name()
-
-    def encode(texts: list[str]) -> np.ndarray:
-        hashes = [hashlib.sha256(text.encode()).hexdigest()[:16] for text in texts]
-        with warehouse.connect() as connection:
-            ids, vectors = read_vector_rows(
-                connection,
-                "review_embeddings",
-                "model = ? and list_contains(?, text_hash)",
-                [model, hashes],
-                id_column="text_hash",
-            )
-        known = dict(zip(ids, vectors))
-        missing = {h: text for h, text in zip(hashes, texts) if h not in known}
-        log(f"review embeddings: {len(texts) - len(missing):,} cached, {len(missing):,} to embed with {model}")
-        if missing:
-            fresh = embedder.encode(
-                list(missing.values()), progress=lambda done, total: log(f"embedded {done:,} / {total:,} reviews")
-            )
-            known.update(zip(missing, fresh))
-            rows = pd.DataFrame({"text_hash": list(missing), "model": model, "embedding": list(fresh)})
-            with warehouse.connect() as connection:
-                replace_rows(
-                    connection,
-                    "review_embeddings",
-                    rows,
-                    "model = ? and list_contains(?, text_hash)",
-                    [model, list(missing)],
-                    vector_column="embedding",
-                )
-        return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
-
-    return encode
 
 
 @dg.asset_check(asset=review_sentiment, blocking=True, pool=WAREHOUSE_POOL)
@@ -276,7 +197,7 @@ def every_review_scored(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     keys = ["dataset", "review_id"]
     unscored = len(reviews.merge(scored[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'"))
     repeated = int(scored.duplicated(keys).sum())
-    bad = int((~scored["label"].isin(sentiment.LABELS) | ~scored["score"].between(-1, 1)).sum())
+    bad = int((~scored["label"].isin(LABELS) | ~scored["score"].between(-1, 1)).sum())
     return dg.AssetCheckResult(
         passed=unscored == repeated == bad == 0,
         metadata={"reviews": len(reviews), "unscored": unscored, "scored_twice": repeated, "invalid": bad},

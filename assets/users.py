@@ -7,10 +7,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.data.interactions import datasets_with_interactions, interaction_matrix, load_interactions
+from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
-from longtail.recommend.matrices import tail_items
-from longtail.recommend.profiles import build_user_profiles
+from longtail.recommend.profiles import profile_users
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 APPETITE_BUCKETS = [0.0, 0.1, 0.25, 0.5, 1.0]
@@ -31,15 +30,10 @@ def user_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect() as connection:
         datasets = datasets_with_interactions(connection)
         for dataset in datasets:
-            interactions = load_interactions(connection, dataset)
-            items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
-            if items.empty:
-                items = pd.DataFrame({"item_id": pd.Series(dtype="string"), "category": None, "price": None})
-            matrix = interaction_matrix(interactions)
-            tail = matrix.item_ids[tail_items(matrix.matrix)]
-            vectors = read_vectors(connection, "item_embeddings", dataset)
-            profiles = build_user_profiles(
-                interactions, items, tail, item_vectors=vectors if len(vectors[0]) else None
+            profiles = profile_users(
+                load_interactions(connection, dataset),
+                read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
+                read_vectors(connection, "item_embeddings", dataset),
             ).assign(dataset=dataset)
             frames.append(profiles)
             context.log.info(f"{dataset}: {len(profiles):,} user profiles")

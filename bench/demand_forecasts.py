@@ -3,11 +3,11 @@
     LONGTAIL_DATA_DIR=../shared/data .venv/bin/python bench/demand_forecasts.py [--horizon 4 --origins 4 --step 4]
         [--tune] [--no-neighbours] [--cache build/forecast]
 
-Reads ``cleaned_events.parquet`` and ``cleaned_items.parquet`` (the exported canonical tables) from ``--data``.
+Reads the cleaned events and items of Online Retail II (``bench/cleaned_tables.py``, cached in ``build/``).
 Neighbours: the 20 most similar items by cosine of the packaged all-MiniLM-L6-v2 embedding of each title
 (``longtail.recommend.embedding`` + ``longtail.recommend.neighbours``), cached in ``--cache``. Prints the report of
-``longtail.demand.forecasting.backtest_report``, the ratio of the system's RMSSE on intermittent and lumpy items to the best
-baseline's, a hindsight bound (each series forecast flat at its actual mean over the horizon: no flat
+``longtail.demand.backtest.backtest_report``, the ratio of the system's RMSSE on intermittent and lumpy items to the
+best baseline's, a hindsight bound (each series forecast flat at its actual mean over the horizon: no flat
 forecast can score lower), and the backtest's wall time (data loading and embeddings not included).
 
 ``--tune`` backtests the same number of origins on the weeks before the first reported origin (origins
@@ -33,7 +33,7 @@ intermittent / lumpy; a numpy prototype of the same rules):
   average otherwise, neighbour prior worth one week) scored 1.457/1.241/0.745/2.647/0.935 here and, on the
   reported origins, 0.958/1.098/0.718/1.730/0.638 (ratios 1.004 / 0.974; coverage of its negative binomial
   80% interval 0.70). It was replaced by the global model below.
-- global gradient-boosted trees (the current system, see ``longtail.demand.forecasting``), training cuts every 4 weeks
+- global gradient-boosted trees (the current system, see ``longtail.demand.models``), training cuts every 4 weeks
   (or 2), target = next-4-week mean / RMSSE scale, no neighbours: squared loss 1.96/1.29/0.94/3.51/1.41 (a few
   bulk orders dominate); squared loss on log1p / sqrt of the target 1.50/1.25/0.76/2.73/0.98 and
   1.48/1.26/0.76/2.69/0.96; absolute loss 1.44/1.24/0.74/2.60/0.93; quantile 0.3 1.44/1.26/0.74/2.59/0.92;
@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 from cleaned_tables import cleaned
 
-from longtail.demand.forecasting import BASELINES, CLASSES, SYSTEM, backtest_errors, backtest_report, weekly_demand
+from longtail.demand import BASELINES, CLASSES, GLOBAL_GBM, backtest_errors, backtest_report, weekly_demand
 
 DATASET = "uci_online_retail_ii"
 NEIGHBOURS_PER_ITEM = 20
@@ -90,7 +90,7 @@ def title_neighbours(items: pd.DataFrame, cache: Path) -> pd.DataFrame:
 
 def hindsight_bound(weekly: pd.DataFrame, errors: pd.DataFrame, horizon: int) -> dict[str, float]:
     """Mean RMSSE, overall and per class, of forecasting each scored series flat at its actual horizon mean."""
-    scored = errors[(errors["model"] == SYSTEM) & ~errors["excluded"]]
+    scored = errors[(errors["model"] == GLOBAL_GBM) & ~errors["excluded"]]
     bounds = []
     for origin, part in scored.groupby("origin"):
         window = weekly[weekly["item_id"].isin(part["item_id"])]
@@ -131,13 +131,13 @@ def main() -> int:
     print(json.dumps(report, indent=2))
 
     bound = hindsight_bound(weekly, errors, args.horizon)
-    rmsse = {name: report["models"][name]["rmsse"] for name in (*BASELINES, SYSTEM)}
+    rmsse = {name: report["models"][name]["rmsse"] for name in (*BASELINES, GLOBAL_GBM)}
     print(f"\n{'RMSSE':16}" + "".join(f"{key:>14}" for key in ("all", *CLASSES)))
     for name, row in (*rmsse.items(), ("hindsight bound", bound)):
         print(f"{name:16}" + "".join(f"{row.get(key, float('nan')):14.4f}" for key in ("all", *CLASSES)))
     for name in ("intermittent", "lumpy"):
         best = min(BASELINES, key=lambda baseline: rmsse[baseline][name])
-        ratio = rmsse[SYSTEM][name] / rmsse[best][name]
+        ratio = rmsse[GLOBAL_GBM][name] / rmsse[best][name]
         print(f"{name}: system / best baseline ({best}) = {ratio:.3f} (target <= 0.9)")
     interval = report["backtest"]["interval"]
     print(f"{interval['level']}% interval of the horizon total: coverage {interval['coverage']:.3f}")

@@ -8,8 +8,9 @@ first, without Amazon's content-free "Five Stars"-style titles.
 
 1. Throughput: the same ``--throughput-items`` prompts (items that need a description), generated one at a time
    (batch size 1) and in batches of ``--batch-size``; items/s of each and their ratio.
-2. Evaluation (``longtail.language.generation.evaluate_generation``): ``--sample-size`` items that have a description, hidden
-   and regenerated, compared with all-MiniLM-L6-v2 embeddings; the dict and a few examples (raw and guarded).
+2. Evaluation (``longtail.language.description_evaluation.evaluate_generation``): ``--sample-size`` items that
+   have a description, hidden and regenerated, compared with all-MiniLM-L6-v2 embeddings; the dict and a few
+   examples (raw and guarded).
 
 ``--threads`` sets torch's CPU threads: on a CPU shared with other busy processes, one thread per process can be
 several times faster than torch's default (one per core), whose threads then wait for each other.
@@ -26,6 +27,9 @@ import pandas as pd
 from cleaned_tables import cleaned
 
 from longtail.language import generation
+from longtail.language.description_evaluation import evaluate_generation
+from longtail.language.facts import item_facts, needs_description
+from longtail.language.prompts import build_prompt
 from longtail.recommend import embedding
 
 DATASET = "amazon2018_magazine"
@@ -43,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=generation.DEFAULT_BATCH_SIZE)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--throughput-items", type=int, default=8)
     parser.add_argument("--sample-size", type=int, default=40)
@@ -60,7 +64,7 @@ def main() -> None:
     items = items[items["dataset"] == DATASET].reset_index(drop=True)
     reviews = cleaned("reviews")
     highlights = review_highlights(reviews[reviews["dataset"] == DATASET])
-    needs = generation.needs_description(items)
+    needs = needs_description(items)
     print(f"{len(items)} items; need a description: {needs['reason'].value_counts().to_dict()}")
 
     generator = generation.TextGenerator(
@@ -72,7 +76,7 @@ def main() -> None:
     print(f"model loaded in {load_s:.1f} s on {torch.get_num_threads()} CPU thread(s)")
 
     targets = items[needs["needs_description"].to_numpy()].head(args.throughput_items)
-    prompts = [generation.build_prompt(facts) for facts in generation.item_facts(targets, highlights)]
+    prompts = [build_prompt(facts) for facts in item_facts(targets, highlights)]
     throughput = {}
     for label, batch_size in (("one_at_a_time", 1), ("batched", args.batch_size)):
         generator.batch_size = batch_size
@@ -86,7 +90,7 @@ def main() -> None:
 
     encoder = embedding.load_encoder("default", args.device)
     started = time.perf_counter()
-    result = generation.evaluate_generation(
+    result = evaluate_generation(
         items,
         generator.generate,
         lambda texts: embedding.encode_texts(encoder, texts),

@@ -4,8 +4,9 @@
         [--max-train-reviews N]
 
 Reviews: the cleaned reviews of ``$LONGTAIL_DATA_DIR`` (``bench/cleaned_tables.py``), datasets
-``amazon2018_reviews_5core`` and ``amazon2018_magazine``. Protocol: ``longtail.language.sentiment.evaluate_sentiment``
-(per-dataset cut at the 80th percentile of time, train pooled, eval texts that occur in train dropped).
+``amazon2018_reviews_5core`` and ``amazon2018_magazine``. Protocol:
+``longtail.language.sentiment_evaluation.evaluate_sentiment`` (per-dataset cut at the 80th percentile of time, train
+pooled, eval texts that occur in train dropped).
 Encoder: the packaged all-MiniLM-L6-v2 on CPU.
 
 Prints the report dict, longtail minus VADER, two references trained and scored on the same split (plain MiniLM
@@ -28,14 +29,10 @@ from pathlib import Path
 import numpy as np
 from cleaned_tables import cleaned
 
-from longtail.language.sentiment import (
-    LABELS,
-    ZeroShotSentiment,
-    evaluate_sentiment,
-    figures_by_dataset,
-    sentiment_metrics,
-    temporal_split,
-)
+from longtail.language.reviews import LABELS, latest_reviews_split
+from longtail.language.sentiment_baselines import ZeroShotSentiment
+from longtail.language.sentiment_evaluation import evaluate_sentiment, figures_by_dataset
+from longtail.language.sentiment_metrics import sentiment_metrics
 from longtail.recommend.embedding import DEFAULT_MODEL, encode_texts, load_encoder
 
 DATASETS = ("amazon2018_reviews_5core", "amazon2018_magazine")
@@ -106,7 +103,7 @@ def main() -> None:
     )
     times["evaluate_sentiment_s"] = time.perf_counter() - start
 
-    split = temporal_split(reviews)
+    split = latest_reviews_split(reviews)
     start = time.perf_counter()
     references = {"minilm_logreg": plain_embedding_reference(split, encode)}
     times["minilm_logreg_s"] = time.perf_counter() - start

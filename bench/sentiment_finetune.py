@@ -3,9 +3,9 @@
     LONGTAIL_DATA_DIR=../shared/data .venv/bin/python bench/sentiment_finetune.py [--epochs 3 5] [--seeds 3]
         [--max-length 128] [--model default] [--device auto] [--save-proba proba.npz]
 
-Reviews and split: as ``bench/review_sentiment.py`` (``longtail.language.sentiment.temporal_split`` on the cleaned Amazon
-reviews). The fine-tuned model is MiniLM (``--model``, default the packaged all-MiniLM-L6-v2) with mean pooling and
-a linear head, trained end to end on the training reviews with class-weighted cross-entropy (AdamW, encoder lr
+Reviews and split: as ``bench/review_sentiment.py`` (``longtail.language.reviews.latest_reviews_split`` on the cleaned
+Amazon reviews). The fine-tuned model is MiniLM (``--model``, default the packaged all-MiniLM-L6-v2) with mean pooling
+and a linear head, trained end to end on the training reviews with class-weighted cross-entropy (AdamW, encoder lr
 4e-5, head lr 1e-3, linear warm-up over 10% of the steps then decay, batches of 16, texts cut at ``--max-length``
 tokens), on ``--device``. Each ``--epochs`` value is one setting, fine-tuned ``--seeds`` times (seed = weight init
 of the head, dropout and batch order); the seeds' probabilities are also averaged. The served model
@@ -33,7 +33,9 @@ import numpy as np
 from cleaned_tables import cleaned
 from review_sentiment import DATASETS, TimedEncoder
 
-from longtail.language.sentiment import LABELS, evaluate_sentiment, sentiment_metrics, temporal_split
+from longtail.language.reviews import LABELS, latest_reviews_split
+from longtail.language.sentiment_evaluation import evaluate_sentiment
+from longtail.language.sentiment_metrics import sentiment_metrics
 from longtail.recommend.embedding import DEFAULT_MODEL, load_encoder
 
 BATCH_SIZE = 16
@@ -115,7 +117,7 @@ def main() -> None:
     encode = TimedEncoder(None, args.model, args.device)
     started = time.perf_counter()
     report, served, _ = evaluate_sentiment(reviews, encode, dataset="+".join(DATASETS), encoder_name=DEFAULT_MODEL)
-    split = temporal_split(reviews)
+    split = latest_reviews_split(reviews)
     eval_texts = split.eval["review_text"].tolist()
     true = split.eval["label"].to_numpy()
     probabilities = {"served (SentimentModel)": served.predict_proba(eval_texts, encode)}

@@ -8,21 +8,24 @@ show up there.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-import urllib.request
-import zipfile
 from pathlib import Path
 
 from longtail.data import landing
 from longtail.data.adapters import FORMATS, read_file
 from longtail.errors import InputError
+from orchestration.demo import (
+    dataset_files,
+    download_online_retail_ii,
+    format_demo_summary,
+    materialized,
+    read_demo_summary,
+    write_data_layer_report,
+)
+from orchestration.ui import start_ui
 from resources import home
-
-UCI_ONLINE_RETAIL_II_URL = "https://archive.ics.uci.edu/static/public/502/online+retail+ii.zip"
-NOT_DATA = {".md", ".txt", ".zip", ".pdf", ".html"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     materialize = commands.add_parser("materialize", help="run the asset graph in this process")
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'cleaned_items' or '+cleaned_events'")
     materialize.add_argument(
-        "--partitions", help="days of the daily assets, START...END (default: every day that has raw events)"
+        "--partitions", help="days START...END: the partitions of cleaned_events holding them (default: all with data)"
     )
 
     ui = commands.add_parser("ui", help="start the Dagster webserver and daemon on this workspace")
@@ -68,8 +71,7 @@ def ingest_paths(paths: list[Path], dataset: str | None = None, *, skip_unknown:
     failures = 0
     for path in _expand(paths):
         try:
-            name = dataset or path.parent.name
-            landing.validate_dataset_name(name)
+            name = _dataset_name(path, dataset)
             started = time.perf_counter()
             result = read_file(path)
         except InputError as error:
@@ -93,6 +95,18 @@ def ingest_paths(paths: list[Path], dataset: str | None = None, *, skip_unknown:
     return 1 if failures else 0
 
 
+def _dataset_name(path: Path, dataset: str | None) -> str:
+    """``dataset``, else the name of the file's folder; a folder name that is no valid dataset name (``.x``,
+    say) says how to choose one."""
+    if dataset:
+        return landing.validate_dataset_name(dataset)
+    folder = path.absolute().parent.name
+    try:
+        return landing.validate_dataset_name(folder)
+    except ValueError as error:
+        raise ValueError(f"{error} (the name of its folder): pass --dataset NAME to choose one") from None
+
+
 def _expand(paths: list[Path]) -> list[Path]:
     files = []
     for path in paths:
@@ -105,14 +119,14 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def materialize_assets(select: str | None = None, partitions: str | None = None) -> int:
     """Materialize the selected assets (default: all) with their checks: the unpartitioned assets upstream of the
-    daily ones, then the daily ones over every day with raw events (or ``partitions``), then the rest.
+    partitioned ones, then those over every partition with raw events (or those of ``partitions``), then the rest.
 
     Prints Dagster's progress as it goes; returns 1 and names the failed steps and checks when any fails.
     """
     import dagster as dg
 
-    from orchestration.definitions import ASSETS, CHECKS, build_definitions
-    from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+    from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
+    from orchestration.definitions import build_definitions
 
     home.dagster_home()
     defs = build_definitions()
@@ -129,7 +143,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
         return 2
     partitioned = {key for key in keys if graph.get(key).partitions_def is not None}
     downstream = dg.AssetSelection.assets(*partitioned).downstream().resolve(graph) if partitioned else set()
-    # Raw tables first, then the daily cleaned events, then everything built on them.
+    # Raw tables first, then the partitioned cleaned events, then everything built on them.
     stages = [
         (keys - partitioned - downstream, {}),
         (partitioned, None),
@@ -140,42 +154,93 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
             if not stage_keys:
                 continue
             if tags is None:
-                tags = partition_range_tags(partitions, RANGE_START_TAG, RANGE_END_TAG)
-                if tags is None:
-                    print("no raw events yet: nothing to do for the daily assets")
+                days = event_days(partitions)
+                if days is None:
+                    print("no raw events yet: nothing to do for the partitioned assets")
                     continue
+                tags = range_tags(*days)
             names = ", ".join(sorted(k.to_user_string() for k in stage_keys))
             print(
                 f"materializing {names}"
-                + (f" for days {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}" if tags else "")
+                + (
+                    f" for days {days[0]}...{days[1]} (partitions {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]})"
+                    if tags
+                    else ""
+                )
             )
-            result = dg.materialize(
-                [*ASSETS, *CHECKS],
-                selection=dg.AssetSelection.assets(*stage_keys),
-                instance=instance,
-                resources=defs.resources,
-                tags=tags,
-                run_config=console_log_config(),
-                raise_on_error=False,
-            )
-            for event in result.all_events:
-                if event.is_step_success:
-                    print(f"  done  {event.step_key} in {event.event_specific_data.duration_ms / 1000:.1f}s")
-            failed_steps = [event.step_key for event in result.all_events if event.is_step_failure]
-            failed_checks = [
-                f"{evaluation.asset_check_key.asset_key.to_user_string()}:{evaluation.check_name}"
-                for evaluation in result.get_asset_check_evaluations()
-                if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-            ]
-            if not result.success or failed_checks:
-                print(f"FAILED (run {result.run_id})")
-                for step in failed_steps:
-                    print(f"  failed step: {step}")
-                for check in failed_checks:
-                    print(f"  failed check: {check}")
+            if not _materialize_stage(instance, defs.resources, graph, stage_keys, tags):
                 return 1
     print("all selected assets materialized")
     return 0
+
+
+def _materialize_stage(instance, resources: dict, graph, keys: set, tags: dict) -> bool:
+    """Materialize the assets ``keys`` in one run; False when a step or a blocking check failed.
+
+    A raw table with nothing new to load is not materialized, nor what the run builds on it, so nothing downstream
+    goes stale. Of those skipped, what is older than an input (a run cut off between the raw and the cleaned
+    tables) is built in a second run; the checks of the others still run, on what the warehouse holds.
+    """
+    import dagster as dg
+
+    result = _run(instance, resources, dg.AssetSelection.assets(*keys), tags)
+    if result is None:
+        return False
+    skipped = keys - _materialized(result)
+    outdated = {key for key in skipped if _older_than_an_input(instance, graph, key)}
+    if outdated:
+        result = _run(instance, resources, dg.AssetSelection.assets(*outdated), tags)
+        if result is None:
+            return False
+        skipped -= _materialized(result)
+    unchecked = [key for key in skipped if graph.get(key).check_keys]
+    return not unchecked or _run(instance, resources, dg.AssetSelection.checks_for_assets(*unchecked), tags) is not None
+
+
+def _materialized(result) -> set:
+    return {event.asset_key for event in result.get_asset_materialization_events()}
+
+
+def _older_than_an_input(instance, graph, key) -> bool:
+    """Whether the asset ``key`` was never materialized, or an asset it depends on was materialized since."""
+    events = dict(instance.get_latest_materialization_events([key, *graph.get(key).parent_keys]))
+    own = events.pop(key, None)
+    return own is None or any(event is not None and event.timestamp > own.timestamp for event in events.values())
+
+
+def _run(instance, resources: dict, selection, tags: dict):
+    """One in-process run of ``selection`` (of the definitions' assets and checks), printing its steps; its result,
+    or None when a step or a blocking check failed (named in the output)."""
+    import dagster as dg
+
+    from orchestration.definitions import ASSETS, CHECKS
+
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        selection=selection,
+        instance=instance,
+        resources=resources,
+        tags=tags,
+        run_config=console_log_config(),
+        raise_on_error=False,
+    )
+    for event in result.all_events:
+        if event.is_step_success:
+            print(f"  done  {event.step_key} in {event.event_specific_data.duration_ms / 1000:.1f}s")
+    failed_steps = [event.step_key for event in result.all_events if event.is_step_failure]
+    failed_checks = [
+        f"{evaluation.asset_check_key.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if result.success and not failed_checks:
+        return result
+    print(f"FAILED (run {result.run_id})")
+    for step in failed_steps:
+        print(f"  failed step: {step}")
+    for check in failed_checks:
+        print(f"  failed check: {check}")
+    return None
 
 
 def console_log_config() -> dict:
@@ -183,12 +248,14 @@ def console_log_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": os.environ.get("LONGTAIL_LOG_LEVEL", "INFO")}}}}
 
 
-def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -> dict[str, str] | None:
-    if partitions:
-        start, _, end = partitions.partition("...")
-        return {start_tag: start, end_tag: end or start}
+def event_days(partitions: str | None) -> tuple[str, str] | None:
+    """The first and last day of ``partitions`` (``START...END``, or one day), by default those of the raw events
+    (their partition days); None when there are none."""
     from longtail.data.warehouse import connect, fetch_one, table_exists
 
+    if partitions:
+        start, _, end = partitions.partition("...")
+        return start, end or start
     if not home.warehouse_path().exists():
         return None
     with connect(home.warehouse_path()) as connection:
@@ -197,24 +264,14 @@ def partition_range_tags(partitions: str | None, start_tag: str, end_tag: str) -
         first, last = fetch_one(connection, "select min(partition_day), max(partition_day) from raw_events")
     if first is None:
         return None
-    return {start_tag: first.strftime("%Y-%m-%d"), end_tag: last.strftime("%Y-%m-%d")}
-
-
-def start_ui(host: str, port: str) -> int:
-    """Replace this process with ``dagster dev`` (webserver + daemon) on the project's workspace.yaml (or, for a
-    non-editable install without it, the definitions module) and longtail's instance."""
-    home.dagster_home()
-    # The dagster executable installed beside this Python, so an unactivated virtualenv works too.
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    target = ["-w", str(workspace)] if workspace.exists() else ["-m", "orchestration.definitions", "-a", "defs"]
-    command = [dagster, "dev", *target, "-h", host, "-p", port]
-    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} {' '.join(command)}")
-    os.execvp(command[0], command)
+    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def run_demo(data_dir: Path | None) -> int:
-    """Ingest every dataset folder of ``data_dir`` (or downloaded Online Retail II) and materialize everything."""
+    """Ingest every dataset folder of ``data_dir`` (or downloaded Online Retail II), materialize everything, and
+    say what was built, how the recommender compares with the baselines, and where to look next."""
+    from orchestration.definitions import ASSETS
+
     if data_dir is None:
         data_dir = download_online_retail_ii(home.home() / "downloads")
     data_dir = Path(data_dir)
@@ -222,63 +279,18 @@ def run_demo(data_dir: Path | None) -> int:
         print(f"data folder {data_dir} does not exist; pass --data-dir or set LONGTAIL_DATA_DIR")
         return 2
     started = time.perf_counter()
-    for folder in sorted([data_dir, *(p for p in data_dir.iterdir() if p.is_dir())]):
-        files = [
-            p
-            for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() not in NOT_DATA and not p.name.startswith(".")
-        ]
-        if files:
-            print(f"ingesting {folder}")
-            ingest_paths(files, folder.name, skip_unknown=True)
+    for dataset, files in dataset_files(data_dir).items():
+        print(f"ingesting {files[0].parent}")
+        ingest_paths(files, dataset, skip_unknown=True)
     status = materialize_assets()
-    print(json.dumps(data_layer_summary(), indent=2))
-    print(f"demo finished in {time.perf_counter() - started:.0f}s; open the UI with `longtail ui`")
+    write_data_layer_report(home.warehouse_path(), home.reports_dir())
+    assets = [name for asset in ASSETS for name in sorted(key.to_user_string() for key in asset.keys)]
+    print()
+    summary = read_demo_summary(assets, materialized(assets), home.warehouse_path(), home.reports_dir())
+    print(format_demo_summary(summary))
+    outcome = "finished" if status == 0 else "FAILED (see the failed steps above)"
+    print(f"\ndemo {outcome} in {time.perf_counter() - started:.0f}s")
     return status
-
-
-def data_layer_summary() -> dict:
-    """Rows in / cleaned / quarantined by rule for each dataset and table, also written to reports/."""
-    from longtail.data.warehouse import connect
-
-    summary: dict = {}
-    with connect(home.warehouse_path()) as connection:
-        for table in ("events", "items", "reviews"):
-            counts = connection.execute(
-                f"""select dataset, 'raw' as kind, count(*) as n from raw_{table} group by all
-                union all select dataset, 'cleaned', count(*) from cleaned_{table} group by all
-                union all select dataset, 'quarantined:' || rule, count(*) from quarantine
-                where table_name = '{table}' group by all order by all"""
-            ).fetchall()
-            for dataset, kind, n in counts:
-                summary.setdefault(dataset, {}).setdefault(table, {})[kind] = n
-    report = home.reports_dir() / "data_layer.json"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(summary, indent=2))
-    return summary
-
-
-def download_online_retail_ii(target: Path) -> Path:
-    """Download and unpack UCI Online Retail II into ``target``; exit with advice when offline."""
-    folder = target / "online_retail_ii"
-    if any(folder.glob("*.xlsx")):
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    archive = target / "online_retail_ii.zip"
-    print(f"no data folder given: downloading UCI Online Retail II from {UCI_ONLINE_RETAIL_II_URL}")
-    try:
-        urllib.request.urlretrieve(UCI_ONLINE_RETAIL_II_URL, archive)
-    except OSError as error:
-        raise SystemExit(
-            f"could not download {UCI_ONLINE_RETAIL_II_URL} ({error}).\n"
-            "Offline? Point longtail at a local copy of the data instead:\n"
-            "  longtail demo --data-dir PATH   (or: LONGTAIL_DATA_DIR=PATH make demo)\n"
-            "where PATH holds one folder per dataset, e.g. PATH/uci_online_retail_ii/online_retail_II.xlsx "
-            "(xlsx, csv or parquet)."
-        ) from error
-    with zipfile.ZipFile(archive) as unpacked:
-        unpacked.extractall(folder)
-    return target
 
 
 if __name__ == "__main__":

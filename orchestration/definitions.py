@@ -24,7 +24,9 @@ from resources.warehouse import WarehouseResource
 
 # The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
 # changed, and never while an upstream blocking data-quality check is failing. Missing upstream data does not
-# hold it back: cleaned_events has a daily partition since 2000 and most days of any dataset are empty.
+# hold it back: cleaned_events has a partition per four months since 2000, and those before and after the data's
+# history (and any gap in it) are never materialized. A load of nothing new materializes no raw table (see
+# raw_tables), so it triggers nothing here.
 GATED_EAGER = (
     dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
     & dg.AutomationCondition.all_deps_blocking_checks_passed()

@@ -5,16 +5,16 @@ import dagster as dg
 from assets.raw import RAW_ASSETS
 
 # A landed file: load it, then refresh the unpartitioned tables that depend on it, in the same run so that their
-# blocking checks gate the hand-off at once. cleaned_events (daily partitions) follows via its own sensor.
+# blocking checks gate the hand-off at once. cleaned_events (partitioned) follows via its own sensor.
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets(*RAW_ASSETS.values(), "cleaned_items", "cleaned_reviews"),
     description="Load new landed files into the raw tables and re-clean items and reviews.",
 )
 
-# Engineers' backfills and the refresh sensor run a range of days as one run (single-run backfill policy).
+# Engineers' backfills and the refresh sensor run a range of partitions as one run (single-run backfill policy).
 cleaned_events_job = dg.define_asset_job(
     "cleaned_events_job",
     selection=dg.AssetSelection.assets("cleaned_events"),
-    description="Re-clean the events of a range of days; rewriting a day replaces it (idempotent).",
+    description="Re-clean the events of a range of periods; rewriting a period replaces it (idempotent).",
 )

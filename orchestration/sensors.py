@@ -1,50 +1,102 @@
-"""Sensors: new landed files trigger ingestion; changed raw events trigger the refresh of their days."""
+"""Sensors: new landed files trigger ingestion; changed raw events trigger the refresh of their partitions.
+
+Both decide from what is already done (the warehouse's record of loaded files, the partitions cleaned since a
+change), not only from their cursors, so a daemon started with empty cursors after `longtail demo` (`longtail ui`
+on the demo's instance) launches nothing.
+"""
 
 import hashlib
 import json
 
 import dagster as dg
+import duckdb
 
+from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_keys_between
 from assets.raw import FIRST_DAY_KEY, LAST_DAY_KEY, RAW_ASSETS
+from longtail.data.ingest import unrecorded_files
 from orchestration.jobs import cleaned_events_job, ingest_job
 from resources.landing import LandingResource
+from resources.warehouse import WarehouseResource
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+# How long a tick waits for a run's write lock on the warehouse before skipping (well under the tick's timeout).
+WAREHOUSE_WAIT_S = 10.0
+RAW_EVENTS = dg.AssetKey(RAW_ASSETS["events"])
+CLEANED_EVENTS = dg.AssetKey("cleaned_events")
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
-def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
-    """One ingest run for the files that appeared (or changed content) since the last tick; seen files are ignored.
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource, warehouse: WarehouseResource):
+    """One ingest run for the landed files the warehouse has not loaded: new files, or new content under a name.
 
-    The cursor holds the keys (dataset/name@sha256) of every file already requested, so a file dropped twice or
-    left in place triggers nothing, and a file whose content changed under the same name triggers a new run.
+    The warehouse's ``landing_files`` record decides what is loaded. The cursor holds the keys
+    (dataset/name@sha256) already requested or found loaded, so a file is requested once even while its run waits
+    in the queue, and the warehouse is opened only when an unknown file appears.
     """
     seen = set(json.loads(context.cursor)) if context.cursor else set()
-    new = [landed for landed in landing.scan() if landed.key not in seen]
-    if not new:
+    unknown = [landed for landed in landing.scan() if landed.key not in seen]
+    if not unknown:
         return dg.SkipReason("no new files in the landing folder")
+    new = unknown
+    if warehouse.exists():
+        try:
+            with warehouse.connect(read_only=True, lock_timeout_s=WAREHOUSE_WAIT_S) as connection:
+                new = unrecorded_files(connection, unknown)
+        except duckdb.IOException as error:
+            return dg.SkipReason(f"the warehouse is busy, looking again at the next tick ({error})")
+    context.update_cursor(json.dumps(sorted(seen | {landed.key for landed in unknown})))
+    if not new:
+        return dg.SkipReason(f"{len(unknown)} file(s) in the landing folder are loaded already")
     keys = sorted(landed.key for landed in new)
-    context.update_cursor(json.dumps(sorted(seen | set(keys))))
     return dg.RunRequest(
         run_key=hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
         tags={"longtail/files": ", ".join(keys)[:1000]},
     )
 
 
-@dg.asset_sensor(
-    asset_key=dg.AssetKey(RAW_ASSETS["events"]),
-    job=cleaned_events_job,
-    minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def cleaned_events_refresh_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    """After raw_events changes, re-clean exactly the days whose raw rows were added or removed, as one run."""
-    metadata = asset_event.asset_materialization.metadata
-    if FIRST_DAY_KEY not in metadata:
-        return dg.SkipReason("the last raw_events materialization changed no rows")
-    first, last = metadata[FIRST_DAY_KEY].value, metadata[LAST_DAY_KEY].value
-    return dg.RunRequest(
-        run_key=f"{asset_event.run_id}:{first}:{last}",
-        tags={RANGE_START_TAG: first, RANGE_END_TAG: last},
-    )
+@dg.sensor(job=cleaned_events_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
+def cleaned_events_refresh_sensor(context: dg.SensorEvaluationContext):
+    """For each new raw_events materialization that added or removed rows, one run re-cleaning the partitions
+    holding the changed days, minus those cleaned again since (by a backfill or `longtail demo`).
+
+    The cursor is the storage id of the last raw_events materialization looked at.
+    """
+    after = int(context.cursor) if context.cursor else None
+    changes = _materializations(context.instance, RAW_EVENTS, after)
+    if not changes:
+        return dg.SkipReason("no new raw_events materialization")
+    requests = []
+    for change in changes:
+        metadata = change.asset_materialization.metadata
+        if FIRST_DAY_KEY not in metadata:
+            continue
+        cleaned_since = context.instance.get_materialized_partitions(CLEANED_EVENTS, after_cursor=change.storage_id)
+        stale = [
+            key
+            for key in partition_keys_between(metadata[FIRST_DAY_KEY].value, metadata[LAST_DAY_KEY].value)
+            if key not in cleaned_since
+        ]
+        if stale:
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{change.run_id}:{stale[0]}:{stale[-1]}",
+                    tags={RANGE_START_TAG: stale[0], RANGE_END_TAG: stale[-1]},
+                )
+            )
+    cursor = str(changes[-1].storage_id)
+    if not requests:
+        return dg.SensorResult(skip_reason="no raw events changed that are not cleaned since", cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+
+def _materializations(instance: dg.DagsterInstance, asset: dg.AssetKey, after: int | None) -> list[dg.EventLogRecord]:
+    """Every materialization record of ``asset`` after the storage id ``after`` (all when None), oldest first."""
+    records: list[dg.EventLogRecord] = []
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset, after_storage_id=after), limit=100, cursor=cursor, ascending=True
+        )
+        records += page.records
+        if not page.has_more:
+            return records
+        cursor = page.cursor

@@ -7,14 +7,27 @@ from pathlib import Path
 
 DEFAULT_HOME = ".longtail"
 
-DAGSTER_YAML = """\
-# Written by longtail. DuckDB allows one writing process, so every op that opens the warehouse
-# shares one pool slot; runs queue instead of failing on the file lock.
+# A dagster.yaml whose first line starts so is longtail's: ``dagster_home`` brings it up to date with the text
+# below (earlier versions wrote less); without that line, the file is the user's and left alone.
+MANAGED_PREFIX = "# Written by longtail"
+DAGSTER_YAML = f"""\
+{MANAGED_PREFIX}; delete this line to keep your own edits.
+# DuckDB allows one writing process, so every op that opens the warehouse shares one pool slot; runs queue
+# instead of failing on the file lock.
 concurrency:
   runs:
     max_concurrent_runs: 4
   pools:
     default_limit: 1
+# The daemon fails runs stuck starting or cancelling, and frees the pool slots of finished runs (a run killed
+# mid-step would otherwise hold the warehouse slot for ever). The local run launcher cannot resume a run.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 60
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 30
 telemetry:
   enabled: false
 """
@@ -37,11 +50,13 @@ def reports_dir() -> Path:
 
 
 def dagster_home() -> Path:
-    """``$LONGTAIL_HOME/dagster``, created with its ``dagster.yaml``, and exported as ``DAGSTER_HOME``."""
+    """``$LONGTAIL_HOME/dagster``, created with longtail's ``dagster.yaml`` (or brought up to date: see
+    ``MANAGED_PREFIX``), and exported as ``DAGSTER_HOME``."""
     path = home() / "dagster"
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    current = config.read_text() if config.exists() else None
+    if current is None or (current != DAGSTER_YAML and current.startswith(MANAGED_PREFIX)):
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(path)
     return path

@@ -20,8 +20,9 @@ class EmbeddingModelResource(dg.ConfigurableResource):
 
     ``model`` is "default" (the packaged all-MiniLM-L6-v2, 384-d, no network needed), a local model folder or a
     Hugging Face Hub id (which needs network access); ``device`` is "auto", "cpu", "cuda" or "cuda:N" (see
-    ``longtail.recommend.embedding.pick_device``); ``batch_size`` is texts per forward pass. The model is loaded on the
-    first ``encode`` and kept for the life of the resource instance (one step).
+    ``longtail.device.pick_device``); ``batch_size`` is the most texts per forward pass (long texts go fewer at a
+    time, see ``longtail.recommend.embedding.encode_texts``). The model is loaded on the first ``encode`` and kept
+    for the life of the resource instance (one step).
     """
 
     model: str = "default"

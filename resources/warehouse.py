@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,7 +13,7 @@ import pandas as pd
 from longtail.data import warehouse
 
 # Every op that opens the DuckDB file runs in this concurrency pool; the instance limits it to one slot
-# (see orchestration/home.py), because DuckDB allows one writing process per file.
+# (see resources/home.py), because DuckDB allows one writing process per file.
 WAREHOUSE_POOL = "warehouse"
 
 
@@ -27,9 +28,17 @@ class WarehouseResource(dg.ConfigurableResource):
     lock_timeout_s: float = 600.0
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_s) as connection:
+    def connect(
+        self, read_only: bool = False, lock_timeout_s: float | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection; ``lock_timeout_s`` overrides the resource's wait for another process's lock."""
+        timeout = self.lock_timeout_s if lock_timeout_s is None else lock_timeout_s
+        with warehouse.connect(self.path, read_only=read_only, lock_timeout_s=timeout) as connection:
             yield connection
+
+    def exists(self) -> bool:
+        """Whether the DuckDB file has been created (a read-only connection needs it)."""
+        return Path(self.path).exists()
 
     def read_table(self, table: str, where: str = "", params: list | None = None) -> pd.DataFrame:
         with self.connect() as connection:

@@ -7,12 +7,6 @@ from tests.fixtures import Home
 FIXTURE_GENERATION_BUDGET = "2"
 
 
-def pytest_collection_modifyitems(items):
-    """The real-data tests first: they run the whole demo, the longest stretch, so that under `pytest -n 2
-    --dist loadfile` (`make test`) one worker starts on it while the other takes every other file."""
-    items.sort(key=lambda item: item.get_closest_marker("real_data") is None)
-
-
 @pytest.fixture(autouse=True)
 def small_generation_budget(monkeypatch):
     monkeypatch.setenv("LONGTAIL_GENERATION_BUDGET", FIXTURE_GENERATION_BUDGET)

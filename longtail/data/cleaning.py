@@ -8,15 +8,12 @@ row (HTML in titles, list-valued descriptions, price strings) repair it instead 
 
 from __future__ import annotations
 
-import html
-import json
-import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from longtail.data.schema import EVENT_TYPES
+from longtail.data.text_repairs import category_path, join_description, parse_prices, strip_markup
 
 EVENT_RULES = (
     "malformed_row",
@@ -79,8 +76,6 @@ CLEANED_REVIEW_COLUMNS = [
 ]  # fmt: skip
 
 MIN_TS = pd.Timestamp("2000-01-01", tz="UTC")
-HTML_TAG = re.compile(r"<[^<>]*>|<[A-Za-z/!][^<>]*$")
-WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -279,11 +274,11 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     Among duplicate rows of an item, the one carried by most source records wins, then the most complete.
     """
     repairs: dict[str, int] = {}
-    title = _repair(_strip_markup, raw["title"], "title_tidied", repairs)
-    description = _repair(_join_description, raw["description"], "description_tidied", repairs)
-    category = _repair(_category_path, raw["category"], "category_tidied", repairs)
-    brand = _repair(_strip_markup, raw["brand"], "brand_tidied", repairs)
-    price = _parse_prices(raw["price"])
+    title = _repair(strip_markup, raw["title"], "title_tidied", repairs)
+    description = _repair(join_description, raw["description"], "description_tidied", repairs)
+    category = _repair(category_path, raw["category"], "category_tidied", repairs)
+    brand = _repair(strip_markup, raw["brand"], "brand_tidied", repairs)
+    price = parse_prices(raw["price"])
     repairs["price_string_parsed"] = int(
         (price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum()
     )
@@ -328,8 +323,8 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
 def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
     """Clean raw reviews into ``CLEANED_REVIEW_COLUMNS``; HTML tags and entities are removed from the text."""
     repairs: dict[str, int] = {}
-    title = _repair(_strip_markup, raw["title"], "review_title_tidied", repairs)
-    text = _repair(_strip_markup, raw["text"], "review_text_tidied", repairs)
+    title = _repair(strip_markup, raw["title"], "review_title_tidied", repairs)
+    text = _repair(strip_markup, raw["text"], "review_text_tidied", repairs)
     cleaned = pd.DataFrame(
         {
             "dataset": raw["dataset"],
@@ -390,47 +385,6 @@ def _repair(function, values: pd.Series, rule: str, repairs: dict[str, int]) -> 
     changed = values.notna() & (repaired.fillna("\0") != values)
     repairs[rule] = int(changed.sum())
     return repaired
-
-
-def _strip_markup(text: str) -> str | None:
-    """Remove HTML tags (also an unterminated trailing one) and entities; collapse whitespace; None if empty."""
-    cleaned = WHITESPACE.sub(" ", html.unescape(HTML_TAG.sub(" ", html.unescape(text)))).strip()
-    return cleaned or None
-
-
-def _as_list(text: str) -> list[str] | None:
-    if not text.lstrip().startswith("["):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return [str(part) for part in value] if isinstance(value, list) else None
-
-
-def _join_description(text: str) -> str | None:
-    parts = _as_list(text)
-    paragraphs = [_strip_markup(part) for part in (parts if parts is not None else [text])]
-    return "\n".join(p for p in paragraphs if p) or None
-
-
-def _category_path(text: str) -> str | None:
-    parts = _as_list(text)
-    if parts is None:
-        parts = text.split(">")
-    steps = [_strip_markup(part) for part in parts]
-    return " > ".join(s for s in steps if s) or None
-
-
-PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*[^\d]{0,4}\s*$")
-
-
-def _parse_prices(values: pd.Series) -> pd.Series:
-    """ "12.99", "$12.99", "£1,299.00", "12.99 USD" -> float; ranges, words and empties -> NaN."""
-    text = values.astype("string")
-    parts = text.str.extract(PRICE_NUMBER)
-    number = (parts[0].str.replace(",", "", regex=False) + parts[1].fillna("")).astype("string")
-    return pd.to_numeric(number, errors="coerce").astype("float64").where(lambda p: p >= 0, np.nan)
 
 
 def _records_as_json(raw: pd.DataFrame) -> pd.Series:

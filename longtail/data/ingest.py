@@ -43,10 +43,17 @@ class FileLoad:
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     replaced_previous: bool = False
-    # The daily partitions of raw_events whose rows this load added or removed (None when it touched none).
+    # The rows of each raw table that the file's previous version had, removed by this load.
+    replaced_rows: dict[str, int] = field(default_factory=dict)
+    # The first and last partition day of the raw_events rows this load added or removed (None: it touched none).
     first_day: pd.Timestamp | None = None
     last_day: pd.Timestamp | None = None
     seconds: float = 0.0
+
+    @property
+    def changed_tables(self) -> set[str]:
+        """The raw tables (``TABLES`` names) whose rows this load added or removed."""
+        return {table for table in TABLES if self.rows.get(table) or self.replaced_rows.get(table)}
 
 
 def load_landed_files(
@@ -59,19 +66,25 @@ def load_landed_files(
     """Load each of ``files`` not yet recorded in ``landing_files``; return what happened to each new one."""
     connection.execute(LANDING_FILES_DDL)
     _create_raw_tables(connection)
-    seen = read_table(connection, "landing_files")
+    pending = unrecorded_files(connection, files)
     loads = []
-    for number, landed in enumerate(files, start=1):
-        if _already_recorded(seen, landed):
-            continue
+    for number, landed in enumerate(pending, start=1):
         started = time.perf_counter()
-        load = _load_one(connection, seen, landed, read)
+        load = _load_one(connection, read_table(connection, "landing_files"), landed, read)
         load.seconds = time.perf_counter() - started
         _record(connection, load)
-        seen = read_table(connection, "landing_files")
         loads.append(load)
-        progress(f"[{number}/{len(files)}] {landed.dataset}/{landed.name}: {describe(load)}")
+        progress(f"[{number}/{len(pending)}] {landed.dataset}/{landed.name}: {describe(load)}")
     return loads
+
+
+def unrecorded_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> list[LandedFile]:
+    """Those of ``files`` whose content under their name ``landing_files`` has not recorded (as loaded, duplicate
+    or rejected): the files a load would read. Works on a read-only connection; before any load, all of them."""
+    if not table_exists(connection, "landing_files"):
+        return list(files)
+    seen = read_table(connection, "landing_files")
+    return [landed for landed in files if not _already_recorded(seen, landed)]
 
 
 def describe(load: FileLoad) -> str:
@@ -100,8 +113,14 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
         return FileLoad(landed, "rejected", error=str(error))
     loaded_at = pd.Timestamp.now(tz="UTC")
     old_days = _event_days(connection, landed)
-    frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
     same_file = "dataset = ? and source_file = ?"
+    old_rows = {
+        table: fetch_one(
+            connection, f"select count(*) from raw_{table} where {same_file}", [landed.dataset, landed.name]
+        )[0]
+        for table in TABLES
+    }
+    frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
     replace_windows(
         connection,
         [Window(f"raw_{table}", frame, same_file, [landed.dataset, landed.name]) for table, frame in frames.items()],
@@ -114,6 +133,7 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
         format=result.format,
         rows={table: len(frame) for table, frame in frames.items()},
         replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
+        replaced_rows=old_rows,
         first_day=days.min() if len(days) else None,
         last_day=days.max() if len(days) else None,
     )

@@ -1,4 +1,4 @@
-"""The canonical tables (see DESIGN.md's data contract) as adapters emit them and the warehouse stores them.
+"""The canonical tables (docs/data.md) as adapters emit them and the warehouse stores them.
 
 Adapters emit *raw* frames: one row per source record, values as found (strings kept as strings; numbers and
 timestamps parsed leniently, a failure recorded in ``parse_error`` instead of raising). The loader adds the

@@ -104,7 +104,7 @@ def replace_windows(connection: duckdb.DuckDBPyConnection, windows: list[Window]
             connection.register(name, window.frame)
             try:
                 if table_exists(connection, window.table):
-                    _add_new_columns(connection, window.table, name)
+                    _conform_columns(connection, window.table, name)
                     condition = f" where {window.where}" if window.where else ""
                     connection.execute(f'delete from "{window.table}"{condition}', window.params)
                     connection.execute(f'insert into "{window.table}" by name select * from {name}')
@@ -118,13 +118,16 @@ def replace_windows(connection: duckdb.DuckDBPyConnection, windows: list[Window]
         raise
 
 
-def _add_new_columns(connection: duckdb.DuckDBPyConnection, table: str, incoming: str) -> None:
-    """Add to ``table`` the columns of the relation ``incoming`` that it lacks (null in its existing rows), so that
-    a table written by an older version takes the rows of a newer one."""
-    existing = {row[0] for row in connection.execute(f'describe "{table}"').fetchall()}
+def _conform_columns(connection: duckdb.DuckDBPyConnection, table: str, incoming: str) -> None:
+    """Make ``table`` take the rows of the relation ``incoming``: add the columns it lacks (null in its existing
+    rows), so that a table written by an older version takes the rows of a newer one; and give a column typed
+    ``NULL`` (the table was created from an empty frame, e.g. an empty partition cleaned first) the incoming type."""
+    existing = {row[0]: row[1] for row in connection.execute(f'describe "{table}"').fetchall()}
     for column, column_type, *_ in connection.execute(f"describe {incoming}").fetchall():
         if column not in existing:
             connection.execute(f'alter table "{table}" add column "{column}" {column_type}')
+        elif existing[column] == '"NULL"' and column_type != '"NULL"':
+            connection.execute(f'alter table "{table}" alter column "{column}" type {column_type}')
 
 
 def replace_dataset_rows(

@@ -1,0 +1,39 @@
+"""Demand forecasting: weekly series (``series``), demand classes (``classes``), the global GBM and the baselines
+(``models``), what young items borrow (``borrowing``), the rolling-origin backtest (``backtest``) and what the
+assets compute (``planning``). The public API is re-exported here."""
+
+from longtail.demand.backtest import backtest, backtest_errors, backtest_report, backtest_table
+from longtail.demand.classes import CLASSES, class_counts, classify_demand
+from longtail.demand.models import BASELINES, GLOBAL_GBM
+from longtail.demand.planning import (
+    DemandPlan,
+    forecast_items,
+    invalid_forecasts,
+    plan_demand,
+    planner_table,
+    signal_counts,
+    weekly_history,
+)
+from longtail.demand.series import WEEKLY_COLUMNS, category_demand, weekly_demand
+
+__all__ = [
+    "BASELINES",
+    "CLASSES",
+    "GLOBAL_GBM",
+    "WEEKLY_COLUMNS",
+    "DemandPlan",
+    "backtest",
+    "backtest_errors",
+    "backtest_report",
+    "backtest_table",
+    "category_demand",
+    "class_counts",
+    "classify_demand",
+    "forecast_items",
+    "invalid_forecasts",
+    "plan_demand",
+    "planner_table",
+    "signal_counts",
+    "weekly_demand",
+    "weekly_history",
+]

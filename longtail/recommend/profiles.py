@@ -1,7 +1,8 @@
 """User profiles: activity, category affinity, price band, tail appetite and a taste vector per user.
 
-``build_user_profiles`` summarises cleaned events into one row per user for display and for the re-ranker;
-``tail_appetite`` and ``shrunk_tail_appetite`` compute the tail share from a training matrix instead.
+``build_user_profiles`` summarises cleaned events into one row per user for display and for the re-ranker
+(``profile_users``: with the dataset's own tail); ``tail_appetite`` and ``shrunk_tail_appetite`` compute the
+tail share from a training matrix instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from longtail.data.interactions import interaction_matrix
+from longtail.recommend.matrices import tail_items
 from longtail.validation import require_columns
 
 EVENT_COLUMNS = ("user_id", "item_id", "ts", "price")
@@ -150,6 +153,21 @@ def build_user_profiles(
 
     profiles["taste_vector"] = _taste_vectors(distinct, item_ids, item_vectors, n_users)
     return profiles[PROFILE_COLUMNS]
+
+
+def profile_users(
+    events: pd.DataFrame, items: pd.DataFrame, item_vectors: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.DataFrame:
+    """``build_user_profiles`` of one dataset, its tail taken from ``events`` themselves: the items outside the
+    head that makes 80% of interactions (``longtail.recommend.matrices.tail_items``), the tail the re-ranker
+    uses. An empty ``items`` (a dataset without catalogue) leaves categories and catalogue prices unknown;
+    ``item_vectors`` without any id count as none."""
+    if items.empty:
+        items = pd.DataFrame({"item_id": pd.Series(dtype="string"), "category": None, "price": None})
+    matrix = interaction_matrix(events)
+    tail = matrix.item_ids[tail_items(matrix.matrix)]
+    vectors = item_vectors if item_vectors is not None and len(item_vectors[0]) else None
+    return build_user_profiles(events, items, tail, item_vectors=vectors)
 
 
 def tail_appetite(X, tail: np.ndarray) -> np.ndarray:

@@ -9,17 +9,19 @@ embedding models were trained on sentences and all-MiniLM-L6-v2 reads only its f
 
 Empty parts are skipped, whitespace is collapsed and the text is cut at ``MAX_TEXT_CHARS``. Extra text (such as
 a generated description) is kept apart in ``extra_text`` rather than appended: the embedding step blends its
-vector in at a lower weight (``longtail.recommend.embedding.embed_item_texts``), because appended generic prose outweighed
-short, specific titles and made items look alike. ``text_hash`` lets the embedding step re-embed only items whose
-text changed (see ``longtail.recommend.embedding.plan_embedding_refresh``).
+vector in at a lower weight (``longtail.recommend.item_vectors.embed_item_texts``), because appended generic prose
+outweighed short, specific titles and made items look alike. ``text_hash`` lets the embedding step re-embed only items
+whose text changed (see ``longtail.recommend.item_vectors.plan_embedding_refresh``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pandas as pd
+
+from longtail.data.text_repairs import text_cell
+from longtail.validation import require_columns
 
 ITEM_TEXT_COLUMNS = ["item_id", "text", "extra_text", "text_hash", "has_text", "has_description", "text_source"]
 REQUIRED_ITEM_COLUMNS = ["item_id", "title", "description", "category", "brand"]
@@ -31,7 +33,6 @@ ITEM_ID_SOURCE = "item_id"
 MAX_TEXT_CHARS = 2000
 TEXT_HASH_CHARS = 16
 
-_WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = (".", "!", "?", ":", ";")
 
 
@@ -76,9 +77,7 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         A required column is missing, an ``item_id`` is null or repeated (the message names the ids), or
         ``extra`` lacks a column or has a blank ``source``.
     """
-    missing = [column for column in REQUIRED_ITEM_COLUMNS if column not in items.columns]
-    if missing:
-        raise ValueError(f"items lack the columns {missing}; expected {REQUIRED_ITEM_COLUMNS}")
+    require_columns(items, REQUIRED_ITEM_COLUMNS, "items")
     if items["item_id"].isna().any():
         raise ValueError(f"items have {int(items['item_id'].isna().sum())} rows with a null item_id")
     duplicated = items["item_id"][items["item_id"].duplicated()].unique()
@@ -89,7 +88,7 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
 
     rows = []
     for item_id, title, description, category, brand in zip(
-        items["item_id"], *(items[column].map(_clean) for column in REQUIRED_ITEM_COLUMNS[1:])
+        items["item_id"], *(items[column].map(text_cell) for column in REQUIRED_ITEM_COLUMNS[1:])
     ):
         parts = [_sentence(title), _labelled("Brand", brand), _labelled("Category", category), _sentence(description)]
         extras = extra_by_item.get(item_id, [])
@@ -100,7 +99,7 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         if not text:
             text, extra_text = extra_text, ""
         if not text:
-            text, sources = _clean(str(item_id)), [ITEM_ID_SOURCE]
+            text, sources = text_cell(str(item_id)), [ITEM_ID_SOURCE]
         text = _truncate(text)
         hashed = f"{text}\n{extra_text}" if extra_text else text
         rows.append(
@@ -125,25 +124,16 @@ def _extra_texts(extra: pd.DataFrame | None) -> dict[object, list[tuple[str, str
     """``item_id -> [(source, text), ...]`` of the non-blank extra texts, sorted by (source, text)."""
     if extra is None:
         return {}
-    missing = [column for column in EXTRA_TEXT_COLUMNS if column not in extra.columns]
-    if missing:
-        raise ValueError(f"extra lacks the columns {missing}; expected {EXTRA_TEXT_COLUMNS}")
-    sources = extra["source"].map(_clean)
+    require_columns(extra, EXTRA_TEXT_COLUMNS, "extra")
+    sources = extra["source"].map(text_cell)
     if (sources == "").any():
         raise ValueError(f"extra has {int((sources == '').sum())} rows with a blank source")
-    texts = extra["text"].map(_clean)
+    texts = extra["text"].map(text_cell)
     by_item: dict[object, list[tuple[str, str]]] = {}
     for item_id, source, text in sorted(zip(extra["item_id"], sources, texts), key=lambda row: row[1:]):
         if text:
             by_item.setdefault(item_id, []).append((source, text))
     return by_item
-
-
-def _clean(value: object) -> str:
-    """The value as one line of text with single spaces; "" for null or blank."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    return _WHITESPACE.sub(" ", str(value)).strip()
 
 
 def _sentence(text: str) -> str:
@@ -164,3 +154,25 @@ def _truncate(text: str) -> str:
     cut = text[:MAX_TEXT_CHARS]
     space = cut.rfind(" ")
     return cut[:space] if space > 0 else cut
+
+
+def build_catalogue_texts(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``build_item_text`` of every dataset of ``items`` (cleaned items of any number of datasets, with a
+    ``dataset`` column), each with the rows of ``extra`` (``dataset`` plus ``EXTRA_TEXT_COLUMNS``) of its own
+    dataset. Returns ``dataset`` and ``ITEM_TEXT_COLUMNS``, datasets in sorted order; no rows without items."""
+    frames = [
+        build_item_text(group, extra=None if extra is None else extra[extra["dataset"] == dataset]).assign(
+            dataset=dataset
+        )
+        for dataset, group in items.groupby("dataset")
+    ]
+    return pd.concat(frames or [pd.DataFrame(columns=["dataset", *ITEM_TEXT_COLUMNS])], ignore_index=True)
+
+
+def changed_texts(previous: pd.DataFrame, current: pd.DataFrame) -> int:
+    """How many rows of ``current`` (``dataset, item_id, text_hash``) are new or have another ``text_hash`` than
+    in ``previous`` (the same columns; empty before the first run)."""
+    if previous.empty:
+        return len(current)
+    keys = ["dataset", "item_id", "text_hash"]
+    return int((~current[keys].merge(previous[keys], how="left", indicator=True)["_merge"].eq("both")).sum())

@@ -1,15 +1,18 @@
 import json
 
 import dagster as dg
+import pandas as pd
 import pytest
 
+from assets.partitions import partition_key, partition_keys_between, range_tags
 from orchestration.definitions import ASSETS, CHECKS
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 from tests.fixtures import REVIEWS, write_events, write_reviews
 
 
-def run(home, selection, instance=None, days=None):
-    tags = {RANGE_START_TAG: days[0], RANGE_END_TAG: days[1]} if days else None
+def run(home, selection, instance=None, periods=None):
+    """Materialize ``selection``; cleaned_events over the partitions ``periods`` (first, last) as one run."""
+    tags = {RANGE_START_TAG: periods[0], RANGE_END_TAG: periods[1]} if periods else None
     return dg.materialize(
         [*ASSETS, *CHECKS],
         selection=selection,
@@ -48,28 +51,33 @@ def test_items_and_reviews_are_cleaned_and_quarantined_by_rule(home):
 
 def test_events_backfill_is_one_run_and_idempotent(home):
     home.drop_shop_files()
+    write_events(home.landing / "shop" / "may.csv", "user_id,item_id,event_type,ts\nu9,i1,view,2024-05-20T08:00:00Z\n")
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success
-    first = run(home, "cleaned_events", instance, days=("2024-03-01", "2024-03-03"))
+    first = run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01"))
     assert first.success, failed_checks(first)
+    # The window is January to April only: May's event waits for its own partition.
     assert home.count("select count(*) from cleaned_events") == 3
     quarantined = home.warehouse().read_table("quarantine", "table_name = 'events'")
     assert quarantined["rule"].value_counts().to_dict() == {
         "duplicate_event": 1, "cancellation": 1, "missing_user": 1, "non_product_code": 1,
     }  # fmt: skip
-    # An overlapping backfill and a single-day rerun rewrite their windows: nothing is duplicated.
-    assert run(home, "cleaned_events", instance, days=("2024-03-02", "2024-03-05")).success
-    assert run(home, "cleaned_events", instance, days=("2024-03-01", "2024-03-01")).success
-    assert home.count("select count(*) from cleaned_events") == 3
+    # An overlapping backfill and a single-partition rerun rewrite their windows: nothing is duplicated.
+    overlapping = run(home, "cleaned_events", instance, periods=("2023-09-01", "2024-05-01"))
+    assert overlapping.success, failed_checks(overlapping)
+    assert len(overlapping.get_asset_materialization_events()) == 3
+    assert run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01")).success
+    assert home.count("select count(*) from cleaned_events") == 4
+    assert home.count("select count(*) from cleaned_events where user_id = 'u9'") == 1
     assert home.count("select count(*) from quarantine where table_name = 'events'") == 4
-    assert len(instance.get_materialized_partitions(dg.AssetKey("cleaned_events"))) == 5
+    assert len(instance.get_materialized_partitions(dg.AssetKey("cleaned_events"))) == 3
 
 
 def test_reconciliation_fails_when_a_cleaned_row_goes_missing(home):
     home.drop_shop_files()
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success
-    assert run(home, "cleaned_events", instance, days=("2024-03-01", "2024-03-03")).success
+    assert run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01")).success
     with home.warehouse().connect() as connection:
         connection.execute("delete from cleaned_events where user_id = 'u2'")
     result = dg.materialize(
@@ -97,8 +105,8 @@ def test_bad_rows_are_quarantined_naming_file_row_and_column(home, bad_line, rul
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success
     # A row whose timestamp cannot be read is cleaned in the partition of the day it was loaded.
-    for day in sorted(home.warehouse().read_table("raw_events")["partition_day"].dt.strftime("%Y-%m-%d").unique()):
-        result = run(home, "cleaned_events", instance, days=(day, day))
+    for period in sorted({partition_key(day) for day in home.warehouse().read_table("raw_events")["partition_day"]}):
+        result = run(home, "cleaned_events", instance, periods=(period, period))
         assert result.success, failed_checks(result)
     [row] = home.warehouse().read_table("quarantine").itertuples()
     assert row.rule == rule
@@ -126,7 +134,7 @@ def test_non_utf8_bytes_and_overlong_text_are_quarantined_not_lost(home):
     write_reviews(home.landing / "shop" / "reviews.jsonl", [REVIEWS[0], long_review])
     instance = dg.DagsterInstance.ephemeral()
     assert run(home, UNPARTITIONED, instance).success
-    assert run(home, "cleaned_events", instance, days=("2024-03-01", "2024-03-01")).success
+    assert run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01")).success
     quarantine = home.warehouse().read_table("quarantine").set_index("rule")
     assert quarantine.loc["malformed_row", "detail"].startswith("events.csv, row 2, column 'item_id'")
     assert json.loads(quarantine.loc["malformed_row", "record"])["item_id"] == "CAF\\xc9"
@@ -134,3 +142,10 @@ def test_non_utf8_bytes_and_overlong_text_are_quarantined_not_lost(home):
         "reviews.jsonl, row 2, column 'text': 24999 characters exceed the limit of 20000"
     )
     assert json.loads(quarantine.loc["text_too_long", "record"])["text"] == long_review["text"]
+
+
+def test_days_map_to_the_four_month_partitions_holding_them():
+    assert partition_key("2024-04-30T23:59:59Z") == partition_key(pd.Timestamp("2024-01-01")) == "2024-01-01"
+    assert partition_key(pd.Timestamp("2024-05-01 00:30", tz="Europe/Berlin")) == "2024-01-01"
+    assert partition_keys_between("2024-03-15", "2024-09-02") == ["2024-01-01", "2024-05-01", "2024-09-01"]
+    assert range_tags("2024-03-15", "2024-05-02") == {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}

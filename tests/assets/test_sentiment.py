@@ -4,7 +4,7 @@ import pydantic
 import pytest
 
 from assets.sentiment import SentimentModelConfig
-from longtail.language.sentiment import LABELS
+from longtail.language.reviews import LABELS
 from resources import home as longtail_home
 from tests.assets.conftest import metadata, run
 

@@ -45,6 +45,22 @@ def test_ingest_rejects_unreadable_files_naming_them_and_copies_nothing(
     assert [p.name for p in (home.landing / "shop").iterdir()] == ["items.csv"]
 
 
+def test_ingest_from_a_folder_whose_name_is_no_dataset_name_says_how_to_choose_one(home, tmp_path, capsys, monkeypatch):
+    path = write_events(tmp_path / ".x" / "events.csv")
+    assert cli.main(["ingest", str(path)]) == 1
+    error = capsys.readouterr().out.splitlines()[0]
+    assert "dataset name '.x' must start with a letter or digit" in error
+    assert error.endswith(": pass --dataset NAME to choose one")
+    assert not home.landing.exists()
+
+    # A file named without its folder takes the name of the folder it is in.
+    monkeypatch.chdir(path.parent)
+    assert cli.main(["ingest", "events.csv"]) == 1
+    assert "'.x'" in capsys.readouterr().out
+    assert cli.main(["ingest", "events.csv", "--dataset", "shop"]) == 0
+    assert [p.name for p in (home.landing / "shop").iterdir()] == ["events.csv"]
+
+
 def test_ingest_flags_rows_with_problems_but_keeps_them(home, tmp_path, capsys):
     path = tmp_path / "drop" / "reviews.jsonl.gz"
     path.parent.mkdir(parents=True)
@@ -104,6 +120,12 @@ def test_demo_on_a_data_folder_reports_rows_per_rule(home, tmp_path, capsys):
     assert cli.main(["demo", "--data-dir", str(data)]) == 0
     report = (home.root / "reports" / "data_layer.json").read_text()
     assert '"quarantined:cancellation": 1' in report and '"raw": 7' in report
+
+    out = capsys.readouterr().out
+    summary = out[out.index("What was built") :]
+    assert "\n  raw_events " in summary and "\n  recommendation_lists " in summary
+    assert str(home.root / "reports") in summary and "http://127.0.0.1:3000" in summary
+    assert "demo finished in" in summary and '"quarantined:cancellation"' not in out
 
 
 def test_concurrent_runs_queue_on_the_warehouse_lock_instead_of_failing(home):

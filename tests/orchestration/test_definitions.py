@@ -4,9 +4,24 @@ import json
 import os
 from pathlib import Path
 
+import dagster as dg
+
 from orchestration.definitions import build_definitions
 
 SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
+
+
+def describe_partitions(partitions_def) -> str | None:
+    """The kind of partitions and, for time windows, their schedule, start and end (what decides how many)."""
+    if partitions_def is None:
+        return None
+    kind = type(partitions_def).__name__
+    if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return (
+            f"{kind}(cron={partitions_def.cron_schedule!r}, start={partitions_def.start:%Y-%m-%d}, "
+            f"end_offset={partitions_def.end_offset})"
+        )
+    return kind
 
 
 def graph_snapshot(defs) -> dict:
@@ -17,7 +32,7 @@ def graph_snapshot(defs) -> dict:
         snapshot[key.to_user_string()] = {
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "group": node.group_name,
-            "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
+            "partitions": describe_partitions(node.partitions_def),
             "automation": node.automation_condition.get_label() if node.automation_condition else None,
             "checks": sorted(
                 f"{check.name}{' (blocking)' if graph.get(check).blocking else ''}" for check in node.check_keys

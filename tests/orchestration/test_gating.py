@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.definitions import build_definitions
-from tests.fixtures import write_items
+from tests.fixtures import REVIEWS, write_items, write_reviews
 
 CORRUPT_ROW = """
 insert into raw_items (dataset, file_id, source_file, loaded_at, source_row, item_id, title, source_count)
@@ -25,8 +25,10 @@ def test_a_failed_raw_gate_blocks_cleaning_in_the_same_run_and_under_automation(
     job = defs.resolve_job_def("ingest_job")
     assert job.execute_in_process(instance=instance).success
 
+    # A hand-made row breaks the gate; the next load (a new items file) runs the raw checks again.
     with home.warehouse().connect() as connection:
         connection.execute(CORRUPT_ROW)
+    write_items(home.landing / "shop" / "more-items.csv", "item_id,title\ni8,Teapot\n")
     blocked = job.execute_in_process(instance=instance, raise_on_error=False)
     assert not blocked.success
     assert "source_file_not_null" in failed_checks(blocked)
@@ -36,9 +38,10 @@ def test_a_failed_raw_gate_blocks_cleaning_in_the_same_run_and_under_automation(
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert evaluation.get_num_requested(dg.AssetKey("cleaned_items")) == 0
 
-    # ... and does once the bad row is gone and the gate passes again.
+    # ... and does once the bad row is gone and the gate passes again on the next load.
     with home.warehouse().connect() as connection:
         connection.execute("delete from raw_items where file_id = 'hand-made'")
+    write_items(home.landing / "shop" / "even-more-items.csv", "item_id,title\ni9,Tea cosy\n")
     raw = ["raw_events", "raw_items", "raw_reviews"]
     rerun = dg.materialize(
         [*defs.assets, *defs.asset_checks],
@@ -51,8 +54,8 @@ def test_a_failed_raw_gate_blocks_cleaning_in_the_same_run_and_under_automation(
     assert evaluation.get_num_requested(dg.AssetKey("cleaned_items")) == 1
 
 
-def test_automation_refreshes_the_recommendation_assets_when_some_days_of_events_are_cleaned(home):
-    """cleaned_events has a partition for every day since 2000 and most are never materialized: that must not
+def test_automation_refreshes_the_recommendation_assets_when_some_periods_of_events_are_cleaned(home):
+    """cleaned_events has a partition for every four months since 2000 and most are never materialized: that must not
     stop automation from refreshing what is built on it."""
     from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 
@@ -74,7 +77,7 @@ def test_automation_refreshes_the_recommendation_assets_when_some_days_of_events
 
     materialize("sentiment_model", "review_sentiment", "generated_descriptions", "item_text", "item_embeddings")
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    materialize("cleaned_events", tags={RANGE_START_TAG: "2024-03-01", RANGE_END_TAG: "2024-03-03"})
+    materialize("cleaned_events", tags={RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-01"})
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     built_on_events = ("item_similarity", "user_profiles", "recommendation_evaluation")
     for asset in built_on_events:
@@ -84,3 +87,26 @@ def test_automation_refreshes_the_recommendation_assets_when_some_days_of_events
     materialize(*built_on_events)
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
     assert evaluation.get_num_requested(dg.AssetKey("recommendation_lists")) == 1
+
+
+def test_an_ingest_run_that_loads_nothing_new_makes_automation_request_nothing(home):
+    """The landing sensor's run for files already loaded (or a manual one) changes no raw table: nothing built on
+    them is refreshed. A new reviews file refreshes what is built on reviews, and nothing built on events only."""
+    home.drop_shop_files()
+    defs = build_definitions(home.resources())
+    instance = dg.DagsterInstance.ephemeral()
+    ingest = defs.resolve_job_def("ingest_job")
+    assert ingest.execute_in_process(instance=instance).success
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+
+    nothing_new = ingest.execute_in_process(instance=instance)
+    assert nothing_new.success and materialized(nothing_new) == set()
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert evaluation.total_requested == 0
+
+    write_reviews(home.landing / "shop" / "more-reviews.jsonl", [{**REVIEWS[0], "review_id": "r8"}])
+    reviews_only = ingest.execute_in_process(instance=instance)
+    assert materialized(reviews_only) == {"raw_events", "raw_reviews", "cleaned_reviews"}
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
+    assert evaluation.get_num_requested(dg.AssetKey("sentiment_model")) == 1
+    assert evaluation.get_num_requested(dg.AssetKey("demand_history")) == 0

@@ -1,13 +1,23 @@
+import subprocess
+import sys
+
 import dagster as dg
 
+from assets.cleaned import cleaned_events
 from assets.raw import raw_tables
+from orchestration import sensors
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, cleaned_events_refresh_sensor, landing_sensor
 from tests.fixtures import write_events
 
 
 def tick(home, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"landing": home.resources()["landing"]})
+    resources = {name: home.resources()[name] for name in ("landing", "warehouse")}
+    context = dg.build_sensor_context(cursor=cursor, resources=resources)
     return landing_sensor(context), context.cursor
+
+
+def load_raw(home, instance=None):
+    return dg.materialize([raw_tables], resources=home.resources(), instance=instance)
 
 
 def test_a_new_file_triggers_one_run_and_a_seen_file_none(home):
@@ -28,18 +38,101 @@ def test_a_new_file_triggers_one_run_and_a_seen_file_none(home):
     assert "shop/events.csv" in changed.tags["longtail/files"] and "items.csv" not in changed.tags["longtail/files"]
 
 
-def test_changed_raw_events_request_one_run_over_exactly_their_days(home):
+def test_files_the_warehouse_has_loaded_trigger_nothing_on_an_empty_cursor(home):
+    """`longtail ui` after `longtail demo`: a fresh daemon's sensor asks the warehouse, not only its cursor."""
+    home.drop_shop_files()
+    load_raw(home)
+
+    nothing, cursor = tick(home)
+    assert isinstance(nothing, dg.SkipReason) and "loaded already" in nothing.skip_message
+    assert "shop/events.csv" in cursor
+
+    write_events(
+        home.landing / "shop" / "more-events.csv", "user_id,item_id,event_type,ts\nu,i,view,2024-01-01T00:00:00Z\n"
+    )
+    request, _ = tick(home, cursor)
+    assert request.tags["longtail/files"].startswith("shop/more-events.csv@")
+    assert "shop/events.csv" not in request.tags["longtail/files"]
+
+
+def test_a_busy_warehouse_skips_the_tick_and_looks_again(home, monkeypatch):
+    home.drop_shop_files()
+    load_raw(home)
+    monkeypatch.setattr(sensors, "WAREHOUSE_WAIT_S", 0.2)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(home.warehouse_path)!r}); print(1); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "1"
+        busy, cursor = tick(home)
+        assert isinstance(busy, dg.SkipReason) and "busy" in busy.skip_message
+        assert cursor is None
+    finally:
+        holder.communicate("")
+    after, cursor = tick(home, cursor)
+    assert isinstance(after, dg.SkipReason) and "shop/events.csv" in cursor
+
+
+def refresh(instance, cursor=None) -> tuple[list[tuple[str, str]], str | None]:
+    """The partition ranges one tick of the refresh sensor requests, and its new cursor."""
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    result = cleaned_events_refresh_sensor(context)
+    if isinstance(result, dg.SkipReason):
+        return [], context.cursor
+    ranges = [(request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) for request in result.run_requests]
+    return ranges, result.cursor
+
+
+def clean(home, instance, start, end):
+    result = dg.materialize(
+        [cleaned_events],
+        resources=home.resources(),
+        instance=instance,
+        tags={RANGE_START_TAG: start, RANGE_END_TAG: end},
+    )
+    assert result.success
+
+
+def test_changed_raw_events_request_one_run_over_exactly_their_partitions(home):
     home.drop_shop_files()
     instance = dg.DagsterInstance.ephemeral()
-    definitions = dg.Definitions(assets=[raw_tables], resources=home.resources())
-    assert dg.materialize([raw_tables], resources=home.resources(), instance=instance).success
+    load_raw(home, instance)
+    # Events of 2024-03-01 .. 2024-03-03: the partition of January to April.
+    ranges, cursor = refresh(instance)
+    assert ranges == [("2024-01-01", "2024-01-01")]
 
-    context = dg.build_sensor_context(instance=instance, definitions=definitions)
-    [request] = list(cleaned_events_refresh_sensor(context))
-    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2024-03-01", "2024-03-03")
+    # Nothing new landed: the next load materializes nothing and the sensor requests nothing.
+    assert load_raw(home, instance).get_asset_materialization_events() == []
+    assert refresh(instance, cursor) == ([], cursor)
 
-    # Nothing new landed: the next raw materialization changes no day and requests nothing.
-    assert dg.materialize([raw_tables], resources=home.resources(), instance=instance).success
-    context = dg.build_sensor_context(instance=instance, definitions=definitions, cursor=context.cursor)
-    [skip] = list(cleaned_events_refresh_sensor(context))
-    assert isinstance(skip, dg.SkipReason)
+    # Two changes between ticks: a run for each, over its own partitions.
+    write_events(home.landing / "shop" / "may.csv", "user_id,item_id,event_type,ts\nu,i,view,2024-05-20T00:00:00Z\n")
+    load_raw(home, instance)
+    write_events(
+        home.landing / "shop" / "september.csv", "user_id,item_id,event_type,ts\nu,i,view,2024-09-02T00:00:00Z\n"
+    )
+    load_raw(home, instance)
+    ranges, _ = refresh(instance, cursor)
+    assert ranges == [("2024-05-01", "2024-05-01"), ("2024-09-01", "2024-09-01")]
+
+
+def test_partitions_cleaned_since_a_change_are_not_requested_on_an_empty_cursor(home):
+    """`longtail ui` after `longtail demo`: the demo cleaned every partition after loading, so a fresh daemon's
+    sensor (no cursor) requests nothing; a partition left out is still requested."""
+    home.drop_shop_files()
+    write_events(home.landing / "shop" / "may.csv", "user_id,item_id,event_type,ts\nu,i,view,2024-05-20T00:00:00Z\n")
+    instance = dg.DagsterInstance.ephemeral()
+    load_raw(home, instance)
+    clean(home, instance, "2024-01-01", "2024-01-01")
+    ranges, cursor = refresh(instance)
+    assert ranges == [("2024-05-01", "2024-05-01")]
+
+    clean(home, instance, "2024-05-01", "2024-05-01")
+    assert refresh(instance) == ([], cursor)

@@ -1,4 +1,4 @@
-"""The canonical tables themselves (see DESIGN.md's data contract) as CSV, parquet or JSON lines (gzip or not).
+"""The canonical tables themselves (docs/data.md) as CSV, parquet or JSON lines (gzip or not).
 
 events: ``user_id, item_id, event_type, ts`` required; ``quantity, price, rating, order_id`` optional.
 items: ``item_id, title`` required; ``description, category, brand, price, source_count`` optional.

@@ -1,5 +1,6 @@
 """Offline evaluation of recommendation lists: the global temporal split (``split``) and top-k metrics
-(``metrics``), as fixed by DESIGN.md, "Evaluation protocol (recommendations)"."""
+(``metrics``); ``offline`` runs every model on one split, ``datasets`` every dataset, ``targets`` compares the
+system with the baselines."""
 
 from longtail.recommend.evaluation.metrics import (
     aplt_at_k,

@@ -1,13 +1,13 @@
 """What generated descriptions do for the content model: tail recall with and without them, on one split.
 
 The items that matter are the tail items among the test targets whose catalogue description is missing, short or
-junk (``longtail.language.generation.needs_description``). On the dataset with the most test targets on such items, up to
-``max_items`` of them (those with the most targets first) get a generated description, and ``ContentKNN`` is run
+junk (``longtail.language.generation.needs_description``). On the dataset with the most test targets on such items,
+up to ``max_items`` of them (those with the most targets first) get a generated description, and ``ContentKNN`` is run
 on the same split: with their vectors from the catalogue text alone ("without"), and with the accepted generated
-description blended in as ``item_embeddings`` does it (``longtail.recommend.embedding.embed_item_texts``; "with"), also at
-the other weights of ``WEIGHTS`` so that the choice of ``EXTRA_TEXT_WEIGHT`` can be checked. Every other item keeps
-its stored vector from ``item_embeddings``, so the difference is the generated text's doing. Tail recall@20 is
-measured over the targets on those items only.
+description blended in as ``item_embeddings`` does it (``longtail.recommend.item_vectors.embed_item_texts``; "with"),
+also at the other weights of ``WEIGHTS`` so that the choice of ``EXTRA_TEXT_WEIGHT`` can be checked. Every other
+item keeps its stored vector from ``item_embeddings``, so the difference is the generated text's doing. Tail
+recall@20 is measured over the targets on those items only.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import pandas as pd
 from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import read_table, read_vectors
 from longtail.language.generation import needs_description
-from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT, align_vectors, blend_extra
+from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
 from longtail.recommend.evaluation.metrics import evaluate
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events
 from longtail.recommend.evaluation.split import InteractionData
+from longtail.recommend.item_vectors import align_vectors, blend_extra
 from longtail.recommend.matrices import item_popularity, tail_items
 from longtail.recommend.models import ContentKNN
 from longtail.recommend.text import build_item_text

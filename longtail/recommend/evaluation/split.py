@@ -1,8 +1,8 @@
 """Global temporal train/test split and the sparse matrices that offline evaluation ranks against.
 
-The protocol (DESIGN.md, "Evaluation protocol"): one global cut in time, the last ``test_days`` are the test
-window, every model ranks the whole training catalogue, and a user's targets are the items they interacted with in
-the test window but never before the cut ("new item" targets).
+The protocol: one global cut in time, the last ``test_days`` are the test window, every model ranks the whole
+training catalogue, and a user's targets are the items they interacted with in the test window but never before
+the cut ("new item" targets).
 """
 
 from __future__ import annotations

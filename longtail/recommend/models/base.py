@@ -58,12 +58,18 @@ class Recommender(ABC):
         out = np.full((len(users), k), -1, dtype=np.int64)
         for start in range(0, len(users), batch_size):
             batch = users[start : start + batch_size]
-            scores = self._score_batch(batch)
-            if exclude_seen:
-                seen = self.interactions_[batch]
-                rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
-                scores[rows, seen.indices] = -np.inf
-            out[start : start + len(batch), : min(k, self.n_items_)] = self._select(scores, batch, k)
+            out[start : start + len(batch)] = self._lists(self._score_batch(batch), batch, k, exclude_seen)
+        return out
+
+    def _lists(self, scores: np.ndarray, users: np.ndarray, k: int, exclude_seen: bool) -> np.ndarray:
+        """``(len(users), k)`` lists from the writable ``scores`` of ``users``: seen items removed when asked,
+        ``_select``ed, padded with -1."""
+        if exclude_seen:
+            seen = self.interactions_[users]
+            rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
+            scores[rows, seen.indices] = -np.inf
+        out = np.full((len(users), k), -1, dtype=np.int64)
+        out[:, : min(k, self.n_items_)] = self._select(scores, users, k)
         return out
 
     def _select(self, scores: np.ndarray, users: np.ndarray, k: int) -> np.ndarray:

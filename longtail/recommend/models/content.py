@@ -21,8 +21,8 @@ class ContentKNN(Recommender):
     ``scores = X[users] @ similarity_``. Unlike ``ItemKNN``, an item nobody bought yet gets neighbours too,
     which is what lets this model reach new and long-tail items.
 
-    The neighbours come from ``longtail.recommend.neighbours.top_k_similarity`` with ``method`` (``"auto"``: exact search,
-    or FAISS beyond 200k items on the CPU) on torch ``device``: memory ``O(n_items * (dim + k_neighbors))``.
+    The neighbours come from ``longtail.recommend.neighbours.top_k_similarity`` with ``method`` (``"auto"``: exact
+    search, or FAISS beyond 200k items on the CPU) on torch ``device``: memory ``O(n_items * (dim + k_neighbors))``.
 
     Attributes after ``fit``: ``similarity_`` (``float32`` ``csr_matrix``, shape ``(n_items, n_items)``).
     """

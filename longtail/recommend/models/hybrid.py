@@ -3,15 +3,41 @@ re-ranked so that each list's share of tail items follows the user's own tail ap
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
 from longtail.recommend.matrices import tail_items
-from longtail.recommend.models.base import Recommender
+from longtail.recommend.models.base import DEFAULT_BATCH_SIZE, Recommender
 from longtail.recommend.models.ease import EASE
+from longtail.recommend.neighbours import neighbours_to_csr, top_k_similarity
 from longtail.recommend.profiles import shrunk_tail_appetite
 from longtail.recommend.reranking import calibrate_tail_share
 from longtail.validation import check_positive_int
+
+# The settings that act at scoring time only: ``with_settings`` and ``recommend_each`` change them without refitting.
+SCORING_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
+
+
+class _Scores(NamedTuple):
+    """``(n_users, n_items)`` float32 scores and ``(n_users, 1)`` each row's largest absolute finite score (1 for a
+    row without one): what ``_scaled`` divides by, kept so that a grid of weights does not find it again."""
+
+    scores: np.ndarray
+    divisor: np.ndarray
+
+
+class _Components(NamedTuple):
+    """One batch of users' raw scores from each fitted component, before the scoring-time settings weigh them;
+    ``cold`` (n_users,) marks users without history."""
+
+    ease: _Scores
+    recent: _Scores | None
+    content: _Scores | None
+    cold: np.ndarray
 
 
 class LongTailHybrid(Recommender):
@@ -36,8 +62,8 @@ class LongTailHybrid(Recommender):
 
     ``recommend`` then calibrates each list's share of tail items to the user's tail appetite, the share of tail
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items
-    (``longtail.recommend.reranking.calibrate_tail_share``, weight ``tail_weight``; 0 switches it off). Tail items are those
-    outside the head that makes ``head_share`` of training interactions. Users without history are scored by
+    (``longtail.recommend.reranking.calibrate_tail_share``, weight ``tail_weight``; 0 switches it off). Tail items
+    are those outside the head that makes ``head_share`` of training interactions. Users without history are scored by
     (recent) popularity, so a cold-start user still gets a full list.
 
     Memory: two dense ``(m, m)`` float32 matrices, ``m = min(n_items, max_items)`` (see ``EASE``).
@@ -64,20 +90,16 @@ class LongTailHybrid(Recommender):
         head_share: float = 0.8,
         max_items: int = 8_000,
     ):
-        for name, value in (
-            ("recent_weight", recent_weight),
-            ("tail_weight", tail_weight),
-            ("sentiment_weight", sentiment_weight),
-        ):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-        for name, value in (
-            ("popularity_exponent", popularity_exponent),
-            ("content_weight", content_weight),
-            ("appetite_prior", appetite_prior),
-        ):
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        _check_settings(
+            {
+                "recent_weight": recent_weight,
+                "popularity_exponent": popularity_exponent,
+                "tail_weight": tail_weight,
+                "content_weight": content_weight,
+                "sentiment_weight": sentiment_weight,
+                "appetite_prior": appetite_prior,
+            }
+        )
         if content_weight > 0 and item_vectors is None:
             raise ValueError("content_weight > 0 needs item_vectors (n_items, dim)")
         self.l2 = l2
@@ -93,10 +115,20 @@ class LongTailHybrid(Recommender):
         self.head_share = head_share
         self.max_items = max_items
 
-    def fit(self, X, recency=None) -> LongTailHybrid:
+    def fit(self, X, recency=None, *, ease: EASE | None = None) -> LongTailHybrid:
         """Fit on ``X`` (sparse ``(n_users, n_items)``, binarised) and optionally ``recency``: a sparse matrix of the
         same shape with a weight in (0, 1] where ``X`` has an interaction (e.g. ``exp(-age / half_life)``, see
-        ``longtail.recommend.evaluation.recency_weights``). Returns self."""
+        ``longtail.recommend.evaluation.recency_weights``). ``ease``: an ``EASE`` already fitted on ``X`` with this
+        hybrid's ``l2`` and ``max_items`` (such as the tuned baseline), taken as ``ease_`` rather than fitting the
+        same model again: on large catalogues each EASE fit is the costly part. Returns self."""
+        if ease is not None:
+            if not isinstance(ease, EASE) or not hasattr(ease, "weights_"):
+                raise ValueError(f"ease must be a fitted EASE, got {type(ease).__name__}")
+            if (ease.l2, ease.max_items) != (float(self.l2), self.max_items):
+                raise ValueError(
+                    f"ease has l2={ease.l2}, max_items={ease.max_items}; this hybrid needs {self.l2}, {self.max_items}"
+                )
+        self._fitted_ease = ease
         if recency is not None:
             recency = sp.csr_matrix(recency, dtype=np.float32)
             if recency.shape != X.shape:
@@ -107,7 +139,10 @@ class LongTailHybrid(Recommender):
         return super().fit(X)
 
     def _fit(self, X: sp.csr_matrix) -> None:
-        self.ease_ = EASE(self.l2, max_items=self.max_items).fit(X)
+        given = self._fitted_ease
+        if given is not None and (given.interactions_.shape != X.shape or (given.interactions_ != X).nnz):
+            raise ValueError("ease was fitted on other interactions than X")
+        self.ease_ = given if given is not None else EASE(self.l2, max_items=self.max_items).fit(X)
         self.recent_ease_ = None
         if self._recency is not None and self.recent_weight > 0:
             self.recent_ease_ = EASE(self.l2, max_items=self.max_items)
@@ -130,8 +165,6 @@ class LongTailHybrid(Recommender):
         return quality
 
     def _content_similarity(self, n_items: int) -> sp.csr_matrix:
-        from longtail.recommend.neighbours import neighbours_to_csr, top_k_similarity
-
         vectors = np.asarray(self.item_vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != n_items:
             raise ValueError(f"item_vectors must have shape ({n_items}, dim) aligned to X's items, got {vectors.shape}")
@@ -139,14 +172,74 @@ class LongTailHybrid(Recommender):
         indices, scores = top_k_similarity(vectors, k) if k > 0 else (np.empty((n_items, 0)), np.empty((n_items, 0)))
         return neighbours_to_csr(indices, scores, n_items)
 
+    def with_settings(self, **settings: float) -> LongTailHybrid:
+        """A copy of this fitted hybrid with other scoring-time settings (any of ``SCORING_SETTINGS``), sharing
+        the fitted matrices: nothing is refitted. A component the fit left out stays out: the recency EASE
+        (fitted with ``recent_weight`` 0 or without ``recency``) and the content similarity (fitted with
+        ``content_weight`` 0), so fit with every weight you will ask for above 0. ``content_weight=0`` drops
+        the content term from the copy."""
+        unknown = set(settings) - set(SCORING_SETTINGS)
+        if unknown:
+            raise ValueError(f"only the scoring-time settings {SCORING_SETTINGS} can change, got {sorted(unknown)}")
+        if not hasattr(self, "ease_"):
+            raise ValueError("with_settings needs a fitted hybrid; call fit(X) first")
+        _check_settings(settings)
+        if settings.get("content_weight", 0.0) > 0 and self.content_similarity_ is None:
+            raise ValueError("content_weight > 0 needs the content similarity: fit with content_weight > 0")
+        variant = copy.copy(self)
+        for name, value in settings.items():
+            setattr(variant, name, float(value))
+        if variant.content_weight == 0.0:
+            variant.content_similarity_ = None
+        return variant
+
+    def recommend_each(
+        self,
+        users,
+        k: int,
+        settings: Sequence[dict],
+        *,
+        exclude_seen: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> list[np.ndarray]:
+        """``[self.with_settings(**s).recommend(users, k) for s in settings]``, the same lists, with each
+        fitted component scoring a batch of users once for all ``settings`` rather than once per settings: the
+        scoring-time settings only reweigh the components, so a grid of them costs one pass of EASE scoring
+        plus the grid's re-rankings. Returns one ``(len(users), k)`` int64 array per entry of ``settings``."""
+        variants = [self.with_settings(**point) for point in settings]
+        users = self._check_users(users)
+        k = check_positive_int(k, "k")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        lists = [np.full((len(users), k), -1, dtype=np.int64) for _ in variants]
+        for start in range(0, len(users), batch_size):
+            batch = users[start : start + batch_size]
+            components = self._components(batch)
+            for variant, out in zip(variants, lists):
+                out[start : start + len(batch)] = variant._lists(variant._relevance(components), batch, k, exclude_seen)
+        return lists
+
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
+        return self._relevance(self._components(users))
+
+    def _components(self, users: np.ndarray) -> _Components:
         history = self.history_[users]
-        relevance = _scaled(self.ease_.score_history(history), 1 - self.recent_weight)
+        return _Components(
+            ease=_with_divisor(self.ease_.score_history(history)),
+            recent=None if self.recent_ease_ is None else _with_divisor(self.recent_ease_.score_history(history)),
+            content=None
+            if self.content_similarity_ is None
+            else _with_divisor((history @ self.content_similarity_).toarray()),
+            cold=np.diff(history.indptr) == 0,
+        )
+
+    def _relevance(self, components: _Components) -> np.ndarray:
+        """The debiased relevance of one batch under this hybrid's scoring-time settings (writable, float32)."""
+        relevance = _weighted(components.ease, 1 - self.recent_weight)
         if self.recent_ease_ is not None:
-            relevance += _scaled(self.recent_ease_.score_history(history), self.recent_weight)
+            relevance += _weighted(components.recent, self.recent_weight)
         if self.content_similarity_ is not None:
-            relevance += _scaled((history @ self.content_similarity_).toarray(), self.content_weight)
-        relevance[np.diff(history.indptr) == 0] = self.cold_scores_
+            relevance += _weighted(components.content, self.content_weight)
+        relevance[components.cold] = self.cold_scores_
         return self._debiased(relevance)
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:
@@ -169,7 +262,24 @@ class LongTailHybrid(Recommender):
 
 def _scaled(scores: np.ndarray, weight: float) -> np.ndarray:
     """``weight * scores`` with each row divided by its largest absolute finite value (rows of zeros stay 0)."""
+    return _weighted(_with_divisor(scores), weight)
+
+
+def _with_divisor(scores: np.ndarray) -> _Scores:
     scores = np.asarray(scores, dtype=np.float32)
-    finite = np.where(np.isfinite(scores), np.abs(scores), 0.0)
-    top = finite.max(axis=1, keepdims=True)
-    return weight * scores / np.where(top > 0, top, 1.0)
+    top = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=1, keepdims=True)
+    return _Scores(scores, np.where(top > 0, top, 1.0))
+
+
+def _weighted(scaled: _Scores, weight: float) -> np.ndarray:
+    return weight * scaled.scores / scaled.divisor
+
+
+def _check_settings(settings: dict[str, float]) -> None:
+    """Raise ``ValueError`` unless the weights among ``settings`` are in [0, 1] and the others finite and >= 0."""
+    for name, value in settings.items():
+        if name in ("recent_weight", "tail_weight", "sentiment_weight"):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        elif not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")

@@ -20,9 +20,9 @@ class ItemKNN(Recommender):
     is ``sum(sim(i, j))`` over the items ``i`` the user interacted with whose neighbours include ``j``:
     ``scores = X[users] @ similarity_``.
 
-    Similarities are computed by ``longtail.recommend.neighbours.collaborative_top_k``, ``block_size`` items at a time: peak
-    memory is about ``block_size * n_items`` floats for the dense block plus ``n_items * k_neighbors`` for the
-    result, never ``n_items ** 2``.
+    Similarities are computed by ``longtail.recommend.neighbours.collaborative_top_k``, ``block_size`` items at a
+    time: peak memory is about ``block_size * n_items`` floats for the dense block plus ``n_items * k_neighbors``
+    for the result, never ``n_items ** 2``.
 
     Attributes after ``fit``: ``similarity_`` (``float32`` ``csr_matrix``, shape ``(n_items, n_items)``).
     """

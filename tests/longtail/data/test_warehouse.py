@@ -35,6 +35,15 @@ def test_a_new_column_is_added_to_a_table_written_before_it_existed(tmp_path):
         assert table["note"].isna().tolist() == [True, False] and table["note"].iloc[1] == "new"
 
 
+def test_a_table_created_from_an_empty_window_takes_the_types_of_later_rows(tmp_path):
+    """Cleaning an empty partition first creates the table from an empty frame, whose text columns have no type."""
+    empty = pd.DataFrame({"day": pd.Series([], dtype="int64"), "v": pd.Series([], dtype=object)})
+    with connect(tmp_path / "w.duckdb") as connection:
+        replace_rows(connection, "t", empty, "day = ?", [1])
+        replace_rows(connection, "t", pd.DataFrame({"day": [2], "v": ["b"]}), "day = ?", [2])
+        assert read_table(connection, "t").to_dict("records") == [{"day": 2, "v": "b"}]
+
+
 def test_read_table_of_a_missing_table_is_empty(tmp_path):
     with connect(tmp_path / "w.duckdb") as connection:
         assert read_table(connection, "nothing").empty

@@ -1,22 +1,11 @@
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from longtail.device import pick_device
-from longtail.recommend.embedding import (
-    DEFAULT_MODEL,
-    EMBEDDING_COLUMNS,
-    canonical_model_name,
-    embed_item_texts,
-    encode_texts,
-    load_encoder,
-    plan_embedding_refresh,
-    refresh_embeddings,
-    resolve_model,
-    stack_embeddings,
-)
+from longtail.recommend import embedding
+from longtail.recommend.embedding import DEFAULT_MODEL, canonical_model_name, encode_texts, load_encoder, resolve_model
 
 TEXTS = [
     "Red Wine Glass. Brand: Riedel. Category: Home > Kitchen > Glassware. Set of four hand-blown glasses.",
@@ -34,27 +23,17 @@ def minilm():
     return load_encoder("default", "cpu")
 
 
-class CountingEncoder:
-    """A stand-in for a model: records every call, returns a distinct 3-d vector per text."""
-
-    def __init__(self):
-        self.calls: list[list[str]] = []
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        return np.array([[len(text), text.count("a"), 1.0] for text in texts], dtype=np.float64)
+@pytest.fixture
+def float32(monkeypatch):
+    """Float32 arithmetic even on a CPU with native bfloat16, whose results depend on the batch a text is in by
+    about 1e-4: the tests that compare vectors across batchings use it."""
+    monkeypatch.setattr(embedding, "_native_bfloat16", lambda: False)
 
 
-def current(texts: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"item_id": list(texts), "text": list(texts.values()), "text_hash": [f"h-{t}" for t in texts.values()]}
-    )
-
-
-def test_encode_texts_matches_plain_encode_in_the_input_order(minilm):
+def test_encode_texts_matches_plain_encode_in_the_input_order(minilm, float32):
     calls = []
     ours = encode_texts(
-        minilm, TEXTS, batch_size=3, batches_per_call=1, progress=lambda done, total: calls.append((done, total))
+        minilm, TEXTS, batch_size=3, report_every=1, progress=lambda done, total: calls.append((done, total))
     )
     plain = minilm.encode(TEXTS, normalize_embeddings=True)
     assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
@@ -66,8 +45,51 @@ def test_encode_texts_matches_plain_encode_in_the_input_order(minilm):
     assert calls == [(3, 7), (6, 7), (7, 7)]
     chunked = encode_texts(minilm, TEXTS, batch_size=3, progress=lambda done, total: calls.append((done, total)))
     np.testing.assert_allclose(chunked, ours, atol=1e-5)
-    assert calls[-1] == (7, 7) and len(calls) == 4  # one call of up to 16 batches
+    assert calls[-1] == (7, 7) and len(calls) == 4  # one report per 1,024 texts, and at the end
     assert cosine[1, 6] < 0.99  # "Tea." and "Cookies." are not swapped by the length sort
+
+
+def test_each_distinct_text_is_encoded_once_in_token_length_order(minilm, float32, monkeypatch):
+    batches = []
+    preprocess = minilm.preprocess
+    monkeypatch.setattr(minilm, "preprocess", lambda batch: batches.append(list(batch)) or preprocess(batch))
+    calls = []
+    texts = ["Tea.", TEXTS[0], "Tea.", TEXTS[2], "Tea."]
+    vectors = encode_texts(minilm, texts, batch_size=2, progress=lambda done, total: calls.append((done, total)))
+    assert batches == [[TEXTS[0], TEXTS[2]], ["Tea."]]  # longest first, "Tea." once
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    np.testing.assert_array_equal(vectors[0], vectors[4])
+    np.testing.assert_allclose(
+        vectors, encode_texts(minilm, [TEXTS[1], TEXTS[0], TEXTS[1], TEXTS[2], TEXTS[1]]), atol=1e-5
+    )
+    assert calls == [(5, 5)]
+
+
+def test_batches_hold_at_most_batch_tokens_padded_tokens(minilm, float32, monkeypatch):
+    batches = []
+    preprocess = minilm.preprocess
+    monkeypatch.setattr(minilm, "preprocess", lambda batch: batches.append(list(batch)) or preprocess(batch))
+    tokens = [len(ids) for ids in minilm.tokenizer(TEXTS)["input_ids"]]
+    longest = max(tokens)
+    vectors = encode_texts(minilm, TEXTS, batch_size=100, batch_tokens=2 * longest)
+    assert batches[0] == [TEXTS[int(np.argmax(tokens))], TEXTS[int(np.argsort(tokens)[-2])]]
+    assert all(len(batch) * max(tokens[TEXTS.index(text)] for text in batch) <= 2 * longest for batch in batches)
+    assert sum(map(len, batches)) == len(TEXTS)
+    np.testing.assert_allclose(vectors, encode_texts(minilm, TEXTS), atol=1e-5)
+    # A text longer than the budget still goes, alone.
+    batches.clear()
+    encode_texts(minilm, TEXTS, batch_tokens=1)
+    assert [len(batch) for batch in batches] == [1] * len(TEXTS)
+
+
+def test_bfloat16_vectors_match_float32_ones(minilm, monkeypatch):
+    monkeypatch.setattr(embedding, "_native_bfloat16", lambda: False)
+    exact = encode_texts(minilm, TEXTS)
+    monkeypatch.setattr(embedding, "_native_bfloat16", lambda: True)
+    fast = encode_texts(minilm, TEXTS)
+    assert fast.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert np.all(np.sum(fast * exact, axis=1) > 0.9999)
 
 
 def test_encode_texts_of_nothing_and_bad_input(minilm):
@@ -108,144 +130,3 @@ def test_pick_device(monkeypatch):
     for bad in ("gpu", "cuda:", "CPU", "cuda:x"):
         with pytest.raises(ValueError, match="device must be"):
             pick_device(bad)
-
-
-def test_plan_sorts_items_into_new_changed_unchanged_and_removed():
-    stored = pd.DataFrame(
-        {
-            "item_id": ["same", "edited", "gone", "other-model"],
-            "text_hash": ["h1", "h2", "h3", "h4"],
-            "model": ["m", "m", "m", "old"],
-        }
-    )
-    now = pd.DataFrame(
-        {"item_id": ["fresh", "other-model", "edited", "same"], "text_hash": ["h0", "h4", "h2-new", "h1"]}
-    )
-    plan = plan_embedding_refresh(now, stored, "m")
-    assert plan.to_embed.tolist() == ["fresh", "other-model", "edited"]
-    assert plan.reused.tolist() == ["same"]
-    assert plan.removed.tolist() == ["gone"]
-    assert plan.counts() == {
-        "to_embed": 3,
-        "reused": 1,
-        "removed": 1,
-        "new": 1,
-        "text_changed": 1,
-        "model_changed": 1,
-    }
-
-
-def test_plan_from_an_empty_store_embeds_everything():
-    now = current({"a": "x", "b": "y"})
-    for stored in (pd.DataFrame(), pd.DataFrame(columns=EMBEDDING_COLUMNS)):
-        plan = plan_embedding_refresh(now, stored, "m")
-        assert plan.to_embed.tolist() == ["a", "b"] and plan.n_new == 2
-        assert plan.reused.empty and plan.removed.empty
-
-
-def test_plan_treats_null_stored_values_as_changed():
-    stored = pd.DataFrame({"item_id": ["a", "b"], "text_hash": [pd.NA, "h-y"], "model": ["m", pd.NA]}).astype("string")
-    plan = plan_embedding_refresh(current({"a": "x", "b": "y"}), stored, "m")
-    assert plan.to_embed.tolist() == ["a", "b"]
-    assert (plan.n_text_changed, plan.n_model_changed) == (1, 1)
-
-
-@pytest.mark.parametrize(
-    "now, stored, match",
-    [
-        (pd.DataFrame({"item_id": ["a"]}), pd.DataFrame(), "current lacks the columns"),
-        (pd.DataFrame({"item_id": ["a", "a"], "text_hash": ["h", "h"]}), pd.DataFrame(), "repeated: a"),
-        (pd.DataFrame({"item_id": ["a"], "text_hash": [None]}), pd.DataFrame(), "null text_hash"),
-        (pd.DataFrame({"item_id": ["a"], "text_hash": ["h"]}), pd.DataFrame({"item_id": ["a"]}), "stored lacks"),
-    ],
-)
-def test_plan_rejects_bad_frames(now, stored, match):
-    with pytest.raises(ValueError, match=match):
-        plan_embedding_refresh(now, stored, "m")
-
-
-def test_refresh_encodes_only_what_changed_and_reuses_stored_vectors():
-    encoder = CountingEncoder()
-    first, plan = refresh_embeddings(current({"a": "tea", "b": "coffee", "c": "milk"}), pd.DataFrame(), encoder, "m")
-    assert encoder.calls == [["tea", "coffee", "milk"]] and plan.n_new == 3
-    assert list(first.columns) == EMBEDDING_COLUMNS and (first["model"] == "m").all()
-    assert all(vector.dtype == np.float32 and vector.shape == (3,) for vector in first["embedding"])
-
-    # As read back from DuckDB: vectors as lists. "b" changes, "c" goes, "d" arrives, "a" stays.
-    stored = first.assign(embedding=first["embedding"].map(list))
-    second, plan = refresh_embeddings(current({"d": "cocoa", "a": "tea", "b": "black coffee"}), stored, encoder, "m")
-    assert encoder.calls[1:] == [["cocoa", "black coffee"]]
-    assert plan.removed.tolist() == ["c"] and plan.reused.tolist() == ["a"]
-    assert second["item_id"].tolist() == ["d", "a", "b"]
-    # CountingEncoder's vectors: [length, count of "a", 1].
-    np.testing.assert_array_equal(stack_embeddings(second), [[5, 1, 1], [3, 1, 1], [12, 1, 1]])
-
-    # Nothing changed: no call at all.
-    third, plan = refresh_embeddings(current({"d": "cocoa", "a": "tea", "b": "black coffee"}), second, encoder, "m")
-    assert len(encoder.calls) == 2 and plan.counts()["reused"] == 3
-    np.testing.assert_array_equal(stack_embeddings(third), stack_embeddings(second))
-
-    # Another model: everything again.
-    refresh_embeddings(current({"d": "cocoa", "a": "tea", "b": "black coffee"}), third, encoder, "m2")
-    assert encoder.calls[2] == ["cocoa", "tea", "black coffee"]
-
-
-def unit_encoder(texts: list[str]) -> np.ndarray:
-    """One-hot 2-d vectors: "tea" texts on the first axis, everything else on the second."""
-    return np.array([[1.0, 0.0] if "tea" in text else [0.0, 1.0] for text in texts])
-
-
-def test_extra_text_is_blended_in_at_its_weight():
-    items = pd.DataFrame({"text": ["green tea", "mug", "pot"], "extra_text": ["", "for tea", None]})
-    vectors = embed_item_texts(items, unit_encoder, extra_weight=0.5)
-    # "mug" + 0.5 * "for tea" = (0.5, 1), made unit length; items without extra text keep their own vector.
-    np.testing.assert_allclose(vectors, [[1, 0], [0.5 / np.sqrt(1.25), 1 / np.sqrt(1.25)], [0, 1]], rtol=1e-6)
-    assert vectors.dtype == np.float32
-    np.testing.assert_array_equal(embed_item_texts(items, unit_encoder, extra_weight=0), unit_encoder(items["text"]))
-    np.testing.assert_array_equal(embed_item_texts(items[["text"]], unit_encoder), unit_encoder(items["text"]))
-    for bad in (-0.1, float("nan"), True, "0.5"):
-        with pytest.raises(ValueError, match="extra_weight"):
-            embed_item_texts(items, unit_encoder, extra_weight=bad)
-
-
-def test_a_new_extra_weight_re_embeds_only_the_items_with_extra_text():
-    encoder = CountingEncoder()
-    now = current({"a": "tea", "b": "mug"}).assign(extra_text=["", "for tea"])
-    first, _ = refresh_embeddings(now, pd.DataFrame(), encoder, "m", extra_weight=0.5)
-    assert encoder.calls == [["tea", "mug"], ["for tea"]]
-    assert first["model"].tolist() == ["m", "m + extra text x0.5"]
-    _, plan = refresh_embeddings(now, first, encoder, "m", extra_weight=0.5)
-    assert plan.to_embed.empty and len(encoder.calls) == 2
-    _, plan = refresh_embeddings(now, first, encoder, "m", extra_weight=0.25)
-    assert plan.to_embed.tolist() == ["b"] and encoder.calls[2:] == [["mug"], ["for tea"]]
-
-
-def test_refresh_checks_what_encode_returns():
-    now = current({"a": "tea", "b": "coffee"})
-    with pytest.raises(ValueError, match=r"shape \(1, 3\) for 2 texts"):
-        refresh_embeddings(now, pd.DataFrame(), lambda texts: np.ones((1, 3)), "m")
-    stored, _ = refresh_embeddings(current({"a": "tea"}), pd.DataFrame(), lambda texts: np.ones((1, 3)), "m")
-    with pytest.raises(ValueError, match="differ in length"):
-        refresh_embeddings(now, stored, lambda texts: np.ones((len(texts), 4)), "m")
-
-
-def test_stack_embeddings():
-    frame = pd.DataFrame({"embedding": [np.array([1.0, 2.0]), [3.0, 4.0]]})
-    stacked = stack_embeddings(frame)
-    assert stacked.dtype == np.float32
-    np.testing.assert_array_equal(stacked, [[1, 2], [3, 4]])
-    assert stack_embeddings(frame.iloc[:0]).shape == (0, 0)
-    with pytest.raises(ValueError, match="differ in length"):
-        stack_embeddings(pd.DataFrame({"embedding": [[1.0], [1.0, 2.0]]}))
-    with pytest.raises(ValueError, match="1-D"):
-        stack_embeddings(pd.DataFrame({"embedding": [np.ones((2, 2))]}))
-
-
-def test_align_vectors_puts_each_vector_on_its_item_and_zeros_elsewhere():
-    from longtail.recommend.embedding import align_vectors
-
-    ids, matrix = np.array(["b", "a"]), np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
-    aligned = align_vectors((ids, matrix), np.array(["a", "c", "b"]))
-    np.testing.assert_array_equal(aligned, [[1, 0], [0, 0], [0, 1]])
-    assert align_vectors(None, np.array(["a"])) is None
-    assert align_vectors((np.array([]), np.zeros((0, 0))), np.array(["a"])) is None

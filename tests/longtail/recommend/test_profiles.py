@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.profiles import PROFILE_COLUMNS, build_user_profiles, shrunk_tail_appetite, tail_appetite
+from longtail.recommend.profiles import (
+    PROFILE_COLUMNS,
+    build_user_profiles,
+    profile_users,
+    shrunk_tail_appetite,
+    tail_appetite,
+)
 
 
 def utc(text):
@@ -208,3 +214,18 @@ def test_tail_appetite_inputs_are_checked(matrix):
         tail_appetite(X.toarray(), tail)
     with pytest.raises(ValueError, match="non-negative"):
         tail_appetite(-X, tail)
+
+
+def test_profile_users_takes_the_tail_from_the_events_themselves(events, items):
+    # i1 and i2 have two of the 8 events each, the others one: 80% takes five items (ties by index), not i6.
+    profiles = by_user(profile_users(events, items, VECTORS))
+    expected = build_user_profiles(events, items, ["i6"], item_vectors=VECTORS).set_index("user_id")
+    pd.testing.assert_frame_equal(profiles.drop(columns="taste_vector"), expected.drop(columns="taste_vector"))
+    assert profiles.loc["u1", "tail_share"] == 0.0 and profiles.loc["u3", "tail_share"] == 0.5
+    np.testing.assert_allclose(profiles.loc["u1", "taste_vector"], expected.loc["u1", "taste_vector"])
+
+
+def test_profile_users_without_catalogue_or_vectors(events, items):
+    profiles = by_user(profile_users(events, items.iloc[:0], (np.array([]), np.zeros((0, 0)))))
+    assert profiles["top_categories"].isna().all() and profiles["taste_vector"].isna().all()
+    assert profiles.loc["u1", "median_price"] == 2.0  # only the prices paid: 1, 2, 4

@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from longtail.data.cleaning import CLEANED_ITEM_COLUMNS
-from longtail.recommend.text import ITEM_TEXT_COLUMNS, MAX_TEXT_CHARS, TEXT_HASH_CHARS, build_item_text
+from longtail.recommend.text import (
+    ITEM_TEXT_COLUMNS,
+    MAX_TEXT_CHARS,
+    TEXT_HASH_CHARS,
+    build_catalogue_texts,
+    build_item_text,
+    changed_texts,
+)
 
 
 def items(*rows: dict) -> pd.DataFrame:
@@ -100,7 +107,7 @@ def test_duplicate_ids_raise_naming_them():
 @pytest.mark.parametrize(
     "frame, match",
     [
-        (pd.DataFrame({"item_id": ["1"], "title": ["x"]}), "lack the columns"),
+        (pd.DataFrame({"item_id": ["1"], "title": ["x"]}), "items lacks column"),
         (items({"item_id": "1"}).assign(item_id=pd.NA), "null item_id"),
     ],
 )
@@ -162,7 +169,30 @@ def test_extra_text_is_kept_apart_sorted_by_source_and_marks_the_source():
 
 def test_bad_extra_raises():
     frame = items({"item_id": "1", "title": "Tea"})
-    with pytest.raises(ValueError, match="extra lacks the columns"):
+    with pytest.raises(ValueError, match="extra lacks column"):
         build_item_text(frame, pd.DataFrame({"item_id": ["1"], "text": ["x"]}))
     with pytest.raises(ValueError, match="blank source"):
         build_item_text(frame, pd.DataFrame({"item_id": ["1"], "text": ["x"], "source": [None]}))
+
+
+def test_catalogue_texts_are_built_per_dataset_with_that_datasets_extra_text():
+    catalogue = pd.concat(
+        [items({"item_id": "1", "title": "Tea"}), items({"item_id": "1", "title": "Mug"}).assign(dataset="home")]
+    )
+    extra = pd.DataFrame(
+        {"dataset": ["shop", "home"], "item_id": ["1", "1"], "text": ["Green", "Blue"], "source": ["generated"] * 2}
+    )
+    texts = build_catalogue_texts(catalogue, extra).set_index("dataset")
+    assert list(texts.index) == ["home", "shop"] and set(texts.columns) == set(ITEM_TEXT_COLUMNS)
+    assert texts.loc["shop", "text"] == "Tea." and texts.loc["shop", "extra_text"] == "Green."
+    assert texts.loc["home", "extra_text"] == "Blue."
+    assert build_catalogue_texts(catalogue.iloc[:0]).columns.tolist() == ["dataset", *ITEM_TEXT_COLUMNS]
+
+
+def test_changed_texts_counts_new_and_rehashed_items_per_dataset():
+    previous = pd.DataFrame({"dataset": ["a", "a", "b"], "item_id": ["1", "2", "1"], "text_hash": ["x", "y", "z"]})
+    current = pd.DataFrame(
+        {"dataset": ["a", "a", "b", "b"], "item_id": ["1", "2", "1", "2"], "text_hash": ["x", "Y", "z", "w"]}
+    )
+    assert changed_texts(previous, current) == 2
+    assert changed_texts(previous.iloc[:0], current) == 4

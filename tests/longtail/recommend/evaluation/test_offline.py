@@ -34,6 +34,10 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     assert all(0 <= figures["coverage@10"] <= 1 for figures in report["models"].values())
     assert all(0 <= figures["appetite_gap@10"] <= 1 for figures in report["models"].values())
     assert {"popularity_exponent", "tail_weight", "ndcg@10", "aplt@10"} <= set(report["tradeoff"][0])
+    # The run's seconds cover every baseline's fit and lists; the hybrid's count the EASE it shares with EASE's.
+    baselines = [figures["seconds"] for name, figures in report["models"].items() if name != SYSTEM]
+    assert report["seconds"] >= sum(baselines) - 0.1
+    assert report["models"][SYSTEM]["seconds"] >= report["models"]["EASE"]["seconds"] - 0.1
 
 
 def test_without_vectors_the_content_models_are_left_out(events):

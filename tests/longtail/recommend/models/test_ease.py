@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from longtail.recommend.models import EASE, ItemKNN, tune_l2
 
@@ -79,3 +80,10 @@ def test_planted_clusters_recommend_in_cluster_items(planted, model):
     assert (recs >= 0).all()
     in_cluster = cluster[recs] == group[:, None]
     assert in_cluster.mean() > 0.95
+
+
+def test_weights_equal_closed_form_beyond_one_block_of_the_symmetric_inverse():
+    # 700 items: the inverse's lower triangle is mirrored in more than one 512-row block.
+    rng = np.random.default_rng(2)
+    X = sp.random(400, 700, density=0.03, format="csr", random_state=rng, dtype=np.float32)
+    np.testing.assert_allclose(EASE(l2=20.0).fit(X).weights_, closed_form(X, 20.0), atol=1e-6)

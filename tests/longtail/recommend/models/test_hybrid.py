@@ -106,3 +106,90 @@ def test_recency_must_match_the_interactions(tiny):
         LongTailHybrid(content_weight=1.0, item_vectors=np.ones((2, 3))).fit(tiny)
     with pytest.raises(ValueError, match="item_quality must be"):
         LongTailHybrid(item_quality=np.full(tiny.shape[1], 2.0)).fit(tiny)
+
+
+def test_recommend_each_gives_the_lists_of_each_settings_from_one_scoring_pass(random_sparse):
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((random_sparse.shape[1], 8)).astype(np.float32)
+    quality = rng.uniform(-1, 1, random_sparse.shape[1])
+    recency = random_sparse.copy()
+    recency.data = rng.uniform(0.1, 1.0, recency.nnz).astype(np.float32)
+    hybrid = LongTailHybrid(
+        l2=50.0, recent_weight=0.6, content_weight=0.1, item_vectors=vectors, item_quality=quality
+    ).fit(random_sparse, recency=recency)
+    grid = [
+        {"recent_weight": 0.0, "popularity_exponent": 0.0, "tail_weight": 0.0, "content_weight": 0.0},
+        {"recent_weight": 0.3, "popularity_exponent": 0.5, "tail_weight": 0.5, "content_weight": 0.1},
+        {"recent_weight": 0.6, "popularity_exponent": 0.25, "tail_weight": 0.0, "sentiment_weight": 0.5},
+    ]
+    users = np.arange(0, 200, 3)
+    lists = hybrid.recommend_each(users, 15, grid, batch_size=16)
+    assert len(lists) == len(grid)
+    for settings, recommended in zip(grid, lists):
+        np.testing.assert_array_equal(recommended, hybrid.with_settings(**settings).recommend(users, 15))
+    assert not np.array_equal(lists[0], lists[1])
+
+
+def test_with_settings_shares_the_fit_and_leaves_the_original_alone(random_sparse):
+    hybrid = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=0.0).fit(random_sparse)
+    before = hybrid.recommend(np.arange(20), 10)
+    variant = hybrid.with_settings(popularity_exponent=1.0, tail_weight=0.5)
+    assert variant.ease_ is hybrid.ease_ and variant.popularity_exponent == 1.0
+    assert hybrid.popularity_exponent == 0.0 and hybrid.tail_weight == 0.0
+    np.testing.assert_array_equal(hybrid.recommend(np.arange(20), 10), before)
+    expected = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=1.0, tail_weight=0.5)
+    np.testing.assert_array_equal(
+        variant.recommend(np.arange(20), 10), expected.fit(random_sparse).recommend(np.arange(20), 10)
+    )
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"l2": 10.0}, "scoring-time"),
+        ({"tail_weight": 1.5}, "tail_weight"),
+        ({"popularity_exponent": float("nan")}, "popularity_exponent"),
+        ({"content_weight": 0.2}, "content similarity"),
+    ],
+)
+def test_with_settings_refuses_what_the_fit_cannot_serve(random_sparse, settings, message):
+    hybrid = LongTailHybrid(l2=50.0).fit(random_sparse)
+    with pytest.raises(ValueError, match=message):
+        hybrid.with_settings(**settings)
+    with pytest.raises(ValueError, match=message):
+        hybrid.recommend_each(np.arange(3), 5, [settings])
+
+
+def test_with_settings_needs_a_fitted_hybrid():
+    with pytest.raises(ValueError, match="fitted"):
+        LongTailHybrid().with_settings(tail_weight=0.5)
+
+
+def test_an_ease_fitted_on_the_same_interactions_is_reused_not_refitted(random_sparse):
+    ease = EASE(l2=50.0, max_items=8_000).fit(random_sparse)
+    reused = LongTailHybrid(l2=50.0, tail_weight=0.5).fit(random_sparse, ease=ease)
+    assert reused.ease_ is ease
+    fresh = LongTailHybrid(l2=50.0, tail_weight=0.5).fit(random_sparse)
+    np.testing.assert_array_equal(reused.recommend(np.arange(100), 10), fresh.recommend(np.arange(100), 10))
+
+
+@pytest.mark.parametrize(
+    "ease, message",
+    [
+        (EASE(l2=50.0), "fitted EASE"),
+        (EASE(l2=10.0, max_items=8_000), "l2=10.0"),
+        (EASE(l2=50.0, max_items=100), "max_items=100"),
+    ],
+)
+def test_an_unfitted_or_other_ease_is_refused(random_sparse, ease, message):
+    if message != "fitted EASE":
+        ease.fit(random_sparse)
+    with pytest.raises(ValueError, match=message):
+        LongTailHybrid(l2=50.0).fit(random_sparse, ease=ease)
+
+
+def test_an_ease_fitted_on_other_interactions_is_refused(random_sparse):
+    other = random_sparse.copy()
+    other.data[:5] = 0  # five fewer interactions
+    with pytest.raises(ValueError, match="other interactions"):
+        LongTailHybrid(l2=50.0).fit(random_sparse, ease=EASE(l2=50.0, max_items=8_000).fit(other))

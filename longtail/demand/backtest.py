@@ -1,0 +1,152 @@
+"""Rolling-origin backtest of the system (``GlobalGBM``) against the baselines, scored by RMSSE and MASE.
+
+At an origin only the weeks before it exist: classes, scales, priors and forecasts all come from them, and items
+whose first sale comes later are not forecast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from longtail.demand.borrowing import NeighbourPrior
+from longtail.demand.classes import CLASSES
+from longtail.demand.models import GLOBAL_GBM, GlobalGBM, baseline_models, season_weeks
+from longtail.demand.series import Panel, check_weekly, for_dataset
+from longtail.validation import check_positive_int
+
+# The central interval (%) whose coverage the backtest measures, unless told otherwise.
+LEVEL = 80
+
+
+def backtest_errors(
+    weekly: pd.DataFrame,
+    horizon: int,
+    n_origins: int,
+    step: int,
+    *,
+    categories: pd.DataFrame | None = None,
+    neighbours: pd.DataFrame | None = None,
+    level: int = LEVEL,
+) -> pd.DataFrame:
+    """Rolling-origin errors of the system and every baseline on the single dataset of ``weekly``.
+
+    The last origin leaves exactly ``horizon`` weeks to forecast; the others step back ``step`` weeks each.
+    ``categories`` and ``neighbours`` are what young items borrow from (see ``forecast_items``). Scales are
+    the in-sample one-step naive errors of the weeks before the origin (mean squared for RMSSE, mean absolute
+    for MASE); a series with zero scale (one training week, or constant) cannot be scored and is kept with
+    ``excluded`` True and NaN errors.
+
+    Returns one row per origin, item and model: ``origin`` (the first forecast week), ``item_id``,
+    ``demand_class`` (at the origin), ``model``, ``rmsse``, ``mase``, ``excluded``, ``forecast_total`` and
+    ``actual_total`` (units over the horizon) and, for the system only, ``covered`` (the total fell in its
+    ``level`` interval).
+    """
+    check_weekly(weekly)
+    if weekly["dataset"].nunique() != 1:
+        raise ValueError(f"weekly must hold one dataset, got {weekly['dataset'].nunique()}")
+    horizon, step = check_positive_int(horizon, "horizon"), check_positive_int(step, "step")
+    n_origins = check_positive_int(n_origins, "n_origins")
+    panel = Panel.from_weekly(weekly)
+    dataset = weekly["dataset"].iloc[0]
+    prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
+    origins = [panel.n_weeks - horizon - step * back for back in reversed(range(n_origins))]
+    if origins[0] < 2:
+        raise ValueError(
+            f"{n_origins} origins {step} weeks apart with horizon {horizon} need more than the {panel.n_weeks} weeks"
+        )
+    return pd.concat([_origin_errors(panel, origin, horizon, prior, level) for origin in origins], ignore_index=True)
+
+
+def _origin_errors(panel: Panel, origin: int, horizon: int, prior: NeighbourPrior, level: int) -> pd.DataFrame:
+    """``backtest_errors``'s rows of the week index ``origin``."""
+    history = panel.history(origin)
+    actual = panel.units[history.rows, origin : origin + horizon]
+    system = GlobalGBM(horizon, prior).fit(history)
+    forecasts = {model.name: model.fit(history).predict(horizon) for model in baseline_models()}
+    forecasts[system.name] = system.predict(horizon)
+    lo, hi = system.total_interval(horizon, level)
+    actual_total = actual.sum(1)
+    squared_scale, absolute_scale = history.naive_scales()
+    excluded = squared_scale == 0
+    parts = []
+    for model, forecast in forecasts.items():
+        error = actual - forecast
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rmsse = np.sqrt((error**2).mean(1) / squared_scale)
+            mase = np.abs(error).mean(1) / absolute_scale
+        parts.append(
+            pd.DataFrame(
+                {
+                    "origin": panel.weeks[origin],
+                    "item_id": panel.item_ids[history.rows],
+                    "demand_class": system.demand_class_,
+                    "model": model,
+                    "rmsse": np.where(excluded, np.nan, rmsse),
+                    "mase": np.where(excluded, np.nan, mase),
+                    "excluded": excluded,
+                    "forecast_total": forecast.sum(1),
+                    "actual_total": actual_total,
+                    "covered": (lo <= actual_total) & (actual_total <= hi) if model == system.name else np.nan,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def backtest(weekly: pd.DataFrame, horizon: int, n_origins: int, step: int, **options) -> dict:
+    """The report (``backtest_report``) of ``backtest_errors(weekly, horizon, n_origins, step, **options)``
+    (``options``: its ``categories``, ``neighbours`` and ``level``)."""
+    errors = backtest_errors(weekly, horizon, n_origins, step, **options)
+    return backtest_report(weekly, errors, horizon, step, options.get("level", LEVEL))
+
+
+def backtest_report(weekly: pd.DataFrame, errors: pd.DataFrame, horizon: int, step: int, level: int = LEVEL) -> dict:
+    """``{"dataset", "backtest", "system", "models"}`` from the ``errors`` that ``backtest_errors`` computed
+    on ``weekly`` with ``horizon``, ``step`` and ``level``. Each scored (origin, item) pair is one series;
+    ``models[name]["rmsse"|"mase"]`` holds the mean over all of them (``"all"``) and per class at the origin
+    (``None`` for a class without series). ``backtest`` holds ``origins`` (ISO dates of the first forecast
+    weeks), ``horizon``, ``step``, ``n_series`` (scored pairs), ``n_items`` (distinct items among them),
+    ``n_excluded`` (zero-scale pairs), ``n_series_per_class``, ``seasonal_naive_weeks`` (the season each
+    origin used) and ``interval`` (``level`` and the measured ``coverage`` of the system's interval of the
+    horizon total). ``system`` names the system's model (``GLOBAL_GBM``).
+    """
+    system = errors[errors["model"] == GLOBAL_GBM]
+    scored = system[~system["excluded"]]
+    origins = [pd.Timestamp(origin) for origin in sorted(system["origin"].unique())]
+    weeks_before = [(origin - weekly["week"].min()) // pd.Timedelta(weeks=1) for origin in origins]
+    return {
+        "dataset": str(weekly["dataset"].iloc[0]),
+        "backtest": {
+            "origins": [origin.date().isoformat() for origin in origins],
+            "horizon": horizon,
+            "step": step,
+            "n_series": len(scored),
+            "n_items": int(scored["item_id"].nunique()),
+            "n_excluded": int(system["excluded"].sum()),
+            "n_series_per_class": {name: int((scored["demand_class"] == name).sum()) for name in CLASSES},
+            "seasonal_naive_weeks": [season_weeks(n_weeks) for n_weeks in weeks_before],
+            "interval": {"level": level, "coverage": float(scored["covered"].astype(bool).mean())},
+        },
+        "system": GLOBAL_GBM,
+        "models": {
+            model: {metric: _class_means(part[~part["excluded"]], metric) for metric in ("rmsse", "mase")}
+            for model, part in errors.groupby("model", sort=False)
+        },
+    }
+
+
+def _class_means(errors: pd.DataFrame, metric: str) -> dict[str, float | None]:
+    means = {"all": float(errors[metric].mean()) if len(errors) else None}
+    by_class = errors.groupby("demand_class")[metric].mean()
+    return means | {name: float(by_class[name]) if name in by_class.index else None for name in CLASSES}
+
+
+def backtest_table(report: dict, metric: str) -> pd.DataFrame:
+    """``metric`` ("rmsse" or "mase") of ``backtest_report``'s ``report``: one row per model, the system's name
+    marked " (longtail)", one column per demand class ("all" first), rounded to 4 decimals."""
+    rows = [
+        {"model": name + (" (longtail)" if name == report["system"] else ""), **figures[metric]}
+        for name, figures in report["models"].items()
+    ]
+    return pd.DataFrame(rows).round(4)

@@ -1,0 +1,179 @@
+"""What the demand assets compute: weekly history with classes, and per dataset the forecasts a planner acts on
+plus the rolling-origin backtest that says how far to trust them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from longtail.demand.backtest import LEVEL, backtest
+from longtail.demand.borrowing import NeighbourPrior
+from longtail.demand.classes import classify, classify_demand
+from longtail.demand.models import GlobalGBM
+from longtail.demand.series import Panel, check_weekly, empty_weekly, for_dataset, weekly_demand
+from longtail.validation import check_positive_int
+
+# The backtest's first origin needs this many weeks of history; a dataset with fewer gets forecasts only.
+MIN_TRAINING_WEEKS = 8
+SIGNALS = ("dormant", "rising", "falling", "steady")
+
+
+def weekly_history(events: pd.DataFrame, skip_datasets: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(weekly_demand(events), classify_demand(...))`` of the datasets of ``events`` other than
+    ``skip_datasets`` (those whose timestamps are not calendar time); both empty when no event is left
+    (``events`` may be an empty frame without columns)."""
+    if len(events):
+        events = events[~events["dataset"].isin(list(skip_datasets))]
+    weekly = weekly_demand(events) if len(events) else empty_weekly()
+    return weekly, classify_demand(weekly)
+
+
+def forecast_items(
+    weekly: pd.DataFrame,
+    horizon: int,
+    *,
+    categories: pd.DataFrame | None = None,
+    neighbours: pd.DataFrame | None = None,
+    level: tuple[int, ...] = (LEVEL,),
+) -> pd.DataFrame:
+    """The system's forecast of the ``horizon`` weeks after the last week of ``weekly``, per item.
+
+    ``categories`` (``item_id, category``) and ``neighbours`` (``item_id, neighbour_id, similarity``), each
+    optionally with ``dataset``, are what young items borrow from besides the global model.
+    Returns one row per item: ``dataset, item_id, demand_class, adi, cv2, forecast_per_week`` (units a week,
+    the same every week), ``forecast_total`` (units over the horizon) and, per level L, ``total_lo_L`` and
+    ``total_hi_L``: a central L% interval of the horizon total from the quantiles of the global model's
+    scaled training residuals of the item's class, widened where needed to contain the forecast.
+    ``backtest`` measures its coverage.
+    """
+    check_weekly(weekly)
+    horizon = check_positive_int(horizon, "horizon")
+    levels = _levels(level)
+    parts = []
+    for dataset, part in weekly.groupby("dataset", sort=True):
+        panel = Panel.from_weekly(part)
+        prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
+        history = panel.history(panel.n_weeks)
+        model = GlobalGBM(horizon, prior).fit(history)
+        frame = classify(history)[["adi", "cv2", "demand_class"]].assign(
+            dataset=dataset,
+            item_id=panel.item_ids,
+            forecast_per_week=model.rate_,
+            forecast_total=model.rate_ * horizon,
+        )
+        for value in levels:
+            frame[f"total_lo_{value}"], frame[f"total_hi_{value}"] = model.total_interval(horizon, value)
+        parts.append(frame)
+    columns = ["dataset", "item_id", "demand_class", "adi", "cv2", "forecast_per_week", "forecast_total"]
+    columns += [f"total_{side}_{value}" for value in levels for side in ("lo", "hi")]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def planner_table(
+    weekly: pd.DataFrame,
+    horizon: int,
+    *,
+    categories: pd.DataFrame | None = None,
+    neighbours: pd.DataFrame | None = None,
+    level: int = LEVEL,
+    recent_weeks: int = 13,
+) -> pd.DataFrame:
+    """``forecast_items`` (one ``level``) plus what a planner acts on, the horizon being the lead time.
+
+    There is no stock data, so the signals compare the forecast with the item's own recent sales:
+
+    - ``recent_per_week``: mean weekly units over the item's last ``recent_weeks`` weeks (fewer if younger);
+    - ``signal``: "dormant" when it sold nothing in those weeks, else "rising" / "falling" when the weekly
+      forecast is above 1.25x / below 0.8x ``recent_per_week``, else "steady";
+    - ``plan_units``: units to have available over the horizon, the upper end of the interval rounded up:
+      a stock-out over the lead time should happen in about (100 - level) / 2 % of the cases (the coverage
+      ``backtest`` measured says how well that holds).
+    """
+    recent_weeks = check_positive_int(recent_weeks, "recent_weeks")
+    table = forecast_items(weekly, horizon, categories=categories, neighbours=neighbours, level=(level,))
+    recent_start = weekly.groupby("dataset")["week"].transform("max") - pd.Timedelta(weeks=recent_weeks - 1)
+    recent = weekly[weekly["week"] >= recent_start].groupby(["dataset", "item_id"])["units"].mean()
+    table = table.join(recent.rename("recent_per_week"), on=["dataset", "item_id"])
+    ratio = table["forecast_per_week"] / table["recent_per_week"].where(table["recent_per_week"] > 0)
+    table["signal"] = np.select([table["recent_per_week"] == 0, ratio > 1.25, ratio < 0.8], SIGNALS[:3], SIGNALS[3])
+    table["plan_units"] = np.ceil(table[f"total_hi_{level}"]).astype(np.int64)
+    return table
+
+
+@dataclass
+class DemandPlan:
+    """``plan_demand``'s result: ``planner`` (``planner_table`` of every dataset), ``reports`` (dataset ->
+    ``backtest`` report, for the datasets long enough to backtest), ``origins`` (dataset -> number of backtest
+    origins, 0 where none) and ``seconds`` (dataset -> wall seconds of its backtest and forecasts)."""
+
+    planner: pd.DataFrame
+    reports: dict[str, dict] = field(default_factory=dict)
+    origins: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def plan_demand(
+    weekly: pd.DataFrame,
+    *,
+    items: pd.DataFrame | None = None,
+    similarity: pd.DataFrame | None = None,
+    horizon: int = 4,
+    n_origins: int = 4,
+    step: int = 4,
+    level: int = LEVEL,
+) -> DemandPlan:
+    """Per dataset of ``weekly``: the planner table and, where the history allows (``backtest_origins``), the
+    rolling-origin backtest with up to ``n_origins`` origins ``step`` weeks apart.
+
+    ``items`` (``dataset, item_id, category``: the cleaned items) and ``similarity`` (``dataset, item_id,
+    neighbour_id, score``: content neighbours) are what young items borrow from; None or empty for nothing.
+    """
+    categories = items[["dataset", "item_id", "category"]] if items is not None and len(items) else None
+    neighbours = None
+    if similarity is not None and len(similarity):
+        neighbours = similarity.rename(columns={"score": "similarity"})
+        neighbours = neighbours[["dataset", "item_id", "neighbour_id", "similarity"]]
+    borrow = {"categories": categories, "neighbours": neighbours, "level": level}
+    plan = DemandPlan(planner=pd.DataFrame(columns=["dataset"]))
+    tables = []
+    for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
+        started = time.perf_counter()
+        plan.origins[dataset] = backtest_origins(part["week"].nunique(), horizon, n_origins, step)
+        if plan.origins[dataset]:
+            plan.reports[dataset] = backtest(part, horizon, plan.origins[dataset], step, **borrow)
+        tables.append(planner_table(part, horizon, **borrow))
+        plan.seconds[dataset] = round(time.perf_counter() - started, 1)
+    if tables:
+        plan.planner = pd.concat(tables, ignore_index=True)
+    return plan
+
+
+def backtest_origins(n_weeks: int, horizon: int, n_origins: int, step: int) -> int:
+    """How many of ``n_origins`` backtest origins ``step`` weeks apart a history of ``n_weeks`` weeks allows
+    while the first origin keeps ``MIN_TRAINING_WEEKS`` weeks before it and the last ``horizon`` after it
+    (0: too short to backtest)."""
+    return max(min(n_origins, (n_weeks - horizon - MIN_TRAINING_WEEKS) // step + 1), 0)
+
+
+def signal_counts(planner: pd.DataFrame) -> pd.DataFrame:
+    """``dataset, signal, items``: how many items of ``planner_table`` got each signal, per dataset."""
+    return planner.groupby(["dataset", "signal"]).size().reset_index(name="items")
+
+
+def invalid_forecasts(planner: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the planner rows whose forecast total is negative or lies outside its interval (the
+    first ``total_lo_*`` / ``total_hi_*`` columns), with 1e-9 units of slack for rounding."""
+    lo, hi = (next(c for c in planner.columns if c.startswith(f"total_{side}_")) for side in ("lo", "hi"))
+    total = planner["forecast_total"]
+    return ~(total.ge(0) & planner[lo].le(total + 1e-9) & total.le(planner[hi] + 1e-9))
+
+
+def _levels(level) -> tuple[int, ...]:
+    levels = tuple(level)
+    if not levels or any(not 0 < value < 100 for value in levels):
+        raise ValueError(f"level must hold percentages strictly between 0 and 100, got {level!r}")
+    return levels

@@ -1,0 +1,90 @@
+"""Every dataset's offline evaluation in one run, and the two tables the warehouse keeps of it: each model's
+figures, and the settings that ``longtail.recommend.serving`` then serves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from longtail.data.interactions import with_order_numbers
+from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
+from longtail.recommend.serving import served_settings
+
+
+@dataclass(frozen=True)
+class DatasetInputs:
+    """One dataset's evaluation inputs: ``interactions`` (``user_id, item_id, ts``, and ``order_id`` where
+    orders are known), optional item vectors ``(item_ids, (n, dim) matrix)`` and optional ``review_scores``
+    (``item_id, ts, score``)."""
+
+    interactions: pd.DataFrame
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None
+    review_scores: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class DatasetEvaluations:
+    """``reports``: dataset -> ``evaluate_offline`` report; ``not_evaluated``: dataset -> why (e.g. too little
+    history to split)."""
+
+    reports: dict[str, dict]
+    not_evaluated: dict[str, str]
+
+    def model_figures(self) -> pd.DataFrame:
+        """One row per dataset and model: ``dataset, model``, the ``REPORTED`` metrics and ``seconds``."""
+        return pd.DataFrame(
+            [
+                {"dataset": dataset, "model": model, **{name: figures.get(name) for name in (*REPORTED, "seconds")}}
+                for dataset, report in self.reports.items()
+                for model, figures in report["models"].items()
+            ]
+        )
+
+    def settings(self) -> pd.DataFrame:
+        """``dataset, settings``: the JSON of ``served_settings`` of each evaluated dataset."""
+        return pd.DataFrame(
+            [{"dataset": dataset, "settings": json.dumps(served_settings(r))} for dataset, r in self.reports.items()],
+            columns=["dataset", "settings"],
+        )
+
+
+def evaluate_datasets(
+    inputs: Mapping[str, DatasetInputs],
+    *,
+    test_days: int = 28,
+    min_test_share: float = 0.05,
+    order_number_datasets: Collection[str] = (),
+    progress: Callable[[str], None] = lambda message: None,
+) -> DatasetEvaluations:
+    """``evaluate_offline`` of each dataset on its own split (``test_days``, ``min_test_share``).
+
+    The datasets of ``order_number_datasets`` are split on each user's order number rather than the timestamp
+    (e.g. Instacart, whose timestamps are reconstructed while the order sequence is real); their reviews are not
+    weighed, as reviews have no order number. A dataset that cannot be evaluated (``ValueError``, such as too
+    little history to split) is reported in ``not_evaluated`` and the others still run. ``progress`` gets a line
+    per stage, prefixed with the dataset.
+    """
+    reports, not_evaluated = {}, {}
+    for dataset, data in inputs.items():
+        interactions = data.interactions
+        time_column = "order_number" if dataset in order_number_datasets else "ts"
+        if time_column == "order_number":
+            interactions = with_order_numbers(interactions)
+        settings = EvaluationSettings(test_days=test_days, min_test_share=min_test_share, time_column=time_column)
+        progress(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
+        try:
+            reports[dataset] = evaluate_offline(
+                interactions,
+                dataset=dataset,
+                item_vectors=data.item_vectors,
+                review_scores=data.review_scores if time_column == "ts" else None,
+                settings=settings,
+                progress=lambda message, dataset=dataset: progress(f"{dataset}: {message}"),
+            )
+        except ValueError as error:
+            not_evaluated[dataset] = str(error)
+    return DatasetEvaluations(reports, not_evaluated)

@@ -1,0 +1,52 @@
+"""Collaborative nearest neighbours: item-item cosine over the users who interacted with both items."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from longtail.recommend.matrices import check_interactions
+from longtail.validation import check_positive_int
+
+
+def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's ``k`` most similar other items by cosine over the users who interacted with them.
+
+    ``X`` is a ``scipy.sparse`` ``(n_users, n_items)`` implicit-feedback matrix, binarised first (see
+    ``longtail.recommend.matrices.check_interactions``). ``sim(i, j) = |U_i & U_j| / (sqrt(|U_i|) * sqrt(|U_j|) +
+    shrink)`` where ``U_i`` is the set of users of item ``i``; ``shrink >= 0`` damps similarities resting on
+    few users. Only positive similarities count as neighbours: an item without users, or sharing users with
+    fewer than ``k`` items, has its row padded with index -1 and score 0. Ties are broken by the lower item
+    index, except at the k-th place where ``argpartition`` decides.
+
+    Computed ``block_size`` items at a time: working memory is about ``block_size * n_items`` floats, never
+    ``n_items ** 2``. Returns ``(indices, scores)`` of shape ``(n_items, min(k, n_items - 1))``.
+    """
+    X = check_interactions(X)
+    k = check_positive_int(k, "k")
+    if not np.isfinite(shrink) or shrink < 0:
+        raise ValueError(f"shrink must be a finite number >= 0, got {shrink!r}")
+    block_size = check_positive_int(block_size, "block_size")
+    n_items = X.shape[1]
+    k = min(k, n_items - 1)
+    indices = np.full((n_items, k), -1, dtype=np.int64)
+    scores = np.zeros((n_items, k), dtype=np.float32)
+    if k == 0:
+        return indices, scores
+    item_users = X.T.tocsr()
+    norms = np.sqrt(np.asarray(item_users.sum(axis=1), dtype=np.float32).ravel())
+    for start in range(0, n_items, block_size):
+        stop = min(start + block_size, n_items)
+        sims = (item_users[start:stop] @ X).toarray()
+        denom = norms[start:stop, None] * norms[None, :] + np.float32(shrink)
+        np.divide(sims, denom, out=sims, where=denom > 0)
+        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_scores = np.take_along_axis(sims, top, axis=1)
+        order = np.lexsort((top, -top_scores), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        top_scores = np.take_along_axis(top_scores, order, axis=1)
+        top[top_scores <= 0] = -1
+        top_scores[top_scores <= 0] = 0.0
+        indices[start:stop] = top
+        scores[start:stop] = top_scores
+    return indices, scores

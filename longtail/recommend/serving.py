@@ -1,0 +1,187 @@
+"""The served recommendations: the hybrid with the settings the offline evaluation chose, fitted on all of a
+dataset's history, and the lists it gives (score, tail flag, reason), plus one list for a user without history.
+
+The choice is made offline and then served, as in production: ``served_settings`` turns an evaluation report
+into the settings to serve, ``build_served_hybrid`` fits the hybrid with them and ``serve_recommendations``
+writes every user's list with it. A dataset the evaluation could not split gets the hybrid's defaults (empty
+``settings``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from longtail.data.interactions import InteractionMatrix, interaction_matrix
+from longtail.language.item_sentiment import sentiment_quality
+from longtail.recommend.evaluation.split import recency_weights
+from longtail.recommend.explanations import POPULAR, explain, reason_text
+from longtail.recommend.item_vectors import align_vectors
+from longtail.recommend.models.hybrid import LongTailHybrid
+from longtail.recommend.neighbours import neighbour_matrix
+
+COLD_START_USER = "<new user>"
+# Days; the recency half-life of a dataset served without evaluated settings.
+DEFAULT_HALF_LIFE = 30.0
+LIST_COLUMNS = ["user_id", "rank", "item_id", "score", "is_tail", "reason_kind", "anchor_item_id", "title", "reason"]
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A fitted hybrid with its ``matrix`` (user and item ids of its rows and columns) and the ``settings`` it
+    serves (the hybrid's settings, ``content_weight`` 0 where no item has a vector)."""
+
+    model: LongTailHybrid
+    matrix: InteractionMatrix
+    settings: dict
+
+
+def served_settings(report: dict) -> dict:
+    """The settings ``build_served_hybrid`` serves from an ``evaluate_offline`` report: EASE's tuned ``l2``, the
+    hybrid's chosen scoring settings and the recency ``half_life``."""
+    tuning = report["tuning"]
+    return {"l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"]}
+
+
+def build_served_hybrid(
+    interactions: pd.DataFrame,
+    settings: dict,
+    *,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    review_scores: pd.DataFrame | None = None,
+) -> ServedModel:
+    """The hybrid of ``settings`` fitted on all of ``interactions``.
+
+    Args:
+        interactions: ``user_id, item_id, ts`` rows of one dataset.
+        settings: as ``served_settings`` gives them (any subset; missing ones take the hybrid's defaults and
+            ``half_life`` ``DEFAULT_HALF_LIFE`` days). Recency is weighed by ``ts`` as of the latest event.
+        item_vectors: optional ``(item_ids, vectors)``, ``(n,)`` ids and an ``(n, dim)`` matrix; without any,
+            the content term is left out whatever ``content_weight`` says.
+        review_scores: optional reviews ``item_id, score`` (score in [-1, 1]) giving the items' sentiment quality.
+    """
+    chosen = dict(settings)
+    half_life = chosen.pop("half_life", DEFAULT_HALF_LIFE)
+    content_weight = chosen.pop("content_weight", 0.0)
+    matrix = interaction_matrix(interactions)
+    recency = recency_weights(
+        interactions, matrix.user_ids, matrix.item_ids, as_of=interactions["ts"].max(), half_life=half_life
+    )
+    vectors = align_vectors(item_vectors, matrix.item_ids)
+    if vectors is None:  # no item of this dataset has a text to embed
+        content_weight = 0.0
+    quality = sentiment_quality(review_scores, matrix.item_ids) if review_scores is not None else None
+    model = LongTailHybrid(item_vectors=vectors, content_weight=content_weight, item_quality=quality, **chosen)
+    model.fit(matrix.matrix, recency=recency)
+    return ServedModel(model, matrix, chosen | {"content_weight": content_weight})
+
+
+@dataclass(frozen=True)
+class ServedLists:
+    """One dataset's ``lists`` (``LIST_COLUMNS``) and their ``summary`` (see ``serve_recommendations``)."""
+
+    lists: pd.DataFrame
+    summary: dict
+
+
+def serve_recommendations(
+    interactions: pd.DataFrame,
+    settings: dict,
+    *,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    review_scores: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
+    neighbours: pd.DataFrame | None = None,
+    list_length: int = 20,
+    exclude_seen: bool = True,
+) -> ServedLists:
+    """Every user's top ``list_length`` items from ``build_served_hybrid``, and the list of a new user
+    (``user_id`` ``COLD_START_USER``).
+
+    Args:
+        interactions, settings, item_vectors, review_scores: as ``build_served_hybrid``.
+        items: ``item_id, title`` of the catalogue (items without a title show their id in reasons).
+        neighbours: optional ``item_id, neighbour_id, score`` rows of a content or blended similarity (as
+            ``longtail.recommend.neighbours.neighbour_table`` writes them): they explain the items that no
+            co-purchase explains.
+        list_length, exclude_seen: as ``Recommender.recommend``.
+
+    Returns:
+        ``lists`` with ``LIST_COLUMNS``, ranks from 1: ``score`` is the model's (NaN for the new user),
+        ``reason_kind`` "bought", "similar" or "popular" with the ``anchor_item_id`` that led to the item and
+        ``reason`` the text; ``summary``: users, rows, distinct items, catalogue size, the tail share of list
+        items and the served settings (JSON).
+    """
+    served = build_served_hybrid(interactions, settings, item_vectors=item_vectors, review_scores=review_scores)
+    model, matrix = served.model, served.matrix
+    similarity = None if neighbours is None else neighbour_matrix(neighbours, matrix.item_ids)
+    recommended = model.recommend(np.arange(len(matrix.user_ids)), list_length, exclude_seen=exclude_seen)
+    anchors, kinds = explain(model.history_, recommended, model.ease_.weights_between, similarity)
+    known = _rows(matrix, recommended, _scores_of(model, recommended), anchors, kinds, model.tail_)
+    cold = model.recommend_cold(list_length)
+    cold = cold[cold >= 0]
+    new_user = pd.DataFrame(
+        {
+            "user_id": COLD_START_USER,
+            "rank": np.arange(1, len(cold) + 1),
+            "item_id": matrix.item_ids[cold],
+            "score": np.float32(np.nan),
+            "is_tail": model.tail_[cold],
+            "reason_kind": POPULAR,
+            "anchor_item_id": None,
+        }
+    )
+    lists = pd.concat([known, new_user], ignore_index=True)
+    titles = items.set_index("item_id")["title"] if items is not None and len(items) else pd.Series(dtype="string")
+    lists["title"] = lists["item_id"].map(titles)
+    anchor_titles = lists["anchor_item_id"].map(titles).fillna(lists["anchor_item_id"])
+    lists["reason"] = [
+        reason_text(kind, anchor, bool(is_tail))
+        for kind, anchor, is_tail in zip(lists["reason_kind"], anchor_titles, lists["is_tail"])
+    ]
+    return ServedLists(lists[LIST_COLUMNS], _summary(served, lists))
+
+
+def _summary(served: ServedModel, lists: pd.DataFrame) -> dict:
+    known = lists[lists["user_id"] != COLD_START_USER]
+    return {
+        "users": known["user_id"].nunique(),
+        "rows": len(lists),
+        "distinct_items": known["item_id"].nunique(),
+        "catalogue": int(served.model.n_items_),
+        "tail_share_of_list_items": round(float(known["is_tail"].mean()), 4) if len(known) else None,
+        "settings": json.dumps(served.settings),
+    }
+
+
+def _scores_of(model: LongTailHybrid, recommended: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """``(n_users, k)`` float32: the model's score of each recommended item, scoring ``batch_size`` users at a
+    time (0 in empty slots)."""
+    out = np.zeros(recommended.shape, dtype=np.float32)
+    for start in range(0, len(recommended), batch_size):
+        rows = slice(start, start + batch_size)
+        scores = model.score(np.arange(start, min(start + batch_size, len(recommended))))
+        out[rows] = np.take_along_axis(scores, np.maximum(recommended[rows], 0), axis=1)
+    return out
+
+
+def _rows(matrix: InteractionMatrix, recommended, scores, anchors, kinds, tail) -> pd.DataFrame:
+    """The filled slots of the ``(n_users, k)`` arrays as rows, user by user and rank by rank."""
+    n_users, k = recommended.shape
+    filled = recommended >= 0
+    item = recommended[filled]
+    anchor = anchors[filled]
+    return pd.DataFrame(
+        {
+            "user_id": np.repeat(matrix.user_ids, k).reshape(n_users, k)[filled],
+            "rank": np.tile(np.arange(1, k + 1), n_users).reshape(n_users, k)[filled],
+            "item_id": matrix.item_ids[item],
+            "score": scores[filled].astype(np.float32),
+            "is_tail": tail[item],
+            "reason_kind": kinds[filled],
+            "anchor_item_id": np.where(anchor >= 0, matrix.item_ids[np.maximum(anchor, 0)], None),
+        }
+    )

@@ -1,0 +1,129 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.demand.borrowing import NeighbourPrior
+from longtail.demand.models import (
+    BASELINES,
+    ETS,
+    GLOBAL_GBM,
+    TSB,
+    TSB_ALPHA,
+    GlobalGBM,
+    MovingAverage,
+    Naive,
+    SeasonalNaive,
+    baseline_models,
+    season_weeks,
+)
+from longtail.demand.series import Panel
+from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
+
+
+def final_history(series: dict[str, list[float]]):
+    panel = Panel.from_weekly(weekly_frame(series))
+    return panel, panel.history(panel.n_weeks)
+
+
+def test_naive_and_moving_average_repeat_the_last_week_and_the_last_four_weeks_mean():
+    _, history = final_history({"old": [1, 2, 3, 4, 5, 6], "young": [0, 0, 0, 0, 2, 0]})
+    np.testing.assert_array_equal(Naive().fit(history).predict(3), [[6, 6, 6], [0, 0, 0]])
+    # young is younger than the window: the mean of its two weeks.
+    np.testing.assert_allclose(MovingAverage().fit(history).predict(2), [[4.5, 4.5], [1.0, 1.0]])
+
+
+def test_seasonal_naive_repeats_the_last_season_and_falls_back_to_naive_before_the_first_sale():
+    _, history = final_history({"old": [1, 2, 3, 4, 5, 6], "young": [0, 0, 0, 0, 2, 3]})
+    assert season_weeks(history.n_weeks) == 4 and season_weeks(52) == 52
+    forecast = SeasonalNaive().fit(history).predict(6)
+    np.testing.assert_array_equal(forecast[0], [3, 4, 5, 6, 3, 4])
+    # young's weeks one season before the first two forecast weeks came before its first sale: its last week.
+    np.testing.assert_array_equal(forecast[1], [3, 3, 2, 3, 3, 3])
+
+
+def test_tsb_multiplies_smoothed_occurrence_by_smoothed_size():
+    _, history = final_history({"a": [0, 4, 0, 0, 2, 0]})
+
+    def smoothed(values):
+        level = values[0]
+        for value in values[1:]:
+            level = TSB_ALPHA * value + (1 - TSB_ALPHA) * level
+        return level
+
+    expected = smoothed([1, 0, 0, 1, 0]) * smoothed([4, 2])  # from the first sale on
+    np.testing.assert_allclose(TSB().fit(history).predict(2), [[expected, expected]])
+
+
+def test_ets_forecasts_a_constant_series_at_its_value_and_stays_within_the_range():
+    _, history = final_history({"flat": [3, 3, 3, 3], "varied": [1, 5, 2, 4]})
+    forecast = ETS().fit(history).predict(1)[:, 0]
+    assert forecast[0] == pytest.approx(3.0)
+    assert 1.0 <= forecast[1] <= 5.0
+
+
+def test_baseline_models_are_the_named_baselines_in_order():
+    assert tuple(model.name for model in baseline_models()) == BASELINES
+    _, history = final_history({"a": [1, 0, 2, 3, 0, 1], "b": [0, 0, 5, 0, 0, 5]})
+    for model in baseline_models():
+        forecast = model.fit(history).predict(4)
+        assert forecast.shape == (2, 4) and np.isfinite(forecast).all() and (forecast >= 0).all()
+
+
+def test_global_gbm_forecast_is_flat_and_its_interval_contains_it():
+    rng = np.random.default_rng(5)
+    panel = Panel.from_weekly(poisson_weekly(rng, 60, 30, (0.2, 6)))
+    history = panel.history(panel.n_weeks)
+    model = GlobalGBM(4).fit(history)
+    assert model.name == GLOBAL_GBM
+    forecast = model.predict(4)
+    assert forecast.shape == (60, 4) and (forecast == forecast[:, :1]).all() and (forecast >= 0).all()
+    # Three cut points, each with every item that had sold by then, give the training residuals.
+    assert len(model.residuals_) == len(model.residual_class_) == 3 * 60
+    lo, hi = model.total_interval(4, 80)
+    assert (lo >= 0).all() and (lo <= 4 * model.rate_).all() and (4 * model.rate_ <= hi).all()
+    narrow_lo, narrow_hi = model.total_interval(4, 50)
+    assert (narrow_hi - narrow_lo <= hi - lo + 1e-9).all() and (narrow_hi - narrow_lo < hi - lo).any()
+
+
+def test_global_gbm_without_enough_weeks_to_learn_forecasts_each_items_mean():
+    _, history = final_history({"a": [1, 3, 2], "b": [0, 4, 0]})
+    model = GlobalGBM(4).fit(history)
+    np.testing.assert_allclose(model.rate_, [2.0, 2.0])
+    lo, hi = model.total_interval(4, 80)
+    np.testing.assert_allclose(lo, 4 * model.rate_)
+    np.testing.assert_allclose(hi, 4 * model.rate_)
+
+
+def test_global_gbm_moves_young_items_towards_the_prior():
+    rng = np.random.default_rng(6)
+    weekly = poisson_weekly(rng, 40, 30, (0.2, 3))
+    weekly = weekly[(weekly["item_id"] != "item0") | (weekly["week"] == weekly["week"].max())]
+    panel = Panel.from_weekly(weekly)
+    history = panel.history(panel.n_weeks)
+    [young] = np.nonzero(panel.item_ids == "item0")[0]
+    neighbours = {"item_id": ["item0"], "neighbour_id": ["item1"], "similarity": [1.0]}
+    prior = NeighbourPrior.build(panel.item_ids, neighbours=pd.DataFrame(neighbours))
+    alone, pooled = GlobalGBM(4).fit(history), GlobalGBM(4, prior).fit(history)
+    expected = prior.shrink(history, alone.rate_)
+    assert pooled.rate_[young] == pytest.approx(expected[young]) and pooled.rate_[young] != alone.rate_[young]
+    others = np.arange(len(panel.item_ids)) != young
+    np.testing.assert_array_equal(pooled.rate_[others], alone.rate_[others])
+
+
+def test_system_learns_that_launch_sales_decay():
+    # Three items launch every week; each sells 40 units in its launch week, halving every week after.
+    n_weeks = 40
+    series = {
+        f"launch{launch}_{copy}": [0.0] * launch + [np.round(40 * 0.5**age) for age in range(n_weeks - launch)]
+        for launch in range(n_weeks - 1)
+        for copy in range(3)
+    }
+    panel, history = final_history(series)
+    rate = dict(zip(panel.item_ids, GlobalGBM(4).fit(history).rate_))
+    for launch in (n_weeks - 4, n_weeks - 3):
+        item = f"launch{launch}_0"
+        sold = np.array(series[item][launch:])
+        future_mean = np.mean([np.round(40 * 0.5**age) for age in range(len(sold), len(sold) + 4)])
+        forecast = rate[item]
+        assert forecast < 0.5 * sold.mean()
+        assert abs(forecast - future_mean) < abs(sold[-4:].mean() - future_mean)

@@ -1,0 +1,141 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.demand.planning import (
+    MIN_TRAINING_WEEKS,
+    backtest_origins,
+    forecast_items,
+    invalid_forecasts,
+    plan_demand,
+    planner_table,
+    signal_counts,
+    weekly_history,
+)
+from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
+
+
+def test_borrowing_moves_a_one_sale_item_towards_its_category():
+    slow = [1.0 if week % 5 == 0 else 0.0 for week in range(20)]
+    weekly = weekly_frame({"slow1": slow, "slow2": slow[1:] + [0.0], "new": [0.0] * 19 + [6.0]})
+    categories = pd.DataFrame({"item_id": ["slow1", "slow2", "new"], "category": "garden"})
+    alone = forecast_items(weekly, 4).set_index("item_id")
+    pooled = forecast_items(weekly, 4, categories=categories).set_index("item_id")
+    category_rate = 6.0 * np.mean([(np.array(s) > 0).mean() for s in (slow, slow[1:] + [0.0])])
+    assert abs(pooled.loc["new", "forecast_per_week"] - category_rate) < abs(
+        alone.loc["new", "forecast_per_week"] - category_rate
+    )
+    assert pooled.loc["new", "forecast_per_week"] < alone.loc["new", "forecast_per_week"]
+
+
+def test_planner_table_columns_intervals_and_signals():
+    rng = np.random.default_rng(2)
+    weekly = weekly_frame(
+        {
+            "busy": list(rng.poisson(8, 26).astype(float)),
+            "rare": [3.0 if week % 6 == 0 else 0.0 for week in range(26)],
+            "stopped": [5.0] * 6 + [0.0] * 20,
+        }
+    )
+    table = planner_table(weekly, 4, level=90).set_index("item_id")
+    expected = {
+        "dataset",
+        "demand_class",
+        "adi",
+        "cv2",
+        "forecast_per_week",
+        "forecast_total",
+        "total_lo_90",
+        "total_hi_90",
+        "recent_per_week",
+        "signal",
+        "plan_units",
+    }
+    assert expected <= set(table.columns) | {"item_id"}
+    assert (table["total_lo_90"] <= table["forecast_total"]).all()
+    assert (table["forecast_total"] <= table["total_hi_90"]).all()
+    assert table["forecast_total"].to_numpy() == pytest.approx(4 * table["forecast_per_week"].to_numpy())
+    assert table.loc["stopped", "signal"] == "dormant"
+    assert (table["plan_units"] >= table["total_hi_90"]).all()
+    assert table.loc["busy", "plan_units"] > table.loc["rare", "plan_units"]
+
+
+def test_forecast_items_validates_inputs():
+    weekly = weekly_frame({"a": [1, 0, 2]})
+    with pytest.raises(ValueError, match="horizon"):
+        forecast_items(weekly, 0)
+    with pytest.raises(ValueError, match="level"):
+        forecast_items(weekly, 2, level=(120,))
+    with pytest.raises(ValueError, match="units"):
+        forecast_items(weekly.drop(columns="units"), 2)
+    with pytest.raises(ValueError, match="similarity"):
+        forecast_items(weekly, 2, neighbours=pd.DataFrame({"item_id": ["a"], "neighbour_id": ["a"]}))
+
+
+def test_weekly_history_skips_datasets_without_calendar_and_tolerates_no_events():
+    events = pd.DataFrame(
+        {
+            "dataset": ["shop", "shop", "grocery"],
+            "item_id": ["a", "a", "x"],
+            "event_type": "purchase",
+            "ts": pd.to_datetime(["2024-01-01", "2024-01-14", "2024-01-02"], utc=True),
+            "quantity": [2.0, 1.0, 1.0],
+        }
+    )
+    weekly, classes = weekly_history(events, ["grocery"])
+    assert set(weekly["dataset"]) == {"shop"} and weekly["units"].tolist() == [2.0, 1.0]
+    assert classes[["dataset", "item_id"]].values.tolist() == [["shop", "a"]]
+    weekly, classes = weekly_history(pd.DataFrame(), ["grocery"])
+    assert weekly.empty and classes.empty and "demand_class" in classes.columns
+
+
+def test_backtest_origins_keep_the_minimum_training_weeks_before_the_first():
+    assert backtest_origins(60, 4, 4, 4) == 4
+    # 8 training weeks + 4 forecast weeks leave room for one origin; each 4 more weeks for one more.
+    assert backtest_origins(MIN_TRAINING_WEEKS + 4, 4, 4, 4) == 1
+    assert backtest_origins(MIN_TRAINING_WEEKS + 4 + 7, 4, 4, 4) == 2
+    assert backtest_origins(MIN_TRAINING_WEEKS + 3, 4, 4, 4) == 0
+
+
+def test_plan_demand_backtests_the_long_datasets_and_forecasts_every_item():
+    rng = np.random.default_rng(7)
+    long = poisson_weekly(rng, 30, 30, (0.3, 4))
+    short = weekly_frame({"s1": [1, 0, 2, 1, 0], "s2": [0, 3, 0, 0, 1]}, dataset="young_shop")
+    items = pd.DataFrame({"dataset": "shop", "item_id": ["item0", "item1"], "category": "toys", "title": ["a", "b"]})
+    similarity = pd.DataFrame(
+        {"dataset": "shop", "item_id": ["item2"], "neighbour_id": ["item3"], "score": [0.8], "source": "content"}
+    )
+    plan = plan_demand(pd.concat([long, short]), items=items, similarity=similarity, n_origins=3, step=4)
+    assert plan.origins == {"shop": 3, "young_shop": 0}
+    assert set(plan.reports) == {"shop"} and len(plan.reports["shop"]["backtest"]["origins"]) == 3
+    assert plan.planner.groupby("dataset").size().to_dict() == {"shop": 30, "young_shop": 2}
+    assert {"total_lo_80", "total_hi_80", "signal", "plan_units"} <= set(plan.planner.columns)
+    assert set(plan.seconds) == {"shop", "young_shop"}
+    expected = planner_table(
+        long,
+        4,
+        categories=items[["dataset", "item_id", "category"]],
+        neighbours=similarity.rename(columns={"score": "similarity"}),
+    )
+    pd.testing.assert_frame_equal(plan.planner[plan.planner["dataset"] == "shop"], expected)
+
+
+def test_plan_demand_of_no_weeks_is_empty():
+    plan = plan_demand(weekly_frame({}), items=pd.DataFrame(), similarity=pd.DataFrame())
+    assert plan.planner.empty and plan.reports == {} and plan.origins == {}
+
+
+def test_signal_counts_and_invalid_forecasts():
+    planner = pd.DataFrame(
+        {
+            "dataset": ["shop", "shop", "shop", "other"],
+            "signal": ["dormant", "rising", "rising", "steady"],
+            "forecast_total": [0.0, 5.0, 4.0, -1.0],
+            "total_lo_80": [0.0, 5.5, 1.0, 0.0],
+            "total_hi_80": [0.0, 9.0, 3.0, 2.0],
+        }
+    )
+    counts = signal_counts(planner).set_index(["dataset", "signal"])["items"].to_dict()
+    assert counts == {("other", "steady"): 1, ("shop", "dormant"): 1, ("shop", "rising"): 2}
+    # Below its interval, above its interval, negative.
+    assert invalid_forecasts(planner).tolist() == [False, True, True, True]

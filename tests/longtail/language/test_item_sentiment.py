@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.language.item_sentiment import (
+    ITEM_SENTIMENT_COLUMNS,
+    item_sentiment,
+    sentiment_quality,
+    wilson_lower_bound,
+)
+
+
+def test_wilson_lower_bound_hand_computed():
+    # 8 of 10, z = 1.96: (0.8 + 0.19208 - 1.96 * sqrt(0.016 + 0.009604)) / 1.38416 = 0.49016.
+    assert float(wilson_lower_bound(8, 10)) == pytest.approx(0.49016, abs=1e-5)
+    # 1 of 1: 1 / (1 + z^2).
+    assert float(wilson_lower_bound(1, 1)) == pytest.approx(1 / (1 + 1.96**2))
+    assert wilson_lower_bound(np.array([0, 0]), np.array([0, 5])).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="successes"):
+        wilson_lower_bound(3, 2)
+
+
+def scored(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["item_id", "label", "text"])
+    return frame.assign(
+        dataset="shop",
+        title=None,
+        score=frame["label"].map({"negative": -0.8, "neutral": 0.0, "positive": 0.9}),
+    )
+
+
+def test_item_sentiment_counts_bounds_and_aspects():
+    rows = [
+        ("phone", "negative", "The battery life is short."),
+        ("phone", "negative", "Battery life lasts one hour, sad."),
+        ("phone", "negative", "Awful battery life and the case cracked"),
+        ("phone", "positive", "Fast shipping, arrived in two days."),
+        ("phone", "positive", "Fast shipping and well packed box"),
+        ("phone", "positive", "Nice screen, fast shipping"),
+        ("phone", "neutral", "It is a phone."),
+        ("soap", "positive", "Lovely smell and gentle on skin"),
+        ("soap", "positive", "The smell lasts all day"),
+        ("mug", "negative", "The handle snapped off"),
+    ]
+    items = item_sentiment(scored(rows))
+    assert list(items.columns) == ITEM_SENTIMENT_COLUMNS
+    items = items.set_index("item_id")
+    phone = items.loc["phone"]
+    assert (phone["n_reviews"], phone["n_positive"], phone["n_neutral"], phone["n_negative"]) == (7, 3, 1, 3)
+    assert "battery life" in phone["negative_aspects"]
+    assert "fast shipping" in phone["positive_aspects"]
+    assert phone["wilson_lower"] == pytest.approx(float(wilson_lower_bound(3, 6)))
+    assert phone["positive_share"] == pytest.approx(3 / 7)
+    assert phone["mean_score"] == pytest.approx((3 * -0.8 + 3 * 0.9) / 7)
+    soap = items.loc["soap"]
+    assert "smell" in soap["positive_aspects"] and soap["negative_aspects"] == []
+    mug = items.loc["mug"]
+    assert mug["n_reviews"] == 1 and mug["positive_aspects"] == [] and mug["wilson_lower"] == 0.0
+    assert 1 <= len(mug["negative_aspects"]) <= 3
+
+
+def test_item_sentiment_validates_input():
+    frame = scored([("a", "positive", "fine")])
+    with pytest.raises(ValueError, match="'score'"):
+        item_sentiment(frame.drop(columns="score"))
+    with pytest.raises(ValueError, match="label must be"):
+        item_sentiment(frame.assign(label="great"))
+
+
+def test_sentiment_quality_is_the_shrunk_deviation_from_the_average_review():
+    reviews = pd.DataFrame({"item_id": ["a", "a", "b", "c"], "score": [1.0, 1.0, -1.0, 0.2]})
+    # mean score 0.3; a: 2 * 0.7 / (2 * (2 + 1)); b: -1.3 / (2 * 2); c: -0.1 / (2 * 2); d has no review
+    quality = sentiment_quality(reviews, np.array(["a", "b", "c", "d"]), prior_reviews=1.0)
+    np.testing.assert_allclose(quality, [1.4 / 6, -1.3 / 4, -0.1 / 4, 0.0], rtol=1e-6)
+    assert sentiment_quality(reviews.iloc[:0], np.array(["a"])).tolist() == [0.0]
+    with pytest.raises(ValueError, match="score must be in"):
+        sentiment_quality(reviews.assign(score=2.0), np.array(["a"]))

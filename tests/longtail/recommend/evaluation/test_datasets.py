@@ -1,0 +1,57 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
+from longtail.recommend.evaluation.offline import REPORTED, SYSTEM
+from tests.fixtures import shop_history
+
+
+@pytest.fixture(scope="module")
+def evaluations():
+    events = pd.read_csv(io.StringIO(shop_history()[0]))
+    events["ts"] = pd.to_datetime(events["ts"], utc=True)
+    too_short = events.head(3).assign(ts=events["ts"].min())
+    reviews = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": events["ts"].min()})
+    vectors = (np.array([f"i{n}" for n in range(60)]), np.eye(8, dtype=np.float32)[np.arange(60) % 8] + 0.01)
+    messages = []
+    result = evaluate_datasets(
+        {
+            "shop": DatasetInputs(events, vectors, reviews),
+            "orders": DatasetInputs(events, review_scores=reviews),
+            "tiny": DatasetInputs(too_short),
+        },
+        test_days=2,  # days for "shop", orders for "orders"
+        order_number_datasets=["orders"],
+        progress=messages.append,
+    )
+    return result, messages
+
+
+def test_each_dataset_is_evaluated_on_its_own_time_and_a_failing_one_is_set_aside(evaluations):
+    result, messages = evaluations
+    assert set(result.reports) == {"shop", "orders"} and set(result.not_evaluated) == {"tiny"}
+    assert "training side empty" in result.not_evaluated["tiny"]
+    assert result.reports["shop"]["split"]["time_column"] == "ts"
+    orders = result.reports["orders"]
+    assert orders["split"]["time_column"] == "order_number" and orders["tuning"]["half_life"] == 5.0
+    # Reviews carry no order number: an order-number dataset is evaluated without them.
+    assert orders["sentiment_effect"] == [] and result.reports["shop"]["sentiment_effect"]
+    assert any(m.startswith("orders: evaluating on") and "order_number as time" in m for m in messages)
+    assert any(m.startswith("shop: fitting") for m in messages)
+
+
+def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluations):
+    result, _ = evaluations
+    figures = result.model_figures()
+    assert list(figures.columns) == ["dataset", "model", *REPORTED, "seconds"]
+    assert len(figures) == sum(len(report["models"]) for report in result.reports.values())
+    shop = figures[(figures["dataset"] == "shop") & (figures["model"] == SYSTEM)].iloc[0]
+    assert shop["ndcg@10"] == result.reports["shop"]["models"][SYSTEM]["ndcg@10"]
+    settings = result.settings().set_index("dataset")["settings"].map(json.loads)
+    assert set(settings.index) == {"shop", "orders"}
+    tuning = result.reports["shop"]["tuning"]
+    assert settings["shop"] == {"l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"]}

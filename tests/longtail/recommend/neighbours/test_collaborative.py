@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from longtail.recommend.neighbours import collaborative_top_k, neighbours_to_csr
+
+
+@pytest.mark.parametrize("shrink", [0.0, 2.0])
+def test_collaborative_equals_dense_cosine(shrink):
+    rng = np.random.default_rng(3)
+    X = sp.random(80, 60, density=0.08, format="csr", random_state=rng, dtype=np.float32)
+    X.data = rng.integers(1, 4, size=X.nnz).astype(np.float32)  # counts: binarised before the cosine
+    binary = (X.toarray() > 0).astype(np.float64)
+    binary[:, 59] = 0  # item 59 has no users
+    X = sp.csr_matrix(binary)
+    norms = np.linalg.norm(binary, axis=0)
+    gram, denom = binary.T @ binary, np.outer(norms, norms) + shrink
+    cosine = np.divide(gram, denom, out=np.zeros_like(gram), where=denom > 0)
+    np.fill_diagonal(cosine, 0)
+    indices, scores = collaborative_top_k(X, 8, shrink=shrink, block_size=7)
+    assert indices.shape == (60, 8) and indices.dtype == np.int64 and scores.dtype == np.float32
+    for item in range(60):
+        found = indices[item] >= 0
+        # the found neighbours are the most similar positive ones, best first, -1 padding after them
+        assert np.all(found[: found.sum()])
+        expected = np.sort(cosine[item][cosine[item] > 0])[::-1][:8]
+        np.testing.assert_allclose(scores[item, found], expected, rtol=1e-5)
+        np.testing.assert_allclose(cosine[item, indices[item, found]], expected, rtol=1e-5)
+        assert np.all(scores[item, ~found] == 0)
+    assert np.all(indices[59] == -1)
+
+
+def test_collaborative_matches_itemknn_similarity():
+    from longtail.recommend.models import ItemKNN
+
+    rng = np.random.default_rng(4)
+    X = sp.random(100, 50, density=0.1, format="csr", random_state=rng, dtype=np.float32)
+    indices, scores = collaborative_top_k(X, 6, shrink=1.0)
+    expected = ItemKNN(k_neighbors=6, shrink=1.0).fit(X).similarity_
+    assert (neighbours_to_csr(indices, scores, 50) != expected).nnz == 0
+
+
+def test_collaborative_validation():
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        collaborative_top_k(np.ones((3, 3)), 2)
+    with pytest.raises(ValueError, match="shrink"):
+        collaborative_top_k(sp.csr_matrix(np.ones((3, 3))), 2, shrink=-1.0)
+    with pytest.raises(ValueError, match="k must be"):
+        collaborative_top_k(sp.csr_matrix(np.ones((3, 3))), 0)

@@ -1,0 +1,114 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from longtail.recommend.neighbours import neighbour_table, neighbours_to_csr
+from longtail.recommend.serving import (
+    COLD_START_USER,
+    LIST_COLUMNS,
+    build_served_hybrid,
+    serve_recommendations,
+    served_settings,
+)
+from tests.fixtures import shop_history
+
+CHOSEN = {
+    "l2": 100.0,
+    "recent_weight": 0.3,
+    "popularity_exponent": 0.25,
+    "tail_weight": 0.5,
+    "content_weight": 0.1,
+    "sentiment_weight": 0.0,
+    "half_life": 14.0,
+}
+
+
+@pytest.fixture(scope="module")
+def shop():
+    events, items = (pd.read_csv(io.StringIO(text)) for text in shop_history())
+    events["ts"] = pd.to_datetime(events["ts"], utc=True)
+    # Theme vectors: the first half of the catalogue is "garden", the second "kitchen".
+    ids = items["item_id"].to_numpy()
+    vectors = np.where((np.arange(len(ids)) < len(ids) // 2)[:, None], [1.0, 0.0], [0.0, 1.0]).astype(np.float32)
+    return events, items, (ids, vectors + 0.01)
+
+
+def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life():
+    hybrid = {name: CHOSEN[name] for name in CHOSEN if name not in ("l2", "half_life")}
+    report = {"tuning": {"ease_l2": 100.0, "hybrid": hybrid, "half_life": 14.0, "ease_validation": {}}}
+    assert served_settings(report) == CHOSEN
+
+
+def test_the_served_hybrid_uses_the_settings_and_leaves_content_out_without_vectors(shop):
+    events, _, vectors = shop
+    served = build_served_hybrid(events, CHOSEN, item_vectors=vectors)
+    assert served.model.l2 == 100.0 and served.model.tail_weight == 0.5 and served.model.content_weight == 0.1
+    assert served.model.content_similarity_ is not None
+    assert served.settings == {name: value for name, value in CHOSEN.items() if name != "half_life"}
+    assert len(served.matrix.user_ids) == events["user_id"].nunique() == served.model.n_users_
+    # Recency halves every 14 days before the latest event.
+    assert served.model.history_.max() == pytest.approx(1.0) and served.model.history_.data.min() < 0.01
+
+    plain = build_served_hybrid(events, CHOSEN)
+    assert plain.model.content_weight == 0.0 and plain.settings["content_weight"] == 0.0
+    defaults = build_served_hybrid(events, {})
+    assert defaults.model.recent_weight == 0.3 and defaults.settings == {"content_weight": 0.0}
+
+
+def test_review_quality_reaches_the_served_hybrid(shop):
+    events, _, _ = shop
+    reviews = pd.DataFrame({"item_id": ["i1", "i1", "i2"], "score": [1.0, 1.0, -1.0], "ts": events["ts"].min()})
+    served = build_served_hybrid(events, CHOSEN | {"sentiment_weight": 0.5}, review_scores=reviews)
+    quality = dict(zip(served.matrix.item_ids, served.model.quality_))
+    assert quality["i1"] > 0 > quality["i2"] and quality["i3"] == 0
+
+
+def test_every_user_gets_a_full_unseen_list_with_reasons_and_a_new_user_gets_one_too(shop):
+    events, items, vectors = shop
+    served = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=items, list_length=10)
+    lists = served.lists
+    assert list(lists.columns) == LIST_COLUMNS
+    known = lists[lists["user_id"] != COLD_START_USER]
+    assert known["user_id"].nunique() == events["user_id"].nunique()
+    assert (known.groupby("user_id")["rank"].agg(["min", "max", "size"]).to_numpy() == [1, 10, 10]).all()
+    assert known.merge(events[["user_id", "item_id"]].drop_duplicates()).empty
+    assert set(known["reason_kind"]) <= {"bought", "similar", "popular"} and known["score"].notna().all()
+    bought = known[known["reason_kind"] == "bought"]
+    assert len(bought) and bought["anchor_item_id"].notna().all()
+    titles = items.set_index("item_id")["title"]
+    assert (known["title"] == known["item_id"].map(titles)).all()
+    first = bought.iloc[0]
+    assert titles[first["anchor_item_id"]] in first["reason"]
+    new_user = lists[lists["user_id"] == COLD_START_USER]
+    assert new_user["rank"].tolist() == list(range(1, 11)) and new_user["score"].isna().all()
+    assert set(new_user["reason_kind"]) == {"popular"}
+
+    summary = served.summary
+    assert summary["users"] == events["user_id"].nunique() and summary["rows"] == len(lists)
+    assert summary["catalogue"] == events["item_id"].nunique()
+    assert summary["tail_share_of_list_items"] == pytest.approx(known["is_tail"].mean(), abs=1e-4)
+    assert json.loads(summary["settings"])["tail_weight"] == 0.5
+
+
+def test_stored_neighbours_explain_what_no_co_purchase_does(shop):
+    events, items, vectors = shop
+    n_items = len(vectors[0])
+    # Each item's only neighbour is the next one: a "similar" reason must point at the user's own item.
+    indices = ((np.arange(n_items) + 1) % n_items)[:, None]
+    neighbours = neighbour_table(vectors[0], neighbours_to_csr(indices, np.ones((n_items, 1)), n_items), "blended")
+    served = serve_recommendations(events, CHOSEN, items=items, neighbours=neighbours, list_length=20)
+    similar = served.lists[served.lists["reason_kind"] == "similar"]
+    assert len(similar)
+    anchors, targets = (similar[column].str[1:].astype(int) for column in ("anchor_item_id", "item_id"))
+    assert ((anchors + 1) % n_items == targets).all()
+    without = serve_recommendations(events, CHOSEN, items=items, list_length=20)
+    assert "similar" not in set(without.lists["reason_kind"])
+
+
+def test_repeat_purchase_shops_may_list_items_already_bought(shop):
+    events, items, _ = shop
+    lists = serve_recommendations(events, CHOSEN, items=items, exclude_seen=False).lists
+    assert not lists.merge(events[["user_id", "item_id"]].drop_duplicates()).empty
