@@ -25,7 +25,7 @@ demo: install
 
 # The fast tier: unit tests, assets with fakes, sensors, gating and the end-to-end UI test (under 5 minutes).
 test: install
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not real_data" --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data" --durations=15
 
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
 test-real: install

@@ -100,6 +100,10 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = Non
             ),
         ],
         resources=resources if resources is not None else build_resources(),
+        # Every step of a run in the run's own process, as `longtail materialize` does: the warehouse pool runs
+        # its steps one at a time anyway, and a process per step cost 3 to 4 s of start-up each (an ingest run of
+        # 12 steps spent over 40 s starting processes).
+        executor=dg.in_process_executor,
     )
 
 

@@ -120,7 +120,7 @@ class GeneratorResource(dg.ConfigurableResource):
     def generate(
         self, prompts: Sequence[Sequence[dict[str, str]]], progress: Callable[[int, int], None] | None = None
     ) -> list[str]:
-        """The raw completion of each prompt (chat messages from ``longtail.language.generation.build_prompt``)."""
+        """The raw completion of each prompt (chat messages from ``longtail.language.prompts.build_prompt``)."""
         return self.text_generator().generate(prompts, progress=progress)
 
 

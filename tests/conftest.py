@@ -16,3 +16,9 @@ def small_generation_budget(monkeypatch):
 def home(tmp_path, monkeypatch) -> Home:
     monkeypatch.setenv("LONGTAIL_HOME", str(tmp_path / "home"))
     return Home(tmp_path / "home")
+
+
+def pytest_collection_modifyitems(items):
+    """The end-to-end tests first: they are the longest (minutes of waiting on real Dagster daemons), and started
+    last they would leave one test worker running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)

@@ -28,8 +28,9 @@ Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 Log = Callable[[str], None]
 EMBEDDING_TABLE = "review_embeddings"
 GENERATION_TABLE = "generation_cache"
-# Outputs are generated and stored this many prompts at a time: what a stopped run can lose at most.
-CHUNK_PROMPTS = 32
+# Outputs are generated and stored this many prompts at a time: what a stopped run can lose at most, and one batch
+# of the default generator (longtail.language.generation.DEFAULT_BATCH_SIZE).
+CHUNK_PROMPTS = 64
 
 
 def text_hash(text: str) -> str:

@@ -118,9 +118,11 @@ def serve_recommendations(
     served = build_served_hybrid(interactions, settings, item_vectors=item_vectors, review_scores=review_scores)
     model, matrix = served.model, served.matrix
     similarity = None if neighbours is None else neighbour_matrix(neighbours, matrix.item_ids)
-    recommended = model.recommend(np.arange(len(matrix.user_ids)), list_length, exclude_seen=exclude_seen)
-    anchors, kinds = explain(model.history_, recommended, model.ease_.weights_between, similarity)
-    known = _rows(matrix, recommended, _scores_of(model, recommended), anchors, kinds, model.tail_)
+    recommended, scores = model.recommend(
+        np.arange(len(matrix.user_ids)), list_length, exclude_seen=exclude_seen, return_scores=True
+    )
+    anchors, kinds = explain(model.history_, recommended, model.ease_.pair_weights, similarity)
+    known = _rows(matrix, recommended, scores, anchors, kinds, model.tail_)
     cold = model.recommend_cold(list_length)
     cold = cold[cold >= 0]
     new_user = pd.DataFrame(
@@ -155,17 +157,6 @@ def _summary(served: ServedModel, lists: pd.DataFrame) -> dict:
         "tail_share_of_list_items": round(float(known["is_tail"].mean()), 4) if len(known) else None,
         "settings": json.dumps(served.settings),
     }
-
-
-def _scores_of(model: LongTailHybrid, recommended: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """``(n_users, k)`` float32: the model's score of each recommended item, scoring ``batch_size`` users at a
-    time (0 in empty slots)."""
-    out = np.zeros(recommended.shape, dtype=np.float32)
-    for start in range(0, len(recommended), batch_size):
-        rows = slice(start, start + batch_size)
-        scores = model.score(np.arange(start, min(start + batch_size, len(recommended))))
-        out[rows] = np.take_along_axis(scores, np.maximum(recommended[rows], 0), axis=1)
-    return out
 
 
 def _rows(matrix: InteractionMatrix, recommended, scores, anchors, kinds, tail) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import cli
+from orchestration import cli, definitions
 from tests.fixtures import write_events, write_items, write_reviews
 
 
@@ -79,7 +79,9 @@ def test_ingest_flags_rows_with_problems_but_keeps_them(home, tmp_path, capsys):
     assert "2 reviews; 1 rows with problems (quarantined when cleaned)" in capsys.readouterr().out
 
 
-def test_materialize_runs_the_graph_and_names_a_failed_check(home, capsys):
+def test_materialize_runs_the_graph_and_names_a_failed_check(home, capsys, monkeypatch):
+    # The fake models: the demo test below runs this code path with the real ones.
+    monkeypatch.setattr(definitions, "build_resources", home.resources)
     home.drop_shop_files()
     assert cli.main(["materialize"]) == 0
     out = capsys.readouterr().out

@@ -1,7 +1,7 @@
 """What generated descriptions do for the content model: tail recall with and without them, on one split.
 
 The items that matter are the tail items among the test targets whose catalogue description is missing, short or
-junk (``longtail.language.generation.needs_description``). On the dataset with the most test targets on such items,
+junk (``longtail.language.facts.needs_description``). On the dataset with the most test targets on such items,
 up to ``max_items`` of them (those with the most targets first) get a generated description, and ``ContentKNN`` is run
 on the same split: with their vectors from the catalogue text alone ("without"), and with the accepted generated
 description blended in as ``item_embeddings`` does it (``longtail.recommend.item_vectors.embed_item_texts``; "with"),
@@ -21,7 +21,7 @@ import pandas as pd
 
 from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import read_table, read_vectors
-from longtail.language.generation import needs_description
+from longtail.language.facts import needs_description
 from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
 from longtail.recommend.evaluation.metrics import evaluate
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events

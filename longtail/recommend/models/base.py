@@ -43,23 +43,38 @@ class Recommender(ABC):
         return out
 
     def recommend(
-        self, users, k: int, *, exclude_seen: bool = True, batch_size: int = DEFAULT_BATCH_SIZE
-    ) -> np.ndarray:
+        self,
+        users,
+        k: int,
+        *,
+        exclude_seen: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        return_scores: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Top-``k`` item indices for ``users``, best first: ``int64`` array of shape ``(len(users), k)``.
 
         With ``exclude_seen`` items the user interacted with in training are never recommended (turn it off for
         repeat-purchase shops). A row is padded with -1 only when fewer than ``k`` items are available. Users
         are scored ``batch_size`` at a time, so memory is ``O(batch_size * n_items)`` whatever ``len(users)``.
         Ties are broken by the lower item index, except at the k-th place where ``argpartition`` decides.
+        With ``return_scores`` it returns ``(items, scores)``: ``scores`` float32 of the same shape, each
+        item's ``score`` (NaN in empty slots), from the same pass over the users.
         """
         users = self._check_users(users)
         k = check_positive_int(k, "k")
         batch_size = check_positive_int(batch_size, "batch_size")
         out = np.full((len(users), k), -1, dtype=np.int64)
+        out_scores = np.full((len(users), k), np.nan, dtype=np.float32) if return_scores else None
         for start in range(0, len(users), batch_size):
             batch = users[start : start + batch_size]
-            out[start : start + len(batch)] = self._lists(self._score_batch(batch), batch, k, exclude_seen)
-        return out
+            scores = self._score_batch(batch)
+            lists = self._lists(scores, batch, k, exclude_seen)
+            out[start : start + len(batch)] = lists
+            if return_scores:
+                # Seen items are at -inf in ``scores`` now, but no list holds a seen item.
+                chosen = np.take_along_axis(scores, np.maximum(lists, 0), axis=1)
+                out_scores[start : start + len(batch)] = np.where(lists >= 0, chosen, np.nan)
+        return (out, out_scores) if return_scores else out
 
     def _lists(self, scores: np.ndarray, users: np.ndarray, k: int, exclude_seen: bool) -> np.ndarray:
         """``(len(users), k)`` lists from the writable ``scores`` of ``users``: seen items removed when asked,

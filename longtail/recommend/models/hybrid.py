@@ -56,9 +56,9 @@ class LongTailHybrid(Recommender):
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
       popularity bias of the collaborative scores: 0 keeps it, 1 removes it entirely.
     - ``item_quality`` (n_items,) in [-1, 1] is what reviews say of each item relative to the catalogue's average
-      (0 for items nobody reviewed, see ``longtail.language.sentiment.sentiment_quality``); relevance is multiplied by
-      ``1 + sentiment_weight * item_quality``, so well-liked items move up and disliked ones down, while items
-      without reviews (most of the tail) keep their scores.
+      (0 for items nobody reviewed, see ``longtail.language.item_sentiment.sentiment_quality``); relevance is
+      multiplied by ``1 + sentiment_weight * item_quality``, so well-liked items move up and disliked ones down,
+      while items without reviews (most of the tail) keep their scores.
 
     ``recommend`` then calibrates each list's share of tail items to the user's tail appetite, the share of tail
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items

@@ -18,8 +18,10 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
     fewer than ``k`` items, has its row padded with index -1 and score 0. Ties are broken by the lower item
     index, except at the k-th place where ``argpartition`` decides.
 
-    Computed ``block_size`` items at a time: working memory is about ``block_size * n_items`` floats, never
-    ``n_items ** 2``. Returns ``(indices, scores)`` of shape ``(n_items, min(k, n_items - 1))``.
+    Only items with at least one user are compared (the others have no neighbour and none of them is one), so a
+    catalogue whose tail nobody bought costs what its bought part costs: on Instacart's sample, 14k of 50k items.
+    Computed ``block_size`` of those items at a time: working memory is about ``block_size * n_active`` floats,
+    never ``n_items ** 2``. Returns ``(indices, scores)`` of shape ``(n_items, min(k, n_items - 1))``.
     """
     X = check_interactions(X)
     k = check_positive_int(k, "k")
@@ -32,21 +34,24 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
     scores = np.zeros((n_items, k), dtype=np.float32)
     if k == 0:
         return indices, scores
+    active = np.flatnonzero(X.getnnz(axis=0))
+    X = X[:, active]
     item_users = X.T.tocsr()
     norms = np.sqrt(np.asarray(item_users.sum(axis=1), dtype=np.float32).ravel())
-    for start in range(0, n_items, block_size):
-        stop = min(start + block_size, n_items)
+    # Neighbours among the active items only: at most len(active) - 1 of them.
+    k_active = min(k, len(active) - 1)
+    for start in range(0, len(active) if k_active > 0 else 0, block_size):
+        stop = min(start + block_size, len(active))
         sims = (item_users[start:stop] @ X).toarray()
         denom = norms[start:stop, None] * norms[None, :] + np.float32(shrink)
         np.divide(sims, denom, out=sims, where=denom > 0)
         sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top = np.argpartition(-sims, k_active - 1, axis=1)[:, :k_active]
         top_scores = np.take_along_axis(sims, top, axis=1)
         order = np.lexsort((top, -top_scores), axis=1)
         top = np.take_along_axis(top, order, axis=1)
         top_scores = np.take_along_axis(top_scores, order, axis=1)
-        top[top_scores <= 0] = -1
-        top_scores[top_scores <= 0] = 0.0
-        indices[start:stop] = top
-        scores[start:stop] = top_scores
+        positive = top_scores > 0
+        indices[active[start:stop], :k_active] = np.where(positive, active[top], -1)
+        scores[active[start:stop], :k_active] = np.where(positive, top_scores, 0.0)
     return indices, scores

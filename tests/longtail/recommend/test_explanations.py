@@ -10,13 +10,13 @@ B[0, 2], B[1, 2] = 0.2, 0.9  # item 2: mostly bought with item 1 (0.5 * 0.9 > 1.
 SIMILARITY = sp.csr_matrix(([0.8], ([0], [3])), shape=(5, 5), dtype=np.float32)  # item 3 looks like item 0
 
 
-def weights_between(sources, targets):
-    return B[np.ix_(sources, targets)]
+def pair_weights(sources, targets):
+    return B[sources, targets]
 
 
 def test_each_item_gets_the_users_item_that_led_to_it():
     recommended = np.array([[2, 3, 4, -1], [2, 3, -1, -1]])
-    anchors, kinds = explain(HISTORY, recommended, weights_between, SIMILARITY)
+    anchors, kinds = explain(HISTORY, recommended, pair_weights, SIMILARITY)
     np.testing.assert_array_equal(anchors[0], [1, 0, -1, -1])
     assert kinds[0].tolist() == ["bought", "similar", "popular", ""]
     assert kinds[1].tolist() == ["popular", "popular", "", ""]
