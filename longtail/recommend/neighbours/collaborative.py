@@ -40,7 +40,9 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
     norms = np.sqrt(np.asarray(item_users.sum(axis=1), dtype=np.float32).ravel())
     # Neighbours among the active items only: at most len(active) - 1 of them.
     k_active = min(k, len(active) - 1)
-    for start in range(0, len(active) if k_active > 0 else 0, block_size):
+    if k_active <= 0:
+        return indices, scores
+    for start in range(0, len(active), block_size):
         stop = min(start + block_size, len(active))
         sims = (item_users[start:stop] @ X).toarray()
         denom = norms[start:stop, None] * norms[None, :] + np.float32(shrink)
