@@ -1,11 +1,12 @@
 """generated_descriptions (-> item_text) and generated_descriptions_evaluation.
 
-Items whose catalogue description is missing, short or junk get a description and a one-line ad written by a
-small language model from their facts only (title, category, brand, price, review highlights); a guard repairs
-or rejects every output that states something the facts do not (``longtail.language.descriptions``). Raw outputs
-are cached by prompt hash in the ``generation_cache`` table (``longtail.language.caches.CachedGenerator``), so a
-rerun regenerates nothing whose prompt, model and settings are unchanged, and a run stopped halfway keeps what it
-finished. Each run generates at most ``generator.items_per_run`` new texts.
+Items whose catalogue description is missing, short or junk, and items known only from their reviews, get a
+published description and a one-line ad that state only their facts (title, category, brand, price, features,
+review figures and quotes). By default the texts are grounded: the facts restated by fixed phrasings
+(``longtail.language.grounded``). With ``GeneratorResource.source = "model"`` a small language model writes them, a
+guard repairs or rejects each output, and rejected items get the grounded text; raw outputs are cached by prompt
+hash in ``generation_cache`` (``longtail.language.caches.CachedGenerator``), at most ``generator.items_per_run`` new
+ones per run. ``docs/faithfulness.md`` gives the labelled evaluation that chose the default.
 """
 
 import json
@@ -21,13 +22,22 @@ from longtail.data.warehouse import read_table, replace_rows
 from longtail.language import guard
 from longtail.language.caches import CachedGenerator
 from longtail.language.description_evaluation import description_report, evaluate_generation, sample_dataset
-from longtail.language.descriptions import describe_items, generate_descriptions, review_highlights
+from longtail.language.descriptions import coverage, describe_items, generate_descriptions
+from longtail.language.facts import item_facts, known_brands
+from longtail.language.faithfulness import faithfulness_figures, load_labels, reader_agreement
+from longtail.language.review_facts import review_facts
 from resources import home
 from resources.models import EmbeddingModelResource, GeneratorResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "language"
 REPORT_NAME = "generated_descriptions"
+
+
+def _read_inputs(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(cleaned_items, cleaned_reviews, review_sentiment)``."""
+    with warehouse.connect() as connection:
+        return tuple(read_table(connection, name) for name in ("cleaned_items", "cleaned_reviews", "review_sentiment"))
 
 
 @dg.asset(
@@ -39,48 +49,53 @@ REPORT_NAME = "generated_descriptions"
 def generated_descriptions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, generator: GeneratorResource
 ) -> dg.MaterializeResult:
-    """A guarded description and ad copy for each item without a usable description, tail items first.
+    """A published description and ad copy for each item without a usable description, and each item known only
+    from its reviews (``longtail.language.descriptions.generate_descriptions``).
 
-    Items whose facts say nothing of what they are (no title, and not both a brand and a category) are left out.
-    Items with at least one interaction come before items nobody has bought or rated (those are in no model's
-    catalogue yet), the least popular first; the budget is shared evenly between datasets. The table holds every
-    item generated so far with its current prompt; ``item_text`` uses the accepted descriptions.
+    Items whose facts say nothing of what they are (no title that names them, not both a brand and a category, no
+    review mentions) get none. With the "model" source, items with at least one interaction go before items nobody
+    has bought or rated, the least popular first, and the budget is shared evenly between datasets. ``item_text``
+    uses the accepted descriptions.
     """
     started = time.perf_counter()
+    items, reviews, scores = _read_inputs(warehouse)
+    by_item = review_facts(reviews, scores)
     with warehouse.connect() as connection:
-        items = read_table(connection, "cleaned_items")
-        highlights = review_highlights(
-            read_table(connection, "cleaned_reviews"), read_table(connection, "review_sentiment")
-        )
         datasets = sorted(items["dataset"].unique()) if len(items) else []
         popularity = {dataset: load_interactions(connection, dataset)["item_id"].value_counts() for dataset in datasets}
-    run = generate_descriptions(
-        items, highlights, popularity, _cached_generator(warehouse, generator, context), generator.items_per_run
-    )
+    model = _cached_generator(warehouse, generator, context) if generator.source == "model" else None
+    run = generate_descriptions(items, by_item, popularity, generator.source, model, generator.items_per_run)
     table = run.table
     with warehouse.connect() as connection:
         replace_rows(connection, "generated_descriptions", table)
     rejections, repairs = run.reasons()
+    covered = coverage(items, by_item, table)
+    seconds = time.perf_counter() - started
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
-            "items_needing_description": len(run.candidates.frame),
+            "source": generator.source,
+            "published": int(table["accepted"].sum()),
+            "coverage": covered["share"],
+            "coverage_by_dataset": preview(pd.DataFrame(covered["by_dataset"]).T.reset_index(names="dataset"), 20),
             "needs_by_dataset": preview(
                 pd.DataFrame(run.candidates.need_counts).T.fillna(0).astype(int).reset_index(), rows=20
             ),
-            "generated_this_run": run.generated,
-            "still_to_generate": int(len(run.candidates.frame) - len(table)),
-            "accepted": int(table["accepted"].sum()),
+            "published_by_source": counts_table(table.loc[table["accepted"], "source"].value_counts().to_dict()),
+            "model_outputs_this_run": run.generated,
             "repaired": int(table["repaired"].sum()),
-            "rejected": int((~table["accepted"]).sum()),
-            "rejections_by_reason": counts_table(dict(rejections), key="reason", value="outputs"),
-            "repairs_by_reason": counts_table(dict(repairs), key="reason", value="outputs"),
-            "items_per_second": (
-                round(run.generated / run.generate_seconds, 3) if run.generated and run.generate_seconds else None
+            "not_published": int((~table["accepted"]).sum()),
+            "rejections_by_reason": counts_table(dict(rejections), key="reason", value="rows"),
+            "repairs_by_reason": counts_table(dict(repairs), key="reason", value="rows"),
+            "items_per_second": round(len(table) / seconds, 1) if len(table) else None,
+            "model": generator.model_name() if generator.source == "model" else "none (grounded text)",
+            "examples": preview(
+                table.groupby("dataset", group_keys=False).head(3)[
+                    ["dataset", "item_id", "need", "description", "ad_copy", "source"]
+                ],
+                rows=20,
             ),
-            "model": generator.model_name(),
-            "examples": preview(table[["dataset", "item_id", "description", "ad_copy", "accepted", "reasons"]], 10),
-            "seconds": round(time.perf_counter() - started, 2),
+            "seconds": round(seconds, 2),
         }
     )
 
@@ -94,11 +109,12 @@ def _cached_generator(
 
 
 class DescriptionEvaluationConfig(dg.Config):
-    """``sample_size`` items with a real description to hide and regenerate (drawn with ``seed``) from the
-    dataset with the most of them; ``tail_items``: how many tail test targets without usable text get a generated
-    description for the tail-recall comparison; ``test_days`` of that comparison's split."""
+    """``sample_size`` items with a real description to hide and describe again (drawn with ``seed``) from the
+    dataset with the most of them; ``tail_items``: with the "model" source, how many tail items per dataset get a
+    model output for the tail-recall comparison (None: every one; the grounded source describes every one);
+    ``test_days`` of that comparison's split."""
 
-    sample_size: int = 24
+    sample_size: int = 200
     seed: int = 0
     tail_items: int = 24
     test_days: int = 28
@@ -117,75 +133,92 @@ def generated_descriptions_evaluation(
     generator: GeneratorResource,
     embedder: EmbeddingModelResource,
 ) -> dg.MaterializeResult:
-    """How good and how safe the generated texts are, written to ``$LONGTAIL_HOME/reports/generated_descriptions.json``.
+    """How faithful, complete and useful the published texts are, written to
+    ``$LONGTAIL_HOME/reports/generated_descriptions.json``.
 
-    1. Hidden-description test (``longtail.language.description_evaluation.evaluate_generation``): items that do
-       have a real description get one generated with it hidden; the report gives the cosine similarity to the
-       hidden text, the invented-fact rate before and after the guard and the rejections by reason (outputs cached
-       like any other).
-    2. Tail recall: on a temporal split, the tail test targets whose description is missing, short or junk get a
-       generated description (``tail_items`` of them, cached), and the content model (``ContentKNN``) is scored
-       with their vectors from the catalogue text without and with it: tail recall@20 over their targets
-       (``longtail.recommend.evaluation.description_effect``).
+    1. Faithfulness (``longtail.language.faithfulness``): on the labelled set in ``docs/labels/`` (labels made by
+       careful reading under ``docs/faithfulness.md``), the unsupported-claim rate of what each source publishes,
+       with 95% intervals, and the guard's precision and recall, on the report split (tune split alongside).
+    2. Coverage: the share of items lacking a usable description that have a published text.
+    3. Hidden-description test (``longtail.language.description_evaluation.evaluate_generation``): items with a
+       real description are described with it hidden; cosine similarity to the hidden text, against the bare facts.
+    4. Tail recall (``longtail.recommend.evaluation.description_effect``): the content model on a temporal split,
+       without and with the published texts of the tail test items that lack text, from facts before the cut; the
+       weight chosen on validation items, figures on test items.
     """
     from longtail.recommend.evaluation.description_effect import content_tail_recall_with_generated
     from longtail.recommend.evaluation.offline import EvaluationSettings
 
     started = time.perf_counter()
+    items, reviews, scores = _read_inputs(warehouse)
     with warehouse.connect() as connection:
-        items = read_table(connection, "cleaned_items")
-        highlights = review_highlights(
-            read_table(connection, "cleaned_reviews"), read_table(connection, "review_sentiment")
-        )
-    generate = _cached_generator(warehouse, generator, context)
+        table = read_table(connection, "generated_descriptions")
+    by_item = review_facts(reviews, scores)
+    model = _cached_generator(warehouse, generator, context) if generator.source == "model" else None
+    brands = {
+        dataset: known_brands(item_facts(group)) for dataset, group in (items.groupby("dataset") if len(items) else ())
+    }
+    labels = load_labels()
+    figures = {split: faithfulness_figures(labels, brands, split) for split in ("report", "tune")}
+    context.log.info(f"faithfulness: {len(labels)} labelled texts")
     dataset = sample_dataset(items)
     if dataset is None:
-        context.log.warning("no item has a real description to hide and regenerate: hidden-description test skipped")
+        context.log.warning("no item has a real description to hide: hidden-description test skipped")
         quality = {"sample_size": 0, "rejections_by_reason": {}, "examples": []}
     else:
         quality = evaluate_generation(
             items[items["dataset"] == dataset],
-            generate,
             embedder.encode,
             config.sample_size,
             seed=config.seed,
-            highlights_by_item=highlights.get(dataset),
+            reviews_by_item=by_item.get(dataset),
+            generate=model,
         )
     context.log.info(f"{dataset}: hidden-description test on {quality['sample_size']} items done")
+
+    def describe(name: str, rows: pd.DataFrame, cut) -> pd.DataFrame:
+        before_cut = review_facts(reviews, scores, before=cut).get(name) if cut is not None else by_item.get(name)
+        return describe_items(rows, items[items["dataset"] == name], before_cut, model)
+
     effect = content_tail_recall_with_generated(
         warehouse.connect,
         embedder.encode,
-        lambda name, rows: describe_items(rows, items[items["dataset"] == name], highlights.get(name), generate),
-        max_items=config.tail_items,
+        describe,
+        max_items=config.tail_items if model is not None else None,
         settings=EvaluationSettings(test_days=config.test_days),
     )
-    report = description_report(quality, effect, dataset, generator.model_name())
+    report = description_report(
+        quality, effect, figures, coverage(items, by_item, table), labels, dataset, generator.source,
+        generator.model_name() if model is not None else "none (grounded text)",
+    )  # fmt: skip
+    report["faithfulness"]["second_reader"] = reader_agreement(labels)
     path = home.reports_dir() / f"{REPORT_NAME}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=str))
-    headline = {
-        key: report[key]
-        for key in (
-            "sample_size",
-            "similarity_to_hidden",
-            "similarity_facts_only",
-            "invented_fact_rate_raw",
-            "invented_fact_rate_guarded",
-            "tail_recall_without_generated",
-            "tail_recall_with_generated",
-        )
-        if report.get(key) is not None
-    }
+    published = report["faithfulness"]
     return dg.MaterializeResult(
         metadata={
-            **{key: float(value) for key, value in headline.items()},
-            "rejections_by_reason": counts_table(quality["rejections_by_reason"], key="reason", value="outputs"),
+            "source": generator.source,
+            **{
+                f"{field}_unsupported_rate": published[field]["unsupported_rate"]
+                for field in ("description", "ad_copy")
+                if published[field]["unsupported_rate"] is not None
+            },
+            **{f"{field}_unsupported_ci95": str(published[field]["ci95"]) for field in ("description", "ad_copy")},
+            "faithfulness": dg.MetadataValue.json(report["faithfulness"]),
+            "coverage": report["coverage"]["share"],
+            "tail_recall_gain": report["tail_recall_gain"],
+            **{
+                key: float(report[key])
+                for key in ("similarity_to_hidden", "similarity_facts_only", "similarity_gain")
+                if report.get(key) is not None
+            },
             "tail_recall_comparison": dg.MetadataValue.json(effect),
-            "invented facts and tail recall (plot)": dg.MetadataValue.md(
+            "faithfulness and tail recall (plot)": dg.MetadataValue.md(
                 _evaluation_plot(report, path.with_name(f"{REPORT_NAME}.png"))
             ),
             "examples": preview(
-                pd.DataFrame(quality["examples"], columns=["hidden", "description", "ad_copy", "reasons"])
+                pd.DataFrame(quality["examples"], columns=["hidden", "description", "ad_copy", "source"])
             ),
             "report": dg.MetadataValue.path(str(path)),
             "seconds": round(time.perf_counter() - started, 2),
@@ -194,34 +227,45 @@ def generated_descriptions_evaluation(
 
 
 def _evaluation_plot(report: dict, path: Path) -> str:
-    """Invented-fact rate before and after the guard, and tail recall against the weight of the generated text
-    (0: without it; the weight ``item_embeddings`` uses marked), saved at ``path`` and embedded in markdown; a
-    panel whose test did not run says so."""
-    figure, (facts, recall) = new_figure(2, size=(8, 3.4))
-    if report.get("invented_fact_rate_raw") is None:
-        facts.text(0.5, 0.5, "no hidden-description test", ha="center", va="center")
-    else:
-        rates = [report["invented_fact_rate_raw"], report["invented_fact_rate_guarded"]]
-        facts.bar(["raw output", "after the guard"], rates, color=["tab:red", "tab:green"])
-        for position, rate in enumerate(rates):
-            facts.text(position, rate, f"{rate:.3f}", ha="center", va="bottom")
-        facts.set_ylim(0, 1.1)
-    facts.set_title(f"invented-fact rate ({report.get('sample_size', 0)} items)")
-    effect = report.get("tail_recall") or {}
-    by_weight = {
-        float(weight): value for weight, value in (effect.get("tail_recall_by_generated_weight") or {}).items()
-    }
-    if report.get("tail_recall_without_generated") is None or not by_weight:
+    """Unsupported-claim rate per source and field with its 95% interval (report split of the labelled set), and
+    the content model's tail recall@20 on test items without and with the published texts, per dataset; saved at
+    ``path`` and embedded in markdown."""
+    figure, (faithful, recall) = new_figure(2, size=(9, 3.6))
+    labels, rates, errors = [], [], [[], []]
+    for source, fields in report["faithfulness_by_source"].items():
+        for field, figures in fields.items():
+            if figures["unsupported_rate"] is None:
+                continue
+            labels.append(f"{source}\n{field}")
+            rates.append(figures["unsupported_rate"])
+            errors[0].append(figures["unsupported_rate"] - figures["ci95"][0])
+            errors[1].append(figures["ci95"][1] - figures["unsupported_rate"])
+    if labels:
+        faithful.bar(labels, rates, yerr=errors, capsize=3, color="tab:red")
+        faithful.axhline(0.02, color="grey", linestyle=":", label="target 2%")
+        faithful.legend(fontsize=7)
+    faithful.set_ylim(0, 1)
+    faithful.set_title("unsupported claims in published text (95% CI)")
+    datasets = report["tail_recall"].get("datasets", {})
+    if not datasets:
         recall.text(0.5, 0.5, "no tail-recall comparison", ha="center", va="center")
     else:
-        weights = sorted(by_weight)
-        recall.plot([0.0, *weights], [report["tail_recall_without_generated"], *map(by_weight.get, weights)], "o-")
-        recall.axvline(effect["generated_weight"], color="grey", linestyle=":", label="weight item_embeddings uses")
-        recall.set_ylim(bottom=0)
-        recall.set_xlabel("weight of the generated text (0: without)")
+        names = sorted(datasets)
+        without = [_test_recall(datasets[name], None) for name in names]
+        with_text = [_test_recall(datasets[name], datasets[name]["weight"]) for name in names]
+        positions = range(len(names))
+        recall.bar([p - 0.2 for p in positions], without, width=0.4, label="without")
+        recall.bar([p + 0.2 for p in positions], with_text, width=0.4, label="with published text")
+        recall.set_xticks(list(positions), [name.split("_")[0] for name in names], fontsize=7)
         recall.legend(fontsize=7)
-    recall.set_title("content model: tail recall@20")
-    return embedded_png(figure, path, "invented facts and tail recall")
+    recall.set_title("content model: tail recall@20, test items")
+    return embedded_png(figure, path, "faithfulness and tail recall")
+
+
+def _test_recall(figures: dict, weight: float | None) -> float:
+    test = figures["test"]
+    hits = test["hits_without"] if weight is None else test["hits_by_weight"][weight]
+    return hits / test["targets"] if test["targets"] else 0.0
 
 
 @dg.asset_check(asset=generated_descriptions, blocking=True, pool=WAREHOUSE_POOL)

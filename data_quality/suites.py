@@ -138,6 +138,7 @@ CLEANED_ITEMS = Suite(
         ),
         no_markup("title"),
         no_markup("description"),
+        no_markup("features"),
         no_markup("category"),
         Expectation("price_not_negative", "ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0}),
     ),

@@ -67,8 +67,9 @@ CHECKS = [
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources rooted at ``$LONGTAIL_HOME`` (default ``./.longtail``); the embedding model and its device from
     ``LONGTAIL_EMBEDDING_MODEL`` (default: the packaged all-MiniLM-L6-v2) and ``LONGTAIL_DEVICE`` (default auto);
-    the text generator from ``LONGTAIL_GENERATOR_MODEL`` (default: the packaged SmolLM2-135M-Instruct) with
-    ``LONGTAIL_GENERATION_BUDGET`` new descriptions per run (default 100)."""
+    published descriptions from ``LONGTAIL_TEXT_SOURCE`` ("facts", the default, or "model"), and with "model" the
+    text generator from ``LONGTAIL_GENERATOR_MODEL`` (default: the packaged SmolLM2-135M-Instruct) with
+    ``LONGTAIL_GENERATION_BUDGET`` new model outputs per run (default 100)."""
     return {
         "landing": LandingResource(path=str(home.landing_dir())),
         "warehouse": WarehouseResource(path=str(home.warehouse_path())),
@@ -77,6 +78,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             device=os.environ.get("LONGTAIL_DEVICE", "auto"),
         ),
         "generator": GeneratorResource(
+            source=os.environ.get("LONGTAIL_TEXT_SOURCE", "facts"),
             model=os.environ.get("LONGTAIL_GENERATOR_MODEL", "default"),
             device=os.environ.get("LONGTAIL_DEVICE", "auto"),
             items_per_run=int(os.environ.get("LONGTAIL_GENERATION_BUDGET", "100")),

@@ -25,6 +25,7 @@ class EmbeddingModelResource(dg.ConfigurableResource):
     for the life of the resource instance (one step).
     """
 
+    source: str = "facts"
     model: str = "default"
     device: str = "auto"
     batch_size: int = embedding.DEFAULT_BATCH_SIZE
@@ -85,15 +86,18 @@ class FakeEmbeddingModelResource(EmbeddingModelResource):
 
 
 class GeneratorResource(dg.ConfigurableResource):
-    """A small instruction-tuned language model that writes product descriptions (see
-    ``longtail.language.generation.TextGenerator``).
+    """Where published descriptions come from, and the small instruction-tuned language model that can write them
+    (see ``longtail.language.generation.TextGenerator``).
 
+    ``source`` is "facts" (the default: grounded texts, ``longtail.language.grounded``, no model loaded) or "model"
+    (guarded model outputs, grounded texts where the guard rejects them); ``docs/faithfulness.md`` says why.
     ``model`` is "default" (the packaged SmolLM2-135M-Instruct GGUF, no network needed), a local folder or
     ``.gguf`` file, or a Hugging Face Hub id; ``device`` "auto", "cpu", "cuda" or "cuda:N"; ``max_new_tokens``
     per output; ``batch_size`` prompts per forward pass; ``items_per_run`` the budget of new generations per
     materialization (the rest wait for the next run, tail items first).
     """
 
+    source: str = "facts"
     model: str = "default"
     device: str = "auto"
     max_new_tokens: int = generation.DEFAULT_MAX_NEW_TOKENS

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from longtail.data.schema import EVENT_TYPES
-from longtail.data.text_repairs import category_path, join_description, parse_prices, strip_markup
+from longtail.data.text_repairs import (
+    category_features,
+    category_path,
+    feature_list,
+    features_json,
+    join_description,
+    parse_prices,
+    strip_markup,
+)
 
 EVENT_RULES = (
     "malformed_row",
@@ -66,9 +74,10 @@ CLEANED_EVENT_COLUMNS = [
     "dataset", "user_id", "item_id", "event_type", "ts", "event_day", "quantity", "price", "rating", "order_id",
     "file_id", "source_file", "source_row",
 ]  # fmt: skip
+# features: a JSON array of feature strings (null when none); category: a path "A > B".
 CLEANED_ITEM_COLUMNS = [
-    "dataset", "item_id", "title", "description", "category", "brand", "price", "file_id", "source_file",
-    "source_row",
+    "dataset", "item_id", "title", "description", "features", "category", "brand", "price", "file_id",
+    "source_file", "source_row",
 ]  # fmt: skip
 CLEANED_REVIEW_COLUMNS = [
     "dataset", "review_id", "user_id", "item_id", "rating", "title", "text", "ts", "file_id", "source_file",
@@ -269,14 +278,18 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
 
     Repairs (counted as ``<column>_tidied``): HTML tags and entities removed and whitespace collapsed in
     title/description/category/brand, list-valued descriptions joined into paragraphs, list-valued categories
-    joined into a path "A > B"; price strings ("$12.99") parsed into numbers (unparseable prices become null);
-    titles that are only markup become null.
+    joined into a path "A > B" without consecutive repeats; price strings ("$12.99") parsed into numbers
+    (unparseable prices become null); titles that are only markup become null.
+    ``features`` is a JSON array of strings (null when none): the item's own features field, then the feature
+    bullets that follow the path in a list-valued category (``text_repairs.split_category``; the rows whose
+    category carried some are counted as ``features_from_category``), cleaned like the other text, repeats dropped.
     Among duplicate rows of an item, the one carried by most source records wins, then the most complete.
     """
     repairs: dict[str, int] = {}
     title = _repair(strip_markup, raw["title"], "title_tidied", repairs)
     description = _repair(join_description, raw["description"], "description_tidied", repairs)
     category = _repair(category_path, raw["category"], "category_tidied", repairs)
+    features = _features(raw, repairs)
     brand = _repair(strip_markup, raw["brand"], "brand_tidied", repairs)
     price = parse_prices(raw["price"])
     repairs["price_string_parsed"] = int(
@@ -291,6 +304,7 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
             "item_id": _strip(raw["item_id"]),
             "title": title,
             "description": description,
+            "features": features,
             "category": category,
             "brand": brand,
             "price": price,
@@ -306,7 +320,7 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     verdicts.reject_parse_errors()
     verdicts.reject_blank("missing_item", "item_id")
     verdicts.reject_non_products(config)
-    verdicts.reject_long_text(["title", "description", "category", "brand"], config)
+    verdicts.reject_long_text(["title", "description", "features", "category", "brand"], config)
     verdicts.frame["_source_count"] = -verdicts.frame["source_count"].fillna(1)
     verdicts.frame["_completeness"] = -(
         title.notna().astype(int) * 1_000_000 + description.fillna("").str.len().clip(upper=999_999)
@@ -385,6 +399,19 @@ def _repair(function, values: pd.Series, rule: str, repairs: dict[str, int]) -> 
     changed = values.notna() & (repaired.fillna("\0") != values)
     repairs[rule] = int(changed.sum())
     return repaired
+
+
+def _features(raw: pd.DataFrame, repairs: dict[str, int]) -> pd.Series:
+    """Per raw item row, its features as JSON array text (null when none): those of its ``features`` field, then
+    those its category carries, repeats dropped; each distinct field value is parsed once. Rows loaded before raw
+    items had a ``features`` column have no features field."""
+    listed = raw["features"] if "features" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
+    listed, category = listed.astype("string").fillna(""), raw["category"].astype("string").fillna("")
+    own = {value: feature_list(value) for value in listed.unique()}
+    spilled = {value: category_features(value) for value in category.unique()}
+    repairs["features_from_category"] = int(category.map(lambda value: bool(spilled[value])).sum())
+    merged = [features_json(own[a], spilled[c]) for a, c in zip(listed, category, strict=True)]
+    return pd.Series(merged, index=raw.index, dtype="string")
 
 
 def _records_as_json(raw: pd.DataFrame) -> pd.Series:

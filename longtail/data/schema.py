@@ -31,6 +31,7 @@ RAW_ITEM_DTYPES = {
     "item_id": "string",
     "title": "string",
     "description": "string",  # a JSON array when the source stores a list
+    "features": "string",  # feature bullets: a JSON array of strings, or one feature as plain text
     "category": "string",  # a path "A > B", or a JSON array when the source stores a list
     "brand": "string",
     "price": "string",  # as written in the source: "12.99", "$12.99", "" ...

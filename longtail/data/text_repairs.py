@@ -1,4 +1,5 @@
-"""Repairs of catalogue text the sources carry: HTML tags and entities, list-valued fields, price strings.
+"""Repairs of catalogue text the sources carry: HTML tags and entities, list-valued fields (categories that carry
+feature bullets among them), price strings.
 
 Each repair maps one value to its tidied form (None when nothing is left); cleaning applies them per distinct value
 and counts what they changed.
@@ -15,6 +16,10 @@ import pandas as pd
 
 HTML_TAG = re.compile(r"<[^<>]*>|<[A-Za-z/!][^<>]*$")
 WHITESPACE = re.compile(r"\s+")
+# The signs that an element of a list-valued category is a feature bullet, not a shelf name (``is_feature``).
+SENTENCE_END = re.compile(r"[.!?]$")
+MAX_CATEGORY_WORDS = 6
+AMOUNT = re.compile(r"[$£€]\s?\d|\d\s?%")
 PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*[^\d]{0,4}\s*$")
 
 
@@ -41,12 +46,51 @@ def join_description(text: str) -> str | None:
     return "\n".join(p for p in paragraphs if p) or None
 
 
-def category_path(text: str) -> str | None:
+def is_feature(step: str) -> bool:
+    """Whether one element of a list-valued category (markup already stripped) reads as a feature claim rather
+    than a shelf name: it ends like a sentence (``.``, ``!``, ``?``), has more than ``MAX_CATEGORY_WORDS`` words, or
+    names an amount of money or a percentage ("$25", "10%"). Plain numbers are no sign: "Ages 9-12" is a shelf."""
+    return bool(SENTENCE_END.search(step) or len(step.split()) > MAX_CATEGORY_WORDS or AMOUNT.search(step))
+
+
+def split_category(text: str) -> tuple[list[str], list[str]]:
+    """``(path steps, features)`` of one category value, each element cleaned by ``strip_markup`` (empties dropped).
+
+    A JSON array (Amazon's list-valued ``category``) is read in order: the elements before the first one that
+    ``is_feature`` are the path, with consecutive repeats collapsed ("Gift Cards", "Gift Cards" -> one step); that
+    element and every one after it are features, because a category path never resumes after a feature bullet.
+    Text ("A > B") is a path as written, repeats included, and has no features.
+    """
     parts = json_list(text)
     if parts is None:
-        parts = text.split(">")
-    steps = [strip_markup(part) for part in parts]
-    return " > ".join(s for s in steps if s) or None
+        return [step for step in map(strip_markup, text.split(">")) if step], []
+    elements = [element for element in map(strip_markup, parts) if element]
+    first_feature = next((i for i, element in enumerate(elements) if is_feature(element)), len(elements))
+    path = [step for i, step in enumerate(elements[:first_feature]) if i == 0 or step != elements[i - 1]]
+    return path, elements[first_feature:]
+
+
+def category_path(text: str) -> str | None:
+    """The category path "A > B" of one category value (see ``split_category``); None when it has no steps."""
+    return " > ".join(split_category(text)[0]) or None
+
+
+def category_features(text: str) -> list[str]:
+    """The feature strings a list-valued category carries after its path (see ``split_category``)."""
+    return split_category(text)[1]
+
+
+def feature_list(text: str) -> list[str]:
+    """The cleaned strings of a features field: a JSON array's elements, or else the text itself as one feature;
+    each cleaned by ``strip_markup``, empties dropped."""
+    parts = json_list(text)
+    return [feature for feature in map(strip_markup, parts if parts is not None else [text]) if feature]
+
+
+def features_json(*groups: list[str]) -> str | None:
+    """The strings of ``groups`` chained in order, later repeats dropped, as JSON array text; None if there are none."""
+    features = list(dict.fromkeys(feature for group in groups for feature in group))
+    return json.dumps(features, ensure_ascii=False) if features else None
 
 
 def parse_prices(values: pd.Series) -> pd.Series:

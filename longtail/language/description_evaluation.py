@@ -5,15 +5,17 @@ and compare what comes out with what was hidden and with the facts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from longtail.language import guard
-from longtail.language.descriptions import guard_outputs
+from longtail.language.descriptions import publish
 from longtail.language.facts import clean_text, format_facts, item_facts, known_brands, needs_description
-from longtail.language.prompts import build_prompt, parse_generation
+from longtail.language.prompts import build_prompt
+from longtail.language.review_facts import ReviewFacts
+from longtail.stats import bootstrap_mean_interval
 
 
 def sample_dataset(items: pd.DataFrame) -> str | None:
@@ -29,30 +31,29 @@ def sample_dataset(items: pd.DataFrame) -> str | None:
 
 def evaluate_generation(
     items: pd.DataFrame,
-    generate: Callable[[list[list[dict[str, str]]]], list[str]],
     encode: Callable[[list[str]], np.ndarray],
     sample_size: int,
     seed: int = 0,
-    highlights_by_item: Mapping[object, Sequence[str]] | None = None,
+    reviews_by_item: Mapping[object, ReviewFacts] | None = None,
+    generate: Callable[[list[list[dict[str, str]]]], list[str]] | None = None,
     n_examples: int = 5,
 ) -> dict[str, object]:
-    """Generate for items that have a real description, with it hidden, and compare.
+    """Publish for items that have a real description, with it hidden, and compare with what was hidden.
 
     ``items`` is a cleaned item table (``item_id``, ``title``, ``description``, ``category``, ``brand``,
     ``price``); ``sample_size`` items with a usable description (``needs_description``) are drawn with ``seed``.
-    ``generate`` maps prompts (``build_prompt``) to raw outputs (e.g. ``TextGenerator.generate``); ``encode`` maps
-    texts to unit ``float32`` vectors of shape ``(n, d)``. Brands known to the guard are those of all ``items``.
+    What is published is ``longtail.language.descriptions.publish``'s: the grounded text, or with ``generate``
+    (prompts -> raw model outputs) the guarded model output where the guard accepts it. ``encode`` maps texts to
+    unit ``float32`` vectors ``(n, d)``. Brands known to the guard are those of all ``items``.
 
-    Returns a dict: ``sample_size`` (items drawn), ``accepted`` and ``repaired`` (counts),
-    ``similarity_to_hidden`` (mean cosine between accepted descriptions and the hidden ones; None when none is
-    accepted), ``similarity_to_hidden_raw`` (the same over every parsed raw description),
-    ``similarity_facts_only`` (the same for the facts as "Label: value" text: what generation adds over the bare
-    facts), ``invented_fact_rate_raw`` (share of outputs, description + ad as parsed and before the guard,
-    with at least one guard finding), ``invented_fact_rate_guarded`` (share of accepted outputs in which the
-    checks, run again on the accepted text, still find something; 0.0 by construction, computed honestly; None
-    when none is accepted),
-    ``rejections_by_reason`` and ``repairs_by_reason`` (reason -> outputs), and ``examples``: the first
-    ``n_examples`` outputs as dicts (item_id, facts, hidden, raw, description, ad_copy, accepted, reasons).
+    Returns a dict: ``sample_size`` (items drawn), ``accepted`` (items with a published text), ``from_model``
+    (published model outputs), ``similarity_to_hidden`` (mean cosine between published descriptions and the hidden
+    ones), ``similarity_facts_only`` (the same, on the same items, for the bare facts as "Label: value" text),
+    ``similarity_gain`` and ``similarity_gain_ci95`` (the mean paired difference, published minus bare facts, with
+    its 95% bootstrap interval), ``guard_self_check_rate`` (share of published texts in which the guard, run again,
+    finds something: the guard judging its own output, not a faithfulness figure; that comes from labels, see
+    ``longtail.language.faithfulness``), ``rejections_by_reason`` (model outputs per guard reason), and
+    ``examples``: the first ``n_examples`` items as dicts (item_id, facts, hidden, description, ad_copy, source).
     """
     if isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 1:
         raise ValueError(f"sample_size must be a positive integer, got {sample_size!r}")
@@ -63,80 +64,108 @@ def evaluate_generation(
     rows = np.sort(rng.choice(len(usable), size=min(sample_size, len(usable)), replace=False))
     sample = usable.iloc[rows]
     hidden = [clean_text(value) for value in sample["description"]]
-    facts = item_facts(sample, highlights_by_item)
+    facts = item_facts(sample, reviews_by_item)
     brands = known_brands(item_facts(items))
-    raw_outputs = generate([build_prompt(item) for item in facts])
-    if len(raw_outputs) != len(facts):
-        raise ValueError(f"generate returned {len(raw_outputs)} outputs for {len(facts)} prompts")
-
-    parsed = [parse_generation(text) for text in raw_outputs]
-    results = guard_outputs(raw_outputs, facts, brands)
-    raw_flagged = [
-        bool(guard.find_violations(f"{desc}\n{ad}", item, brands)) for (desc, ad), item in zip(parsed, facts)
+    raw = generate([build_prompt(item) for item in facts]) if generate is not None else None
+    published = publish(facts, brands, raw)
+    shown = [i for i, (_, result, _) in enumerate(published) if result.accepted]
+    texts = [published[i][1].description for i in shown]
+    with_text = _cosines(encode, texts, [hidden[i] for i in shown])
+    facts_only = _cosines(encode, [format_facts(facts[i]) for i in shown], [hidden[i] for i in shown])
+    gains = with_text - facts_only
+    self_check = [
+        bool(guard.find_violations(f"{published[i][1].description}\n{published[i][1].ad_copy}", facts[i], brands))
+        for i in shown
     ]
-    accepted = [i for i, result in enumerate(results) if result.accepted]
-    still_flagged = [
-        bool(guard.find_violations(f"{results[i].description}\n{results[i].ad_copy}", facts[i], brands))
-        for i in accepted
-    ]
-    rejections = Counter(reason for result in results if not result.accepted for reason in result.reasons)
-    repairs = Counter(reason for result in results if result.repaired for reason in result.reasons)
+    low, high = bootstrap_mean_interval(gains, seed=seed)
     return {
         "sample_size": len(facts),
-        "accepted": len(accepted),
-        "repaired": sum(result.repaired for result in results),
-        "similarity_to_hidden": _mean_cosine(encode, [results[i].description for i in accepted], hidden, accepted),
-        "similarity_to_hidden_raw": _mean_cosine(encode, [desc for desc, _ in parsed], hidden, range(len(hidden))),
-        "similarity_facts_only": _mean_cosine(encode, [format_facts(f) for f in facts], hidden, range(len(hidden))),
-        "invented_fact_rate_raw": float(np.mean(raw_flagged)),
-        "invented_fact_rate_guarded": float(np.mean(still_flagged)) if accepted else None,
-        "rejections_by_reason": dict(sorted(rejections.items())),
-        "repairs_by_reason": dict(sorted(repairs.items())),
+        "accepted": len(shown),
+        "from_model": sum(published[i][0] == "model" for i in shown),
+        "similarity_to_hidden": float(with_text.mean()) if shown else None,
+        "similarity_facts_only": float(facts_only.mean()) if shown else None,
+        "similarity_gain": float(gains.mean()) if shown else None,
+        "similarity_gain_ci95": [round(low, 4), round(high, 4)] if shown else None,
+        "guard_self_check_rate": float(np.mean(self_check)) if shown else None,
+        "rejections_by_reason": dict(sorted(Counter(r for _, _, reasons in published for r in reasons).items())),
         "examples": [
             {
                 "item_id": item.item_id,
                 "facts": format_facts(item),
                 "hidden": hidden_text,
-                "raw": raw,
                 "description": result.description,
                 "ad_copy": result.ad_copy,
-                "accepted": result.accepted,
-                "reasons": result.reasons,
+                "source": source,
             }
-            for item, hidden_text, raw, result in list(zip(facts, hidden, raw_outputs, results))[:n_examples]
+            for item, hidden_text, (source, result, _) in list(zip(facts, hidden, published))[:n_examples]
         ],
     }
 
 
-def _mean_cosine(
-    encode: Callable[[list[str]], np.ndarray], texts: list[str], hidden: list[str], rows: Iterable[int]
-) -> float | None:
-    """Mean row-wise cosine between ``texts`` and ``hidden[row]`` for ``rows``; None when there are no texts.
-    An empty text (nothing parsed) counts as cosine 0 rather than being encoded."""
-    rows = list(rows)
-    if not rows:
-        return None
-    present = [i for i, text in enumerate(texts) if text]
-    cosines = np.zeros(len(rows), dtype=np.float64)
-    if present:
-        generated = np.asarray(encode([texts[i] for i in present]), dtype=np.float32)
-        targets = np.asarray(encode([hidden[rows[i]] for i in present]), dtype=np.float32)
-        cosines[present] = np.sum(generated * targets, axis=1)
-    return float(cosines.mean())
+def _cosines(encode: Callable[[list[str]], np.ndarray], texts: list[str], targets: list[str]) -> np.ndarray:
+    """Row-wise cosine of unit vectors of ``texts`` and ``targets``, ``(n,)`` float64."""
+    if not texts:
+        return np.zeros(0)
+    vectors = np.asarray(encode(texts + targets), dtype=np.float64)
+    return np.sum(vectors[: len(texts)] * vectors[len(texts) :], axis=1)
 
 
-def description_report(quality: Mapping, tail_recall: Mapping, dataset: str | None, generator: str) -> dict:
-    """The report of the generated descriptions: the figures of ``quality`` (``evaluate_generation``'s dict, on
-    ``dataset``; the headline figures None when it did not run), the tail recall without and with generated text
-    from ``tail_recall`` (``longtail.recommend.evaluation.description_effect``) and all of it under
-    ``tail_recall``, the ``generator``'s name, and the examples last."""
+def description_report(
+    quality: Mapping,
+    tail_recall: Mapping,
+    faithfulness: Mapping[str, Mapping],
+    coverage: Mapping,
+    labels: pd.DataFrame,
+    dataset: str | None,
+    source: str,
+    generator: str,
+) -> dict:
+    """The report of the published descriptions.
+
+    ``quality`` is ``evaluate_generation``'s dict on ``dataset`` (the headline figures None when it did not run);
+    ``tail_recall`` is ``longtail.recommend.evaluation.description_effect``'s; ``faithfulness`` maps a split
+    ("report", "tune") to ``longtail.language.faithfulness.faithfulness_figures``; ``coverage`` is
+    ``longtail.language.descriptions.coverage``'s; ``labels`` the labelled set; ``source`` the published source and
+    ``generator`` the model's name. Adds ``faithfulness`` (per field, for ``source``, report split: ``labelled_n``,
+    ``unsupported_rate``, ``ci95``, ``guard_precision``, ``guard_recall``), ``faithfulness_by_source`` (the same for
+    every source), ``faithfulness_tune`` (the tune split's figures), ``coverage``, ``tail_recall_gain``, and
+    ``invented_fact_rate_raw``: the share of labelled raw model texts (report split) that are not faithful. The
+    examples come last.
+    """
+    report_split = faithfulness["report"]
+    by_source = {
+        name: {field: _published(figures, name) for field, figures in report_split.items()}
+        for name in ("facts", "model")
+    }
+    raw = labels[(labels["split"] == "report") & (labels["source"] == "model")]
     return {
-        **dict.fromkeys(("similarity_to_hidden", "invented_fact_rate_raw", "invented_fact_rate_guarded")),
+        **dict.fromkeys(("similarity_to_hidden", "similarity_facts_only", "similarity_gain", "guard_self_check_rate")),
         **{key: value for key, value in quality.items() if key != "examples"},
         "sample_dataset": dataset,
+        "source": source,
+        "faithfulness": {"source": source, **by_source[source]},
+        "faithfulness_by_source": by_source,
+        "faithfulness_tune": faithfulness["tune"],
+        "invented_fact_rate_raw": float((raw["label"] != "faithful").mean()) if len(raw) else None,
+        "coverage": dict(coverage),
         "tail_recall_without_generated": tail_recall["tail_recall_without_generated"],
         "tail_recall_with_generated": tail_recall["tail_recall_with_generated"],
+        "tail_recall_gain": tail_recall["tail_recall_gain"],
+        "tail_recall_gain_ci95": tail_recall.get("tail_recall_gain_ci95"),
         "tail_recall": dict(tail_recall),
         "generator": generator,
         "examples": quality["examples"],
+    }
+
+
+def _published(figures: Mapping, source: str) -> dict:
+    published = figures["published"][source]
+    return {
+        "labelled_n": figures["labelled_n"],
+        "published_n": published["n"],
+        "unsupported_rate": published["unsupported_rate"],
+        "ci95": published["ci95"],
+        "guard_precision": figures["guard_precision"],
+        "guard_recall": figures["guard_recall"],
+        "stale": figures["stale"],
     }

@@ -1,13 +1,21 @@
-"""Generated descriptions for the items whose own description is missing, short or junk, one dataset at a time.
+"""Published descriptions and ad lines for the items whose own description is missing, short or junk, one dataset at
+a time, from one of two sources (``TEXT_SOURCES``):
 
-1. ``description_candidates``: the items that need a description (``longtail.language.facts.needs_description``)
-   and whose facts say what they are (``is_describable``), each with its facts, prompt and cache key.
-2. ``longtail.language.selection.select_within_budget`` picks the uncached ones to generate now, tail first.
-3. A ``longtail.language.caches.CachedGenerator`` generates them and keeps the raw outputs.
-4. ``guard_outputs`` parses each output and has the guard repair or reject it against the item's facts;
-   ``guarded_descriptions`` does so for every candidate with a stored output.
+- "facts" (the default): ``longtail.language.grounded.grounded_text`` restates the item's facts by fixed phrasings;
+- "model": a small language model writes from the facts (``longtail.language.caches.CachedGenerator``), the guard
+  repairs or rejects each output, and an item whose output is rejected gets its grounded text instead.
 
-``generate_descriptions`` runs the whole chain; ``describe_items`` runs it, without budget, for given items.
+The faithfulness evaluation (``longtail.language.faithfulness``, labels under ``docs/labels/``) measures both; the
+default is the one that meets the target.
+
+1. ``description_candidates``: the items that need a description (``longtail.language.facts.needs_description``),
+   and items known only from their reviews, whose facts say what they are (``is_describable``), each with its
+   facts, prompt and cache key.
+2. With "model": ``longtail.language.selection.select_within_budget`` picks the uncached ones to generate now, tail
+   first, and the generator generates them.
+3. ``published_texts`` writes each candidate's text and has the guard check it.
+
+``generate_descriptions`` runs the whole chain; ``describe_items`` publishes, without budget, for given items.
 """
 
 from __future__ import annotations
@@ -23,17 +31,19 @@ import pandas as pd
 from longtail.language import guard
 from longtail.language.caches import CachedGenerator
 from longtail.language.facts import (
-    MAX_HIGHLIGHTS,
     ItemFacts,
     is_describable,
     item_facts,
     known_brands,
     needs_description,
+    review_only_ids,
 )
+from longtail.language.grounded import grounded_text
 from longtail.language.prompts import build_prompt, parse_generation
+from longtail.language.review_facts import ReviewFacts
 from longtail.language.selection import select_within_budget
-from longtail.validation import require_columns
 
+TEXT_SOURCES = ("facts", "model")
 CANDIDATE_COLUMNS = ["dataset", "item_id", "need", "prompt_hash", "prompt"]
 DESCRIPTION_COLUMNS = [
     "dataset",
@@ -42,40 +52,16 @@ DESCRIPTION_COLUMNS = [
     "prompt_hash",
     "description",
     "ad_copy",
+    "source",
     "accepted",
     "repaired",
     "reasons",
     "model",
 ]
+# The need of an item that has reviews but no catalogue row.
+REVIEWS_ONLY = "reviews_only"
 
-Highlights = Mapping[str, Mapping[object, Sequence[str]]]
-
-
-def review_highlights(
-    reviews: pd.DataFrame, review_scores: pd.DataFrame, per_item: int = MAX_HIGHLIGHTS
-) -> dict[str, dict[object, list[str]]]:
-    """``dataset -> item_id -> titles`` of each item's ``per_item`` best-scored reviews with a non-blank title
-    (sentiment score, then newest first), best first: review titles are short summaries by nature.
-
-    ``reviews`` has ``dataset``, ``review_id``, ``item_id``, ``title`` and ``ts``; ``review_scores`` has
-    ``dataset``, ``review_id`` and ``score`` (e.g. the ``review_sentiment`` table); reviews without a score are
-    left out; either frame may be empty (no table yet). The titles are raw: ``item_facts`` sanitizes them before
-    they reach a prompt.
-    """
-    if reviews.empty or review_scores.empty:
-        return {}
-    require_columns(reviews, ["dataset", "review_id", "item_id", "title", "ts"], "reviews")
-    require_columns(review_scores, ["dataset", "review_id", "score"], "review_scores")
-    titled = reviews[reviews["title"].fillna("").astype(str).str.strip() != ""]
-    scored = titled.merge(review_scores[["dataset", "review_id", "score"]], on=["dataset", "review_id"])
-    ranked = scored.sort_values(
-        ["dataset", "item_id", "score", "ts", "review_id"], ascending=[True, True, False, False, True], kind="stable"
-    )
-    best = ranked.groupby(["dataset", "item_id"], sort=False).head(per_item)
-    return {
-        dataset: group.groupby("item_id", sort=False)["title"].agg(list).to_dict()
-        for dataset, group in best.groupby("dataset")
-    }
+ReviewsByDataset = Mapping[str, Mapping[object, ReviewFacts]]
 
 
 @dataclass(frozen=True)
@@ -91,22 +77,32 @@ class Candidates:
 
 
 def description_candidates(
-    items: pd.DataFrame, highlights: Highlights, key: Callable[[list[dict[str, str]]], str]
+    items: pd.DataFrame, reviews: ReviewsByDataset, key: Callable[[list[dict[str, str]]], str] | None = None
 ) -> Candidates:
-    """The items of ``items`` (cleaned item rows of any datasets) that need a description and are describable.
+    """The items of ``items`` (cleaned item rows of any datasets) that need a description and are describable, and the
+    items of ``reviews`` with no catalogue row (need ``REVIEWS_ONLY``).
 
-    ``highlights`` maps dataset -> item_id -> review highlights (``review_highlights``); ``key`` gives a prompt's
-    cache key (``CachedGenerator.key``). Items whose facts say nothing of what they are (no title, and not both a
-    brand and a category) are counted under ``nothing_to_describe`` and left out.
+    ``reviews`` maps dataset -> item_id -> ``ReviewFacts`` (``longtail.language.review_facts.review_facts``); ``key``
+    gives a prompt's cache key (``CachedGenerator.key``; None leaves ``prompt_hash`` empty). Items whose facts say
+    nothing of what they are are counted under ``nothing_to_describe`` and left out.
     """
     frames, facts_by_key, brands, need_counts = [], {}, {}, {}
-    for dataset, group in items.groupby("dataset") if len(items) else ():
+    datasets = sorted(set(items["dataset"]) | set(reviews))
+    for dataset in datasets:
+        group = items[items["dataset"] == dataset]
+        by_item = reviews.get(dataset, {})
         needs = needs_description(group)
-        wanting = needs["needs_description"].to_numpy()
-        facts = item_facts(group[wanting], highlights.get(dataset))
+        lacking = needs["needs_description"].to_numpy(dtype=bool)
+        only_reviewed = review_only_ids(by_item, group["item_id"])
+        wanting = group[lacking]
+        if only_reviewed:
+            # Only the reviewed items' ids are known: their catalogue columns are null.
+            wanting = pd.concat([wanting, pd.DataFrame({"item_id": only_reviewed})], ignore_index=True)
+        reasons = np.concatenate([needs["reason"].to_numpy()[lacking], [REVIEWS_ONLY] * len(only_reviewed)])
+        facts = item_facts(wanting, by_item)
         describable = np.array([is_describable(item) for item in facts], dtype=bool)
         need_counts[dataset] = {
-            **needs["reason"].value_counts().to_dict(),
+            **pd.Series(reasons).value_counts().to_dict(),
             "nothing_to_describe": int((~describable).sum()),
         }
         facts = [item for item, keep in zip(facts, describable) if keep]
@@ -115,9 +111,9 @@ def description_candidates(
             pd.DataFrame(
                 {
                     "dataset": dataset,
-                    "item_id": group["item_id"].to_numpy()[wanting][describable],
-                    "need": needs["reason"].to_numpy()[wanting][describable],
-                    "prompt_hash": [key(prompt) for prompt in prompts],
+                    "item_id": wanting["item_id"].to_numpy()[describable],
+                    "need": reasons[describable],
+                    "prompt_hash": [key(prompt) for prompt in prompts] if key else None,
                     "prompt": prompts,
                 },
                 columns=CANDIDATE_COLUMNS,
@@ -129,47 +125,79 @@ def description_candidates(
     return Candidates(frame, facts_by_key, brands, need_counts)
 
 
-def guard_outputs(
-    raw_outputs: Sequence[str], facts: Sequence[ItemFacts], brands: Sequence[str]
-) -> list[guard.GuardResult]:
-    """Each raw model output parsed (``parse_generation``) and repaired or rejected by the guard against the facts of
-    its item; ``brands`` are the catalogue's (``known_brands``)."""
+def grounded_result(facts: ItemFacts, brands: Sequence[str]) -> guard.GuardResult:
+    """The grounded text of ``facts`` (``grounded_text``), checked by the guard all the same: accepted when neither
+    part has a finding (a catalogue feature or title could carry one)."""
+    description, ad_copy = grounded_text(facts)
+    findings = {v.reason for text in (description, ad_copy) for v in guard.find_violations(text, facts, brands)}
+    accepted = bool(description) and not findings
+    return guard.GuardResult(
+        description if accepted else "", ad_copy if accepted else "", accepted, False, sorted(findings)
+    )
+
+
+def publish(
+    facts: Sequence[ItemFacts], brands: Sequence[str], raw_outputs: Sequence[str | None] | None = None
+) -> list[tuple[str, guard.GuardResult, list[str]]]:
+    """What to publish for each of ``facts``: ``(source, result, model_reasons)``.
+
+    Where ``raw_outputs`` holds a model output (not None) that the guard accepts against the item's facts and the
+    catalogue's ``brands``, it is published repaired (source "model"); everywhere else the grounded text is
+    (``grounded_result``, source "facts"). ``model_reasons`` are the guard's findings in the model output ([]
+    without one).
+    """
+    raw_outputs = [None] * len(facts) if raw_outputs is None else list(raw_outputs)
     if len(raw_outputs) != len(facts):
         raise ValueError(f"got {len(raw_outputs)} outputs for {len(facts)} items")
     brands = tuple(brands)
-    return [guard.guard_output(*parse_generation(raw), item, brands) for raw, item in zip(raw_outputs, facts)]
+    published = []
+    for item, raw in zip(facts, raw_outputs):
+        model = guard.guard_output(*parse_generation(raw), item, brands) if raw is not None else None
+        if model is not None and model.accepted:
+            published.append(("model", model, model.reasons))
+        else:
+            published.append(("facts", grounded_result(item, brands), model.reasons if model else []))
+    return published
 
 
-def guarded_descriptions(candidates: Candidates, outputs: Mapping[str, str], model: str) -> pd.DataFrame:
-    """One row per candidate with a stored output (``outputs``: cache key -> raw output), ``DESCRIPTION_COLUMNS``:
-    the guarded description and ad copy, whether accepted and repaired, and the reasons, comma-separated."""
-    frame = candidates.frame[candidates.frame["prompt_hash"].isin(outputs.keys())]
+def published_texts(candidates: Candidates, outputs: Mapping[str, str], model: str) -> pd.DataFrame:
+    """One row per candidate, ``DESCRIPTION_COLUMNS``: what ``publish`` publishes, given the stored model outputs
+    (``outputs``: cache key -> raw output). ``model`` is the generator's name on rows of source "model" ("" on
+    the others); ``reasons`` are the guard's, comma-separated: of the model output when there was one, else of
+    the grounded text."""
     rows = []
-    for dataset, group in frame.groupby("dataset", sort=False):
+    for dataset, group in candidates.frame.groupby("dataset", sort=False):
         facts = [candidates.facts[(dataset, item_id)] for item_id in group["item_id"]]
-        results = guard_outputs([outputs[key] for key in group["prompt_hash"]], facts, candidates.brands[dataset])
-        rows += [
-            {
-                "dataset": dataset,
-                "item_id": item_id,
-                "need": need,
-                "prompt_hash": key,
-                "description": result.description,
-                "ad_copy": result.ad_copy,
-                "accepted": result.accepted,
-                "repaired": result.repaired,
-                "reasons": ",".join(result.reasons),
-                "model": model,
-            }
-            for item_id, need, key, result in zip(group["item_id"], group["need"], group["prompt_hash"], results)
-        ]
-    return pd.DataFrame(rows, columns=DESCRIPTION_COLUMNS).astype({"accepted": bool, "repaired": bool})
+        raw = [outputs.get(key) if key is not None else None for key in group["prompt_hash"]]
+        for item_id, need, key, (source, result, model_reasons) in zip(
+            group["item_id"], group["need"], group["prompt_hash"], publish(facts, candidates.brands[dataset], raw)
+        ):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "item_id": item_id,
+                    "need": need,
+                    "prompt_hash": key,
+                    "description": result.description,
+                    "ad_copy": result.ad_copy,
+                    "source": source,
+                    "accepted": result.accepted,
+                    "repaired": result.repaired,
+                    "reasons": ",".join(model_reasons or result.reasons),
+                    "model": model if source == "model" else "",
+                }
+            )
+    # prompt_hash is null throughout without a model: typed, so that the warehouse column stays text.
+    return pd.DataFrame(rows, columns=DESCRIPTION_COLUMNS).astype(
+        {"prompt_hash": "string", "accepted": bool, "repaired": bool}
+    )
 
 
 @dataclass(frozen=True)
 class DescriptionRun:
-    """What ``generate_descriptions`` did: ``table`` (``DESCRIPTION_COLUMNS``, every candidate generated so far),
-    the ``candidates``, the rows ``selected`` for generation in this run, and ``generate_seconds`` spent on them."""
+    """What ``generate_descriptions`` did: ``table`` (``DESCRIPTION_COLUMNS``, every candidate), the ``candidates``,
+    the rows ``selected`` for the model in this run (none with source "facts"), and ``generate_seconds`` spent on
+    them."""
 
     table: pd.DataFrame
     candidates: Candidates
@@ -178,11 +206,11 @@ class DescriptionRun:
 
     @property
     def generated(self) -> int:
-        """Rows of ``table`` generated in this run."""
-        return int(self.table["prompt_hash"].isin(self.selected["prompt_hash"]).sum())
+        """Model outputs generated in this run."""
+        return len(self.selected)
 
     def reasons(self) -> tuple[Counter, Counter]:
-        """``(rejections, repairs)``: outputs per guard reason among the rejected and the repaired rows."""
+        """``(rejections, repairs)``: rows per guard reason among the unpublished and the repaired rows."""
         table = self.table
         rejections = Counter(r for value in table.loc[~table["accepted"], "reasons"] for r in value.split(",") if r)
         repairs = Counter(r for value in table.loc[table["repaired"], "reasons"] for r in value.split(",") if r)
@@ -191,46 +219,77 @@ class DescriptionRun:
 
 def generate_descriptions(
     items: pd.DataFrame,
-    highlights: Highlights,
+    reviews: ReviewsByDataset,
     popularity: Mapping[str, pd.Series],
-    generator: CachedGenerator,
-    budget: int,
+    source: str = "facts",
+    generator: CachedGenerator | None = None,
+    budget: int = 0,
 ) -> DescriptionRun:
-    """Generate at most ``budget`` new descriptions, tail first, and guard every stored one.
+    """The published text of every candidate, from ``source`` (one of ``TEXT_SOURCES``).
 
-    ``items`` are cleaned item rows of any datasets; ``highlights`` as ``review_highlights`` gives them;
-    ``popularity`` maps a dataset to its interactions per ``item_id`` (``select_within_budget``: items without
-    any come last).
+    ``items`` are cleaned item rows of any datasets; ``reviews`` as ``description_candidates`` takes them. With
+    "model", ``generator`` writes at most ``budget`` new outputs, tail first (``popularity`` maps a dataset to its
+    interactions per ``item_id``: items without any come last; ``select_within_budget``), and every stored output
+    is guarded; candidates without an accepted output get their grounded text.
     """
-    candidates = description_candidates(items, highlights, generator.key)
+    if source not in TEXT_SOURCES:
+        raise ValueError(f"source must be one of {TEXT_SOURCES}, got {source!r}")
+    if source == "model" and generator is None:
+        raise ValueError("source 'model' needs a generator")
+    candidates = description_candidates(items, reviews, generator.key if source == "model" else None)
+    if source == "facts":
+        return DescriptionRun(published_texts(candidates, {}, ""), candidates, candidates.frame.iloc[:0], 0.0)
     cached = generator.cached_keys()
     selected = select_within_budget(candidates.frame, popularity, cached, budget)
     generator.log(
         f"{len(candidates.frame):,} items need a description, {candidates.frame['prompt_hash'].isin(cached).sum():,} "
-        f"are cached; generating {len(selected):,} "
-        f"now (budget {budget}) with {generator.model}"
+        f"are cached; generating {len(selected):,} now (budget {budget}) with {generator.model}"
     )
     started = time.perf_counter()
     generator(selected["prompt"].tolist())
     generate_seconds = time.perf_counter() - started
     outputs = generator.outputs(candidates.frame["prompt_hash"].tolist())
-    return DescriptionRun(
-        guarded_descriptions(candidates, outputs, generator.model), candidates, selected, generate_seconds
-    )
+    return DescriptionRun(published_texts(candidates, outputs, generator.model), candidates, selected, generate_seconds)
 
 
 def describe_items(
     items: pd.DataFrame,
     catalogue: pd.DataFrame,
-    highlights: Mapping[object, Sequence[str]] | None,
-    generator: CachedGenerator,
+    reviews_by_item: Mapping[object, ReviewFacts] | None,
+    generate: Callable[[list[list[dict[str, str]]]], list[str]] | None = None,
 ) -> pd.DataFrame:
-    """``item_id, text``: the accepted generated description of each of ``items`` (cleaned item rows of one
-    dataset), from prompts with its ``highlights`` (item_id -> review highlights); the guard knows the brands of
-    ``catalogue`` (all items of that dataset). Rejected items are left out."""
-    facts = item_facts(items, highlights)
-    results = guard_outputs(
-        generator([build_prompt(item) for item in facts]), facts, known_brands(item_facts(catalogue))
+    """``item_id, text``: the published description (``publish``) of each of ``items`` (cleaned item rows of one
+    dataset), from its facts and ``reviews_by_item`` (item_id -> ``ReviewFacts``); the guard knows the brands of
+    ``catalogue`` (all items of that dataset). ``generate`` (prompts -> raw outputs) adds the model's outputs;
+    without it the grounded texts are published. Items without a published text are left out."""
+    facts = item_facts(items, reviews_by_item)
+    raw = generate([build_prompt(item) for item in facts]) if generate is not None else None
+    published = publish(facts, known_brands(item_facts(catalogue)), raw)
+    return pd.DataFrame(
+        [(item.item_id, result.description) for item, (_, result, _) in zip(facts, published) if result.accepted],
+        columns=["item_id", "text"],
     )
-    accepted = [(item.item_id, result.description) for item, result in zip(facts, results) if result.accepted]
-    return pd.DataFrame(accepted, columns=["item_id", "text"])
+
+
+def coverage(items: pd.DataFrame, reviews: ReviewsByDataset, table: pd.DataFrame) -> dict:
+    """How many of the items that lack a usable description have a published text: ``{"lacking", "published",
+    "share", "by_dataset": {dataset: {"lacking", "published", "share"}}}``.
+
+    Lacking are the items of ``items`` (cleaned rows, any datasets) whose description is missing, short or junk,
+    and the items of ``reviews`` without a catalogue row; published are the accepted rows of ``table``
+    (``DESCRIPTION_COLUMNS``). ``share`` is None where nothing lacks a description.
+    """
+    by_dataset = {}
+    for dataset in sorted(set(items["dataset"]) | set(reviews)):
+        group = items[items["dataset"] == dataset]
+        lacking = int(needs_description(group)["needs_description"].sum())
+        lacking += len(review_only_ids(reviews.get(dataset, {}), group["item_id"]))
+        published = int(((table["dataset"] == dataset) & table["accepted"]).sum())
+        by_dataset[dataset] = {"lacking": lacking, "published": published, "share": _share(published, lacking)}
+    lacking = sum(counts["lacking"] for counts in by_dataset.values())
+    published = sum(counts["published"] for counts in by_dataset.values())
+    return {"lacking": lacking, "published": published, "share": _share(published, lacking), "by_dataset": by_dataset}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,10 +1,11 @@
 """What is known about an item, for a generated description: which items need one, and their facts.
 
 ``needs_description`` finds the items without a usable description ("missing", "short" or "junk"); ``item_facts``
-gathers what is known about each (title cleaned of HTML, category, brand, price, attributes, and review highlights
-with injected instructions removed by ``longtail.language.unsafe_text.sanitize_highlights``). Everything a generated
-text may state comes from an ``ItemFacts``: the prompt (``longtail.language.prompts``) and the guard
-(``longtail.language.guard``) read the same one.
+gathers what is known about each (title cleaned of HTML, category, brand, price, features, attributes, and what its
+reviews establish: ``longtail.language.review_facts``, with injected instructions, links and phone numbers removed by
+``longtail.language.unsafe_text.sanitize_highlights``). Everything a generated text may state comes from an
+``ItemFacts``: the grounded text (``longtail.language.grounded``), the prompt (``longtail.language.prompts``) and the
+guard (``longtail.language.guard``) read the same one.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from longtail.data.text_repairs import HTML_TAG, WHITESPACE
+from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
 from longtail.language.unsafe_text import sanitize_highlights
 from longtail.validation import require_columns
 
@@ -26,14 +28,17 @@ from longtail.validation import require_columns
 # catalogue description is "short", and a generated one that the guard cuts below it is rejected.
 MIN_DESCRIPTION_CHARS = 40
 NEED_COLUMNS = ["item_id", "needs_description", "reason"]
-# At most this many review highlights go into a prompt, each cut to this many characters: enough to colour the
-# text, short enough to keep the prompt (and the chance of copying review noise) small.
-MAX_HIGHLIGHTS = 3
+# Review highlights are cut to this many characters: enough to colour the text, short enough to keep the prompt
+# (and the chance of copying review noise) small.
 MAX_HIGHLIGHT_CHARS = 150
+# At most this many catalogue features are kept, each cut like a highlight.
+MAX_FEATURES = 4
 
 # The end of a tag cut off at the front, as in the Magazine title ' Magazines" />': text, a quote, then "/>" or ">".
 _TAG_TAIL = re.compile(r"^[^<>]*[\"']\s*/?>")
 _LETTER = re.compile(r"[^\W\d_]")
+# A title names the item when it has a word of three letters or more: "72754D" or "C2" do not.
+_NAMING_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,11 @@ class ItemFacts:
     """Everything a generated text may state about one item.
 
     ``title``, ``category`` (a path "A > B") and ``brand`` are cleaned text ("" when unknown), ``price`` a number
-    in the dataset's currency or None, ``attributes`` extra ``name -> value`` texts (e.g. {"Format": "Print
-    Magazine"}), ``review_highlights`` short review texts that passed
-    ``longtail.language.unsafe_text.sanitize_highlights`` and ``dropped_highlights`` how many did not.
+    in the dataset's currency or None, ``features`` the catalogue's feature strings, ``attributes`` extra
+    ``name -> value`` texts (e.g. {"Format": "Print Magazine"}). From the reviews (``ReviewFacts``):
+    ``review_count``, ``mean_rating`` (1-5 stars or None), ``review_mentions`` ((phrase, reviews mentioning it),
+    ...), ``review_highlights`` short review titles that passed ``longtail.language.unsafe_text.sanitize_highlights``
+    and ``dropped_highlights`` how many did not.
     """
 
     item_id: str
@@ -51,7 +58,11 @@ class ItemFacts:
     category: str = ""
     brand: str = ""
     price: float | None = None
+    features: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
+    review_count: int = 0
+    mean_rating: float | None = None
+    review_mentions: tuple[tuple[str, int], ...] = ()
     review_highlights: tuple[str, ...] = ()
     dropped_highlights: int = 0
 
@@ -100,23 +111,26 @@ def needs_description(items: pd.DataFrame, min_chars: int = MIN_DESCRIPTION_CHAR
 
 def item_facts(
     items: pd.DataFrame,
-    highlights_by_item: Mapping[object, Sequence[str]] | None = None,
+    reviews_by_item: Mapping[object, ReviewFacts] | None = None,
     attribute_columns: Sequence[str] = (),
 ) -> list[ItemFacts]:
     """The facts of each item of ``items``, in its order.
 
     ``items`` has ``item_id``, ``title``, ``category``, ``brand`` and ``price`` (the cleaned item columns; text may
-    be null or hold HTML, price null or a number); each column named in ``attribute_columns`` becomes an attribute
-    of that name where the item has a non-blank value. ``highlights_by_item`` maps ``item_id`` to review
-    highlights; they are sanitized (``longtail.language.unsafe_text.sanitize_highlights``) and the first
-    ``MAX_HIGHLIGHTS`` kept, each cut to ``MAX_HIGHLIGHT_CHARS`` characters. A title that is nothing but markup
-    becomes "".
+    be null or hold HTML, price null or a number), and optionally ``features`` (a JSON array of strings, or null);
+    each column named in ``attribute_columns`` becomes an attribute of that name where the item has a non-blank
+    value. ``reviews_by_item`` maps ``item_id`` to its ``ReviewFacts``; highlights and features are sanitized
+    (``longtail.language.unsafe_text.sanitize_highlights``: a text with a link, a phone number or an instruction is
+    dropped), the first ``MAX_HIGHLIGHTS`` highlights and ``MAX_FEATURES`` features kept, each cut to
+    ``MAX_HIGHLIGHT_CHARS`` characters. A title that is nothing but markup becomes "".
     """
     require_columns(items, ["item_id", "title", "category", "brand", "price", *attribute_columns], "items")
-    highlights_by_item = highlights_by_item or {}
+    reviews_by_item = reviews_by_item or {}
     facts = []
     for row in items.to_dict("records"):
-        kept, dropped = sanitize_highlights(highlights_by_item.get(row["item_id"], ()))
+        reviews = reviews_by_item.get(row["item_id"], ReviewFacts())
+        kept, dropped = sanitize_highlights(reviews.highlights)
+        features, _ = sanitize_highlights(_text_list(row.get("features")))
         price = row["price"]
         attributes = {name: clean_text(row[name]) for name in attribute_columns}
         facts.append(
@@ -126,12 +140,43 @@ def item_facts(
                 category=clean_text(row["category"]),
                 brand=clean_text(row["brand"]),
                 price=None if pd.isna(price) else float(price),
+                features=tuple(_shorten(text, MAX_HIGHLIGHT_CHARS) for text in features[:MAX_FEATURES]),
                 attributes={name: value for name, value in attributes.items() if value},
+                review_count=reviews.count,
+                mean_rating=reviews.mean_rating,
+                review_mentions=reviews.mentions,
                 review_highlights=tuple(_shorten(text, MAX_HIGHLIGHT_CHARS) for text in kept[:MAX_HIGHLIGHTS]),
                 dropped_highlights=dropped,
             )
         )
     return facts
+
+
+def review_only_ids(reviews_by_item: Mapping[object, ReviewFacts], catalogue_ids: Iterable[object]) -> list:
+    """The ids of the items that have reviews but no catalogue row (their reviews are all that is known of them),
+    in the order of ``reviews_by_item``."""
+    known = set(catalogue_ids)
+    return [item_id for item_id in reviews_by_item if item_id not in known]
+
+
+def facts_to_dict(facts: ItemFacts) -> dict:
+    """``facts`` as JSON-ready data (``facts_from_dict`` reads it back)."""
+    data = asdict(facts)
+    data["review_mentions"] = [list(mention) for mention in facts.review_mentions]
+    return data
+
+
+def facts_from_dict(data: Mapping) -> ItemFacts:
+    """The ``ItemFacts`` that ``facts_to_dict`` wrote."""
+    return ItemFacts(
+        **{
+            **data,
+            "features": tuple(data.get("features", ())),
+            "attributes": dict(data.get("attributes", {})),
+            "review_mentions": tuple((str(phrase), int(count)) for phrase, count in data.get("review_mentions", ())),
+            "review_highlights": tuple(data.get("review_highlights", ())),
+        }
+    )
 
 
 def known_brands(facts: Iterable[ItemFacts]) -> tuple[str, ...]:
@@ -147,16 +192,41 @@ def format_facts(facts: ItemFacts) -> str:
         ("Brand", facts.brand),
         ("Category", facts.category),
         ("Price", "" if facts.price is None else f"{facts.price:.2f}"),
+        ("Features", "; ".join(facts.features)),
         *sorted(facts.attributes.items()),
+        ("Reviews", review_summary(facts)),
         ("Reviews say", "; ".join(facts.review_highlights)),
     ]
     return "\n".join(f"{label}: {value}" for label, value in lines if value)
 
 
+def review_summary(facts: ItemFacts) -> str:
+    """The review figures of ``facts`` in words: "12 reviews, average rating 4.3 out of 5; mentioned: fit (5
+    reviews), colour (3 reviews)"; "" without reviews."""
+    if not facts.review_count:
+        return ""
+    parts = [plural(facts.review_count, "review")]
+    if facts.mean_rating is not None:
+        parts[0] += f", average rating {facts.mean_rating:.1f} out of 5"
+    if facts.review_mentions:
+        parts.append("mentioned: " + ", ".join(f"{p} ({plural(n, 'review')})" for p, n in facts.review_mentions))
+    return "; ".join(parts)
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 review", "3 reviews"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def names_item(title: str) -> bool:
+    """Whether a cleaned title names the item: it has a word of three letters or more ("72754D" does not)."""
+    return bool(_NAMING_WORD.search(title))
+
+
 def is_describable(facts: ItemFacts) -> bool:
-    """Whether the facts say what the item is: a title, or a brand and a category. Without them every such item
-    would get the same prompt, and so the same generic text."""
-    return bool(facts.title) or bool(facts.brand and facts.category)
+    """Whether the facts say what the item is: a title that names it, a brand and a category, or reviews that
+    mention something. Without them every such item would get the same generic text."""
+    return names_item(facts.title) or bool(facts.brand and facts.category) or bool(facts.review_mentions)
 
 
 def _description_gap(value: object, min_chars: int) -> str | None:
@@ -171,6 +241,17 @@ def _description_gap(value: object, min_chars: int) -> str | None:
     if len(text) < min_chars:
         return "short"
     return None
+
+
+def _text_list(value: object) -> list[str]:
+    """A JSON array of strings (as in the ``features`` column) as a list of cleaned strings; [] for null or blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return []
+    try:
+        parts = json.loads(str(value))
+    except ValueError:
+        parts = [value]
+    return [text for text in (clean_text(part) for part in (parts if isinstance(parts, list) else [parts])) if text]
 
 
 def _shorten(text: str, max_chars: int) -> str:

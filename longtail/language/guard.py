@@ -15,14 +15,16 @@ names, for counting:
 - ``invented_material``: a material from ``MATERIALS`` ("cotton", "stainless steel", "leather", ...) not in the facts.
 - ``invented_review``: the text cites reviews or reviewers ("Reviewers find it ...") while the facts hold no review
   highlights.
-- ``url``, ``email``, ``html``, ``handle`` (a social media "@name" or "#tag"): never allowed in generated text.
+- ``url``, ``email``, ``phone``, ``html``, ``handle`` (a social media "@name" or "#tag"): never allowed in generated
+  text.
 - ``injected_instruction``: text that addresses the model or the reader as instructions ("ignore previous
   instructions", "visit our website", "click here", ...), the sign of an injection through review text.
 - ``empty``: the description was blank, or too short to show, before any repair (an output that gets too short
   by repair is rejected under the reasons of the dropped sentences).
 
 Words compare after lower-casing and a crude singular ("leathers" == "leather", "batteries" == "battery"), over all
-facts of the item: title, category, brand, price, attributes and review highlights.
+facts of the item: title, category, brand, price, features, attributes, the review figures
+(``longtail.language.facts.review_summary``) and review highlights.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from longtail.language.facts import MIN_DESCRIPTION_CHARS, ItemFacts
-from longtail.language.unsafe_text import EMAIL, HANDLE, HTML, INJECTED_INSTRUCTION, URL
+from longtail.language.facts import MIN_DESCRIPTION_CHARS, ItemFacts, review_summary
+from longtail.language.unsafe_text import EMAIL, HANDLE, HTML, INJECTED_INSTRUCTION, PHONE, URL, is_phone_number
 
 REASONS = (
     "invented_number",
@@ -44,6 +46,7 @@ REASONS = (
     "invented_review",
     "url",
     "email",
+    "phone",
     "html",
     "handle",
     "injected_instruction",
@@ -85,6 +88,8 @@ _UNITS = {
     "mah": "mah", "w": "w", "watt": "w", "v": "v", "volt": "v", "gb": "gb", "tb": "tb",
     "pc": "pc", "pcs": "pc", "piece": "pc", "pack": "pack", "ct": "ct", "count": "ct",
 }  # fmt: skip
+# The units without their inner spaces, as _MEASURE matches them with or without: "fl oz" and "floz".
+_COMPACT_UNITS = {unit.replace(" ", ""): name for unit, name in _UNITS.items()}
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12,
@@ -135,14 +140,15 @@ class GuardResult:
 
 @dataclass(frozen=True)
 class _Grounding:
-    """What the facts of one item allow: normalised words, phrase text, numbers, measures, clothing sizes, and
-    whether there are review highlights to cite."""
+    """What the facts of one item allow: normalised words, phrase text, numbers, measures, clothing sizes, the digits
+    of phone-like codes, and whether there are reviews to cite."""
 
     words: frozenset[str]
     text: str
     numbers: frozenset[Decimal]
     measures: frozenset[tuple[Decimal, str]]
     clothing_sizes: frozenset[str]
+    phone_digits: frozenset[str]
     has_reviews: bool
 
 
@@ -176,10 +182,14 @@ def _violations(text: str, grounding: _Grounding, known_brands: tuple[str, ...])
 
     for reason, pattern in (
         ("injected_instruction", INJECTED_INSTRUCTION), ("email", EMAIL), ("url", URL), ("html", HTML),
-        ("handle", HANDLE),
+        ("handle", HANDLE), ("phone", PHONE),
     ):  # fmt: skip
         for match in pattern.finditer(text):
-            claim(reason, *match.span())
+            if reason != "phone":
+                claim(reason, *match.span())
+            elif is_phone_number(match.group(0)) and _digits(match.group(0)) not in grounding.phone_digits:
+                # A phone-like run the facts hold is a product code ("PS #5129732"), not a contact.
+                claim(reason, *match.span())
     if not grounding.has_reviews:
         for match in _REVIEW_CLAIM.finditer(text):
             claim("invented_review", *match.span())
@@ -200,7 +210,7 @@ def _violations(text: str, grounding: _Grounding, known_brands: tuple[str, ...])
             claim("invented_brand", *match.span())
     for match in _material_pattern().finditer(text):
         material = _MATERIAL_FORMS.get(match.group(0).lower(), match.group(0))
-        if _normalise_phrase(material) not in grounding.text:
+        if not any(_normalise_phrase(form) in grounding.text for form in (match.group(0), material)):
             claim("invented_material", *match.span())
     for word, start, sentence_start in _words_with_position(text):
         if not _is_grounded_word(word, grounding) and suspected_brand(word, sentence_start):
@@ -253,7 +263,8 @@ def guard_output(description: str, ad_copy: str, facts: ItemFacts, known_brands:
 
 def is_unsafe(text: str) -> bool:
     """Whether ``text`` holds something no fact can ground: markup, a URL, an e-mail address or an injected
-    instruction."""
+    instruction. Phone numbers are not among them: a product code looks like one ("PS #5129732"), and only the
+    item's facts can tell them apart (``find_violations`` does)."""
     return any(
         violation.reason in ("url", "email", "html", "injected_instruction")
         for violation in find_violations(text, ItemFacts(item_id=""), ())
@@ -272,8 +283,8 @@ def _drop_bad_sentences(text: str, grounding: _Grounding, known_brands: tuple[st
 
 
 def _grounding(facts: ItemFacts) -> _Grounding:
-    parts = [facts.title, facts.category, facts.brand, *facts.attributes.keys(), *facts.attributes.values()]
-    parts += list(facts.review_highlights)
+    parts = [facts.title, facts.category, facts.brand, *facts.features]
+    parts += [*facts.attributes.keys(), *facts.attributes.values(), review_summary(facts), *facts.review_highlights]
     if facts.price is not None:
         parts.append(f"{facts.price:.2f}")
     text = " \n ".join(str(part) for part in parts if part)
@@ -282,11 +293,13 @@ def _grounding(facts: ItemFacts) -> _Grounding:
     numbers |= {Decimal(_NUMBER_WORDS[match.group(1).lower()]) for match in _NUMBER_WORD.finditer(text)}
     return _Grounding(
         words=frozenset(_normalise_word(word) for word in _WORD.findall(text)),
-        text=_normalise_phrase(text),
+        # Hyphenated words also as their parts: "Latex-Free" grounds "latex".
+        text=_normalise_phrase(text) + _normalise_phrase(text.replace("-", " ")),
         numbers=frozenset(numbers),
         measures=frozenset((_number_value(m.group(1)), _unit(m.group(2))) for m in _MEASURE.finditer(text)),
         clothing_sizes=frozenset(_normalise_size(m.group(0)) for m in _CLOTHING_SIZE.finditer(text)),
-        has_reviews=bool(facts.review_highlights),
+        phone_digits=frozenset(_digits(match.group(0)) for match in PHONE.finditer(text)),
+        has_reviews=bool(facts.review_count or facts.review_highlights),
     )
 
 
@@ -299,8 +312,13 @@ def _number_value(text: str) -> Decimal:
 
 
 def _unit(text: str) -> str:
-    unit = " ".join(text.lower().split())
-    return _UNITS.get(unit) or _UNITS[unit.removesuffix("s")]
+    """The canonical name of a unit as matched ("fl oz", "floz" and "FL OZ" are all "fl oz")."""
+    unit = "".join(text.lower().split())
+    return _COMPACT_UNITS.get(unit) or _COMPACT_UNITS[unit.removesuffix("s")]
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _normalise_size(text: str) -> str:

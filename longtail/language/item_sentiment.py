@@ -8,6 +8,7 @@ import pandas as pd
 
 from longtail.language import aspects
 from longtail.language.reviews import LABELS, review_texts
+from longtail.stats import wilson_interval
 from longtail.validation import require_columns
 
 SCORED_REVIEW_COLUMNS = ["dataset", "item_id", "label", "score", "title", "text"]
@@ -24,7 +25,6 @@ ITEM_SENTIMENT_COLUMNS = [
     "positive_aspects",
     "negative_aspects",
 ]
-WILSON_Z = 1.96
 
 
 def item_sentiment(scored_reviews: pd.DataFrame, n_aspects: int = 3) -> pd.DataFrame:
@@ -48,21 +48,6 @@ def item_sentiment(scored_reviews: pd.DataFrame, n_aspects: int = 3) -> pd.DataF
     for dataset, reviews in scored_reviews.groupby("dataset", sort=True):
         rows.extend(_dataset_item_rows(dataset, reviews.reset_index(drop=True), n_aspects))
     return pd.DataFrame(rows, columns=ITEM_SENTIMENT_COLUMNS)
-
-
-def wilson_lower_bound(successes: np.ndarray, trials: np.ndarray, z: float = WILSON_Z) -> np.ndarray:
-    """Lower bound of the Wilson score interval for ``successes / trials`` (arrays of counts, broadcast); 0.0 where
-    ``trials`` is 0."""
-    successes = np.asarray(successes, dtype=np.float64)
-    trials = np.asarray(trials, dtype=np.float64)
-    if np.any(successes < 0) or np.any(successes > trials):
-        raise ValueError("successes must lie between 0 and trials")
-    n = np.maximum(trials, 1.0)
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    margin = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    # Clipped at 0: with no successes the bound is 0 up to float rounding.
-    return np.where(trials > 0, np.maximum((centre - margin) / (1 + z * z / n), 0.0), 0.0)
 
 
 def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int) -> list[dict]:
@@ -99,7 +84,7 @@ def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int) -> list[d
                 "mean_score": float(reviews["score"].to_numpy(dtype=np.float64)[positions].mean()),
                 "positive_share": n_by_label["positive"] / len(positions),
                 "wilson_lower": float(
-                    wilson_lower_bound(n_by_label["positive"], n_by_label["positive"] + n_by_label["negative"])
+                    wilson_interval(n_by_label["positive"], n_by_label["positive"] + n_by_label["negative"])[0]
                 ),
                 "positive_aspects": aspects_of["positive"],
                 "negative_aspects": aspects_of["negative"],

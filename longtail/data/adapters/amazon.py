@@ -4,7 +4,9 @@
 2018 reviews, one JSON object a line: ``overall`` (stars), ``reviewText``, ``summary``, ``reviewerID``, ``asin``,
 ``unixReviewTime`` (seconds), ``vote``, ``verified``, ...; numbers are sometimes strings, text sometimes missing.
 2018 metadata, one object a line (some files are Python dict literals instead of JSON): ``asin``, ``title``,
-``description`` (list of strings), ``category`` (list), ``brand``, ``price`` ("$12.99" or ""), ...
+``description`` (list of strings), ``category`` (list; in some files, e.g. Gift Cards, feature bullets follow the
+category names in it, which cleaning splits off), ``feature`` (list of strings), ``brand``, ``price`` ("$12.99" or
+""), ...
 2023 reviews: ``rating``, ``title``, ``text``, ``asin``, ``parent_asin``, ``user_id``, ``timestamp``
 (milliseconds), ``helpful_vote``, ``verified_purchase``. 2023 metadata: ``parent_asin``, ``title``,
 ``main_category``, ``categories`` (list), ``description`` (list), ``features`` (list), ``store``, ``price``
@@ -60,14 +62,16 @@ def read_reviews_2018(path: Path, timezone: str) -> Tables:
 
 
 def read_metadata_2018(path: Path, timezone: str) -> Tables:
-    """Items from a 2018 metadata file, one per record (the files repeat some asins; cleaning dedupes)."""
+    """Items from a 2018 metadata file, one per record (the files repeat some asins; cleaning dedupes);
+    ``features`` = feature."""
     records = read_records(
-        path, keys=("asin", "title", "description", "category", "brand", "price"), python_literals=True
+        path, keys=("asin", "title", "description", "feature", "category", "brand", "price"), python_literals=True
     )
     items = {
         "item_id": records.ident("asin"),
         "title": records.text("title"),
         "description": records.text("description"),
+        "features": records.text("feature"),
         "category": records.text("category"),
         "brand": records.text("brand"),
         "price": records.text("price"),
@@ -93,7 +97,7 @@ def read_reviews_2023(path: Path, timezone: str) -> Tables:
 
 def read_metadata_2023(path: Path, timezone: str) -> Tables:
     """Items from a 2023 metadata file: ``brand`` = store, ``category`` = [main_category] + categories and
-    ``description`` = description + features, both as JSON arrays."""
+    ``description`` = description + features, both as JSON arrays; ``features`` = features as well."""
     fields = ("parent_asin", "title", "main_category", "categories", "description", "features", "store", "price")
     records = read_records(path, keys=fields)
     frame = records.frame
@@ -101,6 +105,7 @@ def read_metadata_2023(path: Path, timezone: str) -> Tables:
         "item_id": records.ident("parent_asin"),
         "title": records.text("title"),
         "description": _json_arrays(frame["description"], frame["features"]),
+        "features": records.text("features"),
         "category": _json_arrays(frame["main_category"], frame["categories"]),
         "brand": records.text("store"),
         "price": records.text("price"),

@@ -1,7 +1,8 @@
 """The canonical tables themselves (docs/data.md) as CSV, parquet or JSON lines (gzip or not).
 
 events: ``user_id, item_id, event_type, ts`` required; ``quantity, price, rating, order_id`` optional.
-items: ``item_id, title`` required; ``description, category, brand, price, source_count`` optional.
+items: ``item_id, title`` required; ``description, features, category, brand, price, source_count`` optional
+(``features``: a JSON array of strings, or one feature as plain text).
 reviews: ``review_id, user_id, item_id, rating, text`` required; ``title, ts`` optional.
 ``ts`` is ISO-8601 text (or a parquet timestamp): with a zone it is converted to UTC, without one it is taken in
 the source time zone (UTC unless the caller names another). Other columns are ignored.
@@ -38,6 +39,7 @@ def read_items(path: Path, timezone: str) -> Tables:
         "item_id": records.ident("item_id"),
         "title": records.text("title"),
         "description": records.text("description"),
+        "features": records.text("features"),
         "category": records.text("category"),
         "brand": records.text("brand"),
         "price": records.text("price"),

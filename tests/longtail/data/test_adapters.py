@@ -234,6 +234,7 @@ def test_amazon2018_metadata_lists_become_json_arrays(tmp_path):
                 "title": '<span class="a-size-medium">',
                 "description": ["REASON is edited", "<b>Monthly</b>"],
                 "category": ["Magazine Subscriptions", "Arts, Music &amp; Photography"],
+                "feature": ["12 issues a year &amp; more"],
                 "brand": "Reason",
                 "price": "$12.99",
             },
@@ -247,6 +248,7 @@ def test_amazon2018_metadata_lists_become_json_arrays(tmp_path):
     assert first.title == '<span class="a-size-medium">'
     assert json.loads(first.description) == ["REASON is edited", "<b>Monthly</b>"]
     assert json.loads(first.category) == ["Magazine Subscriptions", "Arts, Music &amp; Photography"]
+    assert json.loads(first.features) == ["12 issues a year &amp; more"]
     assert (first.brand, first.price, first.source_count) == ("Reason", "$12.99", 1)
     assert items["price"].iloc[1] == ""
 
@@ -343,6 +345,7 @@ def test_amazon2023_metadata(tmp_path):
     assert (first.item_id, first.brand, first.price) == ("B01CUPMQZE", "Howard Products", "12.99")
     assert json.loads(first.category) == ["All Beauty", "Beauty", "Skin Care"]
     assert json.loads(first.description) == ["Made in USA", "Cleans and conditions"]
+    assert json.loads(first.features) == ["Cleans and conditions"]
     assert pd.isna(second.price) and pd.isna(second.category) and pd.isna(second.brand)
 
 
@@ -412,16 +415,22 @@ def test_instacart_order_products_without_orders_file(tmp_path):
 def test_instacart_products_with_and_without_lookups(tmp_path):
     products = (
         "product_id,product_name,aisle_id,department_id\n"
-        '1,Chocolate Sandwich Cookies,61,19\n2,"Salt, All-Seasons",104,13\n'
+        '1,Chocolate Sandwich Cookies,61,19\n2,"Salt, All-Seasons",104,13\n3,Unshelved Soap,100,21\n'
     )
     bare = read_file(write(tmp_path / "bare" / "products.csv", products)).items
-    assert bare["category"].tolist() == ["department 19 > aisle 61", "department 13 > aisle 104"]
-    write(tmp_path / "full" / "aisles.csv", 'aisle_id,aisle\n61,"cookies cakes"\n')
-    write(tmp_path / "full" / "departments.csv", 'department_id,department\n19,"snacks"\n13,"pantry"\n')
+    assert bare["category"].tolist() == [
+        "department 19 > aisle 61",
+        "department 13 > aisle 104",
+        "department 21 > aisle 100",
+    ]
+    write(tmp_path / "full" / "aisles.csv", 'aisle_id,aisle\n61,"cookies cakes"\n100,missing\n')
+    write(tmp_path / "full" / "departments.csv", 'department_id,department\n19,"snacks"\n13,"pantry"\n21,missing\n')
     result = read_file(write(tmp_path / "full" / "products.csv", products))
     assert result.format == "instacart_products"
-    assert result.items["title"].tolist() == ["Chocolate Sandwich Cookies", "Salt, All-Seasons"]
-    assert result.items["category"].tolist() == ["snacks > cookies cakes", "pantry > aisle 104"]
+    assert result.items["title"].tolist() == ["Chocolate Sandwich Cookies", "Salt, All-Seasons", "Unshelved Soap"]
+    # Instacart's "missing > missing" is a placeholder, not a shelf: no category.
+    assert result.items["category"].tolist()[:2] == ["snacks > cookies cakes", "pantry > aisle 104"]
+    assert result.items["category"].isna().tolist() == [False, False, True]
     assert detect_format(tmp_path / "full" / "aisles.csv") == "instacart_aisles"
     lookup = read_file(tmp_path / "full" / "departments.csv")
     assert lookup.format == "instacart_departments" and lookup.events.empty and lookup.items.empty
@@ -459,6 +468,15 @@ def test_canonical_items_parquet(tmp_path):
         ["2", "Cup", "-"],
     ]
     assert result.items["source_count"].tolist() == [3, 1]
+
+
+def test_canonical_items_may_carry_features(tmp_path):
+    path = write(
+        tmp_path / "items.csv",
+        'item_id,title,features\ni1,Mug,"[""Dishwasher safe"", ""Holds 300 ml""]"\ni2,Cup,Stackable\ni3,Lid,\n',
+    )
+    items = read_file(path).items
+    assert items["features"].fillna("-").tolist() == ['["Dishwasher safe", "Holds 300 ml"]', "Stackable", "-"]
 
 
 def test_canonical_reviews_jsonl_gz(tmp_path):

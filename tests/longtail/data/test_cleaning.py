@@ -3,6 +3,7 @@ import json
 import pandas as pd
 import pytest
 
+from longtail.data.adapters import read_file
 from longtail.data.cleaning import EVENT_RULES, clean_events, clean_items, clean_reviews, partition_days
 from tests.longtail.data.raw_rows import LOADED_AT, purchase, raw_rows
 
@@ -134,6 +135,106 @@ def test_items_are_repaired_and_deduplicated():
     assert junk["category"] == "Magazine Subscriptions > Arts, Music & Photography"
     assert junk["price"] == 12.99
     assert result.repairs["junk_title_removed"] == 1
+
+
+# Amazon 2018 metadata lines as in the Gift Cards file: feature bullets follow the category names in ``category``.
+GIFT_CARD_METADATA = [
+    {
+        "asin": "B004LLIKVU",
+        "title": "Amazon.com Gift Card",
+        "description": [],
+        "category": [
+            "Gift Cards",
+            "Gift Cards",
+            "No expiration, no fees.",
+            "Redeemable toward millions of items store-wide at Amazon.com",
+        ],
+        "feature": ["No expiration, no fees.", "Ships in a gift box"],
+        "brand": "Amazon",
+        "price": "$25.00",
+    },
+    {
+        "asin": "B00DOLIVE1",
+        "title": "Olive Garden Gift Card",
+        "category": ["Gift Cards", "Restaurants", "Use at any Olive Garden location.", "Card never expires"],
+        "feature": [],
+    },
+    {
+        "asin": "B00GIFTENT",
+        "title": "Gift Card in a Box",
+        "category": [
+            "Gift Cards",
+            "Gift Cards",
+            "Give the gift of &quot;choice&quot; &amp; flexibility.",
+            "<b>Worth $50</b>",
+        ],
+        "feature": ["Fits in a card &amp; envelope"],
+    },
+    {
+        "asin": "B00005N7P0",
+        "title": "Reason",
+        "category": [
+            "Magazine Subscriptions",
+            "Professional &amp; Educational Journals",
+            "Professional & Trade",
+            "Humanities & Social Sciences",
+            "History",
+        ],
+        "feature": [],
+    },
+    {
+        "asin": "B00005N7Q1",
+        "title": "Highlights",
+        "category": ["Magazine Subscriptions", "Children & Teen", "Ages 9-12"],
+    },
+]
+
+
+def gift_card_items(tmp_path):
+    path = tmp_path / "meta_Gift_Cards.json"
+    path.write_text("".join(json.dumps(record) + "\n" for record in GIFT_CARD_METADATA))
+    return raw_rows("items", read_file(path).items.to_dict("records"), source_file=path.name)
+
+
+def test_amazon_categories_are_split_into_a_path_and_features(tmp_path):
+    result = clean_items(gift_card_items(tmp_path))
+    cleaned = result.cleaned.set_index("item_id")
+    assert cleaned["category"].to_dict() == {
+        "B004LLIKVU": "Gift Cards",
+        "B00DOLIVE1": "Gift Cards > Restaurants",
+        "B00GIFTENT": "Gift Cards",
+        "B00005N7P0": (
+            "Magazine Subscriptions > Professional & Educational Journals > Professional & Trade > "
+            "Humanities & Social Sciences > History"
+        ),
+        "B00005N7Q1": "Magazine Subscriptions > Children & Teen > Ages 9-12",
+    }
+    features = cleaned["features"].map(json.loads, na_action="ignore")
+    # The item's own features first, then those from its category, repeats dropped.
+    assert features["B004LLIKVU"] == [
+        "No expiration, no fees.",
+        "Ships in a gift box",
+        "Redeemable toward millions of items store-wide at Amazon.com",
+    ]
+    assert features["B00DOLIVE1"] == ["Use at any Olive Garden location.", "Card never expires"]
+    assert features["B00GIFTENT"] == [
+        "Fits in a card & envelope",
+        'Give the gift of "choice" & flexibility.',
+        "Worth $50",
+    ]
+    assert features[["B00005N7P0", "B00005N7Q1"]].isna().all()
+    assert result.repairs["features_from_category"] == 3
+    assert result.quarantined.empty
+
+
+def test_raw_items_loaded_before_the_features_column_still_clean(tmp_path):
+    raw = gift_card_items(tmp_path).drop(columns="features")
+    features = clean_items(raw).cleaned.set_index("item_id")["features"]
+    assert json.loads(features["B004LLIKVU"]) == [
+        "No expiration, no fees.",
+        "Redeemable toward millions of items store-wide at Amazon.com",
+    ]
+    assert pd.isna(features["B00005N7P0"])
 
 
 @pytest.mark.parametrize(

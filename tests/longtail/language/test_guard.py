@@ -160,3 +160,22 @@ def test_is_unsafe_flags_only_what_no_fact_can_ground():
     assert guard.is_unsafe("Visit www.x.com now.") and guard.is_unsafe("A <b>bold</b> look.")
     assert guard.is_unsafe("Write to a@b.org.")
     assert not guard.is_unsafe("A 10 cm Zorbix holder.")  # invented, but only against an item's facts
+    assert not guard.is_unsafe("Jumbone Mini (PS #5129732) Dog Treats.")  # a product code, or a phone number
+
+
+def test_facts_ground_features_review_figures_codes_and_word_parts():
+    facts = ItemFacts(
+        "x",
+        title="Golden Raisins (PS #5129732) Latex-Free Pack",
+        features=("Card never expires",),
+        review_count=12,
+        mean_rating=4.25,
+        review_mentions=(("flavour", 5),),
+    )
+    text = (
+        "Golden raisins, latex free, code 5129732. The card never expires. 12 reviews, rated 4.2 out of 5 on average. "
+        "Reviewers mention flavour (5 reviews)."
+    )
+    assert guard.find_violations(text, facts) == []
+    invented = guard.find_violations("Call 0800 123 4567 for 13 reviews of gold leaf.", facts)
+    assert [v.reason for v in invented] == ["phone", "invented_number", "invented_material"]

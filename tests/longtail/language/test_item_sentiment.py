@@ -6,18 +6,8 @@ from longtail.language.item_sentiment import (
     ITEM_SENTIMENT_COLUMNS,
     item_sentiment,
     sentiment_quality,
-    wilson_lower_bound,
 )
-
-
-def test_wilson_lower_bound_hand_computed():
-    # 8 of 10, z = 1.96: (0.8 + 0.19208 - 1.96 * sqrt(0.016 + 0.009604)) / 1.38416 = 0.49016.
-    assert float(wilson_lower_bound(8, 10)) == pytest.approx(0.49016, abs=1e-5)
-    # 1 of 1: 1 / (1 + z^2).
-    assert float(wilson_lower_bound(1, 1)) == pytest.approx(1 / (1 + 1.96**2))
-    assert wilson_lower_bound(np.array([0, 0]), np.array([0, 5])).tolist() == [0.0, 0.0]
-    with pytest.raises(ValueError, match="successes"):
-        wilson_lower_bound(3, 2)
+from longtail.stats import wilson_interval
 
 
 def scored(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -49,7 +39,7 @@ def test_item_sentiment_counts_bounds_and_aspects():
     assert (phone["n_reviews"], phone["n_positive"], phone["n_neutral"], phone["n_negative"]) == (7, 3, 1, 3)
     assert "battery life" in phone["negative_aspects"]
     assert "fast shipping" in phone["positive_aspects"]
-    assert phone["wilson_lower"] == pytest.approx(float(wilson_lower_bound(3, 6)))
+    assert phone["wilson_lower"] == pytest.approx(float(wilson_interval(3, 6)[0]))
     assert phone["positive_share"] == pytest.approx(3 / 7)
     assert phone["mean_score"] == pytest.approx((3 * -0.8 + 3 * 0.9) / 7)
     soap = items.loc["soap"]
