@@ -111,8 +111,8 @@ def _cached_generator(
 class DescriptionEvaluationConfig(dg.Config):
     """``sample_size`` items with a real description to hide and describe again (drawn with ``seed``) from the
     dataset with the most of them; ``tail_items``: with the "model" source, how many tail items per dataset get a
-    model output for the tail-recall comparison (None: every one; the grounded source describes every one);
-    ``test_days`` of that comparison's split."""
+    model output for the tail-recall comparison (the grounded source describes every one); with the "model" source
+    both are capped by the generator's ``items_per_run`` budget; ``test_days`` of that comparison's split."""
 
     sample_size: int = 200
     seed: int = 0
@@ -169,7 +169,8 @@ def generated_descriptions_evaluation(
         quality = evaluate_generation(
             items[items["dataset"] == dataset],
             embedder.encode,
-            config.sample_size,
+            # The model's outputs are budgeted here too; grounded text costs nothing.
+            min(config.sample_size, generator.items_per_run) if model is not None else config.sample_size,
             seed=config.seed,
             reviews_by_item=by_item.get(dataset),
             generate=model,
@@ -184,7 +185,7 @@ def generated_descriptions_evaluation(
         warehouse.connect,
         embedder.encode,
         describe,
-        max_items=config.tail_items if model is not None else None,
+        max_items=min(config.tail_items, generator.items_per_run) if model is not None else None,
         settings=EvaluationSettings(test_days=config.test_days),
     )
     report = description_report(

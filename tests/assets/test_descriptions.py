@@ -46,6 +46,12 @@ def test_the_model_source_generates_within_a_budget_and_caches(reviewed_shop):
     assert rest["model_outputs_this_run"] == 49 and rest["published"] == 54
     assert generate(1000)["model_outputs_this_run"] == 0
     assert home.count("select count(*) from generated_descriptions where source = 'model'") == 54
+    # The evaluation keeps to the budget too: 3 of the 6 items with a real description.
+    budgeted = {**home.resources(), "generator": FakeGeneratorResource(source="model", items_per_run=3)}
+    run(home, "key:generated_descriptions_evaluation", resources=budgeted)
+    report = json.loads((longtail_home.reports_dir() / "generated_descriptions.json").read_text())
+    assert report["sample_size"] == 3 and report["source"] == "model"
+    run(home, "key:generated_descriptions or key:generated_descriptions_evaluation")  # back to grounded text
 
 
 def test_injected_reviews_never_reach_published_text(reviewed_shop):
