@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from longtail.recommend.evaluation.targets import target_comparison
+
 UCI_ONLINE_RETAIL_II_URL = "https://archive.ics.uci.edu/static/public/502/online+retail+ii.zip"
 NOT_DATA = {".md", ".txt", ".zip", ".pdf", ".html"}
 EVALUATION_REPORT = "recommendation_evaluation.json"
@@ -243,6 +245,16 @@ def _evaluation_section(report: dict | None) -> str:
         "  bought in the test weeks; tail recall: the same for long-tail items; APLT@10: share of tail items in",
         "  the top 10; coverage@10: share of the catalogue that appears in someone's top 10.",
     ]
+    comparison = target_comparison(report)
+    lines.append(
+        "  longtail / best baseline (paired 95% CI): "
+        + "; ".join(
+            f"{row.metric} {row.ratio:.2f}x vs {row.best_baseline}"
+            + (f" ({row.ratio_ci95[0]:.2f}-{row.ratio_ci95[1]:.2f})" if row.ratio_ci95 else "")
+            for row in comparison.itertuples()
+            if row.baseline
+        )
+    )
     others = report.get("other_datasets") or {}
     if others:
         lines.append("  Other datasets: " + ", ".join(f"{name} (reports/{path})" for name, path in others.items()))

@@ -83,6 +83,7 @@ def test_the_summary_shows_the_headline_metrics_of_the_system_first_then_each_ba
     assert rows[1].split() == ["MostPopular", "0.0500", "0.1000", "0.0000", "0.0000", "0.0100"]
     assert rows[2].split() == ["ContentKNN", "0.0200", "-", "-", "-", "-"]
     assert "* longtail's system" in rows[3]
+    assert "longtail / best baseline (paired 95% CI): ndcg@10 1.62x vs MostPopular" in text
     assert "books (reports/recommendation_evaluation/books.json)" in rows[-1]
 
 

@@ -29,7 +29,7 @@ def recall_at_k(recommended: np.ndarray, targets, k: int) -> float:
     """Mean over users with targets of |hits in top k| / |targets| (the standard definition: a user with more
     than ``k`` targets cannot reach 1)."""
     rec, tmat = _check(recommended, k, targets=targets)
-    return _restricted_recall(rec, tmat, _hits(rec, tmat), k, None)
+    return _restricted_recall(rec, tmat, target_hits(rec, tmat), k, None)
 
 
 def ndcg_at_k(recommended: np.ndarray, targets, k: int) -> float:
@@ -39,20 +39,20 @@ def ndcg_at_k(recommended: np.ndarray, targets, k: int) -> float:
     1..min(k, |targets|).
     """
     rec, tmat = _check(recommended, k, targets=targets)
-    return _ndcg(_hits(rec, tmat), _n_targets(tmat), k)
+    return _ndcg(target_hits(rec, tmat), _n_targets(tmat), k)
 
 
 def hit_rate_at_k(recommended: np.ndarray, targets, k: int) -> float:
     """Share of users with targets that have at least one target in their top k."""
     rec, tmat = _check(recommended, k, targets=targets)
-    return _hit_rate(_hits(rec, tmat), _n_targets(tmat), k)
+    return _hit_rate(target_hits(rec, tmat), _n_targets(tmat), k)
 
 
 def tail_recall_at_k(recommended: np.ndarray, targets, tail: np.ndarray, k: int) -> float:
     """Recall restricted to tail targets: |tail hits in top k| / |tail targets|, averaged over users with at least
     one tail target (``nan`` when no user has one)."""
     rec, tmat = _check(recommended, k, targets=targets, n_items=len(tail))
-    return _restricted_recall(rec, tmat, _hits(rec, tmat), k, _bool_mask(tail, "tail"))
+    return _restricted_recall(rec, tmat, target_hits(rec, tmat), k, _bool_mask(tail, "tail"))
 
 
 def aplt_at_k(recommended: np.ndarray, tail: np.ndarray, k: int) -> float:
@@ -119,7 +119,7 @@ def by_popularity_bucket(
     if len(names) != len(shares) + 1:
         raise ValueError(f"need {len(shares) + 1} bucket names for shares {shares}, got {names}")
     rec, tmat = _check(recommended, k, targets=targets, n_items=len(popularity))
-    return _by_bucket(rec, tmat, _hits(rec, tmat), k, popularity_buckets(popularity, shares), names)
+    return _by_bucket(rec, tmat, target_hits(rec, tmat), k, popularity_buckets(popularity, shares), names)
 
 
 def evaluate(
@@ -146,7 +146,7 @@ def evaluate(
     tail = _bool_mask(tail, "tail")
     pop = _popularity(popularity)
     buckets = popularity_buckets(pop)
-    hits, n_targets = _hits(rec, tmat), _n_targets(tmat)
+    hits, n_targets = target_hits(rec, tmat), _n_targets(tmat)
     out: dict[str, float] = {}
     for k in ks:
         out[f"recall@{k}"] = _restricted_recall(rec, tmat, hits, k, None)
@@ -237,7 +237,7 @@ def _n_targets(tmat: sp.csr_matrix) -> np.ndarray:
     return np.diff(tmat.indptr)
 
 
-def _hits(rec: np.ndarray, tmat: sp.csr_matrix) -> np.ndarray:
+def target_hits(rec: np.ndarray, tmat: sp.csr_matrix) -> np.ndarray:
     """(n_users, K) bool: whether each slot holds one of that row's targets (one sorted-key lookup)."""
     n_users = rec.shape[0]
     if tmat.nnz == 0:

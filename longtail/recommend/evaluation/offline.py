@@ -14,6 +14,8 @@ the training side the same way (its last ``test_days``); the test window is neve
 
 Every model is then refitted on the whole training side and scored on the test window. Item sentiment is
 computed from the reviews written before each cut only, so no review from the test window informs a model.
+Each headline metric gets a 95% bootstrap interval over the evaluated users (``metric_ci95`` beside it), and the
+system's ratio to each baseline a paired one (``ratios``; ``longtail.recommend.evaluation.intervals``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from longtail.language.item_sentiment import sentiment_quality
+from longtail.recommend.evaluation.intervals import bootstrap_intervals
 from longtail.recommend.evaluation.metrics import evaluate, ndcg_at_k
 from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
 from longtail.recommend.item_vectors import align_vectors
@@ -110,9 +113,10 @@ def evaluate_offline(
         progress: called with a line of text at each stage.
 
     Returns:
-        ``{"dataset", "split", "system", "models": {name: metrics}, "tuning", "tradeoff", "sentiment_effect",
-        "seconds"}``; metrics
-        are those of ``longtail.recommend.evaluation.evaluate`` at 10 and 20, plus ``seconds`` (fit and recommend).
+        ``{"dataset", "split", "system", "models": {name: metrics}, "ratios", "tuning", "tradeoff",
+        "sentiment_effect", "seconds"}``; metrics are those of ``longtail.recommend.evaluation.evaluate`` at 10 and
+        20, ``<metric>_ci95`` intervals of the headline ones, plus ``seconds`` (fit and recommend); ``ratios`` maps
+        each baseline to ``{metric: {"ratio", "ci95"}}`` of the system against it.
     """
     started = time.perf_counter()
     split = split_events(events, settings)
@@ -174,13 +178,13 @@ def evaluate_offline(
     }
     if test_vectors is not None:
         models["ContentKNN"] = ContentKNN(test_vectors)
-    results, fit_seconds = {}, {}
+    results, fit_seconds, lists = {}, {}, {}
     for name, model in models.items():
         progress(f"fitting {name}")
         fit_started = time.perf_counter()
         model.fit(data.train)
         fit_seconds[name] = time.perf_counter() - fit_started
-        results[name] = _timed_metrics(model, data, fit_seconds[name])
+        results[name], lists[name] = _timed_metrics(model, data, fit_seconds[name])
     progress(f"fitting {SYSTEM}")
     test_recency = recency(split, data)
     fit_started = time.perf_counter()
@@ -188,7 +192,11 @@ def evaluate_offline(
     hybrid.fit(data.train, recency=test_recency, ease=models["EASE"])
     # The hybrid's EASE is the baseline's, fitted once: its fit time counts for both models.
     hybrid_seconds = time.perf_counter() - fit_started + fit_seconds["EASE"]
-    results[SYSTEM] = _timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
+    results[SYSTEM], lists[SYSTEM] = _timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
+    progress(f"bootstrap intervals over {len(data.eval_users):,} users")
+    intervals, ratios = bootstrap_intervals(lists, data.test_targets, tail_items(data.train), SYSTEM)
+    for name, by_metric in intervals.items():
+        results[name].update({f"{metric}_ci95": interval for metric, interval in by_metric.items()})
     tradeoff_grid = _tradeoff_grid(settings, chosen)
     tradeoff = [
         {**params, **figures} for params, figures in zip(tradeoff_grid, _grid_metrics(hybrid, tradeoff_grid, data))
@@ -223,6 +231,7 @@ def evaluate_offline(
         },
         "system": SYSTEM,
         "models": results,
+        "ratios": ratios,
         "tuning": {
             "ease_l2_validation_ndcg@10": {str(k): v for k, v in l2_scores.items()},
             "ease_l2": best_l2,
@@ -324,12 +333,14 @@ def _list_metrics(recommended: np.ndarray, data: InteractionData) -> dict:
     return {name: _rounded(value) for name, value in figures.items()}
 
 
-def _timed_metrics(model, data: InteractionData, fit_seconds: float) -> dict:
-    """Metrics of the fitted ``model``, with ``seconds``: ``fit_seconds`` plus the time spent recommending."""
+def _timed_metrics(model, data: InteractionData, fit_seconds: float) -> tuple[dict, np.ndarray]:
+    """``(metrics, lists)`` of the fitted ``model``: its top-``LIST_LENGTH`` lists of the evaluated users and their
+    metrics, with ``seconds``: ``fit_seconds`` plus the time spent recommending."""
     started = time.perf_counter()
-    figures = _metrics(model, data)
+    lists = model.recommend(data.eval_users, LIST_LENGTH)
+    figures = _list_metrics(lists, data)
     figures["seconds"] = round(fit_seconds + time.perf_counter() - started, 2)
-    return figures
+    return figures, lists
 
 
 def _rounded(value: float) -> float | None:

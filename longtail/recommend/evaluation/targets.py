@@ -6,17 +6,26 @@ import pandas as pd
 
 # Each target as a multiple of the best baseline on that metric.
 TARGETS = {"ndcg@10": 1.0, "tail_recall@20": 4.0, "coverage@10": 1.5}
-COMPARISON_COLUMNS = ["metric", "longtail", "best_baseline", "baseline", "ratio", "target", "met"]
+# How low the paired 95% interval of the ratio may reach for the claim to stand: NDCG may not lose more than 2%;
+# the long-tail gains must hold at the interval's lower end.
+INTERVAL_FLOORS = {"ndcg@10": 0.98, "tail_recall@20": 4.0, "coverage@10": 1.5}
+COMPARISON_COLUMNS = [
+    "metric", "longtail", "best_baseline", "baseline", "ratio", "ratio_ci95", "target", "floor", "met",
+]  # fmt: skip
 
 
-def target_comparison(report: dict, targets: dict[str, float] = TARGETS) -> pd.DataFrame:
+def target_comparison(
+    report: dict, targets: dict[str, float] = TARGETS, floors: dict[str, float] = INTERVAL_FLOORS
+) -> pd.DataFrame:
     """One row per metric of ``targets`` for an ``evaluate_offline`` report.
 
     Columns (``COMPARISON_COLUMNS``): ``metric``; ``longtail``, the system's figure; ``best_baseline``, the
     name of the model other than the system with the highest figure (the first listed on a tie); ``baseline``,
-    that figure; ``ratio``, longtail / baseline (NaN when the baseline is 0); ``target``, the factor times the
-    baseline, rounded to 5 decimals; ``met``, longtail >= factor * baseline (unrounded). Missing figures count
-    as 0.
+    that figure; ``ratio``, longtail / baseline (NaN when the baseline is 0); ``ratio_ci95``, the paired 95%
+    interval of that ratio from ``report["ratios"]`` (None when the report has none); ``target``, the factor
+    times the baseline, rounded to 5 decimals; ``floor``, the lowest the interval may reach (``floors``); ``met``:
+    longtail >= factor * baseline (unrounded), and, where there is an interval, its lower end >= the floor.
+    Missing figures count as 0.
     """
     models = report["models"]
     system = models[report["system"]]
@@ -25,6 +34,8 @@ def target_comparison(report: dict, targets: dict[str, float] = TARGETS) -> pd.D
     for metric, factor in targets.items():
         name, best = max(baselines.items(), key=lambda kv: kv[1].get(metric) or 0.0)
         ours, theirs = system.get(metric) or 0.0, best.get(metric) or 0.0
+        interval = ((report.get("ratios") or {}).get(name) or {}).get(metric, {}).get("ci95")
+        floor = floors.get(metric, factor)
         rows.append(
             {
                 "metric": metric,
@@ -32,8 +43,10 @@ def target_comparison(report: dict, targets: dict[str, float] = TARGETS) -> pd.D
                 "best_baseline": name,
                 "baseline": theirs,
                 "ratio": ours / theirs if theirs else float("nan"),
+                "ratio_ci95": interval,
                 "target": round(factor * theirs, 5),
-                "met": ours >= factor * theirs,
+                "floor": floor,
+                "met": ours >= factor * theirs and (interval is None or interval[0] >= floor),
             }
         )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

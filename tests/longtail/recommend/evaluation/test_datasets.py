@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
+from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
 from longtail.recommend.evaluation.offline import REPORTED, SYSTEM
 from tests.fixtures import shop_history
 
@@ -47,7 +48,8 @@ def test_each_dataset_is_evaluated_on_its_own_time_and_a_failing_one_is_set_asid
 def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluations):
     result, _ = evaluations
     figures = result.model_figures()
-    assert list(figures.columns) == ["dataset", "model", *REPORTED, "seconds"]
+    intervals = [f"{metric}_ci95" for metric in INTERVAL_METRICS]
+    assert list(figures.columns) == ["dataset", "model", *REPORTED, *intervals, "seconds"]
     assert len(figures) == sum(len(report["models"]) for report in result.reports.values())
     shop = figures[(figures["dataset"] == "shop") & (figures["model"] == SYSTEM)].iloc[0]
     assert shop["ndcg@10"] == result.reports["shop"]["models"][SYSTEM]["ndcg@10"]

@@ -33,6 +33,15 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     assert report["models"]["MostPopular"]["aplt@10"] == 0.0  # the most popular items are the head
     assert all(0 <= figures["coverage@10"] <= 1 for figures in report["models"].values())
     assert all(0 <= figures["appetite_gap@10"] <= 1 for figures in report["models"].values())
+    # A 95% interval beside each headline metric, and the system's paired ratio to every baseline.
+    for figures in report["models"].values():
+        low, high = figures["ndcg@10_ci95"]
+        assert low <= figures["ndcg@10"] <= high
+    assert set(report["ratios"]) == set(report["models"]) - {SYSTEM}
+    ease = report["ratios"]["EASE"]["ndcg@10"]
+    assert ease["ratio"] == pytest.approx(
+        report["models"][SYSTEM]["ndcg@10"] / report["models"]["EASE"]["ndcg@10"], rel=1e-3
+    )
     assert {"popularity_exponent", "tail_weight", "ndcg@10", "aplt@10"} <= set(report["tradeoff"][0])
     # The run's seconds cover every baseline's fit and lists; the hybrid's count the EASE it shares with EASE's.
     baselines = [figures["seconds"] for name, figures in report["models"].items() if name != SYSTEM]
