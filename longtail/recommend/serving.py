@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from longtail.data.interactions import InteractionMatrix, interaction_matrix
+from longtail.data.interactions import InteractionMatrix, interaction_matrix, with_order_numbers
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.recommend.evaluation.split import recency_weights
 from longtail.recommend.explanations import POPULAR, explain, reason_text
@@ -41,9 +42,15 @@ class ServedModel:
 
 def served_settings(report: dict) -> dict:
     """The settings ``build_served_hybrid`` serves from an ``evaluate_offline`` report: EASE's tuned ``l2``, the
-    hybrid's chosen scoring settings and the recency ``half_life``."""
+    hybrid's chosen scoring settings, the recency ``half_life`` and its unit: the ``time_column`` validation chose
+    it on ("ts": days; "order_number": orders)."""
     tuning = report["tuning"]
-    return {"l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"]}
+    return {
+        "l2": tuning["ease_l2"],
+        **tuning["hybrid"],
+        "half_life": tuning["half_life"],
+        "time_column": report["split"]["time_column"],
+    }
 
 
 def build_served_hybrid(
@@ -58,18 +65,18 @@ def build_served_hybrid(
     Args:
         interactions: ``user_id, item_id, ts`` rows of one dataset.
         settings: as ``served_settings`` gives them (any subset; missing ones take the hybrid's defaults and
-            ``half_life`` ``DEFAULT_HALF_LIFE`` days). Recency is weighed by ``ts`` as of the latest event.
+            ``half_life`` ``DEFAULT_HALF_LIFE`` days). Recency is weighed in the unit of ``time_column``
+            (``served_recency``).
         item_vectors: optional ``(item_ids, vectors)``, ``(n,)`` ids and an ``(n, dim)`` matrix; without any,
             the content term is left out whatever ``content_weight`` says.
         review_scores: optional reviews ``item_id, score`` (score in [-1, 1]) giving the items' sentiment quality.
     """
     chosen = dict(settings)
     half_life = chosen.pop("half_life", DEFAULT_HALF_LIFE)
+    time_column = chosen.pop("time_column", "ts")
     content_weight = chosen.pop("content_weight", 0.0)
     matrix = interaction_matrix(interactions)
-    recency = recency_weights(
-        interactions, matrix.user_ids, matrix.item_ids, as_of=interactions["ts"].max(), half_life=half_life
-    )
+    recency = served_recency(interactions, matrix, half_life, time_column)
     vectors = align_vectors(item_vectors, matrix.item_ids)
     if vectors is None:  # no item of this dataset has a text to embed
         content_weight = 0.0
@@ -77,6 +84,26 @@ def build_served_hybrid(
     model = LongTailHybrid(item_vectors=vectors, content_weight=content_weight, item_quality=quality, **chosen)
     model.fit(matrix.matrix, recency=recency)
     return ServedModel(model, matrix, chosen | {"content_weight": content_weight})
+
+
+def served_recency(
+    interactions: pd.DataFrame, matrix: InteractionMatrix, half_life: float, time_column: str = "ts"
+) -> sp.csr_matrix:
+    """The recency weights of ``matrix``'s users and items as validation measured them: ``half_life`` in days of
+    ``ts`` as of the latest event, or for ``time_column`` "order_number" in each user's orders
+    (``longtail.data.interactions.with_order_numbers``) as of one order after the latest, as the evaluation weighs
+    its training side as of the first order of its test side."""
+    if time_column == "ts":
+        as_of = interactions["ts"].max()
+    elif time_column == "order_number":
+        if "order_number" not in interactions.columns:
+            interactions = with_order_numbers(interactions)
+        as_of = interactions["order_number"].max() + 1
+    else:
+        raise ValueError(f"time_column must be 'ts' or 'order_number', got {time_column!r}")
+    return recency_weights(
+        interactions, matrix.user_ids, matrix.item_ids, as_of=as_of, half_life=half_life, time_column=time_column
+    )
 
 
 @dataclass(frozen=True)

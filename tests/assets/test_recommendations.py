@@ -6,6 +6,7 @@ import json
 import pytest
 
 from assets.recommendations import COLD_START_USER
+from longtail.recommend.evaluation.offline import BASELINE_GRIDS
 from tests.assets.conftest import metadata, run, synthetic_shop
 from tests.fixtures import shop_history, write_items
 
@@ -68,7 +69,13 @@ def test_evaluation_report_compares_every_model_on_one_split(shop):
     report = json.loads((home.root / "reports" / "recommendation_evaluation.json").read_text())
     assert report["dataset"] == "shop"
     assert report["system"] == "longtail_hybrid"
-    assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "ContentKNN", "longtail_hybrid"}
+    assert set(report["models"]) == {
+        "MostPopular", "ItemKNN", "EASE", "ALS", "RP3beta", "ContentKNN", "longtail_hybrid",
+    }  # fmt: skip
+    # Every baseline with settings was tuned on validation; the budgets sit beside the hybrid's.
+    budgets = report["tuning"]["budgets"]
+    assert set(budgets) == {"longtail_hybrid", "EASE", "ItemKNN", "ALS", "RP3beta", "ContentKNN"}
+    assert report["tuning"]["baselines"]["RP3beta"]["chosen"] in BASELINE_GRIDS["RP3beta"]
     for figures in report["models"].values():
         for metric in ("ndcg@10", "recall@20", "tail_recall@20", "aplt@10", "coverage@10", "gini@10", "novelty@10"):
             assert metric in figures

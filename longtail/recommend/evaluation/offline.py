@@ -5,7 +5,8 @@ Protocol: one global temporal cut (the last ``test_days``, widened until the tes
 catalogue, new-item targets, seen items excluded. Hyper-parameters are chosen on a validation split carved from
 the training side the same way (its last ``test_days``); the test window is never used for tuning:
 
-- EASE's l2 by validation NDCG@10 (``tune_l2``);
+- EASE's l2 by validation NDCG@10 (``tune_l2``), and every other baseline with settings (ItemKNN, ALS, RP3beta,
+  ContentKNN) by validation NDCG@10 over its grid (``BASELINE_GRIDS``; the budgets are in ``report["tuning"]``);
 - the hybrid's settings (review sentiment included, where the dataset has reviews) by a constrained choice:
   among the grid points whose validation NDCG@10 is at least the
   tuned EASE's, those that best reach the long-tail targets relative to EASE (tail recall@20 4x, coverage@10
@@ -34,7 +35,17 @@ from longtail.recommend.evaluation.metrics import evaluate, ndcg_at_k
 from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import item_popularity, tail_items
-from longtail.recommend.models import ALS, EASE, ContentKNN, ItemKNN, LongTailHybrid, MostPopular, tune_l2
+from longtail.recommend.models import (
+    ALS,
+    EASE,
+    ContentKNN,
+    ItemKNN,
+    LongTailHybrid,
+    MostPopular,
+    Recommender,
+    RP3Beta,
+    tune_l2,
+)
 from longtail.recommend.profiles import shrunk_tail_appetite
 
 SYSTEM = "longtail_hybrid"
@@ -45,6 +56,18 @@ HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "conte
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
+# Every baseline with settings is tuned on the validation split, by NDCG@10, over its grid. The grids were drawn
+# from the models' published settings and Online Retail's validation window (see each model's docstring); their
+# sizes are the budgets that report["tuning"]["budgets"] records beside the hybrid's.
+BASELINE_GRIDS = {
+    "ItemKNN": [{"k_neighbors": k, "shrink": shrink} for k in (50, 200) for shrink in (0.0, 20.0)],
+    "ALS": [
+        {"factors": factors, "regularization": regularization, "alpha": alpha}
+        for factors, regularization, alpha in ((64, 3.0, 1.0), (64, 10.0, 1.0), (256, 30.0, 3.0), (256, 100.0, 10.0))
+    ],
+    "RP3beta": [{"alpha": alpha, "beta": beta} for alpha in (0.5, 1.0) for beta in (0.0, 0.3, 0.6)],
+    "ContentKNN": [{"k_neighbors": k} for k in (20, 100)],
+}
 REPORTED = (
     "ndcg@10",
     "recall@20",
@@ -170,14 +193,19 @@ def evaluate_offline(
     chosen = _choose(validation_points, ease_validation)
     progress(f"hybrid settings chosen on validation: {chosen}")
 
+    progress("tuning the baselines on the validation split")
+    makers = _baseline_makers(validation_vectors)
+    baseline_tuning = {name: _tune(make, BASELINE_GRIDS[name], validation) for name, make in makers.items()}
+    test_makers = _baseline_makers(test_vectors)
     models = {
         "MostPopular": MostPopular(),
-        "ItemKNN": ItemKNN(),
+        "ItemKNN": test_makers["ItemKNN"](**baseline_tuning["ItemKNN"]["chosen"]),
         "EASE": EASE(best_l2, max_items=settings.max_items),
-        "ALS": ALS(),
+        "ALS": test_makers["ALS"](**baseline_tuning["ALS"]["chosen"]),
+        "RP3beta": test_makers["RP3beta"](**baseline_tuning["RP3beta"]["chosen"]),
     }
-    if test_vectors is not None:
-        models["ContentKNN"] = ContentKNN(test_vectors)
+    if "ContentKNN" in test_makers and "ContentKNN" in baseline_tuning:
+        models["ContentKNN"] = test_makers["ContentKNN"](**baseline_tuning["ContentKNN"]["chosen"])
     results, fit_seconds, lists = {}, {}, {}
     for name, model in models.items():
         progress(f"fitting {name}")
@@ -239,11 +267,36 @@ def evaluate_offline(
             "half_life": half_life,
             "hybrid": chosen,
             "hybrid_validation": validation_points,
+            "budgets": {
+                SYSTEM: len(hybrid_grid),
+                "EASE": len(settings.l2_grid),
+                **{name: len(BASELINE_GRIDS[name]) for name in baseline_tuning},
+            },
+            "baselines": {"EASE": {"chosen": {"l2": best_l2}}, **baseline_tuning},
         },
         "tradeoff": tradeoff,
         "sentiment_effect": sentiment_effect,
         "settings": asdict(settings),
         "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _baseline_makers(vectors: np.ndarray | None) -> dict[str, Callable[..., Recommender]]:
+    """Each tuned baseline's constructor from its grid's settings; ContentKNN only with item ``vectors``."""
+    makers = {"ItemKNN": ItemKNN, "ALS": ALS, "RP3beta": RP3Beta}
+    if vectors is not None:
+        makers["ContentKNN"] = lambda **params: ContentKNN(vectors, **params)
+    return makers
+
+
+def _tune(make: Callable[..., Recommender], grid: list[dict], validation: InteractionData) -> dict:
+    """``{"chosen", "validation_ndcg@10"}``: the point of ``grid`` whose model, fitted on the validation split's
+    training side, has the best validation NDCG@10 (the first on a tie), and every point's figure."""
+    figures = [_ndcg10(make(**params).fit(validation.train), validation) for params in grid]
+    best = int(np.argmax(figures))
+    return {
+        "chosen": dict(grid[best]),
+        "validation_ndcg@10": [{**params, "ndcg@10": _rounded(figure)} for params, figure in zip(grid, figures)],
     }
 
 

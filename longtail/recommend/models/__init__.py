@@ -1,4 +1,4 @@
-"""Recommenders: the baselines (MostPopular, ItemKNN, EASE, ALS, ContentKNN) and longtail's LongTailHybrid.
+"""Recommenders: the baselines (MostPopular, ItemKNN, EASE, ALS, ContentKNN, RP3Beta) and longtail's LongTailHybrid.
 
 All models take implicit feedback as a ``scipy.sparse`` matrix of shape ``(n_users, n_items)`` and binarise it
 (any stored value > 0 means "interacted"; counts are not used as weights). They share the ``Recommender`` API:
@@ -14,6 +14,7 @@ from longtail.recommend.models.ease import EASE, tune_l2
 from longtail.recommend.models.hybrid import LongTailHybrid
 from longtail.recommend.models.itemknn import ItemKNN
 from longtail.recommend.models.popularity import MostPopular
+from longtail.recommend.models.rp3beta import RP3Beta
 
 __all__ = [
     "ALS",
@@ -22,6 +23,7 @@ __all__ = [
     "ItemKNN",
     "LongTailHybrid",
     "MostPopular",
+    "RP3Beta",
     "Recommender",
     "check_interactions",
     "tune_l2",

@@ -25,7 +25,7 @@ and works where only one of them is installed.
 from __future__ import annotations
 
 from longtail.recommend.neighbours.approximate import INDEX_KINDS, build_faiss_index, faiss_top_k, recall_against
-from longtail.recommend.neighbours.collaborative import collaborative_top_k
+from longtail.recommend.neighbours.collaborative import collaborative_top_k, rp3beta_top_k
 from longtail.recommend.neighbours.exact import exact_top_k
 from longtail.recommend.neighbours.search import top_k_similarity
 from longtail.recommend.neighbours.similarity import (
@@ -51,5 +51,6 @@ __all__ = [
     "neighbour_table",
     "neighbours_to_csr",
     "recall_against",
+    "rp3beta_top_k",
     "top_k_similarity",
 ]

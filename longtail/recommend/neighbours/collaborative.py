@@ -1,8 +1,10 @@
-"""Collaborative nearest neighbours: item-item cosine over the users who interacted with both items."""
+"""Collaborative nearest neighbours: item-item cosine over the users who interacted with both items, and RP3beta's
+popularity-discounted random walk."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from longtail.recommend.matrices import check_interactions
 from longtail.validation import check_positive_int
@@ -47,13 +49,63 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
         sims = (item_users[start:stop] @ X).toarray()
         denom = norms[start:stop, None] * norms[None, :] + np.float32(shrink)
         np.divide(sims, denom, out=sims, where=denom > 0)
-        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        top = np.argpartition(-sims, k_active - 1, axis=1)[:, :k_active]
-        top_scores = np.take_along_axis(sims, top, axis=1)
-        order = np.lexsort((top, -top_scores), axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        top_scores = np.take_along_axis(top_scores, order, axis=1)
-        positive = top_scores > 0
-        indices[active[start:stop], :k_active] = np.where(positive, active[top], -1)
-        scores[active[start:stop], :k_active] = np.where(positive, top_scores, 0.0)
+        _keep_block_top_k(sims, start, active, k_active, indices, scores)
     return indices, scores
+
+
+def rp3beta_top_k(
+    X, k: int, *, alpha: float = 1.0, beta: float = 0.5, block_size: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's ``k`` strongest neighbours by RP3beta (Paudel et al. 2017; Dacrema et al. 2019), a three-step
+    random walk item -> user -> item with the target's popularity discounted.
+
+    On the binarised ``X`` (``(n_users, n_items)``), ``P_iu`` is the item-to-user transition (each item's users,
+    uniformly) and ``P_ui`` the user-to-item one, both raised elementwise to ``alpha > 0``; ``w(i, j) =
+    (P_iu ** alpha @ P_ui ** alpha)[i, j] / popularity(j) ** beta`` with ``beta >= 0`` (0: plain P3alpha; higher
+    pushes the walk towards the tail). Returns ``(indices, scores)`` as ``collaborative_top_k`` does, computed
+    ``block_size`` of the bought items at a time.
+    """
+    X = check_interactions(X)
+    k = check_positive_int(k, "k")
+    if not np.isfinite(alpha) or alpha <= 0:
+        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
+    if not np.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    block_size = check_positive_int(block_size, "block_size")
+    n_items = X.shape[1]
+    k = min(k, n_items - 1)
+    indices = np.full((n_items, k), -1, dtype=np.int64)
+    scores = np.zeros((n_items, k), dtype=np.float32)
+    active = np.flatnonzero(X.getnnz(axis=0))
+    k_active = min(k, len(active) - 1)
+    if k_active <= 0:
+        return indices, scores
+    X = X[:, active].astype(np.float32).tocsr()
+    popularity = np.asarray(X.sum(axis=0), dtype=np.float32).ravel()
+    user_degree = np.asarray(X.sum(axis=1), dtype=np.float32).ravel()
+    user_to_item = sp.diags(1.0 / np.maximum(user_degree, 1.0)) @ X
+    item_to_user = (sp.diags(1.0 / popularity) @ X.T.tocsr()).tocsr()
+    user_to_item.data **= alpha
+    item_to_user.data **= alpha
+    discount = np.power(popularity, -beta, dtype=np.float32)
+    for start in range(0, len(active), block_size):
+        stop = min(start + block_size, len(active))
+        weights = (item_to_user[start:stop] @ user_to_item).toarray() * discount[None, :]
+        _keep_block_top_k(weights, start, active, k_active, indices, scores)
+    return indices, scores
+
+
+def _keep_block_top_k(sims, start: int, active, k: int, indices, scores) -> None:
+    """Write the ``k`` best positive entries of each row of ``sims`` (rows: active items ``start`` onwards;
+    columns: all active items; the item itself excluded) into ``indices`` and ``scores``, best first, ties by the
+    lower index."""
+    rows = np.arange(sims.shape[0])
+    sims[rows, start + rows] = 0.0
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(sims, top, axis=1)
+    order = np.lexsort((top, -top_scores), axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    top_scores = np.take_along_axis(top_scores, order, axis=1)
+    positive = top_scores > 0
+    indices[active[start : start + len(rows)], :k] = np.where(positive, active[top], -1)
+    scores[active[start : start + len(rows)], :k] = np.where(positive, top_scores, 0.0)

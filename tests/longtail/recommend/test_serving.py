@@ -5,12 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from longtail.data.interactions import interaction_matrix
 from longtail.recommend.neighbours import neighbour_table, neighbours_to_csr
 from longtail.recommend.serving import (
     COLD_START_USER,
     LIST_COLUMNS,
     build_served_hybrid,
     serve_recommendations,
+    served_recency,
     served_settings,
 )
 from tests.fixtures import shop_history
@@ -36,10 +38,38 @@ def shop():
     return events, items, (ids, vectors + 0.01)
 
 
-def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life():
+def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life_with_its_unit():
     hybrid = {name: CHOSEN[name] for name in CHOSEN if name not in ("l2", "half_life")}
-    report = {"tuning": {"ease_l2": 100.0, "hybrid": hybrid, "half_life": 14.0, "ease_validation": {}}}
-    assert served_settings(report) == CHOSEN
+    report = {
+        "tuning": {"ease_l2": 100.0, "hybrid": hybrid, "half_life": 14.0, "ease_validation": {}},
+        "split": {"time_column": "ts"},
+    }
+    assert served_settings(report) == CHOSEN | {"time_column": "ts"}
+    report["split"]["time_column"] = "order_number"
+    assert served_settings(report)["time_column"] == "order_number"
+
+
+def test_a_half_life_chosen_in_orders_is_served_in_orders_not_days():
+    # Instacart-like: one user's orders are weeks apart, so a half-life of 2 means very different things in days
+    # and in orders.
+    events = pd.DataFrame(
+        {
+            "user_id": ["u"] * 4,
+            "item_id": ["a", "b", "c", "d"],
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "ts": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"], utc=True),
+        }
+    )
+    matrix = interaction_matrix(events)
+    in_orders = served_recency(events, matrix, 2.0, "order_number").toarray().ravel()
+    # Orders 1..4 as of order 5: ages 4, 3, 2, 1 orders.
+    assert in_orders == pytest.approx(0.5 ** (np.array([4, 3, 2, 1]) / 2.0))
+    in_days = served_recency(events, matrix, 2.0, "ts").toarray().ravel()
+    assert in_days[-1] == 1.0 and in_days[0] < 1e-6  # 91 days old at a 2-day half-life
+    served = build_served_hybrid(events, {"half_life": 2.0, "time_column": "order_number"})
+    assert "time_column" not in served.settings
+    with pytest.raises(ValueError, match="time_column"):
+        served_recency(events, matrix, 2.0, "week")
 
 
 def test_the_served_hybrid_uses_the_settings_and_leaves_content_out_without_vectors(shop):

@@ -23,7 +23,7 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     vectors = (np.array([f"i{n}" for n in range(60)]), np.eye(8, dtype=np.float32)[np.arange(60) % 8] + 0.01)
     report = evaluate_offline(events, dataset="shop", item_vectors=vectors, settings=SMALL_GRID)
     assert report["system"] == SYSTEM
-    assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "ContentKNN", SYSTEM}
+    assert set(report["models"]) == {"MostPopular", "ItemKNN", "EASE", "ALS", "RP3beta", "ContentKNN", SYSTEM}
     split = report["split"]
     assert pd.Timestamp(split["validation_cut"]) < pd.Timestamp(split["cut"])
     assert split["train_events"] + split["test_events"] == len(events)
