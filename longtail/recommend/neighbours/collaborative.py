@@ -30,10 +30,8 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
     if not np.isfinite(shrink) or shrink < 0:
         raise ValueError(f"shrink must be a finite number >= 0, got {shrink!r}")
     block_size = check_positive_int(block_size, "block_size")
-    n_items = X.shape[1]
-    k = min(k, n_items - 1)
-    indices = np.full((n_items, k), -1, dtype=np.int64)
-    scores = np.zeros((n_items, k), dtype=np.float32)
+    indices, scores = _no_neighbours(X.shape[1], k)
+    k = indices.shape[1]
     if k == 0:
         return indices, scores
     active = np.flatnonzero(X.getnnz(axis=0))
@@ -72,10 +70,8 @@ def rp3beta_top_k(
     if not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
     block_size = check_positive_int(block_size, "block_size")
-    n_items = X.shape[1]
-    k = min(k, n_items - 1)
-    indices = np.full((n_items, k), -1, dtype=np.int64)
-    scores = np.zeros((n_items, k), dtype=np.float32)
+    indices, scores = _no_neighbours(X.shape[1], k)
+    k = indices.shape[1]
     active = np.flatnonzero(X.getnnz(axis=0))
     k_active = min(k, len(active) - 1)
     if k_active <= 0:
@@ -93,6 +89,13 @@ def rp3beta_top_k(
         weights = (item_to_user[start:stop] @ user_to_item).toarray() * discount[None, :]
         _keep_block_top_k(weights, start, active, k_active, indices, scores)
     return indices, scores
+
+
+def _no_neighbours(n_items: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, scores)`` of ``n_items`` items without neighbours yet: ``min(k, n_items - 1)`` columns of -1 and
+    0."""
+    k = min(k, n_items - 1)
+    return np.full((n_items, k), -1, dtype=np.int64), np.zeros((n_items, k), dtype=np.float32)
 
 
 def _keep_block_top_k(sims, start: int, active, k: int, indices, scores) -> None:
