@@ -113,3 +113,23 @@ def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
     assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights)
     assert report["tuning"]["hybrid"]["sentiment_weight"] in SMALL_GRID.sentiment_weights
     assert report["split"]["reviewed_items"] == 3
+
+
+def test_changing_only_the_test_window_leaves_every_tuning_choice_identical(events):
+    split = split_events(events, SMALL_GRID)
+    early = events["ts"].min()
+    reviews = pd.DataFrame(
+        {"item_id": ["i1", "i2", "i3", "i4"], "score": [1.0, -1.0, 0.5, -0.5], "ts": [early] * 2 + [split.cut] * 2}
+    )
+    report = evaluate_offline(events, dataset="shop", review_scores=reviews, settings=SMALL_GRID)
+    # Other purchases in the test window (every test event moved to another item), and other test-window reviews.
+    in_test = events["ts"] >= split.cut
+    changed_events = events.copy()
+    changed_events.loc[in_test, "item_id"] = changed_events.loc[in_test, "item_id"].map(
+        lambda item: f"i{(int(item[1:]) + 7) % 60}"
+    )
+    changed_reviews = reviews.assign(score=np.where(reviews["ts"] >= split.cut, -reviews["score"], reviews["score"]))
+    changed = evaluate_offline(changed_events, dataset="shop", review_scores=changed_reviews, settings=SMALL_GRID)
+    assert changed["tuning"] == report["tuning"]
+    assert changed["split"]["cut"] == report["split"]["cut"]
+    assert changed["models"][SYSTEM]["ndcg@10"] != report["models"][SYSTEM]["ndcg@10"]
