@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from longtail.language.facts import ItemFacts, names_item, plural
+from longtail.language.facts import ItemFacts, is_describable, names_item, plural
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
@@ -30,6 +30,8 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 def grounded_text(facts: ItemFacts) -> tuple[str, str]:
     """``(description, ad_copy)`` for ``facts``, stating nothing but the facts; ``("", "")`` when the facts do not
     say what the item is (``longtail.language.facts.is_describable``)."""
+    if not is_describable(facts):
+        return "", ""
     name = display_title(facts.title) if names_item(facts.title) else ""
     leaf = facts.category.split(" > ")[-1] if facts.category else ""
     sentences = [
@@ -40,8 +42,6 @@ def grounded_text(facts: ItemFacts) -> tuple[str, str]:
         _quote(facts.review_highlights[0]) if facts.review_highlights else "",
     ]
     description = " ".join(sentence for sentence in sentences if sentence)
-    if not (name or (facts.brand and facts.category) or facts.review_mentions):
-        return "", ""
     subject = name or (f"{leaf} from {facts.brand}" if facts.brand and leaf else "This item")
     if facts.review_count and facts.mean_rating is not None:
         ad = f"{subject}: rated {facts.mean_rating:.1f} out of 5 in {plural(facts.review_count, 'review')}."

@@ -65,9 +65,12 @@ def bootstrap_intervals(
     n_users = targets.shape[0]
     rng = np.random.default_rng(seed)
     resamples = rng.integers(0, n_users, size=(n_resamples, n_users))
-    statistics = {name: _resampled(recommended, targets, tail, resamples) for name, recommended in lists.items()}
     full = np.arange(n_users)[None, :]
-    points = {name: _resampled(recommended, targets, tail, full) for name, recommended in lists.items()}
+    statistics, points = {}, {}
+    for name, recommended in lists.items():
+        values = per_user_values(recommended, targets, tail)
+        statistics[name] = _resampled(values, recommended, len(tail), resamples)
+        points[name] = _resampled(values, recommended, len(tail), full)
     for name, by_metric in statistics.items():
         # A resample repeats some users and misses others (about 37%), so it reaches fewer items: coverage is
         # biased low on every resample. Shifting the resamples by that bias centres them on the figure.
@@ -93,9 +96,11 @@ def bootstrap_intervals(
     return intervals, ratios
 
 
-def _resampled(recommended, targets, tail, resamples: np.ndarray) -> dict[str, np.ndarray]:
-    """Each metric of ``INTERVAL_METRICS`` on each row of user indices ``resamples``: ``(n_resamples,)`` arrays."""
-    values = per_user_values(recommended, targets, tail)
+def _resampled(
+    values: dict[str, np.ndarray], recommended, n_items: int, resamples: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each metric of ``INTERVAL_METRICS`` on each row of user indices ``resamples``: ``(n_resamples,)`` arrays, from
+    the ``per_user_values`` and the lists ``recommended`` of a catalogue of ``n_items``."""
     out = {}
     for metric, per_user in values.items():
         picked = per_user[resamples]
@@ -103,7 +108,6 @@ def _resampled(recommended, targets, tail, resamples: np.ndarray) -> dict[str, n
         sums = np.where(counted, picked, 0.0).sum(axis=1)
         out[metric] = np.where(counted.any(axis=1), sums / np.maximum(counted.sum(axis=1), 1), np.nan)
     top10 = recommended[:, :10]
-    n_items = len(tail)
     out["coverage@10"] = np.array(
         [len(np.unique(top10[rows][top10[rows] >= 0])) / n_items if n_items else np.nan for rows in resamples]
     )
