@@ -34,8 +34,8 @@ REPORT_NAME = "recommendation_evaluation"
 
 class EvaluationConfig(dg.Config):
     """``test_days``: the test window (widened to ``min_test_share`` of events when it holds fewer);
-    ``order_number_datasets``: datasets whose time is each user's order number rather than the timestamp
-    (Instacart's timestamps are reconstructed, only the order sequence is real)."""
+    ``order_number_datasets``: datasets evaluated on each user's order sequence rather than the timestamp, by the
+    next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real)."""
 
     test_days: int = 28
     min_test_share: float = 0.05

@@ -58,6 +58,20 @@ def with_order_numbers(interactions: pd.DataFrame) -> pd.DataFrame:
     return keyed.drop(columns=["_order", "_order_ts"]).loc[interactions.index]
 
 
+# The ordinal time of the next-basket protocol: each user's orders counted back from their latest.
+ORDER_FROM_LAST = "order_from_last"
+
+
+def with_orders_from_last(interactions: pd.DataFrame) -> pd.DataFrame:
+    """``interactions`` plus ``order_number`` (see ``with_order_numbers``) and ``order_from_last``: 0 on each user's
+    latest order, -1 on the one before, and so on. On this time every user's last order falls at the same moment,
+    so one cut at 0 holds out each user's last basket (the standard protocol for Instacart, whose users order at
+    their own pace), and a half-life in orders means the same for every user."""
+    numbered = with_order_numbers(interactions)
+    latest = numbered.groupby("user_id", sort=False)["order_number"].transform("max")
+    return numbered.assign(**{ORDER_FROM_LAST: numbered["order_number"] - latest})
+
+
 @dataclass(frozen=True)
 class InteractionMatrix:
     """``matrix[u, i]`` = number of interactions of user ``user_ids[u]`` with item ``item_ids[i]`` (float32 csr)."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from longtail.data.interactions import InteractionMatrix, interaction_matrix, with_order_numbers
+from longtail.data.interactions import ORDER_FROM_LAST, InteractionMatrix, interaction_matrix, with_orders_from_last
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.recommend.evaluation.split import recency_weights
 from longtail.recommend.explanations import POPULAR, explain, reason_text
@@ -43,7 +43,7 @@ class ServedModel:
 def served_settings(report: dict) -> dict:
     """The settings ``build_served_hybrid`` serves from an ``evaluate_offline`` report: EASE's tuned ``l2``, the
     hybrid's chosen scoring settings, the recency ``half_life`` and its unit: the ``time_column`` validation chose
-    it on ("ts": days; "order_number": orders)."""
+    it on ("ts": days; "order_from_last": orders)."""
     tuning = report["tuning"]
     return {
         "l2": tuning["ease_l2"],
@@ -90,17 +90,15 @@ def served_recency(
     interactions: pd.DataFrame, matrix: InteractionMatrix, half_life: float, time_column: str = "ts"
 ) -> sp.csr_matrix:
     """The recency weights of ``matrix``'s users and items as validation measured them: ``half_life`` in days of
-    ``ts`` as of the latest event, or for ``time_column`` "order_number" in each user's orders
-    (``longtail.data.interactions.with_order_numbers``) as of one order after the latest, as the evaluation weighs
-    its training side as of the first order of its test side."""
+    ``ts`` as of the latest event, or for ``time_column`` "order_from_last" in each user's own orders
+    (``longtail.data.interactions.with_orders_from_last``) as of the user's next order, as the evaluation weighs
+    its training side as of each user's held-out basket."""
     if time_column == "ts":
         as_of = interactions["ts"].max()
-    elif time_column == "order_number":
-        if "order_number" not in interactions.columns:
-            interactions = with_order_numbers(interactions)
-        as_of = interactions["order_number"].max() + 1
+    elif time_column == ORDER_FROM_LAST:
+        interactions, as_of = with_orders_from_last(interactions), 1
     else:
-        raise ValueError(f"time_column must be 'ts' or 'order_number', got {time_column!r}")
+        raise ValueError(f"time_column must be 'ts' or {ORDER_FROM_LAST!r}, got {time_column!r}")
     return recency_weights(
         interactions, matrix.user_ids, matrix.item_ids, as_of=as_of, half_life=half_life, time_column=time_column
     )

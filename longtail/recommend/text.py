@@ -17,6 +17,7 @@ whose text changed (see ``longtail.recommend.item_vectors.plan_embedding_refresh
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pandas as pd
 
@@ -34,6 +35,7 @@ MAX_TEXT_CHARS = 2000
 TEXT_HASH_CHARS = 16
 
 _SENTENCE_END = (".", "!", "?", ":", ";")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -47,9 +49,9 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         strings. Other columns (``dataset``, ``price``, provenance) are ignored; the caller groups by dataset.
     extra : DataFrame, optional
         More text about items, columns ``item_id``, ``text`` and ``source`` (a non-blank label such as
-        "generated" or "review_aspects"), any number of rows per item. The non-blank texts of an item, ordered by
-        ``(source, text)`` so that the result does not depend on row order, make its ``extra_text``. Rows for
-        items not in ``items`` are ignored.
+        "generated" or "review_aspects"), any number of rows per item. The non-blank texts of an item that add a
+        content word to its catalogue text, ordered by ``(source, text)`` so that the result does not depend on
+        row order, make its ``extra_text``. Rows for items not in ``items`` are ignored.
 
     Returns
     -------
@@ -91,10 +93,10 @@ def build_item_text(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> p
         items["item_id"], *(items[column].map(text_cell) for column in REQUIRED_ITEM_COLUMNS[1:])
     ):
         parts = [_sentence(title), _labelled("Brand", brand), _labelled("Category", category), _sentence(description)]
-        extras = extra_by_item.get(item_id, [])
+        text = " ".join(part for part in parts if part)
+        extras = [(source, extra) for source, extra in extra_by_item.get(item_id, []) if _adds_words(extra, text)]
         sources = [CATALOGUE_SOURCE] if any((title, description, category, brand)) else []
         sources += sorted({source for source, _ in extras})
-        text = " ".join(part for part in parts if part)
         extra_text = _truncate(" ".join(_sentence(text) for _, text in extras))
         if not text:
             text, extra_text = extra_text, ""
@@ -134,6 +136,16 @@ def _extra_texts(extra: pd.DataFrame | None) -> dict[object, list[tuple[str, str
         if text:
             by_item.setdefault(item_id, []).append((source, text))
     return by_item
+
+
+def _adds_words(extra: str, text: str) -> bool:
+    """Whether ``extra`` has a content word (letters or digits, not an English stop word, any case) that ``text``
+    lacks. A grounded description that only restates the title and category ("Organic Banana, in produce > fresh
+    fruits.", every Instacart item) would leave the blended vector where it was and cost an encoding each."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = set(_WORDS.findall(extra.lower())) - ENGLISH_STOP_WORDS
+    return not words <= set(_WORDS.findall(text.lower()))
 
 
 def _sentence(text: str) -> str:

@@ -57,7 +57,8 @@ def test_the_model_source_generates_within_a_budget_and_caches(reviewed_shop):
 def test_injected_reviews_never_reach_published_text(reviewed_shop):
     home, _, _ = reviewed_shop
     echoing = {**home.resources(), "generator": FakeGeneratorResource(source="model", echo_reviews=True)}
-    for resources in (home.resources(), echoing):
+    # Grounded text last: the session's shop is left as the other tests expect it.
+    for resources in (echoing, home.resources()):
         run(home, "key:generated_descriptions", resources=resources)
         texts = published(home)
         assert len(texts) == 54

@@ -136,10 +136,13 @@ def _dataset_effect(connect, encode, describe: Describe, dataset: str, max_items
     ids = texts["item_id"].to_numpy()
     halves = {name: np.isin(data.item_ids, [i for i in ids if half_of(i) == name]) for name in ("validation", "test")}
     recommend = _recommender(stored, ids, data)
-    text_vectors = np.asarray(encode(texts["text"].tolist()), dtype=np.float32)
     has_extra = texts["extra_text"].ne("").to_numpy()
-    extra_vectors = np.asarray(encode(texts.loc[has_extra, "extra_text"].tolist()), dtype=np.float32)
-    lists_without = recommend(np.asarray(encode(without["text"].tolist()), dtype=np.float32))
+    # One call: the texts with and without the published ones are mostly the same, and each is encoded once.
+    vectors = np.asarray(
+        encode([*texts["text"], *texts.loc[has_extra, "extra_text"], *without["text"]]), dtype=np.float32
+    )
+    text_vectors, extra_vectors, without_vectors = np.split(vectors, [len(texts), len(texts) + int(has_extra.sum())])
+    lists_without = recommend(without_vectors)
     lists_by_weight = {}
     for weight in WEIGHTS:
         vectors = text_vectors.copy()
@@ -177,13 +180,11 @@ def _target_hits(lists: np.ndarray, targets, focus: np.ndarray) -> np.ndarray:
     """Per test target on a ``focus`` item (users in row order, items ascending), whether it is in the user's
     list: bool ``(n_focus_targets,)``. ``lists`` are item indices ``(n_users, K)`` in the row order of
     ``targets`` (users x items)."""
-    targets = targets.tocsr()
-    found = []
-    for row in range(targets.shape[0]):
-        wanted = targets.indices[targets.indptr[row] : targets.indptr[row + 1]]
-        wanted = np.sort(wanted[focus[wanted]])
-        found.append(np.isin(wanted, lists[row]))
-    return np.concatenate(found) if found else np.zeros(0, dtype=bool)
+    targets = targets.tocsr().sorted_indices()
+    users = np.repeat(np.arange(targets.shape[0]), np.diff(targets.indptr))
+    on_focus = focus[targets.indices]
+    users, items = users[on_focus], targets.indices[on_focus]
+    return (lists[users] == items[:, None]).any(axis=1)
 
 
 def _replaced(vectors: tuple[np.ndarray, np.ndarray], ids: np.ndarray, replacement: np.ndarray):

@@ -85,7 +85,7 @@ class EvaluationSettings:
     """What the evaluation splits on and which hybrid settings it searches.
 
     ``half_life`` is in days for a datetime ``time_column`` and in its own units for an ordinal one (e.g. orders
-    for ``order_number``); ``None`` picks 30 days or 5 units.
+    for ``order_from_last``); ``None`` picks 30 days or 5 units.
     """
 
     test_days: int = 28

@@ -43,12 +43,9 @@ class EASE(Recommender):
         if n_items > self.max_items:
             popularity = np.asarray((X > 0).sum(axis=0)).ravel()
             self.modelled_items_ = np.sort(np.argsort(-popularity, kind="stable")[: self.max_items])
-        X64 = X[:, self.modelled_items_].astype(np.float64)
-        gram = (X64.T @ X64).toarray()
-        gram[np.diag_indices(len(gram))] += self.l2
-        precision = _spd_inverse(gram)
+        precision = _regularised_gram_inverse(X[:, self.modelled_items_].astype(np.float64), self.l2)
         precision /= -np.diag(precision)
-        precision[np.diag_indices(len(gram))] = 0.0
+        precision[np.diag_indices(len(precision))] = 0.0
         self.weights_ = precision.astype(np.float32)
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
@@ -70,6 +67,24 @@ class EASE(Recommender):
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return self.score_history(self.interactions_[users])
+
+
+def _regularised_gram_inverse(X: sp.csr_matrix, l2: float) -> np.ndarray:
+    """``(X^T X + l2 I)^-1`` as a dense float64 ``(n_items, n_items)`` array, for float64 ``X`` of shape ``(n_users,
+    n_items)``. With fewer users than items (Instacart's sample: 593 users, 14k items) it inverts the small
+    ``(n_users, n_users)`` matrix instead, by the Woodbury identity ``(l2 I + X^T X)^-1 = (I - X^T (l2 I + X
+    X^T)^-1 X) / l2``: the same matrix up to rounding, 8x faster at that size (cubic in users, not in items)."""
+    n_users, n_items = X.shape
+    if n_users >= n_items:
+        gram = (X.T @ X).toarray()
+        gram[np.diag_indices(n_items)] += l2
+        return _spd_inverse(gram)
+    kernel = (X @ X.T).toarray()
+    kernel[np.diag_indices(n_users)] += l2
+    inverse = -(X.T @ (_spd_inverse(kernel) @ X))
+    inverse[np.diag_indices(n_items)] += 1.0
+    inverse /= l2
+    return inverse
 
 
 def _spd_inverse(a: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from longtail.data.interactions import interaction_matrix, load_interactions, with_order_numbers
+from longtail.data.interactions import interaction_matrix, load_interactions, with_order_numbers, with_orders_from_last
 from longtail.data.warehouse import connect
 
 
@@ -33,6 +33,8 @@ def test_order_numbers_count_each_users_orders_in_time():
     numbered = with_order_numbers(frame)
     assert numbered["order_number"].tolist() == [2, 2, 1, 1, 3]
     assert numbered.index.equals(frame.index)
+    # Counted back from each user's own latest order: u1's third order and u2's only one are both 0.
+    assert with_orders_from_last(frame)["order_from_last"].tolist() == [-1, -1, -2, 0, 0]
 
 
 def test_matrix_counts_interactions_on_a_fixed_item_axis():

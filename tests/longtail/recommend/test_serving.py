@@ -45,8 +45,8 @@ def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life_
         "split": {"time_column": "ts"},
     }
     assert served_settings(report) == CHOSEN | {"time_column": "ts"}
-    report["split"]["time_column"] = "order_number"
-    assert served_settings(report)["time_column"] == "order_number"
+    report["split"]["time_column"] = "order_from_last"
+    assert served_settings(report)["time_column"] == "order_from_last"
 
 
 def test_a_half_life_chosen_in_orders_is_served_in_orders_not_days():
@@ -61,12 +61,16 @@ def test_a_half_life_chosen_in_orders_is_served_in_orders_not_days():
         }
     )
     matrix = interaction_matrix(events)
-    in_orders = served_recency(events, matrix, 2.0, "order_number").toarray().ravel()
+    in_orders = served_recency(events, matrix, 2.0, "order_from_last").toarray().ravel()
     # Orders 1..4 as of order 5: ages 4, 3, 2, 1 orders.
     assert in_orders == pytest.approx(0.5 ** (np.array([4, 3, 2, 1]) / 2.0))
+    # Another user with one order: their latest order is one order old too, whatever the other user's count.
+    with_newcomer = pd.concat([events, events.iloc[[0]].assign(user_id="v", order_id="v1")], ignore_index=True)
+    newcomer = served_recency(with_newcomer, interaction_matrix(with_newcomer), 2.0, "order_from_last").toarray()
+    assert newcomer[1, 0] == pytest.approx(0.5 ** (1 / 2.0))
     in_days = served_recency(events, matrix, 2.0, "ts").toarray().ravel()
     assert in_days[-1] == 1.0 and in_days[0] < 1e-6  # 91 days old at a 2-day half-life
-    served = build_served_hybrid(events, {"half_life": 2.0, "time_column": "order_number"})
+    served = build_served_hybrid(events, {"half_life": 2.0, "time_column": "order_from_last"})
     assert "time_column" not in served.settings
     with pytest.raises(ValueError, match="time_column"):
         served_recency(events, matrix, 2.0, "week")

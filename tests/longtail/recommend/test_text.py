@@ -167,6 +167,27 @@ def test_extra_text_is_kept_apart_sorted_by_source_and_marks_the_source():
     assert build_item_text(frame, extra.iloc[::-1])["text_hash"].tolist() == out["text_hash"].tolist()
 
 
+def test_an_extra_text_that_only_restates_the_catalogue_text_is_left_out():
+    frame = items(
+        {"item_id": "1", "title": "Organic Banana", "category": "produce > fresh fruits"},
+        {"item_id": "2", "title": "PINK CHERRY LIGHTS"},
+    )
+    extra = pd.DataFrame(
+        {
+            "item_id": ["1", "2"],
+            "text": ["Organic Banana, in produce > fresh fruits.", "Pink Cherry Lights. Price: 6.75."],
+            "source": ["generated", "generated"],
+        }
+    )
+    out = build_item_text(frame, extra).set_index("item_id")
+    # Only stop words ("in") and punctuation are new: the vector would not move, so nothing is blended in.
+    assert (out.loc["1", "extra_text"], out.loc["1", "text_source"]) == ("", "catalogue")
+    assert out.loc["1", "text_hash"] == build_item_text(frame)["text_hash"].iloc[0]
+    # A price is a fact the title lacks, whatever the case of the title.
+    assert out.loc["2", "extra_text"] == "Pink Cherry Lights. Price: 6.75."
+    assert out.loc["2", "text_source"] == "catalogue+generated"
+
+
 def test_bad_extra_raises():
     frame = items({"item_id": "1", "title": "Tea"})
     with pytest.raises(ValueError, match="extra lacks column"):

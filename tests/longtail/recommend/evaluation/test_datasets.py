@@ -38,10 +38,10 @@ def test_each_dataset_is_evaluated_on_its_own_time_and_a_failing_one_is_set_asid
     assert "training side empty" in result.not_evaluated["tiny"]
     assert result.reports["shop"]["split"]["time_column"] == "ts"
     orders = result.reports["orders"]
-    assert orders["split"]["time_column"] == "order_number" and orders["tuning"]["half_life"] == 5.0
+    assert orders["split"]["time_column"] == "order_from_last" and orders["tuning"]["half_life"] == 5.0
     # Reviews carry no order number: an order-number dataset is evaluated without them.
     assert orders["sentiment_effect"] == [] and result.reports["shop"]["sentiment_effect"]
-    assert any(m.startswith("orders: evaluating on") and "order_number as time" in m for m in messages)
+    assert any(m.startswith("orders: evaluating on") and "order_from_last as time" in m for m in messages)
     assert any(m.startswith("shop: fitting") for m in messages)
 
 
@@ -59,4 +59,4 @@ def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluati
     assert settings["shop"] == {
         "l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"], "time_column": "ts",
     }  # fmt: skip
-    assert settings["orders"]["time_column"] == "order_number"  # the half-life is served in orders
+    assert settings["orders"]["time_column"] == "order_from_last"  # the half-life is served in orders

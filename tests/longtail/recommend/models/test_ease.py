@@ -87,3 +87,11 @@ def test_weights_equal_closed_form_beyond_one_block_of_the_symmetric_inverse():
     rng = np.random.default_rng(2)
     X = sp.random(400, 700, density=0.03, format="csr", random_state=rng, dtype=np.float32)
     np.testing.assert_allclose(EASE(l2=20.0).fit(X).weights_, closed_form(X, 20.0), atol=1e-6)
+
+
+@pytest.mark.parametrize("n_users, n_items", [(300, 120), (120, 300)])
+def test_weights_equal_closed_form_with_more_users_than_items_and_fewer(n_users, n_items):
+    # More users than items inverts the item Gram matrix; fewer takes the Woodbury identity over users.
+    rng = np.random.default_rng(3)
+    X = sp.random(n_users, n_items, density=0.05, format="csr", random_state=rng, dtype=np.float32)
+    np.testing.assert_allclose(EASE(l2=5.0).fit(X).weights_, closed_form(X, 5.0), atol=1e-6)
