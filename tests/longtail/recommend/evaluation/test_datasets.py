@@ -45,6 +45,18 @@ def test_each_dataset_is_evaluated_on_its_own_time_and_a_failing_one_is_set_asid
     assert any(m.startswith("shop: fitting") for m in messages)
 
 
+def test_an_order_dataset_holds_out_each_users_last_order(evaluations):
+    result, _ = evaluations
+    events = pd.read_csv(io.StringIO(shop_history()[0]))
+    # Each user's last order (by time) is the test, wherever it falls in the shop's calendar.
+    last_order = events.groupby("user_id")["ts"].transform("max")
+    split = result.reports["orders"]["split"]
+    assert split["test_events"] == int((events["ts"] == last_order).sum())
+    assert (split["cut"], split["validation_cut"]) == ("0", "-1")
+    # Every user with an earlier order and a new item in the last one counts: far more than a global cut keeps.
+    assert split["evaluated_users"] > 2 * result.reports["shop"]["split"]["evaluated_users"]
+
+
 def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluations):
     result, _ = evaluations
     figures = result.model_figures()
