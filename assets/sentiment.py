@@ -1,8 +1,9 @@
 """sentiment_model -> review_sentiment: what reviews say, per review and per item.
 
 ``sentiment_model`` trains longtail's classifier on the star ratings of the reviews (1-2 negative, 3 neutral,
-4-5 positive) and evaluates it against VADER on a later time slice, in the same run; the model it serves is the
-one it evaluated. ``review_sentiment`` scores every review with it (zero-shot when no review has a rating) and
+4-5 positive), chooses per shop between it, the shipped general prior and their blend on a later slice, and
+reports all of them and VADER on the latest slice, which no choice looked at. ``review_sentiment`` scores every
+review with each shop's choice (the prior for a shop without a model of its own, zero-shot without either) and
 aggregates per item, with aspect phrases. Review embeddings are cached in ``review_embeddings`` by text hash and
 model (``longtail.language.caches.CachedEncoder``), so the second asset and later runs embed only new texts.
 """
@@ -19,25 +20,31 @@ from pydantic import Field
 from assets.metadata import embedded_png, new_figure, preview
 from longtail.data.warehouse import read_table, replace_rows, table_exists
 from longtail.language.caches import CachedEncoder
-from longtail.language.review_scoring import MODEL_TABLE, newest_model, score_reviews
+from longtail.language.review_scoring import MODEL_TABLE, score_reviews, served_sentiment
 from longtail.language.reviews import LABELS
 from longtail.language.sentiment_evaluation import EVALUATED_MODELS, evaluate_sentiment, figures_by_dataset
 from longtail.language.sentiment_metrics import confusion_counts
+from longtail.language.sentiment_prior import PRIOR_PATH
 from resources import home
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "language"
 REPORT_NAME = "review_sentiment"
+FALLBACK = "the prior (zero-shot with another encoder)"
 
 
 class SentimentModelConfig(dg.Config):
-    """``eval_share``: the latest share of each dataset's rated reviews held out for evaluation;
+    """``final_share``: the latest share of each dataset's rated reviews, the final test slice that no choice looks
+    at; ``eval_share``: the share before it, on which each shop's model is chosen (own, prior or blend);
+    ``prior_path``: the general prior (``longtail.language.sentiment_prior``), by default the shipped one;
     ``max_train_reviews``: at most this many training reviews, a uniform random sample of them when there are more
     (training costs about 17 ms a review on a 2-core CPU, encoding included, so 20,000 take about 6 minutes)."""
 
     eval_share: float = Field(default=0.2, gt=0, lt=1)
+    final_share: float = Field(default=0.2, gt=0, lt=1)
     max_train_reviews: int = Field(default=20_000, gt=0)
+    prior_path: str = Field(default="", description="the sentiment prior's JSON file; empty: the shipped one")
 
 
 @dg.asset(deps=["cleaned_reviews"], group_name=GROUP, kinds={"duckdb", "scikitlearn"}, pool=WAREHOUSE_POOL)
@@ -48,8 +55,9 @@ def sentiment_model(
     embedder: EmbeddingModelResource,
 ) -> dg.MaterializeResult:
     """longtail's review-sentiment classifier (sentence embeddings + TF-IDF, see
-    ``longtail.language.sentiment_model``), trained on the earlier reviews of every dataset with star ratings and
-    compared with VADER on the later ones (``longtail.language.sentiment_evaluation.evaluate_sentiment``).
+    ``longtail.language.sentiment_model``), trained on the earliest reviews of every dataset with star ratings;
+    per shop it, the shipped prior or their blend is chosen on the next slice, and all are compared with VADER there
+    and on the final test slice (``longtail.language.sentiment_evaluation.evaluate_sentiment``).
 
     The model file goes to ``$LONGTAIL_HOME/models/sentiment/<version>.joblib`` and its version, figures and
     evaluation to the ``sentiment_models`` table; the evaluation to ``$LONGTAIL_HOME/reports/review_sentiment.json``.
@@ -58,22 +66,25 @@ def sentiment_model(
     with warehouse.connect() as connection:
         reviews = read_table(connection, "cleaned_reviews", "rating is not null")
     if reviews.empty:
-        context.log.warning("no review has a star rating: review_sentiment will use the zero-shot model")
+        context.log.warning(f"no review has a star rating: review_sentiment will use {FALLBACK}")
         return dg.MaterializeResult(metadata={"trained": False, "reason": "no review has a star rating"})
     datasets = sorted(reviews["dataset"].unique())
     encode = CachedEncoder(warehouse.connect, embedder.encode, embedder.model_name(), context.log.info)
     try:
-        report, model, predictions = evaluate_sentiment(
+        report, shop, predictions = evaluate_sentiment(
             reviews,
             encode,
             dataset=" + ".join(datasets),
             encoder_name=embedder.model_name(),
             eval_share=config.eval_share,
+            final_share=config.final_share,
             max_train_reviews=config.max_train_reviews,
+            prior_path=Path(config.prior_path) if config.prior_path else PRIOR_PATH,
         )
     except ValueError as error:  # too few rated reviews to train and evaluate, e.g. a label never occurs
-        context.log.warning(f"not trained ({error}): review_sentiment will use the zero-shot model")
+        context.log.warning(f"not trained ({error}): review_sentiment will use {FALLBACK}")
         return dg.MaterializeResult(metadata={"trained": False, "reason": str(error)})
+    model = shop.adapted
     path = home.home() / "models" / "sentiment" / f"{model.version}.joblib"
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
@@ -93,15 +104,24 @@ def sentiment_model(
     with warehouse.connect() as connection:
         replace_rows(connection, MODEL_TABLE, row, "version = ?", [model.version])
     figures = pd.DataFrame(report["models"]).T.reset_index(names="model")
-    ours, vader = report["models"]["longtail"], report["models"]["vader"]
+    final_figures = pd.DataFrame(report["final_test"]["models"]).T.reset_index(names="model")
+    ours, vader = report["final_test"]["models"]["longtail"], report["final_test"]["models"]["vader"]
     return dg.MaterializeResult(
         metadata={
             "trained": True,
             "version": model.version,
-            "evaluation (later reviews)": preview(figures),
-            "evaluation by dataset": preview(figures_by_dataset(predictions), rows=20),
-            "confusion on later reviews (plot)": dg.MetadataValue.md(
-                _confusion_plot(predictions, report_path.with_name(f"{REPORT_NAME}_confusion.png"))
+            "final test (latest reviews, no choice looked at them)": preview(final_figures),
+            "eval (validation: each shop's model chosen here)": preview(figures),
+            "by slice and dataset": preview(figures_by_dataset(predictions), rows=20),
+            "chosen per shop": dg.MetadataValue.json(report["chosen"]),
+            "prior": dg.MetadataValue.json(
+                report["prior"] if isinstance(report["prior"], dict) else {"note": report["prior"]}
+            ),
+            "confusion on the final test (plot)": dg.MetadataValue.md(
+                _confusion_plot(
+                    predictions[predictions["slice"] == "final_test"],
+                    report_path.with_name(f"{REPORT_NAME}_confusion.png"),
+                )
             ),
             "macro_f1_binary": ours["macro_f1_binary"],
             "macro_f1_3class": ours["macro_f1_3class"],
@@ -121,14 +141,15 @@ def review_sentiment(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
 ) -> dg.MaterializeResult:
     """Label (negative / neutral / positive) and score (P(positive) - P(negative), in [-1, 1]) of every review, from
-    the newest trained ``sentiment_model`` (zero-shot without one); per item in ``item_sentiment``: counts, mean
-    score, the Wilson lower bound of the positive share and the main positive and negative aspect phrases."""
+    each shop's choice of the newest ``sentiment_model`` (without one, the prior, then zero-shot); per item in
+    ``item_sentiment``: counts, mean score, the Wilson lower bound of the positive share and the main positive and
+    negative aspect phrases."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         reviews = read_table(connection, "cleaned_reviews")
-        model = newest_model(connection, embedder.model_name())
+        sentiment = served_sentiment(connection, embedder.model_name())
     encode = CachedEncoder(warehouse.connect, embedder.encode, embedder.model_name(), context.log.info)
-    result = score_reviews(reviews, encode, model)
+    result = score_reviews(reviews, encode, sentiment)
     scored, items = result.reviews, result.items
     context.log.info(f"scored {len(scored):,} reviews with sentiment model {result.model_version}")
     with warehouse.connect() as connection:
@@ -181,8 +202,8 @@ def _confusion_plot(predictions: pd.DataFrame, path: Path) -> str:
         axis.set_xlabel("predicted")
         axis.set_ylabel("true (star rating)")
         axis.set_title(name)
-    figure.suptitle(f"later reviews ({len(predictions)}): true against predicted label")
-    return embedded_png(figure, path, "confusion matrices on the later reviews")
+    figure.suptitle(f"final test ({len(predictions)} latest reviews): true against predicted label")
+    return embedded_png(figure, path, "confusion matrices on the final test slice")
 
 
 @dg.asset_check(asset=review_sentiment, blocking=True, pool=WAREHOUSE_POOL)

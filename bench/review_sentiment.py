@@ -95,7 +95,7 @@ def main() -> None:
     times = {"load_s": time.perf_counter() - started}
 
     start = time.perf_counter()
-    report, model, predictions = evaluate_sentiment(
+    report, shop, predictions = evaluate_sentiment(
         reviews,
         encode,
         dataset="+".join(DATASETS),
@@ -125,7 +125,7 @@ def main() -> None:
     )
     print("references:", json.dumps(references))
     print("per dataset:\n", figures_by_dataset(predictions).to_string(index=False))
-    print("model:", model.version, json.dumps(model.training_figures))
+    print("model:", shop.adapted.version, json.dumps(shop.adapted.training_figures), "chosen:", report["chosen"])
     print("labels in eval:", {label: int((split.eval["label"] == label).sum()) for label in LABELS})
     print("wall times:", json.dumps({key: round(value, 1) for key, value in times.items()}))
     if args.json:

@@ -120,7 +120,7 @@ def main() -> None:
     split = latest_reviews_split(reviews)
     eval_texts = split.eval["review_text"].tolist()
     true = split.eval["label"].to_numpy()
-    probabilities = {"served (SentimentModel)": served.predict_proba(eval_texts, encode)}
+    probabilities = {"served (SentimentModel)": served.adapted.predict_proba(eval_texts, encode)}
     print(
         f"served model: trained and scored in {time.perf_counter() - started:.0f} s (encoding {encode.seconds:.0f} s)"
     )

@@ -1,12 +1,14 @@
 """Every review of a shop scored, and aggregated per item: the served sentiment model at work.
 
-``newest_model`` finds the model to serve (the newest trained one for the encoder); ``score_reviews`` labels and
-scores every review with it (zero-shot without one, ``longtail.language.sentiment_baselines.ZeroShotSentiment``)
-and aggregates per item (``longtail.language.item_sentiment.item_sentiment``).
+``served_sentiment`` finds what to serve (the newest trained model for the encoder, with each shop's choice among it,
+the shipped prior and their blend); ``score_reviews`` labels and scores every review with it (zero-shot without
+either, ``longtail.language.sentiment_baselines.ZeroShotSentiment``) and aggregates per item
+(``longtail.language.item_sentiment.item_sentiment``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from longtail.language.reviews import labels_from_ratings, scoring_texts
 from longtail.language.sentence_features import Encode
 from longtail.language.sentiment_baselines import ZeroShotSentiment
 from longtail.language.sentiment_model import SentimentModel
+from longtail.language.sentiment_prior import PRIOR_PATH, load_prior
+from longtail.language.shop_sentiment import ShopSentiment
 
 MODEL_TABLE = "sentiment_models"
 ZERO_SHOT_VERSION = "zero-shot"
@@ -37,22 +41,42 @@ SCORED_COLUMNS = [
 ]
 
 
-def newest_model(connection: duckdb.DuckDBPyConnection, encoder: str) -> SentimentModel | None:
-    """The newest model in ``MODEL_TABLE`` trained with ``encoder`` whose file still exists, or None."""
+def newest_model(connection: duckdb.DuckDBPyConnection, encoder: str) -> tuple[SentimentModel, dict] | None:
+    """The newest model in ``MODEL_TABLE`` trained with ``encoder`` whose file still exists, with its evaluation
+    report (``longtail.language.sentiment_evaluation.evaluate_sentiment``), or None."""
     if not table_exists(connection, MODEL_TABLE):
         return None
     rows = connection.execute(
-        f"select path from {MODEL_TABLE} where encoder = ? order by trained_at desc", [encoder]
+        f"select path, evaluation from {MODEL_TABLE} where encoder = ? order by trained_at desc", [encoder]
     ).fetchall()
-    path = next((path for (path,) in rows if Path(path).exists()), None)
-    return SentimentModel.load(path) if path is not None else None
+    found = next(((path, evaluation) for path, evaluation in rows if Path(path).exists()), None)
+    return None if found is None else (SentimentModel.load(found[0]), json.loads(found[1] or "{}"))
+
+
+def served_sentiment(
+    connection: duckdb.DuckDBPyConnection, encoder: str, default_prior: Path = PRIOR_PATH
+) -> ShopSentiment | None:
+    """What reads each shop's reviews: the newest model for ``encoder`` with the candidate its evaluation chose per
+    shop, and the prior that evaluation used (``default_prior`` when there is no model) if it was trained with
+    ``encoder``; the prior reads the shops that chose it or have no choice. None when there is neither."""
+    newest = newest_model(connection, encoder)
+    model, report = newest if newest is not None else (None, {})
+    used = report.get("prior")
+    path = Path(used["path"]) if isinstance(used, dict) else default_prior if newest is None else None
+    prior = load_prior(path) if path is not None and path.exists() else None
+    prior = prior if prior is not None and prior.encoder == encoder else None
+    if model is None and prior is None:
+        return None
+    available = ShopSentiment(model, prior).available()
+    chosen = {name: choice for name, choice in report.get("chosen", {}).items() if choice in available}
+    return ShopSentiment(model, prior, chosen)
 
 
 @dataclass(frozen=True)
 class ReviewScores:
     """``reviews``: one row per review, ``SCORED_COLUMNS`` (``label`` in ``LABELS``, ``score`` =
-    P(positive) - P(negative) in [-1, 1], ``model_version`` the model's version or "zero-shot"); ``items``: one row
-    per reviewed item, ``ITEM_SENTIMENT_COLUMNS``."""
+    P(positive) - P(negative) in [-1, 1], ``model_version`` the candidate and version that read it, or "zero-shot");
+    ``items``: one row per reviewed item, ``ITEM_SENTIMENT_COLUMNS``; ``model_version`` the distinct versions."""
 
     reviews: pd.DataFrame
     items: pd.DataFrame
@@ -64,17 +88,17 @@ class ReviewScores:
         return float((labels_from_ratings(rated["rating"]) == rated["label"]).mean()) if len(rated) else None
 
 
-def score_reviews(reviews: pd.DataFrame, encode: Encode, model: SentimentModel | None) -> ReviewScores:
+def score_reviews(reviews: pd.DataFrame, encode: Encode, sentiment: ShopSentiment | None) -> ReviewScores:
     """Label and score every row of ``reviews`` (cleaned reviews: ``dataset``, ``review_id``, ``item_id``, ``ts``,
-    ``rating``, ``title``, ``text``) with ``model``, or zero-shot when it is None, and aggregate per item.
+    ``rating``, ``title``, ``text``) with each dataset's candidate of ``sentiment`` (see ``served_sentiment``), or
+    zero-shot when it is None, and aggregate per item.
 
     Each review is read as ``scoring_texts`` gives it, so that every review gets a label; ``encode`` must be the
-    encoder ``model`` was trained with.
+    encoder the models were trained with.
     """
     texts = scoring_texts(reviews) if len(reviews) else []
-    if model is not None:
-        labels, scores = model.predict(texts, encode)
-        version = model.version
+    if sentiment is not None:
+        labels, scores, version = sentiment.predict(texts, reviews["dataset"] if len(reviews) else [], encode)
     else:
         labels, scores = ZeroShotSentiment(encode).predict(texts)
         version = ZERO_SHOT_VERSION
@@ -88,4 +112,4 @@ def score_reviews(reviews: pd.DataFrame, encode: Encode, model: SentimentModel |
         columns=SCORED_COLUMNS,
     )
     items = item_sentiment(scored) if len(scored) else pd.DataFrame(columns=ITEM_SENTIMENT_COLUMNS)
-    return ReviewScores(scored, items, version)
+    return ReviewScores(scored, items, ", ".join(sorted(set(np.atleast_1d(version)))))

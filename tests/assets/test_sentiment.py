@@ -13,15 +13,20 @@ def test_the_model_is_trained_on_earlier_reviews_and_compared_with_vader(reviewe
     home, result, _ = reviewed_shop
     figures = metadata(result, "sentiment_model")
     report = json.loads((longtail_home.reports_dir() / "review_sentiment.json").read_text())
-    assert set(report) >= {"dataset", "split", "system", "models"}
-    assert set(report["models"]) == {report["system"], "vader"}
+    assert set(report) >= {"dataset", "split", "system", "models", "final_test", "chosen"}
+    # The shipped prior is for the packaged encoder, not the fake one: each shop keeps its own model.
+    assert set(report["models"]) == {report["system"], "vader", "adapted"} and set(report["chosen"].values()) == {
+        "adapted"
+    }
+    assert report["prior"].startswith("not used: trained with all-MiniLM-L6-v2")
     assert all(0 <= report["models"][name]["macro_f1_3class"] <= 1 for name in report["models"])
     assert report["models"]["vader"]["n_eval"] == report["split"]["n_eval"] > 0
+    assert report["final_test"]["models"]["vader"]["n_eval"] == report["split"]["final_test"]["n"] > 0
     with home.warehouse().connect() as connection:
         [(version, path)] = connection.execute("select version, path from sentiment_models").fetchall()
     assert figures["version"] == version and path.endswith(f"{version}.joblib")
-    assert "n_eval" in figures["evaluation by dataset"]
-    assert figures["confusion on later reviews (plot)"].startswith("![confusion matrices")
+    assert "final_test" in figures["by slice and dataset"] and figures["chosen per shop"]
+    assert figures["confusion on the final test (plot)"].startswith("![confusion matrices")
     assert (longtail_home.reports_dir() / "review_sentiment_confusion.png").stat().st_size > 0
 
 

@@ -4,41 +4,67 @@ import pytest
 from longtail.language.reviews import LABELS
 from longtail.language.sentiment_evaluation import evaluate_sentiment, figures_by_dataset
 from longtail.language.sentiment_metrics import confusion_counts
+from longtail.language.sentiment_prior import fit_prior
 from tests.longtail.language.conftest import ENCODE, reviews_frame, toy_corpus, unseen_texts
 
 
 def early_and_late_reviews() -> pd.DataFrame:
-    """The toy corpus on one day and the unseen texts, five times each, a month later: 72 early and 15 late reviews,
-    so that a 10% eval share puts the cut on the late day (3 eval reviews once repeats are dropped)."""
+    """The toy corpus on one day (72 reviews), the unseen texts five times a month later and five other unseen
+    texts five times two months later: with a 10% final share the last day is the final test and with a 3% eval
+    share the middle day the eval slice (3 reviews each once repeats are dropped)."""
     texts, labels, items = toy_corpus()
     rating = {"negative": 1, "neutral": 3, "positive": 5}
     unseen, truth = unseen_texts()
+    later = [text.replace("really", "truly") for text in unseen]
     rows = [("toy", item, rating[label], None, text, "2020-01-01") for text, label, item in zip(texts, labels, items)]
     rows += [("toy", "late", rating[label], None, text, "2020-02-01") for text, label in zip(unseen, truth)] * 5
+    rows += [("toy", "last", rating[label], None, text, "2020-03-01") for text, label in zip(later, truth)] * 5
     return reviews_frame(rows)
 
 
+SHARES = {"eval_share": 0.03, "final_share": 0.1}
+
+
 def test_evaluate_sentiment_report_schema():
-    report, model, predictions = evaluate_sentiment(
-        early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="fake-64", eval_share=0.1
+    report, shop, predictions = evaluate_sentiment(
+        early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="fake-64", prior_path=None, **SHARES
     )
-    assert set(report) == {"dataset", "split", "system", "models"}
-    assert report["system"] == "longtail" and set(report["models"]) == {"longtail", "vader"}
-    assert report["split"]["n_eval"] == 3 and report["split"]["dropped_eval_repeats"] == 12
+    assert {"dataset", "split", "system", "models", "final_test", "validation", "chosen", "prior"} == set(report)
+    assert report["system"] == "longtail" and set(report["models"]) == {"longtail", "vader", "adapted"}
+    assert report["split"]["n_eval"] == 3 and report["split"]["final_test"]["n"] == 3
+    assert report["split"]["n_train"] == 72
     assert report["models"]["longtail"] == {"macro_f1_binary": 1.0, "macro_f1_3class": 1.0, "n_eval": 3}
-    assert report["models"]["vader"]["n_eval"] == 3
-    assert model.version and model.encoder_name == "fake-64"
-    assert list(predictions.columns) == ["dataset", "label", "longtail", "longtail_binary", "vader", "vader_binary"]
-    assert len(predictions) == 3 and (predictions["longtail"] == predictions["label"]).all()
-    [row] = figures_by_dataset(predictions).to_dict("records")
-    assert row == {
-        "dataset": "toy",
-        "longtail binary": 1.0,
-        "longtail 3-class": 1.0,
-        "vader binary": report["models"]["vader"]["macro_f1_binary"],
-        "vader 3-class": report["models"]["vader"]["macro_f1_3class"],
-        "n_eval": 3,
-    }
+    assert report["final_test"]["models"]["longtail"]["n_eval"] == 3
+    assert set(report["final_test"]["datasets"]["toy"]) == {"longtail", "vader", "adapted"}
+    # Without a prior the shop's own model is the only candidate.
+    assert report["chosen"] == {"toy": "adapted"} and report["prior"] == "not used: none given"
+    assert shop.adapted.version and shop.adapted.encoder_name == "fake-64" and shop.prior is None
+    assert set(predictions["slice"]) == {"eval", "final_test"} and len(predictions) == 6
+    assert (predictions["longtail"] == predictions["adapted"]).all()
+    rows = figures_by_dataset(predictions).set_index("slice")
+    assert rows.loc["final_test", "n"] == 3 and rows.loc["eval", "longtail binary"] == 1.0
+
+
+def test_each_shop_chooses_among_its_model_the_prior_and_the_blend_on_the_eval_slice(tmp_path):
+    texts, labels, _ = toy_corpus()
+    prior = fit_prior(texts, labels, ENCODE, encoder="fake-64", corpus="toy", c_grid=(1.0,))
+    prior.save(tmp_path / "prior.json")
+    report, shop, predictions = evaluate_sentiment(
+        early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="fake-64", prior_path=tmp_path / "prior.json",
+        **SHARES,
+    )  # fmt: skip
+    assert set(report["validation"]["toy"]) == {"adapted", "blend", "prior"}
+    assert report["chosen"]["toy"] in ("adapted", "blend", "prior") and shop.chosen == report["chosen"]
+    assert report["prior"]["version"] == prior.version and report["prior"]["path"] == str(tmp_path / "prior.json")
+    chosen = report["chosen"]["toy"]
+    assert (predictions["longtail"] == predictions[chosen]).all()
+    assert report["final_test"]["models"]["longtail"] == report["final_test"]["models"][chosen]
+    # A prior for another encoder is not used.
+    other, _, _ = evaluate_sentiment(
+        early_and_late_reviews(), ENCODE, dataset="toy", encoder_name="other", prior_path=tmp_path / "prior.json",
+        **SHARES,
+    )  # fmt: skip
+    assert other["prior"] == "not used: trained with fake-64" and other["chosen"] == {"toy": "adapted"}
 
 
 def test_figures_by_dataset_and_confusion_counts_hand_computed():
@@ -52,12 +78,12 @@ def test_figures_by_dataset_and_confusion_counts_hand_computed():
             "vader_binary": ["positive", "positive", "positive", "positive", "negative"],
         }
     )
-    table = figures_by_dataset(predictions).set_index("dataset")
+    table = figures_by_dataset(predictions.assign(slice="eval")).set_index("dataset")
     # a: longtail right on both polar reviews; 3-class F1 negative 1, neutral 0, positive 2/3. b: longtail calls
     # the negative positive (F1 negative 0, positive 2/3); vader is right on all of b.
     assert table.loc["a", "longtail binary"] == 1.0 and table.loc["a", "longtail 3-class"] == round(5 / 9, 4)
     assert table.loc["b", "longtail binary"] == round(1 / 3, 4) and table.loc["b", "vader binary"] == 1.0
-    assert table["n_eval"].tolist() == [3, 2]
+    assert table["n"].tolist() == [3, 2]
     counts = confusion_counts(predictions["label"], predictions["longtail"])
     assert counts.to_numpy().tolist() == [[1, 0, 1], [0, 0, 1], [0, 0, 2]]
     assert list(counts.index) == list(counts.columns) == list(LABELS)
@@ -65,13 +91,17 @@ def test_figures_by_dataset_and_confusion_counts_hand_computed():
 
 def test_evaluate_sentiment_caps_the_training_reviews():
     reviews = early_and_late_reviews()
-    uncapped, _, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1)
-    capped, model, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=60)
+    uncapped, _, _ = evaluate_sentiment(reviews, ENCODE, dataset="toy", prior_path=None, **SHARES)
+    capped, shop, _ = evaluate_sentiment(
+        reviews, ENCODE, dataset="toy", prior_path=None, max_train_reviews=60, **SHARES
+    )
     assert uncapped["split"]["n_train"] == 72 and uncapped["split"]["dropped_train_over_cap"] == 0
-    assert capped["split"]["n_train"] == model.training_figures["n_train"] == 60
+    assert capped["split"]["n_train"] == shop.adapted.training_figures["n_train"] == 60
     assert capped["split"]["dropped_train_over_cap"] == 12
     assert sum(capped["split"]["train_labels"].values()) == 60
     assert capped["split"]["n_eval"] == uncapped["split"]["n_eval"] == 3
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueError, match="max_train_reviews"):
-            evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.1, max_train_reviews=bad)
+            evaluate_sentiment(reviews, ENCODE, dataset="toy", prior_path=None, max_train_reviews=bad, **SHARES)
+    with pytest.raises(ValueError, match="final_share"):
+        evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.5, final_share=0.5)
