@@ -225,6 +225,35 @@ def align_vectors(vectors: tuple[np.ndarray, np.ndarray] | None, item_ids: np.nd
     return out
 
 
+def with_replaced_rows(
+    vectors: tuple[np.ndarray, np.ndarray], ids: np.ndarray, replacement: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``vectors`` (``(ids, matrix)``) with the rows of ``ids`` replaced by the rows of ``replacement`` (``(len(ids),
+    dim)``); ids not among the vectors are ignored, and the stored matrix is left unchanged."""
+    stored_ids, matrix = vectors
+    matrix = matrix.copy()
+    rows = pd.Index(stored_ids).get_indexer(ids)
+    known = rows >= 0
+    matrix[rows[known]] = np.asarray(replacement)[known]
+    return stored_ids, matrix
+
+
+def catalogue_text_vectors(
+    vectors: tuple[np.ndarray, np.ndarray], texts: pd.DataFrame, encode: Callable[[list[str]], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``vectors`` (stored ``(ids, matrix)`` of one dataset) with every item that has an ``extra_text`` in ``texts``
+    (``item_id``, ``text``, ``extra_text``, as ``longtail.recommend.text.build_item_text`` gives them) re-encoded
+    from its catalogue ``text`` alone. The catalogue text does not change with time, while the extra text (a
+    published description) may state review counts and phrases from after an evaluation's cut: these vectors are
+    the ones an evaluation can use at any cut. ``encode`` is called once, on those items' texts."""
+    require_columns(texts, ["item_id", "text"], "texts")
+    extra = _has_extra(texts)
+    if not extra.any() or not len(vectors[0]):
+        return vectors
+    rows = texts[extra]
+    return with_replaced_rows(vectors, rows["item_id"].to_numpy(), _encoded(encode, rows["text"].tolist()))
+
+
 def stack_embeddings(frame: pd.DataFrame) -> np.ndarray:
     """The ``embedding`` column as a ``float32`` matrix of shape ``(len(frame), dim)``, row ``i`` for row ``i``
     of ``frame``; ``(0, 0)`` for an empty frame. Raises ``ValueError`` when vectors differ in length."""

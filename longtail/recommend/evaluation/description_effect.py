@@ -28,7 +28,7 @@ from longtail.data.interactions import datasets_with_interactions, load_interact
 from longtail.data.warehouse import read_table, read_vectors
 from longtail.language.facts import needs_description
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events
-from longtail.recommend.item_vectors import align_vectors, blend_extra
+from longtail.recommend.item_vectors import align_vectors, blend_extra, catalogue_text_vectors, with_replaced_rows
 from longtail.recommend.matrices import tail_items
 from longtail.recommend.models import ContentKNN
 from longtail.recommend.text import build_item_text
@@ -114,8 +114,11 @@ def _dataset_effect(connect, encode, describe: Describe, dataset: str, max_items
         interactions = load_interactions(connection, dataset)
         stored = read_vectors(connection, "item_embeddings", dataset)
         items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
+        item_texts = read_table(connection, "item_text", "dataset = ?", [dataset])
     if interactions.empty or items.empty or not len(stored[0]):
         return None
+    # Every other item as its catalogue text alone: the stored vectors blend in text written from all reviews.
+    stored = catalogue_text_vectors(stored, item_texts, encode)
     try:
         split = split_events(interactions, settings)
         data = split.build_matrices()
@@ -170,7 +173,7 @@ def _recommender(stored, ids: np.ndarray, data) -> Callable[[np.ndarray], np.nda
     """``vectors of ids -> (n_eval_users, K)`` lists of ``ContentKNN`` with those rows of ``stored`` replaced."""
 
     def recommend(vectors: np.ndarray) -> np.ndarray:
-        model = ContentKNN(align_vectors(_replaced(stored, ids, vectors), data.item_ids)).fit(data.train)
+        model = ContentKNN(align_vectors(with_replaced_rows(stored, ids, vectors), data.item_ids)).fit(data.train)
         return model.recommend(data.eval_users, K)
 
     return recommend
@@ -185,13 +188,3 @@ def _target_hits(lists: np.ndarray, targets, focus: np.ndarray) -> np.ndarray:
     on_focus = focus[targets.indices]
     users, items = users[on_focus], targets.indices[on_focus]
     return (lists[users] == items[:, None]).any(axis=1)
-
-
-def _replaced(vectors: tuple[np.ndarray, np.ndarray], ids: np.ndarray, replacement: np.ndarray):
-    """``(ids, matrix)`` with the rows of ``ids`` replaced by ``replacement`` (ids not stored are ignored)."""
-    stored_ids, matrix = vectors
-    matrix = matrix.copy()
-    rows = pd.Index(stored_ids).get_indexer(ids)
-    known = rows >= 0
-    matrix[rows[known]] = replacement[known]
-    return stored_ids, matrix

@@ -5,6 +5,7 @@ import pytest
 from longtail.recommend.item_vectors import (
     EMBEDDING_COLUMNS,
     align_vectors,
+    catalogue_text_vectors,
     embed_item_texts,
     plan_embedding_refresh,
     refresh_catalogue_embeddings,
@@ -194,3 +195,28 @@ def test_each_dataset_of_a_catalogue_is_refreshed_against_its_own_stored_vectors
     assert calls == [("shop", ["coffee"])]
     assert second.plans["home"].counts()["reused"] == 1 and second.plans["shop"].counts()["reused"] == 1
     np.testing.assert_array_equal(second.tables["home"]["embedding"][0], first.tables["home"]["embedding"][0])
+
+
+def test_catalogue_text_vectors_re_encode_only_the_items_with_extra_text_and_ignore_what_it_says():
+    texts = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c"],
+            "text": ["Tea.", "Milk.", "Jam."],
+            "extra_text": ["", "Milk. 4 reviews, rated 4.5.", ""],
+        }
+    )
+    encoder = CountingEncoder()
+    blended = embed_item_texts(texts, encoder)
+    stored = (texts["item_id"].to_numpy(), blended)
+    frozen = CountingEncoder()
+    ids, matrix = catalogue_text_vectors(stored, texts, frozen)
+    # One call, on the one item with extra text; its vector is its catalogue text's, the others are kept.
+    assert frozen.calls == [["Milk."]]
+    np.testing.assert_array_equal(matrix[[0, 2]], blended[[0, 2]])
+    np.testing.assert_allclose(matrix[1], embed_item_texts(texts.assign(extra_text=""), CountingEncoder())[1])
+    # What the extra text says (reviews after a cut, say) does not reach these vectors; the store is untouched.
+    later = texts.assign(extra_text=["", "Milk. 9 reviews, rated 2.0.", ""])
+    np.testing.assert_array_equal(catalogue_text_vectors(stored, later, CountingEncoder())[1], matrix)
+    assert not np.array_equal(stored[1][1], matrix[1]) and list(ids) == ["a", "b", "c"]
+    no_extra = CountingEncoder()
+    assert catalogue_text_vectors(stored, texts.assign(extra_text=""), no_extra) is stored and not no_extra.calls
