@@ -127,6 +127,9 @@ def sentiment_model(
             "macro_f1_3class": ours["macro_f1_3class"],
             "gain_over_vader_binary": round(ours["macro_f1_binary"] - vader["macro_f1_binary"], 4),
             "gain_over_vader_3class": round(ours["macro_f1_3class"] - vader["macro_f1_3class"], 4),
+            "gain over VADER on the final test (paired 95% CI)": dg.MetadataValue.json(
+                report["final_test"]["gain_over_vader"]
+            ),
             "split": dg.MetadataValue.json(report["split"]),
             "training_figures": dg.MetadataValue.json(model.training_figures),
             "model_file": dg.MetadataValue.path(str(path)),

@@ -12,7 +12,7 @@ import pandas as pd
 from longtail.language.reviews import REVIEW_COLUMNS, label_counts, labels_and_scores, latest_reviews_split
 from longtail.language.sentence_features import Encode
 from longtail.language.sentiment_baselines import vader_predict
-from longtail.language.sentiment_metrics import sentiment_metrics
+from longtail.language.sentiment_metrics import paired_gain, sentiment_metrics, with_intervals
 from longtail.language.sentiment_model import SentimentModel
 from longtail.language.sentiment_prior import PRIOR_PATH, load_prior
 from longtail.language.shop_sentiment import ShopSentiment, choose
@@ -52,11 +52,13 @@ def evaluate_sentiment(
     ``model`` is an unfitted ``SentimentModel`` (default settings when None). Binary predictions:
     ``P(positive) >= P(negative)`` for the models, ``compound >= 0`` for VADER.
 
-    Returns ``(report, shop sentiment, predictions)``: report ``{"dataset", "split", "system": "longtail",
-    "models": {model: figures on eval}, "final_test": {"models": ..., "datasets": {dataset: {model: figures}}},
-    "validation": {dataset: {candidate: figures}}, "chosen": {dataset: candidate}, "prior"}``, figures as
-    ``sentiment_metrics`` gives them; predictions one row per eval and final-test review: ``slice``, ``dataset``,
-    ``label`` (the true one) and per model its label and its ``<model>_binary`` call.
+    Returns ``(report, shop sentiment, predictions)``. The report: ``{"dataset", "split", "system": "longtail",
+    "models", "final_test", "validation", "chosen", "prior"}``; ``models`` maps each model to its figures on the eval
+    slice (as ``sentiment_metrics`` gives them); ``final_test`` holds ``models`` and ``datasets`` (per dataset) with
+    ``<metric>_ci95`` beside each figure (95% bootstrap over the reviews), and ``gain_over_vader`` ("all" and per
+    dataset: per metric ``{"gain", "ci95"}``, paired); ``validation`` the candidates' eval figures per dataset;
+    ``chosen`` each dataset's candidate. Predictions: one row per eval and final-test review, ``slice``,
+    ``dataset``, ``label`` (the true one) and per model its label and its ``<model>_binary`` call.
     """
     require_columns(reviews, [*REVIEW_COLUMNS, "item_id"], "reviews")
     if max_train_reviews is not None and (
@@ -120,10 +122,13 @@ def evaluate_sentiment(
         "system": "longtail",
         "models": {name: _model_figures(predictions[predictions["slice"] == "eval"], name) for name in models},
         "final_test": {
-            "models": {name: _model_figures(final_rows, name) for name in models},
+            "models": _final_figures(final_rows, models),
             "datasets": {
-                name: {model_name: _model_figures(group, model_name) for model_name in models}
-                for name, group in final_rows.groupby("dataset", sort=True)
+                name: _final_figures(group, models) for name, group in final_rows.groupby("dataset", sort=True)
+            },
+            "gain_over_vader": {
+                name: paired_gain(group["label"], _calls(group, "longtail"), _calls(group, "vader"))
+                for name, group in [("all", final_rows), *final_rows.groupby("dataset", sort=True)]
             },
         },
         "validation": validation,
@@ -162,6 +167,15 @@ def figures_by_dataset(predictions: pd.DataFrame) -> pd.DataFrame:
             row |= {f"{name} binary": figures["macro_f1_binary"], f"{name} 3-class": figures["macro_f1_3class"]}
         rows.append(row | {"n": len(group)})
     return pd.DataFrame(rows)
+
+
+def _final_figures(rows: pd.DataFrame, models: list[str]) -> dict:
+    """Each model's figures on ``rows`` with their 95% bootstrap intervals."""
+    return {name: with_intervals(_model_figures(rows, name), rows["label"], *_calls(rows, name)) for name in models}
+
+
+def _calls(rows: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
+    return rows[name], rows[f"{name}_binary"]
 
 
 def _model_figures(predictions: pd.DataFrame, name: str) -> dict:

@@ -45,6 +45,58 @@ def sentiment_metrics(
     }
 
 
+# Bootstrap resamples of the reviews for the intervals: every model is scored on the same ones, so gains are paired.
+N_RESAMPLES = 1000
+
+
+def with_intervals(figures: dict, true_labels, pred_labels, binary_pred, *, seed: int = 0) -> dict:
+    """``figures`` (``sentiment_metrics`` of these labels) plus ``macro_f1_binary_ci95`` and ``macro_f1_3class_ci95``:
+    95% percentile-bootstrap intervals over the reviews, ``N_RESAMPLES`` resamples drawn from ``seed``."""
+    binary, three_class = _resampled_f1(true_labels, pred_labels, binary_pred, seed)
+    return figures | {"macro_f1_binary_ci95": _interval(binary), "macro_f1_3class_ci95": _interval(three_class)}
+
+
+def paired_gain(true_labels, ours: tuple, theirs: tuple, *, seed: int = 0) -> dict:
+    """How much better ``ours`` is than ``theirs``, each ``(labels, binary calls)`` of the same reviews: per metric
+    ``{"gain", "ci95"}``, the difference of macro-F1 and its 95% paired-bootstrap interval (both models scored on
+    the same resampled reviews)."""
+    gains = {}
+    ours_f1 = _resampled_f1(true_labels, *ours, seed)
+    theirs_f1 = _resampled_f1(true_labels, *theirs, seed)
+    ours_point, theirs_point = sentiment_metrics(true_labels, *ours), sentiment_metrics(true_labels, *theirs)
+    for name, mine, other in zip(("macro_f1_binary", "macro_f1_3class"), ours_f1, theirs_f1):
+        gains[name] = {"gain": round(ours_point[name] - theirs_point[name], 4), "ci95": _interval(mine - other)}
+    return gains
+
+
+def _resampled_f1(true_labels, pred_labels, binary_pred, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Binary and 3-class macro-F1 (as ``sentiment_metrics`` defines them) on each of ``N_RESAMPLES`` resamples of
+    the rows, each ``(N_RESAMPLES,)``."""
+    true, pred, binary = (
+        pd.Categorical(values, categories=LABELS).codes for values in (true_labels, pred_labels, binary_pred)
+    )
+    rows = np.random.default_rng(seed).integers(0, len(true), size=(N_RESAMPLES, len(true)))
+    true, pred, binary = true[rows], pred[rows], binary[rows]
+    negative, neutral, positive = range(len(LABELS))
+    polar = true != neutral
+    three_class = np.mean([_f1(true, pred, label, np.ones_like(polar)) for label in range(len(LABELS))], axis=0)
+    two_class = np.mean([_f1(true, binary, label, polar) for label in (negative, positive)], axis=0)
+    return two_class, three_class
+
+
+def _f1(true: np.ndarray, pred: np.ndarray, label: int, counted: np.ndarray) -> np.ndarray:
+    """Per resample (row), F1 of ``label`` over the ``counted`` cells: ``2 tp / (2 tp + fp + fn)``, 0 when undefined."""
+    is_true, is_pred = (true == label) & counted, (pred == label) & counted
+    tp = (is_true & is_pred).sum(axis=1)
+    denominator = is_true.sum(axis=1) + is_pred.sum(axis=1)
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+
+def _interval(values: np.ndarray) -> list[float]:
+    low, high = np.percentile(values, [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
 def confusion_counts(true_labels: Sequence[str], pred_labels: Sequence[str]) -> pd.DataFrame:
     """``(3, 3)`` counts of reviews, rows the true label and columns the predicted one, both in ``LABELS`` order."""
     table = pd.crosstab(

@@ -1,9 +1,17 @@
+import numpy as np
 import pandas as pd
 import pytest
 
 from longtail.language.reviews import LABELS
 from longtail.language.sentiment_evaluation import evaluate_sentiment, figures_by_dataset
-from longtail.language.sentiment_metrics import confusion_counts
+from longtail.language.sentiment_metrics import (
+    N_RESAMPLES,
+    _resampled_f1,
+    confusion_counts,
+    paired_gain,
+    sentiment_metrics,
+    with_intervals,
+)
 from longtail.language.sentiment_prior import fit_prior
 from tests.longtail.language.conftest import ENCODE, reviews_frame, toy_corpus, unseen_texts
 
@@ -36,6 +44,9 @@ def test_evaluate_sentiment_report_schema():
     assert report["models"]["longtail"] == {"macro_f1_binary": 1.0, "macro_f1_3class": 1.0, "n_eval": 3}
     assert report["final_test"]["models"]["longtail"]["n_eval"] == 3
     assert set(report["final_test"]["datasets"]["toy"]) == {"longtail", "vader", "adapted"}
+    assert len(report["final_test"]["models"]["vader"]["macro_f1_3class_ci95"]) == 2
+    assert set(report["final_test"]["gain_over_vader"]) == {"all", "toy"}
+    assert set(report["final_test"]["gain_over_vader"]["all"]["macro_f1_binary"]) == {"gain", "ci95"}
     # Without a prior the shop's own model is the only candidate.
     assert report["chosen"] == {"toy": "adapted"} and report["prior"] == "not used: none given"
     assert shop.adapted.version and shop.adapted.encoder_name == "fake-64" and shop.prior is None
@@ -105,3 +116,27 @@ def test_evaluate_sentiment_caps_the_training_reviews():
             evaluate_sentiment(reviews, ENCODE, dataset="toy", prior_path=None, max_train_reviews=bad, **SHARES)
     with pytest.raises(ValueError, match="final_share"):
         evaluate_sentiment(reviews, ENCODE, dataset="toy", eval_share=0.5, final_share=0.5)
+
+
+def test_bootstrap_f1_matches_sentiment_metrics_on_each_resample_and_gains_are_paired():
+    rng = np.random.default_rng(1)
+    true = rng.choice(LABELS, size=120, p=[0.2, 0.2, 0.6])
+    pred = np.where(rng.random(120) < 0.7, true, rng.choice(LABELS, size=120))
+    binary = np.where(pred == "neutral", "positive", pred)
+    # The vectorised F1 of each resample is sentiment_metrics' on those rows.
+    rows = np.random.default_rng(0).integers(0, 120, size=(N_RESAMPLES, 120))
+    two_class, three_class = _resampled_f1(true, pred, binary, seed=0)
+    for resample in range(3):
+        picked = rows[resample]
+        expected = sentiment_metrics(true[picked], pred[picked], binary[picked])
+        assert round(two_class[resample], 4) == expected["macro_f1_binary"]
+        assert round(three_class[resample], 4) == expected["macro_f1_3class"]
+    figures = with_intervals(sentiment_metrics(true, pred, binary), true, pred, binary)
+    for name in ("macro_f1_binary", "macro_f1_3class"):
+        low, high = figures[f"{name}_ci95"]
+        assert low <= figures[name] <= high and high - low > 0.05
+    # Against itself the gain is exactly 0; against a model that calls everything positive it is clearly positive.
+    assert paired_gain(true, (pred, binary), (pred, binary))["macro_f1_3class"] == {"gain": 0.0, "ci95": [0.0, 0.0]}
+    everything_positive = np.full(120, "positive", dtype=object)
+    gain = paired_gain(true, (pred, binary), (everything_positive, everything_positive))["macro_f1_binary"]
+    assert gain["gain"] > 0.3 and gain["ci95"][0] > 0.2
