@@ -62,7 +62,10 @@ def served_sentiment(
     newest = newest_model(connection, encoder)
     model, report = newest if newest is not None else (None, {})
     used = report.get("prior")
-    path = Path(used["path"]) if isinstance(used, dict) else default_prior if newest is None else None
+    if isinstance(used, dict):
+        path = Path(used["path"])
+    else:  # no model yet: the default prior; a model whose evaluation used none: none
+        path = default_prior if newest is None else None
     prior = load_prior(path) if path is not None and path.exists() else None
     prior = prior if prior is not None and prior.encoder == encoder else None
     if model is None and prior is None:

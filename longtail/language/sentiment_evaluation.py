@@ -15,13 +15,12 @@ from longtail.language.sentiment_baselines import vader_predict
 from longtail.language.sentiment_metrics import paired_gain, sentiment_metrics, with_intervals
 from longtail.language.sentiment_model import SentimentModel
 from longtail.language.sentiment_prior import PRIOR_PATH, load_prior
-from longtail.language.shop_sentiment import ShopSentiment, choose
+from longtail.language.shop_sentiment import CANDIDATES, ShopSentiment, choose
 from longtail.validation import require_columns
 
 # The models evaluate_sentiment scores, longtail's first (see its predictions): longtail is each shop's chosen
 # candidate (``longtail.language.shop_sentiment``), reported beside each candidate and VADER.
 EVALUATED_MODELS = ("longtail", "vader")
-SLICES = ("eval", "final_test")
 
 
 def evaluate_sentiment(
@@ -146,8 +145,8 @@ def _candidate_predictions(candidates: ShopSentiment, rows: pd.DataFrame, encode
     """``dataset``, ``label`` and per candidate and VADER the label and binary call of each review in ``rows``."""
     texts = rows["review_text"].tolist()
     frame = pd.DataFrame({"dataset": rows["dataset"].to_numpy(), "label": rows["label"].to_numpy()})
-    for candidate in candidates.available():
-        labels, scores = labels_and_scores(candidates.proba(texts, encode, candidate))
+    for candidate, proba in candidates.probas(texts, encode).items():
+        labels, scores = labels_and_scores(proba)
         frame[candidate], frame[f"{candidate}_binary"] = labels, np.where(scores >= 0, "positive", "negative")
     vader_labels, compound = vader_predict(texts)
     frame["vader"], frame["vader_binary"] = vader_labels, np.where(compound >= 0, "positive", "negative")
@@ -158,7 +157,7 @@ def figures_by_dataset(predictions: pd.DataFrame) -> pd.DataFrame:
     """``sentiment_metrics`` per slice, dataset and model of ``evaluate_sentiment``'s predictions: one row per slice
     and dataset, columns ``slice``, ``dataset`` then ``<model> binary``, ``<model> 3-class`` per model and
     ``n``."""
-    models = [name for name in ("longtail", "vader", "adapted", "blend", "prior") if name in predictions.columns]
+    models = [name for name in (*EVALUATED_MODELS, *CANDIDATES) if name in predictions.columns]
     rows = []
     for (slice_name, dataset), group in predictions.groupby(["slice", "dataset"], sort=True):
         row = {"slice": slice_name, "dataset": dataset}

@@ -2,7 +2,7 @@
 
 A shop's own model (``longtail.language.sentiment_model``) learns little from 1,609 reviews of which 41 are not
 positive, and then is no better than VADER. ``SentimentPrior`` is trained once, on openly licensed rated reviews
-from outside any shop (``bench/build_sentiment_prior.py`` rebuilds it), and stored as a small JSON file
+from outside any shop (``scripts/build_sentiment_prior.py`` rebuilds it), and stored as a small JSON file
 (``PRIOR_PATH``: the weights of one multinomial logistic regression). Its features are those the shop model starts
 from: the unit-length mean of a review's sentence embeddings and six VADER scores
 (``longtail.language.sentence_features.EncodedReviews``), so it is valid only with the encoder it was trained with

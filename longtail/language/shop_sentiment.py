@@ -49,18 +49,27 @@ class ShopSentiment:
 
     def version_of(self, candidate: str) -> str:
         """The model version a candidate's labels carry, e.g. "blend:<adapted version>+<prior version>"."""
-        parts = {"adapted": [self.adapted], "prior": [self.prior], "blend": [self.adapted, self.prior]}[candidate]
-        return f"{candidate}:" + "+".join(str(model.version) for model in parts)
+        return f"{candidate}:" + "+".join(str(model.version) for model in self._models(candidate))
 
     def proba(self, texts: Sequence[str], encode: Encode, candidate: str) -> np.ndarray:
         """``(n, 3)`` probabilities of ``LABELS`` by ``candidate``; the blend is the mean of the two."""
+        return self.probas(texts, encode, [candidate])[candidate]
+
+    def probas(
+        self, texts: Sequence[str], encode: Encode, candidates: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """``{candidate: (n, 3) probabilities}`` for ``candidates`` (default: every available one), each model
+        predicting once however many candidates use it."""
+        candidates = self.available() if candidates is None else candidates
+        predicted: dict[int, np.ndarray] = {}
+        for model in {id(model): model for name in candidates for model in self._models(name)}.values():
+            predicted[id(model)] = model.predict_proba(texts, encode)
+        return {name: np.mean([predicted[id(model)] for model in self._models(name)], axis=0) for name in candidates}
+
+    def _models(self, candidate: str) -> list:
         if candidate not in self.available():
             raise ValueError(f"candidate {candidate!r} is not among {self.available()}")
-        if candidate == "adapted":
-            return self.adapted.predict_proba(texts, encode)
-        if candidate == "prior":
-            return self.prior.predict_proba(texts, encode)
-        return (self.adapted.predict_proba(texts, encode) + self.prior.predict_proba(texts, encode)) / 2
+        return {"adapted": [self.adapted], "prior": [self.prior], "blend": [self.adapted, self.prior]}[candidate]
 
     def predict(
         self, texts: Sequence[str], datasets: Sequence[str], encode: Encode
