@@ -37,3 +37,18 @@ def bootstrap_mean_interval(values, n_resamples: int = 2000, seed: int = 0) -> t
     means = values[rng.integers(0, len(values), size=(n_resamples, len(values)))].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
+
+
+def paired_bootstrap_means(
+    values: dict[str, np.ndarray], n_resamples: int = 1000, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """``(n_resamples,)`` means of each name's per-case ``values`` (1-D, all the same length) over the same
+    resampled cases, so that a ratio of two names' resampled means is a paired bootstrap of their ratio."""
+    lengths = {len(array) for array in values.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"values must all have the same length, got {sorted(lengths)}")
+    (n_cases,) = lengths
+    if not n_cases:
+        raise ValueError("no cases to resample")
+    rows = np.random.default_rng(seed).integers(0, n_cases, size=(n_resamples, n_cases))
+    return {name: np.asarray(array, dtype=np.float64)[rows].mean(axis=1) for name, array in values.items()}

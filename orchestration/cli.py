@@ -24,6 +24,7 @@ from orchestration.demo import (
     read_demo_summary,
     write_data_layer_report,
 )
+from orchestration.serve import serve
 from orchestration.ui import start_ui
 from resources import home
 
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", default="3000")
 
+    serve_command = commands.add_parser("serve", help="serve the API and web page over the current snapshot")
+    serve_command.add_argument("--host", default="127.0.0.1", help="a non-loopback address needs LONGTAIL_API_KEY")
+    serve_command.add_argument("--port", type=int, default=8000)
+
     demo = commands.add_parser("demo", help="ingest a data folder (or download Online Retail II) and materialize all")
     demo.add_argument(
         "--data-dir", type=Path, default=os.environ.get("LONGTAIL_DATA_DIR"),
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return materialize_assets(args.select, args.partitions)
     if args.command == "ui":
         return start_ui(args.host, args.port)
+    if args.command == "serve":
+        return serve(args.host, args.port)
     return run_demo(args.data_dir)
 
 
@@ -118,7 +125,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def materialize_assets(select: str | None = None, partitions: str | None = None) -> int:
-    """Materialize the selected assets (default: all) with their checks: the unpartitioned assets upstream of the
+    """Materialize the selected assets (default: all but the on-demand evaluations) with their checks: the
+    unpartitioned assets upstream of the
     partitioned ones, then those over every partition with raw events (or those of ``partitions``), then the rest.
 
     Prints Dagster's progress as it goes; returns 1 and names the failed steps and checks when any fails.
@@ -126,13 +134,17 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     import dagster as dg
 
     from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
-    from orchestration.definitions import build_definitions
+    from orchestration.definitions import ON_DEMAND_ASSETS, build_definitions
 
     home.dagster_home()
     defs = build_definitions()
     graph = defs.resolve_asset_graph()
     try:
-        selection = dg.AssetSelection.from_string(select) if select else dg.AssetSelection.all()
+        selection = (
+            dg.AssetSelection.from_string(select)
+            if select
+            else dg.AssetSelection.all() - dg.AssetSelection.assets(*ON_DEMAND_ASSETS)
+        )
         # raw_events/items/reviews come from one read of each file: selecting one runs all three.
         keys = selection.required_multi_asset_neighbors().resolve(graph)
     except dg.DagsterInvalidSubsetError:
@@ -270,7 +282,7 @@ def event_days(partitions: str | None) -> tuple[str, str] | None:
 def run_demo(data_dir: Path | None) -> int:
     """Ingest every dataset folder of ``data_dir`` (or downloaded Online Retail II), materialize everything, and
     say what was built, how the recommender compares with the baselines, and where to look next."""
-    from orchestration.definitions import ASSETS
+    from orchestration.definitions import ASSETS, ON_DEMAND_ASSETS
 
     if data_dir is None:
         data_dir = download_online_retail_ii(home.home() / "downloads")
@@ -284,7 +296,12 @@ def run_demo(data_dir: Path | None) -> int:
         ingest_paths(files, dataset, skip_unknown=True)
     status = materialize_assets()
     write_data_layer_report(home.warehouse_path(), home.reports_dir())
-    assets = [name for asset in ASSETS for name in sorted(key.to_user_string() for key in asset.keys)]
+    assets = [
+        name
+        for asset in ASSETS
+        if asset not in ON_DEMAND_ASSETS
+        for name in sorted(k.to_user_string() for k in asset.keys)
+    ]
     print()
     summary = read_demo_summary(assets, materialized(assets), home.warehouse_path(), home.reports_dir())
     print(format_demo_summary(summary))

@@ -13,6 +13,7 @@ from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_tex
 from assets.raw import no_rejected_files, raw_tables
 from assets.recommendations import RECOMMENDATION_CHECKS, recommendation_evaluation, recommendation_lists
 from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
+from assets.serving import SERVING_CHECKS, interactive_evaluation, serving_snapshot
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
 from orchestration.jobs import cleaned_events_job, ingest_job
@@ -48,10 +49,14 @@ AUTOMATED_ASSETS = dg.map_asset_specs(
         generated_descriptions_evaluation,
         demand_history,
         demand_forecasts,
+        serving_snapshot,
     ],
 )
 
-ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS]
+# Evaluations an engineer runs on purpose (minutes each): not automated, and left out of `longtail materialize`
+# without --select and of the demo.
+ON_DEMAND_ASSETS = [interactive_evaluation]
+ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS, *ON_DEMAND_ASSETS]
 CHECKS = [
     no_rejected_files,
     *RECONCILIATION_CHECKS,
@@ -61,6 +66,7 @@ CHECKS = [
     *SENTIMENT_CHECKS,
     *DESCRIPTION_CHECKS,
     *DEMAND_CHECKS,
+    *SERVING_CHECKS,
 ]
 
 

@@ -29,6 +29,7 @@ HEADLINE_METRICS = (
 )
 EXAMPLE_LIST_LENGTH = 10
 UI_URL = "http://127.0.0.1:3000"
+SERVE_URL = "http://127.0.0.1:8000"
 NEW_USER = "<new user>"  # the cold-start list of recommendation_lists, not a person
 
 
@@ -279,5 +280,6 @@ def _where_next_section(summary: DemoSummary) -> str:
         [
             f"Reports: {summary.reports_dir} ({reports}; {summary.plots} plots as PNG in its folders)",
             f"The UI (assets, checks, plots, runs): `make ui` or `longtail ui`, then open {UI_URL}",
+            f"The shop assistant and API over the published snapshot: `longtail serve`, then open {SERVE_URL}",
         ]
     )

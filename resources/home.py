@@ -49,6 +49,11 @@ def reports_dir() -> Path:
     return home() / "reports"
 
 
+def serving_dir() -> Path:
+    """Where ``serving_snapshot`` publishes and ``longtail serve`` reads (``longtail.serving.snapshot``)."""
+    return home() / "serving"
+
+
 def dagster_home() -> Path:
     """``$LONGTAIL_HOME/dagster``, created with longtail's ``dagster.yaml`` (or brought up to date: see
     ``MANAGED_PREFIX``), and exported as ``DAGSTER_HOME``."""

@@ -2,8 +2,8 @@
 
 Layers, lowest first: the shared core modules (``longtail.errors``, ``longtail.validation``, ``longtail.device``),
 ``longtail.data``, the domains (``longtail.language`` and ``longtail.demand``, which never import each other, then
-``longtail.recommend``, which may use language's sentiment), ``resources``, ``data_quality``, ``assets``,
-``orchestration``. Deferred imports inside functions count: hiding an edge in a function does not remove it.
+``longtail.recommend``, which may use language's sentiment), ``longtail.serving``, ``resources``, ``data_quality``,
+``assets``, ``orchestration``. Deferred imports inside functions count: hiding an edge in a function does not remove it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ LAYERS = (
     ("longtail.language", 2),
     ("longtail.demand", 2),
     ("longtail.recommend", 3),
-    ("resources", 4),
-    ("data_quality", 5),
-    ("assets", 6),
-    ("orchestration", 7),
+    ("longtail.serving", 4),
+    ("resources", 5),
+    ("data_quality", 6),
+    ("assets", 7),
+    ("orchestration", 8),
 )
 
 

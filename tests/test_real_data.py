@@ -160,3 +160,37 @@ def test_demand_forecasts_are_backtested_on_online_retail_against_every_baseline
     classes = "select count(*) from demand_classes where dataset = 'uci_online_retail_ii'"
     forecasts = "select count(*) from demand_forecasts where dataset = 'uci_online_retail_ii'"
     assert query(demo_home, forecasts)[0][0] == query(demo_home, classes)[0][0] > 3_000
+
+
+def test_the_demo_publishes_a_snapshot_that_answers_every_endpoint(demo_home):
+    """`make demo` then `longtail serve`: the API over the demo's snapshot (with the real sentence encoder)."""
+    from fastapi.testclient import TestClient
+
+    from longtail.serving.api import create_app
+    from longtail.serving.snapshot import current_version
+
+    root = demo_home / "serving"
+    assert current_version(root) is not None
+    client = TestClient(create_app(root, demo_home / "landing"))
+    assert client.get("/healthz").json() == {"status": "ok", "snapshot": current_version(root)}
+    shops = {entry["dataset"]: entry for entry in client.get("/v1/datasets").json()["datasets"]}
+    assert {"uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"} <= set(shops)
+    retail = "uci_online_retail_ii"
+    user = shops[retail]["example_users"][0]
+    listed = client.get(f"/v1/users/{user}/recommendations", params={"dataset": retail, "max_price": 5}).json()
+    assert not listed["cold_start"] and len(listed["items"]) == 10
+    assert all(item["price"] <= 5 and item["reasons"] for item in listed["items"])
+    assert client.get("/v1/users/nobody/recommendations", params={"dataset": retail}).json()["cold_start"]
+    first = listed["items"][0]["item_id"]
+    assert len(client.get(f"/v1/items/{first}/similar", params={"dataset": retail}).json()["items"]) == 10
+    chat = client.post("/v1/chat", json={"dataset": retail, "query": "candles under £3", "user_id": user}).json()
+    assert chat["parsed"]["max_price"] == 3 and chat["items"]
+    assert all(item["price"] <= 3 for item in chat["items"])
+    cheaper = client.post("/v1/chat", json={"dataset": retail, "query": "cheaper", "session_id": chat["session_id"]})
+    assert cheaper.json()["parsed"]["max_price"] < 3
+    grocery = client.post("/v1/chat", json={"dataset": "instacart_sample", "query": "crisps, no salt"}).json()
+    assert grocery["parsed"]["category"] == "snacks > chips pretzels"
+    assert all(item["item_id"] for item in grocery["items"])
+    feedback = {"dataset": retail, "user_id": user, "item_id": first, "event": "click"}
+    assert client.post("/v1/feedback", json=feedback).status_code == 202
+    assert list((demo_home / "landing" / retail).glob("feedback-*.csv"))

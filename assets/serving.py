@@ -1,0 +1,261 @@
+"""serving_snapshot: the read-only, versioned copy of lists, items, vectors, neighbours and histories that
+``longtail serve`` answers from (``longtail.serving.snapshot``)."""
+
+import json
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets.descriptions import accepted_texts_are_safe
+from assets.items import accepted_descriptions, every_item_embedded, neighbours_valid
+from assets.metadata import embedded_png, new_figure, preview
+from assets.recommendations import lists_complete
+from assets.sentiment import every_review_scored
+from longtail.data.interactions import ORDER_FROM_LAST, datasets_with_interactions, load_interactions
+from longtail.data.warehouse import read_table, read_vectors
+from longtail.recommend.item_vectors import catalogue_text_vectors
+from longtail.serving.assistant import ShopAssistant
+from longtail.serving.catalogue import ShopIndex, load_snapshot
+from longtail.serving.interactive_evaluation import evaluate_interactive
+from longtail.serving.lists import similar_items, user_list
+from longtail.serving.parsing_evaluation import PARSING_SETS, evaluate_parsing
+from longtail.serving.shop_tables import shop_tables
+from longtail.serving.snapshot import current_version, publish_snapshot, read_shop, versions
+from resources import home
+from resources.models import EmbeddingModelResource
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+REPORT_NAME = "interactive_evaluation"
+# A shop is simulated when at least this share of its items has a title to write queries from.
+MIN_TITLED_SHARE = 0.5
+
+# The blocking checks of what the snapshot copies: a run that materializes serving_snapshot alone still refuses
+# to publish while the latest evaluation of any of them failed.
+GATES = [lists_complete, neighbours_valid, every_item_embedded, accepted_texts_are_safe, every_review_scored]
+
+
+@dg.asset(
+    deps=[
+        "recommendation_lists",
+        "item_similarity",
+        "item_embeddings",
+        "review_sentiment",
+        "generated_descriptions",
+        "cleaned_items",
+    ],
+    group_name="serving",
+    kinds={"parquet"},
+    pool=WAREHOUSE_POOL,
+)
+def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """A new snapshot version under ``$LONGTAIL_HOME/serving``, and ``current`` switched to it; the last three
+    versions are kept. Nothing is published while an upstream gate (blocking check) is failing."""
+    started = time.perf_counter()
+    failing = _failing_gates(context.instance)
+    if failing:
+        raise dg.Failure(f"not publishing: upstream blocking check(s) failing: {', '.join(failing)}")
+    shops = {}
+    with warehouse.connect() as connection:
+        descriptions = accepted_descriptions(connection)
+        for dataset in datasets_with_interactions(connection):
+            settings = read_table(connection, "recommendation_settings", "dataset = ?", [dataset])
+            shops[dataset] = shop_tables(
+                load_interactions(connection, dataset),
+                read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
+                read_table(connection, "recommendation_lists", "dataset = ?", [dataset]),
+                item_vectors=read_vectors(connection, "item_embeddings", dataset),
+                neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
+                item_sentiment=read_table(connection, "item_sentiment", "dataset = ?", [dataset]),
+                descriptions=descriptions[descriptions["dataset"] == dataset],
+                settings={"recommendation": settings["settings"].iloc[0] if len(settings) else "{}"},
+            )
+            context.log.info(f"{dataset}: {shops[dataset].counts()}")
+    folder = publish_snapshot(home.serving_dir(), shops)
+    counts = pd.DataFrame([{"dataset": dataset, **shop.counts()} for dataset, shop in shops.items()])
+    return dg.MaterializeResult(
+        metadata={
+            "version": folder.name,
+            "path": dg.MetadataValue.path(str(folder)),
+            "datasets": preview(counts, rows=20),
+            "versions_kept": ", ".join(versions(home.serving_dir())),
+            "megabytes": round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6, 1),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+def _failing_gates(instance: dg.DagsterInstance) -> list[str]:
+    failing = []
+    for check in GATES:
+        for key in check.check_keys:
+            record = instance.get_latest_asset_check_evaluation_record(key)
+            evaluation = record.event.asset_check_evaluation if record and record.event else None
+            if evaluation is not None and not evaluation.passed:
+                failing.append(key.to_user_string())
+    return failing
+
+
+@dg.asset_check(asset=serving_snapshot)
+def snapshot_serves() -> dg.AssetCheckResult:
+    """The current snapshot loads and answers: for each shop, a full list (10 items, or every item not yet bought)
+    for its most active user and for a new user, and similar items for its most bought item."""
+    root = home.serving_dir()
+    version = current_version(root)
+    if version is None:
+        return dg.AssetCheckResult(passed=False, metadata={"note": f"no current snapshot under {root}"})
+    rows, problems = [], []
+    for folder in sorted(path for path in (root / version).iterdir() if path.is_dir()):
+        index = ShopIndex(folder.name, read_shop(folder))
+        user = max(index.history, key=lambda user_id: len(index.history[user_id]["rows"]), default="nobody")
+        listed = len(user_list(index, user, 10).items)
+        # A full list, unless the user has bought nearly the whole (tiny) catalogue.
+        unseen = len(index) - len(index.history.get(user, {"rows": []})["rows"])
+        new_user = len(user_list(index, "<never seen>", 10).items)
+        top_item = index.item_ids[index.popularity_order[0]] if len(index) else None
+        similar = len(similar_items(index, top_item, 10)) if top_item is not None else 0
+        rows.append(
+            {"dataset": folder.name, "user": user, "list": listed, "new_user_list": new_user, "similar": similar}
+        )
+        if listed < min(10, unseen) or new_user < min(10, len(index)):
+            problems.append(folder.name)
+    return dg.AssetCheckResult(
+        passed=bool(rows) and not problems,
+        metadata={
+            "version": version,
+            "answers": preview(pd.DataFrame(rows), rows=20),
+            "empty": ", ".join(problems) or "none",
+        },
+    )
+
+
+class InteractiveEvaluationConfig(dg.Config):
+    """``max_sessions``: simulated test sessions per shop and query regime (validation uses at most 200)."""
+
+    max_sessions: int = 300
+
+
+@dg.asset(
+    deps=[serving_snapshot, "recommendation_evaluation", "item_text", "item_embeddings", "cleaned_items"],
+    group_name="serving",
+    kinds={"python"},
+    pool=WAREHOUSE_POOL,
+)
+def interactive_evaluation(
+    context: dg.AssetExecutionContext,
+    config: InteractiveEvaluationConfig,
+    warehouse: WarehouseResource,
+    embedder: EmbeddingModelResource,
+) -> dg.MaterializeResult:
+    """The shop assistant against BM25 search, embedding search and the user's plain list, on simulated sessions
+    from test-window purchases (``longtail.serving.interactive_evaluation``), and the query parser's slot F1 on the
+    hand-labelled development and held-out sets. On demand: a few minutes per shop, so it is not part of
+    ``longtail materialize`` without ``--select`` (nor of the demo)."""
+    started = time.perf_counter()
+    reports = {}
+    with warehouse.connect() as connection:
+        chosen = read_table(connection, "recommendation_settings")
+        served = dict(zip(chosen.get("dataset", []), chosen.get("settings", [])))
+        for dataset in datasets_with_interactions(connection):
+            items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
+            if dataset not in served or not len(items) or items["title"].notna().mean() < MIN_TITLED_SHARE:
+                context.log.info(f"{dataset}: skipped (no served settings, or too few titled items to write queries)")
+                continue
+            vectors = catalogue_text_vectors(
+                read_vectors(connection, "item_embeddings", dataset),
+                read_table(connection, "item_text", "dataset = ?", [dataset]),
+                embedder.encode,
+            )
+            settings = json.loads(served[dataset])
+            reports[dataset] = evaluate_interactive(
+                load_interactions(connection, dataset),
+                items,
+                item_vectors=vectors,
+                served_settings=settings,
+                encode=embedder.encode,
+                # The split of recommendation_evaluation: by each user's orders where it chose its settings so.
+                order_numbers=settings.get("time_column") == ORDER_FROM_LAST,
+                max_sessions=config.max_sessions,
+                progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
+            )
+    snapshot = load_snapshot(home.serving_dir(), current_version(home.serving_dir()))
+    vocabularies = {name: ShopAssistant(index, embedder.encode).vocabulary for name, index in snapshot.shops.items()}
+    clustered = {name for name, index in snapshot.shops.items() if index.settings.get("categories") == "item clusters"}
+    parsing = {name: evaluate_parsing(vocabularies, clustered, path) for name, path in PARSING_SETS.items()}
+    report = {"datasets": reports, "parsing": parsing}
+    path = home.reports_dir() / f"{REPORT_NAME}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, default=str))
+    table = _systems_table(reports)
+    return dg.MaterializeResult(
+        metadata={
+            "systems": preview(table, rows=60),
+            "parsing slot F1": preview(
+                pd.DataFrame(
+                    [
+                        {
+                            "set": name,
+                            "queries": result["queries"],
+                            "exact": result["exact"],
+                            "slot_f1": round(result["overall"]["f1"], 4),
+                            "f1_ci95": [round(v, 4) for v in result["overall"]["f1_ci95"]],
+                        }
+                        for name, result in parsing.items()
+                        if result is not None
+                    ]
+                )
+            ),  # fmt: skip
+            "tail trade-off (plot)": dg.MetadataValue.md(_tradeoff_plot(reports, path.with_name(f"{REPORT_NAME}.png"))),
+            "examples": preview(_examples(reports), rows=20),
+            "report": dg.MetadataValue.path(str(path)),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+def _systems_table(reports: dict) -> pd.DataFrame:
+    rows = []
+    for dataset, report in reports.items():
+        for regime, result in report["regimes"].items():
+            for system, figures in result["models"].items():
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "query": regime,
+                        "system": system,
+                        "hit@10": figures["hit@10"],
+                        "hit@10_ci95": figures["hit@10_ci95"],
+                        "constraints_met": figures["constraint_satisfaction"],
+                        "tail_share": figures["tail_share"],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _examples(reports: dict) -> pd.DataFrame:
+    rows = [
+        {"dataset": dataset, "query": example["query"], "bought": example["bought"],
+         "assistant": " | ".join(example["assistant"]), "bm25": " | ".join(example["bm25"])}
+        for dataset, report in reports.items()
+        for example in report["regimes"].get("1 word", {}).get("examples", [])[:10]
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _tradeoff_plot(reports: dict, path) -> str:
+    """Hit@10 against tail share as the tail bonus grows, per shop and query regime, with BM25's point."""
+    if not reports:
+        return "no shop evaluated"
+    figure, _ = new_figure(len(reports), size=(5.5 * len(reports), 4.0))
+    for axis, (dataset, report) in zip(figure.axes, reports.items()):
+        for regime, result in report["regimes"].items():
+            curve = pd.DataFrame(result["tail_tradeoff"])
+            axis.plot(curve["tail_share"], curve["hit@10"], marker="o", label=f"assistant, {regime}")
+            bm25 = result["models"]["bm25"]
+            axis.scatter([bm25["tail_share"]], [bm25["hit@10"]], marker="x", s=60, label=f"BM25, {regime}")
+        axis.set(title=dataset, xlabel="tail share of the top 10", ylabel="hit@10")
+        axis.legend(fontsize=7)
+    return embedded_png(figure, path, "hit@10 against tail share")
+
+
+SERVING_CHECKS = [snapshot_serves]

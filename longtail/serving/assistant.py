@@ -1,0 +1,250 @@
+"""The shop assistant: a shopper's words to a spec (``longtail.serving.query``), then a ranked, filtered list.
+
+Hard constraints (price, category, excluded words) are filters: no returned item violates them, and when too few
+items pass, ``unmet`` says so instead of relaxing them. Soft intent (the query's free words and a "like X" item)
+is matched both by embeddings over the item vectors and by BM25 over the item texts, blended with the user's taste
+and cached hybrid list when the user is known, and then the tail calibration (stronger when the shopper asks for
+something unusual): ``AssistantWeights``. Reasons are grounded in the data: the item named, the user's own
+purchases, counted buyers and reviews.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from longtail.serving.catalogue import Filters, ShopIndex
+from longtail.serving.lists import top_rows
+from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
+from longtail.serving.titles import TitleFinder
+from longtail.serving.vocabulary import CategoryMatcher
+
+MAX_SESSIONS = 10_000
+
+
+@dataclass(frozen=True)
+class AssistantWeights:
+    """How the assistant blends its signals into one score per item (all scores are in about [0, 1]):
+    ``semantic`` the cosine of the query's free words (and a "like X" item) to the item, ``lexical`` BM25 of the
+    free words over the item's text (scaled by the best item's), ``user`` the cosine of the user's taste (the mean
+    of their items) to the item, ``cached`` a bonus for items of the user's cached hybrid list (first place the
+    most), and ``tail`` a bonus for tail items; ``tail_asked`` replaces ``tail`` when the shopper asks for the
+    unusual (and 0 when they ask for the popular). The defaults are the ones validation chose on Online Retail
+    (``interactive_evaluation``); ``tune_weights`` chooses them per shop."""
+
+    semantic: float = 1.0
+    lexical: float = 0.5
+    user: float = 0.3
+    cached: float = 0.1
+    tail: float = 0.02
+    tail_asked: float = 0.2
+
+    def tail_bonus(self, novelty: str | None) -> float:
+        return {None: self.tail, "tail": self.tail_asked, "any": 0.0}[novelty]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a session remembers of its last turn: the spec and the items shown, in order."""
+
+    spec: QuerySpec
+    shown: tuple[ShownItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    spec: QuerySpec
+    items: list[dict]
+    unmet: list[str]
+    suggestions: list[str]
+    turn: Turn = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting, and the
+    hard-filter mask. ``personal`` says whether the user is known."""
+
+    spec: QuerySpec
+    allowed: np.ndarray
+    semantic: np.ndarray
+    lexical: np.ndarray
+    user: np.ndarray
+    cached: np.ndarray
+    popularity: np.ndarray
+    like_row: int | None
+    user_id: str | None
+    cached_reason: dict
+
+    def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
+        scores = weights.semantic * self.semantic + weights.lexical * self.lexical
+        scores = scores + weights.user * self.user + weights.cached * self.cached
+        if not (self.semantic.any() or self.lexical.any() or self.user.any() or self.cached.any()):
+            # Nothing semantic or personal to go on: the shop's most bought items first.
+            scores = scores + self.popularity
+        return scores + weights.tail_bonus(self.spec.novelty) * is_tail
+
+
+class ShopAssistant:
+    """Answers chat queries in one shop. ``encode(texts) -> (n, dim)`` unit rows must be the model that embedded
+    the shop's items (their cosine is the semantic match)."""
+
+    def __init__(
+        self,
+        index: ShopIndex,
+        encode: Callable[[Sequence[str]], np.ndarray],
+        weights: AssistantWeights = AssistantWeights(),
+    ):
+        import bm25s
+
+        self.index = index
+        self.weights = weights
+        self._encode_one = lru_cache(maxsize=4096)(lambda text: encode([text])[0])
+        nodes = index.category_nodes
+        matcher = CategoryMatcher(nodes, encode) if nodes else (lambda phrase: None)
+        self.vocabulary = ShopVocabulary(
+            category_paths=nodes,
+            price_quantiles=index.price_quantiles,
+            find_item=TitleFinder(index.item_ids, index.titles),
+            match_category=matcher,
+        )
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(bm25s.tokenize(index.search_texts(), stopwords="en", show_progress=False), show_progress=False)
+        self._popularity = (
+            np.log1p(index.buyers) / max(np.log1p(index.buyers.max()), 1.0) if len(index) else np.zeros(0)
+        )
+
+    def answer(
+        self,
+        query: str,
+        user_id: str | None = None,
+        previous: Turn | None = None,
+        k: int = 10,
+        exclude_seen: bool = True,
+    ) -> Answer:
+        """The items for ``query`` (hard filters applied, at most ``k``), from a known ``user_id``'s point of view
+        (without what they bought, unless ``exclude_seen`` is False), refining the session's ``previous`` turn."""
+        signals = self.signals(query, user_id, previous, exclude_seen)
+        index = self.index
+        scores = signals.scores(self.weights, index.is_tail)
+        rows = top_rows(np.where(signals.allowed, scores, -np.inf), k)
+        items = [index.card(row, scores[row], self._reasons(signals, row)) for row in rows]
+        shown = tuple(ShownItem(index.item_ids[row], _price(index.prices[row])) for row in rows)
+        spec = signals.spec
+        filters = Filters(spec.category, spec.min_price, spec.max_price, spec.exclude)
+        unmet = self._unmet(filters, int(signals.allowed.sum()), k)
+        return Answer(spec, items, unmet, self._suggestions(spec), Turn(spec, shown))
+
+    def signals(
+        self, query: str, user_id: str | None = None, previous: Turn | None = None, exclude_seen: bool = True
+    ) -> Signals:
+        """Parse ``query`` (refining ``previous``) and compute every signal once; ``Signals.scores`` weighs them."""
+        index = self.index
+        spec = parse_query(
+            query, self.vocabulary, previous.spec if previous else None, previous.shown if previous else ()
+        )
+        allowed = index.mask(Filters(spec.category, spec.min_price, spec.max_price, spec.exclude))
+        like_row = index.position.get(spec.like_item) if spec.like_item else None
+        if like_row is not None:
+            allowed[like_row] = False
+        user_id = user_id if user_id is not None and index.knows_user(user_id) else None
+        if user_id is not None and exclude_seen and user_id in index.history:
+            allowed[index.history[user_id]["rows"]] = False
+        zeros = np.zeros(len(index))
+        semantic, lexical = zeros, zeros
+        text = spec.text.strip().lower()
+        intent = []
+        if index.vectors is not None:
+            if text:
+                intent.append(self._encode_one(text))
+            if like_row is not None and np.any(index.vectors[like_row]):
+                intent.append(index.vectors[like_row])
+        if intent:
+            semantic = sum(index.vectors @ vector for vector in intent) / len(intent)
+        if text:
+            lexical = self._lexical(text)
+        taste = index.taste(user_id) if user_id is not None else None
+        user = index.vectors @ taste if taste is not None else zeros
+        cached, cached_reason = zeros.copy(), {}
+        listed = index.cached_list(user_id) if user_id is not None else None
+        if listed is not None and len(listed["rows"]):
+            cached[listed["rows"]] = 1 - np.arange(len(listed["rows"])) / len(listed["rows"])
+            cached_reason = dict(zip(listed["rows"].tolist(), listed["reason"]))
+        return Signals(
+            spec, allowed, semantic, lexical, user, cached, self._popularity, like_row, user_id, cached_reason
+        )
+
+    def _lexical(self, text: str) -> np.ndarray:
+        """BM25 of ``text`` over the items' texts, divided by the best item's (0 when no word matches)."""
+        import bm25s
+
+        tokens = bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64) if tokens else np.zeros(len(self.index))
+        best = scores.max() if len(scores) else 0.0
+        return scores / best if best > 0 else scores
+
+    def _reasons(self, signals: Signals, row: int) -> list[str]:
+        index = self.index
+        out = []
+        if signals.like_row is not None:
+            out.append(f"similar to {index.titles[signals.like_row]}")
+        if row in signals.cached_reason:
+            out.append(str(signals.cached_reason[row]))
+        elif signals.user_id is not None:
+            anchor = index.closest_bought(signals.user_id, row)
+            if anchor is not None:
+                out.append(f"similar to {index.titles[anchor]}, which you bought")
+        if signals.spec.novelty == "tail" and index.is_tail[row]:
+            out.append("a less-known find")
+        return out + index.fact_reasons(row)
+
+    def _unmet(self, filters: Filters, n_allowed: int, k: int) -> list[str]:
+        unmet = []
+        if (filters.min_price is not None or filters.max_price is not None) and not self.index.price_quantiles:
+            unmet.append("this shop lists no prices, so no item can meet a price bound")
+        if n_allowed < k:
+            unmet.append(f"only {n_allowed} item(s) meet {' and '.join(filters.describe())}")
+        return unmet
+
+    def _suggestions(self, spec: QuerySpec) -> list[str]:
+        suggestions = []
+        if self.index.price_quantiles:
+            suggestions.append("cheaper")
+        if spec.novelty != "tail":
+            suggestions.append("something more unusual")
+        suggestions.append("more like the first one")
+        if spec.category or spec.exclude or spec.min_price is not None or spec.max_price is not None:
+            suggestions.append("start again")
+        return suggestions
+
+
+class Sessions:
+    """The last turn of each chat session, in memory, the least recently used dropped beyond ``capacity``."""
+
+    def __init__(self, capacity: int = MAX_SESSIONS):
+        self.capacity = capacity
+        self._turns: OrderedDict[str, tuple[str, Turn]] = OrderedDict()
+
+    def get(self, session_id: str | None, dataset: str) -> Turn | None:
+        if session_id is None or session_id not in self._turns:
+            return None
+        shop, turn = self._turns[session_id]
+        self._turns.move_to_end(session_id)
+        return turn if shop == dataset else None
+
+    def put(self, session_id: str | None, dataset: str, turn: Turn) -> str:
+        session_id = session_id or uuid.uuid4().hex
+        self._turns[session_id] = (dataset, turn)
+        self._turns.move_to_end(session_id)
+        while len(self._turns) > self.capacity:
+            self._turns.popitem(last=False)
+        return session_id
+
+
+def _price(price: float) -> float | None:
+    return None if np.isnan(price) else float(price)

@@ -1,0 +1,217 @@
+"""``ShopIndex``: one shop of a serving snapshot held in memory, laid out for answering requests in milliseconds.
+
+Items are addressed by their row (position) in the snapshot's items table. Lists, histories and neighbours are
+grouped once, at load, into per-user and per-item arrays. Hard constraints (price, category, excluded words) are
+boolean masks over the items, so a filter never lets a violating item through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from longtail.recommend.serving import COLD_START_USER
+from longtail.serving.snapshot import ShopTables, read_manifest, read_shop
+
+# A reason "bought by N customers" is given from this many buyers on: one buyer is not a crowd.
+MIN_BUYERS_REASON = 3
+# "Reviewers praise ..." needs this many reviews and this positive share, so one happy reviewer is not a consensus.
+MIN_REVIEWS_REASON = 3
+MIN_POSITIVE_SHARE_REASON = 0.6
+CATEGORY_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard constraints: prices inclusive, in the shop's currency; ``category`` a node of the category tree (the
+    item's category equals it or lies under it); ``exclude`` words that may not appear in the item's title or
+    category (as a word, singular or plural)."""
+
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    exclude: tuple[str, ...] = ()
+
+    def describe(self) -> list[str]:
+        parts = []
+        if self.category:
+            parts.append(f"category {self.category!r}")
+        if self.min_price is not None:
+            parts.append(f"price >= {self.min_price:g}")
+        if self.max_price is not None:
+            parts.append(f"price <= {self.max_price:g}")
+        parts.extend(f"no {word!r}" for word in self.exclude)
+        return parts
+
+
+class ShopIndex:
+    """One shop (``dataset``) of a snapshot: items with facts, vectors, cached lists, histories, neighbours."""
+
+    def __init__(self, dataset: str, shop: ShopTables):
+        self.dataset = dataset
+        self.settings = shop.settings
+        items = shop.items
+        self.item_ids = items["item_id"].astype(str).to_numpy()
+        self.position = {item_id: row for row, item_id in enumerate(self.item_ids)}
+        self.titles = items["title"].fillna(items["item_id"]).astype(str).to_numpy()
+        self.categories = items["category"].fillna("").astype(str).to_numpy()
+        self.prices = items["price"].to_numpy(dtype=np.float64)
+        self.is_tail = items["is_tail"].to_numpy(dtype=bool)
+        self.buyers = items["buyers"].to_numpy(dtype=np.int64)
+        self.n_reviews = items["n_reviews"].to_numpy(dtype=np.int64)
+        self.positive_share = items["positive_share"].to_numpy(dtype=np.float64)
+        self.praise = items["praise"].fillna("").astype(str).to_numpy()
+        self.descriptions = items["description"].fillna("").astype(str).to_numpy()
+        self.vectors = shop.vectors if shop.vectors.shape[1] else None
+        self._searchable = pd.Series(self.titles).str.lower() + " " + pd.Series(self.categories).str.lower()
+        self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
+        self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())
+        self.neighbours = _grouped(shop.neighbours, "item_id", self._rows(shop.neighbours["neighbour_id"]), ("score",))
+        self.popularity_order = np.lexsort((np.arange(len(self.item_ids)), -self.buyers))
+        self.category_nodes = _nodes(self.categories)
+        self.price_quantiles = (
+            {q: float(np.nanpercentile(self.prices, q)) for q in (25, 50, 75)} if np.isfinite(self.prices).any() else {}
+        )
+        self._exclusion = lru_cache(maxsize=256)(self._exclusion_mask)
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def _rows(self, item_ids: pd.Series) -> np.ndarray:
+        return np.fromiter((self.position[item_id] for item_id in item_ids.astype(str)), np.int64, len(item_ids))
+
+    def search_texts(self) -> list[str]:
+        """Each item's title, category and description: what a shopper's words are matched against."""
+        return [" ".join(parts) for parts in zip(self.titles, self.categories, self.descriptions)]
+
+    def knows_user(self, user_id: str) -> bool:
+        return user_id in self.history or user_id in self.lists
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """(n_items,) bool: the items that satisfy every hard constraint of ``filters``. An item without a price
+        fails any price bound; an item without a category fails any category."""
+        allowed = np.ones(len(self), dtype=bool)
+        if filters.min_price is not None:
+            allowed &= self.prices >= filters.min_price  # NaN compares False
+        if filters.max_price is not None:
+            allowed &= self.prices <= filters.max_price
+        if filters.category:
+            node = filters.category
+            allowed &= (self.categories == node) | np.char.startswith(
+                self.categories.astype(str), node + CATEGORY_SEPARATOR
+            )
+        for word in filters.exclude:
+            allowed &= ~self._exclusion(word)
+        return allowed
+
+    def _exclusion_mask(self, word: str) -> np.ndarray:
+        pattern = rf"\b{re.escape(word.lower())}(?:s|es)?\b"
+        return self._searchable.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+
+    def taste(self, user_id: str) -> np.ndarray | None:
+        """The mean vector of the items ``user_id`` bought or reviewed, unit length; None without history or
+        vectors."""
+        rows = self.history.get(user_id)
+        if self.vectors is None or rows is None or not len(rows["rows"]):
+            return None
+        mean = self.vectors[rows["rows"]].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else None
+
+    def closest_bought(self, user_id: str, row: int) -> int | None:
+        """Of the items ``user_id`` bought, the one most similar to item ``row`` (by vectors); None without."""
+        rows = self.history.get(user_id)
+        if self.vectors is None or rows is None or not len(rows["rows"]):
+            return None
+        bought = rows["rows"][rows["rows"] != row]
+        if not len(bought):
+            return None
+        return int(bought[np.argmax(self.vectors[bought] @ self.vectors[row])])
+
+    def fact_reasons(self, row: int) -> list[str]:
+        """Reasons counted from the data, never generated: reviewers' praise, and how many customers bought it."""
+        reasons = []
+        if (
+            self.praise[row]
+            and self.n_reviews[row] >= MIN_REVIEWS_REASON
+            and self.positive_share[row] >= MIN_POSITIVE_SHARE_REASON
+        ):
+            reasons.append(f"reviewers praise {self.praise[row]} ({self.n_reviews[row]} reviews)")
+        if self.buyers[row] >= MIN_BUYERS_REASON:
+            reasons.append(f"bought by {self.buyers[row]:,} customers")
+        return reasons
+
+    def card(self, row: int, score: float | None, reasons: list[str]) -> dict:
+        """The API's item shape."""
+        price = self.prices[row]
+        return {
+            "item_id": self.item_ids[row],
+            "title": self.titles[row],
+            "price": None if np.isnan(price) else round(float(price), 2),
+            "score": None if score is None or not np.isfinite(score) else round(float(score), 4),
+            "is_tail": bool(self.is_tail[row]),
+            "reasons": reasons,
+        }
+
+    def cached_list(self, user_id: str) -> dict | None:
+        """``{"rows", "score", "reason"}`` arrays of the user's cached list, best first; the new-user list for
+        ``COLD_START_USER``; None for a user without one."""
+        return self.lists.get(user_id)
+
+    def cold_start_list(self) -> dict:
+        return self.lists.get(COLD_START_USER) or {
+            "rows": np.zeros(0, np.int64),
+            "score": np.zeros(0),
+            "reason": np.zeros(0, object),
+        }
+
+
+def _grouped(frame: pd.DataFrame, key: str, rows: np.ndarray, columns: tuple[str, ...]) -> dict:
+    """``{key value: {"rows": item rows, column: values, ...}}``, ordered by ``rank`` within each key where the
+    frame has one (lists, neighbours), else in the frame's order."""
+    if not len(frame):
+        return {}
+    order = np.lexsort((frame["rank"].to_numpy(),) if "rank" in frame else (np.arange(len(frame)),))
+    keys = frame[key].astype(str).to_numpy()[order]
+    order = order[np.argsort(keys, kind="stable")]
+    keys = frame[key].astype(str).to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    values = {column: frame[column].to_numpy()[order] for column in columns}
+    out = {}
+    for start, end in zip(starts, ends):
+        group = {"rows": rows[order[start:end]]}
+        group.update({column: array[start:end] for column, array in values.items()})
+        out[keys[start]] = group
+    return out
+
+
+def _nodes(categories: np.ndarray) -> tuple[str, ...]:
+    """Every node of the category tree: each category and each of its prefixes at a separator."""
+    nodes = set()
+    for category in set(categories.tolist()) - {""}:
+        parts = category.split(CATEGORY_SEPARATOR)
+        nodes.update(CATEGORY_SEPARATOR.join(parts[: depth + 1]) for depth in range(len(parts)))
+    return tuple(sorted(nodes))
+
+
+@dataclass(frozen=True)
+class LoadedSnapshot:
+    version: str
+    shops: dict[str, ShopIndex]
+
+
+def load_snapshot(root: Path, version: str) -> LoadedSnapshot:
+    """Every shop of ``root/version`` as a ``ShopIndex``."""
+    folder = root / version
+    manifest = read_manifest(folder)
+    shops = {}
+    for dataset, entry in manifest["datasets"].items():
+        tables = replace(read_shop(folder / dataset), settings=entry.get("settings", {}))
+        shops[dataset] = ShopIndex(dataset, tables)
+    return LoadedSnapshot(version, shops)

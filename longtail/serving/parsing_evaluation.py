@@ -1,0 +1,47 @@
+"""Slot F1 of the query parser on the hand-labelled parsing sets (``docs/labels/parsing_rubric.md``).
+
+``parsing_set.jsonl`` was labelled before the parser was measured, and the parser was then improved on its
+failures: it is the development set. ``parsing_set_heldout.jsonl`` was labelled afterwards by someone who never saw
+the parser or the first set, and the parser was never run on it before its first measurement: it is the held-out
+figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
+from longtail.serving.slot_scoring import load_parsing_set, resolve_expected, slot_scores
+
+HERE = Path(__file__).parent
+PARSING_SETS = {"development": HERE / "parsing_set.jsonl", "held_out": HERE / "parsing_set_heldout.jsonl"}
+
+
+def evaluate_parsing(vocabularies: Mapping[str, ShopVocabulary], clustered: set[str], path: Path) -> dict | None:
+    """``slot_scores`` of ``parse_query`` on the records of ``path`` whose shop is in ``vocabularies`` (each
+    record parsed with its previous turn), plus up to 20 ``mistakes`` to read; None when no record is for one of
+    these shops. The category slot is not scored in the ``clustered`` shops (their categories are item clusters,
+    which the labels do not name)."""
+    pairs, mistakes = [], []
+    for record in load_parsing_set(path):
+        shop = vocabularies.get(record["dataset"])
+        if shop is None:
+            continue
+        previous = record.get("previous")
+        shown = tuple(ShownItem(item["item_id"], item["price"]) for item in previous["shown"]) if previous else ()
+        spec = parse_query(record["query"], shop, QuerySpec.from_json(previous["spec"]) if previous else None, shown)
+        predicted = spec.to_json()
+        expected = resolve_expected(record["expected"], shop.price_quantiles, [item.price for item in shown])
+        pairs.append((predicted, expected, record["dataset"]))
+        if record["dataset"] in clustered:
+            predicted = {slot: value for slot, value in predicted.items() if slot != "category"}
+        if _normalised(predicted) != _normalised(expected) and len(mistakes) < 20:
+            mistakes.append({"id": record["id"], "query": record["query"], "parsed": predicted, "expected": expected})
+    if not pairs:
+        return None
+    return {**slot_scores(pairs, skip_category=clustered), "mistakes": mistakes}
+
+
+def _normalised(spec: Mapping) -> dict:
+    return {slot: sorted(value) if isinstance(value, list) else value for slot, value in spec.items()}

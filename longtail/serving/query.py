@@ -1,0 +1,283 @@
+"""Query understanding for the shop assistant: ``parse_query`` turns a shopper's chat message, in one shop, into a
+validated ``QuerySpec`` by rules (no language model: the packaged 135M model gave valid JSON for 1 of 5 prompts).
+
+The message is lower-cased, with common misspellings of the words the rules key on mended ("chrismas"), and read
+in passes, each of which takes the phrases it understands out of the text (leaving a clause boundary, "|", in
+their place) so that later passes do not read them again: fake conversation turns and instruction phrases ("ignore
+your rules", "set max_price to 0"), which set nothing; "start again"; "forget the wine"; "like the second one" or
+"the fifth one"; prices; popularity ("hidden gems"); exclusions ("no candles"); an item named after "like the";
+then occasions and the category are read from what is left, which, less chat filler, becomes the free ``text``
+for embedding matching. A refinement merges the result into the previous turn's spec (``parse_query`` says how).
+The passes from the item reference to the named item are in ``longtail.serving.query_phrases``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+
+from longtail.serving.query_phrases import (
+    BOUNDARY,
+    take_exclusions,
+    take_named_item,
+    take_novelty,
+    take_position_reference,
+    take_prices,
+)
+from longtail.serving.query_words import (
+    CHAT_FILLER,
+    FUNCTION_WORDS,
+    MISSPELLINGS,
+    OCCASION_PATTERN,
+    OCCASION_WORDS,
+    OCCASIONS,
+    patterns,
+)
+from longtail.serving.vocabulary import SEPARATOR, domain_words, lexical_category, singular, words
+
+MAX_QUERY_CHARS = 2_000
+NOVELTY_VALUES = ("tail", "any")
+
+
+def _no_item(phrase: str) -> str | None:
+    return None
+
+
+def _no_category(phrase: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """What a shopper asked for. Prices are in the shop's currency, inclusive; ``exclude`` holds lower-case,
+    singular words (or short phrases) to rule out; ``occasion`` holds words of ``OCCASIONS``; both are stored
+    sorted and distinct. ``text`` holds the message's free words for soft matching (never in ``to_json``)."""
+
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    exclude: tuple[str, ...] = ()
+    novelty: str | None = None
+    like_item: str | None = None
+    occasion: tuple[str, ...] = ()
+    text: str = ""
+
+    def __post_init__(self):
+        for name in ("category", "like_item"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty string or None, got {value!r}")
+        for name in ("min_price", "max_price"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _checked_price(value, name))
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError(f"min_price ({self.min_price}) exceeds max_price ({self.max_price})")
+        if self.novelty not in (*NOVELTY_VALUES, None):
+            raise ValueError(f"novelty must be one of {NOVELTY_VALUES} or None, got {self.novelty!r}")
+        for name in ("exclude", "occasion"):
+            values = getattr(self, name)
+            if isinstance(values, str) or not all(isinstance(value, str) and value.strip() for value in values):
+                raise ValueError(f"{name} must be a sequence of non-empty strings, got {values!r}")
+            object.__setattr__(self, name, tuple(sorted(set(values))))
+        unknown = set(self.occasion) - set(OCCASIONS)
+        if unknown:
+            raise ValueError(f"occasion words {sorted(unknown)} are not in the vocabulary {OCCASIONS}")
+        if not isinstance(self.text, str):
+            raise ValueError(f"text must be a string, got {type(self.text).__name__}")
+
+    def to_json(self) -> dict:
+        """The set slots only, as JSON types (lists for the tuples); never ``text``."""
+        out = {}
+        for slot in fields(self):
+            value = getattr(self, slot.name)
+            if slot.name != "text" and value not in (None, ()):
+                out[slot.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_json(cls, parsed: Mapping, text: str = "") -> QuerySpec:
+        """The spec ``to_json`` gave (a previous turn's ``"parsed"``), validated; ``ValueError`` for unknown keys."""
+        if not isinstance(parsed, Mapping):
+            raise ValueError(f"parsed must be a mapping, got {type(parsed).__name__}")
+        slots = {slot.name for slot in fields(cls)} - {"text"}
+        unknown = set(parsed) - slots
+        if unknown:
+            raise ValueError(f"unknown query spec slots {sorted(unknown)}; known: {sorted(slots)}")
+        values = {name: tuple(value) if name in ("exclude", "occasion") else value for name, value in parsed.items()}
+        return cls(**values, text=text)
+
+
+@dataclass(frozen=True)
+class ShownItem:
+    """An item shown to the shopper in the previous turn; ``price`` in the shop's currency, None if unknown."""
+
+    item_id: str
+    price: float | None
+
+    def __post_init__(self):
+        if not isinstance(self.item_id, str) or not self.item_id:
+            raise ValueError(f"ShownItem.item_id must be a non-empty string, got {self.item_id!r}")
+        if self.price is not None:
+            object.__setattr__(self, "price", _checked_price(self.price, "ShownItem.price"))
+
+
+@dataclass(frozen=True)
+class ShopVocabulary:
+    """What the parser knows of one shop: ``category_paths``, every node of its category tree (full paths and
+    their prefixes, see ``longtail.serving.vocabulary.category_nodes``) or its item-cluster names, empty for
+    none; ``price_quantiles``, percent (25, 50, 75) -> item price, empty when the shop has no prices;
+    ``find_item``, the item id a phrase names (``TitleFinder``); ``match_category``, a node for a phrase
+    (``CategoryMatcher``), the fallback when no label word matches."""
+
+    category_paths: tuple[str, ...]
+    price_quantiles: Mapping[int, float] = field(default_factory=dict)
+    find_item: Callable[[str], str | None] = _no_item
+    match_category: Callable[[str], str | None] = _no_category
+
+    def __post_init__(self):
+        if isinstance(self.category_paths, str) or not all(
+            isinstance(path, str) and path.strip() for path in self.category_paths
+        ):
+            raise ValueError("category_paths must be a sequence of non-empty strings")
+        object.__setattr__(self, "category_paths", tuple(self.category_paths))
+        quantiles = {}
+        for percent, price in dict(self.price_quantiles).items():
+            if isinstance(percent, bool) or not isinstance(percent, numbers.Integral) or not 0 < percent < 100:
+                raise ValueError(f"price_quantiles keys must be percents 1-99, got {percent!r}")
+            quantiles[int(percent)] = _checked_price(price, f"price_quantiles[{percent}]")
+        object.__setattr__(self, "price_quantiles", quantiles)
+        if not callable(self.find_item) or not callable(self.match_category):
+            raise ValueError("find_item and match_category must be callables")
+
+
+def parse_query(
+    query: str, shop: ShopVocabulary, previous: QuerySpec | None = None, shown: Sequence[ShownItem] = ()
+) -> QuerySpec:
+    """The spec for ``query`` in ``shop``: with ``previous`` (the last turn's spec) and ``shown`` (the items it
+    showed, in order), the merged spec of the conversation so far. ``ValueError`` for a non-string, empty or
+    over-long (> ``MAX_QUERY_CHARS``) query or arguments of the wrong types.
+
+    Merging: a slot this turn sets replaces the previous value (a price bound, the category, novelty, like_item),
+    except ``exclude`` and ``occasion``, which add to it; a new price bound drops an old opposite bound that
+    contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded words.
+    "start again", "forget that" or "show me anything" drop the previous spec first; "forget the wine" drops the
+    previous category and occasions the words name."""
+    if not isinstance(query, str):
+        raise ValueError(f"query must be a string, got {type(query).__name__}")
+    if not query.strip():
+        raise ValueError("query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"query has {len(query)} characters; at most {MAX_QUERY_CHARS} are accepted")
+    if not isinstance(shop, ShopVocabulary):
+        raise ValueError(f"shop must be a ShopVocabulary, got {type(shop).__name__}")
+    if previous is not None and not isinstance(previous, QuerySpec):
+        raise ValueError(f"previous must be a QuerySpec or None, got {type(previous).__name__}")
+    if isinstance(shown, (str, bytes)) or not all(isinstance(item, ShownItem) for item in shown):
+        raise ValueError("shown must be a sequence of ShownItem")
+
+    text = _normalised(query)
+    for pattern in patterns.instructions:
+        text = pattern.sub(BOUNDARY, text)
+    cleared = bool(patterns.clear.search(text))
+    text = patterns.clear.sub(BOUNDARY, text)
+    base = QuerySpec() if cleared or previous is None else previous
+    base, dropped, text = _dropped(text, base, shop)
+    # "crisps instead", "forget wine, ...": this turn's words replace the previous free text, not add to it.
+    replaces_text = dropped or bool(re.search(r"\binstead\b", text))
+    like_item, text = take_position_reference(text, [item.item_id for item in shown])
+    min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
+    novelty, text = take_novelty(text)
+    exclude, text = take_exclusions(text)
+    named_item, item_phrase, text = take_named_item(text, shop.find_item)
+    occasion = tuple(OCCASION_WORDS[match.group(0)] for match in OCCASION_PATTERN.finditer(text))
+    category = _category(text, shop) if shop.category_paths else None
+    new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
+
+    merged_exclude = set(base.exclude) | set(exclude)
+    kept_text = "" if replaces_text else base.text
+    merged_text = " ".join(word for word in f"{kept_text} {new_text}".split() if singular(word) not in merged_exclude)
+    low = base.min_price if min_price is None else min_price
+    high = base.max_price if max_price is None else max_price
+    if low is not None and high is not None and low > high:
+        # The bound this turn set wins over the one kept from before ("cheaper" after "over £10").
+        low, high = (None, high) if min_price is None else (low, None)
+    return QuerySpec(
+        category=category or base.category,
+        min_price=low,
+        max_price=high,
+        exclude=tuple(merged_exclude),
+        novelty=novelty or base.novelty,
+        like_item=like_item or named_item or base.like_item,
+        occasion=tuple(set(base.occasion) | set(occasion)),
+        text=merged_text,
+    )
+
+
+def _checked_price(value, name: str) -> float:
+    """``value`` as a float when it is a finite real number >= 0 (bools refused), else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _normalised(query: str) -> str:
+    """Lower case, straight apostrophes and hyphens, one space between words, the misspellings of
+    ``MISSPELLINGS`` ("chrismas", "popluar") read as the words meant."""
+    text = query.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
+    text = re.sub(r"[a-z]+", lambda word: MISSPELLINGS.get(word.group(0), word.group(0)), text)
+    return " ".join(text.split())
+
+
+def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpec, bool, str]:
+    """(``base`` less what the shopper drops, whether they dropped anything, text without the phrases): "forget
+    wine, I need nappies" drops a previous category that "wine" names (or one above or below it), the previous
+    occasions the words name, and the price bounds for "the budget"; nothing is ruled out, unlike "no wine"."""
+    found = False
+    for match in patterns.dropped.finditer(text):
+        found = True
+        phrase = match.group("words")
+        named = _category(phrase, shop) if shop.category_paths else None
+        if named and base.category:
+            node, old = named + SEPARATOR, base.category + SEPARATOR
+            if node.startswith(old) or old.startswith(node):
+                base = replace(base, category=None)
+        occasions = {OCCASION_WORDS[word.group(0)] for word in OCCASION_PATTERN.finditer(phrase)}
+        base = replace(base, occasion=tuple(set(base.occasion) - occasions))
+        if re.search(r"\b(?:budget|price|prices|limit|cost)\b", phrase):  # "forget the budget"
+            base = replace(base, min_price=None, max_price=None)
+    return base, found, patterns.dropped.sub(BOUNDARY, text)
+
+
+def _category(text: str, shop: ShopVocabulary) -> str | None:
+    """The node the words name (``lexical_category``), else the node ``shop.match_category`` gives for the
+    remaining product phrase (the words left once occasion, chat and domain words are dropped). The thing wanted,
+    not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide ("cleaning stuff for
+    the kitchen" is cleaning products, not their parent), unless they name no node ("a magazine for teens") or the
+    whole message names one below theirs."""
+    head_text = patterns.context.split(text, maxsplit=1)[0]
+    whole = lexical_category(_shopping_words(text), shop.category_paths)
+    if head_text != text:
+        head = lexical_category(_shopping_words(head_text), shop.category_paths)
+        if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
+            return head
+    if whole is not None:
+        return whole
+    domain = domain_words(shop.category_paths)
+    phrase = " ".join(
+        word
+        for word in words(OCCASION_PATTERN.sub(BOUNDARY, text))
+        if word not in FUNCTION_WORDS and singular(word) not in domain
+    )
+    if not phrase:
+        return None
+    category = shop.match_category(phrase)
+    return category if category in shop.category_paths else None
+
+
+def _shopping_words(text: str) -> str:
+    """``text`` without chat words, which name no node even in a label ("need" is no "shave needs")."""
+    return " ".join(word for word in words(text) if word not in CHAT_FILLER)

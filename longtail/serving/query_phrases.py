@@ -1,0 +1,175 @@
+"""The passes of ``parse_query`` (``longtail.serving.query``) that each read one kind of phrase from the normalised
+message and take it out of the text, leaving a clause boundary (``BOUNDARY``) in its place so that later passes do
+not read it again: a reference to a shown item ("like the second one"), prices, popularity, exclusions, and an item
+named after "like the". Shown items come in as their ids and prices, so this module does not import ``query``.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+
+from longtail.serving.query_words import (
+    EXCLUDE_NOT_OBJECTS,
+    EXCLUDE_SKIP,
+    EXCLUDE_STOP,
+    EXCLUDE_TRAILING,
+    LIKE_SUBJECTS,
+    NEGATIONS,
+    ORDINALS,
+    amount_value,
+    patterns,
+)
+from longtail.serving.vocabulary import singular
+
+BOUNDARY = " | "
+
+
+def take_position_reference(text: str, shown_ids: Sequence[str]) -> tuple[str | None, str]:
+    """The id, of ``shown_ids`` (the items shown, in order), that a phrase such as "more like the second one",
+    "similar to #3" or "the fifth one is lovely" points at (1-based), and the text without the phrase. A position
+    past the shown items points at nothing, and so does one the shopper turns down ("not the third one", "apart from
+    #2"); the last pointer wins."""
+    item_id = None
+    for match in patterns.position.finditer(text):
+        item_id = _shown_at(match.group("position"), shown_ids) or item_id
+    text = patterns.position.sub(BOUNDARY, text)
+    if not shown_ids:
+        return item_id, text
+    for match in patterns.position_alone.finditer(text):
+        before = set(text[: match.start()].split()[-3:])
+        if not before & NEGATIONS:
+            position = match.group("position") or match.group("bare") or match.group("number")
+            item_id = _shown_at(position, shown_ids) or item_id
+    return item_id, patterns.position_alone.sub(BOUNDARY, text)
+
+
+def _shown_at(position: str, shown_ids: Sequence[str]) -> str | None:
+    """The shown id at ``position`` ("third", "3rd", "#3", "number 3", "last"), None past the list."""
+    if position in ("last", "final"):
+        index = len(shown_ids) - 1
+    else:
+        index = ORDINALS.index(position) if position in ORDINALS else int(re.search(r"\d+", position).group(0)) - 1
+    return shown_ids[index] if 0 <= index < len(shown_ids) else None
+
+
+def take_prices(
+    text: str, quantiles: Mapping[int, float], shown_prices: Sequence[float | None]
+) -> tuple[float | None, float | None, str]:
+    """(min_price, max_price, text without the price phrases). Stated amounts come first and win; words such as
+    "cheap" or "expensive" fill a bound left unset from the shop's quantiles, and "cheaper" / "more expensive"
+    from the median of ``shown_prices`` (the shown items' prices, None for unknown; the quantile when none had a
+    price)."""
+    stated: dict[str, float] = {}
+
+    def take(bound: str):
+        def replace(match: re.Match) -> str:
+            if bound == "range":
+                low, high = amount_value(match.group("low"), match.group("high")), amount_value(match.group("high"))
+                if low is not None and high is not None:
+                    stated["min"], stated["max"] = min(low, high), max(low, high)
+            elif bound != "none" and (value := amount_value(match.group("amount"))) is not None:
+                stated[bound] = value
+            return BOUNDARY
+
+        return replace
+
+    for bound, pattern in patterns.prices:
+        text = pattern.sub(take(bound), text)
+    low, high = stated.get("min"), stated.get("max")
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+
+    shown_prices = [price for price in shown_prices if price is not None]
+    shown_median = statistics.median(shown_prices) if shown_prices else None
+    worded: dict[str, float] = {}
+    for bound, value, pattern in (
+        ("max", quantiles.get(25), patterns.cheap_negated),
+        ("max", shown_median if shown_median is not None else quantiles.get(25), patterns.cheaper),
+        ("min", shown_median if shown_median is not None else quantiles.get(75), patterns.pricier),
+        ("max", quantiles.get(25), patterns.cheap),
+        ("min", quantiles.get(75), patterns.expensive),
+    ):
+        if pattern.search(text):
+            text = pattern.sub(BOUNDARY, text)
+            if value is not None:
+                worded.setdefault(bound, float(value))
+    # A worded bound only fills a bound left unset, and only if it agrees with the other one.
+    if low is None and "min" in worded and (high is None or worded["min"] <= high):
+        low = worded["min"]
+    if high is None and "max" in worded and (low is None or worded["max"] >= low):
+        high = worded["max"]
+    return low, high, text
+
+
+def take_novelty(text: str) -> tuple[str | None, str]:
+    """("tail" | "any" | None, text without the phrases): the last popularity phrase wins."""
+    novelty = None
+    for match in patterns.novelty.finditer(text):
+        novelty = "tail" if match.group("tail") else "any"
+    return novelty, patterns.novelty.sub(BOUNDARY, text)
+
+
+def take_exclusions(text: str) -> tuple[list[str], str]:
+    """The words ruled out ("no candles", "without nuts or chocolate", "nothing with nuts"), singular, and the
+    text without the exclusion phrases. A negation of something that is not an object ("not sure", "no idea",
+    "no, I meant") rules nothing out and stays in the text."""
+    excluded, pieces, last = [], [], 0
+    for trigger in patterns.exclude_trigger.finditer(text):
+        if trigger.start() < last:
+            continue
+        tokens = list(re.finditer(r"[a-z0-9][a-z0-9'\-]*|\S", text[trigger.end() :]))
+        phrases, phrase, end, i = [], [], None, 0
+        while i < len(tokens) and tokens[i].group(0) in EXCLUDE_SKIP:
+            i += 1
+        if i < len(tokens) and tokens[i].group(0) in EXCLUDE_NOT_OBJECTS:
+            continue
+        for token in tokens[i:]:
+            word = token.group(0)
+            if singular(word) in EXCLUDE_TRAILING:
+                end = token.end()
+                break
+            if word in {"or", "and", "nor", ",", "&"} and phrase:
+                phrases.append(phrase)
+                phrase = []
+                continue
+            if word in EXCLUDE_SKIP and not phrase:
+                continue
+            if not word[0].isalnum() or word in EXCLUDE_STOP or len(phrase) == 3:
+                break
+            phrase.append(word)
+            end = token.end()
+        phrases.append(phrase)
+        phrases = [" ".join(singular(word) for word in phrase) for phrase in phrases if phrase]
+        if not phrases:
+            continue
+        excluded.extend(phrases)
+        pieces.append(text[last : trigger.start()])
+        last = trigger.end() + end
+    pieces.append(text[last:])
+    return excluded, BOUNDARY.join(pieces)
+
+
+def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[str | None, str, str]:
+    """(item id, the words naming it, text without them) for "like the regency cakestand" or "anything like
+    marmite", when ``find_item`` knows the phrase. Not after "a" or "some" ("something like a candle"); one word
+    without "the" only after a plain comparison ("similar to", "anything like", "like" opening the message: "kids
+    like dinosaurs" compares nothing). Wording on the item is part of its name ("the bottle that says so poorly")."""
+    for match in patterns.named_item.finditer(text):
+        before = [word for word in text[: match.start()].split() if word != BOUNDARY.strip()]
+        plain_like = match.group("trigger").startswith("like")
+        if plain_like and before and before[-1] in LIKE_SUBJECTS:
+            continue
+        # The phrase group stops at punctuation and removed phrases; a clause word also ends the item's name.
+        name = patterns.name_end.split(match.group("phrase"))[0].rstrip()
+        phrase = " ".join(patterns.wording.sub(" ", name).split())
+        if not phrase or phrase.split()[0] in ("a", "an", "some", "any"):
+            continue
+        if not match.group("determiner") and len(phrase.split()) < 2 and plain_like and before:
+            continue
+        item_id = find_item(phrase)
+        if item_id is not None:
+            start = match.start("phrase")
+            return item_id, phrase, text[: match.start()] + BOUNDARY + text[start + len(name) :]
+    return None, "", text

@@ -1,0 +1,145 @@
+"""``shop_tables``: one shop's serving tables (``longtail.serving.snapshot.ShopTables``) from what the pipeline built.
+
+Every item the shop knows is served: the catalogue's items, and the items seen only in events, reviews, lists or
+neighbours (a shop without a catalogue file, such as a review-only one, still gets ids and facts). Facts are
+counted, never generated: buyers, reviews, the positive share and the aspects reviewers praise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from longtail.data.interactions import interaction_matrix
+from longtail.recommend.item_vectors import align_vectors
+from longtail.recommend.matrices import tail_items
+from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
+from longtail.serving.vocabulary import item_clusters
+
+# Fewer items than this are not clustered into categories: a handful of items needs no browsing aid.
+MIN_ITEMS_TO_CLUSTER = 20
+# Neighbours kept per item: the similar-items endpoint serves at most this many from the table.
+NEIGHBOURS_PER_ITEM = 20
+
+
+def shop_tables(
+    interactions: pd.DataFrame,
+    items: pd.DataFrame,
+    lists: pd.DataFrame,
+    *,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
+    neighbours: pd.DataFrame | None = None,
+    item_sentiment: pd.DataFrame | None = None,
+    descriptions: pd.DataFrame | None = None,
+    settings: dict | None = None,
+) -> ShopTables:
+    """The serving tables of one shop.
+
+    Args:
+        interactions: ``user_id, item_id, ts`` and optionally ``price`` rows (events and reviews).
+        items: the catalogue, ``item_id, title, category, price, description`` (any may be missing or null).
+        lists: the cached lists, ``longtail.recommend.serving.LIST_COLUMNS``.
+        item_vectors: optional ``(item_ids, vectors)``: ``(n,)`` ids and an ``(n, dim)`` matrix.
+        neighbours: optional ``item_id, neighbour_id, rank, score`` rows; the best ``NEIGHBOURS_PER_ITEM`` per
+            item are kept.
+        item_sentiment: optional ``item_id, n_reviews, positive_share, positive_aspects`` rows.
+        descriptions: optional ``item_id, text`` of descriptions the guard accepted.
+        settings: what the shop serves with (recorded in the manifest).
+    """
+    interactions = interactions[["user_id", "item_id"] + (["price"] if "price" in interactions else [])]
+    if neighbours is None or not len(neighbours):  # none computed (too few items), or no table yet
+        neighbours = pd.DataFrame({"item_id": [], "neighbour_id": [], "rank": [], "score": []})
+    neighbours = neighbours[neighbours["rank"] <= NEIGHBOURS_PER_ITEM][NEIGHBOUR_COLUMNS]
+    catalogue = items.drop_duplicates("item_id").set_index("item_id") if len(items) else pd.DataFrame()
+    ids = pd.Index(
+        pd.unique(
+            pd.concat(
+                [
+                    pd.Series(catalogue.index, dtype="string"),
+                    interactions["item_id"].astype("string"),
+                    lists["item_id"].astype("string"),
+                    neighbours["item_id"].astype("string"),
+                    neighbours["neighbour_id"].astype("string"),
+                ]
+            )
+        ),
+        name="item_id",
+    )
+    matrix = interaction_matrix(interactions) if len(interactions) else None
+    buyers = pd.Series(0, index=ids, dtype="int64")
+    is_tail = pd.Series(True, index=ids)
+    if matrix is not None:
+        binary = matrix.matrix.copy()
+        binary.data[:] = 1
+        counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.int64)
+        buyers.loc[matrix.item_ids] = counts
+        is_tail.loc[matrix.item_ids] = tail_items(matrix.matrix)
+    frame = pd.DataFrame(index=ids)
+    for column in ("title", "category", "description"):
+        frame[column] = catalogue[column].reindex(ids).astype("string") if column in catalogue else pd.NA
+    frame["price"] = _prices(catalogue, interactions, ids)
+    frame["is_tail"] = is_tail.to_numpy()
+    frame["buyers"] = buyers.to_numpy()
+    if descriptions is not None and len(descriptions):
+        generated = descriptions.drop_duplicates("item_id").set_index("item_id")["text"].astype("string")
+        frame["description"] = frame["description"].fillna(generated.reindex(ids))
+    sentiment = _sentiment(item_sentiment, ids)
+    frame = frame.join(sentiment).reset_index()
+    vectors = align_vectors(item_vectors, ids.to_numpy())
+    vectors = np.zeros((len(ids), 0), np.float32) if vectors is None else np.nan_to_num(vectors).astype(np.float32)
+    settings = dict(settings or {})
+    if frame["category"].isna().all() and vectors.shape[1] and len(ids) >= MIN_ITEMS_TO_CLUSTER:
+        # A shop without categories gets item clusters as its categories, so a shopper can still name one.
+        titles = np.where(frame["title"].isna(), ids.astype(str), frame["title"].astype(object)).tolist()
+        labels, names = item_clusters(titles, vectors, cluster_count(len(ids)))
+        frame["category"] = np.asarray(names, dtype=object)[labels]
+        settings["categories"] = "item clusters"
+    history = (
+        interactions.groupby(["user_id", "item_id"], observed=True).size().rename("times").reset_index()
+        if len(interactions)
+        else pd.DataFrame(columns=HISTORY_COLUMNS)
+    )
+    return ShopTables(
+        items=frame[ITEM_COLUMNS],
+        vectors=vectors,
+        lists=lists.reset_index(drop=True),
+        neighbours=neighbours.reset_index(drop=True),
+        history=history[HISTORY_COLUMNS],
+        settings=settings,
+    )
+
+
+def cluster_count(n_items: int) -> int:
+    """Clusters for a shop of ``n_items`` without categories: about sqrt(n / 2) (48 for Online Retail's 4,579
+    items), between 2 and 100, so that a cluster holds a browsable few dozen items."""
+    return int(np.clip(round(np.sqrt(n_items / 2)), 2, 100))
+
+
+def _prices(catalogue: pd.DataFrame, interactions: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    """The catalogue price, else the median price the item sold at, else NaN; in the shop's currency."""
+    listed = pd.to_numeric(catalogue["price"], errors="coerce").reindex(ids) if "price" in catalogue else None
+    sold = (
+        interactions.dropna(subset=["price"]).groupby("item_id")["price"].median().reindex(ids)
+        if "price" in interactions
+        else None
+    )
+    prices = pd.Series(np.nan, index=ids)
+    for source in (listed, sold):
+        if source is not None:
+            prices = prices.fillna(source.where(source > 0))
+    return prices.to_numpy(dtype=np.float64)
+
+
+def _sentiment(item_sentiment: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame:
+    """``n_reviews, positive_share, praise`` per item; praise is the reviewers' top positive aspects joined by
+    ", " (empty when there are none)."""
+    frame = pd.DataFrame(index=ids)
+    if item_sentiment is None or not len(item_sentiment):
+        return frame.assign(n_reviews=0, positive_share=np.nan, praise="")
+    rows = item_sentiment.drop_duplicates("item_id").set_index("item_id").reindex(ids)
+    frame["n_reviews"] = rows["n_reviews"].fillna(0).astype("int64")
+    frame["positive_share"] = rows["positive_share"].astype("float64")
+    frame["praise"] = [
+        ", ".join(aspects) if isinstance(aspects, (list, np.ndarray)) else "" for aspects in rows["positive_aspects"]
+    ]
+    return frame

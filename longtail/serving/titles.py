@@ -1,0 +1,79 @@
+"""The item a shopper's phrase names, for the query parser's "like the regency cakestand": ``TitleFinder`` matches a
+phrase to item titles by their words, then by TF-IDF similarity. scikit-learn is imported when a finder is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from longtail.validation import checked_texts
+
+# Share of a phrase's IDF weight that an item's title must contain for TitleFinder to name the item: "regency
+# cakestand" names REGENCY CAKESTAND 3 TIER; "a candle holder" names an item only if no rarer word is missing.
+TITLE_MIN_COVERAGE = 2 / 3
+# A phrase of one word names an item only when at most this many titles carry the word: it is then a name ("marmite"
+# is in 1 of the real Instacart titles, "zoobooks" in 1 magazine title), not a kind of item ("tahini" is in 19,
+# "candle" in 97, "doormat" in 14 Online Retail titles).
+TITLE_MAX_TITLES_FOR_ONE_WORD = 3
+
+
+class TitleFinder:
+    """Callable phrase -> the id of the item whose title the phrase names, or None. Titles and phrase are compared
+    by their words (case-insensitive, English stop words dropped; a missing title, None, matches nothing), which
+    must fit one item: a title that alone holds every word of the phrase names its item; when several different
+    titles hold them all, the phrase names a kind ("hot water bottle": 28 Online Retail titles) and only a title of
+    exactly its words names an item ("peanut butter" -> Peanut Butter); otherwise (a paraphrase, a misspelling)
+    the best title by cosine similarity of TF-IDF vectors names the item if it holds at least ``min_coverage`` of
+    the phrase's IDF weight (a word no title has weighs as much as the rarest title word). A phrase of one word
+    names nothing when more than ``TITLE_MAX_TITLES_FOR_ONE_WORD`` titles carry it."""
+
+    def __init__(self, item_ids: Sequence[str], titles: Sequence[str], min_coverage: float = TITLE_MIN_COVERAGE):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        item_ids = checked_texts(item_ids)
+        titles = checked_texts(["" if title is None else title for title in titles])
+        if len(item_ids) != len(titles) or not item_ids:
+            raise ValueError(f"TitleFinder needs as many item ids as titles, at least one: {len(item_ids)} ids, "
+                             f"{len(titles)} titles")  # fmt: skip
+        if not 0 < min_coverage <= 1:
+            raise ValueError(f"min_coverage must be in (0, 1], got {min_coverage!r}")
+        self.item_ids = item_ids
+        self.min_coverage = float(min_coverage)
+        self.vectorizer = TfidfVectorizer(lowercase=True, stop_words="english", sublinear_tf=True)
+        self.title_matrix = self.vectorizer.fit_transform(titles)
+        self.analyse = self.vectorizer.build_analyzer()
+        self.idf = dict(zip(self.vectorizer.get_feature_names_out(), self.vectorizer.idf_, strict=True))
+        self.unknown_weight = float(self.vectorizer.idf_.max())
+        self.title_counts = np.bincount(self.title_matrix.indices, minlength=len(self.idf))
+        self.word_columns = self.title_matrix.tocsc()  # which titles hold a word, by column
+
+    def __call__(self, phrase: str) -> str | None:
+        if not isinstance(phrase, str):
+            return None
+        tokens = set(self.analyse(phrase))
+        if not tokens:
+            return None
+        vocabulary = self.vectorizer.vocabulary_
+        columns = [vocabulary.get(token) for token in tokens]
+        if len(tokens) == 1 and (columns[0] is None or self.title_counts[columns[0]] > TITLE_MAX_TITLES_FOR_ONE_WORD):
+            return None
+        if None not in columns:
+            holding = np.flatnonzero((self.word_columns[:, columns] != 0).sum(axis=1).A1 == len(columns))
+            kinds = {}  # distinct word sets of the titles holding every phrase word -> their first row
+            for row in holding:
+                kinds.setdefault(frozenset(self.title_matrix[row].indices), int(row))
+            if len(kinds) == 1:
+                return self.item_ids[int(holding[0])]
+            if len(kinds) > 1:
+                exact = kinds.get(frozenset(columns))
+                return None if exact is None else self.item_ids[exact]
+        similarity = (self.title_matrix @ self.vectorizer.transform([phrase]).T).toarray().ravel()
+        best = int(np.argmax(similarity))
+        if similarity[best] <= 0:
+            return None
+        title_tokens = set(self.title_matrix[best].indices)
+        weight = {token: self.idf.get(token, self.unknown_weight) for token in tokens}
+        covered = sum(w for token, w in weight.items() if vocabulary.get(token) in title_tokens)
+        return self.item_ids[best] if covered / sum(weight.values()) >= self.min_coverage else None

@@ -1,0 +1,81 @@
+"""serving_snapshot on the synthetic shop: published after the recommendation assets, read back and answered
+from; and never published while an upstream gate is failing."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from longtail.serving.catalogue import load_snapshot
+from longtail.serving.lists import user_list
+from longtail.serving.snapshot import current_version, versions
+from orchestration.definitions import ASSETS, CHECKS
+from resources import home as longtail_home
+from tests.assets.conftest import metadata, run, synthetic_shop
+from tests.assets.test_recommendations import DERIVED
+
+SERVED = DERIVED + " or key:serving_snapshot"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    with synthetic_shop(tmp_path_factory.mktemp("served") / "home", SERVED, with_reviews=False) as shop:
+        yield shop
+
+
+def test_the_snapshot_holds_every_users_list_and_the_check_answers_from_it(shop):
+    home, result, _ = shop
+    root = longtail_home.serving_dir()
+    version = current_version(root)
+    assert version == metadata(result, "serving_snapshot")["version"]
+    served = load_snapshot(root, version).shops["shop"]
+    users = home.count("select count(distinct user_id) from recommendation_lists")
+    assert len(served.lists) == users
+    assert len(served) == home.count("select count(*) from cleaned_items")
+    some_user = next(user for user in served.lists if not user.startswith("<"))
+    assert user_list(served, some_user, 5).items
+    [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "snapshot_serves"]
+    assert check.passed
+
+
+def test_a_rerun_publishes_a_new_version_and_keeps_the_last_three(shop):
+    home, _, _ = shop
+    for _ in range(3):
+        run(home, "key:serving_snapshot")
+    assert len(versions(longtail_home.serving_dir())) == 3
+
+
+def test_a_failing_upstream_gate_stops_publishing(shop):
+    home, _, _ = shop
+    before = versions(longtail_home.serving_dir())
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey("recommendation_lists"), check_name="lists_complete", passed=False
+            )
+        )
+        result = dg.materialize(
+            [*ASSETS, *CHECKS], selection="key:serving_snapshot", resources=home.resources(), instance=instance,
+            raise_on_error=False,
+        )  # fmt: skip
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "recommendation_lists:lists_complete" in str(failure.step_failure_data.error)
+    assert versions(longtail_home.serving_dir()) == before
+
+
+def test_the_interactive_evaluation_scores_every_system_on_the_synthetic_shop(shop):
+    home, _, _ = shop
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        selection="key:interactive_evaluation",
+        resources=home.resources(),
+        run_config={"ops": {"interactive_evaluation": {"config": {"max_sessions": 30}}}},
+    )
+    report = json.loads((longtail_home.reports_dir() / "interactive_evaluation.json").read_text())
+    regimes = report["datasets"]["shop"]["regimes"]
+    assert set(regimes) == {"1 word", "2 words"}
+    assert regimes["1 word"]["models"]["assistant"]["constraint_satisfaction"] == 1.0
+    # No labelled query is for the synthetic shop: the parsing sets are not scored, and say so by a null.
+    assert report["parsing"] == {"development": None, "held_out": None}
+    assert "systems" in metadata(result, "interactive_evaluation")

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from longtail.serving.catalogue import Filters, ShopIndex
+from longtail.serving.lists import similar_items, top_rows, user_list
+from tests.longtail.serving.shops import PRICES, TITLES, item_ids, small_shop
+
+
+@pytest.fixture(scope="module")
+def index():
+    return ShopIndex("shop", small_shop())
+
+
+def test_masks_apply_prices_categories_and_excluded_words(index):
+    assert index.mask(Filters(max_price=2.0)).sum() == sum(price <= 2.0 for price in PRICES)
+    assert index.mask(Filters(min_price=5.0, max_price=12.0)).tolist() == [5.0 <= p <= 12.0 for p in PRICES]
+    home = index.mask(Filters(category="home"))
+    assert [TITLES[row] for row in np.flatnonzero(home)] == TITLES[:4]
+    assert index.mask(Filters(category="home > candles")).sum() == 2
+    assert index.mask(Filters(category="hom")).sum() == 0  # a node, not a string prefix
+    # "candle" rules out "CANDLE" and "CANDLES", and "bag" every bag, but not "BAGEL"-like words
+    no_candles = index.mask(Filters(exclude=("candle",)))
+    assert not any("CANDLE" in TITLES[row] for row in np.flatnonzero(no_candles))
+    assert no_candles.sum() == len(TITLES) - 2
+    assert index.mask(Filters(exclude=("bag", "christmas"))).sum() == len(TITLES) - 3 - 2
+
+
+def test_an_item_without_a_price_fails_every_price_bound():
+    shop = small_shop()
+    shop.items.loc[0, "price"] = np.nan
+    index = ShopIndex("shop", shop)
+    assert not index.mask(Filters(max_price=100.0))[0]
+    assert not index.mask(Filters(min_price=0.0))[0]
+    assert index.mask(Filters())[0]
+
+
+def test_a_known_users_cached_list_comes_first_and_filters_are_never_violated(index):
+    served = user_list(index, "u1", 3)
+    assert not served.cold_start
+    assert [card["item_id"] for card in served.items] == [item_ids()[row] for row in (2, 8, 3)]
+    assert served.items[0]["reasons"][0] == f"bought {TITLES[0]}"
+    assert "reviewers praise scent, value (5 reviews)" in served.items[0]["reasons"]
+    cheap = user_list(index, "u1", 6, Filters(max_price=3.0))
+    assert len(cheap.items) == 4  # every unbought item at 3.00 or less, and nothing dearer to make up the six
+    assert all(card["price"] <= 3.0 for card in cheap.items)
+    bought = {item_ids()[row] for row in (0, 1, 7, 4)}
+    assert not bought & {card["item_id"] for card in cheap.items}
+    # the fill, past the cached list, is explained by the closest of the user's own purchases
+    assert any("which you bought" in reason for card in cheap.items[1:] for reason in card["reasons"])
+
+
+def test_exclude_seen_false_lets_bought_items_back(index):
+    everything = user_list(index, "u1", 12, exclude_seen=False)
+    assert {item_ids()[0], item_ids()[4]} <= {card["item_id"] for card in everything.items}
+
+
+def test_an_unknown_user_gets_the_new_user_list_then_the_most_bought(index):
+    served = user_list(index, "someone new", 5)
+    assert served.cold_start
+    ids = [card["item_id"] for card in served.items]
+    assert ids[:3] == [item_ids()[row] for row in (4, 7, 0)]
+    assert len(set(ids)) == 5
+    assert user_list(index, "someone new", 5, Filters(category="bags")).items[0]["item_id"] == item_ids()[4]
+
+
+def test_similar_items_are_the_stored_neighbours_then_the_nearest_vectors(index):
+    similar = similar_items(index, item_ids()[0], 4)
+    assert [card["item_id"] for card in similar[:2]] == [item_ids()[1], item_ids()[3]]
+    assert len(similar) == 4 and item_ids()[0] not in {card["item_id"] for card in similar}
+    assert all(card["reasons"][0] == f"similar to {TITLES[0]}" for card in similar)
+
+
+def test_top_rows_orders_by_score_then_row_and_skips_minus_infinity():
+    scores = np.array([0.5, -np.inf, 0.9, 0.5, 0.1])
+    assert top_rows(scores, 3).tolist() == [2, 0, 3]
+    assert top_rows(scores, 10).tolist() == [2, 0, 3, 4]

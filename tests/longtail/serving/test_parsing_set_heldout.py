@@ -1,0 +1,108 @@
+"""The held-out hand-labelled set ``longtail/serving/parsing_set_heldout.jsonl``: its format and its mix (its
+category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with both sets).
+
+The set measures the parser after it was improved on the first set (``parsing_set.jsonl``, now a development set);
+the labelling rules are ``docs/labels/parsing_rubric.md``. The data helpers are those of the first set's tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+
+from longtail.serving.slot_scoring import OCCASIONS, SLOTS, load_parsing_set, resolve_expected
+from tests.longtail.serving.test_slot_scoring import (
+    GROCERY,
+    MAGAZINE,
+    RETAIL,
+    SET_PATH,
+    refinements,
+)
+
+HELDOUT_PATH = SET_PATH.with_name("parsing_set_heldout.jsonl")
+ID_PREFIX = {RETAIL: "heldout-retail-", GROCERY: "heldout-grocery-", MAGAZINE: "heldout-magazine-"}
+
+
+@cache
+def heldout_set() -> list[dict]:
+    return load_parsing_set(HELDOUT_PATH)
+
+
+def by_dataset(records: list[dict]) -> dict[str, list[dict]]:
+    return {name: [r for r in records if r["dataset"] == name] for name in (RETAIL, GROCERY, MAGAZINE)}
+
+
+def tagged(records: list[dict], tag: str) -> list[dict]:
+    return [r for r in records if tag in r.get("tags", [])]
+
+
+def test_heldout_set_is_valid_and_ids_name_the_shop():
+    records = heldout_set()
+    assert len(records) >= 110
+    for record in records:
+        prefix = ID_PREFIX[record["dataset"]]
+        assert re.fullmatch(re.escape(prefix) + r"\d{3}", record["id"]), record["id"]
+
+
+def test_heldout_set_has_the_planned_mix():
+    records = heldout_set()
+    groups = by_dataset(records)
+    assert 40 <= len(groups[RETAIL]) <= 55
+    assert 30 <= len(groups[GROCERY]) <= 42
+    assert 25 <= len(groups[MAGAZINE]) <= 36
+    assert len(refinements(records)) >= 30
+    assert all(len(refinements(group)) >= 5 for group in groups.values())
+    assert len(tagged(records, "injection")) >= 10
+    assert all(tagged(group, "injection") for group in groups.values())
+    assert sum(set(r["expected"]) <= {"occasion"} for r in records) >= 12
+    assert sum(not r["expected"] for r in records) >= 8
+    assert len(tagged(records, "typo")) >= 3
+    # every slot and symbol is exercised, every shop has like-X queries, every occasion value is used
+    assert {slot for r in records for slot in r["expected"]} == set(SLOTS)
+    symbols = {
+        r["expected"][s] for r in records for s in ("min_price", "max_price") if isinstance(r["expected"].get(s), str)
+    }
+    assert symbols == {"p25", "p75", "prev_median"}
+    assert all(any("like_item" in r["expected"] for r in group) for group in groups.values())
+    assert {o for r in records for o in r["expected"].get("occasion", [])} == OCCASIONS
+    # each query text appears once per shop and previous turn
+    keys = [(r["dataset"], r["query"], json.dumps(r.get("previous"), sort_keys=True)) for r in records]
+    assert len(set(keys)) == len(keys)
+
+
+def test_heldout_refinements_show_five_items_and_keep_within_the_shop_format():
+    for record in refinements(heldout_set()):
+        shown = record["previous"]["shown"]
+        assert len(shown) == 5, record["id"]
+        assert len({item["item_id"] for item in shown}) == 5, record["id"]
+        priced = [item["price"] is not None for item in shown]
+        assert all(priced) if record["dataset"] == RETAIL else not any(priced), record["id"]
+
+
+def test_heldout_set_resolves_with_any_quantiles():
+    for record in heldout_set():
+        shown = [item["price"] for item in record.get("previous", {}).get("shown", [])]
+        resolved = resolve_expected(record["expected"], {25: 1.25, 75: 4.25}, shown)
+        assert not any(isinstance(resolved.get(s), str) for s in ("min_price", "max_price")), record["id"]
+        low, high = resolved.get("min_price"), resolved.get("max_price")
+        assert low is None or high is None or low <= high, record["id"]
+
+
+def test_heldout_refinements_pick_shown_items():
+    """A like_item set by a refinement is one of the items the previous turn showed."""
+    for record in refinements(heldout_set()):
+        like = record["expected"].get("like_item")
+        if like is not None and like != record["previous"]["spec"].get("like_item"):
+            assert like in [item["item_id"] for item in record["previous"]["shown"]], record["id"]
+
+
+def normalised(query: str) -> str:
+    return " ".join(query.lower().split())
+
+
+def test_heldout_queries_are_new():
+    """No held-out query repeats one of the first set (compared lowercased, spaces collapsed)."""
+    first = {(r["dataset"], normalised(r["query"])) for r in load_parsing_set(SET_PATH)}
+    repeated = [r["id"] for r in heldout_set() if (r["dataset"], normalised(r["query"])) in first]
+    assert not repeated

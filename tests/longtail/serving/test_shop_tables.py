@@ -1,0 +1,36 @@
+import numpy as np
+import pandas as pd
+
+from longtail.recommend.serving import LIST_COLUMNS
+from longtail.serving.shop_tables import shop_tables
+from tests.longtail.serving.shops import item_ids, small_shop
+
+
+def test_facts_are_counted_from_the_data():
+    items = small_shop().items.set_index("item_id")
+    ids = item_ids()
+    assert items.loc[ids[4], "buyers"] == 4  # every user bought it
+    assert not items.loc[ids[4], "is_tail"]
+    assert items.loc[ids[11], "buyers"] == 0 and items.loc[ids[11], "is_tail"]
+    assert items.loc[ids[2], "praise"] == "scent, value" and items.loc[ids[2], "n_reviews"] == 5
+    assert items.loc[ids[3], "praise"] == "" and items.loc[ids[3], "n_reviews"] == 0
+
+
+def test_items_seen_only_in_events_are_served_and_prices_fall_back_to_sales():
+    interactions = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": ["X", "Y", "Y"], "price": [2.0, 3.0, 5.0]})
+    catalogue = pd.DataFrame({"item_id": ["X"], "title": ["A THING"], "price": [None]})
+    tables = shop_tables(interactions, catalogue, pd.DataFrame(columns=LIST_COLUMNS))
+    items = tables.items.set_index("item_id")
+    assert list(items.index) == ["X", "Y"]
+    assert items.loc["Y", "price"] == 4.0 and items.loc["X", "price"] == 2.0
+    assert pd.isna(items.loc["Y", "title"])
+    assert tables.vectors.shape == (2, 0)
+    assert sorted(map(tuple, tables.history[["user_id", "item_id", "times"]].to_numpy())) == [
+        ("a", "X", 1), ("a", "Y", 1), ("b", "Y", 1)
+    ]  # fmt: skip
+
+
+def test_vectors_follow_the_items_rows():
+    shop = small_shop()
+    np.testing.assert_allclose(np.linalg.norm(shop.vectors, axis=1), 1.0, rtol=1e-5)
+    assert shop.vectors.shape == (len(shop.items), 8)

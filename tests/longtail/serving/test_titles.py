@@ -1,0 +1,75 @@
+import pytest
+
+from longtail.serving.titles import TitleFinder
+
+TITLES = {
+    "85123A": "WHITE HANGING HEART T-LIGHT HOLDER",
+    "85123B": "RED HANGING HEART T-LIGHT HOLDER",
+    "22423": "REGENCY CAKESTAND 3 TIER",
+    "22697": "GREEN REGENCY TEACUP AND SAUCER",
+    "21212": "PACK OF 72 RETROSPOT CAKE CASES",
+    "85099B": "JUMBO BAG RED RETROSPOT",
+    "99999": None,
+}
+
+
+@pytest.fixture(scope="module")
+def finder():
+    return TitleFinder(list(TITLES), list(TITLES.values()))
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("WHITE HANGING HEART T-LIGHT HOLDER", "85123A"),
+        ("white hanging heart t-light holder", "85123A"),
+        ("regency cakestand", "22423"),
+        ("the red hanging heart", "85123B"),
+        ("jumbo bag", "85099B"),
+        ("a dinosaur lamp", None),  # no title word
+        ("regency dinosaur lamp", None),  # most of the phrase is in no title
+        ("the", None),  # stop words only
+    ],
+)
+def test_title_finder(finder, phrase, expected):
+    assert finder(phrase) == expected
+
+
+def test_title_finder_validates():
+    with pytest.raises(ValueError, match="as many item ids as titles"):
+        TitleFinder(["a", "b"], ["only one"])
+    with pytest.raises(ValueError, match="min_coverage"):
+        TitleFinder(["a"], ["mug"], min_coverage=0)
+
+
+KINDS = {
+    "t1": "KNITTED TEA COSY",
+    "t2": "KNITTED TEA COSY OWL",
+    "t3": "KNITTED TEA COSY FOX",
+    "t4": "TEA COSY STRIPES",
+    "t5": "TEA COSY STRIPES",  # the same title under another id
+    "m1": "MARMITE",
+    "m2": "MARMITE SQUEEZY",
+    "f1": "FOX MUG",
+    "f2": "FOX SOCKS",
+    "f3": "FOX PRINT",
+}
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("knitted tea cosy owl", "t2"),  # the one title holding every word
+        ("knitted tea cosy", "t1"),  # several hold them; one is exactly these words
+        ("tea cosy", None),  # several hold them and none is exactly: a kind, not an item
+        ("tea cosy stripes", "t4"),  # a repeated title counts once, under its first id
+        ("marmite", "m1"),
+        ("cosy", None),  # one word in more than TITLE_MAX_TITLES_FOR_ONE_WORD titles
+        ("fox", None),  # in 4 titles
+        ("owl", "t2"),  # in 1
+        ("knitted tea cosy badger", None),  # a word no title has, and too little of the phrase covered
+    ],
+)
+def test_title_finder_needs_words_that_fit_one_item(phrase, expected):
+    finder = TitleFinder(list(KINDS), list(KINDS.values()))
+    assert finder(phrase) == expected
