@@ -192,6 +192,10 @@ def create_app(
         version, index = shop(request.dataset)
         assistant = assistants.get((version, request.dataset))
         if assistant is None:
+            # Built on a shop's first chat of a version (its BM25 index, category and title matchers); those of
+            # older versions are let go, so a long-running server holds one set.
+            for key in [key for key in assistants if key[0] != version]:
+                del assistants[key]
             assistant = assistants[(version, request.dataset)] = ShopAssistant(index, encoder)
         previous = sessions.get(request.session_id, request.dataset)
         try:

@@ -132,7 +132,10 @@ def test_the_api_key_guards_every_v1_endpoint_but_not_healthz(tmp_path):
 
 def test_a_new_snapshot_is_picked_up_without_a_restart(served):
     client, root, _, app = served
+    before = client.post("/v1/chat", json={"dataset": DATASET, "query": "a tea cup"}).json()
     publish_snapshot(root, {DATASET: small_shop(), "second_shop": small_shop()}, version="v2")
     app.state.holder.refresh(wait=True)
     assert client.get("/healthz").json()["snapshot"] == "v2"
+    after = client.post("/v1/chat", json={"dataset": DATASET, "query": "a tea cup"}).json()
+    assert (before["snapshot"], after["snapshot"]) == ("v1", "v2") and after["items"] == before["items"]
     assert client.get("/v1/users/u1/recommendations", params={"dataset": "second_shop"}).status_code == 200
