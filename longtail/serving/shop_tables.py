@@ -77,6 +77,8 @@ def shop_tables(
     frame = pd.DataFrame(index=ids)
     for column in ("title", "category", "description"):
         frame[column] = catalogue[column].reindex(ids).astype("string") if column in catalogue else pd.NA
+    brands = catalogue["brand"].reindex(ids).astype("string") if "brand" in catalogue else None
+    frame["title"] = display_titles(frame["title"], frame["category"], brands)
     frame["price"] = _prices(catalogue, interactions, ids)
     frame["is_tail"] = is_tail.to_numpy()
     frame["buyers"] = buyers.to_numpy()
@@ -107,6 +109,17 @@ def shop_tables(
         history=history[HISTORY_COLUMNS],
         settings=settings,
     )
+
+
+def display_titles(titles: pd.Series, categories: pd.Series, brands: pd.Series | None) -> pd.Series:
+    """Each item's title, or where it has none (or only a scrap of HTML, as most Amazon magazine titles) a name
+    built from what the catalogue does say: its category's last part and its brand, e.g. "Nature & Ecology (Pardson
+    Inc)"; missing when neither is known (the API then shows the id)."""
+    markup = titles.str.contains(r"[<>]|^[^A-Za-z0-9]*$", regex=True, na=False)
+    leaf = categories.str.split(" > ").str[-1]
+    built = leaf.str.cat(" (" + brands + ")", na_rep="") if brands is not None else leaf
+    built = built.where(leaf.notna(), brands if brands is not None else pd.NA)
+    return titles.where(titles.notna() & ~markup, built)
 
 
 def cluster_count(n_items: int) -> int:

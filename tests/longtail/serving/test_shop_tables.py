@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from longtail.recommend.serving import LIST_COLUMNS
-from longtail.serving.shop_tables import shop_tables
+from longtail.serving.shop_tables import display_titles, shop_tables
 from tests.longtail.serving.shops import item_ids, small_shop
 
 
@@ -34,3 +34,12 @@ def test_vectors_follow_the_items_rows():
     shop = small_shop()
     np.testing.assert_allclose(np.linalg.norm(shop.vectors, axis=1), 1.0, rtol=1e-5)
     assert shop.vectors.shape == (len(shop.items), 8)
+
+
+def test_items_without_a_usable_title_are_named_by_their_category_and_brand():
+    titles = pd.Series(["Bird Watcher", None, 'Magazines" />', None, None], dtype="string")
+    categories = pd.Series(["Mags > Nature", "Mags > Nature", "Mags > Cooking", None, None], dtype="string")
+    brands = pd.Series(["Pardson", None, "Meredith", "Acme", None], dtype="string")
+    shown = display_titles(titles, categories, brands)
+    assert shown.tolist()[:4] == ["Bird Watcher", "Nature", "Cooking (Meredith)", "Acme"]
+    assert pd.isna(shown.iloc[4])
