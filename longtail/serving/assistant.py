@@ -67,10 +67,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class Signals:
-    """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting, and the
-    hard-filter mask. ``personal`` says whether the user is known."""
+    """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting; the
+    parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
+    ``user_id`` None when the user is unknown."""
 
     spec: QuerySpec
+    filters: Filters
     allowed: np.ndarray
     semantic: np.ndarray
     lexical: np.ndarray
@@ -88,6 +90,10 @@ class Signals:
             # Nothing semantic or personal to go on: the shop's most bought items first.
             scores = scores + self.popularity
         return scores + weights.tail_bonus(self.spec.novelty) * is_tail
+
+    def top(self, weights: AssistantWeights, is_tail: np.ndarray, k: int) -> np.ndarray:
+        """Rows of the ``k`` best allowed items under ``weights``, best first."""
+        return top_rows(np.where(self.allowed, self.scores(weights, is_tail), -np.inf), k)
 
 
 class ShopAssistant:
@@ -132,13 +138,11 @@ class ShopAssistant:
         signals = self.signals(query, user_id, previous, exclude_seen)
         index = self.index
         scores = signals.scores(self.weights, index.is_tail)
-        rows = top_rows(np.where(signals.allowed, scores, -np.inf), k)
+        rows = signals.top(self.weights, index.is_tail, k)
         items = [index.card(row, scores[row], self._reasons(signals, row)) for row in rows]
         shown = tuple(ShownItem(index.item_ids[row], _price(index.prices[row])) for row in rows)
-        spec = signals.spec
-        filters = Filters(spec.category, spec.min_price, spec.max_price, spec.exclude)
-        unmet = self._unmet(filters, int(signals.allowed.sum()), k)
-        return Answer(spec, items, unmet, self._suggestions(spec), Turn(spec, shown))
+        unmet = self._unmet(signals.filters, int(signals.allowed.sum()), k)
+        return Answer(signals.spec, items, unmet, self._suggestions(signals.spec), Turn(signals.spec, shown))
 
     def signals(
         self, query: str, user_id: str | None = None, previous: Turn | None = None, exclude_seen: bool = True
@@ -148,7 +152,8 @@ class ShopAssistant:
         spec = parse_query(
             query, self.vocabulary, previous.spec if previous else None, previous.shown if previous else ()
         )
-        allowed = index.mask(Filters(spec.category, spec.min_price, spec.max_price, spec.exclude))
+        filters = Filters(spec.category, spec.min_price, spec.max_price, spec.exclude)
+        allowed = index.mask(filters)
         like_row = index.position.get(spec.like_item) if spec.like_item else None
         if like_row is not None:
             allowed[like_row] = False
@@ -176,7 +181,7 @@ class ShopAssistant:
             cached[listed["rows"]] = 1 - np.arange(len(listed["rows"])) / len(listed["rows"])
             cached_reason = dict(zip(listed["rows"].tolist(), listed["reason"]))
         return Signals(
-            spec, allowed, semantic, lexical, user, cached, self._popularity, like_row, user_id, cached_reason
+            spec, filters, allowed, semantic, lexical, user, cached, self._popularity, like_row, user_id, cached_reason
         )
 
     def _lexical(self, text: str) -> np.ndarray:

@@ -17,13 +17,13 @@ import pandas as pd
 
 from longtail.recommend.serving import COLD_START_USER
 from longtail.serving.snapshot import ShopTables, read_manifest, read_shop
+from longtail.serving.vocabulary import SEPARATOR, category_nodes
 
 # A reason "bought by N customers" is given from this many buyers on: one buyer is not a crowd.
 MIN_BUYERS_REASON = 3
 # "Reviewers praise ..." needs this many reviews and this positive share, so one happy reviewer is not a consensus.
 MIN_REVIEWS_REASON = 3
 MIN_POSITIVE_SHARE_REASON = 0.6
-CATEGORY_SEPARATOR = " > "
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class ShopIndex:
         self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())
         self.neighbours = _grouped(shop.neighbours, "item_id", self._rows(shop.neighbours["neighbour_id"]), ("score",))
         self.popularity_order = np.lexsort((np.arange(len(self.item_ids)), -self.buyers))
-        self.category_nodes = _nodes(self.categories)
+        self.category_nodes = category_nodes(self.categories.tolist())
         self.price_quantiles = (
             {q: float(np.nanpercentile(self.prices, q)) for q in (25, 50, 75)} if np.isfinite(self.prices).any() else {}
         )
@@ -102,9 +102,7 @@ class ShopIndex:
             allowed &= self.prices <= filters.max_price
         if filters.category:
             node = filters.category
-            allowed &= (self.categories == node) | np.char.startswith(
-                self.categories.astype(str), node + CATEGORY_SEPARATOR
-            )
+            allowed &= (self.categories == node) | np.char.startswith(self.categories.astype(str), node + SEPARATOR)
         for word in filters.exclude:
             allowed &= ~self._exclusion(word)
         return allowed
@@ -189,15 +187,6 @@ def _grouped(frame: pd.DataFrame, key: str, rows: np.ndarray, columns: tuple[str
         group.update({column: array[start:end] for column, array in values.items()})
         out[keys[start]] = group
     return out
-
-
-def _nodes(categories: np.ndarray) -> tuple[str, ...]:
-    """Every node of the category tree: each category and each of its prefixes at a separator."""
-    nodes = set()
-    for category in set(categories.tolist()) - {""}:
-        parts = category.split(CATEGORY_SEPARATOR)
-        nodes.update(CATEGORY_SEPARATOR.join(parts[: depth + 1]) for depth in range(len(parts)))
-    return tuple(sorted(nodes))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events
 from longtail.recommend.serving import serve_recommendations
 from longtail.serving.assistant import AssistantWeights, ShopAssistant
-from longtail.serving.catalogue import Filters, ShopIndex
+from longtail.serving.catalogue import ShopIndex
 from longtail.serving.lists import top_rows, user_list
 from longtail.serving.shop_tables import shop_tables
 from longtail.serving.simulated_sessions import SimulatedSession, simulate_sessions
@@ -98,10 +98,11 @@ def evaluate_interactive(
         progress(f"{words} word(s): tuned on {len(tuning_sessions)} validation sessions, BM25 {bm25_params}")
         test = stages["test"]
         sessions = test.sessions(max_sessions, **simulation)
-        assistant = ShopAssistant(test.index, encode, weights)
-        results = _run_systems(test.index, sessions, assistant, bm25_params, encode)
+        # Signals do not depend on the weights: computed once, weighed with the tuned ones and along the curve.
+        signals = test.signals(sessions)
+        results = _run_systems(test.index, sessions, signals, weights, bm25_params, encode)
         regime = _report(test.index, sessions, results)
-        regime["tail_tradeoff"] = _tail_tradeoff(test.index, sessions, assistant)
+        regime["tail_tradeoff"] = _tail_tradeoff(test.index, sessions, signals, weights)
         regime["tuning"] = {
             "assistant": asdict(weights),
             "bm25": bm25_params,
@@ -128,6 +129,9 @@ class _Stage:
         seen = set(zip(train["user_id"], train["item_id"]))
         self.new_purchases = test[[pair not in seen for pair in zip(test["user_id"], test["item_id"])]]
 
+    def signals(self, sessions: list[SimulatedSession]) -> list:
+        return [self.assistant.signals(session.query, session.user_id) for session in sessions]
+
     def sessions(self, max_sessions: int, **simulation) -> list[SimulatedSession]:
         sessions = simulate_sessions(self.index, self.new_purchases, max_sessions=max_sessions, **simulation)
         if not sessions:
@@ -148,13 +152,10 @@ def _hits(rows_per_session: list[np.ndarray], sessions: list[SimulatedSession]) 
 def _tune_assistant(stage: _Stage, sessions) -> tuple[AssistantWeights, list[dict]]:
     """The grid point with the best validation hit@10 (then MRR, then the earlier, simpler point). Each session's
     signals are computed once; each grid point only weighs them."""
-    index = stage.index
-    signals = [stage.assistant.signals(session.query, session.user_id) for session in sessions]
+    signals = stage.signals(sessions)
     table = []
     for weights in ASSISTANT_GRID:
-        rows = [
-            top_rows(np.where(signal.allowed, signal.scores(weights, index.is_tail), -np.inf), K) for signal in signals
-        ]
+        rows = [signal.top(weights, stage.index.is_tail, K) for signal in signals]
         hit, mrr = _hits(rows, sessions)
         table.append({**asdict(weights), "hit@10": round(hit, 4), "mrr@10": round(mrr, 4)})
     best = max(range(len(table)), key=lambda i: (table[i]["hit@10"], table[i]["mrr@10"], -i))
@@ -187,43 +188,35 @@ def _bm25_scores(bm25, query: str) -> np.ndarray:
     return np.asarray(bm25.get_scores(tokens), dtype=np.float64)
 
 
-def _run_systems(index: ShopIndex, sessions, assistant: ShopAssistant, bm25_params: dict, encode) -> dict:
-    """Each system's returned item rows, per session."""
+def _run_systems(index: ShopIndex, sessions, signals, weights: AssistantWeights, bm25_params: dict, encode) -> dict:
+    """Each system's returned item rows, per session (``signals``: the assistant's, one per session)."""
     bm25 = _bm25(index, bm25_params)
     query_vectors = encode([session.query for session in sessions]) if index.vectors is not None else None
     results: dict[str, list[np.ndarray]] = {system: [] for system in SYSTEMS}
-    for number, session in enumerate(sessions):
-        signal = assistant.signals(session.query, session.user_id)
-        ours = signal.scores(assistant.weights, index.is_tail)
-        results["assistant"].append(top_rows(np.where(signal.allowed, ours, -np.inf), K))
+    for number, (session, signal) in enumerate(zip(sessions, signals)):
+        results["assistant"].append(signal.top(weights, index.is_tail, K))
         lexical = _bm25_scores(bm25, session.query)
         semantic = index.vectors @ query_vectors[number] if query_vectors is not None else np.zeros(len(index))
         for name, scores in (("bm25", lexical), ("embedding", semantic)):
             results[name].append(top_rows(scores, K))
             # The same hard filters as the assistant parsed (its exclusion of the user's own purchases aside).
-            results[f"{name}+filters"].append(top_rows(np.where(_parsed_filters(index, signal), scores, -np.inf), K))
+            results[f"{name}+filters"].append(top_rows(np.where(index.mask(signal.filters), scores, -np.inf), K))
         served = user_list(index, session.user_id, K)
         results["user_list"].append(np.array([index.position[item["item_id"]] for item in served.items], np.int64))
     return results
 
 
-def _tail_tradeoff(index: ShopIndex, sessions, assistant: ShopAssistant) -> list[dict]:
+def _tail_tradeoff(index: ShopIndex, sessions, signals, tuned: AssistantWeights) -> list[dict]:
     """Test hit@10 and tail share of the assistant at each of ``TAIL_BONUSES``, its other weights as tuned: what
     reaching further into the tail costs in accuracy (reported, never used to choose)."""
-    signals = [assistant.signals(session.query, session.user_id) for session in sessions]
     curve = []
     for bonus in TAIL_BONUSES:
-        weights = replace(assistant.weights, tail=bonus)
-        rows = [top_rows(np.where(s.allowed, s.scores(weights, index.is_tail), -np.inf), K) for s in signals]
+        weights = replace(tuned, tail=bonus)
+        rows = [signal.top(weights, index.is_tail, K) for signal in signals]
         hit, _ = _hits(rows, sessions)
         tail = np.mean([index.is_tail[r].mean() for r in rows if len(r)])
         curve.append({"tail_bonus": bonus, "hit@10": round(hit, 4), "tail_share": round(float(tail), 4)})
     return curve
-
-
-def _parsed_filters(index: ShopIndex, signal) -> np.ndarray:
-    spec = signal.spec
-    return index.mask(Filters(spec.category, spec.min_price, spec.max_price, spec.exclude))
 
 
 def _report(index: ShopIndex, sessions, results: dict[str, list[np.ndarray]]) -> dict:

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from longtail.serving.catalogue import CATEGORY_SEPARATOR, Filters, ShopIndex
+from longtail.serving.catalogue import Filters, ShopIndex
+from longtail.serving.vocabulary import SEPARATOR
 
 # Round price bounds a shopper names: the smallest one at or above the item's price is used.
 PRICE_BANDS = (1, 2, 3, 5, 10, 15, 20, 30, 50, 100, 200, 500)
@@ -104,7 +105,7 @@ def _session(index: ShopIndex, user_id: str, row: int, rng: np.random.Generator,
     category = ""
     constraint_category = None
     if use_categories and index.categories[row] and rng.random() < 0.5:
-        aisle = index.categories[row].split(CATEGORY_SEPARATOR)[-1]
+        aisle = index.categories[row].split(SEPARATOR)[-1]
         category = f" from the {aisle} aisle" if rng.random() < 0.5 else f" in {aisle}"
         constraint_category = index.categories[row]
     price = ""
