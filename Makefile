@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
-.PHONY: install demo test test-real ci ui
+.PHONY: install demo test test-faults fast-then-faults test-real ci ui
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,16 +25,25 @@ demo: install
 
 # The fast tier: unit tests, assets with fakes, sensors, gating and the end-to-end UI test (under 5 minutes).
 test: install
-	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data" --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults" --durations=15
+
+# Crash-and-restart trials: `longtail materialize`, the Dagster daemon and run workers killed at seeded random points.
+test-faults: install
+	$(BIN)/pytest -q -m faults --durations=5
 
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
 test-real: install
 	$(BIN)/pytest -q -m real_data --durations=15
 
-# What CI runs: both tiers at once, each one's output printed when it ends. The fast tier's end-to-end tests spend
-# most of their time waiting on the Dagster daemon, so the two share the 2 cores with little loss.
+# What CI runs: the fast tier then the fault trials, beside the real-data tier, each one's output printed when it
+# ends. The fast tier's end-to-end tests and the fault trials spend most of their time waiting on Dagster
+# processes, so the two sides share the 2 cores with little loss.
 ci: install
-	$(MAKE) -j2 --output-sync=target test test-real
+	$(MAKE) -j2 --output-sync=target fast-then-faults test-real
+
+fast-then-faults: install
+	$(MAKE) test
+	$(MAKE) test-faults
 
 ui: install
 	$(BIN)/longtail ui

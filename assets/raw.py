@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.data.ingest import FileLoad, describe, load_landed_files
+from longtail.data.ingest import FileLoad, describe, load_landed_files, vanished_files
 from longtail.data.schema import TABLES
 from resources.landing import LandingResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -29,7 +29,8 @@ LAST_DAY_KEY = "changed_days_last"
     pool=WAREHOUSE_POOL,
 )
 def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
-    """Load each landed file whose content is new (once per content); a changed file replaces its old rows.
+    """Load each landed file whose content is new (once per content); a changed file replaces its old rows; a
+    retracted file's rows leave (``longtail retract``). A file that cannot be read is rejected alone.
 
     Only the tables whose rows changed are materialized, so a load that finds nothing new leaves everything
     downstream up to date and starts no refresh. Also materialized: raw_events whenever a file was recorded, even
@@ -39,7 +40,7 @@ def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, ware
     files = landing.scan()
     context.log.info(f"{len(files)} file(s) in the landing folder {landing.path}")
     with warehouse.connect() as connection:
-        loads = load_landed_files(connection, files, progress=context.log.info)
+        loads = load_landed_files(connection, files, retractions=landing.retractions(), progress=context.log.info)
         changed = {table for load in loads for table in load.changed_tables} | ({"events"} if loads else set())
         never = {table for table, asset in RAW_ASSETS.items() if not _ever_materialized(context, asset)}
         context.log.info(
@@ -98,5 +99,23 @@ def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         metadata={
             "rejected_files": len(rejected),
             "errors": preview(rejected[["dataset", "name", "error"]] if not rejected.empty else rejected, rows=50),
+        },
+    )
+
+
+@dg.asset_check(asset=RAW_ASSETS["events"], pool=WAREHOUSE_POOL)
+def loaded_files_still_landed(landing: LandingResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Warns when a loaded file has left the landing folder without ``longtail retract``: its rows stay loaded (a
+    file deleted by mistake loses nothing) until it is put back or retracted."""
+    with warehouse.connect() as connection:
+        gone = vanished_files(connection, landing.scan())
+    return dg.AssetCheckResult(
+        passed=gone.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files_gone": len(gone),
+            "rows_still_loaded": int(gone["rows"].sum()),
+            "files": preview(gone, rows=50),
+            "to_remove_their_rows": "longtail retract --file-id FILE_ID",
         },
     )

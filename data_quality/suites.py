@@ -76,7 +76,10 @@ def raw_provenance(provenance: list[str]) -> tuple[Expectation, ...]:
         *(column_exists(column) for column in provenance),
         *(not_null(column) for column in provenance),
         Expectation(
-            "file_id_source_row_unique", "ExpectCompoundColumnsToBeUnique", {"column_list": ["file_id", "source_row"]}
+            # The same file may be landed in two datasets (two shops sharing a catalogue): same file_id, two sources.
+            "file_source_row_unique",
+            "ExpectCompoundColumnsToBeUnique",
+            {"column_list": ["dataset", "file_id", "source_row"]},
         ),
     )
 

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from longtail.data import landing
@@ -30,12 +31,25 @@ from resources import home
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Dagster warns on every start that backfill policies are in beta; the user can do nothing about it.
+    warnings.filterwarnings("ignore", message=".*is currently in beta")
     parser = argparse.ArgumentParser(prog="longtail", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="check files and register them in the landing folder")
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (folders: every file inside)")
     ingest.add_argument("--dataset", help="dataset name (default: the name of each file's folder)")
+
+    retract = commands.add_parser(
+        "retract", help="take a loaded file's rows out of the warehouse, then refresh what is built on them"
+    )
+    which = retract.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", type=Path, help="the file (in the landing folder, or a copy of it)")
+    which.add_argument("--file-id", help="the file's id (its SHA-256, or a prefix of 8 or more hex digits)")
+    retract.add_argument("--dataset", help="only in this dataset (default: every dataset that loaded the file)")
+    retract.add_argument(
+        "--select", help="what to refresh afterwards, as for materialize (default: everything built on the raw tables)"
+    )
 
     materialize = commands.add_parser("materialize", help="run the asset graph in this process")
     materialize.add_argument("--select", help="Dagster asset selection, e.g. 'cleaned_items' or '+cleaned_events'")
@@ -60,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "ingest":
         return ingest_paths(args.paths, args.dataset)
+    if args.command == "retract":
+        return retract_file(args.file, args.file_id, args.dataset, args.select)
     if args.command == "materialize":
         return materialize_assets(args.select, args.partitions)
     if args.command == "ui":
@@ -79,6 +95,8 @@ def ingest_paths(paths: list[Path], dataset: str | None = None, *, skip_unknown:
     for path in _expand(paths):
         try:
             name = _dataset_name(path, dataset)
+            if not path.is_file():  # reading a FIFO would wait for a writer for ever
+                raise InputError("is not a regular file", file=path)
             started = time.perf_counter()
             result = read_file(path)
         except InputError as error:
@@ -107,7 +125,7 @@ def _dataset_name(path: Path, dataset: str | None) -> str:
     say) says how to choose one."""
     if dataset:
         return landing.validate_dataset_name(dataset)
-    folder = path.absolute().parent.name
+    folder = path.absolute().parent.name or landing.DEFAULT_DATASET  # a file in / has a folder without a name
     try:
         return landing.validate_dataset_name(folder)
     except ValueError as error:
@@ -124,6 +142,47 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
+def retract_file(file: Path | None, file_id: str | None, dataset: str | None, select: str | None = None) -> int:
+    """Retract the loaded file ``file`` (or with id ``file_id``) from ``dataset`` (default: every dataset that
+    loaded it): move it out of the landing folder into ``.retracted/``, then materialize ``select`` (default: all)
+    over the days its events covered, which takes its rows out of the raw, cleaned and quarantine tables and
+    refreshes what is built on them. Returns 0 when done, 2 when no loaded file matches, 1 when the refresh fails."""
+    import pandas as pd
+
+    from longtail.data.retraction import request_retraction
+    from longtail.data.warehouse import connect, table_exists
+
+    if file is not None:
+        if not file.is_file():
+            print(f"{file}: no such file; pass the landed file, a copy of it, or --file-id")
+            return 2
+        file_id = landing.file_sha256(file)
+    if len(file_id) < 8 or any(c not in "0123456789abcdef" for c in file_id.lower()):
+        print(f"--file-id {file_id!r}: give the file's SHA-256 or a prefix of at least 8 hex digits")
+        return 2
+    loaded = None
+    if home.warehouse_path().exists():
+        with connect(home.warehouse_path()) as connection:
+            if table_exists(connection, "landing_files"):
+                loaded = connection.execute(
+                    "select dataset, name, file_id, rows_events + rows_items + rows_reviews as rows, first_day, "
+                    "last_day from landing_files where status = 'loaded' and starts_with(file_id, ?) "
+                    "and (? is null or dataset = ?) order by dataset, name",
+                    [file_id.lower(), dataset, dataset],
+                ).df()
+    if loaded is None or loaded.empty:
+        print(f"no loaded file has id {file_id}" + (f" in dataset {dataset}" if dataset else ""))
+        return 2
+    landed = {(f.dataset, f.name, f.file_id): f.path for f in landing.scan(home.landing_dir())}
+    for row in loaded.itertuples():
+        request_retraction(home.landing_dir(), row.dataset, row.name, row.file_id, landed.get(row[1:4]))
+        print(f"  retracting {row.dataset}/{row.name} ({row.file_id[:16]}, {row.rows:,} rows)")
+    days = pd.concat([loaded["first_day"], loaded["last_day"]]).dropna()
+    partitions = f"{days.min():%Y-%m-%d}...{days.max():%Y-%m-%d}" if len(days) else None
+    print(f"the files are kept in {home.landing_dir() / '.retracted'}; refreshing what was built on them")
+    return materialize_assets(select, partitions)
+
+
 def materialize_assets(select: str | None = None, partitions: str | None = None) -> int:
     """Materialize the selected assets (default: all but the on-demand evaluations) with their checks: the
     unpartitioned assets upstream of the
@@ -132,6 +191,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
     Prints Dagster's progress as it goes; returns 1 and names the failed steps and checks when any fails.
     """
     import dagster as dg
+    from dagster._core.definitions.asset_selection import DagsterInvalidAssetSelectionError
 
     from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
     from orchestration.definitions import ON_DEMAND_ASSETS, build_definitions
@@ -147,6 +207,12 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
         )
         # raw_events/items/reviews come from one read of each file: selecting one runs all three.
         keys = selection.required_multi_asset_neighbors().resolve(graph)
+    except DagsterInvalidAssetSelectionError:
+        print(
+            f"--select {select!r} is not a valid asset selection; for example: --select 'cleaned_items', "
+            "--select 'key:raw_events or key:cleaned_events', --select 'cleaned_events+' (and what depends on it)"
+        )
+        return 2
     except dg.DagsterInvalidSubsetError:
         keys = set()
     if not keys:
@@ -162,6 +228,7 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
         ((keys & downstream) - partitioned, {}),
     ]
     with dg.DagsterInstance.get() as instance:
+        _recover(instance)
         for stage_keys, tags in stages:
             if not stage_keys:
                 continue
@@ -184,6 +251,18 @@ def materialize_assets(select: str | None = None, partitions: str | None = None)
                 return 1
     print("all selected assets materialized")
     return 0
+
+
+def _recover(instance) -> None:
+    """Fail the runs a killed process left in progress (freeing the warehouse slot they held), and say which live
+    run holds the slot, if any, so a wait for it is never silent."""
+    from orchestration.recovery import fail_orphaned_runs, pool_holders
+    from resources.warehouse import WAREHOUSE_POOL
+
+    for run_id in fail_orphaned_runs(instance):
+        print(f"run {run_id} was cut off when its process stopped: marked failed and its warehouse slot freed")
+    for holder in pool_holders(instance, WAREHOUSE_POOL):
+        print(f"the warehouse is in use by {holder}: this run waits for it to finish")
 
 
 def _materialize_stage(instance, resources: dict, graph, keys: set, tags: dict) -> bool:

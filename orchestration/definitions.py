@@ -10,7 +10,7 @@ from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items,
 from assets.demand import DEMAND_CHECKS, demand_forecasts, demand_history
 from assets.descriptions import DESCRIPTION_CHECKS, generated_descriptions, generated_descriptions_evaluation
 from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_text
-from assets.raw import no_rejected_files, raw_tables
+from assets.raw import loaded_files_still_landed, no_rejected_files, raw_tables
 from assets.recommendations import RECOMMENDATION_CHECKS, recommendation_evaluation, recommendation_lists
 from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
 from assets.serving import SERVING_CHECKS, interactive_evaluation, serving_snapshot
@@ -59,6 +59,7 @@ ON_DEMAND_ASSETS = [interactive_evaluation]
 ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS, *ON_DEMAND_ASSETS]
 CHECKS = [
     no_rejected_files,
+    loaded_files_still_landed,
     *RECONCILIATION_CHECKS,
     *GX_CHECKS,
     *ITEM_CHECKS,

@@ -1,10 +1,14 @@
 """Runs left in progress by a process that no longer exists: marked failed, their pool slots freed.
 
-A run whose worker was killed (``longtail ui`` stopped with SIGKILL, a machine restart, an out-of-memory kill)
-stays STARTED in Dagster's run storage for ever: the local run launcher cannot check its worker, and the code
-server that watched it is gone. Worse, it keeps the warehouse pool slot it held, so the next run that needs the
-warehouse would queue behind it. ``longtail ui`` runs this module (``python -m orchestration.recovery``) before it
-starts Dagster.
+A run whose worker was killed (``longtail ui`` or ``longtail materialize`` stopped with SIGKILL, a machine restart,
+an out-of-memory kill) stays STARTED in Dagster's run storage for ever: Dagster's local run launcher cannot check
+its worker. Worse, it keeps the warehouse pool slot it held, so the next run that needs the warehouse would queue
+behind it. Two things recover such runs without a person:
+
+- ``fail_orphaned_runs``, which ``longtail ui`` (through ``python -m orchestration.recovery``) and
+  ``longtail materialize`` run before they start;
+- ``WorkerCheckingRunLauncher``, the instance's run launcher: it lets the daemon's run monitoring see a dead
+  worker, fail its run and free its slots while the daemon runs; the instance's run retries then launch it again.
 
 Rerunning such a run is safe: every asset replaces its window (day, dataset or table) of the warehouse in one
 transaction, so a step that was cut off left either its old rows or its new ones, never half of each.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 
 import dagster as dg
+from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 
 # CANCELING included: a run asked to stop whose worker died before it could say so.
 IN_PROGRESS = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -56,6 +61,27 @@ def process_exists(pid: int) -> bool:
     except PermissionError:  # someone else's process: it exists
         return True
     return True
+
+
+class WorkerCheckingRunLauncher(dg.DefaultRunLauncher):
+    """Dagster's local run launcher, plus the worker health check its run monitoring needs: a STARTED run whose
+    worker process (the pid of its run-start event) has exited is reported FAILED."""
+
+    @property
+    def supports_check_run_worker_health(self) -> bool:
+        return True
+
+    def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
+        pid = worker_pid(self._instance, run.run_id)
+        if pid is None or process_exists(pid):  # not started executing yet, or running
+            return CheckRunHealthResult(WorkerStatus.RUNNING)
+        return CheckRunHealthResult(WorkerStatus.FAILED, f"the run's worker process (pid {pid}) has exited")
+
+
+def pool_holders(instance: dg.DagsterInstance, pool: str) -> list[str]:
+    """Who holds the slots of ``pool``: "run <id> (step <key>, pid <pid>)" for each claimed slot."""
+    claimed = instance.event_log_storage.get_concurrency_info(pool).claimed_slots
+    return [f"run {slot.run_id} (step {slot.step_key}, pid {worker_pid(instance, slot.run_id)})" for slot in claimed]
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import duckdb
 
 from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_keys_between
 from assets.raw import FIRST_DAY_KEY, LAST_DAY_KEY, RAW_ASSETS
-from longtail.data.ingest import unrecorded_files
+from longtail.data.ingest import unapplied_retractions, unrecorded_files
 from orchestration.jobs import cleaned_events_job, ingest_job
 from resources.landing import LandingResource
 from resources.warehouse import WarehouseResource
@@ -26,31 +26,63 @@ CLEANED_EVENTS = dg.AssetKey("cleaned_events")
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
 def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource, warehouse: WarehouseResource):
-    """One ingest run for the landed files the warehouse has not loaded: new files, or new content under a name.
+    """One ingest run for what the warehouse has not done: new files, new content under a name, and retraction
+    requests (``longtail retract``). A file removed from the landing folder by hand is reported (its rows stay
+    loaded until retracted), once.
 
-    The warehouse's ``landing_files`` record decides what is loaded. The cursor holds the keys
-    (dataset/name@sha256) already requested or found loaded, so a file is requested once even while its run waits
-    in the queue, and the warehouse is opened only when an unknown file appears.
+    The warehouse's ``landing_files`` record decides what is done. The cursor holds the keys (dataset/name@sha256,
+    retract:...) already requested or found done, so each is requested once even while its run waits in the queue,
+    and the warehouse is opened only when an unknown key appears.
     """
     seen = set(json.loads(context.cursor)) if context.cursor else set()
-    unknown = [landed for landed in landing.scan() if landed.key not in seen]
-    if not unknown:
-        return dg.SkipReason("no new files in the landing folder")
-    new = unknown
+    files, retractions = landing.scan(), landing.retractions()
+    current = {landed.key for landed in files} | {retraction.key for retraction in retractions}
+    removed = _report_removed(context, seen - current, files, retractions)
+    unknown_files = [landed for landed in files if landed.key not in seen]
+    unknown_retractions = [retraction for retraction in retractions if retraction.key not in seen]
+    if not unknown_files and not unknown_retractions:
+        if removed:
+            context.update_cursor(json.dumps(sorted(seen & current)))
+        return dg.SkipReason("; ".join([*removed, "no new files in the landing folder"]))
+    new, to_retract = unknown_files, unknown_retractions
     if warehouse.exists():
         try:
             with warehouse.connect(read_only=True, lock_timeout_s=WAREHOUSE_WAIT_S) as connection:
-                new = unrecorded_files(connection, unknown)
+                new = unrecorded_files(connection, unknown_files)
+                to_retract = unapplied_retractions(connection, unknown_retractions)
         except duckdb.IOException as error:
             return dg.SkipReason(f"the warehouse is busy, looking again at the next tick ({error})")
-    context.update_cursor(json.dumps(sorted(seen | {landed.key for landed in unknown})))
-    if not new:
-        return dg.SkipReason(f"{len(unknown)} file(s) in the landing folder are loaded already")
-    keys = sorted(landed.key for landed in new)
+    context.update_cursor(json.dumps(sorted(current)))
+    if not new and not to_retract:
+        return dg.SkipReason(
+            "; ".join([*removed, f"{len(unknown_files)} file(s) in the landing folder are loaded already"])
+        )
+    keys = sorted([landed.key for landed in new] + [retraction.key for retraction in to_retract])
     return dg.RunRequest(
         run_key=hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
         tags={"longtail/files": ", ".join(keys)[:1000]},
     )
+
+
+def _report_removed(context, gone_keys: set[str], files, retractions) -> list[str]:
+    """Warn about each file key the cursor knew that left the landing folder without being replaced by new content
+    under its name or retracted; return the warnings."""
+    still_named = {f"{landed.dataset}/{landed.name}" for landed in files}
+    retracted = {f"{retraction.dataset}/{retraction.name}" for retraction in retractions}
+    warnings = []
+    for key in sorted(gone_keys):
+        if key.startswith("retract:"):
+            continue
+        name = key.rsplit("@", 1)[0]
+        if name in still_named or name in retracted:
+            continue
+        warning = (
+            f"{name} was removed from the landing folder; its rows stay loaded: put it back, or remove them with "
+            "`longtail retract --file-id ID` (the raw_events check loaded_files_still_landed lists its id)"
+        )
+        context.log.warning(warning)
+        warnings.append(warning)
+    return warnings
 
 
 @dg.sensor(job=cleaned_events_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)

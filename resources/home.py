@@ -19,8 +19,14 @@ concurrency:
     max_concurrent_runs: 4
   pools:
     default_limit: 1
-# The daemon fails runs stuck starting or cancelling, and frees the pool slots of finished runs (a run killed
-# mid-step would otherwise hold the warehouse slot for ever). The local run launcher cannot resume a run.
+# The local run launcher, plus a check of each started run's worker process, so that run monitoring fails a run
+# whose worker was killed (see orchestration/recovery.py).
+run_launcher:
+  module: orchestration.recovery
+  class: WorkerCheckingRunLauncher
+# The daemon fails runs stuck starting or cancelling or whose worker died, and frees the pool slots of finished
+# runs (a run killed mid-step would otherwise hold the warehouse slot for ever). The local run launcher cannot
+# resume a run.
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180
@@ -28,6 +34,12 @@ run_monitoring:
   max_resume_run_attempts: 0
   poll_interval_seconds: 30
   free_slots_after_run_end_seconds: 30
+# A run whose worker died is launched again (every asset rewrites its window whole, so a rerun is safe); a run
+# that failed in a step is not: rerunning the same bad input fails the same way.
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
 telemetry:
   enabled: false
 """

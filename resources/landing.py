@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from longtail.data import landing
+from longtail.data import landing, retraction
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -16,3 +16,7 @@ class LandingResource(dg.ConfigurableResource):
 
     def scan(self) -> list[landing.LandedFile]:
         return landing.scan(Path(self.path))
+
+    def retractions(self) -> list[retraction.Retraction]:
+        """The retraction requests ``longtail retract`` left in the landing folder."""
+        return retraction.pending_retractions(Path(self.path))

@@ -370,11 +370,16 @@ def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) 
 
 
 def partition_days(ts: pd.Series, loaded_at: pd.Series, config: CleaningConfig = CleaningConfig()) -> pd.Series:
-    """The daily partition (UTC midnight) each raw event belongs to: its own day when ``ts`` is plausible,
-    else the day it was loaded, so that every raw row, even one with a broken timestamp, has exactly one partition.
+    """The daily partition (UTC midnight) each raw event of one file belongs to: its own day when ``ts`` is
+    plausible; else the file's latest plausible day, or the day it was loaded when the file has none. So every raw
+    row, even one with a broken timestamp, has exactly one partition, and one broken row in an old file does not
+    stretch the file's partitions (and every refresh of it) from its history to today.
     """
     plausible = (ts >= config.min_ts) & (ts < _end_of_day(loaded_at))
-    return ts.dt.floor("D").where(plausible, loaded_at.dt.floor("D"))
+    days = ts.dt.floor("D")
+    latest = days[plausible].max()
+    fallback = loaded_at.dt.floor("D") if pd.isna(latest) else pd.Series(latest, index=ts.index)
+    return days.where(plausible, fallback)
 
 
 def _end_of_day(ts: pd.Series) -> pd.Series:

@@ -2,15 +2,21 @@
 
 The ``landing_files`` table records every file seen and what became of it:
 ``loaded`` (its rows are in ``raw_events`` / ``raw_items`` / ``raw_reviews``), ``superseded`` (a newer content
-under the same name replaced its rows), ``duplicate`` (the same content is already loaded under another name) or
-``rejected`` (no supported format; ``error`` says why, naming the file, row and column). A file whose content and
-name are already recorded is skipped, so loading is idempotent.
+under the same name replaced its rows), ``duplicate`` (the same content is already loaded under another name),
+``retracted`` (its rows were taken out on request, see ``longtail.data.retraction``) or ``rejected`` (not a regular
+file, no supported format, or unreadable; ``error`` says why, naming the file, row and column). A file whose
+content and name are already recorded is skipped, so loading is idempotent.
+
+A bad file is rejected alone: whatever reading or storing it raises, its rows are rolled back, it is recorded as
+rejected with a short reason, and the next file loads.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +26,7 @@ import pandas as pd
 from longtail.data.adapters import ReadResult, read_file
 from longtail.data.cleaning import partition_days
 from longtail.data.landing import LandedFile
+from longtail.data.retraction import Retraction
 from longtail.data.schema import TABLES, empty_raw_frame
 from longtail.data.warehouse import Window, fetch_one, read_table, replace_rows, replace_windows, table_exists
 from longtail.errors import InputError
@@ -38,7 +45,7 @@ class FileLoad:
     """What happened to one landed file in one load."""
 
     file: LandedFile
-    status: str  # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected | retracted
     format: str | None = None
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
@@ -60,14 +67,18 @@ def load_landed_files(
     connection: duckdb.DuckDBPyConnection,
     files: list[LandedFile],
     *,
+    retractions: Sequence[Retraction] = (),
     read: Callable[[LandedFile], ReadResult] = lambda f: read_file(f.path),
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[FileLoad]:
-    """Load each of ``files`` not yet recorded in ``landing_files``; return what happened to each new one."""
+    """Apply the ``retractions`` not applied yet, then load each of ``files`` not yet recorded in
+    ``landing_files``; return what happened to each (retracted, loaded, duplicate or rejected)."""
     connection.execute(LANDING_FILES_DDL)
     _create_raw_tables(connection)
+    loads = [_retract(connection, retraction) for retraction in unapplied_retractions(connection, retractions)]
+    for load in loads:
+        progress(f"{load.file.dataset}/{load.file.name}: {describe(load)}")
     pending = unrecorded_files(connection, files)
-    loads = []
     for number, landed in enumerate(pending, start=1):
         started = time.perf_counter()
         load = _load_one(connection, read_table(connection, "landing_files"), landed, read)
@@ -76,6 +87,37 @@ def load_landed_files(
         loads.append(load)
         progress(f"[{number}/{len(pending)}] {landed.dataset}/{landed.name}: {describe(load)}")
     return loads
+
+
+def unapplied_retractions(connection: duckdb.DuckDBPyConnection, retractions: Sequence[Retraction]) -> list[Retraction]:
+    """Those of ``retractions`` whose file still has a load made before the request. Works read-only."""
+    if not retractions or not table_exists(connection, "landing_files"):
+        return []
+    return [
+        retraction
+        for retraction in retractions
+        if fetch_one(
+            connection,
+            "select count(*) from landing_files where status = 'loaded' and dataset = ? and name = ? "
+            "and file_id = ? and loaded_at < ?",
+            [retraction.dataset, retraction.name, retraction.file_id, retraction.requested_at],
+        )[0]
+    ]
+
+
+def vanished_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> pd.DataFrame:
+    """The loaded files no longer in the landing folder (``files``: what it holds now) and not retracted: their
+    rows stay loaded until retracted. Columns dataset, name, file_id, rows (all raw tables). Works read-only."""
+    columns = ["dataset", "name", "file_id", "rows"]
+    if not table_exists(connection, "landing_files"):
+        return pd.DataFrame(columns=columns)
+    loaded = connection.execute(
+        "select dataset, name, file_id, rows_events + rows_items + rows_reviews as rows "
+        "from landing_files where status = 'loaded' order by dataset, name"
+    ).df()
+    present = {(landed.dataset, landed.name, landed.file_id) for landed in files}
+    gone = [row not in present for row in loaded[["dataset", "name", "file_id"]].itertuples(index=False, name=None)]
+    return loaded[pd.Series(gone, index=loaded.index, dtype=bool)].reset_index(drop=True)[columns]
 
 
 def unrecorded_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> list[LandedFile]:
@@ -88,6 +130,9 @@ def unrecorded_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFi
 
 
 def describe(load: FileLoad) -> str:
+    if load.status == "retracted":
+        counts = ", ".join(f"{n:,} {table}" for table, n in load.replaced_rows.items() if n)
+        return f"retracted: removed {counts or 'no rows'}"
     if load.status == "rejected":
         return f"rejected: {load.error}"
     if load.status == "duplicate":
@@ -99,18 +144,31 @@ def describe(load: FileLoad) -> str:
 
 def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
     same = (seen["file_id"] == landed.file_id) & (seen["dataset"] == landed.dataset) & (seen["name"] == landed.name)
-    return bool((same & (seen["status"] != "superseded")).any())
+    # A retracted file landed again is loaded again.
+    return bool((same & ~seen["status"].isin(["superseded", "retracted"])).any())
 
 
 def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileLoad:
+    """Load one file, or reject it alone: any error reading or storing it rolls its rows back."""
+    if landed.refusal:
+        return FileLoad(landed, "rejected", error=str(InputError(landed.refusal, file=landed.name)))
     loaded = seen[seen["status"] == "loaded"]
     twin = loaded[(loaded["file_id"] == landed.file_id) & (loaded["dataset"] == landed.dataset)]
     if not twin.empty:
         return FileLoad(landed, "duplicate", error=f"{landed.dataset}/{twin['name'].iloc[0]}")
     try:
-        result = read(landed)
+        return _store(connection, loaded, landed, read(landed))
     except InputError as error:
         return FileLoad(landed, "rejected", error=str(error))
+    except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
+        # The reason stays short (InputError caps it); where it was raised goes to the log for whoever debugs it.
+        reason = str(InputError(f"could not be loaded ({type(error).__name__}: {error})", file=landed.name))
+        print("".join(traceback.format_tb(error.__traceback__)) + reason, file=sys.stderr)
+        return FileLoad(landed, "rejected", error=reason)
+
+
+def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadResult) -> FileLoad:
+    """Replace the rows the file's previous version (same dataset and name) put in the raw tables by ``result``."""
     loaded_at = pd.Timestamp.now(tz="UTC")
     old_days = _event_days(connection, landed)
     same_file = "dataset = ? and source_file = ?"
@@ -134,6 +192,38 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
         rows={table: len(frame) for table, frame in frames.items()},
         replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
         replaced_rows=old_rows,
+        first_day=days.min() if len(days) else None,
+        last_day=days.max() if len(days) else None,
+    )
+
+
+def _retract(connection, retraction: Retraction) -> FileLoad:
+    """Delete the rows ``retraction``'s file put in the raw tables and record it as retracted, in one transaction."""
+    landed = LandedFile(retraction.dataset, retraction.name, Path(retraction.kept_as or ""), retraction.file_id, 0)
+    same_file = "dataset = ? and source_file = ? and file_id = ?"
+    params = [retraction.dataset, retraction.name, retraction.file_id]
+    days = _event_days(connection, landed)
+    removed = {
+        table: fetch_one(connection, f"select count(*) from raw_{table} where {same_file}", params)[0]
+        for table in TABLES
+    }
+    connection.execute("begin transaction")
+    try:
+        for table in TABLES:
+            connection.execute(f"delete from raw_{table} where {same_file}", params)
+        connection.execute(
+            "update landing_files set status = 'retracted' "
+            "where status = 'loaded' and dataset = ? and name = ? and file_id = ?",
+            params,
+        )
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    return FileLoad(
+        landed,
+        "retracted",
+        replaced_rows=removed,
         first_day=days.min() if len(days) else None,
         last_day=days.max() if len(days) else None,
     )

@@ -9,7 +9,8 @@ import pandas as pd
 
 
 def reconcile(connection: duckdb.DuckDBPyConnection, table: str, days: list[dt.date] | None = None) -> pd.DataFrame:
-    """Per source file, the rows of ``raw_<table>``, ``cleaned_<table>`` and ``quarantine`` and what is missing.
+    """Per source file (one content in one dataset), the rows of ``raw_<table>``, ``cleaned_<table>`` and
+    ``quarantine`` and what is missing.
 
     ``days`` restricts events to those daily partitions (the ones cleaned so far); ``None`` counts every row.
     Columns: dataset, source_file, file_id, raw, cleaned, quarantined, missing (raw - cleaned - quarantined;
@@ -26,19 +27,22 @@ def reconcile(connection: duckdb.DuckDBPyConnection, table: str, days: list[dt.d
 
     sql = f"""
         with raw as (
-            select file_id, any_value(dataset) as dataset, any_value(source_file) as source_file, count(*) as n
-            from raw_{table} where true{scope("raw")} group by file_id
+            select dataset, file_id, any_value(source_file) as source_file, count(*) as n
+            from raw_{table} where true{scope("raw")} group by all
         ),
-        cleaned as (select file_id, count(*) as n from cleaned_{table} where true{scope("cleaned")} group by all),
+        cleaned as (
+            select dataset, file_id, count(*) as n from cleaned_{table} where true{scope("cleaned")} group by all
+        ),
         quarantined as (
-            select file_id, count(*) as n from quarantine where table_name = '{table}'{scope("quarantine")} group by all
+            select dataset, file_id, count(*) as n
+            from quarantine where table_name = '{table}'{scope("quarantine")} group by all
         )
-        select raw.dataset, raw.source_file, coalesce(raw.file_id, cleaned.file_id, quarantined.file_id) as file_id,
+        select dataset, raw.source_file, file_id,
                coalesce(raw.n, 0) as raw, coalesce(cleaned.n, 0) as cleaned, coalesce(quarantined.n, 0) as quarantined,
                coalesce(raw.n, 0) - coalesce(cleaned.n, 0) - coalesce(quarantined.n, 0) as missing
         from raw
-        full outer join cleaned using (file_id)
-        full outer join quarantined using (file_id)
+        full outer join cleaned using (dataset, file_id)
+        full outer join quarantined using (dataset, file_id)
         order by all
     """
     return connection.execute(sql, params).df()

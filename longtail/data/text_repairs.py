@@ -14,7 +14,10 @@ import re
 import numpy as np
 import pandas as pd
 
-HTML_TAG = re.compile(r"<[^<>]*>|<[A-Za-z/!][^<>]*$")
+# A tag starts with "<" and a letter, "/" or "!" ("<b>", "</p>", "<!-- -->"), so "a < b and c > d" holds none. One
+# left open ("<span class=" at the end, "<b<i>") ends where the next "<" or the text does: after removing the
+# matches no "<" is followed by a letter, "/" or "!".
+HTML_TAG = re.compile(r"<[A-Za-z/!][^<>]*>?")
 WHITESPACE = re.compile(r"\s+")
 # The signs that an element of a list-valued category is a feature bullet, not a shelf name (``is_feature``).
 SENTENCE_END = re.compile(r"[.!?]$")
@@ -24,8 +27,14 @@ PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?
 
 
 def strip_markup(text: str) -> str | None:
-    """Remove HTML tags (also an unterminated trailing one) and entities; collapse whitespace; None if empty."""
-    cleaned = WHITESPACE.sub(" ", html.unescape(HTML_TAG.sub(" ", html.unescape(text)))).strip()
+    """Remove HTML tags (also an unterminated trailing one), decode entities, collapse whitespace; None if empty.
+
+    Entities are decoded exactly once, after the tags are removed, so text that names a tag in entities
+    ("&amp;lt;b&amp;gt;") keeps its one level of escaping ("&lt;b&gt;"). Tags that only the decoding produces
+    ("&lt;script&gt;" -> "<script>") are removed too, without decoding again: cleaned text never holds a tag.
+    """
+    decoded = html.unescape(HTML_TAG.sub(" ", text))
+    cleaned = WHITESPACE.sub(" ", HTML_TAG.sub(" ", decoded)).strip()
     return cleaned or None
 
 

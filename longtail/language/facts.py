@@ -10,7 +10,6 @@ guard (``longtail.language.guard``) read the same one.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from longtail.data.text_repairs import HTML_TAG, WHITESPACE
+from longtail.data.text_repairs import HTML_TAG, strip_markup
 from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
 from longtail.language.unsafe_text import sanitize_highlights
 from longtail.validation import require_columns
@@ -82,8 +81,7 @@ def clean_text(value: object) -> str:
             parts = None
         if isinstance(parts, list):
             text = " ".join(str(part) for part in parts)
-    text = _TAG_TAIL.sub(" ", HTML_TAG.sub(" ", html.unescape(text)))
-    return WHITESPACE.sub(" ", html.unescape(text)).strip()
+    return strip_markup(_TAG_TAIL.sub(" ", text)) or ""
 
 
 def needs_description(items: pd.DataFrame, min_chars: int = MIN_DESCRIPTION_CHARS) -> pd.DataFrame:

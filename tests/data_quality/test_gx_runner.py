@@ -148,8 +148,12 @@ def raw_breaks(provenance_columns: list[str]) -> dict[str, Break]:
     return {
         **{f"{column}_exists": Break(drop(column)) for column in provenance_columns},
         **{f"{column}_not_null": Break(set_value(column, None), [None]) for column in provenance_columns},
-        "file_id_source_row_unique": Break(
-            duplicate_first_row, [{"file_id": "f1", "source_row": 1}, {"file_id": "f1", "source_row": 1}]
+        "file_source_row_unique": Break(
+            duplicate_first_row,
+            [
+                {"dataset": "shop", "file_id": "f1", "source_row": 1},
+                {"dataset": "shop", "file_id": "f1", "source_row": 1},
+            ],
         ),
     }
 

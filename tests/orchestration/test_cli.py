@@ -49,7 +49,7 @@ def test_ingest_from_a_folder_whose_name_is_no_dataset_name_says_how_to_choose_o
     path = write_events(tmp_path / ".x" / "events.csv")
     assert cli.main(["ingest", str(path)]) == 1
     error = capsys.readouterr().out.splitlines()[0]
-    assert "dataset name '.x' must start with a letter or digit" in error
+    assert "dataset name '.x' must be at most 100 characters, start with a letter or digit" in error
     assert error.endswith(": pass --dataset NAME to choose one")
     assert not home.landing.exists()
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.launcher import WorkerStatus
 
 from orchestration import cli, ui
-from orchestration.recovery import fail_orphaned_runs
+from orchestration.recovery import WorkerCheckingRunLauncher, fail_orphaned_runs, worker_pid
 from resources import home as longtail_home
 from tests.fixtures import Home
 
@@ -179,8 +180,43 @@ def test_a_run_killed_mid_flight_fails_at_the_next_start_and_a_rerun_loses_and_d
     cut_off = cut_off_after_cleaned_events(home, instance)
     assert instance.get_run_by_id(cut_off.run_id).status == dg.DagsterRunStatus.STARTED
 
-    assert fail_orphaned_runs(instance) == [cut_off.run_id]
-    assert instance.get_run_by_id(cut_off.run_id).status == dg.DagsterRunStatus.FAILURE
-
+    # The next materialize fails the cut-off run itself before it starts.
     assert cli.main(["materialize", "--select", SELECTION]) == 0
+    assert instance.get_run_by_id(cut_off.run_id).status == dg.DagsterRunStatus.FAILURE
     assert warehouse_counts(home) == materialized_fresh(tmp_path, monkeypatch)
+
+
+def test_the_instances_launcher_reports_a_dead_worker_to_run_monitoring(tmp_path, instance):
+    assert isinstance(instance.run_launcher, WorkerCheckingRunLauncher)
+    assert instance.run_launcher.supports_check_run_worker_health
+    alive, holding = start_blocked_run(tmp_path, "alive")
+    try:
+        wait_until("the run to start", holding.exists)
+        (run,) = started_runs(instance)
+        assert instance.run_launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
+        kill(alive)
+        health = instance.run_launcher.check_run_worker_health(run)
+        assert health.status == WorkerStatus.FAILED and f"pid {worker_pid(instance, run.run_id)}" in health.msg
+    finally:
+        kill(alive)
+
+
+def test_materialize_fails_a_dead_run_itself_and_names_a_live_one_it_waits_for(tmp_path, instance, capsys):
+    dead, holding = start_blocked_run(tmp_path, "dead")
+    wait_until("the first run to start", holding.exists)
+    kill(dead)
+    (dead_run,) = started_runs(instance)
+    live, live_holding = start_blocked_run(tmp_path, "live")
+    try:
+        wait_until("the second run to queue", lambda: waiting_steps(instance) == 1)
+        cli._recover(instance)
+        wait_until("the live run to take the freed slot", live_holding.exists)
+        out = capsys.readouterr().out
+        assert f"run {dead_run.run_id} was cut off when its process stopped" in out
+        assert instance.get_run_by_id(dead_run.run_id).status == dg.DagsterRunStatus.FAILURE
+
+        cli._recover(instance)
+        (live_run,) = started_runs(instance)
+        assert f"the warehouse is in use by run {live_run.run_id} (step hold_the_slot, pid " in capsys.readouterr().out
+    finally:
+        kill(live)

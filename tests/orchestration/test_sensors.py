@@ -5,6 +5,8 @@ import dagster as dg
 
 from assets.cleaned import cleaned_events
 from assets.raw import raw_tables
+from longtail.data import landing
+from longtail.data.retraction import request_retraction
 from orchestration import sensors
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, cleaned_events_refresh_sensor, landing_sensor
 from tests.fixtures import write_events
@@ -136,3 +138,36 @@ def test_partitions_cleaned_since_a_change_are_not_requested_on_an_empty_cursor(
 
     clean(home, instance, "2024-05-01", "2024-05-01")
     assert refresh(instance) == ([], cursor)
+
+
+def test_a_loaded_file_removed_by_hand_is_reported_once_and_its_rows_kept(home, capfd):
+    home.drop_shop_files()
+    load_raw(home)
+    _, cursor = tick(home)
+    (home.landing / "shop" / "items.csv").unlink()
+
+    reported, cursor = tick(home, cursor)
+    assert isinstance(reported, dg.SkipReason)
+    assert "shop/items.csv was removed from the landing folder; its rows stay loaded" in reported.skip_message
+    assert "longtail retract --file-id" in reported.skip_message
+    assert home.count("select count(*) from raw_items") > 0
+
+    again, _ = tick(home, cursor)
+    assert "removed" not in again.skip_message
+
+
+def test_a_retraction_request_triggers_one_ingest_run(home):
+    home.drop_shop_files()
+    load_raw(home)
+    _, cursor = tick(home)
+    (events,) = [f for f in landing.scan(home.landing) if f.name == "events.csv"]
+    request_retraction(home.landing, "shop", "events.csv", events.file_id, events.path)
+
+    request, cursor = tick(home, cursor)
+    assert isinstance(request, dg.RunRequest) and request.tags["longtail/files"].startswith("retract:shop/events.csv@")
+    # Not asked twice while the run waits; and once applied, nothing is left to ask.
+    assert isinstance(tick(home, cursor)[0], dg.SkipReason)
+    load_raw(home)
+    assert home.count("select count(*) from raw_events") == 0
+    done, _ = tick(home)
+    assert isinstance(done, dg.SkipReason) and "removed" not in done.skip_message

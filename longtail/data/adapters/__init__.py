@@ -10,6 +10,7 @@ every supported format. Whole-file problems (unknown format, missing column, emp
 from __future__ import annotations
 
 import contextlib
+import csv
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -54,10 +55,21 @@ def read_file(path: Path, *, source_timezone: str | None = None) -> ReadResult:
 
 @contextlib.contextmanager
 def _file_errors(path: Path) -> Iterator[None]:
-    """Turn errors of reading the file itself (permissions, corrupt gzip/zip/parquet) into ``InputError``."""
+    """Turn errors of reading the file itself into ``InputError``: permissions, corrupt or truncated gzip, zip or
+    parquet, text the ``csv`` module refuses, data nested too deeply or too large for memory."""
     try:
         yield
     except InputError:
         raise
-    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, pyarrow.ArrowException) as error:
-        raise InputError(f"cannot be read: {error}", file=path) from error
+    except (
+        OSError,
+        EOFError,
+        zlib.error,
+        zipfile.BadZipFile,
+        pyarrow.ArrowException,
+        csv.Error,
+        UnicodeError,
+        RecursionError,
+        MemoryError,
+    ) as error:
+        raise InputError(f"cannot be read: {str(error) or type(error).__name__}", file=path) from error

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from longtail.data.schema import empty_raw_frame
-from longtail.errors import format_location
+from longtail.errors import EXCERPT_CHARS, cut, format_location, positive_int_from_env
 
 Tables = dict[str, pd.DataFrame]  # table name ("events", "items", "reviews") -> raw frame
 
@@ -24,6 +24,39 @@ class ReadResult:
     events: pd.DataFrame = field(default_factory=lambda: empty_raw_frame("events"))
     items: pd.DataFrame = field(default_factory=lambda: empty_raw_frame("items"))
     reviews: pd.DataFrame = field(default_factory=lambda: empty_raw_frame("reviews"))
+
+
+DECOMPRESSED_BYTES_VARIABLE = "LONGTAIL_MAX_DECOMPRESSED_BYTES"
+LINE_BYTES_VARIABLE = "LONGTAIL_MAX_LINE_BYTES"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much reading one file may take in, so that a hostile file is refused instead of exhausting memory.
+
+    ``from_env()`` reads each limit from its environment variable when a read starts. A file over a limit raises
+    ``InputError`` naming the limit and its variable, found while streaming (nothing oversized is held first).
+    The longest ``InputError`` message has its own variable (``longtail.errors.max_message_chars``), read by
+    every error wherever it is raised.
+    """
+
+    # The most bytes a compressed file may unpack to: a gzip file's content, or all the parts of an xlsx (zip)
+    # workbook together. The default, 8 GiB, is far above the real dataset files (the largest in shared/data
+    # unpacks to about 6 MB); every row read is held in memory, so a much larger file could not be read on an
+    # ordinary machine anyway.
+    max_decompressed_bytes: int = 8 << 30
+    # The longest line of a CSV or JSON lines file (line end included) and the longest CSV field, in characters
+    # of decoded text (bytes, for ASCII text). The default, 16 Mi characters, is far above the longest real line
+    # (14 kB).
+    max_line_chars: int = 16 << 20
+
+    @classmethod
+    def from_env(cls) -> ReadLimits:
+        """The limits set by ``LONGTAIL_MAX_DECOMPRESSED_BYTES`` and ``LONGTAIL_MAX_LINE_BYTES`` (defaults above)."""
+        return cls(
+            max_decompressed_bytes=positive_int_from_env(DECOMPRESSED_BYTES_VARIABLE, cls.max_decompressed_bytes),
+            max_line_chars=positive_int_from_env(LINE_BYTES_VARIABLE, cls.max_line_chars),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,18 +121,9 @@ def escape_undecodable(text: str) -> str:
     return SURROGATES.sub(escape, text)
 
 
-def shown(value: object) -> str:
-    """A value as quoted in a problem message: its repr, cut to 80 characters."""
-    return _cut(repr(value))
-
-
 def undecodable(escaped: str) -> str:
     """The problem detail for a value that held bytes which are not UTF-8 (given with them escaped)."""
-    return f"'{_cut(escaped)}' is not valid UTF-8 (undecodable bytes kept as \\xNN escapes)"
-
-
-def _cut(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"'{cut(escaped, EXCERPT_CHARS)}' is not valid UTF-8 (undecodable bytes kept as \\xNN escapes)"
 
 
 class RowProblems:

@@ -11,10 +11,11 @@ from pathlib import Path
 from longtail.data.adapters import amazon, canonical, instacart, retail
 from longtail.data.adapters.common import Format
 from longtail.data.adapters.files import probe
-from longtail.errors import InputError
+from longtail.errors import InputError, excerpt
 
 REGISTRY: tuple[Format, ...] = (*retail.FORMATS, *instacart.FORMATS, *amazon.FORMATS, *canonical.FORMATS)
 BY_NAME = {fmt.name: fmt for fmt in REGISTRY}
+_SHOWN_COLUMNS = 20  # the most column names an unsupported file's message lists
 
 
 def detect(path: Path) -> Format:
@@ -28,10 +29,12 @@ def detect(path: Path) -> Format:
     if fmt is None:
         fmt = _nearest(found)
     if fmt is None:
-        shown = ", ".join(repr(column) for column in found.columns[:30]) or "none"
+        # The supported formats first: the column list may be long and is what the message's length limit cuts.
+        shown = ", ".join(map(excerpt, found.columns[:_SHOWN_COLUMNS])) or "none"
+        more = f" and {len(found.columns) - _SHOWN_COLUMNS} more" if len(found.columns) > _SHOWN_COLUMNS else ""
         raise InputError(
-            f"not a supported format: a {found.kind} file with columns [{shown}]; "
-            f"supported formats: {', '.join(BY_NAME)}",
+            f"not a supported format (supported: {', '.join(BY_NAME)}): "
+            f"a {found.kind} file with columns [{shown}]{more}",
             file=path,
         )
     if fmt.has_header:

@@ -9,19 +9,25 @@ CSV is read by pyarrow (fast, in batches) when the file is clean; when it is not
 of fields, bytes that are not UTF-8) it is read again with the ``csv`` module in blocks of records, which keeps
 such a line as a record with null fields and its original text in ``raw_record``. Either way blank lines are not
 records and empty fields are null.
+
+Reading stays within ``ReadLimits`` (read from the environment at each ``probe`` and ``read_records``): lines and
+fields are read with a bounded length and gzip content is counted as it is unpacked, so a hostile file (a line of
+gigabytes, a gzip bomb) raises ``InputError`` before it is held in memory.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import gzip
 import io
 import json
 import math
 import re
-from collections.abc import Sequence
-from itertools import chain, islice
+import zipfile
+from collections.abc import Iterator, Sequence
+from itertools import chain, count, islice
 from pathlib import Path
 from typing import IO
 
@@ -32,38 +38,124 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from longtail.data.adapters.common import SURROGATES, Probe, RowProblems, escape_undecodable, undecodable
+from longtail.data.adapters.common import (
+    DECOMPRESSED_BYTES_VARIABLE,
+    LINE_BYTES_VARIABLE,
+    SURROGATES,
+    Probe,
+    ReadLimits,
+    RowProblems,
+    escape_undecodable,
+    undecodable,
+)
 from longtail.data.adapters.records import Records
 from longtail.errors import InputError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK_RECORDS = 100_000
 _ARROW_BLOCK_BYTES = 16 << 20
+_GZIP_BUFFER_BYTES = 1 << 20
 _PROBE_JSON_LINES = 50
 # A line that may hold lone surrogates: an undecodable byte, or a JSON \uD800-\uDFFF escape.
 _MAYBE_SURROGATES = re.compile("[\ud800-\udfff]|\\\\u[dD][89a-fA-F]")
+# The longest line tried as a Python dict literal when it is not JSON: parsing one takes hundreds of times its
+# length in memory (16 MB take 7 GB), and the real lines of that kind (Amazon 2018 metadata) are a few kB.
+_MAX_PYTHON_LITERAL_CHARS = 1 << 20
 
-csv.field_size_limit(2**31 - 1)  # fields of many MB are kept as they are (cleaning rejects them later)
 
-
-def open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed when it is gzip (recognised by its magic bytes, whatever its name)."""
+def open_binary(path: Path, limits: ReadLimits) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip (recognised by its magic bytes, whatever its name); reading
+    gzip content past ``limits.max_decompressed_bytes`` raises ``InputError``."""
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if raw.read(2) == _GZIP_MAGIC:
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw)
+        raw.close()
+        content = _SizeLimited(gzip.GzipFile(path), path, limits.max_decompressed_bytes)
+        return io.BufferedReader(content, buffer_size=_GZIP_BUFFER_BYTES)
     raw.seek(0)
     return raw
 
 
-def open_text(path: Path) -> IO[str]:
+class _SizeLimited(io.RawIOBase):
+    """A decompressing stream that raises ``InputError`` as soon as reading or seeking passes ``limit`` bytes of
+    content, so a small file that unpacks to gigabytes (a gzip bomb) is refused after ``limit`` bytes."""
+
+    def __init__(self, content: gzip.GzipFile, path: Path, limit: int):
+        super().__init__()
+        self._content, self._path, self._limit = content, path, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._content.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._checked(self._content.seek(offset, whence))
+
+    def readinto(self, buffer) -> int:
+        read = self._content.readinto(buffer)
+        self._checked(self._content.tell())
+        return read
+
+    def close(self) -> None:
+        self._content.close()
+        super().close()
+
+    def _checked(self, position: int) -> int:
+        if position > self._limit:
+            raise InputError(
+                f"decompresses to more than {self._limit} bytes, the limit set by {DECOMPRESSED_BYTES_VARIABLE}",
+                file=self._path,
+            )
+        return position
+
+
+def open_text(path: Path, limits: ReadLimits) -> IO[str]:
     """The file as text: UTF-8 (BOM skipped), undecodable bytes kept as surrogates, line ends untranslated."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_binary(path, limits), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def sniff_kind(path: Path) -> str:
+def _text_lines(stream: IO[str], path: Path, limits: ReadLimits) -> Iterator[str]:
+    """The lines of ``stream`` (line ends kept); the first longer than ``limits.max_line_chars`` characters, line
+    end included, raises ``InputError`` naming it, after reading no more of it than that."""
+    limit = limits.max_line_chars
+    for number in count(1):
+        line = stream.readline(limit + 1)
+        if len(line) > limit:
+            raise InputError(
+                f"line {number} is longer than {limit} characters, the limit set by {LINE_BYTES_VARIABLE}", file=path
+            )
+        if not line:
+            return
+        yield line
+
+
+@contextlib.contextmanager
+def _csv_reader(stream: IO[str], path: Path, limits: ReadLimits) -> Iterator[Iterator[list[str]]]:
+    """A ``csv.reader`` of ``stream`` whose lines and fields may be at most ``limits.max_line_chars`` characters
+    long; a longer one raises ``InputError`` naming its line. (A quoted field may span lines, so each line being
+    short does not bound the field.) The ``csv`` module's field limit is process-wide: it is set for the
+    ``with`` block only."""
+    reader = csv.reader(_text_lines(stream, path, limits))
+    previous_limit = csv.field_size_limit(limits.max_line_chars)
+    try:
+        yield reader
+    except csv.Error as error:  # with these settings (lines split as read) its only complaint is a long field
+        raise InputError(
+            f"line {reader.line_num}: a field is longer than {limits.max_line_chars} characters, the limit set by "
+            f"{LINE_BYTES_VARIABLE} ({error})",
+            file=path,
+        ) from error
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def sniff_kind(path: Path, limits: ReadLimits) -> str:
     """``"parquet"``, ``"xlsx"``, ``"jsonl"`` or ``"csv"``, from the first bytes; an empty file raises."""
-    with open_binary(path) as stream:
+    with open_binary(path, limits) as stream:
         head = stream.read(4096)
     if not head.strip():
         raise InputError("the file is empty", file=path)
@@ -78,24 +170,26 @@ def sniff_kind(path: Path) -> str:
 
 def probe(path: Path) -> Probe:
     """A first look at the file: its kind, its leading field names and whether it has any data."""
-    kind = sniff_kind(path)
+    limits = ReadLimits.from_env()
+    kind = sniff_kind(path, limits)
     if kind == "csv":
-        with open_text(path) as stream:
-            records = tuple(tuple(record) for record in islice(filter(None, csv.reader(stream)), 2))
+        with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
+            records = tuple(tuple(record) for record in islice(filter(None, reader), 2))
         return Probe(kind, records[0] if records else (), records, has_data=len(records) > 1)
     if kind == "jsonl":
         keys: dict[str, None] = {}
-        with open_text(path) as stream:
-            lines = list(islice(filter(str.strip, stream), _PROBE_JSON_LINES))
-        for line in lines:
-            value, _ = _parse_json(line, python_literals=True)
-            keys.update(dict.fromkeys(value or {}))
-        return Probe(kind, tuple(keys), has_data=bool(lines))
+        has_data = False
+        with open_text(path, limits) as stream:
+            for line in islice(filter(str.strip, _text_lines(stream, path, limits)), _PROBE_JSON_LINES):
+                value, _ = _parse_json(line, python_literals=True)
+                keys.update(dict.fromkeys(value or {}))
+                has_data = True
+        return Probe(kind, tuple(keys), has_data=has_data)
     if kind == "parquet":
-        with open_binary(path) as stream:
+        with open_binary(path, limits) as stream:
             parquet = pq.ParquetFile(stream)
             return Probe(kind, tuple(parquet.schema_arrow.names), has_data=parquet.metadata.num_rows > 0)
-    with open_binary(path) as stream:
+    with open_binary(path, limits) as stream, _workbook_errors(stream, path, limits):
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         heads = [list(sheet.iter_rows(max_row=2, values_only=True)) for sheet in book.worksheets]
         book.close()
@@ -114,16 +208,18 @@ def read_records(
     """All records of the file. ``header`` names the fields of a CSV that has no header line; ``keys`` are the
     JSON keys to keep (others are dropped while reading, to save memory); ``python_literals`` lets a JSON line
     that fails to parse be read as a Python dict literal instead (some Amazon 2018 metadata files)."""
-    kind = sniff_kind(path)
+    limits = ReadLimits.from_env()
+    kind = sniff_kind(path, limits)
     if kind == "csv":
-        return _read_csv(path, header)
+        return _read_csv(path, header, limits)
     if kind == "jsonl":
-        return _read_jsonl(path, keys, python_literals)
-    with open_binary(path) as stream:
+        return _read_jsonl(path, keys, python_literals, limits)
+    with open_binary(path, limits) as stream:
         if kind == "parquet":
-            frame = pd.read_parquet(stream)
+            frame = _read_parquet(stream, path)
         else:  # xlsx: every sheet, in order, as one run of records
-            sheets = pd.read_excel(stream, sheet_name=None, dtype=object, engine="openpyxl")
+            with _workbook_errors(stream, path, limits):
+                sheets = pd.read_excel(stream, sheet_name=None, dtype=object, engine="openpyxl")
             frame = pd.concat(sheets.values(), ignore_index=True) if sheets else pd.DataFrame()
     frame = frame.reset_index(drop=True)
 
@@ -136,11 +232,50 @@ def read_records(
     return Records(frame, np.arange(1, len(frame) + 1), RowProblems(path.name), raw_text)
 
 
-def _read_csv(path: Path, header: Sequence[str] | None) -> Records:
+def _read_parquet(stream: IO[bytes], path: Path) -> pd.DataFrame:
+    """The table as a frame, each list, struct or map column as JSON text (an array or object per value): nested
+    values as found cannot be hashed or compared, and the parsers take JSON text wherever they take text."""
+    table = pq.read_table(stream)
+    for index, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        if pa.types.is_nested(column.type):
+            try:
+                values = column.to_pylist()
+            except OverflowError as error:  # a date inside past year 9999, which Python cannot hold
+                raise InputError(f"a nested value cannot be read: {error}", file=path, column=name) from error
+            texts = [None if value is None else json.dumps(value, ensure_ascii=False, default=str) for value in values]
+            table = table.set_column(index, name, pa.array(texts, pa.string()))
+    return table.to_pandas()
+
+
+@contextlib.contextmanager
+def _workbook_errors(stream: IO[bytes], path: Path, limits: ReadLimits) -> Iterator[None]:
+    """Around reading the xlsx workbook in ``stream``: refuse one whose parts unpack to more than
+    ``limits.max_decompressed_bytes`` (their sizes as the zip directory declares them, which the ``zipfile``
+    module holds each part to), and turn what openpyxl raises on a broken workbook into ``InputError``."""
     try:
-        frame, problems, bad_lines = _read_clean_csv(path, header), RowProblems(path.name), {}
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+        stream.seek(0)
+        if unpacked > limits.max_decompressed_bytes:
+            raise InputError(
+                f"unpacks to {unpacked} bytes, more than {limits.max_decompressed_bytes}, the limit set by "
+                f"{DECOMPRESSED_BYTES_VARIABLE}",
+                file=path,
+            )
+        yield
+    except InputError:  # a ValueError, but already says what is wrong
+        raise
+    # openpyxl's complaints about a broken workbook: a missing part (KeyError), XML that does not parse
+    # (ParseError, a SyntaxError), values of the wrong type or form (TypeError, ValueError), not a zip at all.
+    except (KeyError, ValueError, TypeError, SyntaxError, zipfile.BadZipFile) as error:
+        raise InputError(f"not a readable xlsx workbook: {error}", file=path) from error
+
+
+def _read_csv(path: Path, header: Sequence[str] | None, limits: ReadLimits) -> Records:
+    try:
+        frame, problems, bad_lines = _read_clean_csv(path, header, limits), RowProblems(path.name), {}
     except pa.ArrowInvalid:
-        frame, problems, bad_lines = _read_csv_leniently(path, header)
+        frame, problems, bad_lines = _read_csv_leniently(path, header, limits)
 
     def raw_text(positions: Sequence[int]) -> list[str]:
         return [bad_lines.get(p) or _csv_line(frame.iloc[p].fillna("").tolist()) for p in positions]
@@ -148,34 +283,39 @@ def _read_csv(path: Path, header: Sequence[str] | None) -> Records:
     return Records(frame, np.arange(1, len(frame) + 1), problems, raw_text)
 
 
-def _read_clean_csv(path: Path, header: Sequence[str] | None) -> pd.DataFrame:
-    """All records as text (empty = null) with pyarrow; ``ArrowInvalid`` when any line or byte is bad."""
+def _read_clean_csv(path: Path, header: Sequence[str] | None, limits: ReadLimits) -> pd.DataFrame:
+    """All records as text (empty = null) with pyarrow; ``ArrowInvalid`` when any line or byte is bad.
+
+    pyarrow refuses a record longer than two of its blocks (and may take one up to that long), so blocks of half
+    the line limit send every longer line to the lenient reader, which holds lines and fields to the limit."""
     if header is None:
-        with open_text(path) as stream:
-            names = next(filter(None, csv.reader(stream)), [])
+        with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
+            names = next(filter(None, reader), [])
     else:
         names = list(header)
+    block_bytes = min(_ARROW_BLOCK_BYTES, max(limits.max_line_chars // 2, 1))
     options = {
-        "read_options": pa_csv.ReadOptions(block_size=_ARROW_BLOCK_BYTES, column_names=header),
+        "read_options": pa_csv.ReadOptions(block_size=block_bytes, column_names=header),
         "parse_options": pa_csv.ParseOptions(newlines_in_values=True),
         "convert_options": pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in names}, strings_can_be_null=True, null_values=[""]
         ),
     }
-    with open_binary(path) as stream, pa_csv.open_csv(stream, **options) as reader:
+    with open_binary(path, limits) as stream, pa_csv.open_csv(stream, **options) as reader:
         batches = [batch.to_pandas() for batch in reader]
     if not batches:
         return pd.DataFrame(columns=names, dtype=object)
     return pd.concat(batches, ignore_index=True)
 
 
-def _read_csv_leniently(path: Path, header: Sequence[str] | None) -> tuple[pd.DataFrame, RowProblems, dict[int, str]]:
+def _read_csv_leniently(
+    path: Path, header: Sequence[str] | None, limits: ReadLimits
+) -> tuple[pd.DataFrame, RowProblems, dict[int, str]]:
     """All records with the ``csv`` module, with the problems of bad lines and bytes and the text of bad lines."""
     problems = RowProblems(path.name)
     blocks: list[pd.DataFrame] = []
     bad_lines: dict[int, str] = {}
-    with open_text(path) as stream:
-        reader = csv.reader(stream)
+    with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
         columns = list(header) if header is not None else next(filter(None, reader), [])
         width, start = len(columns), 0
         while raw_block := list(islice(reader, _BLOCK_RECORDS)):
@@ -206,13 +346,13 @@ def _escape_columns(chunk: pd.DataFrame, problems: RowProblems) -> None:
             problems.add(escaped.index, escaped.index + 1, str(column), map(undecodable, escaped))
 
 
-def _read_jsonl(path: Path, keys: Sequence[str] | None, python_literals: bool) -> Records:
+def _read_jsonl(path: Path, keys: Sequence[str] | None, python_literals: bool, limits: ReadLimits) -> Records:
     problems = RowProblems(path.name)
     blocks: list[pd.DataFrame] = []
     line_numbers: list[int] = []
-    with open_text(path) as stream:
+    with open_text(path, limits) as stream:
         objects: list[dict] = []
-        for number, line in enumerate(stream, start=1):
+        for number, line in enumerate(_text_lines(stream, path, limits), start=1):
             if not line.strip():
                 continue
             position = len(line_numbers)
@@ -232,8 +372,8 @@ def _read_jsonl(path: Path, keys: Sequence[str] | None, python_literals: bool) -
     def raw_text(positions: Sequence[int]) -> list[str]:
         wanted = {line_numbers[p]: p for p in positions}
         found: dict[int, str] = {}
-        with open_text(path) as stream:
-            for number, line in enumerate(stream, start=1):
+        with open_text(path, limits) as stream:
+            for number, line in enumerate(_text_lines(stream, path, limits), start=1):
                 if number in wanted:
                     found[number] = line.rstrip("\r\n")
                     if len(found) == len(wanted):
@@ -247,8 +387,8 @@ def _parse_json(line: str, python_literals: bool) -> tuple[dict | None, str | No
     """The object on ``line``, or ``(None, why not)``."""
     try:
         value = json.loads(line)
-    except ValueError as error:
-        value = _python_literal(line) if python_literals else None
+    except (ValueError, RecursionError) as error:  # RecursionError: arrays or objects nested too deeply
+        value = _python_literal(line) if python_literals and len(line) <= _MAX_PYTHON_LITERAL_CHARS else None
         if value is None:
             return None, f"malformed JSON ({error})"
     if not isinstance(value, dict):

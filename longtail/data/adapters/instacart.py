@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from longtail.data.adapters.common import Format, Tables, shown
+from longtail.data.adapters.common import Format, Tables
 from longtail.data.adapters.files import read_records
 from longtail.data.adapters.records import Records
-from longtail.errors import InputError
+from longtail.errors import InputError, excerpt
 
 EPOCH = pd.Timestamp("2017-01-01", tz="UTC")
 _CSV = frozenset({"csv"})
@@ -59,7 +59,7 @@ def read_order_products(path: Path, timezone: str) -> Tables:
     records = read_records(path)
     order_ids = records.ident("order_id")
     missing = order_ids.notna() & ~order_ids.isin(orders.index)
-    records.flag(missing, "order_id", lambda v: f"order {shown(v)} is not in {orders_path.name}", order_ids)
+    records.flag(missing, "order_id", lambda v: f"order {excerpt(v)} is not in {orders_path.name}", order_ids)
     problem = order_ids.map(orders["problem"])
     records.flag(problem.notna(), "order_id", lambda v: f"its order has a problem: {v}", problem)
     user_ids = order_ids.map(orders["user_id"]).astype("string")

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from longtail.data.adapters.common import RowProblems, escape_undecodable, shown
+from longtail.data.adapters.common import RowProblems, escape_undecodable
 from longtail.data.schema import conform_raw_frame
+from longtail.errors import excerpt
 
 # A time of day followed by a zone designator: "...12:00Z", "...12:00:00+01:00", "... 12:00 +0100".
 _ZONE_SUFFIX = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|[+-]\d\d(?::?\d\d)?)$"
 _FLOAT_ID = r"^(-?\d+)\.0+$"  # "13085.0": an integer id that went through a float column
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6}
+# The times a raw frame holds (nanoseconds since 1970 in 64 bits): 1677-09-21 to 2262-04-11.
+_EARLIEST, _LATEST = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Records:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             return values.astype("float64")
         parsed = _by_distinct(values, lambda distinct: pd.to_numeric(distinct, errors="coerce").astype("float64"))
-        self.flag(_unparsed(parsed, values), name, lambda v: f"{shown(v)} is not a number", values)
+        self.flag(_unparsed(parsed, values), name, lambda v: f"{excerpt(v)} is not a number", values)
         return parsed
 
     def unix_time(self, name: str, unit: str) -> pd.Series:
@@ -75,20 +78,22 @@ class Records:
         counts = self.number(name)
         in_range = counts.abs() < np.iinfo(np.int64).max / _NS_PER_UNIT[unit]
         ts = pd.to_datetime(counts.where(in_range), unit=unit, utc=True, errors="coerce")
-        self.flag(
-            counts.notna() & ~in_range, name, lambda v: f"{shown(v)} is out of the timestamp range", self.column(name)
-        )
+        self.flag(counts.notna() & ~in_range, name, _out_of_range, self.column(name))
         return ts
 
     def timestamp(self, name: str, timezone: str, formats: Sequence[str] = ("ISO8601",)) -> pd.Series:
         """A UTC timestamp from text or datetimes: a value with a zone is converted; one without is read in
         ``timezone`` (ambiguous autumn hours taken as summer time, missing spring hours shifted forward);
-        text without a zone is tried against ``formats`` in order."""
+        text without a zone is tried against ``formats`` in order. A datetime outside 1677-2262 (a parquet
+        timestamp in micro- or milliseconds may hold 9999-12-31) is a problem."""
         values = self.column(name)
         if pd.api.types.is_datetime64_any_dtype(values):
-            return _localize(values, timezone) if values.dt.tz is None else values.dt.tz_convert("UTC")
+            ts = _localize(values, timezone) if values.dt.tz is None else values.dt.tz_convert("UTC")
+            in_range = ts.isna() | ts.between(_EARLIEST, _LATEST)
+            self.flag(~in_range, name, _out_of_range, values)
+            return ts.where(in_range).astype("datetime64[ns, UTC]")
         ts = _by_distinct(values, lambda distinct: _parse_times(distinct, timezone, formats))
-        self.flag(_unparsed(ts, values), name, lambda v: f"{shown(v)} is not a timestamp", values)
+        self.flag(_unparsed(ts, values), name, lambda v: f"{excerpt(v)} is not a timestamp", values)
         return ts
 
     # --- output ----------------------------------------------------------------------------------------------
@@ -120,8 +125,12 @@ def stable_id(*parts: pd.Series) -> pd.Series:
 
 
 def _by_distinct(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``convert`` applied to the distinct non-null values only, spread back over ``values`` (nulls stay null)."""
-    codes, distinct = pd.factorize(values)
+    """``convert`` applied to the distinct non-null values only, spread back over ``values`` (nulls stay null).
+    JSON arrays and objects (lists, dicts: unhashable) are given to ``convert`` as their JSON text."""
+    try:
+        codes, distinct = pd.factorize(values)
+    except TypeError:  # unhashable values
+        codes, distinct = pd.factorize(values.map(_json_text_if_nested, na_action="ignore"))
     converted = convert(pd.Series(distinct, dtype=object))
     return pd.Series(converted.array.take(codes, allow_fill=True), index=values.index)
 
@@ -160,11 +169,13 @@ def _unparsed(parsed: pd.Series, values: pd.Series) -> pd.Series:
     return failed
 
 
+def _out_of_range(value: object) -> str:
+    return f"{excerpt(value)} is out of the timestamp range"
+
+
 def _to_text(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, np.ndarray):  # a list column read from parquet
-        value = value.tolist()
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return value if isinstance(value, str) else str(_json_text_if_nested(value))
+
+
+def _json_text_if_nested(value: object) -> object:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value

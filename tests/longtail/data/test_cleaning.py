@@ -95,11 +95,17 @@ def test_every_raw_row_is_cleaned_or_quarantined():
     assert set(result.cleaned["source_row"]) | set(result.quarantined["source_row"]) == set(range(1, 7))
 
 
-def test_partition_day_falls_back_to_the_load_day():
+def test_a_broken_timestamp_falls_back_to_the_files_latest_plausible_day():
     ts = pd.Series(pd.to_datetime(["2010-01-05 23:59", None, "1980-01-01", "2099-01-01"], utc=True, format="ISO8601"))
     loaded = pd.Series([LOADED_AT] * 4)
     days = partition_days(ts, loaded)
-    assert days.dt.strftime("%Y-%m-%d").tolist() == ["2010-01-05", "2024-06-01", "2024-06-01", "2024-06-01"]
+    assert days.dt.strftime("%Y-%m-%d").tolist() == ["2010-01-05"] * 4
+
+
+def test_a_file_without_a_plausible_timestamp_falls_back_to_its_load_day():
+    ts = pd.Series(pd.to_datetime([None, "1980-01-01", "2099-01-01"], utc=True, format="ISO8601"))
+    days = partition_days(ts, pd.Series([LOADED_AT] * 3))
+    assert days.dt.strftime("%Y-%m-%d").tolist() == ["2024-06-01"] * 3
 
 
 def test_items_are_repaired_and_deduplicated():

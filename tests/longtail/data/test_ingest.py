@@ -4,9 +4,11 @@ import duckdb
 import pandas as pd
 
 from longtail.data import landing
+from longtail.data.adapters import read_file
 from longtail.data.cleaning import clean_items
-from longtail.data.ingest import load_landed_files, unrecorded_files
-from longtail.data.warehouse import connect, read_table
+from longtail.data.ingest import load_landed_files, unrecorded_files, vanished_files
+from longtail.data.retraction import RETRACTED_FOLDER, pending_retractions, request_retraction
+from longtail.data.warehouse import connect, fetch_one, read_table
 
 EVENTS = "user_id,item_id,event_type,ts\nu1,i1,view,2024-03-01T10:00:00Z\nu2,i1,view,2024-03-02T10:00:00Z\n"
 ITEMS = "item_id,title\ni1,Tea mug\n"
@@ -73,3 +75,74 @@ def test_raw_items_of_an_older_warehouse_take_the_features_column(tmp_path):
         cleaned = clean_items(read_table(connection, "raw_items")).cleaned.set_index("item_id")
     assert pd.isna(cleaned.loc["i1", "features"])
     assert json.loads(cleaned.loc["i2", "features"]) == ["Boils in 2 minutes"]
+
+
+def test_a_file_that_breaks_the_reader_is_rejected_alone_with_a_short_reason(tmp_path):
+    root, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write(root / "shop" / "events.csv", EVENTS)
+    write(root / "shop" / "odd.csv", EVENTS.replace("u1", "u9"))
+
+    def read(landed):
+        if landed.name == "odd.csv":
+            raise TypeError("unhashable type: 'list' " + "x" * 100_000)
+        return read_file(landed.path)
+
+    with connect(warehouse) as connection:
+        loads = {load.file.name: load for load in load_landed_files(connection, landing.scan(root), read=read)}
+        assert loads["events.csv"].status == "loaded" and loads["events.csv"].rows["events"] == 2
+        assert loads["odd.csv"].status == "rejected"
+        assert "odd.csv" in loads["odd.csv"].error and "TypeError: unhashable type" in loads["odd.csv"].error
+        assert len(loads["odd.csv"].error) < 1_000
+        assert fetch_one(connection, "select count(*) from raw_events where source_file = 'odd.csv'")[0] == 0
+        statuses = dict(connection.execute("select name, status from landing_files").fetchall())
+    assert statuses == {"events.csv": "loaded", "odd.csv": "rejected"}
+
+
+def test_the_same_file_in_two_datasets_loads_into_each(tmp_path):
+    root, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write(root / "shopA" / "base.csv", EVENTS)
+    write(root / "shopB" / "base.csv", EVENTS)
+    loads = load(root, warehouse)
+    assert {load.status for load in loads.values()} == {"loaded"}
+    with connect(warehouse) as connection:
+        counts = dict(connection.execute("select dataset, count(*) from raw_events group by all").fetchall())
+    assert counts == {"shopA": 2, "shopB": 2}
+
+
+def test_a_retracted_file_leaves_the_raw_tables_once_and_can_be_landed_again(tmp_path):
+    root, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write(root / "shop" / "events.csv", EVENTS)
+    write(root / "shop" / "items.csv", ITEMS)
+    (events,) = [f for f in landing.scan(root) if f.name == "events.csv"]
+    load(root, warehouse)
+
+    request_retraction(root, "shop", "events.csv", events.file_id, events.path)
+    assert not events.path.exists() and [f.name for f in landing.scan(root)] == ["items.csv"]
+    with connect(warehouse) as connection:
+        (retracted,) = load_landed_files(connection, landing.scan(root), retractions=pending_retractions(root))
+        assert retracted.status == "retracted" and retracted.replaced_rows["events"] == 2
+        assert retracted.changed_tables == {"events"}
+        assert str(retracted.first_day.date()) == "2024-03-01" and str(retracted.last_day.date()) == "2024-03-02"
+        assert fetch_one(connection, "select count(*) from raw_events")[0] == 0
+        assert fetch_one(connection, "select count(*) from raw_items")[0] == 1
+        # Applying the requests again does nothing.
+        assert load_landed_files(connection, landing.scan(root), retractions=pending_retractions(root)) == []
+
+    # The kept copy, landed again, loads again: the request only retracted the earlier load.
+    (kept,) = (root / RETRACTED_FOLDER).glob("*-events.csv")
+    write(root / "shop" / "events.csv", kept.read_text())
+    with connect(warehouse) as connection:
+        (again,) = load_landed_files(connection, landing.scan(root), retractions=pending_retractions(root))
+        assert again.status == "loaded" and again.rows["events"] == 2
+
+
+def test_a_loaded_file_removed_by_hand_is_reported_and_its_rows_kept(tmp_path):
+    root, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write(root / "shop" / "events.csv", EVENTS)
+    write(root / "shop" / "items.csv", ITEMS)
+    load(root, warehouse)
+    (root / "shop" / "events.csv").unlink()
+    with connect(warehouse) as connection:
+        gone = vanished_files(connection, landing.scan(root))
+        assert gone[["dataset", "name", "rows"]].values.tolist() == [["shop", "events.csv", 2]]
+        assert fetch_one(connection, "select count(*) from raw_events")[0] == 2

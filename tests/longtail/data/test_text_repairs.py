@@ -90,3 +90,13 @@ def test_parse_prices_reads_currency_strings_and_refuses_ranges():
     prices = parse_prices(pd.Series(["12.99", "$12.99", "£1,299.00", "12.99 USD", "$5 - $10", "", None]))
     assert prices.iloc[:4].tolist() == [12.99, 12.99, 1299.0, 12.99]
     assert prices.iloc[4:].isna().all()
+
+
+def test_strip_markup_decodes_entities_once_and_leaves_no_tag():
+    assert strip_markup("&amp;lt;script&amp;gt;") == "&lt;script&gt;"  # escaped twice: one level stays
+    assert strip_markup("a < b and c > d") == "a < b and c > d"  # a "<" before a space starts no tag
+    assert strip_markup("<b>bold</b> &amp; more") == "bold & more"
+    # Tags that only decoding produces are removed too, also a broken one, so no tag start is ever left.
+    assert strip_markup("&lt;script&gt;alert(1)&lt;/script&gt; ok") == "alert(1) ok"
+    assert strip_markup("&lt;script&lt;b&gt;x") == "x"
+    assert strip_markup("1 &lt; 2 and I <3 tea") == "1 < 2 and I <3 tea"

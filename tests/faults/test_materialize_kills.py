@@ -1,0 +1,84 @@
+"""`longtail materialize` killed (SIGKILL) at a seeded random moment, then run again by nobody but the next command:
+the next run recovers by itself (it fails the dead run and frees its warehouse slot), loads everything once, and
+leaves raw = cleaned + quarantined for every file.
+
+Each run is a forked child of this (already imported) test process, so a trial costs no interpreter start-up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+
+import dagster as dg
+import pytest
+
+from orchestration import cli
+from tests.faults.invariants import assert_recovered
+from tests.fixtures import Home, write_events
+
+pytestmark = [pytest.mark.faults]
+
+DATA_LAYER = (
+    "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:cleaned_reviews "
+    "or key:cleaned_events"
+)
+# Kills land between 0 and this many seconds after the start: an uninterrupted run of the data layer on these
+# files takes about 10 s here, so some trials kill it while it imports, some mid-step, some after it finished.
+LATEST_KILL_S = 10.0
+TRIALS = range(8)
+
+
+def materialize(root: str) -> None:
+    """The body of a forked `longtail materialize --select DATA_LAYER` in its own process group."""
+    os.setsid()
+    os.environ["LONGTAIL_HOME"] = root
+    os.environ["DAGSTER_HOME"] = ""
+    os._exit(cli.main(["materialize", "--select", DATA_LAYER]))
+
+
+def start(root) -> multiprocessing.Process:
+    process = multiprocessing.get_context("fork").Process(target=materialize, args=(str(root),))
+    process.start()
+    return process
+
+
+def drop_files(home: Home, rng: random.Random) -> set[tuple[str, str]]:
+    """The shop's files plus one of random events in a second dataset; their (dataset, name)."""
+    home.drop_shop_files()
+    rows = "".join(
+        f"u{rng.randrange(50)},i{rng.randrange(20)},purchase,2024-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T10:00Z\n"
+        for _ in range(rng.randrange(20, 200))
+    )
+    write_events(home.landing / "other" / "events.csv", "user_id,item_id,event_type,ts\n" + rows)
+    return {("shop", "events.csv"), ("shop", "items.csv"), ("shop", "reviews.jsonl"), ("other", "events.csv")}
+
+
+@pytest.mark.parametrize("seed", TRIALS)
+def test_a_killed_materialize_is_recovered_by_the_next_one(seed, home, monkeypatch):
+    rng = random.Random(seed)
+    landed = drop_files(home, rng)
+    delay = rng.uniform(0, LATEST_KILL_S)
+
+    killed = start(home.root)
+    time.sleep(delay)
+    cut_off = killed.exitcode is None
+    if cut_off:
+        os.killpg(killed.pid, signal.SIGKILL)
+    killed.join()
+
+    recovery = start(home.root)
+    recovery.join(timeout=300)
+    assert recovery.exitcode == 0, f"the run after a kill at {delay:.1f}s failed"
+
+    assert_recovered(home.warehouse_path, landed)
+    monkeypatch.setenv("DAGSTER_HOME", str(home.root / "dagster"))
+    with dg.DagsterInstance.get() as instance:
+        in_progress = instance.get_runs(
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
+        )
+        assert in_progress == []
+        assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
