@@ -4,7 +4,15 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import counts_table, preview
-from longtail.data.ingest import FileLoad, describe, load_landed_files, vanished_files
+from longtail.data.ingest import (
+    Announcement,
+    FileLoad,
+    describe,
+    load_landed_files,
+    mark_announced,
+    unannounced_changes,
+    vanished_files,
+)
 from longtail.data.schema import TABLES
 from resources.landing import LandingResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
@@ -41,21 +49,28 @@ def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, ware
     context.log.info(f"{len(files)} file(s) in the landing folder {landing.path}")
     with warehouse.connect() as connection:
         loads = load_landed_files(connection, files, retractions=landing.retractions(), progress=context.log.info)
-        changed = {table for load in loads for table in load.changed_tables} | ({"events"} if loads else set())
+        # Announced from the warehouse's record, not from this run's loads alone: a run cut off after recording a
+        # load but before materializing it left changes that its retry, finding nothing new, must still announce.
+        changes = unannounced_changes(connection)
+        changed = set(changes.tables) | ({"events"} if changes.files else set())
         never = {table for table, asset in RAW_ASSETS.items() if not _ever_materialized(context, asset)}
         context.log.info(
             f"tables changed: {', '.join(sorted(changed)) or 'none'}; never materialized before: "
             f"{', '.join(sorted(never)) or 'none'}"
         )
         for table in sorted(changed | never):
-            yield dg.MaterializeResult(asset_key=RAW_ASSETS[table], metadata=_metadata(connection, table, loads))
+            yield dg.MaterializeResult(
+                asset_key=RAW_ASSETS[table], metadata=_metadata(connection, table, loads, changes)
+            )
+        # Only now: Dagster has stored every materialization above before resuming this generator.
+        mark_announced(connection)
 
 
 def _ever_materialized(context: dg.AssetExecutionContext, asset: str) -> bool:
     return context.instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None
 
 
-def _metadata(connection, table: str, loads: list[FileLoad]) -> dict:
+def _metadata(connection, table: str, loads: list[FileLoad], changes: Announcement) -> dict:
     asset = RAW_ASSETS[table]
     totals = connection.execute(
         f"select source_file, dataset, count(*) as rows from {asset} group by all order by all"
@@ -74,7 +89,7 @@ def _metadata(connection, table: str, loads: list[FileLoad]) -> dict:
             "select dataset, name, format, status, error, rows_events, rows_items, rows_reviews, seconds "
             "from landing_files order by loaded_at desc limit 50"
         ).df()
-        metadata.update(_changed_days(loads))
+        metadata.update(_changed_days(changes))
         metadata["landing_files"] = preview(files_table, rows=50)
         metadata["statuses_this_run"] = counts_table(
             pd.Series([load.status for load in loads]).value_counts().to_dict(), key="status", value="files"
@@ -82,11 +97,10 @@ def _metadata(connection, table: str, loads: list[FileLoad]) -> dict:
     return metadata
 
 
-def _changed_days(loads: list[FileLoad]) -> dict[str, str]:
-    days = [day for load in loads for day in (load.first_day, load.last_day) if day is not None]
-    if not days:
+def _changed_days(changes: Announcement) -> dict[str, str]:
+    if changes.first_day is None:
         return {}
-    return {FIRST_DAY_KEY: min(days).strftime("%Y-%m-%d"), LAST_DAY_KEY: max(days).strftime("%Y-%m-%d")}
+    return {FIRST_DAY_KEY: f"{changes.first_day:%Y-%m-%d}", LAST_DAY_KEY: f"{changes.last_day:%Y-%m-%d}"}
 
 
 @dg.asset_check(asset=RAW_ASSETS["events"], pool=WAREHOUSE_POOL)

@@ -17,6 +17,7 @@ transaction, so a step that was cut off left either its old rows or its new ones
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
@@ -54,13 +55,19 @@ def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
 
 
 def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` is still running: it exists and is not a zombie (exited, not yet reaped by its
+    parent, which a container without an init process may never do)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process: it exists
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS): trust the signal
         return True
-    return True
+    return state != "Z"
 
 
 class WorkerCheckingRunLauncher(dg.DefaultRunLauncher):

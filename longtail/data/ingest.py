@@ -38,6 +38,24 @@ create table if not exists landing_files (
     first_day timestamptz, last_day timestamptz, seconds double
 )
 """
+# Added later: which raw tables a recorded change touched, and whether a materialization has announced it yet
+# (rows recorded before these columns existed were announced by the run that recorded them).
+LANDING_FILES_ANNOUNCEMENT_DDL = (
+    "alter table landing_files add column if not exists changed_tables varchar",
+    "alter table landing_files add column if not exists announced boolean default true",
+)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The recorded changes no materialization has announced yet: ``files`` recorded (loaded, retracted, rejected
+    or duplicate), the raw ``tables`` whose rows they added or removed, and the first and last partition day of
+    the raw events they touched (None: none)."""
+
+    files: int
+    tables: frozenset[str]
+    first_day: pd.Timestamp | None
+    last_day: pd.Timestamp | None
 
 
 @dataclass
@@ -73,7 +91,7 @@ def load_landed_files(
 ) -> list[FileLoad]:
     """Apply the ``retractions`` not applied yet, then load each of ``files`` not yet recorded in
     ``landing_files``; return what happened to each (retracted, loaded, duplicate or rejected)."""
-    connection.execute(LANDING_FILES_DDL)
+    _create_landing_files(connection)
     _create_raw_tables(connection)
     loads = [_retract(connection, retraction) for retraction in unapplied_retractions(connection, retractions)]
     for load in loads:
@@ -87,6 +105,25 @@ def load_landed_files(
         loads.append(load)
         progress(f"[{number}/{len(pending)}] {landed.dataset}/{landed.name}: {describe(load)}")
     return loads
+
+
+def unannounced_changes(connection: duckdb.DuckDBPyConnection) -> Announcement:
+    """What the loads and retractions recorded so far changed that no materialization has announced yet: this
+    run's, and those of a run cut off between recording them and announcing them (whose retry finds nothing new to
+    load, yet must still tell the refresh what changed). ``mark_announced`` once announced."""
+    _create_landing_files(connection)
+    files, tables, first_day, last_day = fetch_one(
+        connection,
+        "select count(*), string_agg(changed_tables, ','), min(first_day), max(last_day) "
+        "from landing_files where not announced",
+    )
+    changed = frozenset(table for table in (tables or "").split(",") if table)
+    return Announcement(int(files), changed, first_day and pd.Timestamp(first_day), last_day and pd.Timestamp(last_day))
+
+
+def mark_announced(connection: duckdb.DuckDBPyConnection) -> None:
+    """Record that every change ``unannounced_changes`` returned has been announced (call after announcing)."""
+    connection.execute("update landing_files set announced = true where not announced")
 
 
 def unapplied_retractions(connection: duckdb.DuckDBPyConnection, retractions: Sequence[Retraction]) -> list[Retraction]:
@@ -212,10 +249,11 @@ def _retract(connection, retraction: Retraction) -> FileLoad:
         for table in TABLES:
             connection.execute(f"delete from raw_{table} where {same_file}", params)
         connection.execute(
-            "update landing_files set status = 'retracted' "
-            "where status = 'loaded' and dataset = ? and name = ? and file_id = ?",
-            params,
-        )
+            "update landing_files set status = 'retracted', changed_tables = ?, first_day = ?, last_day = ?, "
+            "announced = false where status = 'loaded' and dataset = ? and name = ? and file_id = ?",
+            [",".join(sorted(t for t, n in removed.items() if n)), days.min() if len(days) else None,
+             days.max() if len(days) else None, *params],
+        )  # fmt: skip
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
@@ -251,6 +289,12 @@ def _raw_rows(table: str, frame: pd.DataFrame, landed: LandedFile, loaded_at: pd
     return rows
 
 
+def _create_landing_files(connection) -> None:
+    connection.execute(LANDING_FILES_DDL)
+    for statement in LANDING_FILES_ANNOUNCEMENT_DDL:
+        connection.execute(statement)
+
+
 def _create_raw_tables(connection) -> None:
     nobody = LandedFile(dataset="", name="", path=Path(), file_id="", size_bytes=0)
     for table in TABLES:
@@ -268,10 +312,12 @@ def _record(connection, load: FileLoad) -> None:
             [landed.dataset, landed.name],
         )
     connection.execute(
-        "insert into landing_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
+        "insert into landing_files (file_id, dataset, name, format, size_bytes, status, error, rows_events, "
+        "rows_items, rows_reviews, loaded_at, first_day, last_day, seconds, changed_tables, announced) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, false)",
         [
             landed.file_id, landed.dataset, landed.name, load.format, landed.size_bytes, load.status, load.error,
             load.rows.get("events", 0), load.rows.get("items", 0), load.rows.get("reviews", 0),
-            load.first_day, load.last_day, load.seconds,
+            load.first_day, load.last_day, load.seconds, ",".join(sorted(load.changed_tables)),
         ],
     )  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from dagster._core.launcher import WorkerStatus
 
 from orchestration import cli, ui
-from orchestration.recovery import WorkerCheckingRunLauncher, fail_orphaned_runs, worker_pid
+from orchestration.recovery import WorkerCheckingRunLauncher, fail_orphaned_runs, process_exists, worker_pid
 from resources import home as longtail_home
 from tests.fixtures import Home
 
@@ -220,3 +220,13 @@ def test_materialize_fails_a_dead_run_itself_and_names_a_live_one_it_waits_for(t
         assert f"the warehouse is in use by run {live_run.run_id} (step hold_the_slot, pid " in capsys.readouterr().out
     finally:
         kill(live)
+
+
+def test_a_zombie_process_counts_as_exited():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    wait_until("the child to exit", lambda: Path(f"/proc/{child.pid}/stat").read_text().split()[2] == "Z")
+    try:
+        assert not process_exists(child.pid)
+    finally:
+        child.wait()
+    assert process_exists(os.getpid())
