@@ -100,3 +100,21 @@ def test_only_the_tables_whose_rows_changed_are_materialized(home):
     assert materialized(rejected) == {"raw_events"}
     [check] = rejected.get_asset_check_evaluations()
     assert not check.passed
+
+
+def test_changes_a_cut_off_run_recorded_are_announced_by_the_next_run(home):
+    """A run killed after recording a load but before materializing it: its retry loads nothing new, yet announces
+    the changed tables and days so the refresh re-cleans them."""
+    write_events(home.landing / "shop" / "events.csv")
+    instance = dg.DagsterInstance.ephemeral()
+    materialize_raw(home, instance)
+    with home.warehouse().connect() as connection:
+        # What the cut-off run left: the load recorded, its announcement not.
+        connection.execute("update landing_files set announced = false")
+
+    retry = materialize_raw(home, instance)
+    assert materialized(retry) == {"raw_events"}
+    assert metadata(retry, "raw_events")["rows_loaded_this_run"] == 0
+    assert metadata(retry, "raw_events")["changed_days_first"] == "2024-03-01"
+    # Announced once: the next run has nothing to say.
+    assert materialized(materialize_raw(home, instance)) == set()

@@ -29,7 +29,7 @@ DATA_LAYER = (
 # Kills land between 0 and this many seconds after the start: an uninterrupted run of the data layer on these
 # files takes about 10 s here, so some trials kill it while it imports, some mid-step, some after it finished.
 LATEST_KILL_S = 10.0
-TRIALS = range(8)
+TRIALS = range(12)
 
 
 def materialize(root: str) -> None:
@@ -58,7 +58,7 @@ def drop_files(home: Home, rng: random.Random) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("seed", TRIALS)
-def test_a_killed_materialize_is_recovered_by_the_next_one(seed, home, monkeypatch):
+def test_a_killed_materialize_is_recovered_by_the_next_one(seed, home, monkeypatch, record_property):
     rng = random.Random(seed)
     landed = drop_files(home, rng)
     delay = rng.uniform(0, LATEST_KILL_S)
@@ -69,6 +69,8 @@ def test_a_killed_materialize_is_recovered_by_the_next_one(seed, home, monkeypat
     if cut_off:
         os.killpg(killed.pid, signal.SIGKILL)
     killed.join()
+    record_property("killed_at_s", round(delay, 2))
+    record_property("cut_off_mid_run", cut_off)
 
     recovery = start(home.root)
     recovery.join(timeout=300)
