@@ -143,10 +143,11 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def retract_file(file: Path | None, file_id: str | None, dataset: str | None, select: str | None = None) -> int:
-    """Retract the loaded file ``file`` (or with id ``file_id``) from ``dataset`` (default: every dataset that
-    loaded it): move it out of the landing folder into ``.retracted/``, then materialize ``select`` (default: all)
-    over the days its events covered, which takes its rows out of the raw, cleaned and quarantine tables and
-    refreshes what is built on them. Returns 0 when done, 2 when no loaded file matches, 1 when the refresh fails."""
+    """Retract the loaded file ``file`` (or with id ``file_id``) from ``dataset`` (default: the dataset of a file in
+    the landing folder, else every dataset that loaded it): move it out of the landing folder into ``.retracted/``,
+    then materialize ``select`` (default: all) over the days its events covered, which takes its rows out of the
+    raw, cleaned and quarantine tables and refreshes what is built on them. Returns 0 when done, 2 when no loaded
+    file matches, 1 when the refresh fails."""
     import pandas as pd
 
     from longtail.data.retraction import request_retraction
@@ -157,6 +158,10 @@ def retract_file(file: Path | None, file_id: str | None, dataset: str | None, se
             print(f"{file}: no such file; pass the landed file, a copy of it, or --file-id")
             return 2
         file_id = landing.file_sha256(file)
+        path = file.resolve()
+        if dataset is None and path.is_relative_to(home.landing_dir()):  # a landed file: only its dataset's copy
+            parts = path.relative_to(home.landing_dir()).parts
+            dataset = parts[0] if len(parts) > 1 else landing.DEFAULT_DATASET
     if len(file_id) < 8 or any(c not in "0123456789abcdef" for c in file_id.lower()):
         print(f"--file-id {file_id!r}: give the file's SHA-256 or a prefix of at least 8 hex digits")
         return 2

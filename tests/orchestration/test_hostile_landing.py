@@ -54,6 +54,12 @@ def test_the_same_file_ingested_into_two_datasets_passes_the_gates(home, tmp_pat
         cleaned = dict(connection.execute("select dataset, count(*) from cleaned_events group by all").fetchall())
     assert set(cleaned) == {"shopA", "shopB"} and cleaned["shopA"] == cleaned["shopB"]
 
+    # Retracting the landed copy of one dataset leaves the other's.
+    assert cli.main(["retract", str(home.landing / "shopA" / "base.csv"), "--select", DATA_LAYER]) == 0
+    with home.warehouse().connect() as connection:
+        datasets = {row[0] for row in connection.execute("select distinct dataset from cleaned_events").fetchall()}
+    assert datasets == {"shopB"}
+
 
 def test_a_retracted_file_leaves_raw_cleaned_and_quarantine_and_is_kept_aside(home, capsys):
     home.drop_shop_files()
