@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
-.PHONY: install demo test test-faults fast-then-faults test-real ci ui
+.PHONY: install demo test test-faults test-faults-ci fast-then-faults test-real ci ui
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ demo: install
 test: install
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults" --durations=15
 
-# Crash-and-restart trials: `longtail materialize`, the Dagster daemon and run workers killed at seeded random points.
+# Crash-and-restart trials (`longtail materialize`, the Dagster daemon and run workers killed at seeded random
+# points: 22 trials), concurrent writers and hostile files end to end; about 7 minutes. CI runs all but six of the
+# trials under a real daemon (one of each kind stays): those are the slow ones, and with them CI took 22 minutes.
+FAULTS_IN_CI := not daemon_kills or recording or (run_worker and 14) or (killed_daemon and 5)
 test-faults: install
 	$(BIN)/pytest -q -m faults --durations=5
+
+test-faults-ci: install
+	$(BIN)/pytest -q -m faults -k "$(FAULTS_IN_CI)" --durations=5
 
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
 test-real: install
@@ -43,7 +49,7 @@ ci: install
 
 fast-then-faults: install
 	$(MAKE) test
-	$(MAKE) test-faults
+	$(MAKE) test-faults-ci
 
 ui: install
 	$(BIN)/longtail ui

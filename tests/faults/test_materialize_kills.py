@@ -16,9 +16,10 @@ import time
 import dagster as dg
 import pytest
 
+from longtail.data import ingest
 from orchestration import cli
 from tests.faults.invariants import assert_recovered
-from tests.fixtures import Home, write_events
+from tests.fixtures import Home, write_events, write_items
 
 pytestmark = [pytest.mark.faults]
 
@@ -32,16 +33,28 @@ LATEST_KILL_S = 10.0
 TRIALS = range(12)
 
 
-def materialize(root: str) -> None:
-    """The body of a forked `longtail materialize --select DATA_LAYER` in its own process group."""
+def materialize(root: str, die_after_recording: str | None = None) -> None:
+    """The body of a forked `longtail materialize --select DATA_LAYER` in its own process group; with
+    ``die_after_recording``, it kills itself just after recording that file as loaded, before raw_tables
+    materializes anything: the one moment the seeded kills hit only by chance."""
     os.setsid()
     os.environ["LONGTAIL_HOME"] = root
     os.environ["DAGSTER_HOME"] = ""
+    if die_after_recording:
+        record = ingest._record
+
+        def record_then_die(connection, load):
+            record(connection, load)
+            if load.status == "loaded" and load.file.name == die_after_recording:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        ingest._record = record_then_die
     os._exit(cli.main(["materialize", "--select", DATA_LAYER]))
 
 
-def start(root) -> multiprocessing.Process:
-    process = multiprocessing.get_context("fork").Process(target=materialize, args=(str(root),))
+def start(root, die_after_recording: str | None = None) -> multiprocessing.Process:
+    fork = multiprocessing.get_context("fork")
+    process = fork.Process(target=materialize, args=(str(root), die_after_recording))
     process.start()
     return process
 
@@ -84,3 +97,22 @@ def test_a_killed_materialize_is_recovered_by_the_next_one(seed, home, monkeypat
         )
         assert in_progress == []
         assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
+
+
+def test_a_run_killed_just_after_recording_a_file_is_announced_by_the_next_one(home):
+    """The next run finds the file recorded and loads nothing, yet must still announce that raw_items changed:
+    else cleaned_items is never rebuilt and the file's rows are neither cleaned nor quarantined."""
+    landed = drop_files(home, random.Random(0))
+    first = start(home.root)
+    first.join(timeout=300)
+    assert first.exitcode == 0
+    write_items(home.landing / "shop" / "more-items.csv", "item_id,title\ni8,Kettle\ni9,Teapot\n")
+
+    killed = start(home.root, die_after_recording="more-items.csv")
+    killed.join(timeout=300)
+    assert killed.exitcode == -signal.SIGKILL
+
+    recovery = start(home.root)
+    recovery.join(timeout=300)
+    assert recovery.exitcode == 0
+    assert_recovered(home.warehouse_path, landed | {("shop", "more-items.csv")})

@@ -1,5 +1,8 @@
 """Issue 16 through the command line: a bad file is rejected alone, the same file loads into two datasets, a file is
-retracted with everything cleaned from it, and a bad selection is told how to write one."""
+retracted with everything cleaned from it, and a bad selection is told how to write one.
+
+The tests that materialize the data layer are in the `faults` tier (`make test-faults`): a few seconds each, they
+would take the fast tier past five minutes."""
 
 import multiprocessing
 import os
@@ -7,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration import cli
 from tests.fixtures import EVENTS_CSV, Home, write_events
@@ -21,6 +25,7 @@ def file_rows(home: Home, table: str, name: str) -> int:
     return home.count(f"select count(*) from {table} where source_file = ?", [name])
 
 
+@pytest.mark.faults
 def test_a_junk_file_is_rejected_alone_and_the_good_file_beside_it_loads(home, capsys):
     write_events(home.landing / "fmt" / "good.csv")
     with zipfile.ZipFile(home.landing / "fmt" / "junk.xlsx", "w") as junk:
@@ -43,6 +48,7 @@ def test_a_junk_file_is_rejected_alone_and_the_good_file_beside_it_loads(home, c
     assert record.event.dagster_event.event_specific_data.passed is False
 
 
+@pytest.mark.faults
 def test_the_same_file_ingested_into_two_datasets_passes_the_gates(home, tmp_path, capsys):
     base = write_events(tmp_path / "base.csv")
     assert cli.main(["ingest", str(base), "--dataset", "shopA"]) == 0
@@ -61,6 +67,7 @@ def test_the_same_file_ingested_into_two_datasets_passes_the_gates(home, tmp_pat
     assert datasets == {"shopB"}
 
 
+@pytest.mark.faults
 def test_a_retracted_file_leaves_raw_cleaned_and_quarantine_and_is_kept_aside(home, capsys):
     home.drop_shop_files()
     write_events(home.landing / "shop" / "late.csv", "user_id,item_id,event_type,ts\nu9,i1,view,2024-03-02T10:00:00Z\n")
@@ -99,6 +106,7 @@ def ingest_in_child(root: str, paths: list[str]) -> None:
     os._exit(cli.main(["ingest", *paths, "--dataset", "shop"]))
 
 
+@pytest.mark.faults
 def test_files_dropped_at_once_and_by_concurrent_writers_load_exactly_once_and_intact(home, tmp_path, capsys):
     sources = []
     for number in range(25):
@@ -141,6 +149,7 @@ def test_ingest_refuses_a_fifo_without_waiting_for_a_writer(home, tmp_path, caps
     assert [path.name for path in (home.landing / "shop").iterdir()] == ["events.csv"]
 
 
+@pytest.mark.faults
 def test_a_fifo_and_links_in_the_landing_folder_are_rejected_and_the_rest_loads(home, tmp_path, capsys):
     outside = write_events(tmp_path / "outside.csv")
     write_events(home.landing / "shop" / "events.csv")

@@ -4,7 +4,12 @@ import multiprocessing
 import os
 import traceback
 
+import pytest
+
 from longtail.data import landing
+
+# Process start-ups take seconds: in the slower tier with the crash trials (`make test-faults`).
+pytestmark = [pytest.mark.faults]
 
 # Processes started clean ("spawn"): forking a test worker that runs threads could copy a held lock.
 CONTEXT = multiprocessing.get_context("spawn")
