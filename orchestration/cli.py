@@ -150,17 +150,18 @@ def retract_file(file: Path | None, file_id: str | None, dataset: str | None, se
     file matches, 1 when the refresh fails."""
     import pandas as pd
 
+    from longtail.data.ingest import loaded_files
     from longtail.data.retraction import request_retraction
-    from longtail.data.warehouse import connect, table_exists
+    from longtail.data.warehouse import connect
 
     if file is not None:
         if not file.is_file():
             print(f"{file}: no such file; pass the landed file, a copy of it, or --file-id")
             return 2
         file_id = landing.file_sha256(file)
-        path = file.resolve()
-        if dataset is None and path.is_relative_to(home.landing_dir()):  # a landed file: only its dataset's copy
-            parts = path.relative_to(home.landing_dir()).parts
+        resolved = file.resolve()
+        if dataset is None and resolved.is_relative_to(home.landing_dir()):  # a landed file: its dataset's copy only
+            parts = resolved.relative_to(home.landing_dir()).parts
             dataset = parts[0] if len(parts) > 1 else landing.DEFAULT_DATASET
     if len(file_id) < 8 or any(c not in "0123456789abcdef" for c in file_id.lower()):
         print(f"--file-id {file_id!r}: give the file's SHA-256 or a prefix of at least 8 hex digits")
@@ -168,19 +169,14 @@ def retract_file(file: Path | None, file_id: str | None, dataset: str | None, se
     loaded = None
     if home.warehouse_path().exists():
         with connect(home.warehouse_path()) as connection:
-            if table_exists(connection, "landing_files"):
-                loaded = connection.execute(
-                    "select dataset, name, file_id, rows_events + rows_items + rows_reviews as rows, first_day, "
-                    "last_day from landing_files where status = 'loaded' and starts_with(file_id, ?) "
-                    "and (? is null or dataset = ?) order by dataset, name",
-                    [file_id.lower(), dataset, dataset],
-                ).df()
+            loaded = loaded_files(connection, file_id_prefix=file_id, dataset=dataset)
     if loaded is None or loaded.empty:
         print(f"no loaded file has id {file_id}" + (f" in dataset {dataset}" if dataset else ""))
         return 2
     landed = {(f.dataset, f.name, f.file_id): f.path for f in landing.scan(home.landing_dir())}
     for row in loaded.itertuples():
-        request_retraction(home.landing_dir(), row.dataset, row.name, row.file_id, landed.get(row[1:4]))
+        path = landed.get((row.dataset, row.name, row.file_id))
+        request_retraction(home.landing_dir(), row.dataset, row.name, row.file_id, path)
         print(f"  retracting {row.dataset}/{row.name} ({row.file_id[:16]}, {row.rows:,} rows)")
     days = pd.concat([loaded["first_day"], loaded["last_day"]]).dropna()
     partitions = f"{days.min():%Y-%m-%d}...{days.max():%Y-%m-%d}" if len(days) else None

@@ -142,19 +142,30 @@ def unapplied_retractions(connection: duckdb.DuckDBPyConnection, retractions: Se
     ]
 
 
+def loaded_files(
+    connection: duckdb.DuckDBPyConnection, *, file_id_prefix: str = "", dataset: str | None = None
+) -> pd.DataFrame:
+    """The files whose rows are loaded now (of ``dataset``, and whose id starts with ``file_id_prefix``, when
+    given): columns dataset, name, file_id, rows (all raw tables), first_day, last_day. Works read-only."""
+    if not table_exists(connection, "landing_files"):
+        return pd.DataFrame(columns=["dataset", "name", "file_id", "rows", "first_day", "last_day"])
+    return connection.execute(
+        "select dataset, name, file_id, rows_events + rows_items + rows_reviews as rows, first_day, last_day "
+        "from landing_files where status = 'loaded' and starts_with(file_id, ?) and (? is null or dataset = ?) "
+        "order by dataset, name",
+        [file_id_prefix.lower(), dataset, dataset],
+    ).df()
+
+
 def vanished_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> pd.DataFrame:
     """The loaded files no longer in the landing folder (``files``: what it holds now) and not retracted: their
     rows stay loaded until retracted. Columns dataset, name, file_id, rows (all raw tables). Works read-only."""
-    columns = ["dataset", "name", "file_id", "rows"]
-    if not table_exists(connection, "landing_files"):
-        return pd.DataFrame(columns=columns)
-    loaded = connection.execute(
-        "select dataset, name, file_id, rows_events + rows_items + rows_reviews as rows "
-        "from landing_files where status = 'loaded' order by dataset, name"
-    ).df()
+    loaded = loaded_files(connection)
     present = {(landed.dataset, landed.name, landed.file_id) for landed in files}
     gone = [row not in present for row in loaded[["dataset", "name", "file_id"]].itertuples(index=False, name=None)]
-    return loaded[pd.Series(gone, index=loaded.index, dtype=bool)].reset_index(drop=True)[columns]
+    return loaded[pd.Series(gone, index=loaded.index, dtype=bool)].reset_index(drop=True)[
+        ["dataset", "name", "file_id", "rows"]
+    ]
 
 
 def unrecorded_files(connection: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> list[LandedFile]:
@@ -209,19 +220,12 @@ def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadRes
     loaded_at = pd.Timestamp.now(tz="UTC")
     old_days = _event_days(connection, landed)
     same_file = "dataset = ? and source_file = ?"
-    old_rows = {
-        table: fetch_one(
-            connection, f"select count(*) from raw_{table} where {same_file}", [landed.dataset, landed.name]
-        )[0]
-        for table in TABLES
-    }
+    old_rows = _raw_row_counts(connection, same_file, [landed.dataset, landed.name])
     frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
     replace_windows(
         connection,
         [Window(f"raw_{table}", frame, same_file, [landed.dataset, landed.name]) for table, frame in frames.items()],
     )
-    new_days = frames["events"]["partition_day"]
-    days = pd.concat([old_days, new_days]).dropna()
     return FileLoad(
         landed,
         "loaded",
@@ -229,8 +233,7 @@ def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadRes
         rows={table: len(frame) for table, frame in frames.items()},
         replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
         replaced_rows=old_rows,
-        first_day=days.min() if len(days) else None,
-        last_day=days.max() if len(days) else None,
+        **_day_bounds(pd.concat([old_days, frames["events"]["partition_day"]])),
     )
 
 
@@ -239,11 +242,12 @@ def _retract(connection, retraction: Retraction) -> FileLoad:
     landed = LandedFile(retraction.dataset, retraction.name, Path(retraction.kept_as or ""), retraction.file_id, 0)
     same_file = "dataset = ? and source_file = ? and file_id = ?"
     params = [retraction.dataset, retraction.name, retraction.file_id]
-    days = _event_days(connection, landed)
-    removed = {
-        table: fetch_one(connection, f"select count(*) from raw_{table} where {same_file}", params)[0]
-        for table in TABLES
-    }
+    load = FileLoad(
+        landed,
+        "retracted",
+        replaced_rows=_raw_row_counts(connection, same_file, params),
+        **_day_bounds(_event_days(connection, landed)),
+    )
     connection.execute("begin transaction")
     try:
         for table in TABLES:
@@ -251,20 +255,26 @@ def _retract(connection, retraction: Retraction) -> FileLoad:
         connection.execute(
             "update landing_files set status = 'retracted', changed_tables = ?, first_day = ?, last_day = ?, "
             "announced = false where status = 'loaded' and dataset = ? and name = ? and file_id = ?",
-            [",".join(sorted(t for t, n in removed.items() if n)), days.min() if len(days) else None,
-             days.max() if len(days) else None, *params],
-        )  # fmt: skip
+            [",".join(sorted(load.changed_tables)), load.first_day, load.last_day, *params],
+        )
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
-    return FileLoad(
-        landed,
-        "retracted",
-        replaced_rows=removed,
-        first_day=days.min() if len(days) else None,
-        last_day=days.max() if len(days) else None,
-    )
+    return load
+
+
+def _raw_row_counts(connection, where: str, params: list) -> dict[str, int]:
+    """The rows of each raw table (by ``TABLES`` name) matching the SQL ``where``."""
+    return {
+        table: fetch_one(connection, f"select count(*) from raw_{table} where {where}", params)[0] for table in TABLES
+    }
+
+
+def _day_bounds(days: pd.Series) -> dict[str, pd.Timestamp | None]:
+    """``first_day`` and ``last_day`` of ``days`` (partition days, nulls ignored) for a ``FileLoad``; None when none."""
+    days = days.dropna()
+    return {"first_day": days.min() if len(days) else None, "last_day": days.max() if len(days) else None}
 
 
 def _event_days(connection, landed: LandedFile) -> pd.Series:
