@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
-.PHONY: install demo test test-faults test-faults-ci fast-then-faults test-real ci ui
+.PHONY: install demo test test-privacy test-faults test-faults-ci fast-then-faults test-real ci ui
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: install
 
 # The fast tier: unit tests, assets with fakes, sensors, gating and the end-to-end UI test (under 5 minutes).
 test: install
-	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults" --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not privacy" --durations=15
 
 # Crash-and-restart trials (`longtail materialize`, the Dagster daemon and run workers killed at seeded random
 # points: 22 trials), concurrent writers and hostile files end to end; about 7 minutes. CI runs all but six of the
@@ -36,6 +36,10 @@ test-faults: install
 
 test-faults-ci: install
 	$(BIN)/pytest -q -m faults -k "$(FAULTS_IN_CI)" --durations=5
+
+# Erasure, retention and the scan for raw customer ids, over materialized assets.
+test-privacy: install
+	$(BIN)/pytest -q -n 2 -m privacy --durations=5
 
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
 test-real: install
@@ -49,6 +53,7 @@ ci: install
 
 fast-then-faults: install
 	$(MAKE) test
+	$(MAKE) test-privacy
 	$(MAKE) test-faults-ci
 
 ui: install

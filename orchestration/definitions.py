@@ -21,6 +21,7 @@ from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
 from resources import home
 from resources.landing import LandingResource
 from resources.models import EmbeddingModelResource, GeneratorResource
+from resources.privacy import PrivacyResource, retention_from_env
 from resources.warehouse import WarehouseResource
 
 # The one automation policy, applied to every unpartitioned derived asset: refresh when an upstream asset
@@ -76,10 +77,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     ``LONGTAIL_EMBEDDING_MODEL`` (default: the packaged all-MiniLM-L6-v2) and ``LONGTAIL_DEVICE`` (default auto);
     published descriptions from ``LONGTAIL_TEXT_SOURCE`` ("facts", the default, or "model"), and with "model" the
     text generator from ``LONGTAIL_GENERATOR_MODEL`` (default: the packaged SmolLM2-135M-Instruct) with
-    ``LONGTAIL_GENERATION_BUDGET`` new model outputs per run (default 100)."""
+    ``LONGTAIL_GENERATION_BUDGET`` new model outputs per run (default 100); the id key from ``LONGTAIL_ID_KEY``
+    (default: a key file under ``$LONGTAIL_HOME/secrets``) and retention periods from ``LONGTAIL_RETENTION_DAYS``."""
     return {
         "landing": LandingResource(path=str(home.landing_dir())),
         "warehouse": WarehouseResource(path=str(home.warehouse_path())),
+        "privacy": PrivacyResource(key_file=str(home.id_key_path()), retention_days=retention_from_env()),
         "embedder": EmbeddingModelResource(
             model=os.environ.get("LONGTAIL_EMBEDDING_MODEL", "default"),
             device=os.environ.get("LONGTAIL_DEVICE", "auto"),

@@ -66,6 +66,11 @@ def serving_dir() -> Path:
     return home() / "serving"
 
 
+def id_key_path() -> Path:
+    """The id key file (``longtail.privacy.pseudonyms``), used when ``LONGTAIL_ID_KEY`` is not set."""
+    return home() / "secrets" / "id_key"
+
+
 def dagster_home() -> Path:
     """``$LONGTAIL_HOME/dagster``, created with longtail's ``dagster.yaml`` (or brought up to date: see
     ``MANAGED_PREFIX``), and exported as ``DAGSTER_HOME``."""

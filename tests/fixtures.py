@@ -11,6 +11,7 @@ import dagster as dg
 from longtail.data.warehouse import fetch_one
 from resources.landing import LandingResource
 from resources.models import FakeEmbeddingModelResource, FakeGeneratorResource
+from resources.privacy import PrivacyResource
 from resources.warehouse import WarehouseResource
 
 EVENTS_CSV = """user_id,item_id,event_type,ts,quantity,price,order_id
@@ -95,6 +96,7 @@ class Home:
             "warehouse": WarehouseResource(path=str(self.warehouse_path), lock_timeout_s=60),
             "embedder": FakeEmbeddingModelResource(),
             "generator": FakeGeneratorResource(items_per_run=1000),
+            "privacy": PrivacyResource(key_file=str(self.root / "secrets" / "id_key")),
         }
 
     def warehouse(self) -> WarehouseResource:

@@ -1,7 +1,7 @@
 """The import graph of the project's own packages: no cycles, and every edge points down the layers.
 
 Layers, lowest first: the shared core modules (``longtail.errors``, ``longtail.validation``, ``longtail.device``),
-``longtail.data``, the domains (``longtail.language`` and ``longtail.demand``, which never import each other, then
+``longtail.privacy`` (pseudonyms and differential privacy), ``longtail.data``, the domains (``longtail.language`` and ``longtail.demand``, which never import each other, then
 ``longtail.recommend``, which may use language's sentiment), ``longtail.serving``, ``resources``, ``data_quality``,
 ``assets``, ``orchestration``. Deferred imports inside functions count: hiding an edge in a function does not remove it.
 """
@@ -20,15 +20,16 @@ PACKAGES = ("longtail", "resources", "data_quality", "assets", "orchestration")
 # unless they are the same layer.
 LAYERS = (
     ("longtail", 0),
-    ("longtail.data", 1),
-    ("longtail.language", 2),
-    ("longtail.demand", 2),
-    ("longtail.recommend", 3),
-    ("longtail.serving", 4),
-    ("resources", 5),
-    ("data_quality", 6),
-    ("assets", 7),
-    ("orchestration", 8),
+    ("longtail.privacy", 1),
+    ("longtail.data", 2),
+    ("longtail.language", 3),
+    ("longtail.demand", 3),
+    ("longtail.recommend", 4),
+    ("longtail.serving", 5),
+    ("resources", 6),
+    ("data_quality", 7),
+    ("assets", 8),
+    ("orchestration", 9),
 )
 
 

@@ -1,0 +1,1 @@
+"""Privacy: pseudonymous customer ids and differentially private aggregates (see docs/privacy.md)."""
