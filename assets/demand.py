@@ -18,6 +18,8 @@ from longtail.demand import (
     signal_counts,
     weekly_history,
 )
+from longtail.demand.series import DEFAULT_MAX_UNITS
+from longtail.privacy.dp import optional_privacy, privacy_record
 from resources import home
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -27,9 +29,16 @@ REPORT_NAME = "demand_forecasts"
 
 class DemandConfig(dg.Config):
     """``datasets_without_calendar``: datasets whose timestamps are not real calendar time (Instacart's are
-    reconstructed from order gaps), so weekly demand would be fiction; they are skipped."""
+    reconstructed from order gaps), so weekly demand would be fiction; they are skipped. ``dp_epsilon`` set (off
+    by default): each dataset's weekly units are user-level (``dp_epsilon``, ``dp_delta``) differentially private,
+    each customer counting for at most ``dp_max_item_weeks_per_user`` item-weeks of at most ``dp_max_units``
+    units each (``longtail.demand.series``); the classes and the forecasts downstream are computed from them."""
 
     datasets_without_calendar: list[str] = ["instacart_sample"]
+    dp_epsilon: float | None = None
+    dp_delta: float = 1e-6
+    dp_max_item_weeks_per_user: int = 20
+    dp_max_units: int = DEFAULT_MAX_UNITS
 
 
 @dg.asset(deps=["cleaned_events"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
@@ -41,7 +50,10 @@ def demand_history(
     started = time.perf_counter()
     with warehouse.connect() as connection:
         events = read_table(connection, "cleaned_events", "ts is not null")
-    weekly, classes = weekly_history(events, config.datasets_without_calendar)
+    privacy = optional_privacy(config.dp_epsilon, config.dp_delta, config.dp_max_item_weeks_per_user)
+    weekly, classes = weekly_history(
+        events, config.datasets_without_calendar, privacy=privacy, max_units=config.dp_max_units
+    )
     with warehouse.connect() as connection:
         replace_rows(connection, "demand_history", weekly)
         replace_rows(connection, "demand_classes", classes)
@@ -53,6 +65,9 @@ def demand_history(
             "items_by_demand_class": preview(class_counts(classes), rows=20),
             "skipped_datasets": ", ".join(config.datasets_without_calendar) or "none",
             "preview": preview(classes),
+            "differential_privacy": dg.MetadataValue.json(
+                privacy_record(privacy, count_vectors=1) | ({"max_units": config.dp_max_units} if privacy else {})
+            ),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,14 +12,30 @@ import pandas as pd
 
 PREVIEW_ROWS = 10
 MAX_CELL = 80
+# A customer's or review's pseudonym (longtail.privacy.pseudonyms). Dagster keeps metadata for ever, beyond the reach
+# of erasure, so previews name customers only as "customer 1", "customer 2"... of that preview.
+PSEUDONYM = re.compile(r"\b([ur])_[0-9a-f]{24}\b")
 
 
 def preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MarkdownMetadataValue:
-    """The first ``rows`` rows of ``frame`` as a markdown table, long cells shortened."""
+    """The first ``rows`` rows of ``frame`` as a markdown table, long cells shortened, pseudonyms masked."""
     if frame.empty:
         return dg.MetadataValue.md("_no rows_")
-    head = frame.head(rows).astype(str).apply(lambda column: column.str.slice(0, MAX_CELL))
+    head = _mask_pseudonyms(frame.head(rows).astype(str)).apply(lambda column: column.str.slice(0, MAX_CELL))
     return dg.MetadataValue.md(head.to_markdown(index=False))
+
+
+def _mask_pseudonyms(cells: pd.DataFrame) -> pd.DataFrame:
+    """``cells`` (strings) with each distinct pseudonym replaced by "customer N" or "review N", numbered in order of
+    first appearance, so rows of one customer still read as one."""
+    labels: dict[str, str] = {}
+
+    def label(match: re.Match) -> str:
+        kind = "customer" if match.group(1) == "u" else "review"
+        count = sum(value.startswith(kind) for value in labels.values())
+        return labels.setdefault(match.group(0), f"{kind} {count + 1}")
+
+    return cells.apply(lambda column: column.map(lambda cell: PSEUDONYM.sub(label, cell)))
 
 
 def counts_table(counts: dict[str, int], key: str = "rule", value: str = "rows") -> dg.MarkdownMetadataValue:

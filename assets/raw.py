@@ -7,6 +7,7 @@ from assets.metadata import counts_table, preview
 from longtail.data.ingest import (
     Announcement,
     FileLoad,
+    LoadPrivacy,
     describe,
     load_landed_files,
     mark_announced,
@@ -15,6 +16,7 @@ from longtail.data.ingest import (
 )
 from longtail.data.schema import TABLES
 from resources.landing import LandingResource
+from resources.privacy import PrivacyResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 RAW_ASSETS = {table: f"raw_{table}" for table in TABLES}
@@ -36,9 +38,12 @@ LAST_DAY_KEY = "changed_days_last"
     ],
     pool=WAREHOUSE_POOL,
 )
-def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
+def raw_tables(
+    context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource, privacy: PrivacyResource
+):
     """Load each landed file whose content is new (once per content); a changed file replaces its old rows; a
-    retracted file's rows leave (``longtail retract``). A file that cannot be read is rejected alone.
+    retracted file's rows leave (``longtail retract``). A file that cannot be read is rejected alone. Customer ids
+    are stored as pseudonyms; erased customers' rows and rows past retention are withheld (docs/privacy.md).
 
     Only the tables whose rows changed are materialized, so a load that finds nothing new leaves everything
     downstream up to date and starts no refresh. Also materialized: raw_events whenever a file was recorded, even
@@ -48,7 +53,13 @@ def raw_tables(context: dg.AssetExecutionContext, landing: LandingResource, ware
     files = landing.scan()
     context.log.info(f"{len(files)} file(s) in the landing folder {landing.path}")
     with warehouse.connect() as connection:
-        loads = load_landed_files(connection, files, retractions=landing.retractions(), progress=context.log.info)
+        loads = load_landed_files(
+            connection,
+            files,
+            LoadPrivacy(privacy.pseudonyms(), privacy.retain_since()),
+            retractions=landing.retractions(),
+            progress=context.log.info,
+        )
         # Announced from the warehouse's record, not from this run's loads alone: a run cut off after recording a
         # load but before materializing it left changes that its retry, finding nothing new, must still announce.
         changes = unannounced_changes(connection)

@@ -21,6 +21,7 @@ from longtail.data.warehouse import (
     replace_dataset_rows,
     table_exists,
 )
+from longtail.privacy.dp import optional_privacy, privacy_record
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.offline import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
@@ -110,6 +111,7 @@ def recommendation_evaluation(
         metadata[f"{dataset}: targets"] = dg.MetadataValue.md(_targets_markdown(report))
         metadata[f"{dataset}: accuracy vs tail exposure"] = dg.MetadataValue.md(_tradeoff_plot(report, reports_dir))
         metadata[f"{dataset}: recall by popularity bucket"] = preview(_buckets(report), rows=20)
+        metadata[f"{dataset}: MostPopular on DP counts (epsilon curve)"] = preview(_privacy_curve(report), rows=10)
         if report["sentiment_effect"]:
             effect = pd.DataFrame(report["sentiment_effect"])[["sentiment_weight", *REPORTED]]
             metadata[f"{dataset}: effect of review sentiment (test)"] = preview(effect, rows=10)
@@ -154,6 +156,14 @@ def _buckets(report: dict) -> pd.DataFrame:
     )
 
 
+def _privacy_curve(report: dict) -> pd.DataFrame:
+    """The report's ``privacy_curve`` with its intervals as text (epsilon empty: the exact counts)."""
+    curve = pd.DataFrame(report["privacy_curve"])
+    for metric in ("ndcg@10", "tail_recall@20"):
+        curve[f"{metric}_ci95"] = [_interval(interval).strip(" ()") for interval in curve[f"{metric}_ci95"]]
+    return curve
+
+
 def _tradeoff_plot(report: dict, reports_dir) -> str:
     """A PNG of NDCG@10 against APLT@10 (the models and the hybrid's trade-off curve), saved beside the report
     and embedded in the markdown so that the UI shows it."""
@@ -174,10 +184,16 @@ def _tradeoff_plot(report: dict, reports_dir) -> str:
 
 class RecommendationListsConfig(dg.Config):
     """``list_length`` items per user; ``exclude_seen`` drops items the user already has (turn it off for
-    repeat-purchase shops)."""
+    repeat-purchase shops). ``dp_epsilon`` set (off by default): the hybrid's item popularity and the "popular
+    now" list of a new user come from user-level (``dp_epsilon``, ``dp_delta``) differentially private counts, each
+    user counting for at most ``dp_max_items_per_user`` items (``longtail.privacy.dp``); each of the two count
+    vectors spends that budget, so a dataset's lists spend twice it."""
 
     list_length: int = 20
     exclude_seen: bool = True
+    dp_epsilon: float | None = None
+    dp_delta: float = 1e-6
+    dp_max_items_per_user: int = 20
 
 
 @dg.asset(
@@ -199,6 +215,7 @@ def recommendation_lists(
     """Top-N items per user with score and reason, from the hybrid with the settings the evaluation chose;
     plus one list for a new user without history (``user_id = '<new user>'``)."""
     started = time.perf_counter()
+    privacy = optional_privacy(config.dp_epsilon, config.dp_delta, config.dp_max_items_per_user)
     frames, summary = [], []
     with warehouse.connect() as connection:
         chosen_settings = read_table(connection, "recommendation_settings")
@@ -215,6 +232,7 @@ def recommendation_lists(
                 neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
                 list_length=config.list_length,
                 exclude_seen=config.exclude_seen,
+                privacy=privacy,
             )
             frame = served.lists.assign(dataset=dataset)
             replace_dataset_rows(connection, "recommendation_lists", frame)
@@ -239,6 +257,7 @@ def recommendation_lists(
                 else lists,
                 20,
             ),
+            "differential_privacy": dg.MetadataValue.json(privacy_record(privacy, count_vectors=2)),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

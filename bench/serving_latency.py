@@ -43,7 +43,11 @@ SERVER = """
 import sys, uvicorn
 from pathlib import Path
 from longtail.serving.api import create_app
-app = create_app(Path(sys.argv[1]), Path(sys.argv[2]))
+# The users are drawn from the snapshot's lists, already pseudonyms: mapped as they are (an HMAC costs about a
+# microsecond, nothing beside a request). One client sends every request, so the rate limit is lifted.
+app = create_app(
+    Path(sys.argv[1]), Path(sys.argv[2]), pseudonyms=lambda dataset, user: user, requests_per_minute=10**9
+)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
 

@@ -25,7 +25,8 @@ from orchestration.demo import (
     read_demo_summary,
     write_data_layer_report,
 )
-from orchestration.serve import serve
+from orchestration.privacy import add_privacy_commands, run_privacy_command
+from orchestration.serve import add_api_key_command, api_key_command, serve
 from orchestration.ui import start_ui
 from resources import home
 
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", default="3000")
 
     serve_command = commands.add_parser("serve", help="serve the API and web page over the current snapshot")
-    serve_command.add_argument("--host", default="127.0.0.1", help="a non-loopback address needs LONGTAIL_API_KEY")
+    serve_command.add_argument(
+        "--host", default="127.0.0.1", help="a non-loopback address needs an API key (longtail api-key create)"
+    )
     serve_command.add_argument("--port", type=int, default=8000)
 
     demo = commands.add_parser("demo", help="ingest a data folder (or download Online Retail II) and materialize all")
@@ -71,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of source files, one sub-folder per dataset (default: $LONGTAIL_DATA_DIR, else download)",
     )  # fmt: skip
 
+    add_api_key_command(commands)
+    add_privacy_commands(commands)
     args = parser.parse_args(argv)
+    if (status := run_privacy_command(args, materialize_assets)) is not None:
+        return status
     if args.command == "ingest":
         return ingest_paths(args.paths, args.dataset)
     if args.command == "retract":
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return start_ui(args.host, args.port)
     if args.command == "serve":
         return serve(args.host, args.port)
+    if args.command == "api-key":
+        return api_key_command(args)
     return run_demo(args.data_dir)
 
 

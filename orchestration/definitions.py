@@ -16,8 +16,8 @@ from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
 from assets.serving import SERVING_CHECKS, interactive_evaluation, serving_snapshot
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
-from orchestration.jobs import cleaned_events_job, ingest_job
-from orchestration.sensors import cleaned_events_refresh_sensor, landing_sensor
+from orchestration.jobs import cleaned_events_job, erasure_job, expiry_job, expiry_schedule, ingest_job
+from orchestration.sensors import cleaned_events_refresh_sensor, erasure_sensor, landing_sensor
 from resources import home
 from resources.landing import LandingResource
 from resources.models import EmbeddingModelResource, GeneratorResource
@@ -100,10 +100,12 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = Non
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[ingest_job, cleaned_events_job],
+        jobs=[ingest_job, cleaned_events_job, erasure_job, expiry_job],
+        schedules=[expiry_schedule],
         sensors=[
             landing_sensor,
             cleaned_events_refresh_sensor,
+            erasure_sensor,
             dg.AutomationConditionSensorDefinition(
                 "automation",
                 target=AUTOMATED_ASSETS,

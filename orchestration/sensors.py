@@ -13,8 +13,11 @@ import duckdb
 
 from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_keys_between
 from assets.raw import FIRST_DAY_KEY, LAST_DAY_KEY, RAW_ASSETS
+from longtail.data.erasure import open_erasure_requests
 from longtail.data.ingest import unapplied_retractions, unrecorded_files
-from orchestration.jobs import cleaned_events_job, ingest_job
+from longtail.serving.snapshot import current_version
+from orchestration.jobs import cleaned_events_job, erasure_job, ingest_job
+from resources import home
 from resources.landing import LandingResource
 from resources.warehouse import WarehouseResource
 
@@ -132,3 +135,25 @@ def _materializations(instance: dg.DagsterInstance, asset: dg.AssetKey, after: i
         if not page.has_more:
             return records
         cursor = page.cursor
+
+
+@dg.sensor(job=erasure_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def erasure_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """One erasure run while ``erasure_requests`` holds a pending request (``longtail forget``, or a row a shop's
+    system inserted), or an erased one that a snapshot published since may finish; one run per such state."""
+    if not warehouse.exists():
+        return dg.SkipReason("no warehouse yet")
+    try:
+        with warehouse.connect(read_only=True, lock_timeout_s=WAREHOUSE_WAIT_S) as connection:
+            requests = open_erasure_requests(connection)
+    except duckdb.IOException as error:
+        return dg.SkipReason(f"the warehouse is busy, looking again at the next tick ({error})")
+    snapshot = current_version(home.serving_dir())
+    pending = requests[requests["status"] == "pending"]
+    erased = requests[requests["status"] == "erased"]
+    if pending.empty and (erased.empty or snapshot is None):
+        return dg.SkipReason("no erasure request to apply or finish")
+    state = f"{snapshot}\n" + "\n".join(
+        f"{row.dataset}/{row.user_id}:{row.status}:{row.requested_at}" for row in requests.itertuples()
+    )
+    return dg.RunRequest(run_key=hashlib.sha256(state.encode()).hexdigest()[:32])

@@ -71,6 +71,11 @@ def id_key_path() -> Path:
     return home() / "secrets" / "id_key"
 
 
+def api_keys_path() -> Path:
+    """The serving API's keys, hashed (``longtail.serving.access.KeyStore``; ``longtail api-key``)."""
+    return home() / "secrets" / "api_keys.json"
+
+
 def dagster_home() -> Path:
     """``$LONGTAIL_HOME/dagster``, created with longtail's ``dagster.yaml`` (or brought up to date: see
     ``MANAGED_PREFIX``), and exported as ``DAGSTER_HOME``."""

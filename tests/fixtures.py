@@ -102,6 +102,10 @@ class Home:
     def warehouse(self) -> WarehouseResource:
         return self.resources()["warehouse"]
 
+    def pseudonym(self, raw_id: str, dataset: str = "shop") -> str:
+        """The pseudonym the warehouse holds for the customer ``raw_id`` of ``dataset``."""
+        return self.resources()["privacy"].pseudonyms().user(dataset, raw_id)
+
     def drop_shop_files(self) -> None:
         write_events(self.landing / "shop" / "events.csv")
         write_items(self.landing / "shop" / "items.csv")

@@ -9,6 +9,7 @@ from longtail.data.reconcile import reconcile
 from orchestration import cli
 
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
+RETAIL_FILE = "uci_online_retail_ii/online_retail_II_2009_2010.parquet"
 pytestmark = [
     pytest.mark.real_data,
     pytest.mark.skipif(not DATA_DIR, reason="LONGTAIL_DATA_DIR is not set"),
@@ -164,21 +165,29 @@ def test_demand_forecasts_are_backtested_on_online_retail_against_every_baseline
 
 def test_the_demo_publishes_a_snapshot_that_answers_every_endpoint(demo_home):
     """`make demo` then `longtail serve`: the API over the demo's snapshot (with the real sentence encoder)."""
+    import json
+
+    import pandas as pd
     from fastapi.testclient import TestClient
 
+    from longtail.privacy.pseudonyms import Pseudonyms, load_key
     from longtail.serving.api import create_app
     from longtail.serving.snapshot import current_version
 
     root = demo_home / "serving"
     assert current_version(root) is not None
-    client = TestClient(create_app(root, demo_home / "landing"))
+    pseudonyms = Pseudonyms(load_key(demo_home / "secrets" / "id_key"))
+    client = TestClient(create_app(root, demo_home / "landing", pseudonyms=pseudonyms))
     assert client.get("/healthz").json() == {"status": "ok", "snapshot": current_version(root)}
     shops = {entry["dataset"]: entry for entry in client.get("/v1/datasets").json()["datasets"]}
     assert {"uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"} <= set(shops)
     retail = "uci_online_retail_ii"
-    user = shops[retail]["example_users"][0]
+    # The shop's own id of its most frequent customer, as its files give it ("14911.0" in a float column).
+    raw_ids = pd.read_parquet(Path(DATA_DIR) / RETAIL_FILE, columns=["Customer ID"])["Customer ID"]
+    user = str(int(raw_ids.value_counts().idxmax()))
     listed = client.get(f"/v1/users/{user}/recommendations", params={"dataset": retail, "max_price": 5}).json()
     assert not listed["cold_start"] and len(listed["items"]) == 10
+    assert listed["user_id"] == pseudonyms.user(retail, user) and user not in json.dumps(listed)
     assert all(item["price"] <= 5 and item["reasons"] for item in listed["items"])
     assert client.get("/v1/users/nobody/recommendations", params={"dataset": retail}).json()["cold_start"]
     first = listed["items"][0]["item_id"]
@@ -186,7 +195,8 @@ def test_the_demo_publishes_a_snapshot_that_answers_every_endpoint(demo_home):
     chat = client.post("/v1/chat", json={"dataset": retail, "query": "candles under £3", "user_id": user}).json()
     assert chat["parsed"]["max_price"] == 3 and chat["items"]
     assert all(item["price"] <= 3 for item in chat["items"])
-    cheaper = client.post("/v1/chat", json={"dataset": retail, "query": "cheaper", "session_id": chat["session_id"]})
+    follow_up = {"dataset": retail, "query": "cheaper", "session_id": chat["session_id"], "user_id": user}
+    cheaper = client.post("/v1/chat", json=follow_up)
     assert cheaper.json()["parsed"]["max_price"] < 3
     grocery = client.post("/v1/chat", json={"dataset": "instacart_sample", "query": "crisps, no salt"}).json()
     assert grocery["parsed"]["category"] == "snacks > chips pretzels"

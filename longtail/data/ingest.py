@@ -9,6 +9,10 @@ content and name are already recorded is skipped, so loading is idempotent.
 
 A bad file is rejected alone: whatever reading or storing it raises, its rows are rolled back, it is recorded as
 rejected with a short reason, and the next file loads.
+
+Privacy is applied on the way in (docs/privacy.md): customer and review ids become keyed pseudonyms, also where a
+problem row's source record quotes them; the rows of erased customers (``longtail.data.erasure``) and events and
+reviews older than their dataset's retention cut-off are withheld, so loading a file again never brings them back.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +29,13 @@ import pandas as pd
 
 from longtail.data.adapters import ReadResult, read_file
 from longtail.data.cleaning import partition_days
+from longtail.data.erasure import tombstoned_users
 from longtail.data.landing import LandedFile
 from longtail.data.retraction import Retraction
 from longtail.data.schema import TABLES, empty_raw_frame
 from longtail.data.warehouse import Window, fetch_one, read_table, replace_rows, replace_windows, table_exists
 from longtail.errors import InputError
+from longtail.privacy.pseudonyms import Pseudonyms
 
 LANDING_FILES_DDL = """
 create table if not exists landing_files (
@@ -38,6 +44,8 @@ create table if not exists landing_files (
     first_day timestamptz, last_day timestamptz, seconds double
 )
 """
+# The raw tables that hold customers' rows: what erasure and retention withhold at load.
+CUSTOMER_TABLES = ("events", "reviews")
 # Added later: which raw tables a recorded change touched, and whether a materialization has announced it yet
 # (rows recorded before these columns existed were announced by the run that recorded them).
 LANDING_FILES_ANNOUNCEMENT_DDL = (
@@ -70,6 +78,8 @@ class FileLoad:
     replaced_previous: bool = False
     # The rows of each raw table that the file's previous version had, removed by this load.
     replaced_rows: dict[str, int] = field(default_factory=dict)
+    # Rows of the file not stored: reason ("erased customers", "past retention") -> rows.
+    withheld: dict[str, int] = field(default_factory=dict)
     # The first and last partition day of the raw_events rows this load added or removed (None: it touched none).
     first_day: pd.Timestamp | None = None
     last_day: pd.Timestamp | None = None
@@ -81,16 +91,26 @@ class FileLoad:
         return {table for table in TABLES if self.rows.get(table) or self.replaced_rows.get(table)}
 
 
+@dataclass(frozen=True)
+class LoadPrivacy:
+    """How customers' rows are stored: ids as ``pseudonyms``; events and reviews of a dataset in ``retain_since``
+    only from that time on (UTC; rows without a time are kept, and cleaning quarantines them)."""
+
+    pseudonyms: Pseudonyms
+    retain_since: Mapping[str, pd.Timestamp] = field(default_factory=dict)
+
+
 def load_landed_files(
     connection: duckdb.DuckDBPyConnection,
     files: list[LandedFile],
+    privacy: LoadPrivacy,
     *,
     retractions: Sequence[Retraction] = (),
     read: Callable[[LandedFile], ReadResult] = lambda f: read_file(f.path),
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[FileLoad]:
     """Apply the ``retractions`` not applied yet, then load each of ``files`` not yet recorded in
-    ``landing_files``; return what happened to each (retracted, loaded, duplicate or rejected)."""
+    ``landing_files`` under ``privacy``; return what happened to each (retracted, loaded, duplicate or rejected)."""
     _create_landing_files(connection)
     _create_raw_tables(connection)
     loads = [_retract(connection, retraction) for retraction in unapplied_retractions(connection, retractions)]
@@ -99,7 +119,7 @@ def load_landed_files(
     pending = unrecorded_files(connection, files)
     for number, landed in enumerate(pending, start=1):
         started = time.perf_counter()
-        load = _load_one(connection, read_table(connection, "landing_files"), landed, read)
+        load = _load_one(connection, read_table(connection, "landing_files"), landed, read, privacy)
         load.seconds = time.perf_counter() - started
         _record(connection, load)
         loads.append(load)
@@ -187,7 +207,8 @@ def describe(load: FileLoad) -> str:
         return f"duplicate of already loaded {load.error}"
     counts = ", ".join(f"{n:,} {table}" for table, n in load.rows.items() if n)
     verb = "replaced the previous version" if load.replaced_previous else "loaded"
-    return f"{load.format}: {verb}, {counts or 'no rows'} in {load.seconds:.1f}s"
+    withheld = "".join(f"; withheld {n:,} rows of {reason}" for reason, n in load.withheld.items() if n)
+    return f"{load.format}: {verb}, {counts or 'no rows'}{withheld} in {load.seconds:.1f}s"
 
 
 def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
@@ -196,7 +217,7 @@ def _already_recorded(seen: pd.DataFrame, landed: LandedFile) -> bool:
     return bool((same & ~seen["status"].isin(["superseded", "retracted"])).any())
 
 
-def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileLoad:
+def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read, privacy: LoadPrivacy) -> FileLoad:
     """Load one file, or reject it alone: any error reading or storing it rolls its rows back."""
     if landed.refusal:
         return FileLoad(landed, "rejected", error=str(InputError(landed.refusal, file=landed.name)))
@@ -205,7 +226,7 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
     if not twin.empty:
         return FileLoad(landed, "duplicate", error=f"{landed.dataset}/{twin['name'].iloc[0]}")
     try:
-        return _store(connection, loaded, landed, read(landed))
+        return _store(connection, loaded, landed, read(landed), privacy)
     except InputError as error:
         return FileLoad(landed, "rejected", error=str(error))
     except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
@@ -215,13 +236,15 @@ def _load_one(connection, seen: pd.DataFrame, landed: LandedFile, read) -> FileL
         return FileLoad(landed, "rejected", error=reason)
 
 
-def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadResult) -> FileLoad:
-    """Replace the rows the file's previous version (same dataset and name) put in the raw tables by ``result``."""
+def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadResult, privacy: LoadPrivacy) -> FileLoad:
+    """Replace the rows the file's previous version (same dataset and name) put in the raw tables by ``result``,
+    under ``privacy``."""
     loaded_at = pd.Timestamp.now(tz="UTC")
     old_days = _event_days(connection, landed)
     same_file = "dataset = ? and source_file = ?"
     old_rows = _raw_row_counts(connection, same_file, [landed.dataset, landed.name])
-    frames = {table: _raw_rows(table, getattr(result, table), landed, loaded_at) for table in TABLES}
+    kept, withheld = _private_rows(connection, result, landed.dataset, privacy)
+    frames = {table: _raw_rows(table, kept[table], landed, loaded_at) for table in TABLES}
     replace_windows(
         connection,
         [Window(f"raw_{table}", frame, same_file, [landed.dataset, landed.name]) for table, frame in frames.items()],
@@ -233,8 +256,29 @@ def _store(connection, loaded: pd.DataFrame, landed: LandedFile, result: ReadRes
         rows={table: len(frame) for table, frame in frames.items()},
         replaced_previous=bool(((loaded["dataset"] == landed.dataset) & (loaded["name"] == landed.name)).any()),
         replaced_rows=old_rows,
+        withheld=withheld,
         **_day_bounds(pd.concat([old_days, frames["events"]["partition_day"]])),
     )
+
+
+def _private_rows(
+    connection, result: ReadResult, dataset: str, privacy: LoadPrivacy
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Each raw table's frame of ``result`` as stored: pseudonymous, without erased customers' rows or rows past
+    retention; and how many rows were withheld for each reason."""
+    erased = tombstoned_users(connection, dataset)
+    since = privacy.retain_since.get(dataset)
+    kept, withheld = {}, {"erased customers": 0, "past retention": 0}
+    for table in TABLES:
+        frame = privacy.pseudonyms.pseudonymize(dataset, getattr(result, table))
+        if table in CUSTOMER_TABLES:
+            of_erased = frame["user_id"].isin(erased).to_numpy(dtype=bool, na_value=False)
+            expired = (frame["ts"] < since).to_numpy(dtype=bool, na_value=False) if since is not None else False
+            withheld["erased customers"] += int(of_erased.sum())
+            withheld["past retention"] += int((expired & ~of_erased).sum())
+            frame = frame[~(of_erased | expired)].reset_index(drop=True)
+        kept[table] = frame
+    return kept, withheld
 
 
 def _retract(connection, retraction: Retraction) -> FileLoad:

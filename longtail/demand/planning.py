@@ -14,7 +14,15 @@ from longtail.demand.backtest import LEVEL, backtest
 from longtail.demand.borrowing import NeighbourPrior
 from longtail.demand.classes import classify, classify_demand
 from longtail.demand.models import GlobalGBM
-from longtail.demand.series import Panel, check_weekly, empty_weekly, for_dataset, weekly_demand
+from longtail.demand.series import (
+    DEFAULT_MAX_UNITS,
+    Panel,
+    check_weekly,
+    empty_weekly,
+    for_dataset,
+    weekly_demand,
+)
+from longtail.privacy.dp import PrivacySettings
 from longtail.validation import check_positive_int
 
 # The backtest's first origin needs this many weeks of history; a dataset with fewer gets forecasts only.
@@ -22,13 +30,20 @@ MIN_TRAINING_WEEKS = 8
 SIGNALS = ("dormant", "rising", "falling", "steady")
 
 
-def weekly_history(events: pd.DataFrame, skip_datasets: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def weekly_history(
+    events: pd.DataFrame,
+    skip_datasets: Iterable[str] = (),
+    *,
+    privacy: PrivacySettings | None = None,
+    max_units: int = DEFAULT_MAX_UNITS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(weekly_demand(events), classify_demand(...))`` of the datasets of ``events`` other than
     ``skip_datasets`` (those whose timestamps are not calendar time); both empty when no event is left
-    (``events`` may be an empty frame without columns)."""
+    (``events`` may be an empty frame without columns). ``privacy``, ``max_units``: as ``weekly_demand`` (the
+    classes are computed from the private units, so they cost no more privacy)."""
     if len(events):
         events = events[~events["dataset"].isin(list(skip_datasets))]
-    weekly = weekly_demand(events) if len(events) else empty_weekly()
+    weekly = weekly_demand(events, privacy=privacy, max_units=max_units) if len(events) else empty_weekly()
     return weekly, classify_demand(weekly)
 
 

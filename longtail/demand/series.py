@@ -14,6 +14,12 @@ Conventions (decided here, used by every demand module):
   with zeros in weeks without sales. Weeks before the first sale are not zero demand: the item was not on
   sale yet, and counting them would inflate ADI and pull the rate towards zero for every new product.
   Weeks in which the whole shop sold nothing (Online Retail's Christmas closure) stay zeros.
+- **Differential privacy** (``privacy``, off by default). Each contributor (a customer; a guest checkout without
+  a customer id counts as its own contributor per order, so the bound is per known customer) keeps at most
+  ``privacy.max_keys_per_user`` item-weeks with at most ``max_units`` units each; every item-week of the dataset's
+  grid (its items, from its first week to its last complete week) then gets OpenDP's noise
+  (``longtail.privacy.dp.private_totals``), clipped at 0. An item's series starts at its first week with noisy
+  units above 0. The item ids and the calendar are treated as public.
 """
 
 from __future__ import annotations
@@ -23,21 +29,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from longtail.privacy.dp import PrivacySettings, private_totals
 from longtail.validation import require_columns
 
 WEEK_STARTS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 WEEKLY_COLUMNS = ["dataset", "item_id", "week", "units"]
+# The most units one contributor adds to one item-week under differential privacy (Online Retail's wholesale
+# buyers order dozens; a larger bound keeps more of their units but needs more noise).
+DEFAULT_MAX_UNITS = 12
 
 
-def weekly_demand(events: pd.DataFrame, *, week_start: str = "MON") -> pd.DataFrame:
+def weekly_demand(
+    events: pd.DataFrame,
+    *,
+    week_start: str = "MON",
+    privacy: PrivacySettings | None = None,
+    max_units: int = DEFAULT_MAX_UNITS,
+) -> pd.DataFrame:
     """Units sold per item and week, zero-filled (see the module docstring for every convention).
 
-    ``events``: cleaned events with ``dataset, item_id, event_type, ts`` (UTC) and optionally ``quantity``.
+    ``events``: cleaned events with ``dataset, item_id, event_type, ts`` (UTC) and optionally ``quantity``;
+    with ``privacy`` also ``user_id`` (and ``order_id``, the contributor of a guest checkout), and the units are
+    user-level differentially private, each contributor's units in an item-week clipped to ``max_units``.
     Returns ``WEEKLY_COLUMNS``: one row per item and week from the item's first sale to its dataset's last
     complete week; ``week`` is datetime64 (the week's first day), ``units`` float64 >= 0; sorted by dataset,
     item, week.
     """
-    require_columns(events, ["dataset", "item_id", "event_type", "ts"], "events")
+    require_columns(events, ["dataset", "item_id", "event_type", "ts"] + (["user_id"] if privacy else []), "events")
     if week_start not in WEEK_STARTS:
         raise ValueError(f"week_start must be one of {WEEK_STARTS}, got {week_start!r}")
     events = events[events["ts"].notna()]
@@ -50,6 +68,7 @@ def weekly_demand(events: pd.DataFrame, *, week_start: str = "MON") -> pd.DataFr
             "purchase": (events["event_type"] == "purchase").to_numpy(),
             "day": ts.dt.normalize(),
             "units": quantity.astype(float).fillna(1.0),
+            "contributor": _contributors(events) if privacy else None,
         }
     )
     frame = frame[frame["purchase"] | ~frame.groupby("dataset")["purchase"].transform("any")]
@@ -58,7 +77,7 @@ def weekly_demand(events: pd.DataFrame, *, week_start: str = "MON") -> pd.DataFr
     frame.loc[~frame["purchase"], "units"] = 1.0
     week_end = WEEK_STARTS[(WEEK_STARTS.index(week_start) - 1) % 7]
     frame["week"] = frame["day"].dt.to_period(f"W-{week_end}").dt.start_time
-    parts = [_zero_filled(dataset, part) for dataset, part in frame.groupby("dataset", sort=True)]
+    parts = [_zero_filled(dataset, part, privacy, max_units) for dataset, part in frame.groupby("dataset", sort=True)]
     if not parts:
         return empty_weekly()
     return pd.concat(parts, ignore_index=True)
@@ -76,12 +95,25 @@ def empty_weekly() -> pd.DataFrame:
     )
 
 
-def _zero_filled(dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
+def _contributors(events: pd.DataFrame) -> pd.Series:
+    """Whom each event's units are bounded for: its user, or for a guest checkout its order (else the event)."""
+    own = pd.Series("event:" + events.index.astype(str), index=events.index, dtype="string")
+    if "order_id" in events.columns:
+        own = ("order:" + events["order_id"].astype("string")).fillna(own)
+    return events["user_id"].astype("string").fillna(own)
+
+
+def _zero_filled(dataset: str, frame: pd.DataFrame, privacy: PrivacySettings | None, max_units: int) -> pd.DataFrame:
     last_day = frame["day"].max()
     last_week = frame["week"].max()
     if last_day < last_week + pd.Timedelta(days=6):
         last_week -= pd.Timedelta(weeks=1)
-    sold = frame[frame["week"] <= last_week].groupby(["item_id", "week"], sort=True)["units"].sum()
+    frame = frame[frame["week"] <= last_week]
+    if privacy is None:
+        sold = frame.groupby(["item_id", "week"], sort=True)["units"].sum()
+    else:
+        sold = _private_units(frame, last_week, privacy, max_units)
+        sold = sold[sold > 0]
     if sold.empty:
         return pd.DataFrame(columns=WEEKLY_COLUMNS)
     first_week = sold.reset_index().groupby("item_id", sort=True)["week"].min()
@@ -95,6 +127,15 @@ def _zero_filled(dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
     )
     units = grid.join(sold, on=["item_id", "week"])["units"].fillna(0.0)
     return grid.assign(dataset=dataset, units=units.to_numpy())[WEEKLY_COLUMNS]
+
+
+def _private_units(frame: pd.DataFrame, last_week: pd.Timestamp, privacy: PrivacySettings, max_units: int) -> pd.Series:
+    """DP units of every item-week of the grid (the frame's items x its first week .. ``last_week``), indexed by
+    ``item_id, week`` and sorted."""
+    weeks = pd.date_range(frame["week"].min(), last_week, freq="7D")
+    grid = pd.MultiIndex.from_product([np.sort(frame["item_id"].unique()), weeks], names=["item_id", "week"])
+    units = private_totals(frame, grid, privacy, user_column="contributor", weight_column="units", max_weight=max_units)
+    return pd.Series(units, index=grid, name="units")
 
 
 def category_demand(weekly: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:

@@ -21,6 +21,10 @@ import pandas as pd
 from longtail.errors import InputError
 
 KEY_ENV = "LONGTAIL_ID_KEY"
+# The id columns replaced by pseudonyms wherever a frame has them, with each pseudonym's prefix.
+ID_COLUMNS = {"user_id": "u", "review_id": "r"}
+# Free-text columns that may quote a raw id: the source record of a row with a problem, and the problem message.
+QUOTING_COLUMNS = ("raw_record", "parse_error")
 MIN_KEY_CHARS = 16
 # 96 bits: a collision among a billion customers has odds of about 1 in 10^10.
 DIGEST_HEX_CHARS = 24
@@ -38,15 +42,21 @@ class Pseudonyms:
     def user(self, dataset: str, raw_id: str) -> str:
         return self._digest("u", dataset, raw_id)
 
-    def review(self, dataset: str, raw_id: str) -> str:
-        return self._digest("r", dataset, raw_id)
-
     def users(self, dataset: str, raw_ids: pd.Series) -> pd.Series:
         """``user`` of each id (hashing each distinct id once); nulls stay null."""
         return self._map("u", dataset, raw_ids)
 
-    def reviews(self, dataset: str, raw_ids: pd.Series) -> pd.Series:
-        return self._map("r", dataset, raw_ids)
+    def pseudonymize(self, dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows of ``dataset``) with its ``ID_COLUMNS`` replaced by pseudonyms, and every raw id a row's
+        ``QUOTING_COLUMNS`` quote replaced by the row's pseudonym (see ``scrub``). Other columns are kept."""
+        out = frame.copy()
+        for column, kind in ID_COLUMNS.items():
+            if column not in frame.columns:
+                continue
+            out[column] = self._map(kind, dataset, frame[column])
+            for quoting in (name for name in QUOTING_COLUMNS if name in frame.columns):
+                out[quoting] = scrub(out[quoting], frame[column], out[column])
+        return out
 
     def _digest(self, kind: str, dataset: str, raw_id: str) -> str:
         message = f"{kind}\0{dataset}\0{raw_id}".encode("utf-8", "surrogatepass")

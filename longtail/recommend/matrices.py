@@ -4,7 +4,10 @@ and the top-k of score rows. The lowest layer of ``longtail.recommend``: it impo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
+
+from longtail.privacy.dp import PrivacySettings, private_totals
 
 
 def check_interactions(X) -> sp.csr_matrix:
@@ -35,6 +38,20 @@ def check_interactions(X) -> sp.csr_matrix:
 def item_popularity(train: sp.spmatrix) -> np.ndarray:
     """(n_items,) float64: training interactions per item (column sums of the users x items ``train``)."""
     return np.asarray(train.sum(axis=0), dtype=np.float64).ravel()
+
+
+def private_item_popularity(
+    X: sp.spmatrix, privacy: PrivacySettings, *, resolution: int = 1, seed: int = 0
+) -> np.ndarray:
+    """(n_items,) float64: user-level differentially private column sums of the users x items ``X`` (one row per
+    user, weights in [0, 1]: 1s, or recency weights), by ``longtail.privacy.dp.private_totals``: each user keeps at
+    most ``privacy.max_keys_per_user`` items (a sample drawn with ``seed``), weights are rounded to multiples of
+    ``1 / resolution`` (integer noise works on integer counts), and the noise is OpenDP's (not seeded)."""
+    X = sp.coo_matrix(X)
+    pairs = pd.DataFrame({"user_id": X.row, "item_id": X.col, "weight": X.data * resolution})
+    items = pd.RangeIndex(X.shape[1], name="item_id")
+    totals = private_totals(pairs, items, privacy, weight_column="weight", max_weight=resolution, seed=seed)
+    return totals / resolution
 
 
 def head_mask(popularity: np.ndarray, head_share: float) -> np.ndarray:

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from longtail.data.interactions import ORDER_FROM_LAST, InteractionMatrix, interaction_matrix, with_orders_from_last
 from longtail.language.item_sentiment import sentiment_quality
+from longtail.privacy.dp import PrivacySettings
 from longtail.recommend.evaluation.split import recency_weights
 from longtail.recommend.explanations import POPULAR, explain, reason_text
 from longtail.recommend.item_vectors import align_vectors
@@ -59,6 +60,7 @@ def build_served_hybrid(
     *,
     item_vectors: tuple[np.ndarray, np.ndarray] | None = None,
     review_scores: pd.DataFrame | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> ServedModel:
     """The hybrid of ``settings`` fitted on all of ``interactions``.
 
@@ -70,6 +72,8 @@ def build_served_hybrid(
         item_vectors: optional ``(item_ids, vectors)``, ``(n,)`` ids and an ``(n, dim)`` matrix; without any,
             the content term is left out whatever ``content_weight`` says.
         review_scores: optional reviews ``item_id, score`` (score in [-1, 1]) giving the items' sentiment quality.
+        privacy: with it the hybrid's popularity and "popular now" counts are differentially private
+            (``LongTailHybrid``'s ``privacy``); None (the default) keeps them exact.
     """
     chosen = dict(settings)
     half_life = chosen.pop("half_life", DEFAULT_HALF_LIFE)
@@ -81,7 +85,9 @@ def build_served_hybrid(
     if vectors is None:  # no item of this dataset has a text to embed
         content_weight = 0.0
     quality = sentiment_quality(review_scores, matrix.item_ids) if review_scores is not None else None
-    model = LongTailHybrid(item_vectors=vectors, content_weight=content_weight, item_quality=quality, **chosen)
+    model = LongTailHybrid(
+        item_vectors=vectors, content_weight=content_weight, item_quality=quality, privacy=privacy, **chosen
+    )
     model.fit(matrix.matrix, recency=recency)
     return ServedModel(model, matrix, chosen | {"content_weight": content_weight})
 
@@ -122,6 +128,7 @@ def serve_recommendations(
     neighbours: pd.DataFrame | None = None,
     list_length: int = 20,
     exclude_seen: bool = True,
+    privacy: PrivacySettings | None = None,
 ) -> ServedLists:
     """Every user's top ``list_length`` items from ``build_served_hybrid``, and the list of a new user
     (``user_id`` ``COLD_START_USER``).
@@ -133,6 +140,8 @@ def serve_recommendations(
             ``longtail.recommend.neighbours.neighbour_table`` writes them): they explain the items that no
             co-purchase explains.
         list_length, exclude_seen: as ``Recommender.recommend``.
+        privacy: as ``build_served_hybrid``: the list of a new user ("popular now") is then drawn from
+            differentially private counts.
 
     Returns:
         ``lists`` with ``LIST_COLUMNS``, ranks from 1: ``score`` is the model's (NaN for the new user),
@@ -140,7 +149,9 @@ def serve_recommendations(
         ``reason`` the text; ``summary``: users, rows, distinct items, catalogue size, the tail share of list
         items and the served settings (JSON).
     """
-    served = build_served_hybrid(interactions, settings, item_vectors=item_vectors, review_scores=review_scores)
+    served = build_served_hybrid(
+        interactions, settings, item_vectors=item_vectors, review_scores=review_scores, privacy=privacy
+    )
     model, matrix = served.model, served.matrix
     similarity = None if neighbours is None else neighbour_matrix(neighbours, matrix.item_ids)
     recommended, scores = model.recommend(

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -211,3 +212,26 @@ def _make_writable(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
             path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def purge_versions(root: Path, holds: Callable[[Path], bool]) -> list[str]:
+    """Delete every version but the current one whose folder ``holds`` says keeps data that must go (an erased
+    customer, say); returns the deleted names. The current version is replaced by publishing, never deleted here."""
+    current = current_version(root)
+    doomed = [name for name in versions(root) if name != current and holds(root / name)]
+    for name in doomed:
+        _make_writable(root / name)
+        shutil.rmtree(root / name)
+    return doomed
+
+
+def names_users(folder: Path, dataset: str, user_ids: Collection[str]) -> bool:
+    """Whether the shop ``dataset`` of the version ``folder`` names any of ``user_ids`` in a table's ``user_id``."""
+    shop = folder / dataset
+    wanted = list(user_ids)
+    for table, columns in TABLES.items():
+        path = shop / f"{table}.parquet"
+        if "user_id" in columns and path.is_file():
+            if pd.read_parquet(path, columns=["user_id"])["user_id"].isin(wanted).any():
+                return True
+    return False

@@ -68,7 +68,7 @@ def test_events_backfill_is_one_run_and_idempotent(home):
     assert len(overlapping.get_asset_materialization_events()) == 3
     assert run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01")).success
     assert home.count("select count(*) from cleaned_events") == 4
-    assert home.count("select count(*) from cleaned_events where user_id = 'u9'") == 1
+    assert home.count("select count(*) from cleaned_events where user_id = ?", [home.pseudonym("u9")]) == 1
     assert home.count("select count(*) from quarantine where table_name = 'events'") == 4
     assert len(instance.get_materialized_partitions(dg.AssetKey("cleaned_events"))) == 3
 
@@ -79,7 +79,7 @@ def test_reconciliation_fails_when_a_cleaned_row_goes_missing(home):
     assert run(home, UNPARTITIONED, instance).success
     assert run(home, "cleaned_events", instance, periods=("2024-01-01", "2024-01-01")).success
     with home.warehouse().connect() as connection:
-        connection.execute("delete from cleaned_events where user_id = 'u2'")
+        connection.execute("delete from cleaned_events where user_id = ?", [home.pseudonym("u2")])
     result = dg.materialize(
         [*ASSETS, *CHECKS],
         selection=dg.AssetSelection.checks_for_assets("cleaned_events"),

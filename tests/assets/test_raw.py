@@ -54,7 +54,7 @@ def test_reloading_is_idempotent_and_a_changed_file_replaces_its_rows(home):
     changed = materialize_raw(home, instance)
     assert materialized(changed) == {"raw_events"}
     assert home.count("select count(*) from raw_events") == 3
-    assert home.count("select count(*) from raw_events where user_id = 'u9'") == 1
+    assert home.count("select count(*) from raw_events where user_id = ?", [home.pseudonym("u9")]) == 1
     # The refresh must cover the days the old version had and the new one has.
     assert (
         metadata(changed, "raw_events")["changed_days_first"],

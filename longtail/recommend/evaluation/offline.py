@@ -15,6 +15,8 @@ the training side the same way (its last ``test_days``); the test window is neve
 
 Every model is then refitted on the whole training side and scored on the test window. Item sentiment is
 computed from the reviews written before each cut only, so no review from the test window informs a model.
+``privacy_curve`` gives MostPopular's NDCG@10 and tail recall@20 on user-level differentially private counts
+at each epsilon of ``privacy_curve.EPSILONS`` (``longtail.recommend.evaluation.privacy_curve``).
 Each headline metric gets a 95% bootstrap interval over the evaluated users (``metric_ci95`` beside it), and the
 system's ratio to each baseline a paired one (``ratios``; ``longtail.recommend.evaluation.intervals``).
 """
@@ -32,6 +34,7 @@ import pandas as pd
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.recommend.evaluation.intervals import bootstrap_intervals
 from longtail.recommend.evaluation.metrics import evaluate, ndcg_at_k
+from longtail.recommend.evaluation.privacy_curve import privacy_curve
 from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import item_popularity, tail_items
@@ -99,6 +102,9 @@ class EvaluationSettings:
     tail_weights: tuple[float, ...] = (0.0, 0.5)
     content_weights: tuple[float, ...] = (0.0, 0.1)
     sentiment_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
+    # The privacy curve's delta and contribution bound (see ``privacy_curve``).
+    dp_delta: float = 1e-6
+    dp_max_items_per_user: int = 20
 
 
 def split_events(events: pd.DataFrame, settings: EvaluationSettings) -> Split:
@@ -137,7 +143,8 @@ def evaluate_offline(
 
     Returns:
         ``{"dataset", "split", "system", "models": {name: metrics}, "ratios", "tuning", "tradeoff",
-        "sentiment_effect", "seconds"}``; metrics are those of ``longtail.recommend.evaluation.evaluate`` at 10 and
+        "sentiment_effect", "privacy_curve", "seconds"}``; metrics are those of
+        ``longtail.recommend.evaluation.evaluate`` at 10 and
         20, ``<metric>_ci95`` intervals of the headline ones, plus ``seconds`` (fit and recommend); ``ratios`` maps
         each baseline to ``{metric: {"ratio", "ci95"}}`` of the system against it.
     """
@@ -237,6 +244,8 @@ def evaluate_offline(
         {"sentiment_weight": point["sentiment_weight"], **figures}
         for point, figures in zip(sentiment_grid, _grid_metrics(hybrid, sentiment_grid, data))
     ]
+    progress("MostPopular on differentially private counts")
+    dp_curve = privacy_curve(data, delta=settings.dp_delta, max_items_per_user=settings.dp_max_items_per_user)
     tail = tail_items(data.train)
     return {
         "dataset": dataset,
@@ -276,6 +285,7 @@ def evaluate_offline(
         },
         "tradeoff": tradeoff,
         "sentiment_effect": sentiment_effect,
+        "privacy_curve": dp_curve,
         "settings": asdict(settings),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -10,7 +10,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from longtail.recommend.matrices import tail_items
+from longtail.privacy.dp import PrivacySettings
+from longtail.recommend.matrices import private_item_popularity, tail_items
 from longtail.recommend.models.base import DEFAULT_BATCH_SIZE, Recommender
 from longtail.recommend.models.ease import EASE
 from longtail.recommend.neighbours import neighbours_to_csr, top_k_similarity
@@ -20,6 +21,8 @@ from longtail.validation import check_positive_int
 
 # The settings that act at scoring time only: ``with_settings`` and ``recommend_each`` change them without refitting.
 SCORING_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
+# Private recent popularity counts recency weights in steps of 1 / this (OpenDP's noise is on integer counts).
+RECENCY_RESOLUTION = 100
 
 
 class _Scores(NamedTuple):
@@ -66,6 +69,12 @@ class LongTailHybrid(Recommender):
     are those outside the head that makes ``head_share`` of training interactions. Users without history are scored by
     (recent) popularity, so a cold-start user still gets a full list.
 
+    With ``privacy`` the two popularity vectors (``popularity_`` and the recent popularity ``cold_scores_``, the
+    "popular now" list) are user-level differentially private, each at ``privacy``'s (epsilon, delta)
+    (``longtail.recommend.matrices.private_item_popularity``; recency weights at a resolution of
+    ``RECENCY_RESOLUTION``): the tail split and the debiasing then follow the private counts. The personalised
+    scores still come from each user's own history.
+
     Memory: two dense ``(m, m)`` float32 matrices, ``m = min(n_items, max_items)`` (see ``EASE``).
 
     Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency),
@@ -89,6 +98,7 @@ class LongTailHybrid(Recommender):
         appetite_prior: float = 5.0,
         head_share: float = 0.8,
         max_items: int = 8_000,
+        privacy: PrivacySettings | None = None,
     ):
         _check_settings(
             {
@@ -114,6 +124,7 @@ class LongTailHybrid(Recommender):
         self.appetite_prior = float(appetite_prior)
         self.head_share = head_share
         self.max_items = max_items
+        self.privacy = privacy
 
     def fit(self, X, recency=None, *, ease: EASE | None = None) -> LongTailHybrid:
         """Fit on ``X`` (sparse ``(n_users, n_items)``, binarised) and optionally ``recency``: a sparse matrix of the
@@ -149,8 +160,13 @@ class LongTailHybrid(Recommender):
             self.recent_ease_._fit(self._recency)  # the closed form on the weights themselves, not binarised
         self.history_ = self._recency if self._recency is not None else X
         self.content_similarity_ = self._content_similarity(X.shape[1]) if self.content_weight > 0 else None
-        self.popularity_ = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
-        self.cold_scores_ = np.asarray(self.history_.sum(axis=0), dtype=np.float32).ravel()
+        if self.privacy is None:
+            self.popularity_ = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+            self.cold_scores_ = np.asarray(self.history_.sum(axis=0), dtype=np.float32).ravel()
+        else:
+            self.popularity_ = private_item_popularity(X, self.privacy)
+            cold = private_item_popularity(self.history_, self.privacy, resolution=RECENCY_RESOLUTION)
+            self.cold_scores_ = cold.astype(np.float32)
         self.tail_ = tail_items(self.popularity_, self.head_share)
         self.appetite_ = shrunk_tail_appetite(X, self.tail_, self.appetite_prior)
         self.overall_appetite_ = float(X[:, self.tail_].nnz / max(X.nnz, 1))

@@ -126,3 +126,19 @@ def test_median_size_is_the_median_of_the_weeks_with_demand():
     sizes = np.where(history.units > 0, history.units, np.nan)
     np.testing.assert_array_equal(history.median_size(), np.nanmedian(sizes, axis=1))
     assert dict(zip(["even", "odd", "one"], history.median_size())) == {"even": 5.0, "odd": 3.0, "one": 5.0}
+
+
+def test_private_weekly_demand_changes_the_units_only_when_on():
+    from longtail.privacy.dp import PrivacySettings
+
+    rows = [purchase(item, f"2024-01-{day:02d} 10:00", 2) for day in range(1, 29) for item in ("a", "b")]
+    events = pd.DataFrame(rows).assign(user_id=[f"u{n % 7}" for n in range(len(rows))], order_id=None)
+    exact = weekly_demand(events)
+    assert exact.equals(weekly_demand(events.drop(columns=["user_id", "order_id"])))
+    private = weekly_demand(events, privacy=PrivacySettings(0.05, 0.0, 3), max_units=2)
+    assert list(private.columns) == list(exact.columns) and (private["units"] >= 0).all()
+    # Seven customers keep at most 3 item-weeks of 2 units each, plus noise of scale 120: never the exact figures.
+    merged = exact.merge(private, on=["dataset", "item_id", "week"], how="outer")
+    assert not merged["units_x"].equals(merged["units_y"])
+    with pytest.raises(ValueError, match="user_id"):
+        weekly_demand(events.drop(columns="user_id"), privacy=PrivacySettings(1.0))

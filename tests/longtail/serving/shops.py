@@ -1,16 +1,24 @@
-"""A small shop for the serving tests: 12 items in two categories with prices and vectors, 4 users, lists."""
+"""A small shop for the serving tests: 12 items in two categories with prices and vectors, 4 users, lists; and
+the API over a snapshot of it whose customers are pseudonyms, as ingestion stores them."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastapi import FastAPI
 
+from longtail.privacy.pseudonyms import Pseudonyms
 from longtail.recommend.serving import COLD_START_USER, LIST_COLUMNS
+from longtail.serving.api import create_app
 from longtail.serving.shop_tables import shop_tables
-from longtail.serving.snapshot import ShopTables
+from longtail.serving.snapshot import ShopTables, publish_snapshot
+
+PSEUDONYMS = Pseudonyms(b"the serving tests' id key")
 
 TITLES = [
     "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -52,19 +60,26 @@ def vectors(dim: int = 8, seed: int = 0) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-def small_shop() -> ShopTables:
+def small_shop(customer_id: Callable[[str], str] = lambda raw_id: raw_id) -> ShopTables:
+    """The shop, its customers u1 to u4 stored as ``customer_id`` of each (e.g. their pseudonyms, as ingestion
+    stores them; default: as they are)."""
     ids = item_ids()
     items = pd.DataFrame(
         {"item_id": ids, "title": TITLES, "category": CATEGORIES, "price": PRICES, "description": None}
     )
     # u1 buys lights and a cup, u2 bags, u3 candles, u4 everything of the kitchen; item I04 is everyone's.
     bought = {"u1": [0, 1, 7, 4], "u2": [4, 5, 6], "u3": [2, 3, 4], "u4": [7, 8, 9, 4]}
+    stored_ids = {raw_id: customer_id(raw_id) for raw_id in bought}
     interactions = pd.DataFrame(
-        [{"user_id": user, "item_id": ids[row], "price": PRICES[row]} for user, rows in bought.items() for row in rows]
+        [
+            {"user_id": stored_ids[user], "item_id": ids[row], "price": PRICES[row]}
+            for user, rows in bought.items()
+            for row in rows
+        ]
     )
     lists = pd.DataFrame(
         [
-            {"user_id": "u1", "rank": rank, "item_id": ids[row], "score": 1.0 - rank / 10, "is_tail": True,
+            {"user_id": stored_ids["u1"], "rank": rank, "item_id": ids[row], "score": 1.0 - rank / 10, "is_tail": True,
              "reason_kind": "bought", "anchor_item_id": ids[0], "title": TITLES[row], "reason": f"bought {TITLES[0]}"}
             for rank, row in enumerate([2, 8, 3, 11], start=1)
         ]
@@ -104,3 +119,15 @@ def fake_encode(texts, dim: int = 8) -> np.ndarray:
         else:
             row[0] = 1.0
     return rows
+
+
+def pseudonymous_app(folder: Path, datasets: tuple[str, ...], **options) -> FastAPI:
+    """The API (``create_app`` with ``options``) over a snapshot ``v1`` in ``folder / "serving"`` holding the small
+    shop as each of ``datasets``, its customers stored as their ``PSEUDONYMS``; feedback lands in
+    ``folder / "landing"``."""
+    shops = {
+        dataset: small_shop(lambda raw_id, dataset=dataset: PSEUDONYMS.user(dataset, raw_id)) for dataset in datasets
+    }
+    publish_snapshot(folder / "serving", shops, version="v1")
+    options = {"encode": fake_encode, "check_every_s": 0.0, **options}
+    return create_app(folder / "serving", folder / "landing", pseudonyms=PSEUDONYMS, **options)
