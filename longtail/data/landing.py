@@ -57,7 +57,12 @@ class LandedFile:
     @property
     def key(self) -> str:
         """Stable identity of this content under this name, e.g. for sensor run keys."""
-        return f"{self.dataset}/{self.name}@{self.file_id[:16]}"
+        return file_key(self.dataset, self.name, self.file_id)
+
+
+def file_key(dataset: str, name: str, file_id: str) -> str:
+    """``LandedFile.key`` of a file known by its dataset, name and content id."""
+    return f"{dataset}/{name}@{file_id[:16]}"
 
 
 class NotRegularFile(ValueError):

@@ -26,7 +26,7 @@ import pandas as pd
 
 from longtail.data.adapters import ReadResult, read_file
 from longtail.data.erasure import CacheKeys, Deletion, delete_customer_rows
-from longtail.data.landing import DEFAULT_DATASET, SUPERSEDED, scan
+from longtail.data.landing import DEFAULT_DATASET, SUPERSEDED, file_key, scan
 from longtail.data.retraction import pending_retractions
 from longtail.data.warehouse import table_exists
 
@@ -115,3 +115,11 @@ def _archives(landing_dir: Path, dataset: str) -> list[Path]:
         if request.dataset == dataset and request.kept_as and Path(request.kept_as).is_file()
     ]
     return superseded + retracted
+
+
+def expired_file_keys(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The ``LandedFile.key`` of every landed file that expiry deleted. Works read-only."""
+    if not table_exists(connection, "landing_files"):
+        return set()
+    rows = connection.execute("select dataset, name, file_id from landing_files where status = 'expired'").fetchall()
+    return {file_key(dataset, name, file_id) for dataset, name, file_id in rows}

@@ -2,10 +2,12 @@ import subprocess
 import sys
 
 import dagster as dg
+import pandas as pd
 
 from assets.cleaned import cleaned_events
 from assets.raw import raw_tables
 from longtail.data import landing
+from longtail.data.retention import expire_landing_files
 from longtail.data.retraction import request_retraction
 from orchestration import sensors
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, cleaned_events_refresh_sensor, landing_sensor
@@ -154,6 +156,19 @@ def test_a_loaded_file_removed_by_hand_is_reported_once_and_its_rows_kept(home, 
 
     again, _ = tick(home, cursor)
     assert "removed" not in again.skip_message
+
+
+def test_a_file_the_retention_expiry_deleted_is_not_reported_as_removed(home):
+    home.drop_shop_files()
+    load_raw(home)
+    _, cursor = tick(home)
+    now = pd.Timestamp("2030-01-01", tz="UTC")
+    with home.warehouse().connect() as connection:
+        expiry = expire_landing_files(home.landing, {"shop": now}, connection)
+    assert {path.name for path in expiry.deleted} == {"events.csv", "reviews.jsonl"}
+
+    quiet, _ = tick(home, cursor)
+    assert isinstance(quiet, dg.SkipReason) and "removed" not in quiet.skip_message
 
 
 def test_a_retraction_request_triggers_one_ingest_run(home):
