@@ -28,7 +28,8 @@ test: install
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not privacy" --durations=15
 
 # Crash-and-restart trials (`longtail materialize`, the Dagster daemon and run workers killed at seeded random
-# points: 22 trials), concurrent writers and hostile files end to end; about 7 minutes. CI runs all but six of the
+# points: 22 trials; a run killed mid-flight; `longtail ui` stopped by Ctrl-C mid-run), concurrent writers and
+# hostile files end to end; about 9 minutes. CI runs all but six of the
 # trials under a real daemon (one of each kind stays): those are the slow ones, and with them CI took 22 minutes.
 FAULTS_IN_CI := not daemon_kills or recording or (run_worker and 14) or (killed_daemon and 5)
 test-faults: install

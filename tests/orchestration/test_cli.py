@@ -130,6 +130,8 @@ def test_demo_on_a_data_folder_reports_rows_per_rule(home, tmp_path, capsys):
     assert "demo finished in" in summary and '"quarantined:cancellation"' not in out
 
 
+# Concurrent writers: in the fault tier (about 40 s of two runs waiting on one lock).
+@pytest.mark.faults
 def test_concurrent_runs_queue_on_the_warehouse_lock_instead_of_failing(home):
     home.drop_shop_files()
     assert cli.main(["materialize", "--select", "raw_events"]) == 0

@@ -173,6 +173,8 @@ def materialized_fresh(tmp_path: Path, monkeypatch) -> dict[str, int]:
     return warehouse_counts(fresh)
 
 
+# A crash-and-restart trial: in the fault tier.
+@pytest.mark.faults
 def test_a_run_killed_mid_flight_fails_at_the_next_start_and_a_rerun_loses_and_duplicates_nothing(
     home, tmp_path, instance, monkeypatch
 ):

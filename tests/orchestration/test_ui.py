@@ -119,7 +119,9 @@ def wait_for(what: str, probe, server: subprocess.Popen, log: Path):
     pytest.fail(f"timed out waiting for {what}; log tail:\n{log.read_text()[-4000:]}")
 
 
+# A crash-and-restart trial under the real webserver and daemon: in the fault tier.
 @pytest.mark.e2e
+@pytest.mark.faults
 def test_longtail_ui_stops_everything_on_ctrl_c_and_the_cut_off_run_is_failed_at_the_next_start(tmp_path):
     """Ctrl-C (SIGINT) on the real `longtail ui`; both signals go through ``run_process_group``, tested above."""
     signum = signal.SIGINT
