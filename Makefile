@@ -29,9 +29,13 @@ test: install
 
 # Crash-and-restart trials (`longtail materialize`, the Dagster daemon and run workers killed at seeded random
 # points: 22 trials; a run killed mid-flight; `longtail ui` stopped by Ctrl-C mid-run), concurrent writers and
-# hostile files end to end; about 9 minutes. CI runs all but six of the
-# trials under a real daemon (one of each kind stays): those are the slow ones, and with them CI took 22 minutes.
-FAULTS_IN_CI := not daemon_kills or recording or (run_worker and 14) or (killed_daemon and 5)
+# hostile files end to end; about 9 minutes. CI runs 20 of the 33: one trial of each kind under a real daemon (the
+# others are the slow ones), six of the twelve seeded `longtail materialize` kills, and not the killed mid-flight
+# run, which those cover. With every trial CI took 22 minutes; with all twelve materialize kills beside the privacy
+# tier, 24.
+FAULTS_IN_CI := (not daemon_kills or recording or (run_worker and 14) or (killed_daemon and 5)) \
+	and not (killed_materialize and (6 or 7 or 8 or 9 or 10 or 11)) and not mid_flight
+
 test-faults: install
 	$(BIN)/pytest -q -m faults --durations=5
 
