@@ -19,6 +19,6 @@ def home(tmp_path, monkeypatch) -> Home:
 
 
 def pytest_collection_modifyitems(items):
-    """The end-to-end tests first: they are the longest (minutes of waiting on real Dagster daemons), and started
-    last they would leave one test worker running alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    """The end-to-end tests first, then the privacy tier's: they are the longest (minutes of waiting on real Dagster
+    daemons, or of whole materializations), and started last they would leave one test worker running alone."""
+    items.sort(key=lambda item: (item.get_closest_marker("e2e") is None, item.get_closest_marker("privacy") is None))
