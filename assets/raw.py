@@ -12,6 +12,7 @@ from longtail.data.ingest import (
     load_landed_files,
     mark_announced,
     unannounced_changes,
+    unannounced_tables,
     vanished_files,
 )
 from longtail.data.schema import TABLES
@@ -64,7 +65,10 @@ def raw_tables(
         # load but before materializing it left changes that its retry, finding nothing new, must still announce.
         changes = unannounced_changes(connection)
         changed = set(changes.tables) | ({"events"} if changes.files else set())
+        # Also those a run cut off after Dagster stored their first materialization never announced to the end:
+        # what is built on them (cleaned_items, say) may never have been built.
         never = {table for table, asset in RAW_ASSETS.items() if not _ever_materialized(context, asset)}
+        never |= unannounced_tables(connection)
         context.log.info(
             f"tables changed: {', '.join(sorted(changed)) or 'none'}; never materialized before: "
             f"{', '.join(sorted(never)) or 'none'}"
@@ -74,7 +78,7 @@ def raw_tables(
                 asset_key=RAW_ASSETS[table], metadata=_metadata(connection, table, loads, changes)
             )
         # Only now: Dagster has stored every materialization above before resuming this generator.
-        mark_announced(connection)
+        mark_announced(connection, changed | never)
 
 
 def _ever_materialized(context: dg.AssetExecutionContext, asset: str) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,8 @@ create table if not exists landing_files (
     first_day timestamptz, last_day timestamptz, seconds double
 )
 """
+# The raw tables a materialization has announced at least once, to the end (``unannounced_tables``).
+ANNOUNCED_TABLES_DDL = "create table if not exists raw_tables_announced (table_name varchar primary key)"
 # The raw tables that hold customers' rows: what erasure and retention withhold at load.
 CUSTOMER_TABLES = ("events", "reviews")
 # Added later: which raw tables a recorded change touched, and whether a materialization has announced it yet
@@ -141,9 +143,21 @@ def unannounced_changes(connection: duckdb.DuckDBPyConnection) -> Announcement:
     return Announcement(int(files), changed, first_day and pd.Timestamp(first_day), last_day and pd.Timestamp(last_day))
 
 
-def mark_announced(connection: duckdb.DuckDBPyConnection) -> None:
-    """Record that every change ``unannounced_changes`` returned has been announced (call after announcing)."""
+def unannounced_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The raw tables (``TABLES`` names) that no materialization has announced to the end yet: a run killed after
+    Dagster stored a table's first materialization, but before everything built on it was built, left it here."""
+    connection.execute(ANNOUNCED_TABLES_DDL)
+    announced = {table for (table,) in connection.execute("select table_name from raw_tables_announced").fetchall()}
+    return set(TABLES) - announced
+
+
+def mark_announced(connection: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> None:
+    """Record that every change ``unannounced_changes`` returned, and the raw ``tables``, have been announced (call
+    after announcing)."""
     connection.execute("update landing_files set announced = true where not announced")
+    connection.execute(ANNOUNCED_TABLES_DDL)
+    for table in tables:
+        connection.execute("insert into raw_tables_announced values (?) on conflict do nothing", [table])
 
 
 def unapplied_retractions(connection: duckdb.DuckDBPyConnection, retractions: Sequence[Retraction]) -> list[Retraction]:

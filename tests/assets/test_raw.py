@@ -102,6 +102,20 @@ def test_only_the_tables_whose_rows_changed_are_materialized(home):
     assert not check.passed
 
 
+def test_a_table_a_cut_off_run_materialized_first_is_announced_again_by_the_next_run(home):
+    """A run killed after Dagster stored raw_items' first (empty) materialization but before the run ended: what is
+    built on raw_items (cleaned_items) was never built, so the next run materializes raw_items again."""
+    write_events(home.landing / "shop" / "events.csv")
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialized(materialize_raw(home, instance)) == {"raw_events", "raw_items", "raw_reviews"}
+    with home.warehouse().connect() as connection:
+        # What the cut-off run left: Dagster holds the materializations, the warehouse no record of their end.
+        connection.execute("delete from raw_tables_announced")
+
+    assert materialized(materialize_raw(home, instance)) == {"raw_events", "raw_items", "raw_reviews"}
+    assert materialized(materialize_raw(home, instance)) == set()
+
+
 def test_changes_a_cut_off_run_recorded_are_announced_by_the_next_run(home):
     """A run killed after recording a load but before materializing it: its retry loads nothing new, yet announces
     the changed tables and days so the refresh re-cleans them."""
