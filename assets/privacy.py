@@ -69,9 +69,7 @@ def describe_deletion(dataset: str, deletion: Deletion) -> list[str]:
 def changed_raw_tables(deleted: dict[str, Deletion]) -> list[dg.AssetMaterialization]:
     """A materialization of each raw table the deletions changed, raw_events with the changed days (what the
     ``cleaned_events`` refresh sensor reads), so what is built on them is refreshed."""
-    merged = Deletion()
-    for deletion in deleted.values():
-        merged.add(deletion)
+    merged = Deletion.combined(deleted.values())
     days = (
         {FIRST_DAY_KEY: f"{merged.first_day:%Y-%m-%d}", LAST_DAY_KEY: f"{merged.last_day:%Y-%m-%d}"}
         if merged.first_day is not None

@@ -118,10 +118,9 @@ def _refresh(deleted: dict, materialize: Materialize) -> int:
     from assets.privacy import describe_deletion
     from longtail.data.erasure import Deletion
 
-    merged = Deletion()
     for dataset, deletion in deleted.items():
         print("\n".join(describe_deletion(dataset, deletion)))
-        merged.add(deletion)
+    merged = Deletion.combined(deleted.values())
     if merged.first_day is None:
         return materialize(f"{REFRESH} and not key:cleaned_events")
     return materialize(REFRESH, f"{merged.first_day:%Y-%m-%d}...{merged.last_day:%Y-%m-%d}")

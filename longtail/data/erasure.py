@@ -78,6 +78,14 @@ class Deletion:
     def total(self) -> int:
         return sum(self.rows.values())
 
+    @classmethod
+    def combined(cls, deletions: Iterable[Deletion]) -> Deletion:
+        """One ``Deletion`` of all ``deletions``: rows added up, the days spanning them all."""
+        total = cls()
+        for deletion in deletions:
+            total.add(deletion)
+        return total
+
     def add(self, other: Deletion) -> None:
         for table, count in other.rows.items():
             self.rows[table] = self.rows.get(table, 0) + count
