@@ -7,17 +7,24 @@ naive, moving average, TSB, ETS); see ``longtail.demand``.
 import time
 
 import dagster as dg
+import numpy as np
+import pandas as pd
 
 from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
 from longtail.data.warehouse import drop_other_datasets, read_table, replace_dataset_rows, replace_rows
 from longtail.demand import (
+    DemandPlan,
     backtest_table,
     class_counts,
+    class_table,
     invalid_forecasts,
+    invalid_orders,
     plan_demand,
     signal_counts,
+    simulation_table,
     weekly_history,
 )
+from longtail.demand.replenishment import StockSettings
 from longtail.demand.series import DEFAULT_MAX_UNITS
 from longtail.privacy.dp import optional_privacy, privacy_record
 from resources import home
@@ -25,6 +32,8 @@ from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "demand"
 REPORT_NAME = "demand_forecasts"
+# Items drawn in the "items to look at first" plot: the largest suggested orders.
+PLOTTED_ITEMS = 6
 
 
 class DemandConfig(dg.Config):
@@ -73,32 +82,67 @@ def demand_history(
     )
 
 
+class StockConfig(dg.Config):
+    """Stock settings of a dataset: weeks from order to arrival, weeks between orders, and the fill rate (share of
+    demanded units served from stock) to plan for."""
+
+    lead_time_weeks: int = 2
+    review_period_weeks: int = 1
+    fill_rate_target: float = 0.95
+
+
 class ForecastConfig(dg.Config):
     """``horizon`` weeks ahead; the backtest forecasts from ``backtest_origins`` origins ``backtest_step`` weeks
     apart, ending with the last ``horizon`` weeks of data (fewer origins where a dataset's history is short);
-    ``interval_level`` (%) of the planner's interval."""
+    ``interval_level`` (%) of the planner's interval. ``stock`` is every dataset's stock settings unless
+    ``stock_by_dataset`` names it."""
 
     horizon: int = 4
     backtest_origins: int = 4
     backtest_step: int = 4
     interval_level: int = 80
+    stock: StockConfig = StockConfig()
+    stock_by_dataset: dict[str, StockConfig] = {}
+
+    def stock_settings(self) -> dict[str, StockSettings]:
+        """dataset -> its settings, "" for the default."""
+        settings = {"": self.stock} | self.stock_by_dataset
+        return {name: StockSettings(**values.model_dump()) for name, values in settings.items()}
 
 
-@dg.asset(
-    deps=[demand_history, "cleaned_items", "item_similarity"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "demand_forecasts",
+            deps=[demand_history, "cleaned_items", "item_similarity"],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="Per item: the weekly forecast over the horizon, the quantiles and a calibrated interval of "
+            "the horizon total, the demand class and a planning signal; backtested against the baselines.",
+        ),
+        dg.AssetSpec(
+            "replenishment_plan",
+            deps=[demand_history],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="Per item: the order-up-to level and reorder point for the fill-rate target, the suggested "
+            "order this week, dormant and obsolete flags; the policy replayed over the backtest weeks against two "
+            "baseline policies.",
+        ),
+    ],
+    pool=WAREHOUSE_POOL,
 )
-def demand_forecasts(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Per item: the weekly forecast over ``horizon`` weeks, an interval of the horizon total, the demand class
-    and a planning signal; sparse items borrow from their content neighbours (``item_similarity``) or category.
-    The rolling-origin backtest against the baselines is written to ``$LONGTAIL_HOME/reports/demand_forecasts.json``
-    (the dataset with the most scored series; one file per dataset under ``reports/demand_forecasts/``)."""
+def demand_plans(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource):
+    """Forecasts and stock decisions from one pass over each dataset (``longtail.demand.plan_demand``): sparse items
+    borrow from their content neighbours (``item_similarity``) or category; the rolling-origin backtest and the
+    inventory replay go to ``$LONGTAIL_HOME/reports/demand_forecasts.json`` (the dataset with the most scored
+    series; one file per dataset under ``reports/demand_forecasts/``)."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         weekly = read_table(connection, "demand_history")
         items = read_table(connection, "cleaned_items")
         similarity = read_table(connection, "item_similarity", "source = 'content'")
+    stock = config.stock_settings()
     plan = plan_demand(
         weekly,
         items=items,
@@ -107,21 +151,26 @@ def demand_forecasts(
         n_origins=config.backtest_origins,
         step=config.backtest_step,
         level=config.interval_level,
+        stock=stock,
+        progress=context.log.info,
     )
-    for dataset, origins in plan.origins.items():
-        if origins:
-            context.log.info(f"{dataset}: backtest over {origins} origins")
-        else:
-            context.log.warning(f"{dataset}: too few weeks to backtest; forecasting only")
     planner, reports = plan.planner, plan.reports
     with warehouse.connect() as connection:
-        for dataset, table in planner.groupby("dataset"):
-            replace_dataset_rows(connection, "demand_forecasts", table)
-        drop_other_datasets(connection, "demand_forecasts", sorted(planner["dataset"].unique()))
+        for table_name, table in (("demand_forecasts", planner), ("replenishment_plan", plan.replenishment)):
+            for _, part in table.groupby("dataset"):
+                replace_dataset_rows(connection, table_name, part)
+            drop_other_datasets(connection, table_name, sorted(planner["dataset"].unique()) if len(planner) else [])
 
     reports_dir = home.reports_dir()
     write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda report: report["backtest"]["n_series"])
+    seconds = round(time.perf_counter() - started, 2)
+    yield dg.MaterializeResult(asset_key="demand_forecasts", metadata=forecast_metadata(plan, reports_dir, seconds))
+    yield dg.MaterializeResult(asset_key="replenishment_plan", metadata=replenishment_metadata(plan, reports_dir))
 
+
+def forecast_metadata(plan: DemandPlan, reports_dir, seconds: float) -> dict:
+    """What the UI shows of ``demand_forecasts``: counts, previews, the backtest tables and plots."""
+    planner = plan.planner
     metadata = {
         "dagster/row_count": len(planner),
         "seconds_by_dataset": dg.MetadataValue.json(plan.seconds),
@@ -130,14 +179,41 @@ def demand_forecasts(
             planner.sort_values("forecast_total", ascending=False) if len(planner) else planner, rows=20
         ),
         "signals": preview(signal_counts(planner), rows=40) if len(planner) else preview(planner),
-        "seconds": round(time.perf_counter() - started, 2),
+        "seconds": seconds,
     }
-    for dataset, report in reports.items():
+    for dataset, report in plan.reports.items():
         metadata[f"{dataset}: backtest RMSSE by class"] = preview(backtest_table(report, "rmsse"), rows=20)
         metadata[f"{dataset}: backtest MASE by class"] = preview(backtest_table(report, "mase"), rows=20)
+        metadata[f"{dataset}: scaled pinball loss by class"] = preview(class_table(report["quantile_loss"]), rows=20)
+        metadata[f"{dataset}: 80% interval coverage by class"] = preview(class_table(report["coverage80"]), rows=20)
         metadata[f"{dataset}: RMSSE by class (plot)"] = dg.MetadataValue.md(_rmsse_plot(report, reports_dir))
         metadata[f"{dataset}: interval coverage"] = report["backtest"]["interval"]["coverage"]
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
+
+
+def replenishment_metadata(plan: DemandPlan, reports_dir) -> dict:
+    """What the UI shows of ``replenishment_plan``: the orders, the flags, the replay per policy and class, the
+    trade-off curves, and the items a planner would look at first."""
+    orders = plan.replenishment
+    metadata = {
+        "dagster/row_count": len(orders),
+        "orders_preview": preview(orders.sort_values("suggested_order", ascending=False) if len(orders) else orders),
+        "items_to_order": int((orders["suggested_order"] > 0).sum()) if len(orders) else 0,
+        "dormant_items": int(orders["dormant"].sum()) if len(orders) else 0,
+        "obsolete_items": int(orders["obsolete"].sum()) if len(orders) else 0,
+    }
+    for dataset, report in plan.reports.items():
+        if "inventory_simulation" not in report:
+            continue
+        metadata[f"{dataset}: replay by policy and class"] = preview(simulation_table(report), rows=20)
+        metadata[f"{dataset}: fill rate against stock (plot)"] = dg.MetadataValue.md(
+            _tradeoff_plot(report, reports_dir)
+        )
+        items = orders[orders["dataset"] == dataset].nlargest(PLOTTED_ITEMS, "suggested_order")["item_id"]
+        metadata[f"{dataset}: items to look at first (plot)"] = dg.MetadataValue.md(
+            _item_plot(dataset, plan, list(items), reports_dir)
+        )
+    return metadata
 
 
 def _rmsse_plot(report: dict, reports_dir) -> str:
@@ -151,9 +227,53 @@ def _rmsse_plot(report: dict, reports_dir) -> str:
     return embedded_png(figure, reports_dir / REPORT_NAME / f"{report['dataset']}_rmsse.png", "RMSSE by demand class")
 
 
-@dg.asset_check(asset=demand_forecasts, blocking=True, pool=WAREHOUSE_POOL)
+def _tradeoff_plot(report: dict, reports_dir) -> str:
+    """Average stock against fill rate per policy, one panel per demand class, the tuned points marked."""
+    curves = report["tradeoff"]
+    classes = list(next(iter(curves.values())))
+    figure, axes = new_figure(len(classes), size=(3.2 * len(classes), 3.2))
+    for axis, name in zip(np.atleast_1d(axes), classes):
+        for policy, by_class in curves.items():
+            points = [point for point in by_class[name] if point["fill_rate"] is not None]
+            axis.plot([p["fill_rate"] for p in points], [p["avg_stock"] for p in points], label=policy)
+            tuned = report["inventory_simulation"][policy][name]
+            axis.plot(tuned["fill_rate"], tuned["avg_stock"], "o", color=axis.lines[-1].get_color())
+        axis.axvline(report["settings"]["fill_rate_target"], color="grey", linestyle=":")
+        axis.set_title(name)
+        axis.set_xlabel("fill rate")
+    np.atleast_1d(axes)[0].set_ylabel("average units on hand")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    path = reports_dir / REPORT_NAME / f"{report['dataset']}_stock_tradeoff.png"
+    return embedded_png(figure, path, "average stock against fill rate")
+
+
+def _item_plot(dataset: str, plan: DemandPlan, items: list[str], reports_dir) -> str:
+    """Per item: weekly demand, the replayed stock and order-up-to level, and the quantile fan of the next
+    protection period's demand."""
+    weekly = plan.history[plan.history["dataset"] == dataset]
+    path_table = plan.stock_paths[dataset]
+    orders = plan.replenishment[plan.replenishment["dataset"] == dataset].set_index("item_id")
+    figure, axes = new_figure(max(len(items), 1), size=(3.2 * max(len(items), 1), 3.2))
+    for axis, item in zip(np.atleast_1d(axes), items):
+        sales = weekly[weekly["item_id"] == item]
+        axis.bar(sales["week"], sales["units"], width=5, color="lightgrey", label="demand")
+        replay = path_table[path_table["item_id"] == item]
+        axis.step(replay["week"], replay["closing_stock"], where="post", label="stock (replay)")
+        axis.step(replay["week"], replay["order_up_to"], where="post", linestyle="--", label="order-up-to")
+        row = orders.loc[item]
+        future = sales["week"].max() + pd.Timedelta(weeks=1)
+        axis.fill_between([future, future + pd.Timedelta(weeks=3)], row["p10"], row["p90"], alpha=0.3, label="P10-P90")
+        axis.fill_between([future, future + pd.Timedelta(weeks=3)], row["p25"], row["p75"], alpha=0.5, label="P25-P75")
+        axis.axhline(row["reorder_point"], color="red", linewidth=0.8, label="reorder point")
+        axis.set_title(f"{item} ({row['demand_class']}): order {row['suggested_order']:,.0f}", fontsize=8)
+        axis.tick_params(axis="x", labelrotation=45, labelsize=6)
+    np.atleast_1d(axes)[0].legend(fontsize=6)
+    return embedded_png(figure, reports_dir / REPORT_NAME / f"{dataset}_items.png", "items to look at first")
+
+
+@dg.asset_check(asset="demand_forecasts", blocking=True, pool=WAREHOUSE_POOL)
 def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Every forecast is finite and non-negative and lies inside its interval (lo <= total <= hi)."""
+    """Every forecast is finite and non-negative, its quantiles never decrease, and its interval is 0 <= lo <= hi."""
     with warehouse.connect() as connection:
         table = read_table(connection, "demand_forecasts")
     if table.empty:
@@ -165,4 +285,18 @@ def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-DEMAND_CHECKS = [forecasts_valid]
+@dg.asset_check(asset="replenishment_plan", blocking=True, pool=WAREHOUSE_POOL)
+def orders_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every suggested order and level is a whole number of units >= 0, and no obsolete item is ordered."""
+    with warehouse.connect() as connection:
+        table = read_table(connection, "replenishment_plan")
+    if table.empty:
+        return dg.AssetCheckResult(passed=True, metadata={"note": "no dataset has calendar demand"})
+    bad = invalid_orders(table)
+    return dg.AssetCheckResult(
+        passed=not bad.any(),
+        metadata={"rows": len(table), "invalid_rows": int(bad.sum()), "examples": preview(table[bad])},
+    )
+
+
+DEMAND_CHECKS = [forecasts_valid, orders_valid]

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 
 from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items, cleaned_reviews
-from assets.demand import DEMAND_CHECKS, demand_forecasts, demand_history
+from assets.demand import DEMAND_CHECKS, demand_history, demand_plans
 from assets.descriptions import DESCRIPTION_CHECKS, generated_descriptions, generated_descriptions_evaluation
 from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_text
 from assets.raw import loaded_files_still_landed, no_rejected_files, raw_tables
@@ -49,7 +49,7 @@ AUTOMATED_ASSETS = dg.map_asset_specs(
         recommendation_lists,
         generated_descriptions_evaluation,
         demand_history,
-        demand_forecasts,
+        demand_plans,
         serving_snapshot,
     ],
 )

@@ -1,5 +1,6 @@
 """Demand forecasting: weekly series (``series``), demand classes (``classes``), the global GBM and the baselines
-(``models``), what young items borrow (``borrowing``), the rolling-origin backtest (``backtest``) and what the
+(``models``), quantile forecasts (``quantiles``), what young items borrow (``borrowing``), the rolling-origin
+backtest (``backtest``), the inventory replay and order policies (``inventory``, ``replenishment``) and what the
 assets compute (``planning``). The public API is re-exported here."""
 
 from longtail.demand.backtest import backtest, backtest_errors, backtest_report, backtest_table
@@ -7,11 +8,14 @@ from longtail.demand.classes import CLASSES, class_counts, classify_demand
 from longtail.demand.models import BASELINES, GLOBAL_GBM
 from longtail.demand.planning import (
     DemandPlan,
+    class_table,
     forecast_items,
     invalid_forecasts,
+    invalid_orders,
     plan_demand,
     planner_table,
     signal_counts,
+    simulation_table,
     weekly_history,
 )
 from longtail.demand.series import WEEKLY_COLUMNS, category_demand, weekly_demand
@@ -29,11 +33,14 @@ __all__ = [
     "category_demand",
     "class_counts",
     "classify_demand",
+    "class_table",
     "forecast_items",
     "invalid_forecasts",
+    "invalid_orders",
     "plan_demand",
     "planner_table",
     "signal_counts",
+    "simulation_table",
     "weekly_demand",
     "weekly_history",
 ]

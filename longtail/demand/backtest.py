@@ -12,6 +12,7 @@ import pandas as pd
 from longtail.demand.borrowing import NeighbourPrior
 from longtail.demand.classes import CLASSES
 from longtail.demand.models import GLOBAL_GBM, GlobalGBM, baseline_models, season_weeks
+from longtail.demand.quantiles import pinball_loss, quantile_models
 from longtail.demand.series import Panel, check_weekly, for_dataset
 from longtail.validation import check_positive_int
 
@@ -59,22 +60,33 @@ def backtest_errors(
 
 
 def _origin_errors(panel: Panel, origin: int, horizon: int, prior: NeighbourPrior, level: int) -> pd.DataFrame:
-    """``backtest_errors``'s rows of the week index ``origin``."""
+    """``backtest_errors``'s rows of the week index ``origin``: point models scored by RMSSE and MASE, quantile
+    models by the scaled pinball loss and their interval's coverage (the system is both)."""
     history = panel.history(origin)
     actual = panel.units[history.rows, origin : origin + horizon]
+    actual_total = actual.sum(1)
     system = GlobalGBM(horizon, prior).fit(history)
     forecasts = {model.name: model.fit(history).predict(horizon) for model in baseline_models()}
     forecasts[system.name] = system.predict(horizon)
-    lo, hi = system.total_interval(horizon, level)
-    actual_total = actual.sum(1)
+    quantiles = {model.name: model.fit(history) for model in quantile_models(horizon, interval_level=level)}
     squared_scale, absolute_scale = history.naive_scales()
     excluded = squared_scale == 0
     parts = []
-    for model, forecast in forecasts.items():
-        error = actual - forecast
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rmsse = np.sqrt((error**2).mean(1) / squared_scale)
-            mase = np.abs(error).mean(1) / absolute_scale
+    for model in [*forecasts, *(name for name in quantiles if name not in forecasts)]:
+        scores = {name: np.nan for name in ("rmsse", "mase", "forecast_total", "spl", "covered")}
+        if model in forecasts:
+            error = actual - forecasts[model]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scores["rmsse"] = np.sqrt((error**2).mean(1) / squared_scale)
+                scores["mase"] = np.abs(error).mean(1) / absolute_scale
+            scores["forecast_total"] = forecasts[model].sum(1)
+        if model in quantiles:
+            fitted = quantiles[model]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                loss = pinball_loss(actual_total, fitted.quantiles_, fitted.levels) / (horizon * absolute_scale)
+            scores["spl"] = loss
+            lo, hi = fitted.interval_
+            scores["covered"] = (lo <= actual_total) & (actual_total <= hi)
         parts.append(
             pd.DataFrame(
                 {
@@ -82,12 +94,13 @@ def _origin_errors(panel: Panel, origin: int, horizon: int, prior: NeighbourPrio
                     "item_id": panel.item_ids[history.rows],
                     "demand_class": system.demand_class_,
                     "model": model,
-                    "rmsse": np.where(excluded, np.nan, rmsse),
-                    "mase": np.where(excluded, np.nan, mase),
+                    "rmsse": np.where(excluded, np.nan, scores["rmsse"]),
+                    "mase": np.where(excluded, np.nan, scores["mase"]),
+                    "spl": np.where(excluded, np.nan, scores["spl"]),
                     "excluded": excluded,
-                    "forecast_total": forecast.sum(1),
+                    "forecast_total": scores["forecast_total"],
                     "actual_total": actual_total,
-                    "covered": (lo <= actual_total) & (actual_total <= hi) if model == system.name else np.nan,
+                    "covered": scores["covered"],
                 }
             )
         )
@@ -129,10 +142,18 @@ def backtest_report(weekly: pd.DataFrame, errors: pd.DataFrame, horizon: int, st
             "interval": {"level": level, "coverage": float(scored["covered"].astype(bool).mean())},
         },
         "system": GLOBAL_GBM,
-        "models": {
-            model: {metric: _class_means(part[~part["excluded"]], metric) for metric in ("rmsse", "mase")}
-            for model, part in errors.groupby("model", sort=False)
-        },
+        "models": _model_means(errors, "rmsse", "mase"),
+        "quantile_loss": {model: means["spl"] for model, means in _model_means(errors, "spl").items()},
+        f"coverage{level}": {model: means["covered"] for model, means in _model_means(errors, "covered").items()},
+    }
+
+
+def _model_means(errors: pd.DataFrame, *metrics: str) -> dict[str, dict[str, dict[str, float | None]]]:
+    """model -> metric -> ``_class_means`` over the scored series, for the models with the first metric."""
+    scored = errors[~errors["excluded"] & errors[metrics[0]].notna()]
+    return {
+        model: {metric: _class_means(part.astype({metric: float}), metric) for metric in metrics}
+        for model, part in scored.groupby("model", sort=False)
     }
 
 

@@ -69,8 +69,7 @@ class GlobalGBM(FlatForecaster):
     moved towards ``prior`` for young items; ``horizon`` is the number of weeks its training target averages.
 
     After ``fit(history)`` (n items): ``rate_`` (n,) units a week, ``scale_`` (n,) each item's normalising scale
-    in units a week, ``demand_class_`` (n,), and ``residuals_`` / ``residual_class_`` (m,) the scaled in-sample
-    residuals (target - fit) of the m training examples and their demand classes at the cut.
+    in units a week and ``demand_class_`` (n,).
     """
 
     name = GLOBAL_GBM
@@ -80,61 +79,60 @@ class GlobalGBM(FlatForecaster):
         self.prior = prior
 
     def fit(self, history: History) -> GlobalGBM:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        from threadpoolctl import threadpool_limits
-
         classes = classify(history)
         features, self.scale_ = scaled_features(history, classes)
         self.demand_class_ = classes["demand_class"].to_numpy()
-        cuts = list(range(history.n_weeks - self.horizon, 0, -CUT_STEP_WEEKS))[:N_CUTS]
+        cuts = training_cuts(history.n_weeks, self.horizon, N_CUTS)
         if not cuts:
-            # Too few weeks to learn from: the item's mean, and no interval beyond it.
+            # Too few weeks to learn from: the item's mean.
             self.rate_ = history.mean()
-            self.residuals_, self.residual_class_ = np.zeros(0), np.zeros(0, dtype=str)
             return self
-        train, target, self.residual_class_ = self._training_examples(history, cuts)
-        # One OpenMP thread: on a shared CPU the busy-waiting threads made each fit ~15x slower (76 s vs 5 s).
-        with threadpool_limits(limits=1, user_api="openmp"):
-            model = HistGradientBoostingRegressor(
-                loss="quantile", quantile=GBM_QUANTILE, random_state=0, **GBM_SETTINGS
-            )
-            model.fit(train, target)
-            fitted, predicted = model.predict(train), model.predict(features)
+        train, target, _ = training_examples(history, cuts, self.horizon)
+        (predicted,) = fit_predict_quantiles(train, target, [GBM_QUANTILE], features)
+        predicted = predicted[:, 0]
         rate = np.clip(predicted, 0.0, None) * self.scale_
         self.rate_ = rate if self.prior is None else self.prior.shrink(history, rate)
-        self.residuals_ = target - np.clip(fitted, 0.0, None)
         return self
 
-    def _training_examples(self, history: History, cuts: list[int]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Features, scaled targets and demand classes of every (item, cut) pair: items that had sold by the cut,
-        target the mean of the ``horizon`` weeks after it."""
-        features, targets, classes = [], [], []
-        for cut in cuts:
-            past = history.before(cut)
-            past_classes = classify(past)
-            cut_features, scale = scaled_features(past, past_classes)
-            features.append(cut_features)
-            targets.append(history.units[history.alive[:, cut - 1], cut : cut + self.horizon].mean(1) / scale)
-            classes.append(past_classes["demand_class"].to_numpy())
-        return pd.concat(features, ignore_index=True), np.concatenate(targets), np.concatenate(classes)
 
-    def total_interval(self, horizon: int, level: int) -> tuple[np.ndarray, np.ndarray]:
-        """Central ``level`` % interval (lo, hi), (n,) each, of the units over ``horizon`` weeks: the weekly rate
-        plus the ``(100 - level) / 2`` and ``(100 + level) / 2`` % quantiles of the training residuals of the
-        item's class (all residuals for a class without training examples), times its scale and the horizon,
-        clipped at 0 and widened to contain the forecast."""
-        tail = (1 - level / 100) / 2
-        lo_shift, hi_shift = np.zeros(len(self.rate_)), np.zeros(len(self.rate_))
-        for name in np.unique(self.demand_class_):
-            residuals = self.residuals_[self.residual_class_ == name]
-            residuals = residuals if len(residuals) else self.residuals_
-            if len(residuals):
-                members = self.demand_class_ == name
-                lo_shift[members], hi_shift[members] = np.quantile(residuals, [tail, 1 - tail])
-        mean = horizon * self.rate_
-        lo = np.maximum(mean + horizon * self.scale_ * lo_shift, 0.0)
-        hi = mean + horizon * self.scale_ * hi_shift
-        return np.minimum(lo, mean), np.maximum(hi, mean)
+def training_cuts(n_weeks: int, window: int, n_cuts: int) -> list[int]:
+    """The latest ``n_cuts`` cut points (week indices, newest first) ``window``, ``window + CUT_STEP_WEEKS``, ...
+    weeks before the end of a ``n_weeks``-week history, so that every target week lies inside it."""
+    return list(range(n_weeks - window, 0, -CUT_STEP_WEEKS))[:n_cuts]
+
+
+def training_examples(history: History, cuts: list[int], window: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Features (``scaled_features``), scaled targets and demand classes of every (item, cut) pair of the items
+    that had sold by the cut: the target is the mean weekly units of the ``window`` weeks after the cut divided by
+    the item's scale at the cut."""
+    features, targets, classes = [], [], []
+    for cut in cuts:
+        past = history.before(cut)
+        past_classes = classify(past)
+        cut_features, scale = scaled_features(past, past_classes)
+        features.append(cut_features)
+        targets.append(history.units[history.alive[:, cut - 1], cut : cut + window].mean(1) / scale)
+        classes.append(past_classes["demand_class"].to_numpy())
+    return pd.concat(features, ignore_index=True), np.concatenate(targets), np.concatenate(classes)
+
+
+def fit_predict_quantiles(
+    train: pd.DataFrame, target: np.ndarray, quantiles, *features: pd.DataFrame
+) -> tuple[np.ndarray, ...]:
+    """One boosted-tree model (``GBM_SETTINGS``) per quantile in ``quantiles`` (m,) fitted on ``train`` and
+    ``target``; returns, per frame of ``features``, its (rows, m) predictions."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    predictions = [[] for _ in features]
+    # One OpenMP thread: on a shared CPU the busy-waiting threads made each fit ~15x slower (76 s vs 5 s).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for quantile in quantiles:
+            model = HistGradientBoostingRegressor(loss="quantile", quantile=quantile, random_state=0, **GBM_SETTINGS)
+            model.fit(train, target)
+            for frame, predicted in zip(features, predictions):
+                predicted.append(model.predict(frame))
+    return tuple(np.column_stack(predicted) for predicted in predictions)
 
 
 def scaled_features(history: History, classes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

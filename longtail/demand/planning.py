@@ -4,7 +4,7 @@ plus the rolling-origin backtest that says how far to trust them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +13,9 @@ import pandas as pd
 from longtail.demand.backtest import LEVEL, backtest
 from longtail.demand.borrowing import NeighbourPrior
 from longtail.demand.classes import classify, classify_demand
-from longtail.demand.models import GlobalGBM
+from longtail.demand.models import GLOBAL_GBM, GlobalGBM
+from longtail.demand.quantiles import LEVELS, QuantileGBM, interval_tails
+from longtail.demand.replenishment import StockSettings, plan_replenishment
 from longtail.demand.series import (
     DEFAULT_MAX_UNITS,
     Panel,
@@ -53,39 +55,44 @@ def forecast_items(
     *,
     categories: pd.DataFrame | None = None,
     neighbours: pd.DataFrame | None = None,
-    level: tuple[int, ...] = (LEVEL,),
+    level: int = LEVEL,
 ) -> pd.DataFrame:
     """The system's forecast of the ``horizon`` weeks after the last week of ``weekly``, per item.
 
     ``categories`` (``item_id, category``) and ``neighbours`` (``item_id, neighbour_id, similarity``), each
     optionally with ``dataset``, are what young items borrow from besides the global model.
     Returns one row per item: ``dataset, item_id, demand_class, adi, cv2, forecast_per_week`` (units a week,
-    the same every week), ``forecast_total`` (units over the horizon) and, per level L, ``total_lo_L`` and
-    ``total_hi_L``: a central L% interval of the horizon total from the quantiles of the global model's
-    scaled training residuals of the item's class, widened where needed to contain the forecast.
-    ``backtest`` measures its coverage.
+    the same every week), ``forecast_total`` (units over the horizon), the quantiles ``p10 .. p95`` of the
+    horizon total (``longtail.demand.quantiles.LEVELS``) and ``total_lo_L``, ``total_hi_L``: its calibrated
+    central ``level`` % interval (``QuantileGBM``; ``backtest`` measures the coverage of both).
     """
     check_weekly(weekly)
     horizon = check_positive_int(horizon, "horizon")
-    levels = _levels(level)
+    interval_tails(level)
     parts = []
     for dataset, part in weekly.groupby("dataset", sort=True):
         panel = Panel.from_weekly(part)
         prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
         history = panel.history(panel.n_weeks)
         model = GlobalGBM(horizon, prior).fit(history)
+        quantiles = QuantileGBM(horizon, interval_level=level).fit(history)
         frame = classify(history)[["adi", "cv2", "demand_class"]].assign(
             dataset=dataset,
             item_id=panel.item_ids,
             forecast_per_week=model.rate_,
             forecast_total=model.rate_ * horizon,
         )
-        for value in levels:
-            frame[f"total_lo_{value}"], frame[f"total_hi_{value}"] = model.total_interval(horizon, value)
+        frame = pd.concat([frame, pd.DataFrame(quantiles.quantiles_, columns=quantile_columns())], axis=1)
+        frame[f"total_lo_{level}"], frame[f"total_hi_{level}"] = quantiles.interval_
         parts.append(frame)
     columns = ["dataset", "item_id", "demand_class", "adi", "cv2", "forecast_per_week", "forecast_total"]
-    columns += [f"total_{side}_{value}" for value in levels for side in ("lo", "hi")]
+    columns += [*quantile_columns(), f"total_lo_{level}", f"total_hi_{level}"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def quantile_columns() -> list[str]:
+    """``p10``, ``p25``, ...: the columns of the quantiles at ``LEVELS``."""
+    return [f"p{round(level * 100)}" for level in LEVELS]
 
 
 def planner_table(
@@ -97,35 +104,38 @@ def planner_table(
     level: int = LEVEL,
     recent_weeks: int = 13,
 ) -> pd.DataFrame:
-    """``forecast_items`` (one ``level``) plus what a planner acts on, the horizon being the lead time.
-
-    There is no stock data, so the signals compare the forecast with the item's own recent sales:
+    """``forecast_items`` plus a signal comparing the forecast with the item's own recent sales:
 
     - ``recent_per_week``: mean weekly units over the item's last ``recent_weeks`` weeks (fewer if younger);
     - ``signal``: "dormant" when it sold nothing in those weeks, else "rising" / "falling" when the weekly
-      forecast is above 1.25x / below 0.8x ``recent_per_week``, else "steady";
-    - ``plan_units``: units to have available over the horizon, the upper end of the interval rounded up:
-      a stock-out over the lead time should happen in about (100 - level) / 2 % of the cases (the coverage
-      ``backtest`` measured says how well that holds).
+      forecast is above 1.25x / below 0.8x ``recent_per_week``, else "steady".
+
+    What to order is ``replenishment_table``'s.
     """
     recent_weeks = check_positive_int(recent_weeks, "recent_weeks")
-    table = forecast_items(weekly, horizon, categories=categories, neighbours=neighbours, level=(level,))
+    table = forecast_items(weekly, horizon, categories=categories, neighbours=neighbours, level=level)
     recent_start = weekly.groupby("dataset")["week"].transform("max") - pd.Timedelta(weeks=recent_weeks - 1)
     recent = weekly[weekly["week"] >= recent_start].groupby(["dataset", "item_id"])["units"].mean()
     table = table.join(recent.rename("recent_per_week"), on=["dataset", "item_id"])
     ratio = table["forecast_per_week"] / table["recent_per_week"].where(table["recent_per_week"] > 0)
     table["signal"] = np.select([table["recent_per_week"] == 0, ratio > 1.25, ratio < 0.8], SIGNALS[:3], SIGNALS[3])
-    table["plan_units"] = np.ceil(table[f"total_hi_{level}"]).astype(np.int64)
     return table
 
 
 @dataclass
 class DemandPlan:
-    """``plan_demand``'s result: ``planner`` (``planner_table`` of every dataset), ``reports`` (dataset ->
-    ``backtest`` report, for the datasets long enough to backtest), ``origins`` (dataset -> number of backtest
-    origins, 0 where none) and ``seconds`` (dataset -> wall seconds of its backtest and forecasts)."""
+    """``plan_demand``'s result: ``planner`` (``planner_table`` of every dataset), ``history`` (the weekly
+    demand it was planned from), ``replenishment``
+    (``replenishment_table`` of every dataset, with ``dataset``), ``reports`` (dataset -> ``backtest`` report,
+    for the datasets long enough to backtest, plus ``plan_replenishment``'s report keys where the history allows the
+    inventory replay), ``origins`` (dataset -> number of backtest origins, 0 where none) and ``seconds`` (dataset
+    -> wall seconds of its backtest, forecasts and replay) and ``stock_paths`` (dataset -> the system policy's
+    replayed stock, as ``plan_replenishment``'s)."""
 
     planner: pd.DataFrame
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    replenishment: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["dataset"]))
+    stock_paths: dict[str, pd.DataFrame] = field(default_factory=dict)
     reports: dict[str, dict] = field(default_factory=dict)
     origins: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -140,9 +150,14 @@ def plan_demand(
     n_origins: int = 4,
     step: int = 4,
     level: int = LEVEL,
+    stock: dict[str, StockSettings] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> DemandPlan:
     """Per dataset of ``weekly``: the planner table and, where the history allows (``backtest_origins``), the
-    rolling-origin backtest with up to ``n_origins`` origins ``step`` weeks apart.
+    rolling-origin backtest with up to ``n_origins`` origins ``step`` weeks apart; the replenishment plan with
+    ``stock`` (dataset -> its settings, "" for the others; default ``StockSettings()``) and, where the history
+    allows, the inventory replay of the backtest weeks (``plan_replenishment``). ``progress`` hears what each
+    dataset got.
 
     ``items`` (``dataset, item_id, category``: the cleaned items) and ``similarity`` (``dataset, item_id,
     neighbour_id, score``: content neighbours) are what young items borrow from; None or empty for nothing.
@@ -154,16 +169,36 @@ def plan_demand(
         neighbours = neighbours[["dataset", "item_id", "neighbour_id", "similarity"]]
     borrow = {"categories": categories, "neighbours": neighbours, "level": level}
     plan = DemandPlan(planner=pd.DataFrame(columns=["dataset"]))
-    tables = []
+    stock = {"": StockSettings()} | (stock or {})
+    plan.history = weekly
+    tables, orders = [], []
     for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
         started = time.perf_counter()
         plan.origins[dataset] = backtest_origins(part["week"].nunique(), horizon, n_origins, step)
         if plan.origins[dataset]:
             plan.reports[dataset] = backtest(part, horizon, plan.origins[dataset], step, **borrow)
         tables.append(planner_table(part, horizon, **borrow))
+        replay, table, plan.stock_paths[dataset] = plan_replenishment(
+            Panel.from_weekly(part),
+            horizon,
+            plan.origins[dataset],
+            step,
+            stock.get(dataset, stock[""]),
+            MIN_TRAINING_WEEKS,
+        )
+        if replay is not None:
+            plan.reports[dataset] |= replay
+        progress(
+            f"{dataset}: backtest over {plan.origins[dataset]} origins, "
+            + ("inventory replayed" if replay else "too few weeks to replay the stock policies")
+            if plan.origins[dataset]
+            else f"{dataset}: too few weeks to backtest; forecasting only"
+        )
+        orders.append(table.assign(dataset=dataset))
         plan.seconds[dataset] = round(time.perf_counter() - started, 1)
     if tables:
         plan.planner = pd.concat(tables, ignore_index=True)
+        plan.replenishment = pd.concat(orders, ignore_index=True)
     return plan
 
 
@@ -180,15 +215,41 @@ def signal_counts(planner: pd.DataFrame) -> pd.DataFrame:
 
 
 def invalid_forecasts(planner: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the planner rows whose forecast total is negative or lies outside its interval (the
-    first ``total_lo_*`` / ``total_hi_*`` columns), with 1e-9 units of slack for rounding."""
+    """Boolean mask of the planner rows with a negative or non-finite forecast total, quantiles (``p10 ..``)
+    that are negative or decrease, or an interval (the first ``total_lo_*`` / ``total_hi_*`` columns) that is
+    negative or inverted; 1e-9 units of slack for rounding."""
     lo, hi = (next(c for c in planner.columns if c.startswith(f"total_{side}_")) for side in ("lo", "hi"))
+    quantiles = planner[quantile_columns()].to_numpy(dtype=float)
     total = planner["forecast_total"]
-    return ~(total.ge(0) & planner[lo].le(total + 1e-9) & total.le(planner[hi] + 1e-9))
+    valid = np.isfinite(total) & total.ge(0) & planner[lo].ge(0) & planner[lo].le(planner[hi] + 1e-9)
+    valid &= (quantiles >= 0).all(1) & (np.diff(quantiles, axis=1) >= -1e-9).all(1)
+    return ~valid
 
 
-def _levels(level) -> tuple[int, ...]:
-    levels = tuple(level)
-    if not levels or any(not 0 < value < 100 for value in levels):
-        raise ValueError(f"level must hold percentages strictly between 0 and 100, got {level!r}")
-    return levels
+def invalid_orders(plan: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the ``replenishment_table`` rows whose order-up-to level, reorder point or suggested order is
+    negative, not whole or not finite, or that suggest an order for an obsolete item."""
+    columns = plan[["order_up_to", "reorder_point", "suggested_order"]].to_numpy(dtype=float)
+    whole = np.isfinite(columns).all(1) & (columns >= 0).all(1) & (columns == np.round(columns)).all(1)
+    return ~whole | (plan["obsolete"].astype(bool) & (plan["suggested_order"] > 0))
+
+
+def class_table(figures: dict[str, dict[str, float | None]]) -> pd.DataFrame:
+    """model -> class -> figure (``report["quantile_loss"]`` or ``report["coverage80"]``) as one row per model,
+    the system's marked " (longtail)", one column per class, rounded to 4 decimals."""
+    rows = [
+        {"model": name + (" (longtail)" if name == GLOBAL_GBM else ""), **by_class}
+        for name, by_class in figures.items()
+    ]
+    return pd.DataFrame(rows).round(4)
+
+
+def simulation_table(report: dict) -> pd.DataFrame:
+    """``report["inventory_simulation"]`` as one row per policy and class (``policy, demand_class, fill_rate,
+    target, avg_stock, stockout_weeks, orders, items, knob``)."""
+    rows = [
+        {"policy": policy, "demand_class": name, **figures}
+        for policy, by_class in report["inventory_simulation"].items()
+        for name, figures in by_class.items()
+    ]
+    return pd.DataFrame(rows).round(4).round({"avg_stock": 0})

@@ -15,7 +15,7 @@ DATA_LAYER = "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_
 LANGUAGE_AND_DEMAND = (
     "key:sentiment_model or key:review_sentiment or key:generated_descriptions or key:item_text "
     "or key:item_embeddings or key:item_similarity or key:generated_descriptions_evaluation "
-    "or key:demand_history or key:demand_forecasts"
+    "or key:demand_history or key:demand_forecasts or key:replenishment_plan"
 )
 
 

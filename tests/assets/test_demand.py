@@ -1,5 +1,8 @@
 import json
 
+import dagster as dg
+
+from orchestration.definitions import ASSETS, CHECKS
 from resources import home as longtail_home
 from tests.assets.conftest import metadata
 
@@ -16,8 +19,8 @@ def test_weekly_history_and_classes_cover_every_sold_item(reviewed_shop):
 def test_forecasts_have_intervals_and_signals_and_the_backtest_report_has_every_model(reviewed_shop):
     home, result, _ = reviewed_shop
     assert home.count("select count(*) from demand_forecasts") == home.count("select count(*) from demand_classes")
-    assert home.count("select count(*) from demand_forecasts where total_lo_80 > forecast_total") == 0
-    assert home.count("select count(*) from demand_forecasts where forecast_total > total_hi_80") == 0
+    assert home.count("select count(*) from demand_forecasts where total_lo_80 > total_hi_80 or total_lo_80 < 0") == 0
+    assert home.count("select count(*) from demand_forecasts where p10 > p50 or p50 > p95") == 0
     with home.warehouse().connect() as connection:
         signals = {s for (s,) in connection.execute("select distinct signal from demand_forecasts").fetchall()}
     assert signals <= {"dormant", "rising", "falling", "steady"}
@@ -26,4 +29,36 @@ def test_forecasts_have_intervals_and_signals_and_the_backtest_report_has_every_
     assert {"naive", "seasonal_naive", "moving_average", "tsb", "ets"} <= set(report["models"])
     assert set(report["models"][report["system"]]["rmsse"]) == {"all", "smooth", "erratic", "intermittent", "lumpy"}
     assert report["backtest"]["n_series"] > 0
+    assert set(report["quantile_loss"]) == set(report["coverage80"]) >= {report["system"], "tsb_conformal", "empirical"}
     assert "shop: backtest RMSSE by class" in metadata(result, "demand_forecasts")
+    assert "shop: scaled pinball loss by class" in metadata(result, "demand_forecasts")
+
+
+def test_the_replenishment_plan_orders_whole_units_and_the_report_replays_every_policy(reviewed_shop):
+    home, _, _ = reviewed_shop
+    # The shop's 17 weeks hold a replay and the weeks to tune it before only with 2-week origins.
+    config = {"horizon": 2, "backtest_origins": 2, "backtest_step": 2, "stock": {"lead_time_weeks": 1}}
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        selection="key:demand_forecasts or key:replenishment_plan",
+        resources=home.resources(),
+        run_config={"ops": {"demand_plans": {"config": config}}},
+    )
+    assert result.success
+    assert home.count("select count(*) from replenishment_plan") == home.count("select count(*) from demand_classes")
+    bad = (
+        "select count(*) from replenishment_plan where suggested_order < 0 or suggested_order <> round(suggested_order)"
+    )
+    assert home.count(bad) == 0
+    assert home.count("select count(*) from replenishment_plan where obsolete and suggested_order > 0") == 0
+    report = json.loads((longtail_home.reports_dir() / "demand_forecasts.json").read_text())
+    simulation = report["inventory_simulation"]
+    assert set(simulation) == {"longtail", "tsb_normal", "mean_std"}
+    for by_class in simulation.values():
+        assert {"fill_rate", "target", "avg_stock", "stockout_weeks"} <= set(by_class["all"])
+        assert 0 <= by_class["all"]["fill_rate"] <= 1 and by_class["all"]["target"] == 0.95
+    assert report["settings"] == {"lead_time_weeks": 1, "review_period_weeks": 1, "fill_rate_target": 0.95}
+    shown = metadata(result, "replenishment_plan")
+    assert shown["dagster/row_count"] == home.count("select count(*) from replenishment_plan")
+    assert {"shop: replay by policy and class", "shop: fill rate against stock (plot)"} <= set(shown)
+    assert "shop: items to look at first (plot)" in shown

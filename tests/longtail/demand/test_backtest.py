@@ -47,7 +47,7 @@ def test_backtest_never_uses_weeks_after_the_origin():
     pd.testing.assert_frame_equal(at_origin[0][columns], at_origin[1][columns])
     assert (at_origin[1]["actual_total"] > at_origin[0]["actual_total"]).all()
     # The later origin sees the explosion in its training weeks, so its forecasts do change.
-    later = [run[run["origin"] > first_origin] for run in (calm_run, exploded_run)]
+    later = [run[(run["origin"] > first_origin) & run["forecast_total"].notna()] for run in (calm_run, exploded_run)]
     assert (later[1]["forecast_total"].to_numpy() > later[0]["forecast_total"].to_numpy()).all()
 
 
@@ -55,7 +55,9 @@ def test_backtest_report_schema():
     rng = np.random.default_rng(1)
     weekly = weekly_frame({f"i{i}": list(rng.poisson(1.5, 20).astype(float)) for i in range(8)})
     report = backtest(weekly, horizon=3, n_origins=2, step=3)
-    assert set(report) == {"dataset", "backtest", "system", "models"}
+    assert set(report) == {"dataset", "backtest", "system", "models", "quantile_loss", "coverage80"}
+    assert {GLOBAL_GBM, "tsb_calibrated", "tsb_conformal", "negative_binomial"} <= set(report["quantile_loss"])
+    assert set(report["coverage80"]) == set(report["quantile_loss"])
     assert report["dataset"] == "shop" and report["system"] == GLOBAL_GBM
     assert {"origins", "horizon", "n_series", "n_excluded"} <= set(report["backtest"])
     assert len(report["backtest"]["origins"]) == 2

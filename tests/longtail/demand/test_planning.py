@@ -7,6 +7,7 @@ from longtail.demand.planning import (
     backtest_origins,
     forecast_items,
     invalid_forecasts,
+    invalid_orders,
     plan_demand,
     planner_table,
     signal_counts,
@@ -49,15 +50,18 @@ def test_planner_table_columns_intervals_and_signals():
         "total_hi_90",
         "recent_per_week",
         "signal",
-        "plan_units",
+        "p10",
+        "p50",
+        "p95",
     }
     assert expected <= set(table.columns) | {"item_id"}
-    assert (table["total_lo_90"] <= table["forecast_total"]).all()
-    assert (table["forecast_total"] <= table["total_hi_90"]).all()
+    assert ((0 <= table["total_lo_90"]) & (table["total_lo_90"] <= table["total_hi_90"])).all()
+    quantiles = table[["p10", "p25", "p50", "p75", "p90", "p95"]].to_numpy()
+    assert (quantiles >= 0).all() and (np.diff(quantiles, axis=1) >= 0).all()
     assert table["forecast_total"].to_numpy() == pytest.approx(4 * table["forecast_per_week"].to_numpy())
     assert table.loc["stopped", "signal"] == "dormant"
-    assert (table["plan_units"] >= table["total_hi_90"]).all()
-    assert table.loc["busy", "plan_units"] > table.loc["rare", "plan_units"]
+    assert table.loc["busy", "p50"] > table.loc["rare", "p50"]
+    assert table.loc["busy", "total_hi_90"] > table.loc["rare", "total_hi_90"]
 
 
 def test_forecast_items_validates_inputs():
@@ -65,7 +69,7 @@ def test_forecast_items_validates_inputs():
     with pytest.raises(ValueError, match="horizon"):
         forecast_items(weekly, 0)
     with pytest.raises(ValueError, match="level"):
-        forecast_items(weekly, 2, level=(120,))
+        forecast_items(weekly, 2, level=120)
     with pytest.raises(ValueError, match="units"):
         forecast_items(weekly.drop(columns="units"), 2)
     with pytest.raises(ValueError, match="similarity"):
@@ -109,7 +113,9 @@ def test_plan_demand_backtests_the_long_datasets_and_forecasts_every_item():
     assert plan.origins == {"shop": 3, "young_shop": 0}
     assert set(plan.reports) == {"shop"} and len(plan.reports["shop"]["backtest"]["origins"]) == 3
     assert plan.planner.groupby("dataset").size().to_dict() == {"shop": 30, "young_shop": 2}
-    assert {"total_lo_80", "total_hi_80", "signal", "plan_units"} <= set(plan.planner.columns)
+    assert {"total_lo_80", "total_hi_80", "signal", "p90"} <= set(plan.planner.columns)
+    assert plan.replenishment.groupby("dataset").size().to_dict() == {"shop": 30, "young_shop": 2}
+    assert (plan.replenishment["suggested_order"] >= 0).all()
     assert set(plan.seconds) == {"shop", "young_shop"}
     expected = planner_table(
         long,
@@ -131,11 +137,25 @@ def test_signal_counts_and_invalid_forecasts():
             "dataset": ["shop", "shop", "shop", "other"],
             "signal": ["dormant", "rising", "rising", "steady"],
             "forecast_total": [0.0, 5.0, 4.0, -1.0],
-            "total_lo_80": [0.0, 5.5, 1.0, 0.0],
+            "total_lo_80": [0.0, 9.5, 1.0, 0.0],
             "total_hi_80": [0.0, 9.0, 3.0, 2.0],
+            "p10": [0.0, 1.0, 2.0, 0.0],
+            "p25": [0.0, 2.0, 1.0, 0.0],
         }
-    )
+    ).assign(p50=3.0, p75=3.0, p90=4.0, p95=5.0)
     counts = signal_counts(planner).set_index(["dataset", "signal"])["items"].to_dict()
     assert counts == {("other", "steady"): 1, ("shop", "dormant"): 1, ("shop", "rising"): 2}
-    # Below its interval, above its interval, negative.
+    # Valid; an inverted interval; decreasing quantiles; a negative forecast.
     assert invalid_forecasts(planner).tolist() == [False, True, True, True]
+
+
+def test_invalid_orders_flags_fractions_negatives_and_orders_of_obsolete_items():
+    plan = pd.DataFrame(
+        {
+            "order_up_to": [5.0, 5.5, 3.0, 0.0],
+            "reorder_point": [4.0, 4.5, 2.0, 0.0],
+            "suggested_order": [2.0, 1.0, -1.0, 3.0],
+            "obsolete": [False, False, False, True],
+        }
+    )
+    assert invalid_orders(plan).tolist() == [False, True, True, True]
