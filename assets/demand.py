@@ -17,6 +17,7 @@ from longtail.demand import (
     backtest_table,
     class_counts,
     class_table,
+    interval_table,
     invalid_forecasts,
     invalid_orders,
     plan_demand,
@@ -95,7 +96,8 @@ class ForecastConfig(dg.Config):
     """``horizon`` weeks ahead; the backtest forecasts from ``backtest_origins`` origins ``backtest_step`` weeks
     apart, ending with the last ``horizon`` weeks of data (fewer origins where a dataset's history is short);
     ``interval_level`` (%) of the planner's interval. ``stock`` is every dataset's stock settings unless
-    ``stock_by_dataset`` names it."""
+    ``stock_by_dataset`` names it; ``stock_by_category`` (category path -> settings) overrides both for the items of
+    a category."""
 
     horizon: int = 4
     backtest_origins: int = 4
@@ -103,11 +105,19 @@ class ForecastConfig(dg.Config):
     interval_level: int = 80
     stock: StockConfig = StockConfig()
     stock_by_dataset: dict[str, StockConfig] = {}
+    stock_by_category: dict[str, StockConfig] = {}
 
     def stock_settings(self) -> dict[str, StockSettings]:
         """dataset -> its settings, "" for the default."""
-        settings = {"": self.stock} | self.stock_by_dataset
-        return {name: StockSettings(**values.model_dump()) for name, values in settings.items()}
+        return _settings({"": self.stock} | self.stock_by_dataset)
+
+    def category_stock_settings(self) -> dict[str, StockSettings]:
+        """category -> its settings, overriding its dataset's."""
+        return _settings(self.stock_by_category)
+
+
+def _settings(configs: dict[str, StockConfig]) -> dict[str, StockSettings]:
+    return {name: StockSettings(**values.model_dump()) for name, values in configs.items()}
 
 
 @dg.multi_asset(
@@ -152,6 +162,7 @@ def demand_plans(context: dg.AssetExecutionContext, config: ForecastConfig, ware
         step=config.backtest_step,
         level=config.interval_level,
         stock=stock,
+        category_stock=config.category_stock_settings(),
         progress=context.log.info,
     )
     planner, reports = plan.planner, plan.reports
@@ -186,6 +197,7 @@ def forecast_metadata(plan: DemandPlan, reports_dir, seconds: float) -> dict:
         metadata[f"{dataset}: backtest MASE by class"] = preview(backtest_table(report, "mase"), rows=20)
         metadata[f"{dataset}: scaled pinball loss by class"] = preview(class_table(report["quantile_loss"]), rows=20)
         metadata[f"{dataset}: 80% interval coverage by class"] = preview(class_table(report["coverage80"]), rows=20)
+        metadata[f"{dataset}: quantile loss against the best baseline, 95% intervals"] = preview(interval_table(report))
         metadata[f"{dataset}: RMSSE by class (plot)"] = dg.MetadataValue.md(_rmsse_plot(report, reports_dir))
         metadata[f"{dataset}: interval coverage"] = report["backtest"]["interval"]["coverage"]
     return metadata
@@ -237,7 +249,8 @@ def _tradeoff_plot(report: dict, reports_dir) -> str:
             points = [point for point in by_class[name] if point["fill_rate"] is not None]
             axis.plot([p["fill_rate"] for p in points], [p["avg_stock"] for p in points], label=policy)
             tuned = report["inventory_simulation"][policy][name]
-            axis.plot(tuned["fill_rate"], tuned["avg_stock"], "o", color=axis.lines[-1].get_color())
+            if tuned["fill_rate"] is not None:  # None: the class had no demand in the replayed weeks
+                axis.plot(tuned["fill_rate"], tuned["avg_stock"], "o", color=axis.lines[-1].get_color())
         axis.axvline(report["settings"]["fill_rate_target"], color="grey", linestyle=":")
         axis.set_title(name)
         axis.set_xlabel("fill rate")
@@ -271,32 +284,29 @@ def _item_plot(dataset: str, plan: DemandPlan, items: list[str], reports_dir) ->
     return embedded_png(figure, reports_dir / REPORT_NAME / f"{dataset}_items.png", "items to look at first")
 
 
-@dg.asset_check(asset="demand_forecasts", blocking=True, pool=WAREHOUSE_POOL)
-def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    """Every forecast is finite and non-negative, its quantiles never decrease, and its interval is 0 <= lo <= hi."""
+def _rows_valid(warehouse: WarehouseResource, table_name: str, invalid) -> dg.AssetCheckResult:
+    """Pass when ``invalid`` (a frame -> boolean mask) marks no row of ``table_name``; examples of those it marks."""
     with warehouse.connect() as connection:
-        table = read_table(connection, "demand_forecasts")
+        table = read_table(connection, table_name)
     if table.empty:
         return dg.AssetCheckResult(passed=True, metadata={"note": "no dataset has calendar demand"})
-    bad = invalid_forecasts(table)
+    bad = invalid(table)
     return dg.AssetCheckResult(
         passed=not bad.any(),
         metadata={"rows": len(table), "invalid_rows": int(bad.sum()), "examples": preview(table[bad])},
     )
+
+
+@dg.asset_check(asset="demand_forecasts", blocking=True, pool=WAREHOUSE_POOL)
+def forecasts_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every forecast is finite and non-negative, its quantiles never decrease, and its interval is 0 <= lo <= hi."""
+    return _rows_valid(warehouse, "demand_forecasts", invalid_forecasts)
 
 
 @dg.asset_check(asset="replenishment_plan", blocking=True, pool=WAREHOUSE_POOL)
 def orders_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Every suggested order and level is a whole number of units >= 0, and no obsolete item is ordered."""
-    with warehouse.connect() as connection:
-        table = read_table(connection, "replenishment_plan")
-    if table.empty:
-        return dg.AssetCheckResult(passed=True, metadata={"note": "no dataset has calendar demand"})
-    bad = invalid_orders(table)
-    return dg.AssetCheckResult(
-        passed=not bad.any(),
-        metadata={"rows": len(table), "invalid_rows": int(bad.sum()), "examples": preview(table[bad])},
-    )
+    return _rows_valid(warehouse, "replenishment_plan", invalid_orders)
 
 
 DEMAND_CHECKS = [forecasts_valid, orders_valid]

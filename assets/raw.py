@@ -15,12 +15,15 @@ from longtail.data.ingest import (
     unannounced_tables,
     vanished_files,
 )
+from longtail.data.reconcile import cleaned_behind
 from longtail.data.schema import TABLES
 from resources.landing import LandingResource
 from resources.privacy import PrivacyResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 RAW_ASSETS = {table: f"raw_{table}" for table in TABLES}
+# The raw tables cleaned by unpartitioned assets in the ingest run (events are cleaned per partition by a sensor).
+UNPARTITIONED_TABLES = ("items", "reviews")
 # raw_events metadata keys that tell the cleaned_events refresh sensor which days' partitions changed.
 FIRST_DAY_KEY = "changed_days_first"
 LAST_DAY_KEY = "changed_days_last"
@@ -69,6 +72,8 @@ def raw_tables(
         # what is built on them (cleaned_items, say) may never have been built.
         never = {table for table, asset in RAW_ASSETS.items() if not _ever_materialized(context, asset)}
         never |= unannounced_tables(connection)
+        # And those whose cleaned table does not account for them, whatever window of a cut-off run left it so.
+        never |= {table for table in UNPARTITIONED_TABLES if cleaned_behind(connection, table)}
         context.log.info(
             f"tables changed: {', '.join(sorted(changed)) or 'none'}; never materialized before: "
             f"{', '.join(sorted(never)) or 'none'}"

@@ -136,7 +136,12 @@ def print_quantile_scores(report: dict) -> None:
     for name in ("intermittent", "lumpy"):
         best = min((model for model in loss if model != GLOBAL_GBM), key=lambda model: loss[model][name])
         ratio = loss[GLOBAL_GBM][name] / loss[best][name]
-        print(f"{name}: scaled pinball loss, system / best baseline ({best}) = {ratio:.3f} (target <= 0.95)")
+        interval = report["quantile_intervals"][name]
+        print(
+            f"{name}: scaled pinball loss, system / best baseline ({best}) = {ratio:.3f} (95% CI "
+            f"{interval['ratio_ci95'][0]:.3f}-{interval['ratio_ci95'][1]:.3f}; target <= 0.95); coverage "
+            f"{interval['coverage']:.3f} ({interval['coverage_ci95'][0]:.3f}-{interval['coverage_ci95'][1]:.3f})"
+        )
 
 
 def print_inventory_replay(weekly: pd.DataFrame, args) -> None:

@@ -7,6 +7,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from longtail.data.warehouse import table_exists
+
 
 def reconcile(connection: duckdb.DuckDBPyConnection, table: str, days: list[dt.date] | None = None) -> pd.DataFrame:
     """Per source file (one content in one dataset), the rows of ``raw_<table>``, ``cleaned_<table>`` and
@@ -46,3 +48,14 @@ def reconcile(connection: duckdb.DuckDBPyConnection, table: str, days: list[dt.d
         order by all
     """
     return connection.execute(sql, params).df()
+
+
+def cleaned_behind(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``cleaned_<table>`` (an unpartitioned one: "items" or "reviews") does not account for
+    ``raw_<table>``: never built while the raw table exists, or some file's raw rows are neither cleaned nor
+    quarantined (or the other way round)."""
+    if not table_exists(connection, f"raw_{table}"):
+        return False
+    if not (table_exists(connection, f"cleaned_{table}") and table_exists(connection, "quarantine")):
+        return True
+    return bool((reconcile(connection, table)["missing"] != 0).any())

@@ -122,7 +122,9 @@ def backtest_report(weekly: pd.DataFrame, errors: pd.DataFrame, horizon: int, st
     weeks), ``horizon``, ``step``, ``n_series`` (scored pairs), ``n_items`` (distinct items among them),
     ``n_excluded`` (zero-scale pairs), ``n_series_per_class``, ``seasonal_naive_weeks`` (the season each
     origin used) and ``interval`` (``level`` and the measured ``coverage`` of the system's interval of the
-    horizon total). ``system`` names the system's model (``GLOBAL_GBM``).
+    horizon total). ``system`` names the system's model (``GLOBAL_GBM``). ``quantile_loss`` and ``coverage{level}``
+    hold every quantile model's scaled pinball loss and interval coverage per class, and ``quantile_intervals`` the
+    system's ratio to the best of them and its coverage with 95% intervals (``quantile_intervals``).
     """
     system = errors[errors["model"] == GLOBAL_GBM]
     scored = system[~system["excluded"]]
@@ -145,7 +147,51 @@ def backtest_report(weekly: pd.DataFrame, errors: pd.DataFrame, horizon: int, st
         "models": _model_means(errors, "rmsse", "mase"),
         "quantile_loss": {model: means["spl"] for model, means in _model_means(errors, "spl").items()},
         f"coverage{level}": {model: means["covered"] for model, means in _model_means(errors, "covered").items()},
+        "quantile_intervals": quantile_intervals(errors),
     }
+
+
+def quantile_intervals(errors: pd.DataFrame, n_resamples: int = 1000) -> dict[str, dict | None]:
+    """Per demand class and "all": the system's scaled pinball loss over the best quantile baseline's (the lowest
+    mean; ``baseline``, ``ratio``) and its coverage, each with a 95% interval (``ratio_ci95``, ``coverage_ci95``)
+    from a bootstrap that resamples items (all their origins together, since an item's series at successive
+    origins are alike), paired across the models; None for a class without series."""
+    from longtail.stats import paired_bootstrap_means
+
+    scored = errors[~errors["excluded"] & errors["spl"].notna()].astype({"spl": float, "covered": float})
+    system = scored[scored["model"] == GLOBAL_GBM].set_index(["origin", "item_id"])
+    intervals = {}
+    for name in ("all", *CLASSES):
+        members = system.index if name == "all" else system.index[system["demand_class"] == name]
+        if not len(members):
+            intervals[name] = None
+            continue
+        part = scored.set_index(["origin", "item_id"]).loc[members].reset_index()
+        losses = part.pivot_table(index="item_id", columns="model", values="spl", aggfunc="sum")
+        means = part.groupby("model")["spl"].mean()
+        baseline = means.drop(GLOBAL_GBM).idxmin()
+        covered = part[part["model"] == GLOBAL_GBM].groupby("item_id")["covered"].agg(["sum", "count"])
+        resampled = paired_bootstrap_means(
+            {
+                "system": losses[GLOBAL_GBM].to_numpy(),
+                "baseline": losses[baseline].to_numpy(),
+                "covered": covered["sum"].reindex(losses.index).to_numpy(),
+                "series": covered["count"].reindex(losses.index).to_numpy(),
+            },
+            n_resamples=n_resamples,
+        )
+        intervals[name] = {
+            "baseline": str(baseline),
+            "ratio": float(means[GLOBAL_GBM] / means[baseline]),
+            "ratio_ci95": _percentiles(resampled["system"] / resampled["baseline"]),
+            "coverage": float(covered["sum"].sum() / covered["count"].sum()),
+            "coverage_ci95": _percentiles(resampled["covered"] / resampled["series"]),
+        }
+    return intervals
+
+
+def _percentiles(values: np.ndarray) -> list[float]:
+    return [float(value) for value in np.percentile(values, [2.5, 97.5])]
 
 
 def _model_means(errors: pd.DataFrame, *metrics: str) -> dict[str, dict[str, dict[str, float | None]]]:

@@ -151,13 +151,16 @@ def plan_demand(
     step: int = 4,
     level: int = LEVEL,
     stock: dict[str, StockSettings] | None = None,
+    category_stock: dict[str, StockSettings] | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> DemandPlan:
     """Per dataset of ``weekly``: the planner table and, where the history allows (``backtest_origins``), the
     rolling-origin backtest with up to ``n_origins`` origins ``step`` weeks apart; the replenishment plan with
     ``stock`` (dataset -> its settings, "" for the others; default ``StockSettings()``) and, where the history
-    allows, the inventory replay of the backtest weeks (``plan_replenishment``). ``progress`` hears what each
-    dataset got.
+    allows, the inventory replay of the backtest weeks (``plan_replenishment``). ``category_stock`` (category ->
+    settings) overrides the dataset's settings for the items of a category (of ``items``): they are planned from
+    their own replay, tuned with their settings (the report's replay keeps the dataset's settings for every item).
+    ``progress`` hears what each dataset got.
 
     ``items`` (``dataset, item_id, category``: the cleaned items) and ``similarity`` (``dataset, item_id,
     neighbour_id, score``: content neighbours) are what young items borrow from; None or empty for nothing.
@@ -178,14 +181,24 @@ def plan_demand(
         if plan.origins[dataset]:
             plan.reports[dataset] = backtest(part, horizon, plan.origins[dataset], step, **borrow)
         tables.append(planner_table(part, horizon, **borrow))
+        panel = Panel.from_weekly(part)
         replay, table, plan.stock_paths[dataset] = plan_replenishment(
-            Panel.from_weekly(part),
-            horizon,
-            plan.origins[dataset],
-            step,
-            stock.get(dataset, stock[""]),
-            MIN_TRAINING_WEEKS,
+            panel, horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), MIN_TRAINING_WEEKS
         )
+        for category, settings in (category_stock or {}).items():
+            members = _category_items(categories, dataset, category)
+            if members.isin(table["item_id"]).any():
+                _, own, own_path = plan_replenishment(
+                    panel, horizon, plan.origins[dataset], step, settings, MIN_TRAINING_WEEKS
+                )
+                table = pd.concat([table[~table["item_id"].isin(members)], own[own["item_id"].isin(members)]])
+                paths = plan.stock_paths[dataset]
+                plan.stock_paths[dataset] = pd.concat(
+                    [paths[~paths["item_id"].isin(members)], own_path[own_path["item_id"].isin(members)]]
+                )
+                progress(
+                    f"{dataset}: {members.isin(table['item_id']).sum()} items of {category!r} planned with {settings}"
+                )
         if replay is not None:
             plan.reports[dataset] |= replay
         progress(
@@ -253,3 +266,29 @@ def simulation_table(report: dict) -> pd.DataFrame:
         for name, figures in by_class.items()
     ]
     return pd.DataFrame(rows).round(4).round({"avg_stock": 0})
+
+
+def interval_table(report: dict) -> pd.DataFrame:
+    """``report["quantile_intervals"]`` as one row per class: the best quantile baseline, the system's pinball-loss
+    ratio to it and its interval coverage, each with its 95% interval, rounded to 3 decimals."""
+    rows = [
+        {
+            "demand_class": name,
+            "baseline": figures["baseline"],
+            "loss_ratio": round(figures["ratio"], 3),
+            "ratio_ci95": "{:.3f}-{:.3f}".format(*figures["ratio_ci95"]),
+            "coverage": round(figures["coverage"], 3),
+            "coverage_ci95": "{:.3f}-{:.3f}".format(*figures["coverage_ci95"]),
+        }
+        for name, figures in report["quantile_intervals"].items()
+        if figures is not None
+    ]
+    return pd.DataFrame(rows)
+
+
+def _category_items(categories: pd.DataFrame | None, dataset: str, category: str) -> pd.Series:
+    """The item ids (str) of ``dataset`` in ``category`` according to ``categories`` (empty without it)."""
+    if categories is None:
+        return pd.Series([], dtype=str)
+    chosen = categories[(categories["dataset"] == dataset) & (categories["category"] == category)]
+    return chosen["item_id"].astype(str)

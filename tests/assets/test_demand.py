@@ -32,12 +32,19 @@ def test_forecasts_have_intervals_and_signals_and_the_backtest_report_has_every_
     assert set(report["quantile_loss"]) == set(report["coverage80"]) >= {report["system"], "tsb_conformal", "empirical"}
     assert "shop: backtest RMSSE by class" in metadata(result, "demand_forecasts")
     assert "shop: scaled pinball loss by class" in metadata(result, "demand_forecasts")
+    assert "shop: quantile loss against the best baseline, 95% intervals" in metadata(result, "demand_forecasts")
 
 
 def test_the_replenishment_plan_orders_whole_units_and_the_report_replays_every_policy(reviewed_shop):
     home, _, _ = reviewed_shop
     # The shop's 17 weeks hold a replay and the weeks to tune it before only with 2-week origins.
-    config = {"horizon": 2, "backtest_origins": 2, "backtest_step": 2, "stock": {"lead_time_weeks": 1}}
+    config = {
+        "horizon": 2,
+        "backtest_origins": 2,
+        "backtest_step": 2,
+        "stock": {"lead_time_weeks": 1},
+        "stock_by_category": {"Home > Garden": {"lead_time_weeks": 0, "fill_rate_target": 0.9}},
+    }
     result = dg.materialize(
         [*ASSETS, *CHECKS],
         selection="key:demand_forecasts or key:replenishment_plan",
@@ -62,3 +69,27 @@ def test_the_replenishment_plan_orders_whole_units_and_the_report_replays_every_
     assert shown["dagster/row_count"] == home.count("select count(*) from replenishment_plan")
     assert {"shop: replay by policy and class", "shop: fill rate against stock (plot)"} <= set(shown)
     assert "shop: items to look at first (plot)" in shown
+    # The garden items are planned with their category's settings, the others with the dataset's.
+    settings = (
+        "select c.category, p.lead_time_weeks, p.fill_rate_target, count(*) from replenishment_plan p "
+        "join cleaned_items c using (dataset, item_id) group by all order by 1"
+    )
+    with home.warehouse().connect() as connection:
+        rows = connection.execute(settings).fetchall()
+    assert [row[:3] for row in rows] == [("Home > Garden", 0, 0.9), ("Home > Kitchen", 1, 0.95)]
+
+
+def test_the_trade_off_plot_draws_a_class_without_demand_in_the_replayed_weeks(tmp_path):
+    from assets.demand import REPORT_NAME, _tradeoff_plot
+
+    figures = {"fill_rate": None, "avg_stock": 3.0, "knob": 0.9}
+    report = {
+        "dataset": "shop",
+        "settings": {"fill_rate_target": 0.95},
+        "tradeoff": {"longtail": {"smooth": [{"knob": 0.9, "fill_rate": None, "avg_stock": 3.0}]}},
+        "inventory_simulation": {"longtail": {"smooth": figures}},
+    }
+    (tmp_path / REPORT_NAME).mkdir()
+    markdown = _tradeoff_plot(report, tmp_path)
+    assert markdown.startswith("![average stock against fill rate](data:image/png;base64,")
+    assert (tmp_path / REPORT_NAME / "shop_stock_tradeoff.png").stat().st_size > 0

@@ -55,7 +55,22 @@ def test_backtest_report_schema():
     rng = np.random.default_rng(1)
     weekly = weekly_frame({f"i{i}": list(rng.poisson(1.5, 20).astype(float)) for i in range(8)})
     report = backtest(weekly, horizon=3, n_origins=2, step=3)
-    assert set(report) == {"dataset", "backtest", "system", "models", "quantile_loss", "coverage80"}
+    assert set(report) == {
+        "dataset",
+        "backtest",
+        "system",
+        "models",
+        "quantile_loss",
+        "coverage80",
+        "quantile_intervals",
+    }
+    overall = report["quantile_intervals"]["all"]
+    assert overall["baseline"] in report["quantile_loss"] and overall["baseline"] != GLOBAL_GBM
+    ratio = report["quantile_loss"][GLOBAL_GBM]["all"] / report["quantile_loss"][overall["baseline"]]["all"]
+    assert overall["ratio"] == pytest.approx(ratio)
+    assert overall["ratio_ci95"][0] <= overall["ratio"] <= overall["ratio_ci95"][1]
+    assert overall["coverage"] == pytest.approx(report["coverage80"][GLOBAL_GBM]["all"])
+    assert 0 <= overall["coverage_ci95"][0] <= overall["coverage"] <= overall["coverage_ci95"][1] <= 1
     assert {GLOBAL_GBM, "tsb_calibrated", "tsb_conformal", "negative_binomial"} <= set(report["quantile_loss"])
     assert set(report["coverage80"]) == set(report["quantile_loss"])
     assert report["dataset"] == "shop" and report["system"] == GLOBAL_GBM

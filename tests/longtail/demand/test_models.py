@@ -17,12 +17,7 @@ from longtail.demand.models import (
     season_weeks,
 )
 from longtail.demand.series import Panel
-from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
-
-
-def final_history(series: dict[str, list[float]]):
-    panel = Panel.from_weekly(weekly_frame(series))
-    return panel, panel.history(panel.n_weeks)
+from tests.longtail.demand.weekly_rows import final_history, poisson_weekly
 
 
 def test_naive_and_moving_average_repeat_the_last_week_and_the_last_four_weeks_mean():

@@ -13,6 +13,7 @@ from longtail.demand.planning import (
     signal_counts,
     weekly_history,
 )
+from longtail.demand.replenishment import StockSettings
 from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
 
 
@@ -159,3 +160,18 @@ def test_invalid_orders_flags_fractions_negatives_and_orders_of_obsolete_items()
         }
     )
     assert invalid_orders(plan).tolist() == [False, True, True, True]
+
+
+def test_plan_demand_plans_a_category_with_its_own_stock_settings():
+    rng = np.random.default_rng(8)
+    weekly = poisson_weekly(rng, 12, 40, (0.5, 4))
+    items = pd.DataFrame(
+        {"dataset": "shop", "item_id": [f"item{i}" for i in range(12)], "category": ["toys"] * 4 + ["tools"] * 8}
+    )
+    toys = StockSettings(lead_time_weeks=0, review_period_weeks=2, fill_rate_target=0.9)
+    plan = plan_demand(weekly, items=items, n_origins=2, step=4, category_stock={"toys": toys, "absent": toys})
+    table = plan.replenishment.set_index("item_id")
+    assert (table.loc[[f"item{i}" for i in range(4)], "review_period_weeks"] == 2).all()
+    assert (table.loc[[f"item{i}" for i in range(4, 12)], "review_period_weeks"] == 1).all()
+    assert len(table) == 12 and table.index.is_unique
+    assert plan.reports["shop"]["settings"]["review_period_weeks"] == 1

@@ -18,12 +18,7 @@ from longtail.demand.quantiles import (
     quantile_models,
 )
 from longtail.demand.series import Panel
-from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
-
-
-def _history(series: dict[str, list[float]]):
-    panel = Panel.from_weekly(weekly_frame(series))
-    return panel.history(panel.n_weeks)
+from tests.longtail.demand.weekly_rows import final_history, poisson_weekly, weekly_frame
 
 
 def _rated_panel(seed: int, rates: np.ndarray, n_weeks: int) -> Panel:
@@ -163,7 +158,9 @@ def test_quantile_gbm_is_deterministic():
 
 def test_quantile_gbm_falls_back_to_empirical_quantiles_on_a_short_history():
     # 8 weeks and a 4-week window leave no training cut before the held-out one.
-    history = _history({"a": [1, 0, 2, 0, 3, 1, 0, 2], "b": [0, 0, 0, 2, 2, 1, 0, 4], "c": [5, 5, 4, 6, 5, 5, 4, 6]})
+    _, history = final_history(
+        {"a": [1, 0, 2, 0, 3, 1, 0, 2], "b": [0, 0, 0, 2, 2, 1, 0, 4], "c": [5, 5, 4, 6, 5, 5, 4, 6]}
+    )
     model = QuantileGBM(4).fit(history)
     np.testing.assert_array_equal(model.quantiles_, EmpiricalQuantiles(4).fit(history).quantiles_)
 
@@ -233,7 +230,7 @@ def test_empirical_quantiles_are_the_quantiles_of_the_recent_window_totals():
     values = [1, 0, 2, 0, 3, 1, 0, 0, 4, 2]
     long = list(np.arange(RECENT_WEEKS + 4, dtype=float) % 5)
     long[:4] = [100.0] * 4  # older than RECENT_WEEKS weeks: left out
-    history = _history({"a": [0.0] * 20 + values, "late": [0.0] * 28 + [1, 1], "long": long})
+    _, history = final_history({"a": [0.0] * 20 + values, "late": [0.0] * 28 + [1, 1], "long": long})
     model = EmpiricalQuantiles(3).fit(history)
     totals = np.convolve(values, np.ones(3), mode="valid")
     np.testing.assert_allclose(model.quantiles_[0], np.quantile(totals, LEVELS))
@@ -246,7 +243,7 @@ def test_empirical_quantiles_are_the_quantiles_of_the_recent_window_totals():
 
 
 def test_empirical_quantiles_on_a_history_shorter_than_the_window_use_the_mean_times_the_window():
-    model = EmpiricalQuantiles(3).fit(_history({"a": [1.0, 2.0]}))
+    model = EmpiricalQuantiles(3).fit(final_history({"a": [1.0, 2.0]})[1])
     np.testing.assert_allclose(model.quantiles_[0], np.full(len(LEVELS), 1.5 * 3))
 
 
@@ -255,7 +252,7 @@ def test_negative_binomial_zero_for_no_recent_sale_and_poisson_without_over_disp
     steady = [2.0] * 30  # variance 0 <= mean: Poisson
     spiky = [0.0, 0.0, 0.0, 8.0] * 7 + [0.0, 0.0]  # over-dispersed
     gone = [5.0] * 4 + [0.0] * 26  # no sale in the last RECENT_WEEKS weeks
-    model = NegativeBinomial(window).fit(_history({"gone": gone, "spiky": spiky, "steady": steady}))
+    model = NegativeBinomial(window).fit(final_history({"gone": gone, "spiky": spiky, "steady": steady})[1])
     np.testing.assert_array_equal(model.quantiles_[0], np.zeros(len(LEVELS)))
     np.testing.assert_array_equal(model.quantiles_[2], stats.poisson.ppf(LEVELS, 2.0 * window))
     recent = np.array(spiky[-RECENT_WEEKS:])
@@ -271,7 +268,7 @@ def test_negative_binomial_zero_for_no_recent_sale_and_poisson_without_over_disp
 def test_statsforecast_conformal_short_series_get_their_flat_forecast_at_every_level(name):
     window = 3
     # "short" has 2 * window weeks (too few for two conformal windows); "long" has 3 * window.
-    history = _history({"long": [1, 0, 2, 0, 3, 1, 0, 0, 4], "short": [0, 0, 0, 1, 2, 0, 1, 0, 3]})
+    _, history = final_history({"long": [1, 0, 2, 0, 3, 1, 0, 0, 4], "short": [0, 0, 0, 1, 2, 0, 1, 0, 3]})
     model = StatsForecastConformal(name, window).fit(history)
     assert model.name == f"{name}_conformal"
     short = model.quantiles_[1]
@@ -282,7 +279,7 @@ def test_statsforecast_conformal_short_series_get_their_flat_forecast_at_every_l
 
 
 def test_calibrated_tsb_on_a_flat_series_without_held_out_cut_is_the_flat_forecast():
-    history = _history({"a": [2.0, 2.0, 2.0]})
+    _, history = final_history({"a": [2.0, 2.0, 2.0]})
     model = CalibratedTSB(3).fit(history)
     # No cut leaves 3 target weeks inside a 3-week history: TSB's rate (2 a week, constant) times the window.
     np.testing.assert_allclose(model.quantiles_, np.full((1, len(LEVELS)), 6.0))

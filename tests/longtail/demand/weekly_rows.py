@@ -22,3 +22,11 @@ def poisson_weekly(rng: np.random.Generator, n_items: int, n_weeks: int, rates: 
     return weekly_frame(
         {f"item{i}": list(rng.poisson(rng.uniform(*rates), n_weeks).astype(float)) for i in range(n_items)}
     )
+
+
+def final_history(series: dict[str, list[float]]):
+    """``(panel, history)`` of ``weekly_frame(series)``: its panel and the history at its end."""
+    from longtail.demand.series import Panel
+
+    panel = Panel.from_weekly(weekly_frame(series))
+    return panel, panel.history(panel.n_weeks)
