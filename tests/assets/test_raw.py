@@ -1,14 +1,10 @@
 import dagster as dg
 
-from assets.cleaned import cleaned_items, cleaned_reviews
-from assets.raw import no_rejected_files, raw_tables
-from tests.fixtures import write_events, write_items
+from tests.fixtures import ingest, write_events, write_items
 
 
 def materialize_raw(home, instance=None):
-    """What the ingest job materializes: the raw tables and the unpartitioned cleaned tables built on them."""
-    assets = [raw_tables, cleaned_items, cleaned_reviews, no_rejected_files]
-    result = dg.materialize(assets, resources=home.resources(), instance=instance)
+    result = ingest(home, instance)
     assert result.success
     return result
 

@@ -5,13 +5,12 @@ import dagster as dg
 import pandas as pd
 
 from assets.cleaned import cleaned_events
-from assets.raw import raw_tables
 from longtail.data import landing
 from longtail.data.retention import expire_landing_files
 from longtail.data.retraction import request_retraction
 from orchestration import sensors
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG, cleaned_events_refresh_sensor, landing_sensor
-from tests.fixtures import write_events
+from tests.fixtures import ingest, write_events
 
 
 def tick(home, cursor=None):
@@ -21,7 +20,7 @@ def tick(home, cursor=None):
 
 
 def load_raw(home, instance=None):
-    return dg.materialize([raw_tables], resources=home.resources(), instance=instance)
+    return ingest(home, instance)
 
 
 def test_a_new_file_triggers_one_run_and_a_seen_file_none(home):
