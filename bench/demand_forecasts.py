@@ -60,8 +60,9 @@ symmetric CQR intervals left the ties at 0 untouched (0.87), so the interval's u
 0.824 / 0.835 / 0.824; more cuts, with the held-out cut's target weeks kept out of training: 6 cuts 2 weeks apart
 2.196 / 0.501, 8 cuts 1 apart 2.165 / 0.495 (chosen; coverage 0.799 / 0.791 / 0.800), 12 cuts 1 apart 2.186 /
 0.498. Best baseline there: tsb_calibrated 2.182 / 0.510. Reported origins: system 2.033 / 0.404, best baseline
-statsforecast's conformal TSB 2.047 / 0.407 (ratios 0.993 / 0.992; target 0.95 missed); coverage 0.789 / 0.797 /
-0.795 (target 0.78-0.82 met; smooth 0.754, erratic 0.778).
+statsforecast's conformal TSB 2.047 / 0.407 (ratios 0.993, 95% CI 0.976-1.000, and 0.992, 0.976-1.006; target 0.95
+missed); coverage 0.789 (0.782-0.796) / 0.797 (0.781-0.813) / 0.795 (0.785-0.806) (target 0.78-0.82 met; smooth
+0.754, erratic 0.778).
 
 Stock policies (``longtail.demand.replenishment``; lead time 2 weeks, weekly review, 95% fill-rate target), chosen on
 the weeks before the reported ones: with one knob for every policy, our policy needs less stock than TSB with normal
