@@ -15,9 +15,8 @@ sizes differ by orders of magnitude. The trees predict the ``GBM_QUANTILE`` quan
 mean: the metric averages per-item RMSSE, which is closer to an absolute than to a squared loss, and many items
 decay or stop selling after their launch while a few bulk orders dominate the squared loss (squared loss on the
 scaled target scored far worse on the tuning origins). The forecast is that prediction times the item's scale,
-flat over the horizon, moved towards a borrowed prior for young items (``longtail.demand.borrowing``). The
-interval of the horizon total adds the 10% / 90% (for 80%) quantiles of the training examples' scaled residuals,
-per demand class, to the forecast.
+flat over the horizon, moved towards a borrowed prior for young items (``longtail.demand.borrowing``). Its
+quantiles and interval come from ``longtail.demand.quantiles``, which shares the features and training examples.
 
 The baselines (naive, seasonal naive, moving average, TSB, ETS) are statsforecast's models fitted to each series.
 Every setting here was chosen on origins earlier than the reported ones (``bench/demand_forecasts.py --tune``,
