@@ -157,6 +157,9 @@ def print_inventory_replay(weekly: pd.DataFrame, args) -> None:
     report, _, _ = plan_replenishment(
         Panel.from_weekly(weekly), args.horizon, args.origins, args.step, StockSettings(), 8
     )
+    if report is None:
+        print("\ninventory replay: too few weeks to tune the policies before the replayed ones")
+        return
     print(f"\ninventory replay ({time.perf_counter() - started:.0f} s), settings {report['settings']}")
     print(f"{'policy':12}{'class':>14}{'fill_rate':>11}{'avg_stock':>12}{'stockouts':>10}{'orders':>8}{'knob':>7}")
     for policy, by_class in report["inventory_simulation"].items():
