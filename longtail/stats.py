@@ -52,3 +52,8 @@ def paired_bootstrap_means(
         raise ValueError("no cases to resample")
     rows = np.random.default_rng(seed).integers(0, n_cases, size=(n_resamples, n_cases))
     return {name: np.asarray(array, dtype=np.float64)[rows].mean(axis=1) for name, array in values.items()}
+
+
+def percentile_interval(values) -> list[float]:
+    """``[low, high]``: the 2.5 and 97.5 percentiles of resampled ``values`` (1-D), NaN resamples left out."""
+    return [float(value) for value in np.nanpercentile(np.asarray(values, dtype=np.float64), [2.5, 97.5])]

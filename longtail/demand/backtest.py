@@ -156,7 +156,7 @@ def quantile_intervals(errors: pd.DataFrame, n_resamples: int = 1000) -> dict[st
     mean; ``baseline``, ``ratio``) and its coverage, each with a 95% interval (``ratio_ci95``, ``coverage_ci95``)
     from a bootstrap that resamples items (all their origins together, since an item's series at successive
     origins are alike), paired across the models; None for a class without series."""
-    from longtail.stats import paired_bootstrap_means
+    from longtail.stats import paired_bootstrap_means, percentile_interval
 
     scored = errors[~errors["excluded"] & errors["spl"].notna()].astype({"spl": float, "covered": float})
     system = scored[scored["model"] == GLOBAL_GBM].set_index(["origin", "item_id"])
@@ -183,15 +183,11 @@ def quantile_intervals(errors: pd.DataFrame, n_resamples: int = 1000) -> dict[st
         intervals[name] = {
             "baseline": str(baseline),
             "ratio": float(means[GLOBAL_GBM] / means[baseline]),
-            "ratio_ci95": _percentiles(resampled["system"] / resampled["baseline"]),
+            "ratio_ci95": percentile_interval(resampled["system"] / resampled["baseline"]),
             "coverage": float(covered["sum"].sum() / covered["count"].sum()),
-            "coverage_ci95": _percentiles(resampled["covered"] / resampled["series"]),
+            "coverage_ci95": percentile_interval(resampled["covered"] / resampled["series"]),
         }
     return intervals
-
-
-def _percentiles(values: np.ndarray) -> list[float]:
-    return [float(value) for value in np.percentile(values, [2.5, 97.5])]
 
 
 def _model_means(errors: pd.DataFrame, *metrics: str) -> dict[str, dict[str, dict[str, float | None]]]:

@@ -259,13 +259,19 @@ def class_table(figures: dict[str, dict[str, float | None]]) -> pd.DataFrame:
 
 def simulation_table(report: dict) -> pd.DataFrame:
     """``report["inventory_simulation"]`` as one row per policy and class (``policy, demand_class, fill_rate,
-    target, avg_stock, stockout_weeks, orders, items, knob``)."""
+    target, avg_stock, stockout_weeks, orders, items, knob``, and the intervals as "low-high" text)."""
     rows = [
         {"policy": policy, "demand_class": name, **figures}
         for policy, by_class in report["inventory_simulation"].items()
         for name, figures in by_class.items()
     ]
-    return pd.DataFrame(rows).round(4).round({"avg_stock": 0})
+    table = pd.DataFrame(rows).round(4).round({"avg_stock": 0})
+    for column, digits in (("fill_rate_ci95", 3), ("avg_stock_ci95", 0)):
+        if column in table.columns:
+            table[column] = [
+                None if bounds is None else f"{bounds[0]:.{digits}f}-{bounds[1]:.{digits}f}" for bounds in table[column]
+            ]
+    return table
 
 
 def interval_table(report: dict) -> pd.DataFrame:

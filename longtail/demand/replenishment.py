@@ -197,8 +197,9 @@ def inventory_simulation(
     indices, ``step`` apart; up to the panel's end).
 
     Returns ``(report, simulations, replay)``: ``report[policy]`` maps each demand class and "all" to
-    ``Simulation.summary``'s figures plus ``knob`` (the tuned value; None for "all"); ``simulations[policy]`` is the
-    reported replay; ``replay`` the reported ``Replay``.
+    ``Simulation.summary``'s figures plus ``knob`` (the tuned value; None for "all") and the 95% intervals
+    ``fill_rate_ci95`` and ``avg_stock_ci95`` (``replay_intervals``); ``simulations[policy]`` is the reported replay;
+    ``replay`` the reported ``Replay``.
     """
     tuning = Replay.build(panel, tuning_origins, step, classes, settings, end=origins[0])
     reported = Replay.build(panel, origins, step, classes, settings, end=panel.n_weeks)
@@ -211,7 +212,36 @@ def inventory_simulation(
             name: figures | {"knob": None if name == "all" else knob_of(knobs, name, KNOBS[policy][-1])}
             for name, figures in summary.items()
         }
+    for policy, by_class in replay_intervals(simulations, reported.classes).items():
+        for name, intervals in by_class.items():
+            report[policy][name] |= intervals
     return report, simulations, reported
+
+
+def replay_intervals(simulations: dict[str, Simulation], classes: np.ndarray, n_resamples: int = 1000) -> dict:
+    """policy -> class (and "all") -> ``{"fill_rate_ci95", "avg_stock_ci95"}``: 95% intervals from a bootstrap
+    over the items (n,), paired across the policies (one resample of items serves all), of the fill rate and of the
+    average units on hand; None where the class had no demand."""
+    from longtail.stats import paired_bootstrap_means, percentile_interval
+
+    intervals = {policy: {} for policy in simulations}
+    for name in [*np.unique(classes), "all"]:
+        members = np.ones(len(classes), dtype=bool) if name == "all" else classes == name
+        demand = next(iter(simulations.values())).demand[members].sum(1)
+        values = {"demand": demand}
+        for policy, simulation in simulations.items():
+            values[f"served {policy}"] = simulation.served[members].sum(1)
+            values[f"stock {policy}"] = simulation.closing_stock[members].mean(1)
+        resampled = paired_bootstrap_means(values, n_resamples=n_resamples)
+        for policy in simulations:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fill = resampled[f"served {policy}"] / resampled["demand"]
+            stock = resampled[f"stock {policy}"] * members.sum()
+            intervals[policy][str(name)] = {
+                "fill_rate_ci95": percentile_interval(fill) if demand.sum() > 0 else None,
+                "avg_stock_ci95": percentile_interval(stock),
+            }
+    return intervals
 
 
 def replenishment_table(

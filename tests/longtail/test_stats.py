@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from longtail.stats import bootstrap_mean_interval, wilson_interval
+from longtail.stats import bootstrap_mean_interval, percentile_interval, wilson_interval
 
 
 def test_wilson_interval_hand_computed():
@@ -27,3 +27,10 @@ def test_bootstrap_mean_interval_brackets_the_mean():
     assert all(np.isnan(bootstrap_mean_interval([])))
     with pytest.raises(ValueError, match="1-D"):
         bootstrap_mean_interval(np.zeros((2, 2)))
+
+
+def test_percentile_interval_leaves_out_nan_resamples():
+    values = np.concatenate([np.arange(1.0, 101.0), [np.nan] * 10])
+    low, high = percentile_interval(values)
+    assert low == pytest.approx(np.percentile(np.arange(1.0, 101.0), 2.5))
+    assert high == pytest.approx(np.percentile(np.arange(1.0, 101.0), 97.5))

@@ -27,7 +27,17 @@ N_WEEKS, HORIZON, N_ORIGINS, STEP, MIN_TRAINING = 60, 4, 2, 4, 8
 # N_ORIGINS * STEP weeks earlier.
 ORIGINS = [N_WEEKS - HORIZON - STEP, N_WEEKS - HORIZON]
 TUNING_ORIGINS = [origin - N_ORIGINS * STEP for origin in ORIGINS]
-FIGURES = {"fill_rate", "target", "avg_stock", "stockout_weeks", "orders", "items", "knob"}
+FIGURES = {
+    "fill_rate",
+    "target",
+    "avg_stock",
+    "stockout_weeks",
+    "orders",
+    "items",
+    "knob",
+    "fill_rate_ci95",
+    "avg_stock_ci95",
+}
 
 
 def _series(seed: int, n_items: int = 16, n_weeks: int = N_WEEKS) -> dict[str, list[float]]:
@@ -131,6 +141,10 @@ def test_plan_report_schema_and_figures(panel, plan):
             assert row["target"] == 0.95
             assert row["avg_stock"] >= 0
             assert row["stockout_weeks"] >= 0 and row["orders"] >= 0
+            low, high = row["avg_stock_ci95"]
+            assert low <= row["avg_stock"] <= high
+            if row["fill_rate_ci95"] is not None:
+                assert row["fill_rate_ci95"][0] <= row["fill_rate"] <= row["fill_rate_ci95"][1]
             if name == "all":
                 assert row["knob"] is None and row["items"] == len(panel.item_ids)
                 assert 0.0 < row["fill_rate"] <= 1.0
