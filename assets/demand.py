@@ -275,8 +275,10 @@ def _item_plot(dataset: str, plan: DemandPlan, items: list[str], reports_dir) ->
         axis.step(replay["week"], replay["order_up_to"], where="post", linestyle="--", label="order-up-to")
         row = orders.loc[item]
         future = sales["week"].max() + pd.Timedelta(weeks=1)
-        axis.fill_between([future, future + pd.Timedelta(weeks=3)], row["p10"], row["p90"], alpha=0.3, label="P10-P90")
-        axis.fill_between([future, future + pd.Timedelta(weeks=3)], row["p25"], row["p75"], alpha=0.5, label="P25-P75")
+        # The fan spans the protection period its quantiles are of.
+        period = [future, future + pd.Timedelta(weeks=int(row["lead_time_weeks"] + row["review_period_weeks"]))]
+        axis.fill_between(period, row["p10"], row["p90"], alpha=0.3, label="P10-P90")
+        axis.fill_between(period, row["p25"], row["p75"], alpha=0.5, label="P25-P75")
         axis.axhline(row["reorder_point"], color="red", linewidth=0.8, label="reorder point")
         axis.set_title(f"{item} ({row['demand_class']}): order {row['suggested_order']:,.0f}", fontsize=8)
         axis.tick_params(axis="x", labelrotation=45, labelsize=6)

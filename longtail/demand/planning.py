@@ -181,29 +181,20 @@ def plan_demand(
         if plan.origins[dataset]:
             plan.reports[dataset] = backtest(part, horizon, plan.origins[dataset], step, **borrow)
         tables.append(planner_table(part, horizon, **borrow))
-        panel = Panel.from_weekly(part)
-        replay, table, plan.stock_paths[dataset] = plan_replenishment(
-            panel, horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), MIN_TRAINING_WEEKS
+        overrides = [
+            (name, _category_items(categories, dataset, name), value) for name, value in (category_stock or {}).items()
+        ]
+        stock_report, table, plan.stock_paths[dataset] = _plan_stock(
+            Panel.from_weekly(part), horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), overrides
         )
-        for category, settings in (category_stock or {}).items():
-            members = _category_items(categories, dataset, category)
+        for name, members, settings in overrides:
             if members.isin(table["item_id"]).any():
-                _, own, own_path = plan_replenishment(
-                    panel, horizon, plan.origins[dataset], step, settings, MIN_TRAINING_WEEKS
-                )
-                table = pd.concat([table[~table["item_id"].isin(members)], own[own["item_id"].isin(members)]])
-                paths = plan.stock_paths[dataset]
-                plan.stock_paths[dataset] = pd.concat(
-                    [paths[~paths["item_id"].isin(members)], own_path[own_path["item_id"].isin(members)]]
-                )
-                progress(
-                    f"{dataset}: {members.isin(table['item_id']).sum()} items of {category!r} planned with {settings}"
-                )
-        if replay is not None:
-            plan.reports[dataset] |= replay
+                progress(f"{dataset}: {members.isin(table['item_id']).sum()} items of {name!r} planned with {settings}")
+        if stock_report is not None:
+            plan.reports[dataset] |= stock_report
         progress(
             f"{dataset}: backtest over {plan.origins[dataset]} origins, "
-            + ("inventory replayed" if replay else "too few weeks to replay the stock policies")
+            + ("inventory replayed" if stock_report else "too few weeks to replay the stock policies")
             if plan.origins[dataset]
             else f"{dataset}: too few weeks to backtest; forecasting only"
         )
@@ -213,6 +204,27 @@ def plan_demand(
         plan.planner = pd.concat(tables, ignore_index=True)
         plan.replenishment = pd.concat(orders, ignore_index=True)
     return plan
+
+
+def _plan_stock(
+    panel: Panel, horizon: int, n_origins: int, step: int, settings: StockSettings, overrides: list
+) -> tuple[dict | None, pd.DataFrame, pd.DataFrame]:
+    """``plan_replenishment`` with ``settings``; then, per ``(category, item ids, settings)`` of ``overrides`` that
+    holds any planned item, those items' rows (of the table and the stock path) from a plan made with their own
+    settings."""
+    report, table, path = plan_replenishment(panel, horizon, n_origins, step, settings, MIN_TRAINING_WEEKS)
+    for _, members, own_settings in overrides:
+        if members.isin(table["item_id"]).any():
+            _, own_table, own_path = plan_replenishment(
+                panel, horizon, n_origins, step, own_settings, MIN_TRAINING_WEEKS
+            )
+            table, path = _take_items(table, own_table, members), _take_items(path, own_path, members)
+    return report, table, path
+
+
+def _take_items(frame: pd.DataFrame, other: pd.DataFrame, members: pd.Series) -> pd.DataFrame:
+    """``frame`` with the rows of the items ``members`` taken from ``other`` instead."""
+    return pd.concat([frame[~frame["item_id"].isin(members)], other[other["item_id"].isin(members)]])
 
 
 def backtest_origins(n_weeks: int, horizon: int, n_origins: int, step: int) -> int:

@@ -67,6 +67,17 @@ class QuantileModel:
         self.interval_level = interval_level
         self.interval_tails = interval_tails(interval_level)
 
+    def _calibrated(
+        self, predicted: np.ndarray, held_out: np.ndarray, calibrate: Calibration, units: np.ndarray
+    ) -> QuantileModel:
+        """Store the calibrated quantiles and interval from scaled predictions of the items (n, m + 2) and of the
+        held-out examples (k, m + 2), each at ``levels`` then the interval's two tails; ``units`` (n,) turns a
+        scaled value into units of the total."""
+        m = len(self.levels)
+        quantiles = calibrate.quantiles(predicted[:, :m], held_out[:, :m], self.levels)
+        lo, hi = calibrate.interval(predicted[:, m:], held_out[:, m:], self.interval_level)
+        return self._set(quantiles * units[:, None], (lo * units, hi * units))
+
     def _set(self, quantiles: np.ndarray, interval: tuple[np.ndarray, np.ndarray] | None = None) -> QuantileModel:
         """Store ``quantiles`` (n, m) units, clipped at 0 and sorted per row, and the interval: ``interval`` or the
         quantiles at the interval's tail levels (interpolated between the grid's)."""
@@ -102,11 +113,8 @@ class QuantileGBM(QuantileModel):
         predicted, calibration = fit_predict_quantiles(
             train, target, np.concatenate([self.levels, tails]), features, held_out
         )
-        m = len(self.levels)
         calibrate = Calibration(held_out_target, held_out_class, self.demand_class_)
-        quantiles = calibrate.quantiles(predicted[:, :m], calibration[:, :m], self.levels)
-        lo, hi = calibrate.interval(predicted[:, m:], calibration[:, m:], self.interval_level)
-        return self._set(quantiles * units[:, None], (lo * units, hi * units))
+        return self._calibrated(predicted, calibration, calibrate, units)
 
 
 class CalibratedTSB(QuantileModel):
@@ -126,15 +134,11 @@ class CalibratedTSB(QuantileModel):
         predicted = np.repeat(rate[:, None], len(self.levels) + 2, 1)
         if not cuts:
             return self._set(predicted[:, : len(self.levels)] * (scale * self.window)[:, None])
-        past = history.before(cuts[0])
-        _, past_scale = scaled_features(past, classify(past))
-        _, target, held_out_class = training_examples(history, cuts, self.window)
-        held_out = np.repeat((statsforecast_rate(past, model) / past_scale)[:, None], predicted.shape[1], 1)
+        held_out_features, target, held_out_class = training_examples(history, cuts, self.window)
+        past_rate = statsforecast_rate(history.before(cuts[0]), model) / held_out_features["scale"].to_numpy()
+        held_out = np.repeat(past_rate[:, None], predicted.shape[1], 1)
         calibrate = Calibration(target, held_out_class, classes["demand_class"].to_numpy())
-        m, units = len(self.levels), scale * self.window
-        quantiles = calibrate.quantiles(predicted[:, :m], held_out[:, :m], self.levels)
-        lo, hi = calibrate.interval(predicted[:, m:], held_out[:, m:], self.interval_level)
-        return self._set(quantiles * units[:, None], (lo * units, hi * units))
+        return self._calibrated(predicted, held_out, calibrate, scale * self.window)
 
 
 class Calibration:
