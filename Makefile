@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
-.PHONY: install demo test test-privacy test-faults test-faults-ci fast-then-faults test-real ci ui
+.PHONY: install demo test test-privacy test-faults test-faults-ci test-spark fast-then-faults test-real ci ui
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: install
 
 # The fast tier: unit tests, assets with fakes, sensors, gating and the end-to-end UI test (under 5 minutes).
 test: install
-	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not privacy" --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not privacy and not spark" --durations=15
 
 # Crash-and-restart trials (`longtail materialize`, the Dagster daemon and run workers killed at seeded random
 # points: 22 trials; a run killed mid-flight; `longtail ui` stopped by Ctrl-C mid-run), concurrent writers and
@@ -46,20 +46,26 @@ test-faults-ci: install
 test-privacy: install
 	$(BIN)/pytest -q -n 2 -m privacy --durations=5
 
+# The Spark engine on a real standalone cluster (a master and two workers started by the tests; Java 17): its jobs
+# give the local engine's results, on fixtures and on the shared datasets.
+test-spark: install
+	$(BIN)/pytest -q -m spark --durations=10
+
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.
 test-real: install
-	$(BIN)/pytest -q -m real_data --durations=15
+	$(BIN)/pytest -q -m "real_data and not spark" --durations=15
 
 # What CI runs: the fast and privacy tiers in one session (the privacy tests fill the time the end-to-end tests spend
 # waiting on Dagster daemons; one after the other they took 2 minutes more), then the fault trials, beside the
-# real-data tier, each side's output printed when it ends. The end-to-end tests and the fault trials spend most of
+# real-data tier, each side's output printed when it ends. The Spark tier follows the fault trials. The end-to-end tests and the fault trials spend most of
 # their time waiting on Dagster processes, so the two sides share the 2 cores with little loss.
 ci: install
 	$(MAKE) -j2 --output-sync=target fast-then-faults test-real
 
 fast-then-faults: install
-	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults" --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not spark" --durations=15
 	$(MAKE) test-faults-ci
+	$(MAKE) test-spark
 
 ui: install
 	$(BIN)/longtail ui

@@ -1,41 +1,49 @@
 """cleaned_events (four-month periods), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules.
 
-Rejected rows go to the ``quarantine`` table with their rule, a message naming file, row and column, and the
-whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
+On the engine of the ``engine`` resource: in this process, or as a Spark job (``longtail.spark.cleaning``) with
+exactly the same rows. Rejected rows go to the ``quarantine`` table with their rule, a message naming file, row and
+column, and the whole raw record. Each asset has a blocking check that raw = cleaned + quarantined for every file.
 """
 
 import time
-from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import counts_table, preview
+from assets.metadata import counts_table, engine_metadata, preview
 from assets.partitions import event_periods
 from assets.raw import RAW_ASSETS
-from longtail.data.cleaning import QUARANTINE_DDL, CleaningResult, clean_events, clean_items, clean_reviews
+from longtail.data.cleaning import CLEANERS, QUARANTINE_DDL
 from longtail.data.reconcile import reconcile
 from longtail.data.warehouse import Window, fetch_one, read_table, replace_windows
+from longtail.spark.cleaning import clean_on_spark
+from longtail.spark.exchange import export_query
+from resources.engine import EngineResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 
 def _clean_into_warehouse(
     warehouse: WarehouseResource,
+    engine: EngineResource,
     table: str,
-    clean: Callable[[pd.DataFrame], CleaningResult],
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> dg.MaterializeResult:
-    """Clean ``raw_<table>`` (the rows whose partition day is in ``window``, or all) and rewrite that window of
-    ``cleaned_<table>`` and of the quarantine in one transaction, so reruns and overlapping backfills leave no
-    duplicates and a failure leaves the previous state whole.
+    """Clean ``raw_<table>`` (the rows whose partition day is in ``window``, or all) on the ``engine`` and rewrite
+    that window of ``cleaned_<table>`` and of the quarantine in one transaction, so reruns and overlapping
+    backfills leave no duplicates and a failure leaves the previous state whole.
     """
     started = time.perf_counter()
     params = list(window) if window else []
     raw_window = "partition_day >= ? and partition_day < ?" if window else ""
+    on_spark = {}
     with warehouse.connect() as connection:
         connection.execute(QUARANTINE_DDL)
-        raw = read_table(connection, f"raw_{table}", raw_window, params)
-        result = clean(raw)
+        raw_rows = f"from raw_{table}" + (f" where {raw_window}" if window else "")
+        raw_count = fetch_one(connection, f"select count(*) {raw_rows}", params)[0]
+        if engine.is_spark:
+            result, on_spark = _clean_on_spark(connection, engine, table, f"select * {raw_rows}", params)
+        else:
+            result = CLEANERS[table](read_table(connection, f"raw_{table}", raw_window, params))
         replace_windows(
             connection,
             [
@@ -54,7 +62,7 @@ def _clean_into_warehouse(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": int(total),
-            "raw_rows": len(raw),
+            "raw_rows": int(raw_count),
             "cleaned_rows": len(result.cleaned),
             "quarantined_rows": len(result.quarantined),
             "quarantined_by_rule": counts_table(result.quarantine_counts()),
@@ -63,9 +71,20 @@ def _clean_into_warehouse(
             "quarantine_sample": preview(
                 result.quarantined.groupby("rule").head(2)[["rule", "detail"]], rows=2 * len(result.quarantine_counts())
             ),
+            **engine_metadata(engine),
+            **on_spark,
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
+
+
+def _clean_on_spark(connection, engine: EngineResource, table: str, raw_sql: str, params: list):
+    """The cleaning of the ``raw_sql`` rows of ``table`` as a Spark job, and its metadata: the shards."""
+    spark = engine.spark()
+    folder = engine.exchange(f"cleaned_{table}")
+    raw_path = export_query(connection, raw_sql, params, folder / "raw.parquet")
+    job = clean_on_spark(spark, table, raw_path, folder / "output")
+    return job.result(connection), {"spark_shards": job.shards}
 
 
 @dg.asset(
@@ -76,25 +95,27 @@ def _clean_into_warehouse(
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def cleaned_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cleaned_events(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, engine: EngineResource
+) -> dg.MaterializeResult:
     """Events by four-month period (UTC): cancellations, returns, non-positive quantities, missing users,
     non-product codes, duplicates and implausible timestamps removed. A backfill over a range of periods runs as one
     run over one window."""
     start, end = context.partition_time_window
     context.log.info(f"cleaning events of the days {start:%Y-%m-%d} .. {end:%Y-%m-%d} (exclusive)")
-    return _clean_into_warehouse(warehouse, "events", clean_events, (pd.Timestamp(start), pd.Timestamp(end)))
+    return _clean_into_warehouse(warehouse, engine, "events", (pd.Timestamp(start), pd.Timestamp(end)))
 
 
 @dg.asset(deps=[RAW_ASSETS["items"]], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
-def cleaned_items(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cleaned_items(warehouse: WarehouseResource, engine: EngineResource) -> dg.MaterializeResult:
     """One canonical row per item: HTML and entities stripped, list descriptions joined, prices parsed."""
-    return _clean_into_warehouse(warehouse, "items", clean_items)
+    return _clean_into_warehouse(warehouse, engine, "items")
 
 
 @dg.asset(deps=[RAW_ASSETS["reviews"]], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
-def cleaned_reviews(warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cleaned_reviews(warehouse: WarehouseResource, engine: EngineResource) -> dg.MaterializeResult:
     """Reviews with a user, an item, a 1-5 rating and some text; HTML stripped; duplicates removed."""
-    return _clean_into_warehouse(warehouse, "reviews", clean_reviews)
+    return _clean_into_warehouse(warehouse, engine, "reviews")
 
 
 def _reconciliation_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChecksDefinition:

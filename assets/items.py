@@ -9,8 +9,8 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.metadata import counts_table, preview
-from longtail.data.interactions import load_interactions
+from assets.metadata import counts_table, engine_metadata, preview
+from longtail.data.interactions import interactions_sql, load_interactions
 from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -24,6 +24,9 @@ from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
 from longtail.recommend.item_vectors import refresh_catalogue_embeddings
 from longtail.recommend.neighbours import item_neighbours
 from longtail.recommend.text import build_catalogue_texts, changed_texts
+from longtail.spark.exchange import export_query
+from longtail.spark.neighbours import collaborative_neighbours
+from resources.engine import EngineResource
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -73,19 +76,27 @@ def accepted_descriptions(connection) -> pd.DataFrame:
 
 @dg.asset(deps=[item_text], group_name=GROUP, kinds={"duckdb", "pytorch"}, pool=WAREHOUSE_POOL)
 def item_embeddings(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    embedder: EmbeddingModelResource,
+    engine: EngineResource,
 ) -> dg.MaterializeResult:
     """Sentence embeddings of ``item_text`` (unit length, ``FLOAT[dim]``), with an item's extra text blended in at
     ``EXTRA_TEXT_WEIGHT``. Only items that are new, whose text changed or that another model (or weight) embedded
-    are encoded; every other vector is reused from the table."""
+    are encoded, in this process or by the Spark executors; every other vector is reused from the table."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         texts = read_table(connection, "item_text")
         stored = read_table(connection, "item_embeddings")
     model_name = embedder.model_name()
-    context.log.info(f"embedding with {model_name} on {embedder.device_name()}")
+    on_spark = embedder.spark_encoder(engine.spark()) if engine.is_spark else None
+    context.log.info(f"embedding with {model_name} " + ("on Spark" if on_spark else f"on {embedder.device_name()}"))
 
     def encode(dataset: str, batch: list[str]) -> np.ndarray:
+        if on_spark is not None:
+            context.log.info(f"{dataset}: embedding {len(batch):,} texts on Spark")
+            return on_spark(batch)
+
         def progress(done: int, total: int) -> None:
             context.log.info(f"{dataset}: embedded {done:,} / {total:,} texts")
 
@@ -109,7 +120,8 @@ def item_embeddings(
             "model": model_name,
             "with_extra_text": int(texts.get("extra_text", pd.Series(dtype=object)).fillna("").ne("").sum()),
             "extra_text_weight": EXTRA_TEXT_WEIGHT,
-            "device": embedder.device_name(),
+            "device": "spark executors" if on_spark else embedder.device_name(),
+            **engine_metadata(engine),
             "dimensions": int(len(frames[0]["embedding"].iloc[0])) if frames and len(frames[0]) else 0,
             "texts_per_second": round(embedded / refreshed.encode_seconds, 1)
             if embedded and refreshed.encode_seconds
@@ -137,11 +149,14 @@ class ItemSimilarityConfig(dg.Config):
     pool=WAREHOUSE_POOL,
 )
 def item_similarity(
-    context: dg.AssetExecutionContext, config: ItemSimilarityConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: ItemSimilarityConfig,
+    warehouse: WarehouseResource,
+    engine: EngineResource,
 ) -> dg.MaterializeResult:
     """The item-item similarity matrix as top-k neighbour rows (item, neighbour, rank, score, source): content
-    (cosine of embeddings), collaborative (cosine of co-interactions) and blended. Computed in blocks, so memory
-    grows with items x k, never items squared."""
+    (cosine of embeddings), collaborative (cosine of co-interactions; a Spark job on the spark engine) and blended.
+    Computed in blocks, so memory grows with items x k, never items squared."""
     from longtail.device import pick_device
 
     started = time.perf_counter()
@@ -155,10 +170,22 @@ def item_similarity(
         tables, sizes = [], {}
         for dataset in sorted(datasets):
             item_ids, vectors = read_vectors(connection, "item_embeddings", dataset)
+            interactions = load_interactions(connection, dataset)
+            collaborative = None
+            if engine.is_spark:
+                spark = engine.spark()
+                path = export_query(
+                    connection,
+                    interactions_sql(connection),
+                    {"d": dataset},
+                    engine.exchange(dataset) / "interactions.parquet",
+                )
+                collaborative = collaborative_neighbours(spark, spark.read.parquet(str(path)), item_ids, config.k)
             neighbours = item_neighbours(
                 item_ids,
                 vectors,
-                load_interactions(connection, dataset),
+                interactions,
+                collaborative=collaborative,
                 k=config.k,
                 content_weight=config.content_weight,
                 method=config.method,
@@ -184,6 +211,7 @@ def item_similarity(
             if len(rows)
             else counts_table({}),
             "device": device,
+            **engine_metadata(engine),
             "preview": preview(rows[rows["source"] == "blended"].head(10) if len(rows) else rows),
             "seconds": round(time.perf_counter() - started, 2),
         }

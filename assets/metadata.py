@@ -25,6 +25,19 @@ def preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MarkdownMetadat
     return dg.MetadataValue.md(head.to_markdown(index=False))
 
 
+def engine_metadata(engine) -> dict:
+    """The engine that computed an asset (``resources.engine.EngineResource``) and, on Spark, the tasks each
+    executor has run so far in this run: where the work went."""
+    if not engine.is_spark:
+        return {"engine": engine.engine}
+    from longtail.spark.session import tasks_by_executor
+
+    return {
+        "engine": engine.engine,
+        "spark_tasks_by_executor": dg.MetadataValue.json(tasks_by_executor(engine.spark())),
+    }
+
+
 def _mask_pseudonyms(cells: pd.DataFrame) -> pd.DataFrame:
     """``cells`` (strings) with each distinct pseudonym replaced by "customer N" or "review N", numbered in order of
     first appearance, so rows of one customer still read as one."""

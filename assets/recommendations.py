@@ -7,11 +7,12 @@ choice is made offline and then served, as in production: the lists never use se
 
 import json
 import time
+from functools import partial
 
 import dagster as dg
 import pandas as pd
 
-from assets.metadata import embedded_png, new_figure, preview, write_dataset_reports
+from assets.metadata import embedded_png, engine_metadata, new_figure, preview, write_dataset_reports
 from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import (
     drop_other_datasets,
@@ -26,8 +27,12 @@ from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datas
 from longtail.recommend.evaluation.offline import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
 from longtail.recommend.item_vectors import catalogue_text_vectors
-from longtail.recommend.serving import COLD_START_USER, serve_recommendations
+from longtail.recommend.models import ALS
+from longtail.recommend.serving import COLD_START_USER, recommend_locally, serve_recommendations
+from longtail.spark.als import SparkALS
+from longtail.spark.lists import recommend_on_spark
 from resources import home
+from resources.engine import EngineResource
 from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
@@ -56,13 +61,15 @@ def recommendation_evaluation(
     config: EvaluationConfig,
     warehouse: WarehouseResource,
     embedder: EmbeddingModelResource,
+    engine: EngineResource,
 ) -> dg.MaterializeResult:
     """Offline evaluation per dataset: longtail's hybrid and the baselines (MostPopular, ItemKNN, tuned EASE, ALS,
     content kNN) on one global temporal split, full ranking, new-item targets; where the dataset has reviews, the
     hybrid's test figures at each review-sentiment weight show what sentiment adds. Writes
     ``$LONGTAIL_HOME/reports/recommendation_evaluation.json`` (and one file per dataset) and the chosen
     settings that ``recommendation_lists`` serves. Item vectors are those of the catalogue text alone (re-encoded where
-    a published text is blended in), so that no input depends on reviews after a cut."""
+    a published text is blended in), so that no input depends on reviews after a cut. On the spark engine the ALS
+    baseline is Spark MLlib's (``longtail.spark.als.SparkALS``)."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         stored = {
@@ -85,6 +92,7 @@ def recommendation_evaluation(
         min_test_share=config.min_test_share,
         order_number_datasets=config.order_number_datasets,
         progress=context.log.info,
+        als=partial(SparkALS, spark=engine.spark()) if engine.is_spark else ALS,
     )
     reports, skipped = evaluations.reports, evaluations.not_evaluated
     for dataset, error in skipped.items():
@@ -104,6 +112,7 @@ def recommendation_evaluation(
         "datasets_evaluated": len(reports),
         "not_evaluated": dg.MetadataValue.md("\n".join(f"- {d}: {e}" for d, e in skipped.items()) or "_none_"),
         "report": dg.MetadataValue.path(str(reports_dir / f"{REPORT_NAME}.json")),
+        **engine_metadata(engine),
         "seconds": round(time.perf_counter() - started, 2),
     }
     for dataset, report in reports.items():
@@ -210,10 +219,14 @@ class RecommendationListsConfig(dg.Config):
     pool=WAREHOUSE_POOL,
 )
 def recommendation_lists(
-    context: dg.AssetExecutionContext, config: RecommendationListsConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: RecommendationListsConfig,
+    warehouse: WarehouseResource,
+    engine: EngineResource,
 ) -> dg.MaterializeResult:
     """Top-N items per user with score and reason, from the hybrid with the settings the evaluation chose;
-    plus one list for a new user without history (``user_id = '<new user>'``)."""
+    plus one list for a new user without history (``user_id = '<new user>'``). On the spark engine the executors
+    score the users (``longtail.spark.lists.recommend_on_spark``)."""
     started = time.perf_counter()
     privacy = optional_privacy(config.dp_epsilon, config.dp_delta, config.dp_max_items_per_user)
     frames, summary = [], []
@@ -233,6 +246,7 @@ def recommendation_lists(
                 list_length=config.list_length,
                 exclude_seen=config.exclude_seen,
                 privacy=privacy,
+                recommend=partial(recommend_on_spark, engine.spark()) if engine.is_spark else recommend_locally,
             )
             frame = served.lists.assign(dataset=dataset)
             replace_dataset_rows(connection, "recommendation_lists", frame)
@@ -244,6 +258,7 @@ def recommendation_lists(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(lists),
+            **engine_metadata(engine),
             "by_dataset": preview(pd.DataFrame(summary), rows=50),
             "reasons": preview(
                 lists["reason_kind"].value_counts().rename_axis("reason").reset_index(name="rows")

@@ -17,10 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from longtail.data.adapters import read_file
-from longtail.data.cleaning import clean_events, clean_items, clean_reviews, partition_days
+from longtail.data.cleaning import CLEANERS, partition_days
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / "cleaned_tables"
-CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_reviews}
 
 
 def cleaned(table: str, dataset: str | None = None) -> pd.DataFrame:

@@ -68,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve_command.add_argument("--port", type=int, default=8000)
 
+    cluster = commands.add_parser(
+        "spark-cluster", help="run a standalone Spark cluster on this machine for LONGTAIL_ENGINE=spark (Ctrl-C stops)"
+    )
+    cluster.add_argument("--workers", type=int, default=2)
+    cluster.add_argument("--cores", type=int, default=1, help="cores per worker")
+    cluster.add_argument("--memory", default="2g", help="memory per worker, e.g. 2g")
+
     demo = commands.add_parser("demo", help="ingest a data folder (or download Online Retail II) and materialize all")
     demo.add_argument(
         "--data-dir", type=Path, default=os.environ.get("LONGTAIL_DATA_DIR"),
@@ -91,7 +98,29 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.host, args.port)
     if args.command == "api-key":
         return api_key_command(args)
+    if args.command == "spark-cluster":
+        return run_spark_cluster(args.workers, args.cores, args.memory)
     return run_demo(args.data_dir)
+
+
+def run_spark_cluster(workers: int, cores: int, memory: str) -> int:
+    """Start a master and ``workers`` workers on 127.0.0.1 (logs under ``$LONGTAIL_HOME/spark/cluster``), print the
+    settings that point the spark engine at them, and keep them up until interrupted."""
+    from longtail.spark.cluster import StandaloneCluster
+
+    with StandaloneCluster(home.spark_exchange_dir() / "cluster", workers, cores, memory) as cluster:
+        print(f"Spark master up with {workers} workers of {cores} core(s) and {memory}; in another shell:")
+        print(f"  export LONGTAIL_ENGINE=spark LONGTAIL_SPARK_MASTER={cluster.master_url}")
+        print(
+            f"  export LONGTAIL_SPARK_EXECUTOR_MEMORY={cluster.executor_memory} LONGTAIL_SPARK_EXECUTOR_CORES={cores}"
+        )
+        print("Ctrl-C stops the cluster.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopping the Spark cluster")
+    return 0
 
 
 def ingest_paths(paths: list[Path], dataset: str | None = None, *, skip_unknown: bool = False) -> int:

@@ -19,6 +19,7 @@ from data_quality.checks import GX_CHECKS
 from orchestration.jobs import cleaned_events_job, erasure_job, expiry_job, expiry_schedule, ingest_job
 from orchestration.sensors import cleaned_events_refresh_sensor, erasure_sensor, landing_sensor
 from resources import home
+from resources.engine import engine_from_env
 from resources.landing import LandingResource
 from resources.models import EmbeddingModelResource, GeneratorResource
 from resources.privacy import PrivacyResource, retention_from_env
@@ -78,8 +79,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     published descriptions from ``LONGTAIL_TEXT_SOURCE`` ("facts", the default, or "model"), and with "model" the
     text generator from ``LONGTAIL_GENERATOR_MODEL`` (default: the packaged SmolLM2-135M-Instruct) with
     ``LONGTAIL_GENERATION_BUDGET`` new model outputs per run (default 100); the id key from ``LONGTAIL_ID_KEY``
-    (default: a key file under ``$LONGTAIL_HOME/secrets``) and retention periods from ``LONGTAIL_RETENTION_DAYS``."""
+    (default: a key file under ``$LONGTAIL_HOME/secrets``) and retention periods from ``LONGTAIL_RETENTION_DAYS``;
+    the engine of the heavy assets from ``LONGTAIL_ENGINE`` ("local", the default, or "spark" with
+    ``LONGTAIL_SPARK_MASTER``: see ``resources.engine``)."""
     return {
+        "engine": engine_from_env(home.spark_exchange_dir()),
         "landing": LandingResource(path=str(home.landing_dir())),
         "warehouse": WarehouseResource(path=str(home.warehouse_path())),
         "privacy": PrivacyResource(key_file=str(home.id_key_path()), retention_days=retention_from_env()),

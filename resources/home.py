@@ -66,6 +66,11 @@ def serving_dir() -> Path:
     return home() / "serving"
 
 
+def spark_exchange_dir() -> Path:
+    """Where the Spark engine's jobs exchange Parquet with the warehouse (``longtail.spark.exchange``)."""
+    return home() / "spark"
+
+
 def id_key_path() -> Path:
     """The id key file (``longtail.privacy.pseudonyms``), used when ``LONGTAIL_ID_KEY`` is not set."""
     return home() / "secrets" / "id_key"

@@ -47,6 +47,13 @@ class EmbeddingModelResource(dg.ConfigurableResource):
             self._encoder = embedding.load_encoder(self.model, self.device)
         return embedding.encode_texts(self._encoder, texts, batch_size=self.batch_size, progress=progress)
 
+    def spark_encoder(self, spark) -> Callable[[Sequence[str]], np.ndarray]:
+        """``encode`` run by the executors of ``spark``: each loads this model once
+        (``longtail.spark.embedding.SparkEncoder``)."""
+        from longtail.spark.embedding import SparkEncoder
+
+        return SparkEncoder(spark, self.model, device=self.device, batch_size=self.batch_size).encode
+
 
 class FakeEmbeddingModelResource(EmbeddingModelResource):
     """Deterministic hashed bag of words, for tests: no torch, no model files, the same methods.
@@ -63,6 +70,10 @@ class FakeEmbeddingModelResource(EmbeddingModelResource):
 
     def device_name(self) -> str:
         return "cpu"
+
+    def spark_encoder(self, spark) -> Callable[[Sequence[str]], np.ndarray]:
+        """``encode`` itself: hashing has no model to distribute."""
+        return self.encode
 
     def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         if isinstance(texts, str):

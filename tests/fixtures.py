@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
 from longtail.data.warehouse import fetch_one
+from resources.engine import EngineResource
 from resources.landing import LandingResource
 from resources.models import FakeEmbeddingModelResource, FakeGeneratorResource
 from resources.privacy import PrivacyResource
@@ -88,9 +90,11 @@ def write_reviews(path: Path, rows: list[dict] = REVIEWS) -> Path:
 
 @dataclass
 class Home:
-    """A LONGTAIL_HOME in a temporary folder, with resources pointing into it."""
+    """A LONGTAIL_HOME in a temporary folder, with resources pointing into it; the local engine unless ``engine``
+    says otherwise."""
 
     root: Path
+    engine: EngineResource | None = None
 
     @property
     def landing(self) -> Path:
@@ -102,6 +106,7 @@ class Home:
 
     def resources(self) -> dict[str, dg.ConfigurableResource]:
         return {
+            "engine": self.engine or EngineResource(exchange_dir=str(self.root / "spark")),
             "landing": LandingResource(path=str(self.landing)),
             "warehouse": WarehouseResource(path=str(self.warehouse_path), lock_timeout_s=60),
             "embedder": FakeEmbeddingModelResource(),
@@ -192,3 +197,19 @@ def shop_reviews(n_items: int = 60, per_item: int = 4, seed: int = 0) -> list[di
                 }
             )
     return reviews
+
+
+def assert_ran_on_every_executor(spark, before: dict[str, int], timeout: float = 15.0) -> None:
+    """Both executors of the test cluster completed tasks since ``before`` (``tasks_by_executor`` then); the
+    driver's counts trail the jobs by moments."""
+    from longtail.spark.session import tasks_by_executor
+
+    deadline = time.monotonic() + timeout
+    while True:
+        after = tasks_by_executor(spark)
+        ran = {executor: after[executor] - before.get(executor, 0) for executor in after}
+        if len(ran) >= 2 and all(count > 0 for count in ran.values()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"tasks per executor since the start of the test: {ran}")
+        time.sleep(0.5)

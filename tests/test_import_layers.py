@@ -3,7 +3,8 @@
 Layers, lowest first: the shared core modules (``longtail.errors``, ``longtail.validation``, ``longtail.device``),
 ``longtail.privacy`` (pseudonyms and differential privacy), ``longtail.data``, the domains (``longtail.language``
 and ``longtail.demand``, which never import each other, then ``longtail.recommend``, which may use language's
-sentiment), ``longtail.serving``, ``resources``, ``data_quality``, ``assets``, ``orchestration``. Deferred imports
+sentiment), ``longtail.serving`` and ``longtail.spark`` (the Spark engine's jobs, which never import each other),
+``resources``, ``data_quality``, ``assets``, ``orchestration``. Deferred imports
 inside functions count: hiding an edge in a function does not remove it.
 """
 
@@ -27,6 +28,7 @@ LAYERS = (
     ("longtail.demand", 3),
     ("longtail.recommend", 4),
     ("longtail.serving", 5),
+    ("longtail.spark", 5),
     ("resources", 6),
     ("data_quality", 7),
     ("assets", 8),

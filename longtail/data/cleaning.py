@@ -327,7 +327,9 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     )
     verdicts.frame["_newest"] = -raw["loaded_at"].astype("int64")
     verdicts.reject_duplicates(
-        "duplicate_item", ["dataset", "item_id"], ["_source_count", "_completeness", "_newest", "source_row"]
+        "duplicate_item",
+        ["dataset", "item_id"],
+        ["_source_count", "_completeness", "_newest", "file_id", "source_row"],
     )
     result = verdicts.split("items", raw, cleaned)
     result.repairs = repairs
@@ -367,6 +369,19 @@ def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) 
     result = verdicts.split("reviews", raw, cleaned)
     result.repairs = repairs
     return result
+
+
+CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_reviews}
+CLEANED_COLUMNS = {"events": CLEANED_EVENT_COLUMNS, "items": CLEANED_ITEM_COLUMNS, "reviews": CLEANED_REVIEW_COLUMNS}
+# The raw column whose value (with the dataset) every duplicate of a row shares: rows of different scopes are
+# never duplicates, so the rules can run on each scope's rows apart (as the Spark engine does).
+DUPLICATE_SCOPES = {"events": "user_id", "items": "item_id", "reviews": "review_id"}
+
+
+def duplicate_scope(table: str, raw: pd.DataFrame) -> list[str]:
+    """Per raw row of ``table``, its duplicate scope as text: the dataset and the stripped key column."""
+    key = _strip(raw[DUPLICATE_SCOPES[table]]).fillna("")
+    return (raw["dataset"].astype("string").fillna("") + "\x1f" + key).tolist()
 
 
 def partition_days(ts: pd.Series, loaded_at: pd.Series, config: CleaningConfig = CleaningConfig()) -> pd.Series:

@@ -21,6 +21,15 @@ INTERACTION_COLUMNS = ["user_id", "item_id", "ts", "price", "order_id", "source"
 def load_interactions(connection: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """Cleaned events and reviews of ``dataset`` with ``INTERACTION_COLUMNS`` (``source`` is "event" or
     "review"), sorted by time; empty when the dataset has neither."""
+    sql = interactions_sql(connection)
+    if sql is None:
+        return pd.DataFrame(columns=INTERACTION_COLUMNS)
+    return connection.sql(sql, params={"d": dataset}).df()
+
+
+def interactions_sql(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The query of ``load_interactions`` (the dataset is its parameter ``$d``); None before any cleaned events or
+    reviews exist."""
     parts = []
     if table_exists(connection, "cleaned_events"):
         parts.append(
@@ -31,10 +40,7 @@ def load_interactions(connection: duckdb.DuckDBPyConnection, dataset: str) -> pd
             "select user_id, item_id, ts, null::double as price, null::varchar as order_id, 'review' as source "
             "from cleaned_reviews where dataset = $d and ts is not null"
         )
-    if not parts:
-        return pd.DataFrame(columns=INTERACTION_COLUMNS)
-    sql = " union all ".join(parts) + " order by ts, user_id, item_id"
-    return connection.sql(sql, params={"d": dataset}).df()
+    return " union all ".join(parts) + " order by ts, user_id, item_id" if parts else None
 
 
 def datasets_with_interactions(connection: duckdb.DuckDBPyConnection) -> list[str]:

@@ -96,14 +96,10 @@ def encode_texts(
     distinct = list(position)
     copies = np.bincount(rows, minlength=len(distinct))
     vectors = np.empty((len(distinct), model.get_embedding_dimension()), dtype=np.float32)
-    lengths = np.array(_token_counts(model, distinct), dtype=np.int64)
-    # Longest first, stable, so that texts of equal length keep their order and results do not depend on ties.
-    order = np.argsort(-lengths, kind="stable")
     bfloat16 = model.device.type == "cpu" and _native_bfloat16()
     done = reported = 0
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
-        for batch in _batches(lengths[order], batch_size, batch_tokens):
-            batch = order[batch]
+        for batch in encoding_batches(model, distinct, batch_size, batch_tokens):
             features = batch_to_device(model.preprocess([distinct[i] for i in batch]), model.device)
             embeddings = model(features)["sentence_embedding"].float()
             vectors[batch] = torch.nn.functional.normalize(embeddings, dim=1).cpu().numpy()
@@ -114,6 +110,17 @@ def encode_texts(
     # Normalised again in numpy, so that rows are unit length to float32 rounding whatever the model's dtype.
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(np.float32).tiny)
     return vectors[rows]
+
+
+def encoding_batches(model, distinct: list[str], batch_size: int, batch_tokens: int) -> list[np.ndarray]:
+    """The batches ``encode_texts`` runs ``distinct`` (texts without repeats) through, as arrays of indices into
+    ``distinct``: longest first by the model's token counts (stable, so ties keep their order and results do not
+    depend on them), at most ``batch_size`` texts and ``batch_tokens`` padded tokens each. The vectors of a text
+    depend on the batch it shares (its padding, and with bfloat16 the rounding), so another engine that runs these
+    same batches gets the same vectors (``longtail.spark.embedding``)."""
+    lengths = np.array(_token_counts(model, distinct), dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    return [order[batch] for batch in _batches(lengths[order], batch_size, batch_tokens)]
 
 
 def _batches(sorted_lengths: np.ndarray, batch_size: int, batch_tokens: int) -> list[slice]:

@@ -59,7 +59,8 @@ def calibrate_tail_share(
     out = np.full((n_users, k), -1, dtype=np.int64)
     next_head = np.zeros(n_users, dtype=np.int64)
     next_tail = np.zeros(n_users, dtype=np.int64)
-    for position in range(k):
+    # Past n_items positions nothing is left to place: those slots stay -1 (and the group pointers in range).
+    for position in range(min(k, n_items)):
         gain_head = (1 - weight) * head_scores[rows, next_head] - weight * _kl(target, next_tail, position + 1)
         gain_tail = (1 - weight) * tail_scores[rows, next_tail] - weight * _kl(target, next_tail + 1, position + 1)
         take_tail = gain_tail > gain_head

@@ -10,6 +10,7 @@ writes every user's list with it. A dataset the evaluation could not split gets 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,14 @@ def served_recency(
     )
 
 
+def recommend_locally(
+    model: LongTailHybrid, n_users: int, k: int, *, exclude_seen: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(items, scores)`` of users ``0 .. n_users - 1``, each ``(n_users, k)``, from ``model.recommend`` in this
+    process: ``serve_recommendations``' default ``recommend``."""
+    return model.recommend(np.arange(n_users), k, exclude_seen=exclude_seen, return_scores=True)
+
+
 @dataclass(frozen=True)
 class ServedLists:
     """One dataset's ``lists`` (``LIST_COLUMNS``) and their ``summary`` (see ``serve_recommendations``)."""
@@ -129,6 +138,7 @@ def serve_recommendations(
     list_length: int = 20,
     exclude_seen: bool = True,
     privacy: PrivacySettings | None = None,
+    recommend: Callable[..., tuple[np.ndarray, np.ndarray]] = recommend_locally,
 ) -> ServedLists:
     """Every user's top ``list_length`` items from ``build_served_hybrid``, and the list of a new user
     (``user_id`` ``COLD_START_USER``).
@@ -142,6 +152,10 @@ def serve_recommendations(
         list_length, exclude_seen: as ``Recommender.recommend``.
         privacy: as ``build_served_hybrid``: the list of a new user ("popular now") is then drawn from
             differentially private counts.
+        recommend: what computes the known users' lists, called as ``recommend(model, n_users, k,
+            exclude_seen=...)`` and returning ``Recommender.recommend``'s ``(items, scores)`` for users ``0 ..
+            n_users - 1``: ``recommend_locally`` (the default) in this process, or another engine
+            (``functools.partial(longtail.spark.lists.recommend_on_spark, spark)``).
 
     Returns:
         ``lists`` with ``LIST_COLUMNS``, ranks from 1: ``score`` is the model's (NaN for the new user),
@@ -154,9 +168,13 @@ def serve_recommendations(
     )
     model, matrix = served.model, served.matrix
     similarity = None if neighbours is None else neighbour_matrix(neighbours, matrix.item_ids)
-    recommended, scores = model.recommend(
-        np.arange(len(matrix.user_ids)), list_length, exclude_seen=exclude_seen, return_scores=True
-    )
+    n_users = len(matrix.user_ids)
+    recommended, scores = recommend(model, n_users, list_length, exclude_seen=exclude_seen)
+    if recommended.shape != (n_users, list_length) or scores.shape != (n_users, list_length):
+        raise ValueError(
+            f"recommend gave items {recommended.shape} and scores {scores.shape} for {n_users} users and "
+            f"list_length {list_length}; both must be {(n_users, list_length)}"
+        )
     anchors, kinds = explain(model.history_, recommended, model.ease_.pair_weights, similarity)
     known = _rows(matrix, recommended, scores, anchors, kinds, model.tail_)
     cold = model.recommend_cold(list_length)

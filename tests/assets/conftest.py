@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.definitions import ASSETS, CHECKS
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+from resources.engine import EngineResource
 from tests.fixtures import Home, shop_history, shop_reviews, write_events, write_items, write_reviews
 
 DATA_LAYER = "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_items or key:cleaned_reviews"
@@ -39,12 +40,13 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
 
 
 @contextmanager
-def synthetic_shop(root: Path, derived: str, *, with_reviews: bool):
-    """Land ``shop_history`` (and ``shop_reviews``) under ``root``, clean it, materialize ``derived``; yields
-    (home, result of ``derived``, the MonkeyPatch that points LONGTAIL_HOME at ``root``)."""
+def synthetic_shop(root: Path, derived: str, *, with_reviews: bool, engine: EngineResource | None = None):
+    """Land ``shop_history`` (and ``shop_reviews``) under ``root``, clean it, materialize ``derived`` (on
+    ``engine``, by default the local one); yields (home, result of ``derived``, the MonkeyPatch that points
+    LONGTAIL_HOME at ``root``)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LONGTAIL_HOME", str(root))
-        home = Home(root)
+        home = Home(root, engine)
         events, items = shop_history()
         write_events(home.landing / "shop" / "events.csv", events)
         write_items(home.landing / "shop" / "items.csv", items)

@@ -13,6 +13,8 @@ import pandas as pd
 from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
 from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
+from longtail.recommend.models import ALS
+from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings
 
 
@@ -71,6 +73,7 @@ def evaluate_datasets(
     min_test_share: float = 0.05,
     order_number_datasets: Collection[str] = (),
     progress: Callable[[str], None] = lambda message: None,
+    als: Callable[..., Recommender] = ALS,
 ) -> DatasetEvaluations:
     """``evaluate_offline`` of each dataset on its own split (``test_days``, ``min_test_share``).
 
@@ -80,7 +83,8 @@ def evaluate_datasets(
     it the validation, whatever ``test_days``; a global cut on the order number kept 42 of Instacart's 593 users.
     Their reviews are not weighed, as reviews have no order number. A dataset that cannot be evaluated
     (``ValueError``, such as too little history to split) is reported in ``not_evaluated`` and the others still
-    run. ``progress`` gets a line per stage, prefixed with the dataset.
+    run. ``progress`` gets a line per stage, prefixed with the dataset. ``als`` is the ALS baseline's constructor
+    (``evaluate_offline``'s).
     """
     reports, not_evaluated = {}, {}
     for dataset, data in inputs.items():
@@ -101,6 +105,7 @@ def evaluate_datasets(
                 review_scores=data.review_scores if time_column == "ts" else None,
                 settings=settings,
                 progress=lambda message, dataset=dataset: progress(f"{dataset}: {message}"),
+                als=als,
             )
         except ValueError as error:
             not_evaluated[dataset] = str(error)

@@ -128,6 +128,7 @@ def evaluate_offline(
     review_scores: pd.DataFrame | None = None,
     settings: EvaluationSettings = EvaluationSettings(),
     progress: Callable[[str], None] = lambda message: None,
+    als: Callable[..., Recommender] = ALS,
 ) -> dict:
     """Run every model on one split of ``events`` and return the report (see the module docstring).
 
@@ -140,6 +141,8 @@ def evaluate_offline(
             with them the hybrid may weigh item sentiment (``sentiment_weights``), and the report's
             ``sentiment_effect`` gives the test figures of the chosen hybrid at each sentiment weight.
         progress: called with a line of text at each stage.
+        als: the ALS baseline's constructor, called with a point of ``BASELINE_GRIDS["ALS"]``: ``ALS`` here, or
+            the Spark engine's ``functools.partial(SparkALS, spark=spark)``; the report is the same either way.
 
     Returns:
         ``{"dataset", "split", "system", "models": {name: metrics}, "ratios", "tuning", "tradeoff",
@@ -201,9 +204,9 @@ def evaluate_offline(
     progress(f"hybrid settings chosen on validation: {chosen}")
 
     progress("tuning the baselines on the validation split")
-    makers = _baseline_makers(validation_vectors)
+    makers = _baseline_makers(validation_vectors, als)
     baseline_tuning = {name: _tune(make, BASELINE_GRIDS[name], validation) for name, make in makers.items()}
-    test_makers = _baseline_makers(test_vectors)
+    test_makers = _baseline_makers(test_vectors, als)
     models = {
         "MostPopular": MostPopular(),
         "ItemKNN": test_makers["ItemKNN"](**baseline_tuning["ItemKNN"]["chosen"]),
@@ -291,9 +294,12 @@ def evaluate_offline(
     }
 
 
-def _baseline_makers(vectors: np.ndarray | None) -> dict[str, Callable[..., Recommender]]:
-    """Each tuned baseline's constructor from its grid's settings; ContentKNN only with item ``vectors``."""
-    makers = {"ItemKNN": ItemKNN, "ALS": ALS, "RP3beta": RP3Beta}
+def _baseline_makers(
+    vectors: np.ndarray | None, als: Callable[..., Recommender]
+) -> dict[str, Callable[..., Recommender]]:
+    """Each tuned baseline's constructor from its grid's settings, ALS's being ``als``; ContentKNN only with item
+    ``vectors``."""
+    makers = {"ItemKNN": ItemKNN, "ALS": als, "RP3beta": RP3Beta}
     if vectors is not None:
         makers["ContentKNN"] = lambda **params: ContentKNN(vectors, **params)
     return makers

@@ -84,7 +84,9 @@ class Recommender(ABC):
             rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
             scores[rows, seen.indices] = -np.inf
         out = np.full((len(users), k), -1, dtype=np.int64)
-        out[:, : min(k, self.n_items_)] = self._select(scores, users, k)
+        # Plain top-k gives min(k, n_items) columns; a re-ranker may give all k, padded with -1 itself.
+        selected = self._select(scores, users, k)
+        out[:, : selected.shape[1]] = selected
         return out
 
     def _select(self, scores: np.ndarray, users: np.ndarray, k: int) -> np.ndarray:

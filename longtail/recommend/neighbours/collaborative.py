@@ -18,7 +18,7 @@ def collaborative_top_k(X, k: int, *, shrink: float = 0.0, block_size: int = 102
     shrink)`` where ``U_i`` is the set of users of item ``i``; ``shrink >= 0`` damps similarities resting on
     few users. Only positive similarities count as neighbours: an item without users, or sharing users with
     fewer than ``k`` items, has its row padded with index -1 and score 0. Ties are broken by the lower item
-    index, except at the k-th place where ``argpartition`` decides.
+    index, at the k-th place too: of several items tied there, those with the lower indices are kept.
 
     Only items with at least one user are compared (the others have no neighbour and none of them is one), so a
     catalogue whose tail nobody bought costs what its bought part costs: on Instacart's sample, 14k of 50k items.
@@ -101,14 +101,22 @@ def _no_neighbours(n_items: int, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _keep_block_top_k(sims, start: int, active, k: int, indices, scores) -> None:
     """Write the ``k`` best positive entries of each row of ``sims`` (rows: active items ``start`` onwards;
     columns: all active items; the item itself excluded) into ``indices`` and ``scores``, best first, ties by the
-    lower index."""
-    rows = np.arange(sims.shape[0])
+    lower index, also at the k-th place: each row keeps every entry above its k-th best value, then the entries
+    equal to it in column order until it holds ``k``. Working memory is a few ``sims``-sized arrays."""
+    n_rows, n_columns = sims.shape
+    rows = np.arange(n_rows)
     sims[rows, start + rows] = 0.0
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    kth_best = np.partition(sims, n_columns - k, axis=1)[:, n_columns - k, None]
+    above = sims > kth_best
+    tied = sims == kth_best
+    # The tied entries a row still needs, taken in column order; then every row holds exactly k entries.
+    needed = k - above.sum(axis=1, keepdims=True)
+    kept = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= needed))
+    top = np.nonzero(kept)[1].reshape(n_rows, k)
     top_scores = np.take_along_axis(sims, top, axis=1)
     order = np.lexsort((top, -top_scores), axis=1)
     top = np.take_along_axis(top, order, axis=1)
     top_scores = np.take_along_axis(top_scores, order, axis=1)
     positive = top_scores > 0
-    indices[active[start : start + len(rows)], :k] = np.where(positive, active[top], -1)
-    scores[active[start : start + len(rows)], :k] = np.where(positive, top_scores, 0.0)
+    indices[active[start : start + n_rows], :k] = np.where(positive, active[top], -1)
+    scores[active[start : start + n_rows], :k] = np.where(positive, top_scores, 0.0)

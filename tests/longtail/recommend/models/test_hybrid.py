@@ -193,3 +193,13 @@ def test_an_ease_fitted_on_other_interactions_is_refused(random_sparse):
     other.data[:5] = 0  # five fewer interactions
     with pytest.raises(ValueError, match="other interactions"):
         LongTailHybrid(l2=50.0).fit(random_sparse, ease=EASE(l2=50.0, max_items=8_000).fit(other))
+
+
+def test_a_calibrated_list_longer_than_the_catalogue_is_every_unseen_item_then_padding():
+    X = sp.csr_matrix(np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [1, 0, 0, 1, 0], [0, 0, 1, 1, 1]], dtype=np.float32))
+    hybrid = LongTailHybrid(l2=1.0, recent_weight=0.0, tail_weight=0.5).fit(X)
+    lists = hybrid.recommend(np.arange(4), 8)
+    assert lists.shape == (4, 8)
+    for user, row in enumerate(lists):
+        unseen = set(np.flatnonzero(X[user].toarray().ravel() == 0))
+        assert set(row[row >= 0]) == unseen and (row[len(unseen) :] == -1).all()

@@ -47,3 +47,14 @@ def test_collaborative_validation():
         collaborative_top_k(sp.csr_matrix(np.ones((3, 3))), 2, shrink=-1.0)
     with pytest.raises(ValueError, match="k must be"):
         collaborative_top_k(sp.csr_matrix(np.ones((3, 3))), 0)
+
+
+def test_a_tie_at_the_kth_place_keeps_the_lower_indices():
+    # Item 0 shares one user with each of items 1..6, each bought by that user only: six neighbours tied at
+    # 1/sqrt(6) for five places (argpartition alone kept item 6 over item 5 here).
+    X = sp.csr_matrix(np.hstack([np.ones((6, 1)), np.eye(6)]).astype(np.float32))
+    for block_size in (1, 3, 1024):
+        indices, scores = collaborative_top_k(X, 5, block_size=block_size)
+        np.testing.assert_array_equal(indices[0], [1, 2, 3, 4, 5])
+        np.testing.assert_array_equal(scores[0], np.float32(1) / np.sqrt(np.float32(6)))
+        np.testing.assert_array_equal(indices[1:, 0], 0)

@@ -1,0 +1,81 @@
+"""The same asset graph on the spark engine: the synthetic shop cleaned, embedded, related, evaluated and listed with
+its Spark jobs on the two-worker test cluster gives the local engine's tables, and the metadata says where the work
+ran."""
+
+import pandas as pd
+import pytest
+
+from resources.engine import EngineResource
+from tests.assets.conftest import metadata, synthetic_shop
+from tests.assets.test_recommendations import DERIVED
+
+pytestmark = pytest.mark.spark
+# MLlib's ALS is not implicit's (see longtail.spark.als.SparkALS): its figures agree within this, absolute.
+ALS_NDCG_TOLERANCE = 0.05
+
+
+def table(home, name: str, key: list[str]) -> pd.DataFrame:
+    rows = home.warehouse().read_table(name).drop(columns=["loaded_at"], errors="ignore")
+    rows = rows.sort_values(key, kind="stable").reset_index(drop=True).astype(object)
+    return rows.where(rows.notna(), None)
+
+
+@pytest.fixture(scope="module")
+def both_engines(tmp_path_factory, spark_cluster, spark):
+    """(local home, spark home, the spark run's result): the shop through every recommendation asset on each engine,
+    under one id key so both hold the same pseudonyms."""
+    root = tmp_path_factory.mktemp("engines")
+    engine = EngineResource(engine="spark", spark_master=spark_cluster.master_url, exchange_dir=str(root / "exchange"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_ID_KEY", "an id key shared by both engines' homes")
+        with synthetic_shop(root / "local", DERIVED, with_reviews=False) as (local, _, _):
+            with synthetic_shop(root / "spark", DERIVED, with_reviews=False, engine=engine) as (on_spark, result, _):
+                yield local, on_spark, result
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("cleaned_events", ["file_id", "source_row"]),
+        ("cleaned_items", ["file_id", "source_row"]),
+        ("quarantine", ["table_name", "file_id", "source_row"]),
+        ("item_embeddings", ["dataset", "item_id"]),
+        ("item_similarity", ["dataset", "source", "item_id", "rank"]),
+    ],
+)
+def test_tables_are_the_local_engines(both_engines, name, key):
+    local, on_spark, _ = both_engines
+    pd.testing.assert_frame_equal(table(on_spark, name, key), table(local, name, key))
+
+
+def test_lists_are_the_local_engines(both_engines):
+    local, on_spark, _ = both_engines
+    key = ["dataset", "user_id", "rank"]
+    local_lists, spark_lists = table(local, "recommendation_lists", key), table(on_spark, "recommendation_lists", key)
+    pd.testing.assert_frame_equal(spark_lists.drop(columns="score"), local_lists.drop(columns="score"))
+    assert (spark_lists["score"].astype(float) - local_lists["score"].astype(float)).abs().max() < 1e-5
+
+
+def test_evaluation_agrees_and_only_als_is_another_implementation(both_engines):
+    """Every figure but the timings; ALS's within ``ALS_NDCG_TOLERANCE``."""
+    local, on_spark, _ = both_engines
+    key = ["dataset", "model"]
+    local_rows, spark_rows = (
+        table(home, "recommendation_evaluation", key).set_index("model").filter(regex="^(?!.*seconds)")
+        for home in (local, on_spark)
+    )
+    others = [model for model in local_rows.index if model != "ALS"]
+    pd.testing.assert_frame_equal(spark_rows.loc[others], local_rows.loc[others])
+    assert abs(spark_rows.loc["ALS", "ndcg@10"] - local_rows.loc["ALS", "ndcg@10"]) < ALS_NDCG_TOLERANCE
+    pd.testing.assert_frame_equal(
+        table(on_spark, "recommendation_settings", ["dataset"]), table(local, "recommendation_settings", ["dataset"])
+    )
+
+
+def test_metadata_says_the_work_ran_on_both_executors(both_engines):
+    _, _, result = both_engines
+    for asset in ("item_similarity", "recommendation_evaluation", "recommendation_lists"):
+        figures = metadata(result, asset)
+        assert figures["engine"] == "spark"
+        assert len(figures["spark_tasks_by_executor"]) == 2
+        assert all(tasks > 0 for tasks in figures["spark_tasks_by_executor"].values())
