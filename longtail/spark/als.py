@@ -27,10 +27,21 @@ class SparkALS(Recommender):
       carry most cells, so the penalty matches ``implicit``'s where the data is; dividing by the plain mean of
       ``n`` per row over-regularises every factor that carries many cells.
 
-    Measured on Online Retail II (2009-2010 purchases, the 28-day test window of ``bench/recommendation_baselines.py``,
-    ``spark_session("local[2]")``), at each point of ``BASELINE_GRIDS["ALS"]``: NDCG@10 and Recall@20 are within
-    MEASURED of the local ``ALS``'s; the remaining gap is MLlib's exact solves and random start against
-    ``implicit``'s three conjugate-gradient steps per sweep from a uniform one.
+    Measured on Online Retail II (2009-2010 purchases, the 28-day test window of ``bench/recommendation_baselines.py``:
+    4,039 users x 3,959 items, 1,115 users evaluated), fitted in ``spark_session("local[2]")``, at each point of
+    ``BASELINE_GRIDS["ALS"]``; the local ``ALS`` over seeds 0-2, ``SparkALS`` with seed 0:
+
+        factors, regularization, alpha    NDCG@10 local / Spark      Recall@20 local / Spark
+        64, 3, 1                          0.0913-0.0931 / 0.0921     0.1046-0.1078 / 0.1042
+        64, 10, 1                         0.0925-0.0942 / 0.0924     0.1059-0.1081 / 0.1076
+        256, 30, 3                        0.1022-0.1031 / 0.1009     0.1172-0.1178 / 0.1148
+        256, 100, 10                      0.0940-0.0941 / 0.0969     0.1098-0.1109 / 0.1121
+
+    Both metrics are within 3.5% (relative) of the local ``ALS``'s at every point, and both engines rank
+    (256, 30, 3) first. Without the mapping (``regParam = regularization``) NDCG@10 collapses to 0.004 (at the
+    64-factor points); dividing by the plain mean of ``n`` (61 here, against 173 for ``m``) loses 8-16% of it
+    (0.0875 at (256, 30, 3)). The remaining gap is MLlib's exact solves from a random normal start against
+    ``implicit``'s three conjugate-gradient steps per sweep from a small uniform one.
 
     Parameters:
         factors: latent dimension ``f`` (MLlib's ``rank``).

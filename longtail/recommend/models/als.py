@@ -13,9 +13,10 @@ class ALS(Recommender):
     """Weighted matrix factorisation fitted by alternating least squares: ``scores = U[users] @ V.T``.
 
     On the binarised matrix ``X`` every (user, item) cell has preference ``p = X[u, i]`` (0 or 1) and
-    confidence ``c = 1 + alpha * X[u, i]``; ALS minimises ``sum c (p - U_u . V_i) ** 2 + regularization *
-    (|U|^2 + |V|^2)`` over all cells, unobserved ones included (``implicit.cpu.als.AlternatingLeastSquares``
-    with its conjugate-gradient solver). Fitting always runs on the CPU.
+    confidence ``c = alpha`` on an observed cell and 1 elsewhere (``implicit`` 0.7 scales ``X`` by ``alpha``);
+    ALS minimises ``sum c (p - U_u . V_i) ** 2 + regularization * (|U|^2 + |V|^2)`` over all cells, unobserved
+    ones included (``implicit.cpu.als.AlternatingLeastSquares`` with its conjugate-gradient solver). Fitting
+    always runs on the CPU.
 
     The defaults were tuned on Online Retail II (2009-2010 purchases, as in ``bench/recommendation_baselines.py``)
     by NDCG@10 on a validation window carved from the training side (its last 28 days; the 28-day test window

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +6,7 @@ from longtail.data.interactions import interaction_matrix
 from longtail.recommend.neighbours import collaborative_top_k, item_neighbours, neighbour_table, neighbours_to_csr
 from longtail.spark.neighbours import collaborative_neighbours
 from longtail.spark.session import tasks_by_executor
+from tests.fixtures import assert_ran_on_every_executor
 
 pytestmark = pytest.mark.spark
 
@@ -41,16 +40,6 @@ def random_interactions(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, item_ids
 
 
-def wait_for_tasks(spark, before: dict[str, int]) -> dict[str, int]:
-    """Completed tasks per executor once the driver's listener has counted new tasks (it lags the jobs a little)."""
-    deadline = time.monotonic() + 10
-    after = tasks_by_executor(spark)
-    while any(after.get(executor, 0) <= count for executor, count in before.items()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        after = tasks_by_executor(spark)
-    return after
-
-
 @pytest.mark.parametrize("k", [1, 5, 20])
 def test_ties_are_kept_as_locally(spark, k):
     frame, item_ids = tied_interactions()
@@ -67,8 +56,7 @@ def test_random_data_equals_the_local_path_on_both_executors(spark, shrink):
     before = tasks_by_executor(spark)
     assert len(before) == 2, f"expected the cluster's two executors, got {before}"
     found = collaborative_neighbours(spark, spark.createDataFrame(frame), item_ids, k=10, shrink=shrink)
-    after = wait_for_tasks(spark, before)
-    assert all(after[executor] > count for executor, count in before.items()), (before, after)
+    assert_ran_on_every_executor(spark, before)
     expected = local_rows(frame, item_ids, 10, shrink)
     assert len(expected) > 500 and expected.duplicated(["item_id", "score"]).any()  # ties happen
     pd.testing.assert_frame_equal(found, expected)
