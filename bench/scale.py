@@ -364,7 +364,6 @@ def measure(spec: dict) -> dict:
         "spark.executor.processTreeMetrics.enabled": "true",
         "spark.executor.metrics.pollingInterval": "250ms",
         "spark.executor.heartbeatInterval": f"{HEARTBEAT_S:.0f}s",
-        "spark.local.dir": str(OUTPUT / "spark_local"),
     }
     started = time.perf_counter()
     spark = spark_session(spec["master"], app_name=f"scale-{spec['stage']}-{spec['events']}", config=config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 import warnings
@@ -105,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_spark_cluster(workers: int, cores: int, memory: str) -> int:
     """Start a master and ``workers`` workers on 127.0.0.1 (logs under ``$LONGTAIL_HOME/spark/cluster``), print the
-    settings that point the spark engine at them, and keep them up until interrupted."""
+    settings that point the spark engine at them, and keep them up until interrupted (Ctrl-C, or SIGTERM)."""
     from longtail.spark.cluster import StandaloneCluster
+
+    # SIGTERM (kill, a service manager) stops the cluster as Ctrl-C does: the workers live in sessions of their own.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     with StandaloneCluster(home.spark_exchange_dir() / "cluster", workers, cores, memory) as cluster:
         print(f"Spark master up with {workers} workers of {cores} core(s) and {memory}; in another shell:")

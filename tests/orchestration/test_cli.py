@@ -144,3 +144,26 @@ def test_concurrent_runs_queue_on_the_warehouse_lock_instead_of_failing(home):
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     assert home.count("select count(*) from cleaned_items") == 3
+
+
+@pytest.mark.spark
+def test_spark_cluster_prints_the_engine_settings_and_stops_its_workers_on_sigterm(home):
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "spark-cluster", "--workers", "1", "--memory", "1g"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "LONGTAIL_HOME": str(home.root)},
+    )  # fmt: skip
+    lines = []
+    deadline = time.monotonic() + 120
+    while not any("Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+        lines.append(process.stdout.readline())
+    settings = "".join(lines)
+    assert "LONGTAIL_ENGINE=spark LONGTAIL_SPARK_MASTER=spark://127.0.0.1:" in settings, settings
+    worker_dir = str(home.root / "spark" / "cluster" / "worker-0")
+    assert worker_dir in subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    assert worker_dir not in subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout

@@ -49,17 +49,7 @@ class ALS(Recommender):
         random_state: int = 0,
         num_threads: int = 0,
     ):
-        self.factors = check_positive_int(factors, "factors")
-        if not np.isfinite(regularization) or regularization < 0:
-            raise ValueError(f"regularization must be a finite number >= 0, got {regularization!r}")
-        self.regularization = float(regularization)
-        if not np.isfinite(alpha) or alpha <= 0:
-            raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
-        self.alpha = float(alpha)
-        self.iterations = check_positive_int(iterations, "iterations")
-        if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
-            raise ValueError(f"random_state must be an integer, got {random_state!r}")
-        self.random_state = int(random_state)
+        set_factorisation_settings(self, factors, regularization, alpha, iterations, random_state)
         if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 0:
             raise ValueError(f"num_threads must be an integer >= 0, got {num_threads!r}")
         self.num_threads = int(num_threads)
@@ -86,3 +76,22 @@ class ALS(Recommender):
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
+
+
+def set_factorisation_settings(
+    model, factors: int, regularization: float, alpha: float, iterations: int, random_state: int
+) -> None:
+    """Validate ALS's settings and set them on ``model`` (``ALS`` and the Spark engine's ``SparkALS`` share them):
+    ``factors`` and ``iterations`` positive integers, ``regularization`` >= 0, ``alpha`` > 0, ``random_state`` an
+    integer; ``ValueError`` names the first that is not."""
+    model.factors = check_positive_int(factors, "factors")
+    if not np.isfinite(regularization) or regularization < 0:
+        raise ValueError(f"regularization must be a finite number >= 0, got {regularization!r}")
+    model.regularization = float(regularization)
+    if not np.isfinite(alpha) or alpha <= 0:
+        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
+    model.alpha = float(alpha)
+    model.iterations = check_positive_int(iterations, "iterations")
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise ValueError(f"random_state must be an integer, got {random_state!r}")
+    model.random_state = int(random_state)
