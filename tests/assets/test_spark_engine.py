@@ -10,8 +10,6 @@ from tests.assets.conftest import metadata, synthetic_shop
 from tests.assets.test_recommendations import DERIVED
 
 pytestmark = pytest.mark.spark
-# MLlib's ALS is not implicit's (see longtail.spark.als.SparkALS): its figures agree within this, absolute.
-ALS_NDCG_TOLERANCE = 0.05
 
 
 def table(home, name: str, key: list[str]) -> pd.DataFrame:
@@ -57,7 +55,9 @@ def test_lists_are_the_local_engines(both_engines):
 
 
 def test_evaluation_agrees_and_only_als_is_another_implementation(both_engines):
-    """Every figure but the timings; ALS's within ``ALS_NDCG_TOLERANCE``."""
+    """Every figure but the timings. MLlib's ALS is not implicit's (``longtail.spark.als.SparkALS``): on this shop
+    of a few dozen test users its NDCG@10 lies within the local figure's 95% bootstrap interval (on Online Retail
+    II the two agree within 4%, ``bench/engine_parity.py``)."""
     local, on_spark, _ = both_engines
     key = ["dataset", "model"]
     local_rows, spark_rows = (
@@ -66,7 +66,8 @@ def test_evaluation_agrees_and_only_als_is_another_implementation(both_engines):
     )
     others = [model for model in local_rows.index if model != "ALS"]
     pd.testing.assert_frame_equal(spark_rows.loc[others], local_rows.loc[others])
-    assert abs(spark_rows.loc["ALS", "ndcg@10"] - local_rows.loc["ALS", "ndcg@10"]) < ALS_NDCG_TOLERANCE
+    low, high = (float(bound) for bound in local_rows.loc["ALS", "ndcg@10_ci95"].split("-"))
+    assert low <= spark_rows.loc["ALS", "ndcg@10"] <= high, (spark_rows.loc["ALS", "ndcg@10"], low, high)
     pd.testing.assert_frame_equal(
         table(on_spark, "recommendation_settings", ["dataset"]), table(local, "recommendation_settings", ["dataset"])
     )
