@@ -155,15 +155,17 @@ def test_spark_cluster_prints_the_engine_settings_and_stops_its_workers_on_sigte
         [sys.executable, "-m", "orchestration.cli", "spark-cluster", "--workers", "1", "--memory", "1g"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "LONGTAIL_HOME": str(home.root)},
     )  # fmt: skip
-    lines = []
-    deadline = time.monotonic() + 120
-    while not any("Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
-        lines.append(process.stdout.readline())
-    settings = "".join(lines)
-    assert "LONGTAIL_ENGINE=spark LONGTAIL_SPARK_MASTER=spark://127.0.0.1:" in settings, settings
-    worker_dir = str(home.root / "spark" / "cluster" / "worker-0")
-    assert worker_dir in subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
-
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 0
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while not any("Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+            lines.append(process.stdout.readline())
+        settings = "".join(lines)
+        assert "LONGTAIL_ENGINE=spark LONGTAIL_SPARK_MASTER=spark://127.0.0.1:" in settings, settings
+        worker_dir = str(home.root / "spark" / "cluster" / "worker-0")
+        assert worker_dir in subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(timeout=60)
+    assert status == 0
     assert worker_dir not in subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
