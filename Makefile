@@ -47,8 +47,10 @@ test-privacy: install
 	$(BIN)/pytest -q -n 2 -m privacy --durations=5
 
 # The Spark engine on a real standalone cluster (a master and two workers started by the tests; Java 17): its jobs
-# give the local engine's results, on fixtures and on the shared datasets.
+# give the local engine's results, on fixtures and on the shared datasets. pyspark (the `spark` extra, a 450 MB
+# download) is installed here only: in CI it downloads while the fault trials run.
 test-spark: install
+	$(BIN)/pip install --quiet -e '.[test,spark]'
 	$(BIN)/pytest -q -m spark --durations=10
 
 # The real-data and quality tier: `longtail demo` on every shared dataset, then checks of what it built.

@@ -11,6 +11,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from longtail.spark.session import require_pyspark, spark_session
+
 ENGINES = ("local", "spark")
 ENGINE_ENV = "LONGTAIL_ENGINE"
 MASTER_ENV = "LONGTAIL_SPARK_MASTER"
@@ -34,11 +36,14 @@ class EngineResource(dg.ConfigurableResource):
     _run_id = PrivateAttr(default="no-run")
 
     def checked(self) -> EngineResource:
-        """This resource, once its settings are valid; else ``ValueError`` naming the wrong one."""
+        """This resource, once its settings are valid; else ``ValueError`` naming the wrong one (``RuntimeError``
+        when the spark engine is chosen without pyspark installed)."""
         if self.engine not in ENGINES:
             raise ValueError(f"{ENGINE_ENV}: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.engine == "spark" and not self.spark_master:
             raise ValueError(f"the spark engine needs a master URL: set {MASTER_ENV} (e.g. spark://host:7077)")
+        if self.engine == "spark":
+            require_pyspark()
         return self
 
     @property
@@ -48,8 +53,6 @@ class EngineResource(dg.ConfigurableResource):
     def spark(self):
         """The run's SparkSession (started on first call, or the process's active one on the same master)."""
         from pyspark.sql import SparkSession
-
-        from longtail.spark.session import spark_session
 
         if self._session is None:
             active = SparkSession.getActiveSession()

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from longtail.spark.session import require_pyspark
+
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
 
@@ -37,6 +39,7 @@ class StandaloneCluster:
         """Start the master, then the workers; return once every worker has registered with the master.
         Raises ``RuntimeError`` naming the log to read when a process exits or the cluster is not up in
         ``timeout`` seconds."""
+        require_pyspark()
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise RuntimeError("Spark needs Java 17: install it (apt-get install openjdk-17-jre-headless)")
         self.work_dir = Path(self.work_dir)

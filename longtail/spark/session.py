@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -17,11 +18,18 @@ DEFAULT_CONFIG = {
 }
 
 
+def require_pyspark() -> None:
+    """Raise ``RuntimeError`` saying how to install pyspark when it is not installed (an optional dependency)."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise RuntimeError("the spark engine needs pyspark: pip install -e '.[spark]' (see docs/scaling.md)")
+
+
 def spark_session(master: str, *, app_name: str = "longtail", config: dict[str, str] | None = None):
     """The session on ``master`` ("spark://host:port" for a standalone cluster, "local[n]" for a single
     process), with ``DEFAULT_CONFIG`` under ``config``. The executors run this interpreter (``sys.executable``),
     so they import the same longtail and libraries as the driver. An active session with another master is
     stopped first: one driver holds one SparkContext."""
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()

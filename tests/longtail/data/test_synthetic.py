@@ -67,7 +67,8 @@ def test_events_are_canonical_with_the_default_sizes(shop):
 
 
 def test_item_popularity_is_a_long_tail(shop):
-    purchases = shop.events[shop.events["event_type"] == "purchase"]
+    events = shop.events
+    purchases = events[(events["event_type"] == "purchase") & events["item_id"].str.startswith("SKU")]
     _, n_items = shop_size(200_000)
     bought = purchases["item_id"].value_counts().to_numpy()
     counts = np.sort(np.concatenate([bought, np.zeros(n_items - len(bought))]))[::-1]
