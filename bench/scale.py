@@ -61,16 +61,18 @@ item) cells, 21.7M co-purchase pairs; the 10M shop: 390,534 users, 427,945 items
     lists        1,000,000      26.8      30.5         1.14            955        837         1381
     embeddings   1,000,000      65.0      44.9         0.69           1250        713         1496
     cleaning    10,000,000      61.9     112.7         1.82          15495        613         7767
-    neighbours  10,000,000   NEIGHBOURS_LOCAL   1122.0   NEIGHBOURS_RATIO   NEIGHBOURS_PEAK   5654   4441
+    neighbours  10,000,000    >1380    1122.0        <0.81         >11770       5654         4441
     als         10,000,000      90.2     704.2         7.81           2454       3571         1796
 
 - Local cleaning holds the whole raw window in pandas: 15.5 GB at 10M events (8.8 GB of it the loaded raw frame),
   about 1.5 GB per 1M raw events, so 24 GB clean about 15M events in one window. Spark's driver stays at 0.6 GB;
-  its largest executor peaked at 7.8 GB (a Python worker cleaning 2 of the 4 shards of 2.5M events in turn), which
-  more shards would cut.
+  its largest executor peaked at 7.8 GB, 6.8 GB of it the Python worker cleaning its shards of 2.5M events one
+  after another: more shards would cut it.
 - The local neighbours cost the square of the bought items (blocks of 1,024 items against all of them, dense):
-  NEIGHBOURS_NOTE Spark's self-join costs the co-purchase pairs, ten times as many at 10M as at 1M (82.6 s, then
-  1122 s); its executors' heaps reached 3.8 GB of their 3.8 GB and spilled.
+  50 s at 46k items; at 428k the run was stopped after 23 minutes (to free the cores for CI), at 11.8 GB resident (a
+  block's dense scores and their argpartition's int64 indices), and the square law (85x) gives about 70 minutes.
+  Spark's self-join costs the co-purchase pairs, ten times as many at 10M as at 1M (82.6 s, then 1122 s): it
+  overtakes the local engine between the two sizes. Its executors' heaps reached 3.8 GB of 3.8 GB and spilled.
 - MLlib's ALS solves each user exactly (Cholesky) where ``implicit`` takes conjugate-gradient steps: 8-11x slower
   on the same cores. The lists and embeddings are independent per user or text and split evenly over the two
   executors; two single-threaded torch processes beat one with two threads on short texts.
@@ -362,7 +364,7 @@ def executor_peaks(spark) -> dict[str, dict[str, int]]:
 
     context = spark.sparkContext
     url = f"{context.uiWebUrl}/api/v1/applications/{context.applicationId}/allexecutors"
-    with urlopen(url, timeout=10) as response:
+    with urlopen(url, timeout=60) as response:  # a driver on a loaded machine answers slowly
         executors = json.load(response)
     return {e["id"]: e.get("peakMemoryMetrics", {}) for e in executors if e["id"] != "driver"}
 
