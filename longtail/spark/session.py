@@ -51,6 +51,7 @@ def tasks_by_executor(spark) -> dict[str, int]:
 
     context = spark.sparkContext
     url = f"{context.uiWebUrl}/api/v1/applications/{context.applicationId}/allexecutors"
-    with urlopen(url, timeout=10) as response:
+    # A driver busy with a job answers late: a minute, not the usual seconds.
+    with urlopen(url, timeout=60) as response:
         executors = json.load(response)
     return {e["id"]: int(e["completedTasks"]) for e in executors if e["id"] != "driver"}
