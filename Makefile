@@ -61,15 +61,15 @@ test-real: install
 
 # What CI runs: the fast and privacy tiers in one session (the privacy tests fill the time the end-to-end tests spend
 # waiting on Dagster daemons; one after the other they took 2 minutes more), then the fault trials, beside the
-# real-data tier, each side's output printed when it ends. The Spark tier runs beside the fault trials, which mostly
-# wait on the processes they kill. The end-to-end tests and the fault trials spend most of
+# real-data tier, each side's output printed when it ends. The Spark tier is not in it yet: beside the fault trials it
+# took CI from 16 to 23 minutes (the real tier slowed from 14 to 21), over the 20-minute budget. The end-to-end tests and the fault trials spend most of
 # their time waiting on Dagster processes, so the two sides share the 2 cores with little loss.
 ci: install
 	$(MAKE) -j2 --output-sync=target fast-then-faults test-real
 
 fast-then-faults: install
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not spark" --durations=15
-	$(MAKE) -j2 --output-sync=target test-faults-ci test-spark
+	$(MAKE) test-faults-ci
 
 ui: install
 	$(BIN)/longtail ui
