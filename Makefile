@@ -61,9 +61,9 @@ test-real: install
 
 # What CI runs: the fast and privacy tiers in one session (the privacy tests fill the time the end-to-end tests spend
 # waiting on Dagster daemons; one after the other they took 2 minutes more), then the fault trials, beside the
-# real-data tier, each side's output printed when it ends. The Spark tier is not in it yet: beside the fault trials it
-# took CI from 16 to 23 minutes (the real tier slowed from 14 to 21), over the 20-minute budget. The end-to-end tests and the fault trials spend most of
-# their time waiting on Dagster processes, so the two sides share the 2 cores with little loss.
+# real-data tier, each side's output printed when it ends. The end-to-end tests and the fault trials spend most of
+# their time waiting on Dagster processes, so the two sides share the 2 cores with little loss. The Spark tier is not
+# in it yet: beside the fault trials it took CI from 16 to 23 minutes (the real tier from 14 to 21), over budget.
 ci: install
 	$(MAKE) -j2 --output-sync=target fast-then-faults test-real
 
