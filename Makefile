@@ -50,8 +50,7 @@ test-privacy: install
 # give the local engine's results, on fixtures and on the shared datasets. pyspark (the `spark` extra, a 450 MB
 # download) is installed here only: in CI it downloads while the fault trials run.
 test-spark: install
-	# The `spark` extra of pyproject.toml, installed by name: reinstalling the editable project would pull longtail
-	# from under the fault trials running beside this tier.
+	# The `spark` extra of pyproject.toml, installed by name, so the editable install of longtail is left as it is.
 	$(BIN)/pip install --quiet 'pyspark[connect]==4.3.0'
 	$(BIN)/pytest -q -m spark --durations=10
 
