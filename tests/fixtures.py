@@ -213,3 +213,18 @@ def assert_ran_on_every_executor(spark, before: dict[str, int], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"tasks per executor since the start of the test: {ran}")
         time.sleep(0.5)
+
+
+def themed_shop() -> tuple:
+    """(events, items, (item ids, vectors)) of ``shop_history`` as frames, with theme vectors so that a content term
+    takes part: the first half of the catalogue is "garden", the second "kitchen"."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    events, items = (pd.read_csv(io.StringIO(text)) for text in shop_history())
+    events["ts"] = pd.to_datetime(events["ts"], utc=True)
+    ids = items["item_id"].to_numpy()
+    vectors = np.where((np.arange(len(ids)) < len(ids) // 2)[:, None], [1.0, 0.0], [0.0, 1.0]).astype(np.float32)
+    return events, items, (ids, vectors + 0.01)

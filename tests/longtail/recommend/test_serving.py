@@ -1,4 +1,3 @@
-import io
 import json
 
 import numpy as np
@@ -15,7 +14,7 @@ from longtail.recommend.serving import (
     served_recency,
     served_settings,
 )
-from tests.fixtures import shop_history
+from tests.fixtures import themed_shop
 
 CHOSEN = {
     "l2": 100.0,
@@ -30,12 +29,7 @@ CHOSEN = {
 
 @pytest.fixture(scope="module")
 def shop():
-    events, items = (pd.read_csv(io.StringIO(text)) for text in shop_history())
-    events["ts"] = pd.to_datetime(events["ts"], utc=True)
-    # Theme vectors: the first half of the catalogue is "garden", the second "kitchen".
-    ids = items["item_id"].to_numpy()
-    vectors = np.where((np.arange(len(ids)) < len(ids) // 2)[:, None], [1.0, 0.0], [0.0, 1.0]).astype(np.float32)
-    return events, items, (ids, vectors + 0.01)
+    return themed_shop()
 
 
 def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life_with_its_unit():

@@ -1,4 +1,3 @@
-import io
 from functools import partial
 
 import numpy as np
@@ -10,7 +9,7 @@ from longtail.recommend.models.hybrid import LongTailHybrid
 from longtail.recommend.serving import build_served_hybrid, serve_recommendations
 from longtail.spark.lists import recommend_on_spark
 from longtail.spark.session import tasks_by_executor
-from tests.fixtures import assert_ran_on_every_executor, shop_history
+from tests.fixtures import assert_ran_on_every_executor, themed_shop
 
 pytestmark = pytest.mark.spark
 
@@ -26,13 +25,7 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def shop():
-    events, items = (pd.read_csv(io.StringIO(text)) for text in shop_history())
-    events["ts"] = pd.to_datetime(events["ts"], utc=True)
-    # Theme vectors, so that the content term takes part: the first half of the catalogue is "garden", the second
-    # "kitchen".
-    ids = items["item_id"].to_numpy()
-    vectors = np.where((np.arange(len(ids)) < len(ids) // 2)[:, None], [1.0, 0.0], [0.0, 1.0]).astype(np.float32)
-    return events, items, (ids, vectors + 0.01)
+    return themed_shop()
 
 
 def test_served_lists_on_spark_are_the_local_ones_and_ran_on_both_executors(spark, shop):
