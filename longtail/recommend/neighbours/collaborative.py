@@ -102,17 +102,27 @@ def _keep_block_top_k(sims, start: int, active, k: int, indices, scores) -> None
     """Write the ``k`` best positive entries of each row of ``sims`` (rows: active items ``start`` onwards;
     columns: all active items; the item itself excluded) into ``indices`` and ``scores``, best first, ties by the
     lower index, also at the k-th place: each row keeps every entry above its k-th best value, then the entries
-    equal to it in column order until it holds ``k``. Working memory is a few ``sims``-sized arrays."""
+    equal to it in column order until it holds ``k``. The kept entries that are not positive come out as index -1
+    and score 0. Overwrites ``sims``; working memory is a few ``sims``-sized arrays."""
     n_rows, n_columns = sims.shape
     rows = np.arange(n_rows)
     sims[rows, start + rows] = 0.0
+    # Entries <= 0 never come out, so shifting each down by a different amount (its column number + 1) changes no
+    # output, and it spares np.partition its slow case: rows that are mostly one value (co-occurrence rows are
+    # mostly zeros) take it about ten times longer. Positive entries are left exactly as they are.
+    sims += (sims <= 0) * -np.arange(1, n_columns + 1, dtype=sims.dtype)
     kth_best = np.partition(sims, n_columns - k, axis=1)[:, n_columns - k, None]
-    above = sims > kth_best
-    tied = sims == kth_best
-    # The tied entries a row still needs, taken in column order; then every row holds exactly k entries.
-    needed = k - above.sum(axis=1, keepdims=True)
-    kept = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= needed))
-    top = np.nonzero(kept)[1].reshape(n_rows, k)
+    kept = sims > kth_best
+    # The entries tied at the k-th best fill the places left, in column order. Ties are few (after the shift the
+    # entries <= 0 mostly differ), so they are ranked among themselves rather than by a cumsum over whole rows.
+    tied = np.flatnonzero(sims == kth_best)  # flat positions: by row, then by column
+    tied_rows = tied // n_columns
+    n_tied = np.bincount(tied_rows, minlength=n_rows)
+    rank_in_row = np.arange(tied.size) - (np.cumsum(n_tied) - n_tied)[tied_rows]
+    needed = k - kept.sum(axis=1)
+    np.put(kept, tied[rank_in_row < needed[tied_rows]], True)
+    # Every row now keeps exactly k entries; sort them by score, ties by the lower column.
+    top = (np.flatnonzero(kept) % n_columns).reshape(n_rows, k)
     top_scores = np.take_along_axis(sims, top, axis=1)
     order = np.lexsort((top, -top_scores), axis=1)
     top = np.take_along_axis(top, order, axis=1)

@@ -3,6 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 from longtail.recommend.neighbours import collaborative_top_k, neighbours_to_csr
+from longtail.recommend.neighbours.collaborative import _keep_block_top_k
 
 
 @pytest.mark.parametrize("shrink", [0.0, 2.0])
@@ -58,3 +59,36 @@ def test_a_tie_at_the_kth_place_keeps_the_lower_indices():
         np.testing.assert_array_equal(indices[0], [1, 2, 3, 4, 5])
         np.testing.assert_array_equal(scores[0], np.float32(1) / np.sqrt(np.float32(6)))
         np.testing.assert_array_equal(indices[1:, 0], 0)
+
+
+def reference_block_top_k(sims, start, active, k, shape):
+    """``_keep_block_top_k`` row by row: each row's positive entries but the item's own, by (-score, column)."""
+    indices, scores = np.full(shape, -1, dtype=np.int64), np.zeros(shape, dtype=np.float32)
+    for row, values in enumerate(sims):
+        best = sorted((-value, column) for column, value in enumerate(values) if value > 0 and column != start + row)
+        for place, (negated, column) in enumerate(best[:k]):
+            indices[active[start + row], place] = active[column]
+            scores[active[start + row], place] = -negated
+    return indices, scores
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_columns,k", [(2, 1), (40, 1), (40, 6), (40, 39), (300, 50), (300, 299)])
+def test_block_top_k_matches_a_row_by_row_reference(seed, n_columns, k):
+    rng = np.random.default_rng(seed)
+    n_rows = min(n_columns, 25)
+    start = int(rng.integers(0, n_columns - n_rows + 1))
+    active = np.sort(rng.choice(n_columns + 20, size=n_columns, replace=False))  # some items inactive
+    # Small integers divided by 3, most rows sparse: many ties (at the k-th place too), zeros, negative values, rows
+    # with fewer than k positive entries.
+    density = rng.random((n_rows, 1)) ** 2
+    sims = np.where(rng.random((n_rows, n_columns)) < density, rng.integers(-2, 5, (n_rows, n_columns)), 0)
+    sims = (sims / 3).astype(np.float32)
+    sims[0] = 0
+    sims[-1] = -1 if seed == 0 else 1  # nothing to keep, or all but the item's own tied
+    shape = (n_columns + 20, k + 1)  # a column past k: the block's k-th place is not the table's last one
+    expected = reference_block_top_k(sims, start, active, k, shape)
+    indices, scores = np.full(shape, -1, dtype=np.int64), np.zeros(shape, dtype=np.float32)
+    _keep_block_top_k(sims.copy(), start, active, k, indices, scores)
+    np.testing.assert_array_equal(indices, expected[0])
+    np.testing.assert_array_equal(scores, expected[1])
