@@ -46,11 +46,18 @@ def backtest_errors(
     check_weekly(weekly)
     if weekly["dataset"].nunique() != 1:
         raise ValueError(f"weekly must hold one dataset, got {weekly['dataset'].nunique()}")
-    horizon, step = check_positive_int(horizon, "horizon"), check_positive_int(step, "step")
-    n_origins = check_positive_int(n_origins, "n_origins")
     panel = Panel.from_weekly(weekly)
     dataset = weekly["dataset"].iloc[0]
     prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
+    return panel_errors(panel, prior, horizon, n_origins, step, level)
+
+
+def panel_errors(
+    panel: Panel, prior: NeighbourPrior, horizon: int, n_origins: int, step: int, level: int = LEVEL
+) -> pd.DataFrame:
+    """``backtest_errors`` of one dataset's ``panel`` with what its young items borrow from, ``prior``."""
+    horizon, step = check_positive_int(horizon, "horizon"), check_positive_int(step, "step")
+    n_origins = check_positive_int(n_origins, "n_origins")
     origins = [panel.n_weeks - horizon - step * back for back in reversed(range(n_origins))]
     if origins[0] < 2:
         raise ValueError(

@@ -78,8 +78,7 @@ class GlobalGBM(FlatForecaster):
         self.prior = prior
 
     def fit(self, history: History) -> GlobalGBM:
-        classes = classify(history)
-        features, self.scale_ = scaled_features(history, classes)
+        classes, features, self.scale_ = features_of(history)
         self.demand_class_ = classes["demand_class"].to_numpy()
         cuts = training_cuts(history.n_weeks, self.horizon, N_CUTS)
         if not cuts:
@@ -106,32 +105,44 @@ def training_examples(history: History, cuts: list[int], window: int) -> tuple[p
     the item's scale at the cut."""
     features, targets, classes = [], [], []
     for cut in cuts:
-        past = history.before(cut)
-        past_classes = classify(past)
-        cut_features, scale = scaled_features(past, past_classes)
+        past_classes, cut_features, scale = features_of(history.before(cut))
         features.append(cut_features)
         targets.append(history.units[history.alive[:, cut - 1], cut : cut + window].mean(1) / scale)
         classes.append(past_classes["demand_class"].to_numpy())
     return pd.concat(features, ignore_index=True), np.concatenate(targets), np.concatenate(classes)
 
 
+def features_of(history: History) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """``classify(history)`` and ``scaled_features`` of it, computed once per origin of a panel (``history.memo``)."""
+    if history.memo is not None and history.n_weeks in history.memo:
+        return history.memo[history.n_weeks]
+    classes = classify(history)
+    features, scale = scaled_features(history, classes)
+    if history.memo is None:
+        return classes, features, scale
+    # Read-only, so that no reader can change what the next one gets.
+    scale.setflags(write=False)
+    history.memo[history.n_weeks] = classes, features, scale
+    return history.memo[history.n_weeks]
+
+
 def fit_predict_quantiles(
     train: pd.DataFrame, target: np.ndarray, quantiles, *features: pd.DataFrame
 ) -> tuple[np.ndarray, ...]:
-    """One boosted-tree model (``GBM_SETTINGS``) per quantile in ``quantiles`` (m,) fitted on ``train`` and
-    ``target``; returns, per frame of ``features``, its (rows, m) predictions."""
+    """One boosted-tree model (``GBM_SETTINGS``) per distinct quantile in ``quantiles`` (m,) fitted on ``train`` and
+    ``target``; returns, per frame of ``features``, its (rows, m) predictions. A quantile given twice (the 80%
+    interval's upper tail is the 0.9 level) is fitted once: the same data, quantile and seed give the same model."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
-    predictions = [[] for _ in features]
+    predicted = {}
     # One OpenMP thread: on a shared CPU the busy-waiting threads made each fit ~15x slower (76 s vs 5 s).
     with threadpool_limits(limits=1, user_api="openmp"):
-        for quantile in quantiles:
+        for quantile in dict.fromkeys(quantiles):
             model = HistGradientBoostingRegressor(loss="quantile", quantile=quantile, random_state=0, **GBM_SETTINGS)
             model.fit(train, target)
-            for frame, predicted in zip(features, predictions):
-                predicted.append(model.predict(frame))
-    return tuple(np.column_stack(predicted) for predicted in predictions)
+            predicted[quantile] = [model.predict(frame) for frame in features]
+    return tuple(np.column_stack([predicted[quantile][i] for quantile in quantiles]) for i in range(len(features)))
 
 
 def scaled_features(history: History, classes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -218,10 +229,48 @@ class TSB(FlatForecaster):
     name = "tsb"
 
     def fit(self, history: History) -> TSB:
-        from statsforecast.models import TSB as StatsForecastTSB
-
-        self.rate_ = statsforecast_rate(history, StatsForecastTSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA))
+        self.rate_, _ = tsb_forecast(history)
         return self
+
+
+def tsb_forecast(history: History) -> tuple[np.ndarray, np.ndarray]:
+    """statsforecast's TSB (``alpha_d = alpha_p = TSB_ALPHA``) of every series of ``history`` (its weeks from the
+    first sale on) at once: the (n,) next-week forecast and the (n, n_weeks) one-step in-sample fitted values (NaN up
+    to and including each series' first week); the same numbers as ``TSB(...).forecast(y=series, h=1, fitted=True)``
+    series by series, without a Python loop over the items at every origin of the backtest and the replays.
+
+    Both parts are simple exponential smoothing in statsforecast's order of operations: of the occurrence (1 in a
+    week with demand), one step a week, and of the sizes of the weeks with demand, one step each; each starts at its
+    first value, which is also the forecast of a single value. One step a week over the items begun by then."""
+    n_items, n_weeks = history.units.shape
+    sold = (history.units > 0) & history.alive
+    sales = sold.sum(1)
+    first_sale = np.where(sales > 0, sold.argmax(1), n_weeks)
+    start = n_weeks - history.age()
+    # Items in order of their first week, so that those begun by a week are a leading block; weeks as rows.
+    order = np.argsort(start, kind="stable")
+    start, sales, first_sale = start[order], sales[order], first_sale[order]
+    units = np.ascontiguousarray(history.units[order].T)
+    occurred = (units != 0).astype(float)
+    begun = np.searchsorted(start, np.arange(n_weeks + 1))
+    items = np.arange(n_items)
+    occurrence, size = occurred[start, items], units[np.minimum(first_sale, n_weeks - 1), items]
+    complement = 1.0 - TSB_ALPHA
+    fitted = np.full((n_weeks, n_items), np.nan)
+    for week in range(1, n_weeks + 1):
+        # Week n_weeks is the forecast's step, where a one-week series keeps its first value (``begun[week - 1]``).
+        n = begun[min(week, n_weeks - 1)]
+        last = units[week - 1, :n]
+        occurrence[:n] = TSB_ALPHA * occurred[week - 1, :n] + complement * occurrence[:n]
+        # A single sale's size is its own forecast.
+        grows = (last > 0) & (sales[:n] > 1)
+        size[:n] = np.where(grows, TSB_ALPHA * last + complement * size[:n], size[:n])
+        if week < n_weeks:
+            fitted[week, :n] = occurrence[:n] * np.where(first_sale[:n] < week, size[:n], last)
+    rate, in_sample = np.empty(n_items), np.empty((n_items, n_weeks))
+    rate[order] = np.where(sales == 0, 0.0, occurrence * size)
+    in_sample[order] = fitted.T
+    return rate, in_sample
 
 
 class ETS(FlatForecaster):

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from longtail.demand.backtest import LEVEL, backtest
+from longtail.demand.backtest import LEVEL, backtest_report, panel_errors
 from longtail.demand.borrowing import NeighbourPrior
-from longtail.demand.classes import classify, classify_demand
-from longtail.demand.models import GLOBAL_GBM, GlobalGBM
+from longtail.demand.classes import classify_demand
+from longtail.demand.models import GLOBAL_GBM, GlobalGBM, features_of
 from longtail.demand.quantiles import LEVELS, QuantileGBM, interval_tails
 from longtail.demand.replenishment import StockSettings, plan_replenishment
 from longtail.demand.series import (
@@ -29,6 +29,8 @@ from longtail.validation import check_positive_int
 
 # The backtest's first origin needs this many weeks of history; a dataset with fewer gets forecasts only.
 MIN_TRAINING_WEEKS = 8
+# The planner's signal compares the forecast with the mean of this many recent weeks.
+SIGNAL_WEEKS = 13
 SIGNALS = ("dormant", "rising", "falling", "steady")
 
 
@@ -73,21 +75,29 @@ def forecast_items(
     for dataset, part in weekly.groupby("dataset", sort=True):
         panel = Panel.from_weekly(part)
         prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
-        history = panel.history(panel.n_weeks)
-        model = GlobalGBM(horizon, prior).fit(history)
-        quantiles = QuantileGBM(horizon, interval_level=level).fit(history)
-        frame = classify(history)[["adi", "cv2", "demand_class"]].assign(
-            dataset=dataset,
-            item_id=panel.item_ids,
-            forecast_per_week=model.rate_,
-            forecast_total=model.rate_ * horizon,
-        )
-        frame = pd.concat([frame, pd.DataFrame(quantiles.quantiles_, columns=quantile_columns())], axis=1)
-        frame[f"total_lo_{level}"], frame[f"total_hi_{level}"] = quantiles.interval_
-        parts.append(frame)
+        parts.append(_panel_forecasts(dataset, panel, prior, horizon, level))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_forecast_columns(level))
+
+
+def _panel_forecasts(dataset: str, panel: Panel, prior: NeighbourPrior, horizon: int, level: int) -> pd.DataFrame:
+    """``forecast_items``' rows of ``dataset``, from its ``panel`` and what its young items borrow from, ``prior``."""
+    history = panel.history(panel.n_weeks)
+    model = GlobalGBM(horizon, prior).fit(history)
+    quantiles = QuantileGBM(horizon, interval_level=level).fit(history)
+    frame = features_of(history)[0][["adi", "cv2", "demand_class"]].assign(
+        dataset=dataset,
+        item_id=panel.item_ids,
+        forecast_per_week=model.rate_,
+        forecast_total=model.rate_ * horizon,
+    )
+    frame = pd.concat([frame, pd.DataFrame(quantiles.quantiles_, columns=quantile_columns())], axis=1)
+    frame[f"total_lo_{level}"], frame[f"total_hi_{level}"] = quantiles.interval_
+    return frame[_forecast_columns(level)]
+
+
+def _forecast_columns(level: int) -> list[str]:
     columns = ["dataset", "item_id", "demand_class", "adi", "cv2", "forecast_per_week", "forecast_total"]
-    columns += [*quantile_columns(), f"total_lo_{level}", f"total_hi_{level}"]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    return columns + [*quantile_columns(), f"total_lo_{level}", f"total_hi_{level}"]
 
 
 def quantile_columns() -> list[str]:
@@ -102,7 +112,7 @@ def planner_table(
     categories: pd.DataFrame | None = None,
     neighbours: pd.DataFrame | None = None,
     level: int = LEVEL,
-    recent_weeks: int = 13,
+    recent_weeks: int = SIGNAL_WEEKS,
 ) -> pd.DataFrame:
     """``forecast_items`` plus a signal comparing the forecast with the item's own recent sales:
 
@@ -114,6 +124,12 @@ def planner_table(
     """
     recent_weeks = check_positive_int(recent_weeks, "recent_weeks")
     table = forecast_items(weekly, horizon, categories=categories, neighbours=neighbours, level=level)
+    return _with_signals(table, weekly, recent_weeks)
+
+
+def _with_signals(table: pd.DataFrame, weekly: pd.DataFrame, recent_weeks: int) -> pd.DataFrame:
+    """``table`` (``forecast_items``' rows of the datasets of ``weekly``) with ``planner_table``'s ``recent_per_week``
+    and ``signal``."""
     recent_start = weekly.groupby("dataset")["week"].transform("max") - pd.Timedelta(weeks=recent_weeks - 1)
     recent = weekly[weekly["week"] >= recent_start].groupby(["dataset", "item_id"])["units"].mean()
     table = table.join(recent.rename("recent_per_week"), on=["dataset", "item_id"])
@@ -170,22 +186,26 @@ def plan_demand(
     if similarity is not None and len(similarity):
         neighbours = similarity.rename(columns={"score": "similarity"})
         neighbours = neighbours[["dataset", "item_id", "neighbour_id", "similarity"]]
-    borrow = {"categories": categories, "neighbours": neighbours, "level": level}
     plan = DemandPlan(planner=pd.DataFrame(columns=["dataset"]))
     stock = {"": StockSettings()} | (stock or {})
     plan.history = weekly
     tables, orders = [], []
     for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
         started = time.perf_counter()
+        check_weekly(part)
+        # One panel for the backtest, the forecasts and the replays, so that its memo serves them all.
+        panel = Panel.from_weekly(part)
+        prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
         plan.origins[dataset] = backtest_origins(part["week"].nunique(), horizon, n_origins, step)
         if plan.origins[dataset]:
-            plan.reports[dataset] = backtest(part, horizon, plan.origins[dataset], step, **borrow)
-        tables.append(planner_table(part, horizon, **borrow))
+            errors = panel_errors(panel, prior, horizon, plan.origins[dataset], step, level)
+            plan.reports[dataset] = backtest_report(part, errors, horizon, step, level)
+        tables.append(_with_signals(_panel_forecasts(dataset, panel, prior, horizon, level), part, SIGNAL_WEEKS))
         overrides = [
             (name, _category_items(categories, dataset, name), value) for name, value in (category_stock or {}).items()
         ]
         stock_report, table, plan.stock_paths[dataset] = _plan_stock(
-            Panel.from_weekly(part), horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), overrides
+            panel, horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), overrides
         )
         for name, members, settings in overrides:
             if members.isin(table["item_id"]).any():

@@ -3,7 +3,8 @@ against.
 
 Every model: ``fit(history)`` returns the model, with ``quantiles_`` (n, m) the units over the ``window`` weeks
 after the history at each of its ``levels`` (m,), non-decreasing along each row, and ``interval_`` (lo, hi), (n,)
-each, its central ``interval_level`` % interval of that total.
+each, its central ``interval_level`` % interval of that total (None with ``interval_level`` None: the stock
+policies read the quantiles only, and the system then fits no model for the interval).
 
 The system, ``QuantileGBM`` ("global_gbm"), is conformalised quantile regression (Romano, Patterson and Candès
 2019) on the global model's features (``longtail.demand.models``): one boosted-tree quantile model per level is
@@ -27,15 +28,14 @@ import warnings
 
 import numpy as np
 
-from longtail.demand.classes import classify
 from longtail.demand.models import (
     GLOBAL_GBM,
     TSB_ALPHA,
+    features_of,
     fit_predict_quantiles,
-    scaled_features,
-    statsforecast_rate,
     training_cuts,
     training_examples,
+    tsb_forecast,
 )
 from longtail.demand.series import History
 from longtail.validation import check_positive_int
@@ -57,31 +57,37 @@ CONFORMAL_WINDOWS = 2
 
 
 class QuantileModel:
-    """What every quantile model shares: ``window`` (weeks of the total), ``levels`` and ``interval_level``."""
+    """What every quantile model shares: ``window`` (weeks of the total), ``levels`` and ``interval_level`` (None:
+    no interval)."""
 
     name: str
 
-    def __init__(self, window: int, levels=LEVELS, interval_level: int = INTERVAL_LEVEL):
+    def __init__(self, window: int, levels=LEVELS, interval_level: int | None = INTERVAL_LEVEL):
         self.window = check_positive_int(window, "window")
         self.levels = check_levels(levels)
         self.interval_level = interval_level
-        self.interval_tails = interval_tails(interval_level)
+        self.interval_tails = () if interval_level is None else interval_tails(interval_level)
 
     def _calibrated(
         self, predicted: np.ndarray, held_out: np.ndarray, calibrate: Calibration, units: np.ndarray
     ) -> QuantileModel:
         """Store the calibrated quantiles and interval from scaled predictions of the items (n, m + 2) and of the
-        held-out examples (k, m + 2), each at ``levels`` then the interval's two tails; ``units`` (n,) turns a
-        scaled value into units of the total."""
+        held-out examples (k, m + 2), each at ``levels`` then the interval's two tails (without an interval: (n, m)
+        and (k, m), at ``levels`` only); ``units`` (n,) turns a scaled value into units of the total."""
         m = len(self.levels)
         quantiles = calibrate.quantiles(predicted[:, :m], held_out[:, :m], self.levels)
+        if self.interval_level is None:
+            return self._set(quantiles * units[:, None])
         lo, hi = calibrate.interval(predicted[:, m:], held_out[:, m:], self.interval_level)
         return self._set(quantiles * units[:, None], (lo * units, hi * units))
 
     def _set(self, quantiles: np.ndarray, interval: tuple[np.ndarray, np.ndarray] | None = None) -> QuantileModel:
         """Store ``quantiles`` (n, m) units, clipped at 0 and sorted per row, and the interval: ``interval`` or the
-        quantiles at the interval's tail levels (interpolated between the grid's)."""
+        quantiles at the interval's tail levels (interpolated between the grid's); None without an interval."""
         self.quantiles_ = np.sort(np.clip(quantiles, 0.0, None), axis=1)
+        if self.interval_level is None:
+            self.interval_ = None
+            return self
         if interval is None:
             interval = tuple(
                 np.array([np.interp(tail, self.levels, row) for row in self.quantiles_]) for tail in self.interval_tails
@@ -97,8 +103,7 @@ class QuantileGBM(QuantileModel):
     name = GLOBAL_GBM
 
     def fit(self, history: History) -> QuantileGBM:
-        classes = classify(history)
-        features, self.scale_ = scaled_features(history, classes)
+        classes, features, self.scale_ = features_of(history)
         self.demand_class_ = classes["demand_class"].to_numpy()
         units = self.scale_ * self.window
         # The training targets end where the held-out cut's begin, so that its residuals are out of sample.
@@ -124,18 +129,14 @@ class CalibratedTSB(QuantileModel):
     name = "tsb_calibrated"
 
     def fit(self, history: History) -> CalibratedTSB:
-        from statsforecast.models import TSB
-
-        classes = classify(history)
-        _, scale = scaled_features(history, classes)
+        classes, _, scale = features_of(history)
         cuts = training_cuts(history.n_weeks, self.window, 1)
-        model = TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA)
-        rate = statsforecast_rate(history, model) / scale
-        predicted = np.repeat(rate[:, None], len(self.levels) + 2, 1)
+        rate = tsb_forecast(history)[0] / scale
+        predicted = np.repeat(rate[:, None], len(self.levels) + len(self.interval_tails), 1)
         if not cuts:
             return self._set(predicted[:, : len(self.levels)] * (scale * self.window)[:, None])
         held_out_features, target, held_out_class = training_examples(history, cuts, self.window)
-        past_rate = statsforecast_rate(history.before(cuts[0]), model) / held_out_features["scale"].to_numpy()
+        past_rate = tsb_forecast(history.before(cuts[0]))[0] / held_out_features["scale"].to_numpy()
         held_out = np.repeat(past_rate[:, None], predicted.shape[1], 1)
         calibrate = Calibration(target, held_out_class, classes["demand_class"].to_numpy())
         return self._calibrated(predicted, held_out, calibrate, scale * self.window)
@@ -214,6 +215,8 @@ class StatsForecastConformal(QuantileModel):
     def fit(self, history: History) -> StatsForecastConformal:
         keys = [_statsforecast_key(level) for level in self.levels]
         widths = sorted({int(key[3:]) for key in keys if key != "mean"})
+        if self.model == "tsb":
+            return self._set(self._tsb_totals(history, keys, widths))
         conformal, flat = self._estimator(CONFORMAL_WINDOWS), self._estimator(None)
         rows = []
         with warnings.catch_warnings():
@@ -227,6 +230,34 @@ class StatsForecastConformal(QuantileModel):
                     forecast = flat.forecast(y=series, h=self.window)
                 rows.append([forecast.get(key, forecast["mean"]).sum() for key in keys])
         return self._set(np.array(rows).reshape(len(history.units), len(keys)))
+
+    def _tsb_totals(self, history: History, keys: list[str], widths: list[int]) -> np.ndarray:
+        """(n, len(keys)) what ``fit``'s loop sums of statsforecast's conformal TSB, for every series at once from
+        ``tsb_forecast`` (the same numbers; the loop's per-series calls were most of this model's time): the
+        conformity scores are the absolute errors of the forecasts made ``window`` and twice ``window`` weeks before
+        the end over the next ``window`` weeks, and a bound is a quantile of the forecast minus and plus them
+        (statsforecast's "conformal_distribution")."""
+        rate = tsb_forecast(history)[0]
+        flat = np.repeat(rate[:, None], self.window, 1).sum(1)
+        totals = dict.fromkeys(keys, flat)
+        # Only the series long enough for the windows get bounds; the others their flat forecast at every level.
+        long = history.age() > CONFORMAL_WINDOWS * self.window
+        if not long.any():
+            return np.column_stack([totals[key] for key in keys])
+        scores = []
+        for back in range(CONFORMAL_WINDOWS, 0, -1):
+            cut = history.n_weeks - back * self.window
+            past = np.zeros(len(rate))
+            past[history.alive[:, cut - 1]] = tsb_forecast(history.before(cut))[0]
+            scores.append(np.abs(past[long, None] - history.units[long, cut : cut + self.window]))
+        mean = rate[long, None]
+        tails = [(100 - width) / 200 for width in reversed(widths)] + [1 - (100 - width) / 200 for width in widths]
+        bounds = np.quantile(np.concatenate([mean - np.stack(scores), mean + np.stack(scores)]), tails, axis=0)
+        names = [f"lo-{width}" for width in reversed(widths)] + [f"hi-{width}" for width in widths]
+        for name, bound in zip(names, bounds):
+            totals[name] = flat.copy()
+            totals[name][long] = bound.sum(1)
+        return np.column_stack([totals[key] for key in keys])
 
 
 def _statsforecast_key(level: float) -> str:

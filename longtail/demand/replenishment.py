@@ -20,13 +20,11 @@ plans are re-made at every backtest origin (every ``step`` weeks), from the week
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from longtail.demand.classes import classify
 from longtail.demand.inventory import (
     Simulation,
     mean_std_order_up_to,
@@ -35,7 +33,7 @@ from longtail.demand.inventory import (
     simulate,
     tune_parameter,
 )
-from longtail.demand.models import TSB_ALPHA
+from longtail.demand.models import features_of, tsb_forecast
 from longtail.demand.quantiles import LEVELS, QuantileGBM
 from longtail.demand.series import History, Panel
 from longtail.validation import check_positive_int
@@ -79,30 +77,35 @@ class StockSettings:
 def order_up_to_levels(history: History, settings: StockSettings) -> dict[str, callable]:
     """Per policy, a function from its knob to the (n,) order-up-to levels (units) of the rows of ``history``,
     planned at its end."""
-    from statsforecast.models import TSB
-
     weeks = settings.protection_weeks
     # Not volume-weighted, although fill rates count units: weighting each training example by its item's scale
     # needed 8% less stock for a 95% fill rate on smooth items and 29% less on erratic ones on the weeks before the
     # reported ones (25% more for 80% on erratic ones), but scikit-learn's weighted binning made the replay 5.5
     # times slower (192 s against 34 s).
-    quantiles = QuantileGBM(weeks).fit(history).quantiles_
-    rate, sigma = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for units, alive in zip(history.units, history.alive):
-            series = units[alive]
-            forecast = TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA).forecast(y=series, h=1, fitted=True)
-            errors = series[1:] - forecast["fitted"][1:]
-            rate.append(forecast["mean"][0])
-            sigma.append(np.nanstd(errors) if len(errors) > 1 else series.std())
-    rate, sigma = np.array(rate), np.nan_to_num(np.array(sigma))
+    # Without the interval: its models would be fitted for nothing.
+    quantiles = QuantileGBM(weeks, interval_level=None).fit(history).quantiles_
+    rate, fitted = tsb_forecast(history)
+    sigma = np.nan_to_num(_error_std(history, fitted))
     recent = np.where(history.alive, history.units, np.nan)[:, -RECENT_WEEKS:]
     return {
         "longtail": lambda tau: quantile_order_up_to(quantiles, np.array(LEVELS), tau),
         "tsb_normal": lambda z: normal_order_up_to(rate, sigma, weeks, z),
         "mean_std": lambda k: mean_std_order_up_to(recent, weeks, k),
     }
+
+
+def _error_std(history: History, fitted: np.ndarray) -> np.ndarray:
+    """(n,) std of each series' one-step in-sample errors (``units - fitted`` after its first week), or of the series
+    itself where that leaves fewer than two errors. Series of one length at a time: each row's std then sums its own
+    weeks only, in the same order as on the series alone, so that the levels do not move by a rounding."""
+    lengths, n_weeks = history.age(), history.n_weeks
+    sigma = np.zeros(len(lengths))
+    for length in np.unique(lengths):
+        rows = lengths == length
+        series = history.units[rows, n_weeks - length :]
+        errors = series[:, 1:] - fitted[rows, n_weeks - length + 1 :]
+        sigma[rows] = np.nanstd(errors, axis=1) if length > 2 else series.std(axis=1)
+    return sigma
 
 
 @dataclass
@@ -255,7 +258,7 @@ def replenishment_table(
     the replay's start count as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``,
     ``dormant`` and ``obsolete``."""
     history = panel.history(panel.n_weeks)
-    model = QuantileGBM(settings.protection_weeks).fit(history)
+    model = QuantileGBM(settings.protection_weeks, interval_level=None).fit(history)
     item_classes = classes[history.rows]
     order_up_to = np.zeros(len(history.rows))
     for name in np.unique(item_classes):
@@ -359,5 +362,5 @@ def _classes_at(panel: Panel, origin: int) -> np.ndarray:
     """(n_items,) the demand class of every panel item at ``origin`` ("" for items that had not sold by then)."""
     history = panel.history(origin)
     classes = np.full(len(panel.item_ids), "", dtype=object)
-    classes[history.rows] = classify(history)["demand_class"].to_numpy()
+    classes[history.rows] = features_of(history)[0]["demand_class"].to_numpy()
     return classes

@@ -24,7 +24,7 @@ Conventions (decided here, used by every demand module):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -176,11 +176,13 @@ class History:
 
     ``rows``: (n,) indices into the panel's items; ``units``: (n, origin) float; ``alive``: (n, origin) bool,
     True from the item's first sale on (earlier weeks are not part of its series and are zero in ``units``).
+    ``memo``: the panel's (see ``Panel``), None for a history made by hand.
     """
 
     rows: np.ndarray
     units: np.ndarray
     alive: np.ndarray
+    memo: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_weeks(self) -> int:
@@ -190,7 +192,7 @@ class History:
         """The history at the earlier origin ``cut`` (1 <= cut <= n_weeks): its first ``cut`` weeks, of the
         items that had sold by then; the same as ``panel.history(cut)``."""
         sold = self.alive[:, cut - 1]
-        return History(self.rows[sold], self.units[sold, :cut], self.alive[sold, :cut])
+        return History(self.rows[sold], self.units[sold, :cut], self.alive[sold, :cut], self.memo)
 
     def age(self) -> np.ndarray:
         """(n,) weeks from each item's first sale to the origin."""
@@ -221,12 +223,17 @@ class History:
 class Panel:
     """One dataset's weekly series as a matrix: ``units`` (n_items, n_weeks) float, zero before ``start``
     (n_items,) int, the index of each item's first sale; ``weeks`` (n_weeks,) datetime64; ``item_ids``
-    (n_items,) str. Items that never sold are left out."""
+    (n_items,) str. Items that never sold are left out.
+
+    ``memo``: what the models derive from the history at an origin (``longtail.demand.models.features_of``), by
+    origin, shared by every history of the panel: a history is a function of its panel and origin, and the backtest,
+    the forecasts and the stock replays of one panel read the same weeks' features many times over."""
 
     item_ids: np.ndarray
     weeks: pd.DatetimeIndex
     units: np.ndarray
     start: np.ndarray
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_weeks(self) -> int:
@@ -250,4 +257,4 @@ class Panel:
         """The weeks before week index ``origin`` of the items whose first sale came before it."""
         rows = np.nonzero(self.start < origin)[0]
         alive = np.arange(origin)[None, :] >= self.start[rows, None]
-        return History(rows, np.where(alive, self.units[rows, :origin], 0.0), alive)
+        return History(rows, np.where(alive, self.units[rows, :origin], 0.0), alive, self.memo)

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +16,13 @@ from longtail.demand.models import (
     Naive,
     SeasonalNaive,
     baseline_models,
+    features_of,
+    fit_predict_quantiles,
     season_weeks,
+    training_examples,
+    tsb_forecast,
 )
-from longtail.demand.series import Panel
+from longtail.demand.series import History, Panel
 from tests.longtail.demand.weekly_rows import final_history, poisson_weekly
 
 
@@ -47,6 +53,64 @@ def test_tsb_multiplies_smoothed_occurrence_by_smoothed_size():
 
     expected = smoothed([1, 0, 0, 1, 0]) * smoothed([4, 2])  # from the first sale on
     np.testing.assert_allclose(TSB().fit(history).predict(2), [[expected, expected]])
+
+
+def _statsforecast_tsb(history: History) -> tuple[np.ndarray, np.ndarray]:
+    """``tsb_forecast``'s numbers from statsforecast's TSB, series by series."""
+    from statsforecast.models import TSB as StatsForecastTSB
+
+    rate, fitted = [], np.full(history.units.shape, np.nan)
+    model = StatsForecastTSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row, (units, alive) in enumerate(zip(history.units, history.alive)):
+            forecast = model.forecast(y=units[alive], h=1, fitted=True)
+            rate.append(forecast["mean"][0])
+            fitted[row, alive] = forecast["fitted"]
+    return np.array(rate), fitted
+
+
+def test_tsb_forecast_equals_statsforecasts_tsb_on_random_intermittent_series():
+    rng = np.random.default_rng(11)
+    n_items, n_weeks = 300, 60
+    occurs = rng.random((n_items, n_weeks)) < rng.uniform(0.02, 0.9, (n_items, 1))
+    units = np.where(occurs, rng.lognormal(1.0, 1.2, (n_items, n_weeks)).round(1) + 0.1, 0.0)
+    # Series of every length down to one week, with one sale, with the only sale last, and (by hand: a panel never
+    # makes them) series that start without a sale and one that never sells.
+    alive = np.arange(n_weeks)[None, :] >= rng.integers(0, n_weeks, n_items)[:, None]
+    alive[:6], alive[6, :-1] = True, False
+    units[1, -1], units[2, -2:], units[3], units[4, :-1], units[5] = 0.0, [0.0, 3.0], 0.0, 0.0, 0.0
+    units[5, 30] = 2.0
+    history = History(np.arange(n_items), np.where(alive, units, 0.0), alive)
+    expected_rate, expected_fitted = _statsforecast_tsb(history)
+    rate, fitted = tsb_forecast(history)
+    np.testing.assert_array_equal(rate, expected_rate)
+    np.testing.assert_array_equal(fitted, expected_fitted)
+
+
+def test_features_of_a_panel_are_computed_once_per_origin_and_equal_a_fresh_computation():
+    panel = Panel.from_weekly(poisson_weekly(np.random.default_rng(5), 15, 20, (0.2, 3)))
+    history = panel.history(16)
+    memoised = features_of(history)
+    # Any history of the panel at that origin reads the same entry, also one cut from a later origin.
+    assert features_of(panel.history(16)) is memoised and features_of(panel.history(20).before(16)) is memoised
+    assert list(panel.memo) == [16]
+    classes, features, scale = features_of(History(history.rows, history.units, history.alive))
+    pd.testing.assert_frame_equal(memoised[0], classes, check_exact=True)
+    pd.testing.assert_frame_equal(memoised[1], features, check_exact=True)
+    np.testing.assert_array_equal(memoised[2], scale)
+    with pytest.raises(ValueError, match="read-only"):
+        memoised[2][0] = 1.0
+
+
+def test_fit_predict_quantiles_fits_a_repeated_quantile_once_with_the_same_predictions():
+    history = Panel.from_weekly(poisson_weekly(np.random.default_rng(6), 20, 30, (0.2, 3))).history(30)
+    train, target, _ = training_examples(history, [22, 21, 20], 4)
+    features = features_of(history)[1]
+    (repeated,) = fit_predict_quantiles(train, target, [0.9, 0.5, 0.9], features)
+    (alone,) = fit_predict_quantiles(train, target, [0.9], features)
+    np.testing.assert_array_equal(repeated[:, 0], alone[:, 0])
+    np.testing.assert_array_equal(repeated[:, 2], alone[:, 0])
 
 
 def test_ets_forecasts_a_constant_series_at_its_value_and_stays_within_the_range():

@@ -1,7 +1,10 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from longtail.demand.backtest import backtest
 from longtail.demand.planning import (
     MIN_TRAINING_WEEKS,
     backtest_origins,
@@ -13,7 +16,8 @@ from longtail.demand.planning import (
     signal_counts,
     weekly_history,
 )
-from longtail.demand.replenishment import StockSettings
+from longtail.demand.replenishment import StockSettings, plan_replenishment
+from longtail.demand.series import Panel
 from tests.longtail.demand.weekly_rows import poisson_weekly, weekly_frame
 
 
@@ -125,6 +129,23 @@ def test_plan_demand_backtests_the_long_datasets_and_forecasts_every_item():
         neighbours=similarity.rename(columns={"score": "similarity"}),
     )
     pd.testing.assert_frame_equal(plan.planner[plan.planner["dataset"] == "shop"], expected)
+
+
+def test_plan_demand_on_one_shared_panel_equals_its_parts_computed_apart():
+    # plan_demand shares one panel (and its features memo) between the backtest, the forecasts and the replays.
+    rng = np.random.default_rng(9)
+    weekly = poisson_weekly(rng, 14, 40, (0.2, 4))
+    items = pd.DataFrame({"dataset": "shop", "item_id": [f"item{i}" for i in range(14)], "category": "toys"})
+    categories = items[["dataset", "item_id", "category"]]
+    plan = plan_demand(weekly, items=items, n_origins=2, step=4)
+    report = backtest(weekly, 4, 2, 4, categories=categories)
+    stock_report, table, path = plan_replenishment(
+        Panel.from_weekly(weekly), 4, 2, 4, StockSettings(), MIN_TRAINING_WEEKS
+    )
+    assert json.dumps(plan.reports["shop"]) == json.dumps(report | stock_report)
+    pd.testing.assert_frame_equal(plan.planner, planner_table(weekly, 4, categories=categories), check_exact=True)
+    pd.testing.assert_frame_equal(plan.replenishment, table.assign(dataset="shop"), check_exact=True)
+    pd.testing.assert_frame_equal(plan.stock_paths["shop"], path, check_exact=True)
 
 
 def test_plan_demand_of_no_weeks_is_empty():

@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from longtail.demand.quantiles import (
+    CONFORMAL_WINDOWS,
     LEVELS,
     MIN_CALIBRATION,
     RECENT_WEEKS,
@@ -12,12 +15,13 @@ from longtail.demand.quantiles import (
     NegativeBinomial,
     QuantileGBM,
     StatsForecastConformal,
+    _statsforecast_key,
     check_levels,
     interval_tails,
     pinball_loss,
     quantile_models,
 )
-from longtail.demand.series import Panel
+from longtail.demand.series import History, Panel
 from tests.longtail.demand.weekly_rows import final_history, poisson_weekly, weekly_frame
 
 
@@ -156,6 +160,21 @@ def test_quantile_gbm_is_deterministic():
     np.testing.assert_array_equal(first.quantiles_, second.quantiles_)
 
 
+def test_quantile_gbm_with_the_panels_memo_or_without_an_interval_gives_the_quantiles_of_a_fresh_full_fit():
+    panel = Panel.from_weekly(poisson_weekly(np.random.default_rng(3), 25, 36, (0.1, 3)))
+    for origin in (36, 32):
+        # The memo holds the features of the earlier fits' cuts; a history made by hand has no memo.
+        history = panel.history(origin)
+        fresh = QuantileGBM(4).fit(History(history.rows, history.units, history.alive))
+        memoised = QuantileGBM(4).fit(history)
+        np.testing.assert_array_equal(memoised.quantiles_, fresh.quantiles_)
+        np.testing.assert_array_equal(memoised.interval_[0], fresh.interval_[0])
+        np.testing.assert_array_equal(memoised.interval_[1], fresh.interval_[1])
+        quantiles_only = QuantileGBM(4, interval_level=None).fit(history)
+        np.testing.assert_array_equal(quantiles_only.quantiles_, fresh.quantiles_)
+        assert quantiles_only.interval_ is None
+
+
 def test_quantile_gbm_falls_back_to_empirical_quantiles_on_a_short_history():
     # 8 weeks and a 4-week window leave no training cut before the held-out one.
     _, history = final_history(
@@ -276,6 +295,31 @@ def test_statsforecast_conformal_short_series_get_their_flat_forecast_at_every_l
     assert short[0] > 0
     long = model.quantiles_[0]
     assert long[-1] > long[LEVELS.index(0.5)] > long[0]
+
+
+def test_tsb_conformal_totals_equal_statsforecasts_conformal_tsb_series_by_series():
+    rng = np.random.default_rng(12)
+    n_weeks, window = 30, 4
+    # Intermittent series beginning at every week, so that some are too short for the conformal windows.
+    series = {
+        f"item{i:02d}": [0.0] * (i % n_weeks) + list(rng.poisson(0.6, n_weeks - i % n_weeks) * rng.integers(1, 9))
+        for i in range(80)
+    }
+    history = Panel.from_weekly(weekly_frame(series)).history(n_weeks)
+    model = StatsForecastConformal("tsb", window)
+    keys = [_statsforecast_key(level) for level in model.levels]
+    widths = sorted({int(key[3:]) for key in keys if key != "mean"})
+    conformal, flat = model._estimator(CONFORMAL_WINDOWS), model._estimator(None)
+    expected = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for units, alive in zip(history.units, history.alive):
+            y = units[alive]
+            long = len(y) > CONFORMAL_WINDOWS * window
+            forecast = conformal.forecast(y=y, h=window, level=widths) if long else flat.forecast(y=y, h=window)
+            expected.append([forecast.get(key, forecast["mean"]).sum() for key in keys])
+    assert (history.age() <= CONFORMAL_WINDOWS * window).any() and (history.age() > CONFORMAL_WINDOWS * window).any()
+    np.testing.assert_array_equal(model._tsb_totals(history, keys, widths), np.array(expected))
 
 
 def test_calibrated_tsb_on_a_flat_series_without_held_out_cut_is_the_flat_forecast():

@@ -1,9 +1,11 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from longtail.demand.classes import classify
-from longtail.demand.inventory import quantile_order_up_to
+from longtail.demand.inventory import normal_order_up_to, quantile_order_up_to
 from longtail.demand.models import TSB_ALPHA, statsforecast_rate
 from longtail.demand.quantiles import LEVELS, QuantileGBM
 from longtail.demand.replenishment import (
@@ -84,6 +86,28 @@ def simulated(panel):
     settings = StockSettings()
     tuning = Replay.build(panel, TUNING_ORIGINS, STEP, classes, settings, end=ORIGINS[0])
     return inventory_simulation(panel, TUNING_ORIGINS, ORIGINS, STEP, classes, settings), tuning
+
+
+def test_tsb_normal_levels_are_statsforecasts_tsb_plus_its_error_std_to_the_last_bit():
+    from statsforecast.models import TSB
+
+    young = {f"young{length}": [0.0] * (30 - length) + [2.0, 0.0, 5.0, 1.0][:length] for length in (1, 2, 3, 4)}
+    history = _panel(_series(3, n_items=30, n_weeks=30) | young).history(30)
+    settings = StockSettings()
+    # The per-series computation the vectorised one replaced.
+    rate, sigma = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for units, alive in zip(history.units, history.alive):
+            series = units[alive]
+            forecast = TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA).forecast(y=series, h=1, fitted=True)
+            errors = series[1:] - forecast["fitted"][1:]
+            rate.append(forecast["mean"][0])
+            sigma.append(np.nanstd(errors) if len(errors) > 1 else series.std())
+    rate, sigma = np.array(rate), np.nan_to_num(np.array(sigma))
+    levels = order_up_to_levels(history, settings)["tsb_normal"]
+    for z in (0.0, 1.3, 4.0):
+        np.testing.assert_array_equal(levels(z), normal_order_up_to(rate, sigma, settings.protection_weeks, z))
 
 
 def test_stock_settings_validation_and_protection_weeks():
