@@ -7,7 +7,7 @@ LONGTAIL_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export LONGTAIL_DATA_DIR
 
 .PHONY: install demo test test-privacy test-faults test-faults-ci test-spark test-real ci ui
-.PHONY: faults-then-fast real-then-spark
+.PHONY: test-fast-and-privacy
 
 $(BIN)/longtail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,22 +59,21 @@ test-spark: install
 test-real: install
 	$(BIN)/pytest -q -m "real_data and not spark" --durations=15
 
-# What CI runs, on 2 cores: two sides at once, each side's output printed when it ends. One side runs the fault
-# trials, then the fast and privacy tiers in one session (the privacy tests fill the time the end-to-end tests spend
-# waiting on Dagster daemons); the other runs the real-data tier, then the Spark tier. The fault trials spend most of
-# their time waiting on Dagster processes, so the real tier, one busy core, runs beside them at nearly full speed; the
-# fast tier's two workers then share the cores with the Spark cluster. With the fast tier first and the fault trials
-# beside the real tier, as before the Spark tier came in, CI took 20 minutes without it and 23 with it.
+# What CI runs, on 2 cores: the tiers as four jobs, two at a time, in this order, each job's output printed when it
+# ends. The fault trials (mostly waiting on Dagster processes) and the real-data tier (one busy core) start together;
+# when the trials end, the Spark tier takes their place, then the fast and privacy tiers in one session, whose two
+# test workers fill both cores once the real tier is done (the privacy tests fill the time the end-to-end tests
+# spend waiting on Dagster daemons). The cores are busy nearly all the time, so no process may burn CPU waiting:
+# OpenMP threads (torch, faiss, implicit) sleep when idle instead of spinning, and OpenBLAS, whose threads always
+# spin, gets one thread per process. Beside a busy core, two spinning threads took 1.7x the time of one (encoding
+# with torch) and 1.5x (a float32 matrix product); alone, sleeping threads cost 1.1x.
+ci: export OMP_WAIT_POLICY := PASSIVE
+ci: export OPENBLAS_NUM_THREADS := 1
 ci: install
-	$(MAKE) -j2 --output-sync=target faults-then-fast real-then-spark
+	$(MAKE) -j2 --output-sync=target test-faults-ci test-real test-spark test-fast-and-privacy
 
-faults-then-fast: install
-	$(MAKE) test-faults-ci
+test-fast-and-privacy: install
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not real_data and not faults and not spark" --durations=15
-
-real-then-spark: install
-	$(MAKE) test-real
-	$(MAKE) test-spark
 
 ui: install
 	$(BIN)/longtail ui
