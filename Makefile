@@ -69,6 +69,13 @@ test-real: install
 # when the trials end, the Spark tier takes their place, then the fast and privacy tiers in one session, whose two
 # test workers fill both cores once the real tier is done (the privacy tests fill the time the end-to-end tests
 # spend waiting on Dagster daemons).
+# The cores are busy nearly all the time, so no thread may spin while it waits: idle OpenMP threads (torch, faiss,
+# implicit) sleep, and OpenBLAS, whose idle threads always spin, gets one thread a process. Beside a busy core, two
+# spinning threads took 1.7x the time of one (encoding with torch) and 1.5x (a float32 matrix product); alone,
+# sleeping threads cost 1.1x. Without these settings the spinning starved the fault trials' Dagster processes beside
+# the real tier: the trials took 547 s instead of 277 s.
+ci: export OMP_WAIT_POLICY := PASSIVE
+ci: export OPENBLAS_NUM_THREADS := 1
 ci: install
 	$(MAKE) -j2 --output-sync=target test-faults-ci test-real test-spark test-fast-and-privacy
 
