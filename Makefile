@@ -73,8 +73,9 @@ test-real: install
 # spend waiting on Dagster daemons).
 # The cores are busy nearly all the time, so no thread may spin while it waits: idle OpenMP threads (torch, faiss,
 # implicit) sleep, and OpenBLAS, whose idle threads always spin, gets one thread a process. Beside a busy core, two
-# spinning threads took 1.7x the time of one (encoding with torch) and 1.5x (a float32 matrix product); alone,
-# sleeping threads cost 1.1x.
+# spinning threads took 1.55x the time of one thread encoding with torch, two sleeping ones 1.07x; on a float32 matrix
+# product two OpenBLAS threads took 2.2x. Alone, sleeping threads cost 1.1x spinning ones and one OpenBLAS thread 1.2x
+# two (`bench/thread_contention.py`).
 ci: export OMP_WAIT_POLICY := PASSIVE
 ci: export OPENBLAS_NUM_THREADS := 1
 ci: install
