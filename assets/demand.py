@@ -97,7 +97,8 @@ class ForecastConfig(dg.Config):
     apart, ending with the last ``horizon`` weeks of data (fewer origins where a dataset's history is short);
     ``interval_level`` (%) of the planner's interval. ``stock`` is every dataset's stock settings unless
     ``stock_by_dataset`` names it; ``stock_by_category`` (category path -> settings) overrides both for the items of
-    a category."""
+    a category. ``workers``: datasets planned at a time, each in a process of its own (large ones only; see
+    ``longtail.demand.plan_demand``)."""
 
     horizon: int = 4
     backtest_origins: int = 4
@@ -106,6 +107,7 @@ class ForecastConfig(dg.Config):
     stock: StockConfig = StockConfig()
     stock_by_dataset: dict[str, StockConfig] = {}
     stock_by_category: dict[str, StockConfig] = {}
+    workers: int = 2
 
     def stock_settings(self) -> dict[str, StockSettings]:
         """dataset -> its settings, "" for the default."""
@@ -164,6 +166,7 @@ def demand_plans(context: dg.AssetExecutionContext, config: ForecastConfig, ware
         stock=stock,
         category_stock=config.category_stock_settings(),
         progress=context.log.info,
+        workers=config.workers,
     )
     planner, reports = plan.planner, plan.reports
     with warehouse.connect() as connection:

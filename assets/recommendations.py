@@ -43,11 +43,13 @@ REPORT_NAME = "recommendation_evaluation"
 class EvaluationConfig(dg.Config):
     """``test_days``: the test window (widened to ``min_test_share`` of events when it holds fewer);
     ``order_number_datasets``: datasets evaluated on each user's order sequence rather than the timestamp, by the
-    next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real)."""
+    next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real); ``workers``:
+    datasets evaluated at a time, in threads (see ``longtail.recommend.evaluation.datasets.evaluate_datasets``)."""
 
     test_days: int = 28
     min_test_share: float = 0.05
     order_number_datasets: list[str] = ["instacart_sample"]
+    workers: int = 2
 
 
 @dg.asset(
@@ -93,6 +95,8 @@ def recommendation_evaluation(
         order_number_datasets=config.order_number_datasets,
         progress=context.log.info,
         als=partial(SparkALS, spark=engine.spark()) if engine.is_spark else ALS,
+        # One at a time on Spark: its jobs share the session's executors, which already spread the work.
+        workers=1 if engine.is_spark else config.workers,
     )
     reports, skipped = evaluations.reports, evaluations.not_evaluated
     for dataset, error in skipped.items():

@@ -32,6 +32,9 @@ MIN_TRAINING_WEEKS = 8
 # The planner's signal compares the forecast with the mean of this many recent weeks.
 SIGNAL_WEEKS = 13
 SIGNALS = ("dormant", "rising", "falling", "steady")
+# A dataset is planned in a process of its own (plan_demand's workers) from this many items: Online Retail II's
+# 4,600 take about 40 s, against some 2 s to start a process.
+PROCESS_MIN_ITEMS = 1_000
 
 
 def weekly_history(
@@ -169,6 +172,7 @@ def plan_demand(
     stock: dict[str, StockSettings] | None = None,
     category_stock: dict[str, StockSettings] | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    workers: int = 1,
 ) -> DemandPlan:
     """Per dataset of ``weekly``: the planner table and, where the history allows (``backtest_origins``), the
     rolling-origin backtest with up to ``n_origins`` origins ``step`` weeks apart; the replenishment plan with
@@ -176,11 +180,13 @@ def plan_demand(
     allows, the inventory replay of the backtest weeks (``plan_replenishment``). ``category_stock`` (category ->
     settings) overrides the dataset's settings for the items of a category (of ``items``): they are planned from
     their own replay, tuned with their settings (the report's replay keeps the dataset's settings for every item).
-    ``progress`` hears what each dataset got.
+    ``progress`` hears what each dataset got. ``workers`` datasets are planned at a time, each in a process of its
+    own, where at least two are large enough to repay a process (``PROCESS_MIN_ITEMS``); the plan is the same.
 
     ``items`` (``dataset, item_id, category``: the cleaned items) and ``similarity`` (``dataset, item_id,
     neighbour_id, score``: content neighbours) are what young items borrow from; None or empty for nothing.
     """
+    workers = check_positive_int(workers, "workers")
     categories = items[["dataset", "item_id", "category"]] if items is not None and len(items) else None
     neighbours = None
     if similarity is not None and len(similarity):
@@ -189,41 +195,121 @@ def plan_demand(
     plan = DemandPlan(planner=pd.DataFrame(columns=["dataset"]))
     stock = {"": StockSettings()} | (stock or {})
     plan.history = weekly
-    tables, orders = [], []
-    for dataset, part in weekly.groupby("dataset") if len(weekly) else ():
-        started = time.perf_counter()
+    parts = dict(tuple(weekly.groupby("dataset"))) if len(weekly) else {}
+    for part in parts.values():
         check_weekly(part)
-        # One panel for the backtest, the forecasts and the replays, so that its memo serves them all.
-        panel = Panel.from_weekly(part)
-        prior = NeighbourPrior.build(panel.item_ids, for_dataset(categories, dataset), for_dataset(neighbours, dataset))
-        plan.origins[dataset] = backtest_origins(part["week"].nunique(), horizon, n_origins, step)
-        if plan.origins[dataset]:
-            errors = panel_errors(panel, prior, horizon, plan.origins[dataset], step, level)
-            plan.reports[dataset] = backtest_report(part, errors, horizon, step, level)
-        tables.append(_with_signals(_panel_forecasts(dataset, panel, prior, horizon, level), part, SIGNAL_WEEKS))
-        overrides = [
-            (name, _category_items(categories, dataset, name), value) for name, value in (category_stock or {}).items()
-        ]
-        stock_report, table, plan.stock_paths[dataset] = _plan_stock(
-            panel, horizon, plan.origins[dataset], step, stock.get(dataset, stock[""]), overrides
+    jobs = {
+        dataset: (
+            dataset,
+            part,
+            for_dataset(categories, dataset),
+            for_dataset(neighbours, dataset),
+            _PlanSettings(horizon, n_origins, step, level, stock.get(dataset, stock[""]), category_stock or {}),
         )
-        for name, members, settings in overrides:
-            if members.isin(table["item_id"]).any():
-                progress(f"{dataset}: {members.isin(table['item_id']).sum()} items of {name!r} planned with {settings}")
-        if stock_report is not None:
-            plan.reports[dataset] |= stock_report
-        progress(
-            f"{dataset}: backtest over {plan.origins[dataset]} origins, "
-            + ("inventory replayed" if stock_report else "too few weeks to replay the stock policies")
-            if plan.origins[dataset]
-            else f"{dataset}: too few weeks to backtest; forecasting only"
-        )
-        orders.append(table.assign(dataset=dataset))
-        plan.seconds[dataset] = round(time.perf_counter() - started, 1)
-    if tables:
-        plan.planner = pd.concat(tables, ignore_index=True)
-        plan.replenishment = pd.concat(orders, ignore_index=True)
+        for dataset, part in parts.items()
+    }
+    planned = {}
+    for dataset, dataset_plan in _each_dataset(jobs, workers):
+        for message in dataset_plan.messages:
+            progress(message)
+        planned[dataset] = dataset_plan
+    for dataset in parts:
+        dataset_plan = planned[dataset]
+        plan.origins[dataset], plan.stock_paths[dataset] = dataset_plan.origins, dataset_plan.stock_path
+        if dataset_plan.report is not None:
+            plan.reports[dataset] = dataset_plan.report
+        plan.seconds[dataset] = dataset_plan.seconds
+    if planned:
+        plan.planner = pd.concat([planned[dataset].forecasts for dataset in parts], ignore_index=True)
+        plan.replenishment = pd.concat([planned[dataset].orders for dataset in parts], ignore_index=True)
     return plan
+
+
+@dataclass(frozen=True)
+class _PlanSettings:
+    horizon: int
+    n_origins: int
+    step: int
+    level: int
+    stock: StockSettings
+    category_stock: dict[str, StockSettings]
+
+
+@dataclass(frozen=True)
+class _DatasetPlan:
+    origins: int
+    report: dict | None
+    forecasts: pd.DataFrame
+    orders: pd.DataFrame
+    stock_path: pd.DataFrame
+    messages: list[str]
+    seconds: float
+
+
+def _each_dataset(jobs: dict[str, tuple], workers: int):
+    """``(dataset, _plan_dataset(*job))`` for each dataset's job, in ``workers`` processes at a time when at least
+    two datasets have ``PROCESS_MIN_ITEMS`` items, else here one after another, in the order they finish.
+
+    Processes, because the plan is mostly boosted-tree fits whose Python stretches hold the GIL (two in threads ran
+    no faster than one after the other); a spawned worker costs about 2 s of start-up, which only a large dataset
+    repays (``bench/demand_speed.py``)."""
+    large = [dataset for dataset, job in jobs.items() if job[1]["item_id"].nunique() >= PROCESS_MIN_ITEMS]
+    if workers < 2 or len(large) < 2:
+        for dataset, job in jobs.items():
+            yield dataset, _plan_dataset(*job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(min(workers, len(large)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_plan_dataset, *jobs[dataset]): dataset for dataset in large}
+        for dataset, job in jobs.items():
+            if dataset not in large:
+                yield dataset, _plan_dataset(*job)
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _plan_dataset(
+    dataset: str,
+    part: pd.DataFrame,
+    categories: pd.DataFrame | None,
+    neighbours: pd.DataFrame | None,
+    settings: _PlanSettings,
+) -> _DatasetPlan:
+    """One dataset's backtest, forecasts and stock plan (see ``plan_demand``); ``categories`` and ``neighbours``
+    are the dataset's rows of ``plan_demand``'s."""
+    started = time.perf_counter()
+    horizon, step, level = settings.horizon, settings.step, settings.level
+    # One panel for the backtest, the forecasts and the replays, so that its memo serves them all.
+    panel = Panel.from_weekly(part)
+    prior = NeighbourPrior.build(panel.item_ids, categories, neighbours)
+    origins = backtest_origins(part["week"].nunique(), horizon, settings.n_origins, step)
+    report = None
+    if origins:
+        report = backtest_report(part, panel_errors(panel, prior, horizon, origins, step, level), horizon, step, level)
+    forecasts = _with_signals(_panel_forecasts(dataset, panel, prior, horizon, level), part, SIGNAL_WEEKS)
+    overrides = [
+        (name, _category_items(categories, dataset, name), value) for name, value in settings.category_stock.items()
+    ]
+    stock_report, table, stock_path = _plan_stock(panel, horizon, origins, step, settings.stock, overrides)
+    messages = [
+        f"{dataset}: {members.isin(table['item_id']).sum()} items of {name!r} planned with {own}"
+        for name, members, own in overrides
+        if members.isin(table["item_id"]).any()
+    ]
+    if stock_report is not None:
+        report |= stock_report
+    messages.append(
+        f"{dataset}: backtest over {origins} origins, "
+        + ("inventory replayed" if stock_report else "too few weeks to replay the stock policies")
+        if origins
+        else f"{dataset}: too few weeks to backtest; forecasting only"
+    )
+    orders = table.assign(dataset=dataset)
+    return _DatasetPlan(
+        origins, report, forecasts, orders, stock_path, messages, round(time.perf_counter() - started, 1)
+    )
 
 
 def _plan_stock(

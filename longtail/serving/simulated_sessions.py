@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.vocabulary import SEPARATOR
@@ -60,6 +59,8 @@ class SimulatedSession:
 
 def content_words(title: str) -> list[str]:
     """Lowercase words of a title worth typing: no stop words, numbers or one-letter scraps."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
     return [word for word in WORD.findall(title.lower()) if word not in ENGLISH_STOP_WORDS and len(word) > 2]
 
 

@@ -9,9 +9,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError
 
-from longtail.recommend.models.base import DEFAULT_BATCH_SIZE, Recommender
+from longtail.recommend.models.base import DEFAULT_BATCH_SIZE, Recommender, not_fitted_error
 from longtail.validation import check_positive_int
 
 # One row per filled slot of a user's list: ``rank`` from 1, ``item`` the item index, ``score`` the model's.
@@ -46,7 +45,7 @@ def recommend_on_spark(
     if not isinstance(model, Recommender):
         raise TypeError(f"model must be a Recommender, got {type(model).__name__}")
     if not hasattr(model, "n_users_"):
-        raise NotFittedError(f"This {type(model).__name__} is not fitted yet; call fit(X) first")
+        raise not_fitted_error(model)
     if isinstance(n_users, bool) or not isinstance(n_users, (int, np.integer)) or not 0 <= n_users <= model.n_users_:
         raise ValueError(f"n_users must be an integer in [0, {model.n_users_}], got {n_users!r}")
     k = check_positive_int(k, "k")

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -189,6 +188,8 @@ def probe(path: Path) -> Probe:
         with open_binary(path, limits) as stream:
             parquet = pq.ParquetFile(stream)
             return Probe(kind, tuple(parquet.schema_arrow.names), has_data=parquet.metadata.num_rows > 0)
+    import openpyxl  # only for workbooks: it takes a tenth of every definitions load otherwise
+
     with open_binary(path, limits) as stream, _workbook_errors(stream, path, limits):
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         heads = [list(sheet.iter_rows(max_row=2, values_only=True)) for sheet in book.worksheets]

@@ -6,7 +6,6 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
 
 from longtail.recommend.matrices import check_interactions, top_k_indices
 from longtail.validation import check_positive_int
@@ -96,7 +95,7 @@ class Recommender(ABC):
 
     def _check_users(self, users) -> np.ndarray:
         if not hasattr(self, "n_items_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(X) first")
+            raise not_fitted_error(self)
         users = np.asarray(users)
         if users.ndim != 1 or not (np.issubdtype(users.dtype, np.integer) or users.size == 0):
             raise ValueError(f"users must be a 1-D array of integer user indices, got {users.dtype} {users.shape}")
@@ -113,3 +112,11 @@ class Recommender(ABC):
     @abstractmethod
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         """Writable ``float32`` scores of shape ``(len(users), n_items)`` for valid user indices."""
+
+
+def not_fitted_error(model) -> Exception:
+    """scikit-learn's ``NotFittedError`` for ``model``, imported only when raised: importing scikit-learn takes about
+    half a second, which every process that loads the asset definitions would otherwise pay."""
+    from sklearn.exceptions import NotFittedError
+
+    return NotFittedError(f"This {type(model).__name__} is not fitted yet; call fit(X) first")

@@ -196,3 +196,30 @@ def test_plan_demand_plans_a_category_with_its_own_stock_settings():
     assert (table.loc[[f"item{i}" for i in range(4, 12)], "review_period_weeks"] == 1).all()
     assert len(table) == 12 and table.index.is_unique
     assert plan.reports["shop"]["settings"]["review_period_weeks"] == 1
+
+
+def test_datasets_planned_in_worker_processes_give_the_plan_of_one_at_a_time(monkeypatch):
+    import longtail.demand.planning as planning
+
+    rng = np.random.default_rng(11)
+    weekly = pd.concat(
+        [poisson_weekly(rng, 12, 30, (0.2, 3)).assign(dataset=name) for name in ("north", "south")]
+        + [weekly_frame({"s1": [1, 0, 2, 1, 0]}, dataset="young_shop")]
+    )
+    one_at_a_time = plan_demand(weekly, n_origins=2, step=4)
+    # Every shop with 12 items counts as large, so north and south go to two processes and young_shop stays here.
+    monkeypatch.setattr(planning, "PROCESS_MIN_ITEMS", 12)
+    messages = []
+    in_processes = plan_demand(weekly, n_origins=2, step=4, workers=2, progress=messages.append)
+    assert sorted(message.split(":")[0] for message in messages) == ["north", "south", "young_shop"]
+    for frame in ("planner", "replenishment"):
+        pd.testing.assert_frame_equal(getattr(in_processes, frame), getattr(one_at_a_time, frame), check_exact=True)
+    assert json.dumps(in_processes.reports) == json.dumps(one_at_a_time.reports)
+    assert in_processes.origins == one_at_a_time.origins == {"north": 2, "south": 2, "young_shop": 0}
+    for dataset, path in one_at_a_time.stock_paths.items():
+        pd.testing.assert_frame_equal(in_processes.stock_paths[dataset], path, check_exact=True)
+
+
+def test_plan_demand_refuses_workers_below_one():
+    with pytest.raises(ValueError, match="workers"):
+        plan_demand(weekly_frame({"a": [1, 2]}), workers=0)

@@ -11,20 +11,25 @@ from longtail.recommend.evaluation.offline import REPORTED, SYSTEM
 from tests.fixtures import shop_history
 
 
-@pytest.fixture(scope="module")
-def evaluations():
+def three_shops() -> dict[str, DatasetInputs]:
+    """The same history as a timed shop with vectors and reviews, as an order-number shop, and cut too short."""
     events = pd.read_csv(io.StringIO(shop_history()[0]))
     events["ts"] = pd.to_datetime(events["ts"], utc=True)
     too_short = events.head(3).assign(ts=events["ts"].min())
     reviews = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": events["ts"].min()})
     vectors = (np.array([f"i{n}" for n in range(60)]), np.eye(8, dtype=np.float32)[np.arange(60) % 8] + 0.01)
+    return {
+        "shop": DatasetInputs(events, vectors, reviews),
+        "orders": DatasetInputs(events, review_scores=reviews),
+        "tiny": DatasetInputs(too_short),
+    }
+
+
+@pytest.fixture(scope="module")
+def evaluations():
     messages = []
     result = evaluate_datasets(
-        {
-            "shop": DatasetInputs(events, vectors, reviews),
-            "orders": DatasetInputs(events, review_scores=reviews),
-            "tiny": DatasetInputs(too_short),
-        },
+        three_shops(),
         test_days=2,  # days for "shop", orders for "orders"
         order_number_datasets=["orders"],
         progress=messages.append,
@@ -72,3 +77,27 @@ def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluati
         "l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"], "time_column": "ts",
     }  # fmt: skip
     assert settings["orders"]["time_column"] == "order_from_last"  # the half-life is served in orders
+
+
+def without_run_to_run(value):
+    """``value`` without what differs from run to run: timings, and the privacy curve's unseeded OpenDP noise."""
+    if isinstance(value, dict):
+        return {key: without_run_to_run(item) for key, item in value.items() if key not in ("seconds", "privacy_curve")}
+    if isinstance(value, list):
+        return [without_run_to_run(item) for item in value]
+    return value
+
+
+def test_datasets_evaluated_side_by_side_give_the_reports_of_one_at_a_time(evaluations):
+    one_at_a_time, _ = evaluations
+    side_by_side = evaluate_datasets(three_shops(), test_days=2, order_number_datasets=["orders"], workers=2)
+    # The reports keep the inputs' order whichever dataset finishes first.
+    assert list(side_by_side.reports) == list(one_at_a_time.reports) == ["shop", "orders"]
+    assert side_by_side.not_evaluated == one_at_a_time.not_evaluated
+    assert without_run_to_run(side_by_side.reports) == without_run_to_run(one_at_a_time.reports)
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_workers_must_be_a_positive_integer(workers):
+    with pytest.raises(ValueError, match="workers"):
+        evaluate_datasets({}, workers=workers)
