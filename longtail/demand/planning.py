@@ -227,6 +227,8 @@ def plan_demand(
 
 @dataclass(frozen=True)
 class _PlanSettings:
+    """``plan_demand``'s settings for one dataset: ``stock`` its own, ``category_stock`` the overrides."""
+
     horizon: int
     n_origins: int
     step: int
@@ -237,6 +239,9 @@ class _PlanSettings:
 
 @dataclass(frozen=True)
 class _DatasetPlan:
+    """What ``_plan_dataset`` made of one dataset, to be gathered into the ``DemandPlan`` (picklable, so that a worker
+    process can send it back); ``messages`` are the progress lines it would have said."""
+
     origins: int
     report: dict | None
     forecasts: pd.DataFrame
