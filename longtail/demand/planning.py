@@ -3,6 +3,8 @@ plus the rolling-origin backtest that says how far to trust them."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -263,16 +265,40 @@ def _each_dataset(jobs: dict[str, tuple], workers: int):
         for dataset, job in jobs.items():
             yield dataset, _plan_dataset(*job)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    with ProcessPoolExecutor(min(workers, len(large)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_pool(min(workers, len(large))) as pool:
         futures = {pool.submit(_plan_dataset, *jobs[dataset]): dataset for dataset in large}
         for dataset, job in jobs.items():
             if dataset not in large:
                 yield dataset, _plan_dataset(*job)
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def worker_pool(workers: int):
+    """A ``ProcessPoolExecutor`` of ``workers`` spawned processes (a fork of a process with threads can deadlock)
+    that, on Linux, are killed when this process dies: a run worker or ``longtail materialize`` killed mid-plan
+    leaves no process computing on. The kill follows the death of the thread that started the pool, so that thread
+    must outlive the pool, as a ``with`` block around it ensures."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: ask Linux for SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``), and exit at
+    once if it already has."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG, <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _plan_dataset(
