@@ -28,6 +28,8 @@ HEADLINE_METRICS = (
     ("coverage@10", "coverage@10"),
 )
 EXAMPLE_LIST_LENGTH = 10
+# The example list is a user's who bought at least this many items, where any did (see example_user_of).
+EXAMPLE_MIN_ITEMS = 3
 UI_URL = "http://127.0.0.1:3000"
 SERVE_URL = "http://127.0.0.1:8000"
 NEW_USER = "<new user>"  # the cold-start list of recommendation_lists, not a person
@@ -166,18 +168,24 @@ def read_demo_summary(
 
 def example_user_of(connection, dataset: str | None) -> tuple[str | None, str | None]:
     """``(dataset, user)`` of a list that shows the long tail: the user of ``dataset`` (any dataset when None)
-    whose list holds the most tail items, then the most kinds of reason; ties go to the smallest id."""
-    from longtail.data.warehouse import fetch_one
+    whose list holds the most tail items, then the most kinds of reason; ties go to the smallest id. Where
+    ``user_profiles`` is built, users who bought at least ``EXAMPLE_MIN_ITEMS`` items come first: a one-purchase
+    user's list explains every item by that one purchase."""
+    from longtail.data.warehouse import fetch_one, table_exists
 
+    profiled = table_exists(connection, "user_profiles")
+    items_bought = "coalesce(any_value(p.n_items), 0)" if profiled else "0"
+    profiles = "left join (select dataset, user_id, n_items from user_profiles) p using (dataset, user_id)"
     row = fetch_one(
         connection,
-        """select any_value(dataset), any_value(user_id) from (
-               select dataset, user_id from recommendation_lists
-               where user_id <> ? and (? is null or dataset = ?)
+        f"""select any_value(dataset), any_value(user_id) from (
+               select l.dataset, l.user_id from recommendation_lists l {profiles if profiled else ""}
+               where l.user_id <> ? and (? is null or l.dataset = ?)
                group by all
-               order by count(*) filter (where is_tail) desc, count(distinct reason_kind) desc, dataset, user_id
+               order by {items_bought} >= ? desc, count(*) filter (where is_tail) desc,
+                        count(distinct reason_kind) desc, l.dataset, l.user_id
                limit 1)""",
-        [NEW_USER, dataset, dataset],
+        [NEW_USER, dataset, dataset, EXAMPLE_MIN_ITEMS],
     )
     return (row[0], row[1]) if row[1] is not None else (None, None)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from longtail.data.warehouse import connect, replace_rows
-from orchestration.demo import DemoSummary, dataset_files, format_demo_summary, read_demo_summary
+from orchestration.demo import DemoSummary, dataset_files, example_user_of, format_demo_summary, read_demo_summary
 
 EVALUATION = {
     "dataset": "shop",
@@ -161,3 +161,31 @@ def test_each_folder_with_data_files_is_a_dataset(tmp_path):
         "shop": [tmp_path / "shop" / "events.csv"],
         tmp_path.name: [tmp_path / "top.csv"],
     }
+
+
+def test_the_example_user_bought_a_few_items_where_any_did(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    # u1 bought one item and got two tail picks; u2 bought three and got one.
+    lists = pd.DataFrame(
+        {
+            "dataset": "shop",
+            "user_id": ["u1", "u1", "u2", "u2"],
+            "rank": [1, 2, 1, 2],
+            "item_id": ["i1", "i2", "i3", "i4"],
+            "score": [0.9, 0.8, 0.7, 0.6],
+            "is_tail": [True, True, True, False],
+            "reason_kind": ["bought", "bought", "bought", "popular"],
+            "reason": ["tail pick: bought Kettle", "tail pick: bought Kettle", "tail pick: bought Mug", "popular now"],
+        }
+    )
+    with connect(warehouse) as connection:
+        replace_rows(connection, "recommendation_lists", lists)
+        assert example_user_of(connection, "shop") == ("shop", "u1")  # no profiles: the most tail picks
+        replace_rows(
+            connection, "user_profiles", pd.DataFrame({"dataset": "shop", "user_id": ["u1", "u2"], "n_items": [1, 3]})
+        )
+        assert example_user_of(connection, "shop") == ("shop", "u2")
+        replace_rows(
+            connection, "user_profiles", pd.DataFrame({"dataset": "shop", "user_id": ["u1", "u2"], "n_items": [1, 2]})
+        )
+        assert example_user_of(connection, "shop") == ("shop", "u1")  # nobody bought three: the most tail picks again
