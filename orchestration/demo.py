@@ -174,12 +174,12 @@ def example_user_of(connection, dataset: str | None) -> tuple[str | None, str | 
     from longtail.data.warehouse import fetch_one, table_exists
 
     profiled = table_exists(connection, "user_profiles")
+    profiles = "left join user_profiles p using (dataset, user_id)" if profiled else ""
     items_bought = "coalesce(any_value(p.n_items), 0)" if profiled else "0"
-    profiles = "left join (select dataset, user_id, n_items from user_profiles) p using (dataset, user_id)"
     row = fetch_one(
         connection,
         f"""select any_value(dataset), any_value(user_id) from (
-               select l.dataset, l.user_id from recommendation_lists l {profiles if profiled else ""}
+               select l.dataset, l.user_id from recommendation_lists l {profiles}
                where l.user_id <> ? and (? is null or l.dataset = ?)
                group by all
                order by {items_bought} >= ? desc, count(*) filter (where is_tail) desc,

@@ -17,6 +17,7 @@ from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, 
 from longtail.recommend.models import ALS
 from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings
+from longtail.validation import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,7 @@ def evaluate_datasets(
     single evaluation leaves a third of two cores idle in its Python and single-threaded stretches
     (``bench/evaluation_workers.py``).
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    workers = check_positive_int(workers, "workers")
     largest_first = sorted(inputs, key=lambda dataset: -len(inputs[dataset].interactions))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         outcomes = {
