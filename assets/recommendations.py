@@ -7,9 +7,12 @@ choice is made offline and then served, as in production: the lists never use se
 
 import json
 import time
+from collections.abc import Callable
 from functools import partial
 
 import dagster as dg
+import duckdb
+import numpy as np
 import pandas as pd
 
 from assets.metadata import embedded_png, engine_metadata, new_figure, preview, write_dataset_reports
@@ -22,7 +25,8 @@ from longtail.data.warehouse import (
     replace_dataset_rows,
     table_exists,
 )
-from longtail.privacy.dp import optional_privacy, privacy_record
+from longtail.parallel import run_largest_first
+from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_record
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.offline import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
@@ -200,13 +204,15 @@ class RecommendationListsConfig(dg.Config):
     repeat-purchase shops). ``dp_epsilon`` set (off by default): the hybrid's item popularity and the "popular
     now" list of a new user come from user-level (``dp_epsilon``, ``dp_delta``) differentially private counts, each
     user counting for at most ``dp_max_items_per_user`` items (``longtail.privacy.dp``); each of the two count
-    vectors spends that budget, so a dataset's lists spend twice it."""
+    vectors spends that budget, so a dataset's lists spend twice it. ``workers``: datasets whose lists are computed
+    at a time, in threads (``longtail.parallel.run_largest_first``; one at a time on Spark)."""
 
     list_length: int = 20
     exclude_seen: bool = True
     dp_epsilon: float | None = None
     dp_delta: float = 1e-6
     dp_max_items_per_user: int = 20
+    workers: int = 2
 
 
 @dg.asset(
@@ -233,31 +239,21 @@ def recommendation_lists(
     score the users (``longtail.spark.lists.recommend_on_spark``)."""
     started = time.perf_counter()
     privacy = optional_privacy(config.dp_epsilon, config.dp_delta, config.dp_max_items_per_user)
+    recommend = partial(recommend_on_spark, engine.spark()) if engine.is_spark else recommend_locally
+    with warehouse.connect() as connection:
+        jobs, sizes = list_jobs(connection, config, privacy, recommend)
+    # The warehouse is not held while the lists are computed; one at a time on Spark, whose executors spread the work.
+    served = run_largest_first(jobs, sizes, 1 if engine.is_spark else config.workers)
     frames, summary = [], []
     with warehouse.connect() as connection:
-        chosen_settings = read_table(connection, "recommendation_settings")
-        # A dataset the evaluation could not split (too little history) gets the hybrid's defaults.
-        settings = dict(zip(chosen_settings.get("dataset", []), chosen_settings.get("settings", [])))
-        datasets = datasets_with_interactions(connection)
-        for dataset in datasets:
-            served = serve_recommendations(
-                load_interactions(connection, dataset),
-                json.loads(settings.get(dataset, "{}")),
-                item_vectors=read_vectors(connection, "item_embeddings", dataset),
-                review_scores=review_scores(connection, dataset),
-                items=read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
-                neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
-                list_length=config.list_length,
-                exclude_seen=config.exclude_seen,
-                privacy=privacy,
-                recommend=partial(recommend_on_spark, engine.spark()) if engine.is_spark else recommend_locally,
-            )
-            frame = served.lists.assign(dataset=dataset)
+        for dataset in jobs:
+            result = served[dataset].result()
+            frame = result.lists.assign(dataset=dataset)
             replace_dataset_rows(connection, "recommendation_lists", frame)
             frames.append(frame)
-            summary.append({"dataset": dataset, **served.summary})
-            context.log.info(f"{dataset}: {served.summary['users']:,} users, {len(frame):,} list rows")
-        drop_other_datasets(connection, "recommendation_lists", datasets)
+            summary.append({"dataset": dataset, **result.summary})
+            context.log.info(f"{dataset}: {result.summary['users']:,} users, {len(frame):,} list rows")
+        drop_other_datasets(connection, "recommendation_lists", list(jobs))
     lists = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return dg.MaterializeResult(
         metadata={
@@ -280,6 +276,37 @@ def recommendation_lists(
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
+
+
+def list_jobs(
+    connection: duckdb.DuckDBPyConnection,
+    config: RecommendationListsConfig,
+    privacy: PrivacySettings | None,
+    recommend: Callable[..., tuple[np.ndarray, np.ndarray]],
+) -> tuple[dict[str, partial], dict[str, int]]:
+    """``(jobs, sizes)`` of ``recommendation_lists``: per dataset with interactions, ``serve_recommendations`` with
+    its inputs read from the warehouse and the settings the evaluation chose (a dataset it could not split gets the
+    hybrid's defaults), ready to call; and its number of interactions."""
+    chosen = read_table(connection, "recommendation_settings")
+    settings = dict(zip(chosen.get("dataset", []), chosen.get("settings", [])))
+    events = {dataset: load_interactions(connection, dataset) for dataset in datasets_with_interactions(connection)}
+    jobs = {
+        dataset: partial(
+            serve_recommendations,
+            interactions,
+            json.loads(settings.get(dataset, "{}")),
+            item_vectors=read_vectors(connection, "item_embeddings", dataset),
+            review_scores=review_scores(connection, dataset),
+            items=read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
+            neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
+            list_length=config.list_length,
+            exclude_seen=config.exclude_seen,
+            privacy=privacy,
+            recommend=recommend,
+        )
+        for dataset, interactions in events.items()
+    }
+    return jobs, {dataset: len(interactions) for dataset, interactions in events.items()}
 
 
 @dg.asset_check(asset=recommendation_lists, blocking=True, pool=WAREHOUSE_POOL)

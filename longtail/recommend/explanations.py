@@ -104,6 +104,10 @@ def _lookup(similarity: sp.csr_matrix | None) -> Callable[[np.ndarray, np.ndarra
 
 
 def reason_text(kind: str, anchor_title: str | None, is_tail: bool) -> str:
-    """E.g. "tail pick: bought WHITE METAL LANTERN", "similar to ...", "popular now"."""
-    text = {BOUGHT: f"bought {anchor_title}", SIMILAR: f"similar to {anchor_title}"}.get(kind, "popular now")
+    """E.g. "tail pick: bought WHITE METAL LANTERN", "similar to ...", "popular now". A tail item that nothing the
+    user bought leads to is there because the tail calibration reserves room for less-known items, not because it is
+    popular: it reads "tail pick: less known, for variety" rather than a contradiction."""
+    if kind not in (BOUGHT, SIMILAR):
+        return "tail pick: less known, for variety" if is_tail else "popular now"
+    text = f"bought {anchor_title}" if kind == BOUGHT else f"similar to {anchor_title}"
     return f"tail pick: {text}" if is_tail else text

@@ -99,3 +99,41 @@ def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):
     assert known["reason"].str.len().min() > 0
     assert known.loc[known["reason_kind"] == "bought", "reason"].str.startswith(("bought", "tail pick")).all()
     assert len(lists[lists["user_id"] == COLD_START_USER]) == 20
+
+
+def test_the_lists_of_two_shops_side_by_side_are_those_of_one_shop_at_a_time(tmp_path):
+    """recommendation_lists computes datasets in threads (``workers``); each dataset's rows must be its own."""
+    import dagster as dg
+
+    from orchestration.definitions import ASSETS, CHECKS
+    from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
+    from tests.assets.conftest import DATA_LAYER
+    from tests.fixtures import Home, write_events, write_items
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_HOME", str(tmp_path / "home"))
+        home = Home(tmp_path / "home")
+        for dataset, (users, seed) in {"big_shop": (80, 0), "small_shop": (40, 1)}.items():
+            events, items = shop_history(n_users=users, seed=seed)
+            write_events(home.landing / dataset / "events.csv", events)
+            write_items(home.landing / dataset / "items.csv", items)
+        with dg.DagsterInstance.ephemeral() as instance:
+            run(home, DATA_LAYER, instance=instance)
+            run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}, instance)
+            run(home, DERIVED, instance=instance)
+            side_by_side = home.warehouse().read_table("recommendation_lists")
+            one_at_a_time = dg.materialize(
+                [*ASSETS, *CHECKS],
+                selection="key:recommendation_lists",
+                resources=home.resources(),
+                instance=instance,
+                run_config={"ops": {"recommendation_lists": {"config": {"workers": 1}}}},
+            )
+            assert one_at_a_time.success
+            again = home.warehouse().read_table("recommendation_lists")
+
+    order = ["dataset", "user_id", "rank"]
+    assert side_by_side.groupby("dataset")["user_id"].nunique().to_dict() == {"big_shop": 81, "small_shop": 41}
+    assert (
+        side_by_side.sort_values(order).reset_index(drop=True).equals(again.sort_values(order).reset_index(drop=True))
+    )

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
+from longtail.parallel import run_largest_first
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
 from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
 from longtail.recommend.models import ALS
 from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings
-from longtail.validation import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,11 @@ def evaluate_datasets(
     a time (every random draw is seeded per model), only the models' ``seconds`` count the shared cores. Threads
     suffice because the heavy kernels (BLAS, sparse products, implicit's solver, FAISS) release the GIL, while a
     single evaluation leaves a third of two cores idle in its Python and single-threaded stretches
-    (``bench/evaluation_workers.py``).
+    (``bench/dataset_workers.py``).
     """
-    workers = check_positive_int(workers, "workers")
-    largest_first = sorted(inputs, key=lambda dataset: -len(inputs[dataset].interactions))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = {
-            dataset: pool.submit(
+    outcomes = run_largest_first(
+        {
+            dataset: partial(
                 _evaluate_dataset,
                 dataset,
                 inputs[dataset],
@@ -109,8 +107,11 @@ def evaluate_datasets(
                 progress,
                 als,
             )
-            for dataset in largest_first
-        }
+            for dataset in inputs
+        },
+        {dataset: len(data.interactions) for dataset, data in inputs.items()},
+        workers,
+    )
     reports, not_evaluated = {}, {}
     for dataset in inputs:
         try:

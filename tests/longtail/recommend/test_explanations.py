@@ -31,3 +31,7 @@ def test_reason_text_names_the_anchor_and_marks_tail_picks():
     assert reason_text("bought", "Tea mug", False) == "bought Tea mug"
     assert reason_text("similar", "Tea mug", True) == "tail pick: similar to Tea mug"
     assert reason_text("popular", None, False) == "popular now"
+
+
+def test_a_tail_item_without_an_anchor_is_never_called_popular():
+    assert reason_text("popular", None, True) == "tail pick: less known, for variety"
