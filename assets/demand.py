@@ -97,8 +97,8 @@ class ForecastConfig(dg.Config):
     apart, ending with the last ``horizon`` weeks of data (fewer origins where a dataset's history is short);
     ``interval_level`` (%) of the planner's interval. ``stock`` is every dataset's stock settings unless
     ``stock_by_dataset`` names it; ``stock_by_category`` (category path -> settings) overrides both for the items of
-    a category. ``workers``: datasets planned at a time, each in a process of its own (large ones only; see
-    ``longtail.demand.plan_demand``)."""
+    a category. ``workers``: worker processes that plan the large datasets, each process one stage of a dataset at a
+    time (its forecasts and stock plan, or its backtest; see ``longtail.demand.plan_demand``)."""
 
     horizon: int = 4
     backtest_origins: int = 4

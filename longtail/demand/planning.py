@@ -34,9 +34,12 @@ MIN_TRAINING_WEEKS = 8
 # The planner's signal compares the forecast with the mean of this many recent weeks.
 SIGNAL_WEEKS = 13
 SIGNALS = ("dormant", "rising", "falling", "steady")
-# A dataset is planned in a process of its own (plan_demand's workers) from this many items: Online Retail II's
-# 4,600 take about 40 s, against some 2 s to start a process.
+# A dataset is planned in worker processes (plan_demand's workers) from this many items: Online Retail II's 4,600
+# take about 40 s, against some 2 s to start a process.
 PROCESS_MIN_ITEMS = 1_000
+# The two parts of a dataset's plan, which a large dataset sends to two processes: the forecasts with the stock plan
+# and its replay, then the rolling-origin backtest (22 s and 15 s of Online Retail II's 37; the longer goes first).
+STAGES = ("plan", "backtest")
 
 
 def weekly_history(
@@ -182,8 +185,9 @@ def plan_demand(
     allows, the inventory replay of the backtest weeks (``plan_replenishment``). ``category_stock`` (category ->
     settings) overrides the dataset's settings for the items of a category (of ``items``): they are planned from
     their own replay, tuned with their settings (the report's replay keeps the dataset's settings for every item).
-    ``progress`` hears what each dataset got. ``workers`` datasets are planned at a time, each in a process of its
-    own, where at least two are large enough to repay a process (``PROCESS_MIN_ITEMS``); the plan is the same.
+    ``progress`` hears what each dataset got. With ``workers`` of 2 or more, the datasets large enough to repay a
+    process (``PROCESS_MIN_ITEMS``) are planned in that many worker processes, stage by stage (``STAGES``); the plan
+    is the same.
 
     ``items`` (``dataset, item_id, category``: the cleaned items) and ``similarity`` (``dataset, item_id,
     neighbour_id, score``: content neighbours) are what young items borrow from; None or empty for nothing.
@@ -241,39 +245,68 @@ class _PlanSettings:
 
 @dataclass(frozen=True)
 class _DatasetPlan:
-    """What ``_plan_dataset`` made of one dataset, to be gathered into the ``DemandPlan`` (picklable, so that a worker
-    process can send it back); ``messages`` are the progress lines it would have said."""
+    """What ``_plan_dataset`` made of stages of one dataset, to be gathered into the ``DemandPlan`` (picklable, so
+    that a worker process can send it back): ``report`` the backtest's figures followed by the replay's, None where
+    neither stage made any; ``forecasts``, ``orders`` and ``stock_path`` None without the "plan" stage;
+    ``messages`` the progress lines it would have said; ``seconds`` spent on it."""
 
     origins: int
     report: dict | None
-    forecasts: pd.DataFrame
-    orders: pd.DataFrame
-    stock_path: pd.DataFrame
+    forecasts: pd.DataFrame | None
+    orders: pd.DataFrame | None
+    stock_path: pd.DataFrame | None
     messages: list[str]
     seconds: float
 
+    def merged(self, plan_stage: _DatasetPlan) -> _DatasetPlan:
+        """This "backtest" stage's plan joined with ``plan_stage``, the same dataset's "plan" stage: what
+        ``_plan_dataset`` makes of both stages at once."""
+        report = None if self.report is None and plan_stage.report is None else self.report or {}
+        if plan_stage.report is not None:
+            report = report | plan_stage.report
+        return _DatasetPlan(
+            self.origins,
+            report,
+            plan_stage.forecasts,
+            plan_stage.orders,
+            plan_stage.stock_path,
+            plan_stage.messages,
+            round(self.seconds + plan_stage.seconds, 1),
+        )
+
 
 def _each_dataset(jobs: dict[str, tuple], workers: int):
-    """``(dataset, _plan_dataset(*job))`` for each dataset's job, in ``workers`` processes at a time when at least
-    two datasets have ``PROCESS_MIN_ITEMS`` items, else here one after another, in the order they finish.
+    """``(dataset, _plan_dataset(*job))`` for each dataset's job, in the order they finish. With ``workers`` of 2 or
+    more, each of the ``STAGES`` of a dataset with ``PROCESS_MIN_ITEMS`` items goes to a pool of ``workers``
+    processes, the largest datasets' first, while the others are planned here, one after another.
 
     Processes, because the plan is mostly boosted-tree fits whose Python stretches hold the GIL (two in threads ran
-    no faster than one after the other); a spawned worker costs about 2 s of start-up, which only a large dataset
-    repays (``bench/demand_speed.py``)."""
+    no faster than one after the other), and each fit keeps about one core busy; a spawned worker costs about 2 s of
+    start-up, which only a large dataset repays (``bench/demand_speed.py``). By stages rather than whole datasets,
+    so that one large dataset keeps two processes busy, and two of unequal size do not leave one idle at the end."""
     large = [dataset for dataset, job in jobs.items() if job[1]["item_id"].nunique() >= PROCESS_MIN_ITEMS]
-    if workers < 2 or len(large) < 2:
+    if workers < 2 or not large:
         for dataset, job in jobs.items():
             yield dataset, _plan_dataset(*job)
         return
     from concurrent.futures import as_completed
 
-    with worker_pool(min(workers, len(large))) as pool:
-        futures = {pool.submit(_plan_dataset, *jobs[dataset]): dataset for dataset in large}
+    large.sort(key=lambda dataset: -jobs[dataset][1]["item_id"].nunique())
+    with worker_pool(min(workers, len(large) * len(STAGES))) as pool:
+        futures = {
+            pool.submit(_plan_dataset, *jobs[dataset], (stage,)): (dataset, stage)
+            for dataset in large
+            for stage in STAGES
+        }
         for dataset, job in jobs.items():
             if dataset not in large:
                 yield dataset, _plan_dataset(*job)
+        stages: dict[str, dict[str, _DatasetPlan]] = {}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            dataset, stage = futures[future]
+            stages.setdefault(dataset, {})[stage] = future.result()
+            if len(stages[dataset]) == len(STAGES):
+                yield dataset, stages[dataset]["backtest"].merged(stages[dataset]["plan"])
 
 
 def worker_pool(workers: int):
@@ -307,9 +340,10 @@ def _plan_dataset(
     categories: pd.DataFrame | None,
     neighbours: pd.DataFrame | None,
     settings: _PlanSettings,
+    stages: tuple[str, ...] = STAGES,
 ) -> _DatasetPlan:
-    """One dataset's backtest, forecasts and stock plan (see ``plan_demand``); ``categories`` and ``neighbours``
-    are the dataset's rows of ``plan_demand``'s."""
+    """One dataset's ``stages`` (of ``STAGES``) of its backtest, forecasts and stock plan (see ``plan_demand``);
+    ``categories`` and ``neighbours`` are the dataset's rows of ``plan_demand``'s."""
     started = time.perf_counter()
     horizon, step, level = settings.horizon, settings.step, settings.level
     # One panel for the backtest, the forecasts and the replays, so that its memo serves them all.
@@ -317,8 +351,10 @@ def _plan_dataset(
     prior = NeighbourPrior.build(panel.item_ids, categories, neighbours)
     origins = backtest_origins(part["week"].nunique(), horizon, settings.n_origins, step)
     report = None
-    if origins:
+    if "backtest" in stages and origins:
         report = backtest_report(part, panel_errors(panel, prior, horizon, origins, step, level), horizon, step, level)
+    if "plan" not in stages:
+        return _DatasetPlan(origins, report, None, None, None, [], round(time.perf_counter() - started, 1))
     forecasts = _with_signals(_panel_forecasts(dataset, panel, prior, horizon, level), part, SIGNAL_WEEKS)
     overrides = [
         (name, _category_items(categories, dataset, name), value) for name, value in settings.category_stock.items()
@@ -330,7 +366,7 @@ def _plan_dataset(
         if members.isin(table["item_id"]).any()
     ]
     if stock_report is not None:
-        report |= stock_report
+        report = (report or {}) | stock_report
     messages.append(
         f"{dataset}: backtest over {origins} origins, "
         + ("inventory replayed" if stock_report else "too few weeks to replay the stock policies")

@@ -201,24 +201,28 @@ def test_plan_demand_plans_a_category_with_its_own_stock_settings():
     assert plan.reports["shop"]["settings"]["review_period_weeks"] == 1
 
 
-def test_datasets_planned_in_worker_processes_give_the_plan_of_one_at_a_time(monkeypatch):
+@pytest.mark.parametrize("large_shops", [("north", "south"), ("north",)])
+def test_datasets_planned_in_worker_processes_give_the_plan_of_one_at_a_time(monkeypatch, large_shops):
     import longtail.demand.planning as planning
 
     rng = np.random.default_rng(11)
     weekly = pd.concat(
-        [poisson_weekly(rng, 12, 30, (0.2, 3)).assign(dataset=name) for name in ("north", "south")]
+        [poisson_weekly(rng, 12, 30, (0.2, 3)).assign(dataset=name) for name in large_shops]
         + [weekly_frame({"s1": [1, 0, 2, 1, 0]}, dataset="young_shop")]
     )
     one_at_a_time = plan_demand(weekly, n_origins=2, step=4)
-    # Every shop with 12 items counts as large, so north and south go to two processes and young_shop stays here.
+    # Every shop with 12 items counts as large: the stages of each go to the two processes, young_shop stays here.
     monkeypatch.setattr(planning, "PROCESS_MIN_ITEMS", 12)
+    pools, worker_pool = [], planning.worker_pool
+    monkeypatch.setattr(planning, "worker_pool", lambda workers: pools.append(workers) or worker_pool(workers))
     messages = []
     in_processes = plan_demand(weekly, n_origins=2, step=4, workers=2, progress=messages.append)
-    assert sorted(message.split(":")[0] for message in messages) == ["north", "south", "young_shop"]
+    assert pools == [2]  # even one large shop keeps two processes busy, one stage each
+    assert sorted(message.split(":")[0] for message in messages) == [*large_shops, "young_shop"]
     for frame in ("planner", "replenishment"):
         pd.testing.assert_frame_equal(getattr(in_processes, frame), getattr(one_at_a_time, frame), check_exact=True)
     assert json.dumps(in_processes.reports) == json.dumps(one_at_a_time.reports)
-    assert in_processes.origins == one_at_a_time.origins == {"north": 2, "south": 2, "young_shop": 0}
+    assert in_processes.origins == one_at_a_time.origins == {**dict.fromkeys(large_shops, 2), "young_shop": 0}
     for dataset, path in one_at_a_time.stock_paths.items():
         pd.testing.assert_frame_equal(in_processes.stock_paths[dataset], path, check_exact=True)
 
