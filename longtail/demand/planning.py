@@ -261,9 +261,8 @@ class _DatasetPlan:
     def merged(self, plan_stage: _DatasetPlan) -> _DatasetPlan:
         """This "backtest" stage's plan joined with ``plan_stage``, the same dataset's "plan" stage: what
         ``_plan_dataset`` makes of both stages at once."""
-        report = None if self.report is None and plan_stage.report is None else self.report or {}
-        if plan_stage.report is not None:
-            report = report | plan_stage.report
+        neither = self.report is None and plan_stage.report is None
+        report = None if neither else (self.report or {}) | (plan_stage.report or {})
         return _DatasetPlan(
             self.origins,
             report,
@@ -284,14 +283,14 @@ def _each_dataset(jobs: dict[str, tuple], workers: int):
     no faster than one after the other), and each fit keeps about one core busy; a spawned worker costs about 2 s of
     start-up, which only a large dataset repays (``bench/demand_speed.py``). By stages rather than whole datasets,
     so that one large dataset keeps two processes busy, and two of unequal size do not leave one idle at the end."""
-    large = [dataset for dataset, job in jobs.items() if job[1]["item_id"].nunique() >= PROCESS_MIN_ITEMS]
+    items = {dataset: job[1]["item_id"].nunique() for dataset, job in jobs.items()}
+    large = sorted((dataset for dataset in jobs if items[dataset] >= PROCESS_MIN_ITEMS), key=lambda d: -items[d])
     if workers < 2 or not large:
         for dataset, job in jobs.items():
             yield dataset, _plan_dataset(*job)
         return
     from concurrent.futures import as_completed
 
-    large.sort(key=lambda dataset: -jobs[dataset][1]["item_id"].nunique())
     with worker_pool(min(workers, len(large) * len(STAGES))) as pool:
         futures = {
             pool.submit(_plan_dataset, *jobs[dataset], (stage,)): (dataset, stage)
