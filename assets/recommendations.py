@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import embedded_png, engine_metadata, new_figure, preview, write_dataset_reports
-from longtail.data.interactions import datasets_with_interactions, load_interactions
+from longtail.data.interactions import datasets_with_interactions, interactions_sql, load_interactions
 from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -30,6 +30,7 @@ from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_recor
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.offline import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
+from longtail.recommend.explanations import BOUGHT, MIN_CUSTOMERS_REASON
 from longtail.recommend.item_vectors import catalogue_text_vectors
 from longtail.recommend.models import ALS
 from longtail.recommend.serving import COLD_START_USER, recommend_locally, serve_recommendations
@@ -338,6 +339,51 @@ def lists_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
+# Per "bought" pair (anchor, listed item) of dataset $d: its list rows and the users who have both items.
+_CO_BUYERS_SQL = """
+    with interactions as (select distinct user_id, item_id from ({interactions})),
+    pairs as (
+        select anchor_item_id as anchor, item_id, count(*) as list_rows from recommendation_lists
+        where dataset = $d and reason_kind = '{bought}' group by all
+    )
+    select $d as dataset, p.anchor, p.item_id, p.list_rows, count(b.user_id) as co_buyers
+    from pairs p left join interactions a on a.item_id = p.anchor
+    left join interactions b on b.item_id = p.item_id and b.user_id = a.user_id
+    group by all
+"""
+
+
+@dg.asset_check(asset=recommendation_lists, blocking=True, pool=WAREHOUSE_POOL)
+def reasons_have_co_buyers(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every "bought X" reason rests on at least ``MIN_CUSTOMERS_REASON`` customers who have both X and the listed
+    item in the dataset's interactions, counted here in SQL from the cleaned tables, apart from the code that wrote
+    the reasons."""
+    with warehouse.connect() as connection:
+        interactions = interactions_sql(connection)
+        datasets = (
+            connection.execute("select distinct dataset from recommendation_lists order by 1").fetchall()
+            if table_exists(connection, "recommendation_lists") and interactions is not None
+            else []
+        )
+        if not datasets:
+            return dg.AssetCheckResult(passed=True, metadata={"note": "no lists yet"})
+        query = _CO_BUYERS_SQL.format(interactions=interactions, bought=BOUGHT)
+        support = pd.concat([connection.execute(query, {"d": d}).df() for (d,) in datasets], ignore_index=True)
+    weak = support[support["co_buyers"] < MIN_CUSTOMERS_REASON]
+    per_dataset = support.groupby("dataset").agg(
+        bought_reasons=("list_rows", "sum"), fewest_co_buyers=("co_buyers", "min")
+    )
+    return dg.AssetCheckResult(
+        passed=weak.empty,
+        metadata={
+            "bought_reasons_below_minimum": int(weak["list_rows"].sum()),
+            "minimum_co_buyers": MIN_CUSTOMERS_REASON,
+            "per_dataset": preview(per_dataset.reset_index()),
+            "weakest": preview(weak.sort_values("co_buyers").head(20)),
+        },
+    )
+
+
 @dg.asset_check(asset=recommendation_evaluation)
 def meets_long_tail_targets() -> dg.AssetCheckResult:
     """Warns unless, on every evaluated dataset, longtail's NDCG@10 is at least the best baseline's, its tail
@@ -358,4 +404,4 @@ def meets_long_tail_targets() -> dg.AssetCheckResult:
     )
 
 
-RECOMMENDATION_CHECKS = [lists_complete, meets_long_tail_targets]
+RECOMMENDATION_CHECKS = [lists_complete, reasons_have_co_buyers, meets_long_tail_targets]

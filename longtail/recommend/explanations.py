@@ -8,9 +8,15 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from longtail.validation import check_positive_int
+
 BOUGHT = "bought"
 SIMILAR = "similar"
 POPULAR = "popular"
+# A reason that rests on other customers ("bought X": people who bought X bought this; "bought by N customers") is
+# given from this many of them on. One customer is not a crowd, and a reason drawn from one customer's basket tells
+# the reader what that person bought.
+MIN_CUSTOMERS_REASON = 3
 
 
 def explain(
@@ -19,26 +25,37 @@ def explain(
     collaborative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
     similarity: sp.csr_matrix | None,
     *,
+    min_co_buyers: int = MIN_CUSTOMERS_REASON,
     batch_size: int = 1024,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The anchor item and the kind of reason for every recommended item.
 
     Args:
-        history: (n_users, n_items) csr, the users' own items (weights > 0, e.g. recency or counts).
+        history: (n_users, n_items) csr, the users' own items (weights > 0, e.g. recency or counts): every user
+            of the model, since the co-buyers of a pair are counted over them.
         recommended: (n_users, k) item indices, -1 for empty slots.
         collaborative: ``f(sources, targets) -> (n,)``, the item-to-item weight of each pair ``(sources[i],
             targets[i])`` (e.g. ``EASE.pair_weights``), or None.
         similarity: (n_items, n_items) sparse content or blended similarity, or None.
+        min_co_buyers: a collaborative reason links a user's item to a listed one only where at least this many
+            users of ``history`` have both (``co_buyers``): a model weight alone, which may link items that nobody
+            bought together, is not "people who bought X bought this".
         batch_size: users explained at a time; memory grows with their history entries times ``k``.
 
     Returns:
         ``(anchors, kinds)``, both (n_users, k). ``anchors`` holds the index of the user's item that contributes
         most (its weight times the item-to-item weight; the first in the user's history on ties; -1 when none
         does); ``kinds`` is ``"bought"`` when that contribution is collaborative ("people who bought your item
-        bought this"), ``"similar"`` when it is content similarity and no collaborative weight is positive,
-        ``"popular"`` otherwise (cold-start users, or no link to the user's items), "" for empty slots.
+        bought this") with enough co-buyers, ``"similar"`` when it is content similarity and no such collaborative
+        weight is positive, ``"popular"`` otherwise (cold-start users, or no link to the user's items), "" for
+        empty slots.
     """
     n_users, k = recommended.shape
+    if n_users != history.shape[0]:
+        raise ValueError(f"recommended must hold one list per user of history ({history.shape[0]}), got {n_users}")
+    min_co_buyers = check_positive_int(min_co_buyers, "min_co_buyers")
+    if collaborative is not None:
+        collaborative = _supported(collaborative, co_buyers(history, recommended), min_co_buyers)
     anchors = np.full((n_users, k), -1, dtype=np.int64)
     kinds = np.full((n_users, k), POPULAR, dtype=object)
     kinds[recommended < 0] = ""
@@ -90,6 +107,40 @@ def _strongest(pairs: _Pairs, contribution: np.ndarray) -> tuple[np.ndarray, np.
     first = order[np.r_[True, pairs.slot[order][1:] != pairs.slot[order][:-1]]] if len(order) else order
     first = first[contribution[first] > 0]
     return pairs.slot[first], pairs.item[first]
+
+
+def co_buyers(history: sp.csr_matrix, recommended: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``f(sources, targets) -> (n,)`` int: how many users of ``history`` (n_users, n_items) have both
+    ``sources[i]`` and ``targets[i]``, for targets among the items of ``recommended`` (any shape, -1 for none).
+
+    The counts of every item against the listed items are one sparse product of the binary history, (n_items,
+    n_listed): the listed items are a small part of a large catalogue, and the pairs asked for are many more.
+    """
+    bought = history.copy().tocsr()
+    bought.data = np.ones_like(bought.data, dtype=np.float32)
+    listed = np.unique(recommended[recommended >= 0])
+    column = np.full(history.shape[1], -1, dtype=np.int64)
+    column[listed] = np.arange(len(listed))
+    counts = (bought.T.tocsr() @ bought[:, listed]).tocsr()
+    lookup = _lookup(counts)
+
+    def count(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return np.rint(lookup(sources, column[targets])).astype(np.int64)
+
+    return count
+
+
+def _supported(
+    collaborative: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    count: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    minimum: int,
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``collaborative``'s weights where a pair has at least ``minimum`` co-buyers (``count``), 0 elsewhere."""
+
+    def weights(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return np.where(count(sources, targets) >= minimum, collaborative(sources, targets), 0.0)
+
+    return weights
 
 
 def _lookup(similarity: sp.csr_matrix | None) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:

@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from longtail.recommend.explanations import MIN_CUSTOMERS_REASON
 from longtail.recommend.serving import COLD_START_USER
 from longtail.serving.snapshot import ShopTables, read_manifest, read_shop
 from longtail.serving.vocabulary import SEPARATOR, category_nodes
 
-# A reason "bought by N customers" is given from this many buyers on: one buyer is not a crowd.
-MIN_BUYERS_REASON = 3
 # "Reviewers praise ..." needs this many reviews and this positive share, so one happy reviewer is not a consensus.
 MIN_REVIEWS_REASON = 3
 MIN_POSITIVE_SHARE_REASON = 0.6
@@ -140,7 +139,7 @@ class ShopIndex:
             and self.positive_share[row] >= MIN_POSITIVE_SHARE_REASON
         ):
             reasons.append(f"reviewers praise {self.praise[row]} ({self.n_reviews[row]} reviews)")
-        if self.buyers[row] >= MIN_BUYERS_REASON:
+        if self.buyers[row] >= MIN_CUSTOMERS_REASON:
             reasons.append(f"bought by {self.buyers[row]:,} customers")
         return reasons
 

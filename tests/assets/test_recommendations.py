@@ -2,11 +2,14 @@
 item_embeddings -> item_similarity, user_profiles, recommendation_evaluation -> recommendation_lists."""
 
 import json
+import shutil
 
+import duckdb
 import pytest
 
-from assets.recommendations import COLD_START_USER
+from assets.recommendations import COLD_START_USER, reasons_have_co_buyers
 from longtail.recommend.evaluation.offline import BASELINE_GRIDS
+from resources.warehouse import WarehouseResource
 from tests.assets.conftest import metadata, run, synthetic_shop
 from tests.fixtures import shop_history, write_items
 
@@ -99,6 +102,25 @@ def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):
     assert known["reason"].str.len().min() > 0
     assert known.loc[known["reason_kind"] == "bought", "reason"].str.startswith(("bought", "tail pick")).all()
     assert len(lists[lists["user_id"] == COLD_START_USER]) == 20
+
+
+def test_every_bought_reason_has_enough_co_buyers_and_the_check_catches_one_that_has_not(shop, tmp_path):
+    home, result, _ = shop
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "reasons_have_co_buyers"]
+    assert evaluation.passed and evaluation.metadata["bought_reasons_below_minimum"].value == 0
+    assert "| shop " in evaluation.metadata["per_dataset"].value
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(home.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            """insert into recommendation_lists by name
+               (select * replace ('never_sold' as item_id) from recommendation_lists where reason_kind = 'bought'
+                limit 1)"""
+        )
+    caught = reasons_have_co_buyers(warehouse=WarehouseResource(path=str(copy)))
+    assert not caught.passed and caught.metadata["bought_reasons_below_minimum"].value == 1
+    assert "never_sold" in caught.metadata["weakest"].value
 
 
 def test_the_lists_of_two_shops_side_by_side_are_those_of_one_shop_at_a_time(tmp_path):

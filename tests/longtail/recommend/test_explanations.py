@@ -1,12 +1,19 @@
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.explanations import explain, reason_text
+from longtail.recommend.explanations import co_buyers, explain, reason_text
 
-# User 0 has items 0 and 1, user 1 has nothing.
-HISTORY = sp.csr_matrix(np.array([[1.0, 0.5, 0, 0, 0], [0, 0, 0, 0, 0]], dtype=np.float32))
+# User 0 has items 0 and 1, user 1 has nothing; users 2-4 bought items 0, 1 and 2 together, user 5 items 0 and 4.
+HISTORY = sp.csr_matrix(
+    np.array(
+        [[1.0, 0.5, 0, 0, 0], [0, 0, 0, 0, 0]] + [[1.0, 1.0, 1.0, 0, 0]] * 3 + [[1.0, 0, 0, 0, 1.0]],
+        dtype=np.float32,
+    )
+)
 B = np.zeros((5, 5), dtype=np.float32)
 B[0, 2], B[1, 2] = 0.2, 0.9  # item 2: mostly bought with item 1 (0.5 * 0.9 > 1.0 * 0.2)
+B[0, 4] = 5.0  # the model links item 0 to item 4 strongly, but only one customer bought both
 SIMILARITY = sp.csr_matrix(([0.8], ([0], [3])), shape=(5, 5), dtype=np.float32)  # item 3 looks like item 0
 
 
@@ -14,17 +21,44 @@ def pair_weights(sources, targets):
     return B[sources, targets]
 
 
+def lists(first_user: list[int], second_user: list[int]) -> np.ndarray:
+    """The recommended items of users 0 and 1 (-1 pads), the other users' lists empty."""
+    recommended = np.full((HISTORY.shape[0], len(first_user)), -1)
+    recommended[0], recommended[1] = first_user, second_user
+    return recommended
+
+
 def test_each_item_gets_the_users_item_that_led_to_it():
-    recommended = np.array([[2, 3, 4, -1], [2, 3, -1, -1]])
-    anchors, kinds = explain(HISTORY, recommended, pair_weights, SIMILARITY)
+    anchors, kinds = explain(HISTORY, lists([2, 3, 4, -1], [2, 3, -1, -1]), pair_weights, SIMILARITY)
     np.testing.assert_array_equal(anchors[0], [1, 0, -1, -1])
     assert kinds[0].tolist() == ["bought", "similar", "popular", ""]
     assert kinds[1].tolist() == ["popular", "popular", "", ""]
 
 
+def test_a_co_purchase_reason_needs_enough_co_buyers():
+    """Item 4 has the largest model weight, but one co-buyer: no "bought" reason unless one customer is enough."""
+    recommended = lists([4, 2], [-1, -1])
+    anchors, kinds = explain(HISTORY, recommended, pair_weights, None)
+    assert kinds[0].tolist() == ["popular", "bought"] and anchors[0].tolist() == [-1, 1]
+    anchors, kinds = explain(HISTORY, recommended, pair_weights, None, min_co_buyers=1)
+    assert kinds[0].tolist() == ["bought", "bought"] and anchors[0].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="min_co_buyers"):
+        explain(HISTORY, recommended, pair_weights, None, min_co_buyers=0)
+
+
+def test_co_buyers_counts_the_users_who_have_both_items():
+    count = co_buyers(HISTORY, lists([2, 4], [-1, -1]))
+    np.testing.assert_array_equal(count(np.array([0, 1, 0, 3, 4]), np.array([2, 2, 4, 4, 4])), [3, 3, 1, 0, 1])
+
+
 def test_without_models_every_reason_is_popularity():
-    anchors, kinds = explain(HISTORY, np.array([[2, 3], [2, 3]]), None, None)
+    anchors, kinds = explain(HISTORY, np.full((HISTORY.shape[0], 2), 2), None, None)
     assert (anchors == -1).all() and (kinds == "popular").all()
+
+
+def test_the_lists_must_be_those_of_the_history_users():
+    with pytest.raises(ValueError, match="one list per user of history"):
+        explain(HISTORY, np.array([[2, 3]]), pair_weights, None)
 
 
 def test_reason_text_names_the_anchor_and_marks_tail_picks():
