@@ -25,6 +25,7 @@ from longtail.recommend.explanations import POPULAR, explain, reason_text
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.models.hybrid import LongTailHybrid
 from longtail.recommend.neighbours import neighbour_matrix
+from longtail.recommend.text import display_titles
 
 COLD_START_USER = "<new user>"
 # Days; the recency half-life of a dataset served without evaluated settings.
@@ -145,7 +146,9 @@ def serve_recommendations(
 
     Args:
         interactions, settings, item_vectors, review_scores: as ``build_served_hybrid``.
-        items: ``item_id, title`` of the catalogue (items without a title show their id in reasons).
+        items: ``item_id, title`` and optionally ``category, brand, description`` of the catalogue: lists and
+            reasons show each item's ``display_titles`` (its title, the name its description opens with, or its
+            category and brand), and its id without any.
         neighbours: optional ``item_id, neighbour_id, score`` rows of a content or blended similarity (as
             ``longtail.recommend.neighbours.neighbour_table`` writes them): they explain the items that no
             co-purchase explains.
@@ -191,7 +194,7 @@ def serve_recommendations(
         }
     )
     lists = pd.concat([known, new_user], ignore_index=True)
-    titles = items.set_index("item_id")["title"] if items is not None and len(items) else pd.Series(dtype="string")
+    titles = _titles(items)
     lists["title"] = lists["item_id"].map(titles)
     anchor_titles = lists["anchor_item_id"].map(titles).fillna(lists["anchor_item_id"])
     lists["reason"] = [
@@ -199,6 +202,18 @@ def serve_recommendations(
         for kind, anchor, is_tail in zip(lists["reason_kind"], anchor_titles, lists["is_tail"])
     ]
     return ServedLists(lists[LIST_COLUMNS], _summary(served, lists))
+
+
+def _titles(items: pd.DataFrame | None) -> pd.Series:
+    """The display title (``display_titles``) of each catalogue item, by item id; empty without a catalogue."""
+    if items is None or not len(items):
+        return pd.Series(dtype="string")
+    catalogue = items.set_index("item_id")
+    fields = [
+        catalogue[column].astype("string") if column in catalogue else None
+        for column in ("category", "brand", "description")
+    ]
+    return display_titles(catalogue["title"].astype("string"), *fields)
 
 
 def _summary(served: ServedModel, lists: pd.DataFrame) -> dict:

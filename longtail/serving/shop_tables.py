@@ -13,6 +13,7 @@ import pandas as pd
 from longtail.data.interactions import interaction_matrix
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import tail_items
+from longtail.recommend.text import display_titles
 from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
 from longtail.serving.vocabulary import item_clusters
 
@@ -78,7 +79,8 @@ def shop_tables(
     for column in ("title", "category", "description"):
         frame[column] = catalogue[column].reindex(ids).astype("string") if column in catalogue else pd.NA
     brands = catalogue["brand"].reindex(ids).astype("string") if "brand" in catalogue else None
-    frame["title"] = display_titles(frame["title"], frame["category"], brands)
+    # Before generated descriptions fill the gaps: a name is taken from the catalogue's own text only.
+    frame["title"] = display_titles(frame["title"], frame["category"], brands, frame["description"])
     frame["price"] = _prices(catalogue, interactions, ids)
     frame["is_tail"] = is_tail.to_numpy()
     frame["buyers"] = buyers.to_numpy()
@@ -109,17 +111,6 @@ def shop_tables(
         history=history[HISTORY_COLUMNS],
         settings=settings,
     )
-
-
-def display_titles(titles: pd.Series, categories: pd.Series, brands: pd.Series | None) -> pd.Series:
-    """Each item's title, or where it has none (or only a scrap of HTML, as most Amazon magazine titles) a name
-    built from what the catalogue does say: its category's last part and its brand, e.g. "Nature & Ecology (Pardson
-    Inc)"; missing when neither is known (the API then shows the id)."""
-    markup = titles.str.contains(r"[<>]|^[^A-Za-z0-9]*$", regex=True, na=False)
-    leaf = categories.str.split(" > ").str[-1]
-    built = leaf.str.cat(" (" + brands + ")", na_rep="") if brands is not None else leaf
-    built = built.where(leaf.notna(), brands if brands is not None else pd.NA)
-    return titles.where(titles.notna() & ~markup, built)
 
 
 def cluster_count(n_items: int) -> int:

@@ -140,3 +140,12 @@ def test_repeat_purchase_shops_may_list_items_already_bought(shop):
     events, items, _ = shop
     lists = serve_recommendations(events, CHOSEN, items=items, exclude_seen=False).lists
     assert not lists.merge(events[["user_id", "item_id"]].drop_duplicates()).empty
+
+
+def test_lists_and_reasons_name_an_item_without_a_title_by_its_category_and_brand(shop):
+    events, items, vectors = shop
+    untitled = items.assign(title=None, category="Gifts > Candles", brand="Acme")
+    lists = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=untitled, list_length=10).lists
+    bought = lists[lists["reason_kind"] == "bought"]
+    assert len(bought) and (lists["title"] == "Candles (Acme)").all()
+    assert bought["reason"].str.endswith("bought Candles (Acme)").all()

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 
 from longtail.recommend.serving import LIST_COLUMNS
-from longtail.serving.shop_tables import display_titles, shop_tables
+from longtail.recommend.text import display_titles
+from longtail.serving.shop_tables import shop_tables
 from tests.longtail.serving.shops import item_ids, small_shop
 
 
