@@ -262,9 +262,10 @@ def recommendation_lists(
             **engine_metadata(engine),
             "by_dataset": preview(pd.DataFrame(summary), rows=50),
             "reasons": preview(
-                lists["reason_kind"].value_counts().rename_axis("reason").reset_index(name="rows")
+                lists.groupby(["dataset", "reason_kind", "is_tail"]).size().reset_index(name="rows")
                 if len(lists)
-                else lists
+                else lists,
+                rows=40,
             ),
             "preview": preview(lists[["dataset", "user_id", "rank", "title", "reason"]] if len(lists) else lists, 20),
             "new_user_list": preview(

@@ -2,6 +2,7 @@
 item_embeddings -> item_similarity, user_profiles, recommendation_evaluation -> recommendation_lists."""
 
 import json
+import re
 import shutil
 
 import duckdb
@@ -109,6 +110,8 @@ def test_every_bought_reason_has_enough_co_buyers_and_the_check_catches_one_that
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "reasons_have_co_buyers"]
     assert evaluation.passed and evaluation.metadata["bought_reasons_below_minimum"].value == 0
     assert "| shop " in evaluation.metadata["per_dataset"].value
+    reasons = metadata(result, "recommendation_lists")["reasons"]
+    assert re.search(r"\| shop\s+\| bought\s+\|", reasons) and "is_tail" in reasons
 
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(home.warehouse_path, copy)
