@@ -252,7 +252,9 @@ def display_titles(
     leaf = categories.str.split(" > ").str[-1]
     built = leaf.str.cat(" (" + brands + ")", na_rep="") if brands is not None else leaf
     built = built.where(leaf.notna(), brands if brands is not None else pd.NA)
+    usable = titles.notna() & ~markup
     if descriptions is not None:
-        named = pd.Series([name_from_description(text) for text in descriptions], index=titles.index, dtype="string")
-        built = named.where(named.notna(), built)
-    return titles.where(titles.notna() & ~markup, built)
+        untitled = descriptions[~usable]
+        named = pd.Series([name_from_description(text) for text in untitled], index=untitled.index, dtype="string")
+        built = named.reindex(titles.index).fillna(built)
+    return titles.where(usable, built)
