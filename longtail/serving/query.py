@@ -36,7 +36,14 @@ from longtail.serving.query_words import (
     OCCASIONS,
     patterns,
 )
-from longtail.serving.vocabulary import SEPARATOR, domain_words, lexical_category, singular, words
+from longtail.serving.vocabulary import (
+    SEPARATOR,
+    domain_words,
+    lexical_category,
+    singular,
+    wholly_named_node,
+    words,
+)
 
 MAX_QUERY_CHARS = 2_000
 NOVELTY_VALUES = ("tail", "any")
@@ -254,14 +261,21 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
 
 def _category(text: str, shop: ShopVocabulary) -> str | None:
     """The node the words name (``lexical_category``), else the node ``shop.match_category`` gives for the
-    remaining product phrase (the words left once occasion, chat and domain words are dropped). The thing wanted,
-    not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide ("cleaning stuff for
-    the kitchen" is cleaning products, not their parent), unless they name no node ("a magazine for teens") or the
-    whole message names one below theirs."""
+    remaining product phrase (the words left once occasion, chat and domain words are dropped).
+
+    Where the shopper places the thing, after "in" or "from", decides when those words name a node ("cream in the
+    ice cream aisle" is ice cream, not cream; "rice from chips pretzels" is chips), unless the words before it name
+    that node or one below it ("anything vegan in the freezer section" is the frozen vegan aisle). Otherwise the
+    thing wanted, not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide
+    ("cleaning stuff for the kitchen" is cleaning products, not their parent), unless they name no node ("a
+    magazine for teens") or the whole message names one below theirs."""
     head_text = patterns.context.split(text, maxsplit=1)[0]
     whole = lexical_category(_shopping_words(text), shop.category_paths)
     if head_text != text:
         head = lexical_category(_shopping_words(head_text), shop.category_paths)
+        place = _place(text, shop)
+        if place is not None and not (head is not None and f"{head}{SEPARATOR}".startswith(place + SEPARATOR)):
+            return place
         if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
             return head
     if whole is not None:
@@ -276,6 +290,22 @@ def _category(text: str, shop: ShopVocabulary) -> str | None:
         return None
     category = shop.match_category(phrase)
     return category if category in shop.category_paths else None
+
+
+def _place(text: str, shop: ShopVocabulary) -> str | None:
+    """The node named by the first phrase after "in" or "from" that says where in the shop: after "in", a phrase
+    naming a node's whole label ("in asian foods", "in the fresh vegetables aisle"); after either, one with a word
+    such as "aisle" or "section" that names a node ("from the freezer section"). No place in "tuna in olive oil"
+    (the oils vinegars aisle is half named: the oil is what the tuna comes in) nor in "news from the united
+    states" (where the news is from, not where it is shelved)."""
+    for match in patterns.place.finditer(text):
+        phrase = _shopping_words(match.group("words"))
+        node = wholly_named_node(phrase, shop.category_paths) if match.group("preposition") == "in" else None
+        if node is None and patterns.shop_place.search(phrase):
+            node = wholly_named_node(phrase, shop.category_paths) or lexical_category(phrase, shop.category_paths)
+        if node is not None:
+            return node
+    return None
 
 
 def _shopping_words(text: str) -> str:

@@ -300,6 +300,10 @@ patterns = SimpleNamespace(
     wording=_compiled(r"\b(?:(?:that|which) (?:says|reads|has the words?)|saying|reading|with the words?)\b"),
     # The words that start a thing's context: "cleaning stuff | for the kitchen".
     context=_compiled(r"\b(?:for|in|on|at|to|from)\b"),
+    # Where the shopper places the thing, up to the next context word: "cream | in the ice cream aisle", "rice
+    # from the chips aisle".
+    place=_compiled(r"\b(?P<preposition>in|from)\s+(?P<words>.+?)(?=\s*(?:\b(?:for|in|on|at|to|from)\b|$))"),
+    shop_place=_compiled(r"\b(?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)\b"),
     named_item=_compiled(
         r"(?P<trigger>\b(?:(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:similar to|"
         r"same as|along the lines of|in the style of|resembling|like)\s+)(?P<determiner>(?:the|that|this|your|those"
@@ -362,7 +366,9 @@ patterns = SimpleNamespace(
         r"(?:with|containing|made (?:of|from|with)|that (?:has|contains)|involving|related to|about|featuring|to do "
         r"with|for)|none (?:about|for)|(?:that |which )?(?:isn't|aren't|wasn't|weren't)|none of|no more|"
         r"without|with no|avoid(?:ing)?|except(?: for)?|excluding|exclude|minus|other than|apart from|anything but|"
-        r"allergic to|hates?|can't stand|leave out|rather than|instead of|free (?:of|from)|nothing|not|no)"
+        r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|not|no|"
+        # "Free from nuts", but not "gluten free | from the cookies aisle".
+        r"free (?:of|from)(?! the [a-z ]+ (?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)\b))"
     ),
 )
 

@@ -221,6 +221,20 @@ def lexical_category(text: str, nodes: Sequence[str]) -> str | None:
         node = max(better)[1]
 
 
+def wholly_named_node(text: str, nodes: Sequence[str]) -> str | None:
+    """The node of ``nodes`` whose own label the words of ``text`` (or their synonyms) name entirely, the one with
+    the most label words where several are ("tortillas flat bread" over bread), their deepest common ancestor on
+    a tie, else None: "fresh vegetables" names produce > fresh vegetables, which ``lexical_category`` cannot tell
+    from the other vegetable aisles by its vague word; "olive oil" names no node (oils vinegars is half named)."""
+    index = _label_index(tuple(nodes))
+    units = shopper_units(text)
+    named = [node for node in nodes if _coverage(node, index, units) == 1]
+    if not named:
+        return None
+    most = max(len(index[node]) for node in named)
+    return _common_ancestor([node for node in named if len(index[node]) == most])
+
+
 def _coverage(node: str, index: dict[str, frozenset[str]], units: list[tuple[str, frozenset[str]]]) -> float:
     """Share of the node's own label words that the shopper's words (or their synonyms) name."""
     label = index[node]

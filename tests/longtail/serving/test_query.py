@@ -508,3 +508,39 @@ def test_forgetting_a_thing_drops_what_it_named_and_rules_nothing_out():
 )
 def test_the_thing_wanted_names_the_category(query, expected):
     assert parse_query(query, HOUSEHOLD).category == expected
+
+
+AISLE_SHOP = ShopVocabulary(
+    category_nodes(["frozen > ice cream ice", "frozen > frozen vegan vegetarian", "dairy eggs > cream",
+                    "dairy eggs > milk", "produce > fresh vegetables", "produce > packaged vegetables fruits",
+                    "produce > fresh fruits", "pantry > oils vinegars", "canned goods > canned meat seafood",
+                    "bakery > bread", "bakery > tortillas flat bread", "snacks > cookies cakes"]),
+    {},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        # Where the shopper places the thing wins over what the thing's own words name.
+        ("cream in the ice cream aisle", "frozen > ice cream ice"),
+        ("I'd like some cream in ice cream ice", "frozen > ice cream ice"),
+        ("bread in tortillas flat bread", "bakery > tortillas flat bread"),  # the larger label wholly named
+        # A place whose vague words name no single aisle for lexical matching, named whole.
+        ("broccoli crowns from the fresh vegetables aisle", "produce > fresh vegetables"),
+        ("organic baby spinach in packaged vegetables fruits", "produce > packaged vegetables fruits"),
+        # Unless the thing's words name a node below the place.
+        ("anything vegan in the frozen section", "frozen > frozen vegan vegetarian"),
+        # "In" a half-named label is what the thing comes in, and "from" without a shop word is no place.
+        ("cream in oil", "dairy eggs > cream"),
+        ("milk from the farm", "dairy eggs > milk"),
+    ],
+)
+def test_a_place_in_the_shop_names_the_category(query, expected):
+    assert parse_query(query, AISLE_SHOP).category == expected
+
+
+def test_free_from_an_aisle_is_no_exclusion():
+    spec = parse_query("gluten free from the cookies cakes aisle", AISLE_SHOP)
+    assert (spec.category, spec.exclude) == ("snacks > cookies cakes", ())
+    assert parse_query("cookies free from gluten", AISLE_SHOP).exclude == ("gluten",)
