@@ -180,7 +180,7 @@ def interactive_evaluation(
             )
     snapshot = load_snapshot(home.serving_dir(), current_version(home.serving_dir()))
     vocabularies = {name: ShopAssistant(index, embedder.encode).vocabulary for name, index in snapshot.shops.items()}
-    clustered = {name for name, index in snapshot.shops.items() if index.settings.get("categories") == "item clusters"}
+    clustered = {name for name, index in snapshot.shops.items() if index.categories_are_clusters}
     parsing = {name: evaluate_parsing(vocabularies, clustered, path) for name, path in PARSING_SETS.items()}
     report = {"datasets": reports, "parsing": parsing}
     path = home.reports_dir() / f"{REPORT_NAME}.json"

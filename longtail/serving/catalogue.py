@@ -17,7 +17,7 @@ import pandas as pd
 
 from longtail.recommend.explanations import MIN_CUSTOMERS_REASON
 from longtail.recommend.serving import COLD_START_USER
-from longtail.serving.snapshot import ShopTables, read_manifest, read_shop
+from longtail.serving.snapshot import ITEM_CLUSTERS, ShopTables, read_manifest, read_shop
 from longtail.serving.vocabulary import SEPARATOR, category_nodes
 
 # "Reviewers praise ..." needs this many reviews and this positive share, so one happy reviewer is not a consensus.
@@ -54,6 +54,7 @@ class ShopIndex:
     def __init__(self, dataset: str, shop: ShopTables):
         self.dataset = dataset
         self.settings = shop.settings
+        self.categories_are_clusters = shop.settings.get("categories") == ITEM_CLUSTERS
         items = shop.items
         self.item_ids = items["item_id"].astype(str).to_numpy()
         self.position = {item_id: row for row, item_id in enumerate(self.item_ids)}

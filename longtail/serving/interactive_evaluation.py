@@ -5,8 +5,9 @@ with the user's plain list.
 Everything the systems see is frozen at the test cut of the recommendation evaluation (the same split): the
 history, the cached lists (the hybrid refitted on the training side with the served settings, which validation
 chose before the cut), popularity and the tail set, and catalogue-text vectors. Reviews, published descriptions and
-neighbours are left out, as they may hold later information. The assistant's weights and BM25's ``k1`` and ``b``
-are tuned on a validation split cut the same way inside the training side, each on the same sessions.
+neighbours are left out, as they may hold later information. BM25's ``k1`` and ``b``, then the assistant's weights
+(its own lexical match with BM25's choice) are tuned on a validation split cut the same way inside the training
+side, each on the same sessions.
 
 Per system and session: ``hit@10`` (the bought item is in the top 10), ``mrr@10``, ``constraint_satisfaction``
 (the share of returned items meeting the shopper's stated price bound and category) and ``tail_share`` (the share
@@ -26,7 +27,7 @@ import pandas as pd
 from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events
 from longtail.recommend.serving import serve_recommendations
-from longtail.serving.assistant import AssistantWeights, ShopAssistant
+from longtail.serving.assistant import AssistantWeights, ShopAssistant, lexical_index, lexical_scores
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.lists import top_rows, user_list
 from longtail.serving.shop_tables import shop_tables
@@ -99,8 +100,11 @@ def evaluate_interactive(
     for words in regimes:
         simulation = {"words_per_query": words, "use_categories": _has_categories(items), "seed": seed}
         tuning_sessions = stages["validation"].sessions(min(max_sessions, MAX_VALIDATION_SESSIONS), **simulation)
-        weights, assistant_table = _tune_assistant(stages["validation"], tuning_sessions)
         bm25_params, bm25_table = _tune_bm25(stages["validation"].index, tuning_sessions)
+        # The assistant's own lexical match takes the BM25 settings validation chose for the baseline.
+        for stage in stages.values():
+            stage.use_bm25(bm25_params)
+        weights, assistant_table = _tune_assistant(stages["validation"], tuning_sessions)
         progress(f"{words} word(s): tuned on {len(tuning_sessions)} validation sessions, BM25 {bm25_params}")
         test = stages["test"]
         sessions = test.sessions(max_sessions, **simulation)
@@ -131,9 +135,13 @@ class _Stage:
             raise ValueError("too little history to split for the interactive evaluation")
         lists = serve_recommendations(train, served_settings, item_vectors=item_vectors, items=items).lists
         self.index = ShopIndex("evaluation", shop_tables(train, items, lists, item_vectors=item_vectors))
+        self.encode = encode
         self.assistant = ShopAssistant(self.index, encode)
         seen = set(zip(train["user_id"], train["item_id"]))
         self.new_purchases = test[[pair not in seen for pair in zip(test["user_id"], test["item_id"])]]
+
+    def use_bm25(self, params: dict) -> None:
+        self.assistant = ShopAssistant(self.index, self.encode, bm25_params=params)
 
     def signals(self, sessions: list[SimulatedSession]) -> list:
         return [self.assistant.signals(session.query, session.user_id) for session in sessions]
@@ -164,44 +172,36 @@ def _tune_assistant(stage: _Stage, sessions) -> tuple[AssistantWeights, list[dic
         rows = [signal.top(weights, stage.index.is_tail, K) for signal in signals]
         hit, mrr = _hits(rows, sessions)
         table.append({**asdict(weights), "hit@10": round(hit, 4), "mrr@10": round(mrr, 4)})
-    best = max(range(len(table)), key=lambda i: (table[i]["hit@10"], table[i]["mrr@10"], -i))
-    return ASSISTANT_GRID[best], sorted(table, key=lambda row: -row["hit@10"])[:10]
+    best, top = _ranked(table, 10)
+    return ASSISTANT_GRID[best], top
 
 
 def _tune_bm25(index: ShopIndex, sessions) -> tuple[dict, list[dict]]:
     table = []
     for params in BM25_GRID:
-        bm25 = _bm25(index, params)
-        rows = [top_rows(_bm25_scores(bm25, session.query), K) for session in sessions]
+        bm25 = lexical_index(index.search_texts(), params)
+        rows = [top_rows(lexical_scores(bm25, session.query, len(index)), K) for session in sessions]
         hit, mrr = _hits(rows, sessions)
         table.append({**params, "hit@10": round(hit, 4), "mrr@10": round(mrr, 4)})
-    best = max(range(len(table)), key=lambda i: (table[i]["hit@10"], table[i]["mrr@10"], -i))
-    return BM25_GRID[best], sorted(table, key=lambda row: -row["hit@10"])[:5]
+    best, top = _ranked(table, 5)
+    return BM25_GRID[best], top
 
 
-def _bm25(index: ShopIndex, params: dict):
-    import bm25s
-
-    bm25 = bm25s.BM25(**params)
-    bm25.index(bm25s.tokenize(index.search_texts(), stopwords="en", show_progress=False), show_progress=False)
-    return bm25
-
-
-def _bm25_scores(bm25, query: str) -> np.ndarray:
-    import bm25s
-
-    tokens = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)[0]
-    return np.asarray(bm25.get_scores(tokens), dtype=np.float64)
+def _ranked(table: list[dict], rows: int) -> tuple[int, list[dict]]:
+    """The index of the best grid point (validation hit@10, then MRR, then the earlier, simpler point) and the
+    first ``rows`` rows of ``table`` in that order, the chosen one first."""
+    order = sorted(range(len(table)), key=lambda i: (-table[i]["hit@10"], -table[i]["mrr@10"], i))
+    return order[0], [table[i] for i in order[:rows]]
 
 
 def _run_systems(index: ShopIndex, sessions, signals, weights: AssistantWeights, bm25_params: dict, encode) -> dict:
     """Each system's returned item rows, per session (``signals``: the assistant's, one per session)."""
-    bm25 = _bm25(index, bm25_params)
+    bm25 = lexical_index(index.search_texts(), bm25_params)
     query_vectors = encode([session.query for session in sessions]) if index.vectors is not None else None
     results: dict[str, list[np.ndarray]] = {system: [] for system in SYSTEMS}
     for number, (session, signal) in enumerate(zip(sessions, signals)):
         results["assistant"].append(signal.top(weights, index.is_tail, K))
-        lexical = _bm25_scores(bm25, session.query)
+        lexical = lexical_scores(bm25, session.query, len(index))
         semantic = index.vectors @ query_vectors[number] if query_vectors is not None else np.zeros(len(index))
         for name, scores in (("bm25", lexical), ("embedding", semantic)):
             results[name].append(top_rows(scores, K))

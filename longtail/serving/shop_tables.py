@@ -14,7 +14,7 @@ from longtail.data.interactions import interaction_matrix
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import tail_items
 from longtail.recommend.text import display_titles
-from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
+from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_CLUSTERS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
 from longtail.serving.vocabulary import item_clusters
 
 # Fewer items than this are not clustered into categories: a handful of items needs no browsing aid.
@@ -97,7 +97,7 @@ def shop_tables(
         titles = np.where(frame["title"].isna(), ids.astype(str), frame["title"].astype(object)).tolist()
         labels, names = item_clusters(titles, vectors, cluster_count(len(ids)))
         frame["category"] = np.asarray(names, dtype=object)[labels]
-        settings["categories"] = "item clusters"
+        settings["categories"] = ITEM_CLUSTERS
     history = (
         interactions.groupby(["user_id", "item_id"], observed=True).size().rename("times").reset_index()
         if len(interactions)

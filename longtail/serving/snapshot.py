@@ -55,6 +55,10 @@ class SnapshotError(ValueError):
     """A snapshot that cannot be published or switched to; the message names the shop, table and column."""
 
 
+# ``settings["categories"]`` of a shop whose categories are item clusters made by ``shop_tables``, not the catalogue's.
+ITEM_CLUSTERS = "item clusters"
+
+
 @dataclass(frozen=True)
 class ShopTables:
     """What the server needs of one shop (``dataset``); see the module docstring for each table's columns."""
