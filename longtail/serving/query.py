@@ -264,7 +264,7 @@ def _category(text: str, shop: ShopVocabulary) -> str | None:
     remaining product phrase (the words left once occasion, chat and domain words are dropped).
 
     Where the shopper places the thing, after "in" or "from", decides when those words name a node ("cream in the
-    ice cream aisle" is ice cream, not cream; "rice from chips pretzels" is chips), unless the words before it name
+    ice cream aisle" is ice cream, not cream; "rice in chips pretzels" is chips), unless the words before it name
     that node or one below it ("anything vegan in the freezer section" is the frozen vegan aisle). Otherwise the
     thing wanted, not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide
     ("cleaning stuff for the kitchen" is cleaning products, not their parent), unless they name no node ("a

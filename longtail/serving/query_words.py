@@ -192,6 +192,10 @@ def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
+# The words that say where in a shop: "the ice cream aisle", "the freezer section".
+_SHOP_PLACE = r"(?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)"
+
+
 def _words(pattern: str) -> re.Pattern:
     return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])")
 
@@ -303,7 +307,7 @@ patterns = SimpleNamespace(
     # Where the shopper places the thing, up to the next context word: "cream | in the ice cream aisle", "rice
     # from the chips aisle".
     place=_compiled(r"\b(?P<preposition>in|from)\s+(?P<words>.+?)(?=\s*(?:\b(?:for|in|on|at|to|from)\b|$))"),
-    shop_place=_compiled(r"\b(?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)\b"),
+    shop_place=_compiled(rf"\b{_SHOP_PLACE}\b"),
     named_item=_compiled(
         r"(?P<trigger>\b(?:(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:similar to|"
         r"same as|along the lines of|in the style of|resembling|like)\s+)(?P<determiner>(?:the|that|this|your|those"
@@ -368,7 +372,7 @@ patterns = SimpleNamespace(
         r"without|with no|avoid(?:ing)?|except(?: for)?|excluding|exclude|minus|other than|apart from|anything but|"
         r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|not|no|"
         # "Free from nuts", but not "gluten free | from the cookies aisle".
-        r"free (?:of|from)(?! the [a-z ]+ (?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)\b))"
+        rf"free (?:of|from)(?! the [a-z ]+ {_SHOP_PLACE}\b))"
     ),
 )
 

@@ -225,10 +225,12 @@ def wholly_named_node(text: str, nodes: Sequence[str]) -> str | None:
     """The node of ``nodes`` whose own label the words of ``text`` (or their synonyms) name entirely, the one with
     the most label words where several are ("tortillas flat bread" over bread), their deepest common ancestor on
     a tie, else None: "fresh vegetables" names produce > fresh vegetables, which ``lexical_category`` cannot tell
-    from the other vegetable aisles by its vague word; "olive oil" names no node (oils vinegars is half named)."""
+    from the other vegetable aisles by its vague word; "olive oil" names no node (oils vinegars is half named). As
+    in ``lexical_category``, a sole root's words name nothing, and a sole root is never returned."""
     index = _label_index(tuple(nodes))
-    units = shopper_units(text)
-    named = [node for node in nodes if _coverage(node, index, units) == 1]
+    ignored = domain_words(nodes)
+    units = [(unit, stands) for unit, stands in shopper_units(text) if unit not in ignored]
+    named = [node for node in nodes if _coverage(node, index, units) == 1 and not (ignored and SEPARATOR not in node)]
     if not named:
         return None
     most = max(len(index[node]) for node in named)

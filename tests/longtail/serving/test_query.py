@@ -540,6 +540,13 @@ def test_a_place_in_the_shop_names_the_category(query, expected):
     assert parse_query(query, AISLE_SHOP).category == expected
 
 
+def test_a_sole_root_is_no_place():
+    """The root holds every item: naming it restricts nothing, so it is no category."""
+    assert parse_query("anything from the magazine subscriptions section", MAGAZINE_SHOP).category is None
+    spec = parse_query("a cooking magazine from the magazine subscriptions section", MAGAZINE_SHOP)
+    assert spec.category == "Magazine Subscriptions > Cooking, Food & Wine"
+
+
 def test_free_from_an_aisle_is_no_exclusion():
     spec = parse_query("gluten free from the cookies cakes aisle", AISLE_SHOP)
     assert (spec.category, spec.exclude) == ("snacks > cookies cakes", ())
