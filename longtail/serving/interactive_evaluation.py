@@ -43,7 +43,9 @@ TAIL_BONUSES = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
 # Validation sessions hold every signal over every item in memory while the grid is searched (Instacart: 50k items).
 MAX_VALIDATION_SESSIONS = 200
 SEARCH_BASELINES = ("bm25", "bm25+filters", "embedding", "embedding+filters")
-SYSTEMS = ("assistant", *SEARCH_BASELINES, "user_list")
+# "served_assistant" is the assistant as ``longtail serve`` runs it: its default weights and BM25 settings, where
+# "assistant" has the ones this evaluation tuned for the shop and query regime.
+SYSTEMS = ("assistant", "served_assistant", *SEARCH_BASELINES, "user_list")
 # A wider assistant grid (user taste up to 1.6, cached list up to 1.0: 300 points) gave the same test hit@10 within
 # noise on 2026-12-03 (Online Retail 0.617 -> 0.620 and 0.923 -> 0.923, Instacart 0.363 -> 0.370 and 0.690 -> 0.670),
 # again at its new edges: 200 validation sessions cannot tell those weights apart, so the smaller grid stays.
@@ -110,7 +112,7 @@ def evaluate_interactive(
         sessions = test.sessions(max_sessions, **simulation)
         # Signals do not depend on the weights: computed once, weighed with the tuned ones and along the curve.
         signals = test.signals(sessions)
-        results = _run_systems(test.index, sessions, signals, weights, bm25_params, encode)
+        results = _run_systems(test.index, sessions, signals, weights, bm25_params, encode, test.served)
         regime = _report(test.index, sessions, results)
         regime["tail_tradeoff"] = _tail_tradeoff(test.index, sessions, signals, weights)
         regime["tuning"] = {
@@ -136,7 +138,7 @@ class _Stage:
         lists = serve_recommendations(train, served_settings, item_vectors=item_vectors, items=items).lists
         self.index = ShopIndex("evaluation", shop_tables(train, items, lists, item_vectors=item_vectors))
         self.encode = encode
-        self.assistant = ShopAssistant(self.index, encode)
+        self.served = self.assistant = ShopAssistant(self.index, encode)
         seen = set(zip(train["user_id"], train["item_id"]))
         self.new_purchases = test[[pair not in seen for pair in zip(test["user_id"], test["item_id"])]]
 
@@ -194,21 +196,32 @@ def _ranked(table: list[dict], rows: int) -> tuple[int, list[dict]]:
     return order[0], [table[i] for i in order[:rows]]
 
 
-def _run_systems(index: ShopIndex, sessions, signals, weights: AssistantWeights, bm25_params: dict, encode) -> dict:
-    """Each system's returned item rows, per session (``signals``: the assistant's, one per session)."""
+def _run_systems(
+    index: ShopIndex,
+    sessions,
+    signals,
+    weights: AssistantWeights,
+    bm25_params: dict,
+    encode,
+    served_assistant: ShopAssistant,
+) -> dict:
+    """Each system's returned item rows, per session (``signals``: the tuned assistant's, one per session;
+    ``served_assistant``: the assistant with the server's defaults, on the same index)."""
     bm25 = lexical_index(index.search_texts(), bm25_params)
     query_vectors = encode([session.query for session in sessions]) if index.vectors is not None else None
     results: dict[str, list[np.ndarray]] = {system: [] for system in SYSTEMS}
     for number, (session, signal) in enumerate(zip(sessions, signals)):
         results["assistant"].append(signal.top(weights, index.is_tail, K))
+        served_signal = served_assistant.signals(session.query, session.user_id)
+        results["served_assistant"].append(served_signal.top(served_assistant.weights, index.is_tail, K))
         lexical = lexical_scores(bm25, session.query, len(index))
         semantic = index.vectors @ query_vectors[number] if query_vectors is not None else np.zeros(len(index))
         for name, scores in (("bm25", lexical), ("embedding", semantic)):
             results[name].append(top_rows(scores, K))
             # The same hard filters as the assistant parsed (its exclusion of the user's own purchases aside).
             results[f"{name}+filters"].append(top_rows(np.where(index.mask(signal.filters), scores, -np.inf), K))
-        served = user_list(index, session.user_id, K)
-        results["user_list"].append(np.array([index.position[item["item_id"]] for item in served.items], np.int64))
+        plain = user_list(index, session.user_id, K)
+        results["user_list"].append(np.array([index.position[item["item_id"]] for item in plain.items], np.int64))
     return results
 
 

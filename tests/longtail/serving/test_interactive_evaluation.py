@@ -5,6 +5,8 @@ import io
 import pandas as pd
 import pytest
 
+from longtail.serving import interactive_evaluation as evaluation
+from longtail.serving.assistant import AssistantWeights
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.interactive_evaluation import ASSISTANT_GRID, BM25_GRID, SYSTEMS, evaluate_interactive
 from longtail.serving.simulated_sessions import SYNONYMS, content_words, simulate_sessions
@@ -41,6 +43,14 @@ def test_every_system_is_scored_in_both_regimes_with_intervals(report):
             assert 0 <= low <= figures["hit@10"] <= high <= 1
         assert regime["tuning"]["budgets"] == {"assistant": len(ASSISTANT_GRID), "bm25": len(BM25_GRID)}
         assert regime["examples"] and {"query", "bought", "assistant", "bm25"} <= set(regime["examples"][0])
+
+
+def test_the_served_assistant_is_scored_with_the_servers_defaults(shop, monkeypatch):
+    """Where tuning can only choose the server's defaults, the served assistant's figures are the tuned one's."""
+    monkeypatch.setattr(evaluation, "ASSISTANT_GRID", [AssistantWeights()])
+    monkeypatch.setattr(evaluation, "BM25_GRID", [{"k1": 1.5, "b": 0.75}])  # bm25s's defaults, as served
+    for regime in evaluate(*shop)["regimes"].values():
+        assert regime["models"]["served_assistant"] == regime["models"]["assistant"]
 
 
 def test_hard_filters_are_never_violated(report):
