@@ -86,19 +86,18 @@ def evaluate_interactive(
         encode: the encoder of ``item_vectors``.
         order_numbers: split by each user's last order (next basket) instead of the last 28 days.
     """
-    if order_numbers:
-        interactions = with_orders_from_last(interactions)
-        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST)
-    else:
-        settings = EvaluationSettings()
-    split = split_events(interactions, settings)
-    validation = split_events(split.train, settings)
-    progress(f"fitting the hybrid as of the validation cut ({validation.cut}) and the test cut ({split.cut})")
-    stages = {
-        "validation": _Stage(validation.train, validation.test, items, item_vectors, served_settings, encode),
-        "test": _Stage(split.train, split.test, items, item_vectors, served_settings, encode),
-    }
-    report = {"split": {"cut": str(split.cut), "validation_cut": str(validation.cut)}, "regimes": {}}
+    progress("fitting the hybrid as of the validation cut and the test cut")
+    stages = evaluation_stages(
+        interactions,
+        items,
+        item_vectors=item_vectors,
+        served_settings=served_settings,
+        encode=encode,
+        order_numbers=order_numbers,
+    )
+    cuts = {"cut": str(stages["test"].cut), "validation_cut": str(stages["validation"].cut)}
+    progress(f"cuts: {cuts}")
+    report = {"split": cuts, "regimes": {}}
     for words in regimes:
         simulation = {"words_per_query": words, "use_categories": _has_categories(items), "seed": seed}
         tuning_sessions = stages["validation"].sessions(min(max_sessions, MAX_VALIDATION_SESSIONS), **simulation)
@@ -128,15 +127,41 @@ def evaluate_interactive(
     return report
 
 
-class _Stage:
-    """The shop frozen at the cut between ``train`` and ``test``: its index (the hybrid refitted on ``train``) and
-    an assistant with default weights to compute signals, and sessions from ``test``'s new purchases."""
+def evaluation_stages(
+    interactions: pd.DataFrame,
+    items: pd.DataFrame,
+    *,
+    item_vectors: tuple[np.ndarray, np.ndarray] | None,
+    served_settings: dict,
+    encode: Callable[[Sequence[str]], np.ndarray],
+    order_numbers: bool = False,
+) -> dict[str, _Stage]:
+    """The shop frozen at the validation cut and at the test cut (``"validation"``, ``"test"``), split as the
+    recommendation evaluation splits it; the arguments are ``evaluate_interactive``'s."""
+    if order_numbers:
+        interactions = with_orders_from_last(interactions)
+        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST)
+    else:
+        settings = EvaluationSettings()
+    test = split_events(interactions, settings)
+    validation = split_events(test.train, settings)
+    return {
+        name: _Stage(split.train, split.test, split.cut, items, item_vectors, served_settings, encode)
+        for name, split in (("validation", validation), ("test", test))
+    }
 
-    def __init__(self, train, test, items, item_vectors, served_settings, encode):
+
+class _Stage:
+    """The shop frozen at ``cut``, between ``train`` and ``test``: its index (the hybrid refitted on ``train``), the
+    assistant as served and the one being tuned (its BM25 set by ``use_bm25``), and sessions from ``test``'s new
+    purchases."""
+
+    def __init__(self, train, test, cut, items, item_vectors, served_settings, encode):
         if not len(train) or not len(test):
             raise ValueError("too little history to split for the interactive evaluation")
         lists = serve_recommendations(train, served_settings, item_vectors=item_vectors, items=items).lists
         self.index = ShopIndex("evaluation", shop_tables(train, items, lists, item_vectors=item_vectors))
+        self.cut = cut
         self.encode = encode
         self.served = self.assistant = ShopAssistant(self.index, encode)
         seen = set(zip(train["user_id"], train["item_id"]))
