@@ -149,34 +149,25 @@ def mean_std_order_up_to(recent_units: np.ndarray, periods: int, k: float) -> np
     return np.maximum(periods * mean + float(k) * std * np.sqrt(periods), 0.0)
 
 
-def quantile_order_up_to(quantiles: np.ndarray, levels: np.ndarray, tau: float) -> np.ndarray:
-    """(n,) units: the ``tau``-quantile of the demand over the protection period, from its forecast
-    ``quantiles`` (n, m) units (non-decreasing along each row) at ``levels`` (m,), m >= 2, strictly increasing
-    in (0, 1); the result is clipped at 0.
+def spread_order_up_to(median: np.ndarray, upper: np.ndarray, upper_level, z: float) -> np.ndarray:
+    """(n,) units: S = median + z * sigma, clipped at 0, where sigma = (upper - median) / Phi^-1(``upper_level``) reads
+    the spread of a quantile forecast of the demand over the protection period as a normal standard deviation:
+    ``median`` (n,) and ``upper`` (n,) units are its 50% and ``upper_level`` quantiles, upper >= median;
+    ``upper_level`` is one level in (0.5, 1) or one per item, (n,). The safety factor ``z`` is then on the scale of
+    the normal policies' (z = 0: the median)."""
+    from scipy.stats import norm
 
-    Within [0, l_m]: linear in level between the grid points, with (level 0, 0 units) as the first point.
-    Above l_m: an exponential tail through the last two points, Q(u) = Q_m + b * ln((1 - l_m) / (1 - u)) with
-    b = (Q_m - Q_{m-1}) / ln((1 - l_{m-1}) / (1 - l_m)).
-    """
-    quantiles = _finite(quantiles, "quantiles", ndim=2)
-    levels = _finite(levels, "levels", ndim=1)
-    if len(levels) < 2 or (np.diff(levels) <= 0).any() or levels[0] <= 0 or levels[-1] >= 1:
-        raise ValueError(f"levels must hold >= 2 values strictly increasing in (0, 1), got {levels}")
-    if quantiles.shape[1] != len(levels):
-        raise ValueError(f"quantiles must have {len(levels)} columns (one per level), got {quantiles.shape[1]}")
-    if (np.diff(quantiles, axis=1) < 0).any():
-        raise ValueError("quantiles must be non-decreasing along each row")
-    tau = _probability(tau, "tau")
-    if tau > levels[-1]:
-        spread = quantiles[:, -1] - quantiles[:, -2]
-        b = spread / np.log((1 - levels[-2]) / (1 - levels[-1]))
-        return np.maximum(quantiles[:, -1] + b * np.log((1 - levels[-1]) / (1 - tau)), 0.0)
-    grid = np.concatenate([[0.0], levels])
-    values = np.hstack([np.zeros((quantiles.shape[0], 1)), quantiles])
-    # The same weights for every row: tau lies in (grid[upper - 1], grid[upper]].
-    upper = int(np.searchsorted(grid, tau, side="left"))
-    weight = (tau - grid[upper - 1]) / (grid[upper] - grid[upper - 1])
-    return np.maximum(values[:, upper - 1] + weight * (values[:, upper] - values[:, upper - 1]), 0.0)
+    median = _finite(median, "median", ndim=1)
+    upper = _finite(upper, "upper", ndim=1)
+    if upper.shape != median.shape:
+        raise ValueError(f"upper must have the shape of median {median.shape}, got {upper.shape}")
+    if (upper < median).any():
+        raise ValueError("upper must be >= median for every item")
+    levels = np.broadcast_to(np.asarray(upper_level, dtype=float), median.shape)
+    if not ((levels > 0.5) & (levels < 1)).all():
+        raise ValueError(f"upper_level must lie in (0.5, 1), got {upper_level!r}")
+    sigma = (upper - median) / norm.ppf(levels)
+    return np.maximum(median + float(z) * sigma, 0.0)
 
 
 def tune_parameter(candidates: Iterable[float], fill_rate_of: Callable[[float], float], target: float) -> float:

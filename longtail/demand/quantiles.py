@@ -98,9 +98,33 @@ class QuantileModel:
 
 
 class QuantileGBM(QuantileModel):
-    """The system (see the module docstring). After ``fit``: also ``scale_`` (n,) and ``demand_class_`` (n,)."""
+    """The system (see the module docstring). After ``fit``: also ``scale_`` (n,) and ``demand_class_`` (n,).
+
+    ``volume_weighted``: the training examples are drawn (with replacement, seeded, as many as there are) with
+    probability proportional to their item's scale (units a week per scaled unit), and the calibration's residual
+    quantiles weigh each held-out example by its scale, so that the fit weighs units, as a fill rate does, rather
+    than items. The stock policy uses it, without an interval; the forecast report does not, because its scaled
+    loss weighs every item alike. Drawn rather than weighted: scikit-learn's sample weights gave about the same stock
+    on the tuning weeks but made the replay 5.5 times slower (weighted binning and leaves).
+    """
 
     name = GLOBAL_GBM
+
+    def __init__(
+        self,
+        window: int,
+        levels=LEVELS,
+        interval_level: int | None = INTERVAL_LEVEL,
+        volume_weighted: bool = False,
+    ):
+        super().__init__(window, levels, interval_level)
+        if not isinstance(volume_weighted, bool):
+            raise ValueError(f"volume_weighted must be True or False, got {volume_weighted!r}")
+        if volume_weighted and interval_level is not None:
+            raise ValueError(
+                "a volume-weighted model gives stock levels, which read no interval: set interval_level=None"
+            )
+        self.volume_weighted = volume_weighted
 
     def fit(self, history: History) -> QuantileGBM:
         classes, features, self.scale_ = features_of(history)
@@ -113,13 +137,26 @@ class QuantileGBM(QuantileModel):
             # Too few weeks to learn and calibrate: the recent windows' own quantiles.
             return self._set(EmpiricalQuantiles(self.window, self.levels, self.interval_level).fit(history).quantiles_)
         train, target, _ = training_examples(history, cuts, self.window)
+        if self.volume_weighted:
+            drawn = volume_sample(train["scale"].to_numpy())
+            train, target = train.iloc[drawn].reset_index(drop=True), target[drawn]
         held_out, held_out_target, held_out_class = training_examples(history, [calibration_cut], self.window)
         tails = np.array(self.interval_tails)
         predicted, calibration = fit_predict_quantiles(
             train, target, np.concatenate([self.levels, tails]), features, held_out
         )
-        calibrate = Calibration(held_out_target, held_out_class, self.demand_class_)
+        weights = held_out["scale"].to_numpy() if self.volume_weighted else None
+        calibrate = Calibration(held_out_target, held_out_class, self.demand_class_, weights)
         return self._calibrated(predicted, calibration, calibrate, units)
+
+
+def volume_sample(scale: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(k,) row indices, k = len(``scale``), drawn with replacement with probability proportional to ``scale`` (k,)
+    (units per scaled unit, >= 0, not all 0): resampling by them weighs each example by its units."""
+    scale = np.asarray(scale, dtype=float)
+    if scale.ndim != 1 or not len(scale) or not np.isfinite(scale).all() or (scale < 0).any() or scale.sum() <= 0:
+        raise ValueError("scale must be a non-empty 1-D array of finite values >= 0, not all 0")
+    return np.random.default_rng(seed).choice(len(scale), size=len(scale), p=scale / scale.sum())
 
 
 class CalibratedTSB(QuantileModel):
@@ -144,10 +181,13 @@ class CalibratedTSB(QuantileModel):
 
 class Calibration:
     """Split-conformal calibration per demand class from held-out examples: ``target`` (k,) scaled outcomes and
-    ``classes`` (k,) their classes; ``item_classes`` (n,) the classes of the items to calibrate."""
+    ``classes`` (k,) their classes; ``item_classes`` (n,) the classes of the items to calibrate; ``weights`` (k,)
+    the held-out examples' weights in the quantiles' residual quantiles (None: equal)."""
 
-    def __init__(self, target: np.ndarray, classes: np.ndarray, item_classes: np.ndarray):
-        self.target, self.classes, self.item_classes = target, classes, item_classes
+    def __init__(
+        self, target: np.ndarray, classes: np.ndarray, item_classes: np.ndarray, weights: np.ndarray | None = None
+    ):
+        self.target, self.classes, self.item_classes, self.weights = target, classes, item_classes, weights
 
     def _groups(self):
         """(items of a class, held-out examples that calibrate them) per class of ``item_classes``."""
@@ -157,11 +197,18 @@ class Calibration:
 
     def quantiles(self, predicted: np.ndarray, held_out: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """``predicted`` (n, m) at ``levels`` (m,), each level moved by the level's quantile of the held-out
-        residuals (``target`` - ``held_out`` (k, m)) of the item's class."""
+        residuals (``target`` - ``held_out`` (k, m)) of the item's class, weighted by ``weights`` where given."""
         calibrated = predicted.copy()
         for items, examples in self._groups():
             residuals = self.target[examples, None] - held_out[examples]
-            shift = [np.quantile(residuals[:, j], level) for j, level in enumerate(levels)]
+            if self.weights is None:
+                shift = [np.quantile(residuals[:, j], level) for j, level in enumerate(levels)]
+            else:
+                weights = self.weights[examples]
+                shift = [
+                    np.quantile(residuals[:, j], level, method="inverted_cdf", weights=weights)
+                    for j, level in enumerate(levels)
+                ]
             calibrated[items] += np.array(shift)
         return calibrated
 

@@ -5,8 +5,8 @@ from longtail.demand.inventory import (
     Simulation,
     mean_std_order_up_to,
     normal_order_up_to,
-    quantile_order_up_to,
     simulate,
+    spread_order_up_to,
     tune_parameter,
 )
 
@@ -131,33 +131,36 @@ def test_mean_std_order_up_to_ignores_weeks_before_the_first_sale():
         mean_std_order_up_to(-np.ones((1, 2)), 4, 1.0)
 
 
-LEVELS = np.array([0.5, 0.8, 0.9])
-QUANTILES = np.array([[4.0, 6.0, 8.0], [0.0, 0.0, 3.0]])
+def test_spread_order_up_to_reads_the_spread_as_a_normal_std():
+    from scipy.stats import norm
+
+    median, upper = np.array([10.0, 0.0, 4.0]), np.array([10.0 + norm.ppf(0.9), 0.0, 4.0 + 2 * norm.ppf(0.9)])
+    # sigma = (upper - median) / Phi^-1(0.9): 1, 0 and 2 units.
+    assert spread_order_up_to(median, upper, 0.9, 0.0) == pytest.approx(median)
+    assert spread_order_up_to(median, upper, 0.9, 2.0) == pytest.approx([12.0, 0.0, 8.0])
+    assert spread_order_up_to(median, upper, 0.9, norm.ppf(0.9)) == pytest.approx(upper)
+    # A negative factor may take the level below 0: it is clipped.
+    assert spread_order_up_to(median, upper, 0.9, -3.0) == pytest.approx([7.0, 0.0, 0.0])
+    # One level per item: the last item's spread read up to its 95% quantile, 2 units a standard deviation.
+    levels = np.array([0.9, 0.9, 0.95])
+    upper = np.array([10.0 + norm.ppf(0.9), 0.0, 4.0 + 2 * norm.ppf(0.95)])
+    assert spread_order_up_to(median, upper, levels, 2.0) == pytest.approx([12.0, 0.0, 8.0])
 
 
-def test_quantile_order_up_to_inside_the_grid():
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.6) == pytest.approx([4 + 2 / 3, 0.0])
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.8) == pytest.approx([6.0, 0.0])
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.85) == pytest.approx([7.0, 1.5])
-
-
-def test_quantile_order_up_to_below_the_first_level_goes_to_0():
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.25) == pytest.approx([2.0, 0.0])
-
-
-def test_quantile_order_up_to_exponential_tail():
-    # b = (8 - 6) / ln(0.2 / 0.1) = 2 / ln 2; at 0.95: 8 + b ln 2 = 10; at 0.99: 8 + 2 log2(10).
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.95) == pytest.approx([10.0, 6.0])
-    assert quantile_order_up_to(QUANTILES, LEVELS, 0.99)[0] == pytest.approx(8 + 2 * np.log2(10))
-
-
-def test_quantile_order_up_to_validation():
-    with pytest.raises(ValueError, match="tau"):
-        quantile_order_up_to(QUANTILES, LEVELS, 1.0)
-    with pytest.raises(ValueError, match="levels"):
-        quantile_order_up_to(QUANTILES, np.array([0.5, 0.5, 0.9]), 0.6)
-    with pytest.raises(ValueError, match="quantiles"):
-        quantile_order_up_to(QUANTILES[:, ::-1], LEVELS, 0.6)
+def test_spread_order_up_to_validation():
+    median, upper = np.array([1.0, 2.0]), np.array([2.0, 3.0])
+    with pytest.raises(ValueError, match="upper must be >= median"):
+        spread_order_up_to(upper, median, 0.9, 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        spread_order_up_to(median, upper[:1], 0.9, 1.0)
+    with pytest.raises(ValueError, match="upper_level"):
+        spread_order_up_to(median, upper, 0.5, 1.0)
+    with pytest.raises(ValueError, match="upper_level"):
+        spread_order_up_to(median, upper, 1.0, 1.0)
+    with pytest.raises(ValueError, match="upper_level"):
+        spread_order_up_to(median, upper, np.array([0.9, 0.4]), 1.0)
+    with pytest.raises(ValueError, match="median"):
+        spread_order_up_to(np.array([np.nan, 1.0]), upper, 0.9, 1.0)
 
 
 def test_tune_parameter_picks_the_smallest_meeting_candidate():

@@ -12,11 +12,8 @@ from longtail.demand.planning import (
     MIN_TRAINING_WEEKS,
     backtest_origins,
     forecast_items,
-    invalid_forecasts,
-    invalid_orders,
     plan_demand,
     planner_table,
-    signal_counts,
     weekly_history,
 )
 from longtail.demand.replenishment import StockSettings, plan_replenishment
@@ -154,36 +151,6 @@ def test_plan_demand_on_one_shared_panel_equals_its_parts_computed_apart():
 def test_plan_demand_of_no_weeks_is_empty():
     plan = plan_demand(weekly_frame({}), items=pd.DataFrame(), similarity=pd.DataFrame())
     assert plan.planner.empty and plan.reports == {} and plan.origins == {}
-
-
-def test_signal_counts_and_invalid_forecasts():
-    planner = pd.DataFrame(
-        {
-            "dataset": ["shop", "shop", "shop", "other"],
-            "signal": ["dormant", "rising", "rising", "steady"],
-            "forecast_total": [0.0, 5.0, 4.0, -1.0],
-            "total_lo_80": [0.0, 9.5, 1.0, 0.0],
-            "total_hi_80": [0.0, 9.0, 3.0, 2.0],
-            "p10": [0.0, 1.0, 2.0, 0.0],
-            "p25": [0.0, 2.0, 1.0, 0.0],
-        }
-    ).assign(p50=3.0, p75=3.0, p90=4.0, p95=5.0)
-    counts = signal_counts(planner).set_index(["dataset", "signal"])["items"].to_dict()
-    assert counts == {("other", "steady"): 1, ("shop", "dormant"): 1, ("shop", "rising"): 2}
-    # Valid; an inverted interval; decreasing quantiles; a negative forecast.
-    assert invalid_forecasts(planner).tolist() == [False, True, True, True]
-
-
-def test_invalid_orders_flags_fractions_negatives_and_orders_of_obsolete_items():
-    plan = pd.DataFrame(
-        {
-            "order_up_to": [5.0, 5.5, 3.0, 0.0],
-            "reorder_point": [4.0, 4.5, 2.0, 0.0],
-            "suggested_order": [2.0, 1.0, -1.0, 3.0],
-            "obsolete": [False, False, False, True],
-        }
-    )
-    assert invalid_orders(plan).tolist() == [False, True, True, True]
 
 
 def test_plan_demand_plans_a_category_with_its_own_stock_settings():

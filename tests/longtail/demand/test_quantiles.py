@@ -20,6 +20,7 @@ from longtail.demand.quantiles import (
     interval_tails,
     pinball_loss,
     quantile_models,
+    volume_sample,
 )
 from longtail.demand.series import History, Panel
 from tests.longtail.demand.weekly_rows import final_history, poisson_weekly, weekly_frame
@@ -175,6 +176,35 @@ def test_quantile_gbm_with_the_panels_memo_or_without_an_interval_gives_the_quan
         assert quantiles_only.interval_ is None
 
 
+def test_volume_weighted_quantile_gbm_is_deterministic_differs_from_the_plain_fit_and_has_no_interval():
+    history = Panel.from_weekly(poisson_weekly(np.random.default_rng(2), 30, 30, (0.1, 20))).history(30)
+    first = QuantileGBM(3, interval_level=None, volume_weighted=True).fit(history)
+    second = QuantileGBM(3, interval_level=None, volume_weighted=True).fit(history)
+    plain = QuantileGBM(3, interval_level=None).fit(history)
+    np.testing.assert_array_equal(first.quantiles_, second.quantiles_)
+    assert first.interval_ is None and not np.array_equal(first.quantiles_, plain.quantiles_)
+    assert (first.quantiles_ >= 0).all() and (np.diff(first.quantiles_, axis=1) >= 0).all()
+    with pytest.raises(ValueError, match="interval_level=None"):
+        QuantileGBM(3, volume_weighted=True)
+    with pytest.raises(ValueError, match="volume_weighted"):
+        QuantileGBM(3, interval_level=None, volume_weighted=1)
+
+
+def test_volume_sample_draws_rows_in_proportion_to_their_scale():
+    scale = np.repeat([0.0, 1.0, 3.0], 2000)
+    drawn = volume_sample(scale)
+    assert len(drawn) == len(scale) and np.array_equal(drawn, volume_sample(scale))
+    counts = np.bincount(drawn // 2000, minlength=3)
+    # Expected 0, 1,500 and 4,500 of the 6,000 draws; the binomial std is about 34.
+    assert counts[0] == 0 and abs(counts[1] - 1500) < 150 and abs(counts[2] - 4500) < 150
+
+
+@pytest.mark.parametrize("scale", [np.zeros(3), np.array([1.0, -1.0]), np.array([np.nan, 1.0]), np.array([])])
+def test_volume_sample_rejects_scales_it_cannot_draw_by(scale):
+    with pytest.raises(ValueError, match="scale"):
+        volume_sample(scale)
+
+
 def test_quantile_gbm_falls_back_to_empirical_quantiles_on_a_short_history():
     # 8 weeks and a 4-week window leave no training cut before the held-out one.
     _, history = final_history(
@@ -229,6 +259,18 @@ def test_calibration_quantiles_shift_each_level_by_its_residual_quantile():
     )
     # Residuals -1, 0, 1, 2, 3: the 25% quantile is 0 and the 75% quantile is 2.
     assert calibrated.tolist() == [[10.0, 22.0]]
+
+
+def test_calibration_quantiles_with_weights_shift_by_the_weighted_residual_quantile():
+    # Residuals 0, 0, 0, 5: the median is 0 unweighted, 5 when the last example weighs more than the other three.
+    target = np.array([1.0, 1.0, 1.0, 6.0])
+    held_out = np.ones((4, 1))
+    classes, items = np.full(4, "erratic"), np.array(["erratic"])
+    plain = Calibration(target, classes, items).quantiles(np.zeros((1, 1)), held_out, np.array([0.5]))
+    weighted = Calibration(target, classes, items, np.array([1.0, 1.0, 1.0, 4.0])).quantiles(
+        np.zeros((1, 1)), held_out, np.array([0.5])
+    )
+    assert plain.tolist() == [[0.0]] and weighted.tolist() == [[5.0]]
 
 
 def test_calibration_is_per_class_with_enough_examples_else_pooled():

@@ -3,11 +3,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from longtail.demand.classes import classify
-from longtail.demand.inventory import normal_order_up_to, quantile_order_up_to
+from longtail.demand.inventory import normal_order_up_to
 from longtail.demand.models import TSB_ALPHA, statsforecast_rate
-from longtail.demand.quantiles import LEVELS, QuantileGBM
+from longtail.demand.quantiles import LEVELS
 from longtail.demand.replenishment import (
     DORMANT_WEEKS,
     KNOBS,
@@ -19,6 +20,9 @@ from longtail.demand.replenishment import (
     inventory_simulation,
     order_up_to_levels,
     plan_replenishment,
+    replay_origins,
+    stock_quantiles,
+    system_order_up_to,
     tradeoff,
 )
 from longtail.demand.series import Panel
@@ -140,9 +144,10 @@ def test_order_up_to_levels_of_each_policy():
 
     rate = statsforecast_rate(history, TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA))
     np.testing.assert_allclose(levels["tsb_normal"](0.0), np.maximum(weeks * rate, 0.0))
-    # The system's level at a grid quantile is that quantile of the protection period's demand.
-    quantiles = QuantileGBM(weeks).fit(history).quantiles_
-    np.testing.assert_allclose(levels["longtail"](0.5), quantiles[:, LEVELS.index(0.5)])
+    # The system's level at z = 0 is the median of the protection period's demand, and at Phi^-1(0.9) its P90.
+    quantiles = stock_quantiles(history, weeks)
+    np.testing.assert_allclose(levels["longtail"](0.0), quantiles[:, LEVELS.index(0.5)])
+    np.testing.assert_allclose(levels["longtail"](stats.norm.ppf(0.9)), quantiles[:, LEVELS.index(0.9)])
     for policy in POLICIES:
         knobs = KNOBS[policy]
         values = np.array([levels[policy](knob) for knob in knobs[:: max(len(knobs) // 6, 1)]])
@@ -284,7 +289,8 @@ def test_reported_figures_are_the_reported_replay(simulated):
 
 def test_raising_the_knob_never_lowers_a_class_fill_rate(simulated):
     (_, _, replay), _ = simulated
-    for policy, knobs in [("longtail", (0.5, 0.7, 0.9, 0.95, 0.99)), ("mean_std", (0.0, 1.0, 2.0, 4.0))]:
+    for policy in ("longtail", "mean_std"):
+        knobs = (0.0, 1.0, 2.0, 4.0, 6.0)
         for name in np.unique(replay.classes):
             members = replay.classes == name
             if replay.demand[members].sum() == 0:
@@ -344,6 +350,24 @@ def test_tradeoff_has_one_point_per_knob_per_policy_and_class(plan, simulated):
                 assert row["knob"] in [point["knob"] for point in curves[policy][name]]
 
 
+def test_system_level_reads_the_spread_to_p95_where_p90_is_the_median():
+    # Rows: P10 .. P95 at LEVELS (0.1, 0.25, 0.5, 0.75, 0.9, 0.95).
+    quantiles = np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 9.0], [0.0, 0.0, 0.0, 0.0, 0.0, 3.0], [0.0] * 6])
+    z = 2.0
+    expected = [
+        2.0 + z * (4.0 - 2.0) / stats.norm.ppf(0.9),
+        0.0 + z * 3.0 / stats.norm.ppf(0.95),
+        0.0,
+    ]
+    np.testing.assert_allclose(system_order_up_to(quantiles, z), expected)
+    np.testing.assert_allclose(system_order_up_to(quantiles, 0.0), [2.0, 0.0, 0.0])
+
+
+def test_replay_origins_end_the_horizon_before_the_panel_and_tune_on_the_weeks_before():
+    assert replay_origins(N_WEEKS, HORIZON, N_ORIGINS, STEP) == (TUNING_ORIGINS, ORIGINS) == ([44, 48], [52, 56])
+    assert replay_origins(N_WEEKS, HORIZON, 0, STEP) == ([], [])
+
+
 def test_plan_on_a_short_panel_has_no_report_and_empty_stock():
     series = _series(5, n_items=8, n_weeks=20)
     panel = _panel(series)
@@ -360,9 +384,9 @@ def test_plan_on_a_short_panel_has_no_report_and_empty_stock():
     ]
     assert len(table) == len(panel.item_ids)
     assert (table["stock_position"] == 0).all()
-    # Every class orders up to the fill-rate target's quantile of the protection period's demand.
-    quantiles = QuantileGBM(settings.protection_weeks).fit(panel.history(panel.n_weeks)).quantiles_
-    expected = np.ceil(quantile_order_up_to(quantiles, np.array(LEVELS), 0.9) - 1e-9)
+    # Every class orders up to the system's level at the normal quantile of the fill-rate target.
+    quantiles = stock_quantiles(panel.history(panel.n_weeks), settings.protection_weeks)
+    expected = np.ceil(system_order_up_to(quantiles, stats.norm.ppf(0.9)) - 1e-9)
     np.testing.assert_array_equal(table["order_up_to"], expected)
     np.testing.assert_array_equal(table["suggested_order"], expected)
     assert plan_replenishment(panel, HORIZON, 0, STEP, settings, MIN_TRAINING)[0] is None
