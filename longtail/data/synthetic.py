@@ -11,15 +11,15 @@ The shape, with its defaults scaled from ``n_events`` (each a module constant):
   five reviews per user.) A user's activity is a lognormal weight (``USER_ACTIVITY_SIGMA`` 1.2): the busiest tenth
   of the users who order place over 40% of the orders, half of them three orders or fewer, the busiest hundreds;
   a fifth of the users never order.
-- **Items**: ``n_events / 20`` (``EVENTS_PER_ITEM``), a marketplace's wide catalogue (Amazon Reviews 2018: about
-  15 reviews per product) rather than a wholesaler's narrow one (Online Retail II: about 200 lines per product).
-  Popularity is Zipf-like (Zipf-Mandelbrot), ``p(rank r) ~ (r + 5) ** -1.1`` (``ZIPF_EXPONENT``, ``ZIPF_OFFSET``)
-  over a random ranking of the items. Measured on the purchases: the top fifth of the items take 79% of them at 100k
-  events and 87% at 1M, and a majority of the catalogue is bought five times or fewer (54% of the items at 100k
-  events, 59% at 200k, 69% at 1M; the law gives 80% at 10M). The offset flattens the head only: the best seller
-  takes 2% of the purchase lines (Instacart's bananas: 1.5%) where a pure ``r ** -1.1`` gives it 14%. A narrower
-  catalogue would have no long tail: at ``n_events / 250`` the least popular item would still be bought a dozen
-  times at 1M events.
+- **Items** (``longtail.data.synthetic_catalogue``): ``n_events / 20`` (``EVENTS_PER_ITEM``), a marketplace's wide
+  catalogue (Amazon Reviews 2018: about 15 reviews per product) rather than a wholesaler's narrow one (Online Retail
+  II: about 200 lines per product). Popularity is Zipf-like (Zipf-Mandelbrot), ``p(rank r) ~ (r + 5) ** -1.1``
+  (``ZIPF_EXPONENT``, ``ZIPF_OFFSET``) over a random ranking of the items. Measured on the purchases: the top fifth
+  of the items take 79% of them at 100k events and 87% at 1M, and a majority of the catalogue is bought five times
+  or fewer (54% of the items at 100k events, 59% at 200k, 69% at 1M; the law gives 80% at 10M). The offset flattens
+  the head only: the best seller takes 2% of the purchase lines (Instacart's bananas: 1.5%) where a pure
+  ``r ** -1.1`` gives it 14%. A narrower catalogue would have no long tail: at ``n_events / 250`` the least popular
+  item would still be bought a dozen times at 1M events.
 - **Orders**: geometric basket sizes (1, 2, ...) with mean 4 (``MEAN_BASKET``), no item twice in one order. Each order
   leans on one category (the user's favourite with probability ``FAVOURITE_CATEGORY_SHARE``, else one drawn by
   popularity) and takes each line from it with probability ``SAME_CATEGORY_SHARE``, so items co-occur by
@@ -54,11 +54,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from longtail.data.synthetic_catalogue import CATALOGUE_STREAM, Catalogue, catalogue_text
+
 EVENTS_PER_USER = 20
 EVENTS_PER_ITEM = 20
 MIN_USERS, MIN_ITEMS = 10, 20
-ZIPF_EXPONENT = 1.1
-ZIPF_OFFSET = 5.0
 USER_ACTIVITY_SIGMA = 1.2
 MEAN_BASKET = 4.0
 FAVOURITE_CATEGORY_SHARE = 0.7
@@ -71,8 +71,6 @@ CHUNK_EVENTS = 1_000_000
 START = pd.Timestamp("2023-01-01", tz="UTC")
 DAYS = 730
 FIRST_ORDER = 100_000
-# Share of the items with each kind of thin or junk text, and without brand.
-NO_DESCRIPTION_SHARE, CODE_TITLE_SHARE, HTML_TITLE_SHARE, NO_BRAND_SHARE = 0.12, 0.04, 0.02, 0.05
 
 # In the order the cleaning rules check them (longtail.data.cleaning.EVENT_RULES), so each row's first rule is its own.
 DIRTY_EVENT_RULES = (
@@ -97,67 +95,8 @@ BAD_TS_NS = 0  # 1970-01-01T00:00Z: what a missing date becomes in a careless ex
 # Relative order rates by hour of day (UTC): quiet nights, a midday and an evening peak.
 HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 10, 10, 9, 8, 8, 8, 9, 10, 11, 10, 7, 4, 2], dtype=np.float64)
 
-# department -> (shelves, nouns, what it is for)
-DEPARTMENTS = {
-    "Kitchen": (
-        ("Cookware", "Tableware", "Storage", "Baking", "Utensils"),
-        ("pan", "pot", "mug", "bowl", "plate", "jar", "whisk", "tray", "kettle", "colander", "teapot", "ladle"),
-        ("everyday cooking", "weekend baking", "a well-stocked pantry", "serving guests"),
-    ),
-    "Home": (
-        ("Lighting", "Decor", "Textiles", "Candles", "Frames"),
-        ("lamp", "cushion", "throw", "candle", "photo frame", "vase", "mirror", "wall clock", "rug", "lantern"),
-        ("a cosy living room", "the bedroom", "a calm reading corner", "housewarming gifts"),
-    ),
-    "Garden": (
-        ("Planters", "Tools", "Outdoor Lighting", "Bird Care"),
-        ("planter", "trowel", "watering can", "bird feeder", "hose", "string lights", "pruner", "seed tray"),
-        ("balcony gardens", "the allotment", "summer evenings outdoors", "feeding garden birds"),
-    ),
-    "Toys": (
-        ("Games", "Puzzles", "Plush", "Crafts"),
-        ("jigsaw", "board game", "teddy bear", "kite", "yo-yo", "craft kit", "building set", "rag doll"),
-        ("rainy afternoons", "family game night", "ages 6 and up", "birthday parties"),
-    ),
-    "Beauty": (
-        ("Skincare", "Bath", "Fragrance", "Hair"),
-        ("soap bar", "hand lotion", "bath bomb", "shampoo", "lip balm", "face mask", "eau de toilette", "hair oil"),
-        ("sensitive skin", "a relaxing bath", "daily care", "travel bags"),
-    ),
-    "Stationery": (
-        ("Notebooks", "Pens", "Cards", "Wrapping"),
-        ("notebook", "pen set", "greeting card", "gift wrap", "planner", "sticker sheet", "pencil case", "envelope"),
-        ("school and office", "journaling", "wrapping presents", "writing letters"),
-    ),
-    "Sports": (
-        ("Fitness", "Cycling", "Camping", "Yoga"),
-        ("water bottle", "yoga mat", "tent", "bike light", "dumbbell", "backpack", "headlamp", "skipping rope"),
-        ("morning runs", "weekend hikes", "home workouts", "commuting by bike"),
-    ),
-    "Electronics": (
-        ("Audio", "Cables", "Chargers", "Accessories"),
-        ("speaker", "headphones", "charger", "usb cable", "power bank", "phone case", "adapter", "earbuds"),
-        ("travel", "the home office", "music on the go", "charging several devices"),
-    ),
-}
-ADJECTIVES = (
-    "vintage", "classic", "modern", "rustic", "compact", "deluxe", "handmade", "travel", "mini", "large", "retro",
-    "Nordic", "floral", "striped", "spotted", "eco",
-)  # fmt: skip
-MATERIALS = (
-    "ceramic", "glass", "oak", "cotton", "enamel", "steel", "bamboo", "linen", "recycled plastic", "silicone", "wool",
-    "paper",
-)  # fmt: skip
-COLOURS = ("red", "blue", "green", "pink", "ivory", "black", "white", "grey", "mustard", "teal", "navy", "sage")
-BRAND_HEADS = ("Nor", "Val", "Ast", "Bel", "Cor", "Dun", "Eld", "Fen", "Gra", "Hal", "Isk", "Jun", "Kel", "Lum")
-BRAND_TAILS = ("vik", "ora", "ton", "ex", "ia", "mond", "by", "lund", "wick", "stone")
-# Median list price by department (currency units), spread lognormally with ``PRICE_SIGMA``.
-MEDIAN_PRICE = {"Kitchen": 9.0, "Home": 14.0, "Garden": 12.0, "Toys": 11.0, "Beauty": 7.0, "Stationery": 4.0,
-                "Sports": 18.0, "Electronics": 22.0}  # fmt: skip
-PRICE_SIGMA = 0.6
-
-# Independent random streams of one seed.
-_CATALOGUE_STREAM, _USERS_STREAM, _EVENTS_STREAM = 0, 1, 2
+# Independent random streams of one seed (the catalogue's is ``CATALOGUE_STREAM``, 0).
+_USERS_STREAM, _EVENTS_STREAM = 1, 2
 _NS_PER_SECOND = 1_000_000_000
 
 
@@ -207,9 +146,9 @@ def dirty_event_counts(n_rows: int, dirty_share: float = DIRTY_SHARE) -> dict[st
 def synthetic_items(n_items: int, *, seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:
     """The catalogue of ``n_items`` items (ids "SKU0000000" onwards) plus its dirty rows (the non-product codes, and
     duplicates appended after the items): the canonical items frame, and its dirty rows by expected rule."""
-    catalogue = _Catalogue.build(n_items, seed)
-    rng = np.random.default_rng([seed, _CATALOGUE_STREAM, 1])
-    items = _catalogue_text(catalogue, rng)
+    catalogue = Catalogue.build(n_items, seed)
+    rng = np.random.default_rng([seed, CATALOGUE_STREAM, 1])
+    items = catalogue_text(catalogue, rng)
     n_duplicates = max(1, round(n_items * DUPLICATE_ITEM_SHARE))
     # A thinner copy (no description, no brand) of some items: the complete row wins, the copy is the duplicate.
     copies = items.iloc[np.sort(rng.choice(n_items, size=min(n_duplicates, n_items), replace=False))]
@@ -241,7 +180,7 @@ def iter_synthetic_events(
     if not 0 <= dirty_share <= 0.1:
         raise ValueError(f"dirty_share must be in [0, 0.1], got {dirty_share!r}")
     n_users, n_items = shop_size(n_events, n_users, n_items)
-    catalogue = _Catalogue.build(n_items, seed)
+    catalogue = Catalogue.build(n_items, seed)
     users = _Users.build(n_users, catalogue, seed)
     next_order = FIRST_ORDER
     for index, start in enumerate(range(0, n_events, chunk_events)):
@@ -320,66 +259,6 @@ def write_synthetic_shop(
 
 
 @dataclass(frozen=True)
-class _Catalogue:
-    """The items as the event generator samples them. ``order`` lists the item indices sorted by category;
-    ``cumulative[j]`` is the popularity of ``order[:j + 1]`` (ends at 1); category ``c`` spans positions
-    ``starts[c]:starts[c + 1]`` of ``order`` and ``mass_bounds[c]:mass_bounds[c + 1]`` of the cumulative mass."""
-
-    item_ids: np.ndarray  # (n_items,) object: "SKU0000000", ...
-    category: np.ndarray  # (n_items,) int: index into ``categories``
-    categories: list[str]  # "Department > Shelf"
-    department: np.ndarray  # (n_items,) int: index into DEPARTMENTS
-    price: np.ndarray  # (n_items,) float64: list price
-    order: np.ndarray
-    cumulative: np.ndarray
-    starts: np.ndarray  # (n_categories + 1,)
-    mass_bounds: np.ndarray  # (n_categories + 1,)
-
-    @classmethod
-    def build(cls, n_items: int, seed: int) -> _Catalogue:
-        rng = np.random.default_rng([seed, _CATALOGUE_STREAM])
-        departments = list(DEPARTMENTS)
-        shelves = [(d, shelf) for d, name in enumerate(departments) for shelf in DEPARTMENTS[name][0]]
-        categories = [f"{departments[d]} > {shelf}" for d, shelf in shelves]
-        category = rng.integers(len(categories), size=n_items)
-        department = np.array([d for d, _ in shelves])[category]
-        medians = np.array([MEDIAN_PRICE[name] for name in departments])[department]
-        price = np.round(medians * rng.lognormal(0.0, PRICE_SIGMA, size=n_items), 2).clip(min=0.5)
-        # Popularity: Zipf over a random ranking, so that an item's id says nothing of its popularity.
-        rank = rng.permutation(n_items) + 1
-        weight = (rank + ZIPF_OFFSET) ** -ZIPF_EXPONENT
-        order = np.argsort(category, kind="stable")
-        cumulative = np.cumsum(weight[order])
-        cumulative /= cumulative[-1]
-        starts = np.searchsorted(category[order], np.arange(len(categories) + 1))
-        mass_bounds = np.concatenate([[0.0], cumulative])[starts]
-        item_ids = np.array([f"SKU{i:07d}" for i in range(n_items)], dtype=object)
-        return cls(item_ids, category, categories, department, price, order, cumulative, starts, mass_bounds)
-
-    @property
-    def category_mass(self) -> np.ndarray:
-        """``(n_categories,)`` the share of the purchases each category draws."""
-        return np.diff(self.mass_bounds)
-
-    def sample_items(self, rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
-        """One item per entry of ``category`` by popularity: within that category, or over all items where it is
-        -1. Returns item indices."""
-        anywhere = category < 0
-        within = np.where(anywhere, 0, category)
-        low = np.where(anywhere, 0.0, self.mass_bounds[within])
-        high = np.where(anywhere, 1.0, self.mass_bounds[within + 1])
-        position = np.searchsorted(self.cumulative, low + rng.random(len(category)) * (high - low), side="right")
-        # Rounding may step just past a category's last item: keep each draw inside its category.
-        first = np.where(anywhere, 0, self.starts[within])
-        last = np.where(anywhere, len(self.order), self.starts[within + 1]) - 1
-        return self.order[np.clip(position, first, last)]
-
-    def sample_categories(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` categories drawn by the popularity of their items."""
-        return np.searchsorted(self.mass_bounds[1:-1], rng.random(size), side="right")
-
-
-@dataclass(frozen=True)
 class _Users:
     """``ids`` ("U0000000", ...), each user's cumulative activity share (``cumulative``, ends at 1) and favourite
     category (drawn by category popularity, so the item marginal stays Zipf)."""
@@ -389,7 +268,7 @@ class _Users:
     favourite: np.ndarray
 
     @classmethod
-    def build(cls, n_users: int, catalogue: _Catalogue, seed: int) -> _Users:
+    def build(cls, n_users: int, catalogue: Catalogue, seed: int) -> _Users:
         rng = np.random.default_rng([seed, _USERS_STREAM])
         cumulative = np.cumsum(rng.lognormal(0.0, USER_ACTIVITY_SIGMA, size=n_users))
         cumulative /= cumulative[-1]
@@ -403,7 +282,7 @@ class _Users:
 def _event_chunk(
     size: int,
     rng: np.random.Generator,
-    catalogue: _Catalogue,
+    catalogue: Catalogue,
     users: _Users,
     first_order: int,
     view_share: float,
@@ -443,7 +322,7 @@ def _event_chunk(
 
 
 def _order_lines(
-    n_lines: int, rng: np.random.Generator, catalogue: _Catalogue, users: _Users
+    n_lines: int, rng: np.random.Generator, catalogue: Catalogue, users: _Users
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_lines`` order lines as ``(order, item)`` index arrays sorted by order, and each order's user.
 
@@ -509,72 +388,6 @@ def _make_dirty(columns: dict[str, np.ndarray], counts: dict[str, int], rng: np.
     originals = rng.choice(purchases[clean[purchases]], size=counts["duplicate_event"], replace=False)
     for values in columns.values():
         values[rows["duplicate_event"]] = values[originals]
-
-
-def _catalogue_text(catalogue: _Catalogue, rng: np.random.Generator) -> pd.DataFrame:
-    """The canonical items frame of ``catalogue``: titles, descriptions, categories, brands and prices, with the
-    thin and junk text the module docstring lists."""
-    n = len(catalogue.item_ids)
-    names = list(DEPARTMENTS)
-    nouns = np.empty(n, dtype=object)
-    uses = np.empty(n, dtype=object)
-    for d, name in enumerate(names):
-        mine = catalogue.department == d
-        _, department_nouns, department_uses = DEPARTMENTS[name]
-        nouns[mine] = np.array(department_nouns, dtype=object)[rng.integers(len(department_nouns), size=mine.sum())]
-        uses[mine] = np.array(department_uses, dtype=object)[rng.integers(len(department_uses), size=mine.sum())]
-    adjective, material, colour = (_pick(rng, words, n) for words in (ADJECTIVES, MATERIALS, COLOURS))
-    brands = np.array([head + tail for head in BRAND_HEADS for tail in BRAND_TAILS], dtype=object)
-    brand = brands[rng.integers(len(brands), size=n)]
-    pack = rng.integers(2, 7, size=n).astype(str).astype(object)
-    size_cm = rng.integers(5, 60, size=n).astype(str).astype(object)
-
-    title = adjective + " " + colour + " " + material + " " + nouns
-    title = np.where(rng.random(n) < 0.15, title + ", set of " + pack, title)
-    title = np.char.capitalize(title.astype(str)).astype(object)
-    article = np.where(np.isin([word[0] for word in adjective], list("aeiouAEIOU")), "An ", "A ").astype(object)
-    description = article + adjective + " " + nouns + " in " + colour + " " + material + "."
-    for share, sentence in ((0.7, " Perfect for " + uses + "."), (0.5, " Measures " + size_cm + " cm."),
-                            (0.3, " Designed by " + brand + ".")):  # fmt: skip
-        description = np.where(rng.random(n) < share, description + sentence, description)
-
-    kind = rng.random(n)
-    code_title = kind < CODE_TITLE_SHARE
-    no_description = kind < CODE_TITLE_SHARE + NO_DESCRIPTION_SHARE
-    html_title = (kind >= CODE_TITLE_SHARE + NO_DESCRIPTION_SHARE) & (
-        kind < CODE_TITLE_SHARE + NO_DESCRIPTION_SHARE + HTML_TITLE_SHARE
-    )
-    title = np.where(html_title, "<b>" + title + "</b>", title)
-    title = np.where(code_title, _product_codes(rng, n), title)
-    return pd.DataFrame(
-        {
-            "item_id": catalogue.item_ids,
-            "title": title,
-            "description": np.where(no_description, None, description),
-            "category": np.array(catalogue.categories, dtype=object)[catalogue.category],
-            "brand": np.where(rng.random(n) < NO_BRAND_SHARE, None, brand),
-            "price": catalogue.price,
-        }
-    )
-
-
-def _product_codes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` ALLCAPS codes such as "KX-4821 BLK": titles that say nothing of the product."""
-    letters = np.array(list("ABCDEFGHJKLMNPRSTVWXZ"), dtype=object)
-    colours = np.array(["BLK", "WHT", "RED", "BLU", "GRN", "ASST"], dtype=object)
-    number = rng.integers(1000, 10000, size=n).astype(str).astype(object)
-    return (
-        letters[rng.integers(len(letters), size=n)]
-        + letters[rng.integers(len(letters), size=n)]
-        + "-"
-        + number
-        + " "
-        + colours[rng.integers(len(colours), size=n)]
-    )
-
-
-def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray:
-    return np.array(words, dtype=object)[rng.integers(len(words), size=n)]
 
 
 def _texts(numbers: np.ndarray) -> np.ndarray:
