@@ -19,6 +19,7 @@ import pandas as pd
 from assets.metadata import counts_table, embedded_png, new_figure, preview
 from longtail.data.interactions import load_interactions
 from longtail.data.warehouse import read_table, replace_rows
+from longtail.files import write_text_whole
 from longtail.language import guard
 from longtail.language.caches import CachedGenerator
 from longtail.language.description_evaluation import description_report, evaluate_generation, sample_dataset
@@ -194,8 +195,7 @@ def generated_descriptions_evaluation(
     )  # fmt: skip
     report["faithfulness"]["second_reader"] = reader_agreement(labels)
     path = home.reports_dir() / f"{REPORT_NAME}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=str))
+    write_text_whole(path, json.dumps(report, indent=2, default=str))
     published = report["faithfulness"]
     return dg.MaterializeResult(
         metadata={

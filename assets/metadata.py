@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from longtail.files import write_text_whole
+
 PREVIEW_ROWS = 10
 MAX_CELL = 80
 # A customer's or review's pseudonym (longtail.privacy.pseudonyms). Dagster keeps metadata for ever, beyond the reach
@@ -85,10 +87,9 @@ def embedded_png(figure, path: Path, alt: str) -> str:
 def write_dataset_reports(reports: dict[str, dict], reports_dir: Path, name: str, size: Callable[[dict], int]) -> None:
     """Write ``reports_dir/name/<dataset>.json`` per dataset, and ``reports_dir/name.json``: the report of the
     dataset with the largest ``size(report)``, with ``other_datasets`` pointing at the rest."""
-    (reports_dir / name).mkdir(parents=True, exist_ok=True)
     for dataset, report in reports.items():
-        (reports_dir / name / f"{dataset}.json").write_text(json.dumps(report, indent=2))
+        write_text_whole(reports_dir / name / f"{dataset}.json", json.dumps(report, indent=2))
     main = max(reports.values(), key=size, default=None)
     if main is not None:
         others = {dataset: f"{name}/{dataset}.json" for dataset in reports if dataset != main["dataset"]}
-        (reports_dir / f"{name}.json").write_text(json.dumps({**main, "other_datasets": others}, indent=2))
+        write_text_whole(reports_dir / f"{name}.json", json.dumps({**main, "other_datasets": others}, indent=2))

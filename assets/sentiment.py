@@ -19,6 +19,7 @@ from pydantic import Field
 
 from assets.metadata import embedded_png, new_figure, preview
 from longtail.data.warehouse import read_table, replace_rows, table_exists
+from longtail.files import write_text_whole
 from longtail.language.caches import CachedEncoder
 from longtail.language.review_scoring import MODEL_TABLE, score_reviews, served_sentiment
 from longtail.language.reviews import LABELS
@@ -86,11 +87,9 @@ def sentiment_model(
         return dg.MaterializeResult(metadata={"trained": False, "reason": str(error)})
     model = shop.adapted
     path = home.home() / "models" / "sentiment" / f"{model.version}.joblib"
-    path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     report_path = home.reports_dir() / f"{REPORT_NAME}.json"
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=2))
+    write_text_whole(report_path, json.dumps(report, indent=2))
     row = pd.DataFrame(
         {
             "version": [model.version],

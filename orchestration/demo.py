@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from longtail.files import write_text_whole
 from longtail.recommend.evaluation.targets import target_comparison
 
 UCI_ONLINE_RETAIL_II_URL = "https://archive.ics.uci.edu/static/public/502/online+retail+ii.zip"
@@ -89,9 +90,7 @@ def write_data_layer_report(warehouse_path: Path, reports_dir: Path) -> dict:
             ).fetchall()
             for dataset, kind, n in counts:
                 summary.setdefault(dataset, {}).setdefault(table, {})[kind] = n
-    report = reports_dir / "data_layer.json"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(summary, indent=2))
+    write_text_whole(reports_dir / "data_layer.json", json.dumps(summary, indent=2))
     return summary
 
 

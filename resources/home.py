@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from longtail.files import write_text_whole
+
 DEFAULT_HOME = ".longtail"
 
 # A dagster.yaml whose first line starts so is longtail's: ``dagster_home`` brings it up to date with the text
@@ -89,6 +91,6 @@ def dagster_home() -> Path:
     config = path / "dagster.yaml"
     current = config.read_text() if config.exists() else None
     if current is None or (current != DAGSTER_YAML and current.startswith(MANAGED_PREFIX)):
-        config.write_text(DAGSTER_YAML)
+        write_text_whole(config, DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(path)
     return path

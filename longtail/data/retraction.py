@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from longtail.files import write_text_whole
+
 RETRACTED_FOLDER = ".retracted"
 
 
@@ -59,9 +61,7 @@ def request_retraction(
         "requested_at": requested_at.isoformat(),
         "kept_as": kept_as,
     }
-    partial = folder / f".{stem}.json.partial"
-    partial.write_text(json.dumps(record, indent=2))
-    os.replace(partial, folder / f"{stem}.json")
+    write_text_whole(folder / f"{stem}.json", json.dumps(record, indent=2))
     return retraction
 
 

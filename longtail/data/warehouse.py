@@ -12,6 +12,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from longtail.files import create_once
+
 LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
 
 
@@ -24,8 +26,8 @@ def connect(
     DuckDB allows one writing process per file; concurrent Dagster steps and runs queue here instead of failing.
     """
     path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only and not path.exists():
+        create(path)
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.05
     while True:
@@ -42,6 +44,16 @@ def connect(
         yield connection
     finally:
         connection.close()
+
+
+def create(path: Path) -> None:
+    """Create an empty DuckDB file at ``path`` all at once, unless another process got there first.
+
+    DuckDB writes a new file's header after creating it, so a process killed in between would leave a file that
+    no later connection can open; ``create_once`` builds it under a name of its own and links it into place.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_once(path, lambda building: duckdb.connect(str(building)).close())
 
 
 def fetch_one(connection: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from longtail.files import replacing
 from longtail.language.reviews import LABELS, labels_and_scores, normalise_text
 from longtail.language.sentence_features import SENTENCE_SUMMARY, Encode, EncodedReviews
 from longtail.language.sentiment_metrics import sentiment_metrics
@@ -191,7 +192,10 @@ class SentimentModel:
             "training_figures": self.training_figures,
             "parts": self._parts,
         }
-        joblib.dump(state, Path(path))
+        # Written whole: a retrain on unchanged data has the same version, so it overwrites the file that the
+        # sentiment_models table already points at.
+        with replacing(path) as temporary:
+            joblib.dump(state, temporary)
 
     @classmethod
     def load(cls, path: str | Path) -> SentimentModel:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from longtail.files import write_text_whole
 from longtail.language.reviews import LABELS
 from longtail.language.sentence_features import Encode, EncodedReviews
 from longtail.validation import checked_texts
@@ -73,7 +74,7 @@ class SentimentPrior:
             "coef": [[float(f"{w:.6g}") for w in row] for row in self.coef],
             "intercept": [float(f"{w:.6g}") for w in self.intercept],
         }
-        path.write_text(json.dumps(payload, indent=1) + "\n")
+        write_text_whole(path, json.dumps(payload, indent=1) + "\n")
 
 
 def load_prior(path: Path = PRIOR_PATH) -> SentimentPrior:

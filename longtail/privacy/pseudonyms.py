@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from longtail.errors import InputError
+from longtail.files import create_once
 
 KEY_ENV = "LONGTAIL_ID_KEY"
 # The id columns replaced by pseudonyms wherever a frame has them, with each pseudonym's prefix.
@@ -86,20 +87,23 @@ def load_key(key_file: Path, environ: dict[str, str] | os._Environ = os.environ)
     if environ.get(KEY_ENV):
         return environ[KEY_ENV].encode("utf-8")
     key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(32))
-            out.flush()
-            os.fsync(out.fileno())
+    if not key_file.exists():
+        create_once(key_file, _write_new_key)
     mode = key_file.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InputError(f"others may read the id key (mode {stat.filemode(mode)}); run chmod 600", file=str(key_file))
     key = key_file.read_text().strip().encode("utf-8")
     if not key:
-        # A concurrent first use is still writing it: the writer fsyncs before closing, so a retry reads it whole.
-        raise InputError("the id key file is empty (being created?); try again", file=str(key_file))
+        # Created whole (create_once), so only someone emptying it leaves it so; a new key would give every
+        # customer new pseudonyms, unlinked from their rows.
+        raise InputError("the id key file is empty; restore it from a backup", file=str(key_file))
     return key
+
+
+def _write_new_key(path: Path) -> None:
+    """256 random bits, hex, in a new owner-only file at ``path``, on disk before it is linked into place."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(secrets.token_hex(32))
+        out.flush()
+        os.fsync(out.fileno())

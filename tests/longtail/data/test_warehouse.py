@@ -124,3 +124,46 @@ def test_variable_length_vectors_allow_datasets_without_any(tmp_path):
         replace_dataset_rows(connection, "profiles", without, vector_column="taste", fixed_size=False)
         rows = connection.execute("select dataset, taste from profiles order by dataset").fetchall()
     assert rows == [("a", [1.0, 1.0, 1.0]), ("b", None)]
+
+
+def killed_while_duckdb_creates(path: str) -> None:
+    """A process killed after DuckDB created the file but before it wrote the header (as in CI's kill trials)."""
+    import os
+    import signal
+
+    from longtail.data import warehouse
+
+    def create_then_die(file, **_):
+        open(file, "wb").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    warehouse.duckdb.connect = create_then_die
+    with connect(path):
+        pass
+
+
+def test_a_process_killed_while_creating_the_warehouse_leaves_none(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "w.duckdb"
+    killed = multiprocessing.get_context("fork").Process(target=killed_while_duckdb_creates, args=(str(path),))
+    killed.start()
+    killed.join()
+    assert killed.exitcode == -9
+    assert not path.exists()
+    with connect(path) as connection:
+        replace_rows(connection, "t", pd.DataFrame({"v": [1]}))
+    with connect(path, read_only=True) as connection:
+        assert read_table(connection, "t")["v"].tolist() == [1]
+
+
+def test_a_warehouse_created_by_another_process_first_is_kept(tmp_path):
+    from longtail.data.warehouse import create
+
+    path = tmp_path / "w.duckdb"
+    with connect(path) as connection:
+        replace_rows(connection, "t", pd.DataFrame({"v": [1]}))
+    create(path)
+    with connect(path, read_only=True) as connection:
+        assert read_table(connection, "t")["v"].tolist() == [1]
+    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]

@@ -66,6 +66,23 @@ def test_the_key_comes_from_the_environment_or_an_owner_only_file_made_once(tmp_
     assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
 
 
+def test_a_first_use_killed_while_writing_the_key_leaves_no_key_file(tmp_path, monkeypatch):
+    """Before, the key file was created first and written after: a kill in between left an empty key for good."""
+    from longtail.privacy import pseudonyms
+
+    def killed(path):
+        path.write_text("")
+        raise KeyboardInterrupt("killed while writing the key")
+
+    key_file = tmp_path / "secrets" / "id_key"
+    monkeypatch.setattr(pseudonyms, "_write_new_key", killed)
+    with pytest.raises(KeyboardInterrupt):
+        load_key(key_file, {})
+    assert list(key_file.parent.iterdir()) == []
+    monkeypatch.undo()
+    assert len(load_key(key_file, {})) == 64
+
+
 def test_a_key_file_others_may_read_is_refused_naming_it(tmp_path):
     key_file = tmp_path / "id_key"
     key_file.write_text("x" * 64)
