@@ -3,6 +3,7 @@
 
 import json
 import time
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import pandas as pd
@@ -12,10 +13,11 @@ from assets.items import accepted_descriptions, every_item_embedded, neighbours_
 from assets.metadata import embedded_png, new_figure, preview
 from assets.recommendations import lists_complete
 from assets.sentiment import every_review_scored
-from longtail.data.interactions import ORDER_FROM_LAST, datasets_with_interactions, load_interactions
-from longtail.data.warehouse import read_table, read_vectors
-from longtail.recommend.item_vectors import catalogue_text_vectors
-from longtail.serving.assistant import ShopAssistant
+from longtail.data.interactions import datasets_with_interactions, load_interactions
+from longtail.data.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
+from longtail.files import write_text_whole
+from longtail.serving.assistant import ShopAssistant, parse_assistant_settings
+from longtail.serving.assistant_tuning import CannotSimulate, evaluation_stages, stage_inputs, tune_served_assistant
 from longtail.serving.catalogue import ShopIndex, load_snapshot
 from longtail.serving.interactive_evaluation import evaluate_interactive
 from longtail.serving.lists import similar_items, user_list
@@ -27,16 +29,128 @@ from resources.models import EmbeddingModelResource
 from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 REPORT_NAME = "interactive_evaluation"
-# A shop is simulated when at least this share of its items has a title to write queries from.
-MIN_TITLED_SHARE = 0.5
+
+
+@dg.asset(
+    deps=["recommendation_evaluation", "item_text", "item_embeddings", "cleaned_items"],
+    group_name="serving",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def assistant_settings(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
+) -> dg.MaterializeResult:
+    """The shop assistant's weights and BM25 settings for each shop, chosen on simulated sessions from purchases
+    after the validation cut of the recommendation evaluation's split, before its test cut
+    (``longtail.serving.assistant_tuning.tune_served_assistant``); serving_snapshot publishes them. On demand: a
+    minute or two per shop, so not part of ``longtail materialize`` without ``--select`` (nor of the demo); shops
+    it has not tuned are served with the defaults."""
+    started = time.perf_counter()
+    rows, untuned = [], {}
+    for dataset, inputs in _simulated_shops(warehouse, embedder.encode, context.log.info):
+        context.log.info(f"{dataset}: fitting the hybrid as of the validation cut")
+        try:
+            [stage] = evaluation_stages(**inputs, names=["validation"]).values()
+            chosen = tune_served_assistant(stage)
+        except ValueError as error:  # too little history before the cut, or no new purchase after it
+            untuned[dataset] = str(error)
+            context.log.warning(f"{dataset}: not tuned, served with the defaults: {error}")
+            continue
+        context.log.info(
+            f"{dataset}: {chosen['weights']}, BM25 {chosen['bm25']}: validation hit@10 {chosen['hit@10']} "
+            f"(defaults {chosen['defaults']['hit@10']}) on {chosen['validation_sessions']} sessions"
+        )
+        rows.append({"dataset": dataset, "settings": json.dumps({key: chosen[key] for key in ("weights", "bm25")}),
+                     "tuning": json.dumps(chosen)})  # fmt: skip
+    with warehouse.connect() as connection:
+        if rows:
+            replace_dataset_rows(connection, "assistant_settings", pd.DataFrame(rows))
+        drop_other_datasets(connection, "assistant_settings", [row["dataset"] for row in rows])
+    return dg.MaterializeResult(
+        metadata={
+            "shops": len(rows),
+            "settings": preview(_settings_table(rows), rows=20),
+            "not_tuned": dg.MetadataValue.md("\n".join(f"- {d}: {e}" for d, e in untuned.items()) or "_none_"),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+@dg.asset_check(asset=assistant_settings, blocking=True, pool=WAREHOUSE_POOL)
+def settings_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Every shop's assistant settings build an assistant (``parse_assistant_settings``: known weights, each a
+    finite number >= 0, and BM25's ``k1`` and ``b`` > 0), one row per shop."""
+    with warehouse.connect(read_only=True) as connection:
+        table = read_table(connection, "assistant_settings")
+    problems = {}
+    for dataset, settings in zip(table.get("dataset", []), table.get("settings", [])):
+        try:
+            parse_assistant_settings(json.loads(settings))
+        except ValueError as error:  # a JSONDecodeError is one too
+            problems[dataset] = str(error)
+    repeated = sorted(set(table["dataset"][table["dataset"].duplicated()])) if len(table) else []
+    return dg.AssetCheckResult(
+        passed=not problems and not repeated,
+        metadata={
+            "shops": len(table),
+            "invalid": dg.MetadataValue.md("\n".join(f"- {d}: {e}" for d, e in problems.items()) or "_none_"),
+            "shops_with_two_rows": ", ".join(repeated) or "none",
+        },
+    )
+
+
+def _settings_table(rows: list[dict]) -> pd.DataFrame:
+    """One row per shop: what was chosen, and its validation hit@10 beside the defaults' (chosen on those very
+    sessions, so the tuned figure is optimistic; interactive_evaluation scores the served settings on test)."""
+    table = []
+    for row in rows:
+        tuning = json.loads(row["tuning"])
+        table.append(
+            {
+                "dataset": row["dataset"],
+                "weights": ", ".join(f"{name} {value:g}" for name, value in tuning["weights"].items()),
+                "bm25": ", ".join(f"{name} {value:g}" for name, value in tuning["bm25"].items()),
+                "validation_sessions": tuning["validation_sessions"],
+                "validation_hit@10": tuning["hit@10"],
+                "defaults_validation_hit@10": tuning["defaults"]["hit@10"],
+                "cut": tuning["cut"],
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def _simulated_shops(
+    warehouse: WarehouseResource, encode: Callable, log: Callable[[str], None]
+) -> Iterator[tuple[str, dict]]:
+    """Each shop whose shoppers can be simulated, with the keyword arguments of ``evaluation_stages``; read one shop
+    at a time, each in a connection of its own, so the warehouse is not held while a shop is tuned or evaluated."""
+    with warehouse.connect(read_only=True) as connection:
+        datasets = datasets_with_interactions(connection)
+    for dataset in datasets:
+        with warehouse.connect(read_only=True) as connection:
+            try:
+                inputs = stage_inputs(connection, dataset, encode)
+            except CannotSimulate as reason:
+                log(f"{dataset}: skipped ({reason})")
+                continue
+        yield dataset, inputs
+
 
 # The blocking checks of what the snapshot copies: a run that materializes serving_snapshot alone still refuses
 # to publish while the latest evaluation of any of them failed.
-GATES = [lists_complete, neighbours_valid, every_item_embedded, accepted_texts_are_safe, every_review_scored]
+GATES = [
+    lists_complete,
+    neighbours_valid,
+    every_item_embedded,
+    accepted_texts_are_safe,
+    every_review_scored,
+    settings_valid,
+]
 
 
 @dg.asset(
     deps=[
+        "assistant_settings",
         "recommendation_lists",
         "item_similarity",
         "item_embeddings",
@@ -50,7 +164,8 @@ GATES = [lists_complete, neighbours_valid, every_item_embedded, accepted_texts_a
 )
 def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """A new snapshot version under ``$LONGTAIL_HOME/serving``, and ``current`` switched to it; the last three
-    versions are kept. Nothing is published while an upstream gate (blocking check) is failing."""
+    versions are kept. Nothing is published while an upstream gate (blocking check) is failing. Each shop's
+    settings hold its recommendation settings and, where assistant_settings tuned them, its assistant's."""
     started = time.perf_counter()
     failing = _failing_gates(context.instance)
     if failing:
@@ -60,6 +175,7 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         descriptions = accepted_descriptions(connection)
         for dataset in datasets_with_interactions(connection):
             settings = read_table(connection, "recommendation_settings", "dataset = ?", [dataset])
+            assistant = read_table(connection, "assistant_settings", "dataset = ?", [dataset])
             shops[dataset] = shop_tables(
                 load_interactions(connection, dataset),
                 read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
@@ -68,7 +184,10 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
                 item_sentiment=read_table(connection, "item_sentiment", "dataset = ?", [dataset]),
                 descriptions=descriptions[descriptions["dataset"] == dataset],
-                settings={"recommendation": settings["settings"].iloc[0] if len(settings) else "{}"},
+                settings={
+                    "recommendation": settings["settings"].iloc[0] if len(settings) else "{}",
+                    **({"assistant": json.loads(assistant["settings"].iloc[0])} if len(assistant) else {}),
+                },
             )
             context.log.info(f"{dataset}: {shops[dataset].counts()}")
     folder = publish_snapshot(home.serving_dir(), shops)
@@ -78,6 +197,9 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             "version": folder.name,
             "path": dg.MetadataValue.path(str(folder)),
             "datasets": preview(counts, rows=20),
+            "assistant": ", ".join(
+                f"{name} {'tuned' if 'assistant' in shop.settings else 'defaults'}" for name, shop in shops.items()
+            ),
             "versions_kept": ", ".join(versions(home.serving_dir())),
             "megabytes": round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6, 1),
             "seconds": round(time.perf_counter() - started, 2),
@@ -152,40 +274,23 @@ def interactive_evaluation(
     hand-labelled development and held-out sets. On demand: a few minutes per shop, so it is not part of
     ``longtail materialize`` without ``--select`` (nor of the demo)."""
     started = time.perf_counter()
-    reports = {}
-    with warehouse.connect() as connection:
-        chosen = read_table(connection, "recommendation_settings")
-        served = dict(zip(chosen.get("dataset", []), chosen.get("settings", [])))
-        for dataset in datasets_with_interactions(connection):
-            items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
-            if dataset not in served or not len(items) or items["title"].notna().mean() < MIN_TITLED_SHARE:
-                context.log.info(f"{dataset}: skipped (no served settings, or too few titled items to write queries)")
-                continue
-            vectors = catalogue_text_vectors(
-                read_vectors(connection, "item_embeddings", dataset),
-                read_table(connection, "item_text", "dataset = ?", [dataset]),
-                embedder.encode,
-            )
-            settings = json.loads(served[dataset])
-            reports[dataset] = evaluate_interactive(
-                load_interactions(connection, dataset),
-                items,
-                item_vectors=vectors,
-                served_settings=settings,
-                encode=embedder.encode,
-                # The split of recommendation_evaluation: by each user's orders where it chose its settings so.
-                order_numbers=settings.get("time_column") == ORDER_FROM_LAST,
-                max_sessions=config.max_sessions,
-                progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
-            )
     snapshot = load_snapshot(home.serving_dir(), current_version(home.serving_dir()))
+    reports = {}
+    for dataset, inputs in _simulated_shops(warehouse, embedder.encode, context.log.info):
+        published = snapshot.shops.get(dataset)
+        context.log.info(f"{dataset}: fitting the hybrid as of the validation cut and the test cut")
+        reports[dataset] = evaluate_interactive(
+            evaluation_stages(**inputs),
+            served_assistant_settings=published.settings.get("assistant") if published else None,
+            max_sessions=config.max_sessions,
+            progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
+        )
     vocabularies = {name: ShopAssistant(index, embedder.encode).vocabulary for name, index in snapshot.shops.items()}
     clustered = {name for name, index in snapshot.shops.items() if index.categories_are_clusters}
     parsing = {name: evaluate_parsing(vocabularies, clustered, path) for name, path in PARSING_SETS.items()}
     report = {"datasets": reports, "parsing": parsing}
     path = home.reports_dir() / f"{REPORT_NAME}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, default=str))
+    write_text_whole(path, json.dumps(report, indent=1, default=str))
     table = _systems_table(reports)
     return dg.MaterializeResult(
         metadata={
@@ -258,4 +363,4 @@ def _tradeoff_plot(reports: dict, path) -> str:
     return embedded_png(figure, path, "hit@10 against tail share")
 
 
-SERVING_CHECKS = [snapshot_serves]
+SERVING_CHECKS = [settings_valid, snapshot_serves]

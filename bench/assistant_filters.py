@@ -31,12 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from longtail.data.interactions import ORDER_FROM_LAST, load_interactions  # noqa: E402
-from longtail.data.warehouse import connect, read_table, read_vectors  # noqa: E402
+from longtail.data.warehouse import connect  # noqa: E402
 from longtail.recommend.embedding import encode_texts, load_encoder  # noqa: E402
-from longtail.recommend.item_vectors import catalogue_text_vectors  # noqa: E402
-from longtail.serving import interactive_evaluation as evaluation  # noqa: E402
 from longtail.serving.assistant import AssistantWeights  # noqa: E402
+from longtail.serving.assistant_tuning import evaluation_stages, stage_inputs  # noqa: E402
 from longtail.serving.vocabulary import CategoryMatcher  # noqa: E402
 
 REGIMES = {1: "1 word", 2: "2 words"}
@@ -45,21 +43,9 @@ REGIMES = {1: "1 word", 2: "2 words"}
 def stages(home: Path, dataset: str, encode) -> dict:
     """The validation and test stages of ``dataset`` as the interactive evaluation builds them."""
     with connect(home / "warehouse.duckdb", read_only=True) as connection:
-        chosen = read_table(connection, "recommendation_settings")
-        settings = json.loads(dict(zip(chosen["dataset"], chosen["settings"]))[dataset])
-        items = read_table(connection, "cleaned_items", "dataset = ?", [dataset])
-        texts = read_table(connection, "item_text", "dataset = ?", [dataset])
-        vectors = catalogue_text_vectors(read_vectors(connection, "item_embeddings", dataset), texts, encode)
-        interactions = load_interactions(connection, dataset)
-    built = evaluation.evaluation_stages(
-        interactions,
-        items,
-        item_vectors=vectors,
-        served_settings=settings,
-        encode=encode,
-        order_numbers=settings.get("time_column") == ORDER_FROM_LAST,
-    )
-    return {"stages": built, "categories": evaluation._has_categories(items)}
+        inputs = stage_inputs(connection, dataset, encode)
+    built = evaluation_stages(**inputs)
+    return {"stages": built, "categories": built["test"].use_categories}
 
 
 def stated_aisles(shop: dict, seeds: list[int]) -> None:
@@ -67,7 +53,7 @@ def stated_aisles(shop: dict, seeds: list[int]) -> None:
         for words in REGIMES:
             stated = filtered = 0
             for seed in seeds:
-                for session in stage.sessions(300, words_per_query=words, use_categories=True, seed=seed):
+                for session in stage.sessions(300, words, seed):
                     if session.constraints.category is None:
                         continue
                     stated += 1
@@ -84,7 +70,7 @@ def guessed_clusters(shop: dict, report: dict | None, encode) -> None:
             weights = AssistantWeights(**tuning.get("assistant", {}))
             if "bm25" in tuning:
                 stage.use_bm25(tuning["bm25"])
-            sessions = stage.sessions(300, words_per_query=words, use_categories=False, seed=0)
+            sessions = stage.sessions(300, words, seed=0)
             named_only = _hit_rate(stage, sessions, weights)
             guessing = stage.assistant
             guessing.vocabulary = replace(

@@ -13,7 +13,7 @@ from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_tex
 from assets.raw import loaded_files_still_landed, no_rejected_files, raw_tables
 from assets.recommendations import RECOMMENDATION_CHECKS, recommendation_evaluation, recommendation_lists
 from assets.sentiment import SENTIMENT_CHECKS, review_sentiment, sentiment_model
-from assets.serving import SERVING_CHECKS, interactive_evaluation, serving_snapshot
+from assets.serving import SERVING_CHECKS, assistant_settings, interactive_evaluation, serving_snapshot
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
 from orchestration.jobs import cleaned_events_job, erasure_job, expiry_job, expiry_schedule, ingest_job
@@ -55,9 +55,9 @@ AUTOMATED_ASSETS = dg.map_asset_specs(
     ],
 )
 
-# Evaluations an engineer runs on purpose (minutes each): not automated, and left out of `longtail materialize`
-# without --select and of the demo.
-ON_DEMAND_ASSETS = [interactive_evaluation]
+# Tuning and evaluations an engineer runs on purpose (minutes each): not automated, and left out of `longtail
+# materialize` without --select and of the demo. A new assistant_settings still refreshes serving_snapshot.
+ON_DEMAND_ASSETS = [assistant_settings, interactive_evaluation]
 ASSETS = [raw_tables, cleaned_events, *AUTOMATED_ASSETS, *ON_DEMAND_ASSETS]
 CHECKS = [
     no_rejected_files,

@@ -11,10 +11,11 @@ import pandas as pd
 from resources import home
 
 # Everything built on the customers' rows: below the raw tables (their rows are already deleted, and a load of
-# nothing new would materialize none of them, skipping all that follows), without the on-demand evaluation.
+# nothing new would materialize none of them, skipping all that follows), without the on-demand tuning and
+# evaluation, which keep no customer's rows (a few weights, and figures).
 REFRESH = (
     "(key:raw_events or key:raw_reviews)+ and not key:raw_events and not key:raw_reviews "
-    "and not key:interactive_evaluation"
+    "and not key:interactive_evaluation and not key:assistant_settings"
 )
 # orchestration.cli.materialize_assets (passed in: the command imports this module): selection, partitions -> status.
 Materialize = Callable[[str | None, str | None], int]

@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field
 from longtail.errors import InputError
 from longtail.privacy.pseudonyms import Pseudonyms
 from longtail.serving.access import DEFAULT_REQUESTS_PER_MINUTE, Caller, KeyStore, RateLimiter
-from longtail.serving.assistant import Sessions, ShopAssistant
+from longtail.serving.assistant import Sessions, ShopAssistant, served_assistant
 from longtail.serving.catalogue import Filters, ShopIndex, load_snapshot
 from longtail.serving.lists import similar_items, user_list
 from longtail.serving.snapshot import current_version
@@ -303,7 +303,9 @@ def create_app(
             # older versions are let go, so a long-running server holds one set.
             for key in [key for key in assistants if key[0] != version]:
                 del assistants[key]
-            assistant = assistants[(version, body.dataset)] = ShopAssistant(index, encoder)
+            assistant = assistants[(version, body.dataset)] = served_assistant(
+                index, encoder, index.settings.get("assistant")
+            )
         user = None if body.user_id is None else to_pseudonym(body.dataset, body.user_id)
         session_id = body.session_id or uuid.uuid4().hex
         # Kept under its owner as well as its id: the same id sent by another caller, for another dataset or

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 
 import numpy as np
@@ -34,8 +34,8 @@ class AssistantWeights:
     free words over the item's text (scaled by the best item's), ``user`` the cosine of the user's taste (the mean
     of their items) to the item, ``cached`` a bonus for items of the user's cached hybrid list (first place the
     most), and ``tail`` a bonus for tail items; ``tail_asked`` replaces ``tail`` when the shopper asks for the
-    unusual (and 0 when they ask for the popular). The defaults are the ones validation chose on Online Retail
-    (``interactive_evaluation``, which tunes them per shop on its validation sessions)."""
+    unusual (and 0 when they ask for the popular). The defaults were chosen on Online Retail's validation
+    sessions; a shop is served with its own where ``assistant_settings`` tuned them (``served_assistant``)."""
 
     semantic: float = 1.0
     lexical: float = 0.5
@@ -43,6 +43,11 @@ class AssistantWeights:
     cached: float = 0.1
     tail: float = 0.02
     tail_asked: float = 0.2
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"assistant weight {name} must be a finite number >= 0, got {value!r}")
 
     def tail_bonus(self, novelty: str | None) -> float:
         return {None: self.tail, "tail": self.tail_asked, "any": 0.0}[novelty]
@@ -228,6 +233,29 @@ class ShopAssistant:
         return suggestions
 
 
+def served_assistant(
+    index: ShopIndex, encode: Callable[[Sequence[str]], np.ndarray], tuned: Mapping | None = None
+) -> ShopAssistant:
+    """The assistant as ``longtail serve`` runs it: with the ``weights`` and ``bm25`` settings of ``tuned`` (what
+    ``longtail.serving.assistant_tuning.tune_served_assistant`` chose for the shop, published in its snapshot's
+    settings as ``"assistant"``), or the defaults where there are none."""
+    return ShopAssistant(index, encode, *parse_assistant_settings(tuned))
+
+
+def parse_assistant_settings(tuned: Mapping | None) -> tuple[AssistantWeights, dict | None]:
+    """The weights and BM25 params of published assistant settings (``{"weights": {...}, "bm25": {"k1": .., "b":
+    ..}}``, either part optional; None: the defaults). ``ValueError`` names what is wrong: an unknown key or weight,
+    a weight that is not a finite number >= 0, BM25 params other than ``k1`` and ``b`` > 0."""
+    tuned = dict(tuned or {})
+    weights = dict(tuned.get("weights") or {})
+    known = [f.name for f in fields(AssistantWeights)]
+    unknown = sorted(set(tuned) - {"weights", "bm25"}) + sorted(set(weights) - set(known))
+    if unknown:
+        raise ValueError(f"unknown assistant setting(s) {unknown}; known: weights {known} and bm25")
+    bm25 = tuned.get("bm25")
+    return AssistantWeights(**weights), None if bm25 is None else check_bm25_params(bm25)
+
+
 class Sessions:
     """The last turn of each chat session, in memory, the least recently used dropped beyond ``capacity``."""
 
@@ -260,12 +288,19 @@ def lexical_index(texts: Sequence[str], params: Mapping[str, float] | None = Non
     (bm25s's defaults, 1.5 and 0.75, where None)."""
     import bm25s
 
-    params = dict(params or {})
-    if set(params) - {"k1", "b"} or any(isinstance(v, bool) or not v > 0 for v in params.values()):
-        raise ValueError(f"BM25 params must be k1 and b, both > 0, got {params!r}")
-    bm25 = bm25s.BM25(**params)
+    bm25 = bm25s.BM25(**check_bm25_params(params or {}))
     bm25.index(bm25s.tokenize(list(texts), stopwords="en", show_progress=False), show_progress=False)
     return bm25
+
+
+def check_bm25_params(params: Mapping) -> dict:
+    """``params`` as a dict, ``ValueError`` unless its keys are among ``k1`` and ``b`` and each is a number > 0."""
+    params = dict(params)
+    if set(params) - {"k1", "b"} or any(
+        isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 for v in params.values()
+    ):
+        raise ValueError(f"BM25 params must be k1 and b, both > 0, got {params!r}")
+    return params
 
 
 def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:

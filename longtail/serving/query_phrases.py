@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 
 from longtail.serving.query_words import (
+    EXCLUDE_LIST_ENDS,
     EXCLUDE_NOT_OBJECTS,
     EXCLUDE_SKIP,
     EXCLUDE_STOP,
@@ -125,6 +126,7 @@ def take_exclusions(text: str) -> tuple[list[str], str]:
             i += 1
         if i < len(tokens) and tokens[i].group(0) in EXCLUDE_NOT_OBJECTS:
             continue
+        listing = False
         for token in tokens[i:]:
             word = token.group(0)
             if singular(word) in EXCLUDE_TRAILING:
@@ -132,8 +134,11 @@ def take_exclusions(text: str) -> tuple[list[str], str]:
                 break
             if word in {"or", "and", "nor", ",", "&"} and phrase:
                 phrases.append(phrase)
-                phrase = []
+                phrase, listing = [], True
                 continue
+            if listing and not phrase and word in EXCLUDE_LIST_ENDS:
+                # "no chocolate, some cookies": what follows the list is wanted, not ruled out.
+                break
             if word in EXCLUDE_SKIP and not phrase:
                 continue
             if not word[0].isalnum() or word in EXCLUDE_STOP or len(phrase) == 3:

@@ -101,6 +101,9 @@ EXCLUDE_STOP = frozenset(
     "please thanks thank something anything nothing no not without except also too neither all only instead "
     "really and or nor like between around it's that's there's he's she's they're we're i'm you're".split()
 )
+# After an excluded word and a separator: words that start something wanted, not another excluded thing ("no
+# chocolate, some cookies").
+EXCLUDE_LIST_ENDS = frozenset({"some", "a", "an"})
 # (Singular words: "fish flavours" rules out fish.)
 EXCLUDE_TRAILING = frozenset(
     "stuff thing item product one related themed flavoured flavored flavour flavor variety version kind type sort "

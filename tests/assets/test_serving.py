@@ -4,8 +4,11 @@ from; and never published while an upstream gate is failing."""
 import json
 
 import dagster as dg
+import pandas as pd
 import pytest
 
+from assets.serving import settings_valid
+from longtail.data.warehouse import read_table, replace_dataset_rows
 from longtail.serving.catalogue import load_snapshot
 from longtail.serving.lists import user_list
 from longtail.serving.snapshot import current_version, versions
@@ -64,6 +67,51 @@ def test_a_failing_upstream_gate_stops_publishing(shop):
     assert versions(longtail_home.serving_dir()) == before
 
 
+def test_tuned_assistant_settings_are_published_with_the_next_snapshot(shop):
+    home, _, _ = shop
+    result = dg.materialize(
+        [*ASSETS, *CHECKS], selection="key:assistant_settings or key:serving_snapshot", resources=home.resources()
+    )
+    assert result.success
+    with home.warehouse().connect(read_only=True) as connection:
+        [(stored, tuning)] = connection.execute("select settings, tuning from assistant_settings").fetchall()
+    root = longtail_home.serving_dir()
+    published = load_snapshot(root, current_version(root)).shops["shop"].settings["assistant"]
+    assert published == json.loads(stored) and set(published) == {"weights", "bm25"}
+    assert json.loads(tuning)["validation_sessions"] > 0
+    shown = metadata(result, "assistant_settings")["settings"]
+    assert "defaults_validation_hit@10" in shown and "| shop " in shown
+
+
+def test_invalid_assistant_settings_fail_their_check_and_stop_publishing(shop):
+    home, _, _ = shop
+    broken = {"dataset": ["shop"], "settings": [json.dumps({"weights": {"user": -1.0}})], "tuning": ["{}"]}
+    with home.warehouse().connect() as connection:
+        kept = read_table(connection, "assistant_settings")
+        replace_dataset_rows(connection, "assistant_settings", pd.DataFrame(broken))
+    before = versions(longtail_home.serving_dir())
+    try:
+        with dg.DagsterInstance.ephemeral() as instance:
+            checked = dg.materialize(
+                [*ASSETS, *CHECKS], selection=dg.AssetSelection.checks(settings_valid), resources=home.resources(),
+                instance=instance, raise_on_error=False,
+            )  # fmt: skip
+            [evaluation] = checked.get_asset_check_evaluations()
+            assert not evaluation.passed
+            assert "weight user must be a finite number >= 0" in evaluation.metadata["invalid"].value
+            published = dg.materialize(
+                [*ASSETS, *CHECKS], selection="key:serving_snapshot", resources=home.resources(), instance=instance,
+                raise_on_error=False,
+            )  # fmt: skip
+        assert not published.success
+        assert versions(longtail_home.serving_dir()) == before
+    finally:
+        with home.warehouse().connect() as connection:
+            connection.execute("delete from assistant_settings")
+            if len(kept):
+                replace_dataset_rows(connection, "assistant_settings", kept)
+
+
 def test_the_interactive_evaluation_scores_every_system_on_the_synthetic_shop(shop):
     home, _, _ = shop
     result = dg.materialize(
@@ -79,3 +127,17 @@ def test_the_interactive_evaluation_scores_every_system_on_the_synthetic_shop(sh
     # No labelled query is for the synthetic shop: the parsing sets are not scored, and say so by a null.
     assert report["parsing"] == {"development": None, "held_out": None}
     assert "systems" in metadata(result, "interactive_evaluation")
+
+
+def test_a_shop_that_cannot_be_tuned_is_served_with_the_defaults(shop, monkeypatch):
+    import assets.serving
+
+    def too_little(stage):
+        raise ValueError("no purchase of a new item by a known user after the cut: nothing to simulate")
+
+    home, _, _ = shop
+    monkeypatch.setattr(assets.serving, "tune_served_assistant", too_little)
+    result = dg.materialize([*ASSETS, *CHECKS], selection="key:assistant_settings", resources=home.resources())
+    assert result.success
+    assert "shop: no purchase of a new item" in metadata(result, "assistant_settings")["not_tuned"]
+    assert home.warehouse().read_table("assistant_settings").empty

@@ -110,3 +110,25 @@ def test_an_ingest_run_that_loads_nothing_new_makes_automation_request_nothing(h
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
     assert evaluation.get_num_requested(dg.AssetKey("sentiment_model")) == 1
     assert evaluation.get_num_requested(dg.AssetKey("demand_history")) == 0
+
+
+def test_new_assistant_settings_make_the_automation_publish_a_snapshot_and_nothing_else(home):
+    """assistant_settings is on demand; once an engineer materializes it, the automation republishes the snapshot
+    with the new settings, and requests nothing else (every other asset fresh, every check passed)."""
+    defs = build_definitions(home.resources())
+    graph = defs.resolve_asset_graph()
+    on_demand = {dg.AssetKey("assistant_settings"), dg.AssetKey("interactive_evaluation")}
+    with dg.DagsterInstance.ephemeral() as instance:
+        for key in graph.get_all_asset_keys() - on_demand:
+            if graph.get(key).partitions_def is None:
+                instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        for check in graph.asset_check_keys:
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=True)
+            )
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert first.total_requested == 0
+        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey("assistant_settings")))
+        second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert second.get_num_requested(dg.AssetKey("serving_snapshot")) == 1
+        assert second.total_requested == 1

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -35,6 +36,22 @@ def test_recommendations_follow_the_contract(served):
     assert filtered["items"] and all(item["price"] <= 3 for item in filtered["items"])
     new = client.get("/v1/users/nobody/recommendations", params={"dataset": DATASET}).json()
     assert new["cold_start"] is True and new["items"]
+
+
+def test_chat_answers_with_the_assistant_settings_the_snapshot_publishes(tmp_path):
+    """The same shop published twice, once with tuned weights whose tail bonus outweighs every other signal: only
+    that one answers with tail items alone."""
+    shop = small_shop()
+    tuned = replace(shop, settings={**shop.settings, "assistant": {"weights": {"tail": 10.0}}})
+    publish_snapshot(tmp_path / "serving", {"default": shop, "tuned": tuned}, version="v1")
+    app = create_app(tmp_path / "serving", tmp_path / "landing", pseudonyms=PSEUDONYMS, encode=fake_encode)
+    client = TestClient(app)
+    is_tail = {}
+    for dataset in ("default", "tuned"):
+        body = client.post("/v1/chat", json={"dataset": dataset, "query": "a little present", "k": 3}).json()
+        is_tail[dataset] = [item["is_tail"] for item in body["items"]]
+    assert is_tail["tuned"] == [True, True, True]
+    assert is_tail["default"] != is_tail["tuned"]
 
 
 def test_similar_items(served):

@@ -3,7 +3,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from longtail.serving.assistant import ShopAssistant, lexical_index, lexical_scores
+from longtail.serving.assistant import (
+    AssistantWeights,
+    ShopAssistant,
+    lexical_index,
+    lexical_scores,
+    parse_assistant_settings,
+    served_assistant,
+)
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.snapshot import ITEM_CLUSTERS
 from tests.longtail.serving.shops import TITLES, fake_encode, small_shop
@@ -39,6 +46,32 @@ def test_the_assistant_matches_words_with_its_bm25_params():
     short, long = sorted(scented, key=lambda row: len(TITLES[row].split()))
     assert default[short] > default[long]
     assert flat[short] == pytest.approx(flat[long], rel=0.05)
+
+
+def test_the_served_assistant_takes_the_shops_tuned_settings_or_the_defaults():
+    index = ShopIndex("shop", small_shop())
+    assert served_assistant(index, fake_encode).weights == AssistantWeights()
+    tuned = served_assistant(index, fake_encode, {"weights": {"lexical": 1.0, "tail": 0.0}, "bm25": {"b": 0.01}})
+    assert tuned.weights == AssistantWeights(lexical=1.0, tail=0.0)
+    flat = ShopAssistant(index, fake_encode, bm25_params={"b": 0.01}).signals("scented").lexical
+    assert tuned.signals("scented").lexical.tolist() == flat.tolist()
+
+
+@pytest.mark.parametrize(
+    ("tuned", "message"),
+    [
+        ({"weights": {"lexicon": 1.0}}, r"unknown assistant setting\(s\) \['lexicon'\]"),
+        ({"weighs": {}}, r"unknown assistant setting\(s\) \['weighs'\]"),
+        ({"weights": {"tail": -0.1}}, "weight tail must be a finite number >= 0"),
+        ({"weights": {"user": float("nan")}}, "weight user must be a finite number >= 0"),
+        ({"weights": {"cached": "0.3"}}, "weight cached must be a finite number >= 0"),
+        ({"bm25": {"k1": 0}}, "BM25 params must be k1 and b"),
+        ({"bm25": {"delta": 1}}, "BM25 params must be k1 and b"),
+    ],
+)
+def test_bad_assistant_settings_are_refused_naming_what_is_wrong(tuned, message):
+    with pytest.raises(ValueError, match=message):
+        parse_assistant_settings(tuned)
 
 
 def test_item_clusters_filter_only_where_the_shopper_names_them():

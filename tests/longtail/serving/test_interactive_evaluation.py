@@ -5,10 +5,11 @@ import io
 import pandas as pd
 import pytest
 
-from longtail.serving import interactive_evaluation as evaluation
+from longtail.serving import assistant_tuning as tuning
 from longtail.serving.assistant import AssistantWeights
+from longtail.serving.assistant_tuning import ASSISTANT_GRID, BM25_GRID, evaluation_stages
 from longtail.serving.catalogue import ShopIndex
-from longtail.serving.interactive_evaluation import ASSISTANT_GRID, BM25_GRID, SYSTEMS, evaluate_interactive
+from longtail.serving.interactive_evaluation import SYSTEMS, evaluate_interactive
 from longtail.serving.simulated_sessions import SYNONYMS, content_words, simulate_sessions
 from tests.fixtures import shop_history
 from tests.longtail.serving.shops import fake_encode, small_shop
@@ -23,10 +24,9 @@ def shop():
     return interactions, catalogue, vectors
 
 
-def evaluate(interactions, catalogue, vectors):
-    return evaluate_interactive(
-        interactions, catalogue, item_vectors=vectors, served_settings={}, encode=fake_encode, max_sessions=40
-    )
+def evaluate(interactions, catalogue, vectors, served_assistant_settings=None):
+    stages = evaluation_stages(interactions, catalogue, item_vectors=vectors, served_settings={}, encode=fake_encode)
+    return evaluate_interactive(stages, served_assistant_settings=served_assistant_settings, max_sessions=40)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,18 @@ def test_every_system_is_scored_in_both_regimes_with_intervals(report):
 
 def test_the_served_assistant_is_scored_with_the_servers_defaults(shop, monkeypatch):
     """Where tuning can only choose the server's defaults, the served assistant's figures are the tuned one's."""
-    monkeypatch.setattr(evaluation, "ASSISTANT_GRID", [AssistantWeights()])
-    monkeypatch.setattr(evaluation, "BM25_GRID", [{"k1": 1.5, "b": 0.75}])  # bm25s's defaults, as served
+    monkeypatch.setattr(tuning, "ASSISTANT_GRID", [AssistantWeights()])
+    monkeypatch.setattr(tuning, "BM25_GRID", [{"k1": 1.5, "b": 0.75}])  # bm25s's defaults, as served
     for regime in evaluate(*shop)["regimes"].values():
         assert regime["models"]["served_assistant"] == regime["models"]["assistant"]
+
+
+def test_the_served_assistant_is_scored_with_the_published_settings(shop, report):
+    """Served with the settings this evaluation tuned for one regime, it scores as the tuned assistant there."""
+    chosen = report["regimes"]["2 words"]["tuning"]
+    published = {"weights": chosen["assistant"], "bm25": chosen["bm25"]}
+    regime = evaluate(*shop, served_assistant_settings=published)["regimes"]["2 words"]
+    assert regime["models"]["served_assistant"] == regime["models"]["assistant"]
 
 
 def test_hard_filters_are_never_violated(report):

@@ -186,6 +186,20 @@ def test_negations_of_no_object_exclude_nothing(query):
     assert "exclude" not in parsed(query)
 
 
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("no chocolate, some cookies", ["chocolate"]),
+        ("no nuts and a cake", ["nut"]),
+        ("no candles, soaps or bath bombs", ["bath bomb", "candle", "soap"]),
+        ("without nuts or any chocolate", ["chocolate", "nut"]),
+    ],
+)
+def test_an_exclusion_list_ends_where_something_wanted_begins(query, expected):
+    """After a comma or "and", "some" or "a" starts what the shopper does want (a list of exclusions goes on)."""
+    assert parsed(query)["exclude"] == expected
+
+
 def test_an_excluded_occasion_word_is_not_an_occasion():
     assert parsed("no Christmas stuff") == {"exclude": ["christmas"]}
 
