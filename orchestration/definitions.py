@@ -17,7 +17,7 @@ from assets.serving import SERVING_CHECKS, assistant_settings, interactive_evalu
 from assets.users import user_profiles
 from data_quality.checks import GX_CHECKS
 from orchestration.jobs import cleaned_events_job, erasure_job, expiry_job, expiry_schedule, ingest_job
-from orchestration.sensors import cleaned_events_refresh_sensor, erasure_sensor, landing_sensor
+from orchestration.sensors import cleaned_events_refresh_sensor, erasure_sensor, ingest_recovery_sensor, landing_sensor
 from resources import home
 from resources.engine import engine_from_env
 from resources.landing import LandingResource
@@ -108,6 +108,7 @@ def build_definitions(resources: dict[str, dg.ConfigurableResource] | None = Non
         schedules=[expiry_schedule],
         sensors=[
             landing_sensor,
+            ingest_recovery_sensor,
             cleaned_events_refresh_sensor,
             erasure_sensor,
             dg.AutomationConditionSensorDefinition(

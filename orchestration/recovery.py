@@ -8,7 +8,8 @@ behind it. Two things recover such runs without a person:
 - ``fail_orphaned_runs``, which ``longtail ui`` (through ``python -m orchestration.recovery``) and
   ``longtail materialize`` run before they start;
 - ``WorkerCheckingRunLauncher``, the instance's run launcher: it lets the daemon's run monitoring see a dead
-  worker, fail its run and free its slots while the daemon runs; the instance's run retries then launch it again.
+  worker, fail its run and free its slots while the daemon runs; the instance's run retries then launch it again
+  (and where Dagster could not, ``orchestration.sensors.ingest_recovery_sensor`` launches an ingest run once more).
 
 Rerunning such a run is safe: every asset replaces its window (day, dataset or table) of the warehouse in one
 transaction, so a step that was cut off left either its old rows or its new ones, never half of each.

@@ -1,4 +1,5 @@
-"""Sensors: new landed files trigger ingestion; changed raw events trigger the refresh of their partitions.
+"""Sensors: new landed files trigger ingestion; changed raw events trigger the refresh of their partitions; an
+ingest run cut off and not retried by Dagster is run once more.
 
 Both decide from what is already done (the warehouse's record of loaded files, the partitions cleaned since a
 change), not only from their cursors, so a daemon started with empty cursors after `longtail demo` (`longtail ui`
@@ -7,9 +8,12 @@ on the demo's instance) launches nothing.
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 import duckdb
+from dagster._core.events import RunFailureReason
+from dagster._core.storage.tags import AUTO_RETRY_RUN_ID_TAG, RUN_FAILURE_REASON_TAG
 
 from assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_keys_between
 from assets.raw import FIRST_DAY_KEY, LAST_DAY_KEY, RAW_ASSETS
@@ -26,6 +30,13 @@ from resources.warehouse import WarehouseResource
 WAREHOUSE_WAIT_S = 10.0
 RAW_EVENTS = dg.AssetKey(RAW_ASSETS["events"])
 CLEANED_EVENTS = dg.AssetKey("cleaned_events")
+# The landed files (dataset/name@sha256, retract:...) an ingest run was requested for.
+FILES_TAG = "longtail/files"
+# On an ingest run ``ingest_recovery_sensor`` requested: the failed run it runs again.
+RECOVERS_TAG = "longtail/recovers"
+# How long after an ingest run failed Dagster's run retries have to launch it again before the sensor does; they
+# act within seconds.
+RETRY_GRACE_S = 60.0
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -72,7 +83,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
     keys = sorted([landed.key for landed in new] + [retraction.key for retraction in to_retract])
     return dg.RunRequest(
         run_key=hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
-        tags={"longtail/files": ", ".join(keys)[:1000]},
+        tags={FILES_TAG: ", ".join(keys)[:1000]},
     )
 
 
@@ -95,6 +106,36 @@ def _report_removed(context, gone_keys: set[str], files, retractions) -> list[st
         context.log.warning(warning)
         warnings.append(warning)
     return warnings
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def ingest_recovery_sensor(context: dg.SensorEvaluationContext):
+    """One more ingest run when the latest one failed and Dagster's run retries did not launch it again within
+    ``RETRY_GRACE_S``.
+
+    A run whose worker was killed is retried by the instance's run retries. If that retry cannot be launched (the
+    retry daemon's attempt failed, say while the code server restarted on a loaded machine), Dagster gives up on
+    the run for good. The landing sensor requested its files already and will not again, and what the run recorded
+    as loaded is announced only by the next ingest run: without this sensor a file could wait for the next file.
+    Rerunning ingestion is safe (each file loads once per content). Left to a person: a run that failed in a step
+    (the same input fails the same way) and a run this sensor requested.
+    """
+    records = context.instance.get_run_records(filters=dg.RunsFilter(job_name=ingest_job.name), limit=1)
+    if not records:
+        return dg.SkipReason("no ingest run yet")
+    record = records[0]
+    run = record.dagster_run
+    if run.status != dg.DagsterRunStatus.FAILURE:
+        return dg.SkipReason(f"the latest ingest run, {run.run_id[:8]}, is {run.status.value.lower()}")
+    if AUTO_RETRY_RUN_ID_TAG in run.tags:
+        return dg.SkipReason(f"the failed ingest run {run.run_id[:8]} was retried by Dagster")
+    if run.tags.get(RUN_FAILURE_REASON_TAG) == RunFailureReason.STEP_FAILURE.value or RECOVERS_TAG in run.tags:
+        return dg.SkipReason(f"the failed ingest run {run.run_id[:8]} is left to a person: see its logs")
+    if record.end_time is not None and time.time() - record.end_time < RETRY_GRACE_S:
+        return dg.SkipReason(f"the failed ingest run {run.run_id[:8]} may still be retried by Dagster")
+    return dg.RunRequest(
+        run_key=f"recover:{run.run_id}", tags={FILES_TAG: run.tags.get(FILES_TAG, "-"), RECOVERS_TAG: run.run_id}
+    )
 
 
 @dg.sensor(job=cleaned_events_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)

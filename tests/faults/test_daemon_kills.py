@@ -2,7 +2,9 @@
 is killed at a seeded random point while a landed file is ingested, and the platform recovers with nobody's help.
 
 A third test kills a run worker at the one point the seeded kills hit only by chance, just after the file is
-recorded as loaded, by fault injection (a sitecustomize module given to the daemon's processes).
+recorded as loaded, by fault injection (a sitecustomize module given to the daemon's processes). Its instance has
+Dagster's run retries off, as when the retry daemon's attempt to launch the run again failed (this happened once
+in CI, on a loaded machine): ``ingest_recovery_sensor`` runs it again instead.
 
 After each trial's recovery, the file's latest ingest run has succeeded and ``assert_recovered`` holds for every
 file landed so far (nothing lost, nothing duplicated, the warehouse opens, every landed file loaded). A trial that
@@ -39,6 +41,7 @@ import pytest
 
 from assets.raw import FIRST_DAY_KEY
 from orchestration.recovery import process_exists, worker_pid
+from orchestration.sensors import RECOVERS_TAG
 from resources.home import DAGSTER_YAML
 from tests.faults.invariants import assert_recovered
 
@@ -107,13 +110,15 @@ if name and marker:
 RECORDED_FILE = "recorded.csv"
 
 
-def instance_config() -> str:
-    """longtail's dagster.yaml as the user's own (first line dropped), monitoring reacting within seconds."""
+def instance_config(run_retries: bool = True) -> str:
+    """longtail's dagster.yaml as the user's own (first line dropped), monitoring reacting within seconds; without
+    ``run_retries``, Dagster launches no failed run again (as when its attempt to do so failed)."""
     text = DAGSTER_YAML.split("\n", 1)[1]
     for old, new in [
         ("poll_interval_seconds: 30", "poll_interval_seconds: 2"),
         ("free_slots_after_run_end_seconds: 30", "free_slots_after_run_end_seconds: 2"),
         ("start_timeout_seconds: 180", f"start_timeout_seconds: {START_TIMEOUT_S}"),
+        *([] if run_retries else [("max_retries: 2", "max_retries: 0")]),
     ]:
         assert old in text, old
         text = text.replace(old, new)
@@ -253,15 +258,26 @@ class Platform:
             run = record.dagster_run
             failure = ""
             if run.status == dg.DagsterRunStatus.FAILURE:
-                events = self.instance.get_records_for_run(
-                    run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE, limit=1
-                ).records
-                failure = events[0].event_log_entry.message[:200].replace("\n", " ") if events else ""
+                failure = " | ".join(self.failure_events(run.run_id))
             lines.append(
                 f"  {run.run_id[:8]} {run.job_name} {run.status.value} "
                 f"parent={(run.tags.get(PARENT_RUN_TAG) or '-')[:8]} files={run.tags.get(FILES_TAG, '-')} {failure}"
             )
         return "\n".join(lines)
+
+    def failure_events(self, run_id: str) -> list[str]:
+        """Why ``run_id`` failed, and what the daemon said about retrying it (and with what error), as short lines."""
+        records = self.instance.get_records_for_run(
+            run_id, of_type={dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.ENGINE_EVENT}
+        ).records
+        lines = []
+        for record in records:
+            entry = record.event_log_entry
+            if entry.dagster_event.event_type == dg.DagsterEventType.ENGINE_EVENT and "retr" not in entry.message:
+                continue
+            error = entry.dagster_event.engine_event_data.error if entry.dagster_event.is_engine_event else None
+            lines.append((entry.message + (f": {error.message}" if error else ""))[:300].replace("\n", " "))
+        return lines
 
     def running_step(self, run_id: str) -> str:
         """The step ``run_id`` last started, or "-"."""
@@ -366,7 +382,8 @@ def daemon_trial(platform: Platform, seed: int) -> str:
 
 def recorded_trial(platform: Platform, seed: int) -> str:
     """With a file loaded before, drop RECORDED_FILE, whose ingest run's worker kills itself just after recording
-    it as loaded (``KILL_AFTER_RECORDING_HOOK``), and check that the platform recovered. Returns what happened."""
+    it as loaded (``KILL_AFTER_RECORDING_HOOK``), and check that the platform recovered without Dagster's run
+    retries. Returns what happened."""
     platform.drop_events("before.csv", random.Random(seed))
     platform.wait_for("before.csv to be loaded", lambda: platform.settled("before.csv"), WORKER_RECOVERY_TIMEOUT_S)
     dropped = time.time()
@@ -384,6 +401,7 @@ def recorded_trial(platform: Platform, seed: int) -> str:
         f"{platform.describe_runs(dropped)}"
     )
     platform.check_recovered(RECORDED_FILE, report)
+    assert RECOVERS_TAG in platform.ingest_runs(RECORDED_FILE)[-1].tags, f"not run again by the sensor\n{report}"
     return report
 
 
@@ -399,7 +417,7 @@ def run_trials(
     logs.mkdir(parents=True)
     dagster_dir = home / "dagster"
     dagster_dir.mkdir(parents=True)
-    (dagster_dir / "dagster.yaml").write_text(instance_config())
+    (dagster_dir / "dagster.yaml").write_text(instance_config(run_retries=kind != RECORDED))
     env = {**os.environ, "LONGTAIL_HOME": str(home), "DAGSTER_HOME": str(dagster_dir), "PYTHONUNBUFFERED": "1"}
     if kind == RECORDED:
         hook = root / "hook"

@@ -185,3 +185,54 @@ def test_a_retraction_request_triggers_one_ingest_run(home):
     assert home.count("select count(*) from raw_events") == 0
     done, _ = tick(home)
     assert isinstance(done, dg.SkipReason) and "removed" not in done.skip_message
+
+
+def failed_ingest_run(instance, tags=None) -> dg.DagsterRun:
+    """An ingest run of shop/a.csv, started and then failed from outside (as run monitoring fails a dead worker)."""
+    run = instance.add_run(
+        dg.DagsterRun(
+            job_name="ingest_job",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={sensors.FILES_TAG: "shop/a.csv@1234", **(tags or {})},
+        )
+    )
+    instance.report_run_failed(run, "the run's worker process has exited")
+    return run
+
+
+def recovery_tick(instance):
+    return sensors.ingest_recovery_sensor(dg.build_sensor_context(instance=instance))
+
+
+def test_a_failed_ingest_run_dagster_did_not_retry_is_run_once_more_after_the_grace(monkeypatch):
+    instance = dg.DagsterInstance.ephemeral()
+    assert "no ingest run" in recovery_tick(instance).skip_message
+    failed = failed_ingest_run(instance)
+
+    assert "may still be retried" in recovery_tick(instance).skip_message
+
+    monkeypatch.setattr(sensors, "RETRY_GRACE_S", 0.0)
+    request = recovery_tick(instance)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"recover:{failed.run_id}"
+    assert request.tags == {sensors.FILES_TAG: "shop/a.csv@1234", sensors.RECOVERS_TAG: failed.run_id}
+
+
+def test_a_retried_a_step_failed_or_a_recovery_run_is_not_run_again(monkeypatch):
+    monkeypatch.setattr(sensors, "RETRY_GRACE_S", 0.0)
+    for tags, why in [
+        ({"dagster/auto_retry_run_id": "retry"}, "retried by Dagster"),
+        ({"dagster/failure_reason": "STEP_FAILURE"}, "left to a person"),
+        ({sensors.RECOVERS_TAG: "earlier"}, "left to a person"),
+    ]:
+        instance = dg.DagsterInstance.ephemeral()
+        failed_ingest_run(instance, tags)
+        assert why in recovery_tick(instance).skip_message, tags
+
+
+def test_an_ingest_run_after_the_failed_one_settles_it(monkeypatch):
+    monkeypatch.setattr(sensors, "RETRY_GRACE_S", 0.0)
+    instance = dg.DagsterInstance.ephemeral()
+    failed_ingest_run(instance)
+    instance.add_run(dg.DagsterRun(job_name="ingest_job", status=dg.DagsterRunStatus.SUCCESS))
+    assert "is success" in recovery_tick(instance).skip_message
