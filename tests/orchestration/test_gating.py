@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.definitions import build_definitions
+from orchestration.definitions import GATED_EAGER, build_definitions
 from tests.fixtures import REVIEWS, write_items, write_reviews
 
 CORRUPT_ROW = """
@@ -82,10 +82,7 @@ def test_automation_refreshes_the_recommendation_assets_when_some_periods_of_eve
     built_on_events = ("item_similarity", "user_profiles", "recommendation_evaluation")
     for asset in built_on_events:
         assert evaluation.get_num_requested(dg.AssetKey(asset)) == 1, asset
-    # The lists wait for item_similarity's blocking check, which has not run yet; once it passes they follow.
-    assert evaluation.get_num_requested(dg.AssetKey("recommendation_lists")) == 0
-    materialize(*built_on_events)
-    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
+    # The lists join them on the same tick: in that run, item_similarity's blocking check runs before them.
     assert evaluation.get_num_requested(dg.AssetKey("recommendation_lists")) == 1
 
 
@@ -132,3 +129,39 @@ def test_new_assistant_settings_make_the_automation_publish_a_snapshot_and_nothi
         second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
         assert second.get_num_requested(dg.AssetKey("serving_snapshot")) == 1
         assert second.total_requested == 1
+
+
+def test_an_upstream_asset_requested_on_the_same_tick_gates_its_child_inside_the_run():
+    """One tick requests a changed asset and what is built on it together, as one run; the changed asset's failing
+    blocking check stops the child in that run, and later ticks leave the child alone while the check fails."""
+
+    @dg.asset
+    def source() -> None:
+        return None
+
+    @dg.asset(deps=[source], automation_condition=GATED_EAGER)
+    def upstream() -> None:
+        return None
+
+    @dg.asset_check(asset=upstream, blocking=True)
+    def upstream_valid() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False)
+
+    @dg.asset(deps=[upstream], automation_condition=GATED_EAGER)
+    def child() -> None:
+        return None
+
+    defs = dg.Definitions(assets=[source, upstream, child], asset_checks=[upstream_valid])
+    instance = dg.DagsterInstance.ephemeral()
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert dg.materialize([source], instance=instance).success
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert tick.get_num_requested(upstream.key) == 1 and tick.get_num_requested(child.key) == 1
+
+    run = dg.materialize(
+        [source, upstream, child, upstream_valid], selection=[upstream, child], instance=instance, raise_on_error=False
+    )
+    assert materialized(run) == {"upstream"} and failed_checks(run) == ["upstream_valid"]
+
+    later = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert later.total_requested == 0
