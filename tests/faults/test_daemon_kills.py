@@ -41,7 +41,7 @@ import pytest
 
 from assets.raw import FIRST_DAY_KEY
 from orchestration.recovery import process_exists, worker_pid
-from orchestration.sensors import RECOVERS_TAG
+from orchestration.sensors import FILES_TAG, RECOVERS_TAG
 from resources.home import DAGSTER_YAML
 from tests.faults.invariants import assert_recovered
 
@@ -81,7 +81,6 @@ ACTIVE = [
     dg.DagsterRunStatus.CANCELING,
 ]
 PARENT_RUN_TAG = "dagster/parent_run_id"
-FILES_TAG = "longtail/files"
 WORKER, DAEMON, RECORDED = "worker", "daemon", "recorded"
 
 # Fault injection for the RECORDED trial, as the sitecustomize module of the daemon and of every process it starts:
