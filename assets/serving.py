@@ -16,12 +16,12 @@ from assets.sentiment import every_review_scored
 from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
 from longtail.files import write_text_whole
-from longtail.serving.assistant import ShopAssistant, parse_assistant_settings
+from longtail.serving.assistant import parse_assistant_settings
 from longtail.serving.assistant_tuning import CannotSimulate, evaluation_stages, stage_inputs, tune_served_assistant
 from longtail.serving.catalogue import ShopIndex, load_snapshot
 from longtail.serving.interactive_evaluation import evaluate_interactive
 from longtail.serving.lists import similar_items, user_list
-from longtail.serving.parsing_evaluation import PARSING_SETS, evaluate_parsing
+from longtail.serving.parsing_evaluation import evaluate_parsing_sets
 from longtail.serving.shop_tables import shop_tables
 from longtail.serving.snapshot import current_version, publish_snapshot, read_shop, versions
 from resources import home
@@ -285,9 +285,7 @@ def interactive_evaluation(
             max_sessions=config.max_sessions,
             progress=lambda message, dataset=dataset: context.log.info(f"{dataset}: {message}"),
         )
-    vocabularies = {name: ShopAssistant(index, embedder.encode).vocabulary for name, index in snapshot.shops.items()}
-    clustered = {name for name, index in snapshot.shops.items() if index.categories_are_clusters}
-    parsing = {name: evaluate_parsing(vocabularies, clustered, path) for name, path in PARSING_SETS.items()}
+    parsing = evaluate_parsing_sets(snapshot.shops, embedder.encode)
     report = {"datasets": reports, "parsing": parsing}
     path = home.reports_dir() / f"{REPORT_NAME}.json"
     write_text_whole(path, json.dumps(report, indent=1, default=str))

@@ -22,7 +22,7 @@ from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
 from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
 from longtail.serving.titles import TitleFinder
-from longtail.serving.vocabulary import CategoryMatcher
+from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
 
@@ -122,11 +122,14 @@ class ShopAssistant:
         # Online Retail test sessions), so a cluster filters only where the words name its whole label.
         guesses = bool(nodes) and not index.categories_are_clusters
         matcher = CategoryMatcher(nodes, encode) if guesses else (lambda phrase: None)
+        titles = TitleFinder(index.item_ids, index.titles)
         self.vocabulary = ShopVocabulary(
             category_paths=nodes,
             price_quantiles=index.price_quantiles,
-            find_item=TitleFinder(index.item_ids, index.titles),
+            find_item=titles,
             match_category=matcher,
+            find_shown=titles.among,
+            title_words=titles.common_words(REAL_WORD_MIN_TITLES),
         )
         self._bm25 = lexical_index(index.search_texts(), bm25_params)
         self._popularity = (

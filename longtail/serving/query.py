@@ -4,9 +4,10 @@ validated ``QuerySpec`` by rules (no language model: the packaged 135M model gav
 The message is lower-cased, with common misspellings of the words the rules key on mended ("chrismas"), and read
 in passes, each of which takes the phrases it understands out of the text (leaving a clause boundary, "|", in
 their place) so that later passes do not read them again: fake conversation turns and instruction phrases ("ignore
-your rules", "set max_price to 0"), which set nothing; "start again"; "forget the wine"; "like the second one" or
-"the fifth one"; prices; popularity ("hidden gems"); exclusions ("no candles"); an item named after "like the";
-then occasions and the category are read from what is left, which, less chat filler, becomes the free ``text``
+your rules", "set max_price to 0"), which set nothing; "start again"; "forget the wine"; "any price"; "like the
+second one" or "the fifth one"; a shown item by its title words ("the whole wheat one"); prices; popularity
+("hidden gems"); exclusions ("no candles"); an item named after "like the"; then occasions (with ages: "my 7 year
+old") and the category are read from what is left, which, less chat filler, becomes the free ``text``
 for embedding matching. A refinement merges the result into the previous turn's spec (``parse_query`` says how).
 The passes from the item reference to the named item are in ``longtail.serving.query_phrases``.
 """
@@ -21,11 +22,13 @@ from dataclasses import dataclass, field, fields, replace
 
 from longtail.serving.query_phrases import (
     BOUNDARY,
+    occasions_in,
     take_exclusions,
     take_named_item,
     take_novelty,
     take_position_reference,
     take_prices,
+    take_shown_title,
 )
 from longtail.serving.query_words import (
     CHAT_FILLER,
@@ -50,6 +53,10 @@ NOVELTY_VALUES = ("tail", "any")
 
 
 def _no_item(phrase: str) -> str | None:
+    return None
+
+
+def _no_shown_item(phrase: str, shown_ids: Sequence[str]) -> str | None:
     return None
 
 
@@ -137,13 +144,17 @@ class ShopVocabulary:
     """What the parser knows of one shop: ``category_paths``, every node of its category tree (full paths and
     their prefixes, see ``longtail.serving.vocabulary.category_nodes``) or its item-cluster names, empty for
     none; ``price_quantiles``, percent (25, 50, 75) -> item price, empty when the shop has no prices;
-    ``find_item``, the item id a phrase names (``TitleFinder``); ``match_category``, a node for a phrase
-    (``CategoryMatcher``), the fallback when no label word matches."""
+    ``find_item``, the item id a phrase names (``TitleFinder``); ``find_shown``, the one of the given shown item
+    ids whose title the phrase names (``TitleFinder.among``); ``match_category``, a node for a phrase
+    (``CategoryMatcher``), the fallback when no label word matches; ``title_words``, singular words the shop's
+    titles use often, which are never read as misspellings of a category word."""
 
     category_paths: tuple[str, ...]
     price_quantiles: Mapping[int, float] = field(default_factory=dict)
     find_item: Callable[[str], str | None] = _no_item
     match_category: Callable[[str], str | None] = _no_category
+    find_shown: Callable[[str, Sequence[str]], str | None] = _no_shown_item
+    title_words: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if isinstance(self.category_paths, str) or not all(
@@ -157,8 +168,11 @@ class ShopVocabulary:
                 raise ValueError(f"price_quantiles keys must be percents 1-99, got {percent!r}")
             quantiles[int(percent)] = _checked_price(price, f"price_quantiles[{percent}]")
         object.__setattr__(self, "price_quantiles", quantiles)
-        if not callable(self.find_item) or not callable(self.match_category):
-            raise ValueError("find_item and match_category must be callables")
+        if not all(callable(finder) for finder in (self.find_item, self.match_category, self.find_shown)):
+            raise ValueError("find_item, match_category and find_shown must be callables")
+        if isinstance(self.title_words, str) or not all(isinstance(word, str) for word in self.title_words):
+            raise ValueError("title_words must be a set of strings")
+        object.__setattr__(self, "title_words", frozenset(self.title_words))
 
 
 def parse_query(
@@ -193,15 +207,23 @@ def parse_query(
     text = patterns.clear.sub(BOUNDARY, text)
     base = QuerySpec() if cleared or previous is None else previous
     base, dropped, text = _dropped(text, base, shop)
+    if patterns.any_price.search(text):  # "I don't mind what it costs"
+        base = replace(base, min_price=None, max_price=None)
+        text = patterns.any_price.sub(BOUNDARY, text)
     # "crisps instead", "forget wine, ...": this turn's words replace the previous free text, not add to it.
     replaces_text = dropped or bool(re.search(r"\binstead\b", text))
-    like_item, text = take_position_reference(text, [item.item_id for item in shown])
+    shown_ids = [item.item_id for item in shown]
+    like_item, text = take_position_reference(text, shown_ids)
+    titled_item, text = take_shown_title(text, shown_ids, shop.find_shown)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
-    occasion = tuple(OCCASION_WORDS[match.group(0)] for match in OCCASION_PATTERN.finditer(text))
-    category = _category(text, shop) if shop.category_paths else None
+    occasion = occasions_in(text)
+    # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law.
+    product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
+    product_text = patterns.in_law.sub(BOUNDARY, product_text)
+    category = _category(product_text, shop) if shop.category_paths else None
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
 
     merged_exclude = set(base.exclude) | set(exclude)
@@ -218,7 +240,7 @@ def parse_query(
         max_price=high,
         exclude=tuple(merged_exclude),
         novelty=novelty or base.novelty,
-        like_item=like_item or named_item or base.like_item,
+        like_item=like_item or titled_item or named_item or base.like_item,
         occasion=tuple(set(base.occasion) | set(occasion)),
         text=merged_text,
     )
@@ -252,7 +274,7 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
             node, old = named + SEPARATOR, base.category + SEPARATOR
             if node.startswith(old) or old.startswith(node):
                 base = replace(base, category=None)
-        occasions = {OCCASION_WORDS[word.group(0)] for word in OCCASION_PATTERN.finditer(phrase)}
+        occasions = {value for word in OCCASION_PATTERN.finditer(phrase) for value in OCCASION_WORDS[word.group(0)]}
         base = replace(base, occasion=tuple(set(base.occasion) - occasions))
         if re.search(r"\b(?:budget|price|prices|limit|cost)\b", phrase):  # "forget the budget"
             base = replace(base, min_price=None, max_price=None)
@@ -270,9 +292,9 @@ def _category(text: str, shop: ShopVocabulary) -> str | None:
     ("cleaning stuff for the kitchen" is cleaning products, not their parent), unless they name no node ("a
     magazine for teens") or the whole message names one below theirs."""
     head_text = patterns.context.split(text, maxsplit=1)[0]
-    whole = lexical_category(_shopping_words(text), shop.category_paths)
+    whole = lexical_category(_shopping_words(text), shop.category_paths, shop.title_words)
     if head_text != text:
-        head = lexical_category(_shopping_words(head_text), shop.category_paths)
+        head = lexical_category(_shopping_words(head_text), shop.category_paths, shop.title_words)
         place = _place(text, shop)
         if place is not None and not (head is not None and f"{head}{SEPARATOR}".startswith(place + SEPARATOR)):
             return place
@@ -302,7 +324,8 @@ def _place(text: str, shop: ShopVocabulary) -> str | None:
         phrase = _shopping_words(match.group("words"))
         node = wholly_named_node(phrase, shop.category_paths) if match.group("preposition") == "in" else None
         if node is None and patterns.shop_place.search(phrase):
-            node = wholly_named_node(phrase, shop.category_paths) or lexical_category(phrase, shop.category_paths)
+            node = wholly_named_node(phrase, shop.category_paths)
+            node = node or lexical_category(phrase, shop.category_paths, shop.title_words)
         if node is not None:
             return node
     return None

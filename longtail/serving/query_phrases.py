@@ -11,14 +11,21 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 
 from longtail.serving.query_words import (
+    AGE_PATTERN,
+    EXCLUDE_COMPOUNDS,
     EXCLUDE_LIST_ENDS,
     EXCLUDE_NOT_OBJECTS,
     EXCLUDE_SKIP,
     EXCLUDE_STOP,
     EXCLUDE_TRAILING,
+    FROM_LAST,
     LIKE_SUBJECTS,
     NEGATIONS,
+    NUMBERED_BIRTHDAY,
+    OCCASION_PATTERN,
+    OCCASION_WORDS,
     ORDINALS,
+    RECIPIENTS,
     amount_value,
     patterns,
 )
@@ -46,10 +53,28 @@ def take_position_reference(text: str, shown_ids: Sequence[str]) -> tuple[str | 
     return item_id, patterns.position_alone.sub(BOUNDARY, text)
 
 
+def take_shown_title(
+    text: str, shown_ids: Sequence[str], find_shown: Callable[[str, Sequence[str]], str | None]
+) -> tuple[str | None, str]:
+    """The id, of ``shown_ids``, whose title a phrase such as "the whole wheat one", "the reptile one, more like
+    that" or "the colouring set is good" names (``find_shown(words, shown_ids)``: the one shown title holding the
+    words), and the text without the phrase, whose words then set no other slot; the last such phrase wins."""
+    item_id = None
+    if not shown_ids:
+        return item_id, text
+    for match in patterns.shown_title.finditer(text):
+        item_id = find_shown(match.group("words") or match.group("subject"), shown_ids) or item_id
+    return item_id, text if item_id is None else patterns.shown_title.sub(BOUNDARY, text)
+
+
 def _shown_at(position: str, shown_ids: Sequence[str]) -> str | None:
-    """The shown id at ``position`` ("third", "3rd", "#3", "number 3", "last"), None past the list."""
-    if position in ("last", "final"):
-        index = len(shown_ids) - 1
+    """The shown id at ``position`` ("third", "3rd", "#3", "number 3", "last", "penultimate", "the middle" of an
+    odd number), None past the list."""
+    position = position.replace("-", " ")
+    if position in FROM_LAST:
+        index = len(shown_ids) - FROM_LAST[position]
+    elif position == "middle":
+        index = len(shown_ids) // 2 if len(shown_ids) % 2 else -1
     else:
         index = ORDINALS.index(position) if position in ORDINALS else int(re.search(r"\d+", position).group(0)) - 1
     return shown_ids[index] if 0 <= index < len(shown_ids) else None
@@ -127,11 +152,19 @@ def take_exclusions(text: str) -> tuple[list[str], str]:
         if i < len(tokens) and tokens[i].group(0) in EXCLUDE_NOT_OBJECTS:
             continue
         listing = False
-        for token in tokens[i:]:
-            word = token.group(0)
+        while i < len(tokens):
+            token, word = tokens[i], tokens[i].group(0)
+            i += 1
             if singular(word) in EXCLUDE_TRAILING:
                 end = token.end()
                 break
+            following = [later.group(0) for later in tokens[i : i + 3]]
+            rest = _compound_rest(phrase, following) if word in {"and", "&"} else []
+            if rest:  # "no cheese and onion": one flavour
+                phrase += ["and", *rest]
+                i += len(rest)
+                end = tokens[i - 1].end()
+                continue
             if word in {"or", "and", "nor", ",", "&"} and phrase:
                 phrases.append(phrase)
                 phrase, listing = [], True
@@ -156,6 +189,44 @@ def take_exclusions(text: str) -> tuple[list[str], str]:
     return excluded, BOUNDARY.join(pieces)
 
 
+def _compound_rest(phrase: list[str], following: list[str]) -> list[str]:
+    """The words after an "and" that, with the end of ``phrase``, make a phrase of ``EXCLUDE_COMPOUNDS`` ("cheese" and
+    ["onion", ...] -> ["onion"]); [] when none does."""
+    for compound in EXCLUDE_COMPOUNDS:
+        head, rest = (part.split() for part in compound.split(" and "))
+        ends_with_head = [singular(word) for word in phrase[-len(head) :]] == [singular(word) for word in head]
+        if ends_with_head and [singular(word) for word in following[: len(rest)]] == [singular(word) for word in rest]:
+            return following[: len(rest)]
+    return []
+
+
+def occasions_in(text: str) -> tuple[str, ...]:
+    """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
+    newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
+    two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
+    found = []
+    matches = list(OCCASION_PATTERN.finditer(text))
+    for match, following in zip(matches, [*matches[1:], None], strict=False):
+        values = OCCASION_WORDS[match.group(0)]
+        between = text[match.end() : following.start()] if following is not None else ""
+        if match.group(0).endswith("'s"):
+            between = "'s" + between
+        owner = (
+            following is not None
+            and re.fullmatch(r"'s (?:[a-z]+ )?", between) is not None
+            and set(values) <= RECIPIENTS
+            and set(OCCASION_WORDS[following.group(0)]) <= RECIPIENTS
+        )
+        if not owner:
+            found.extend(values)
+    for match in AGE_PATTERN.finditer(text):
+        age = int(match.group("age") or match.group("yo") or match.group("stated"))
+        found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
+    if NUMBERED_BIRTHDAY.search(text):
+        found.append("birthday")
+    return tuple(found)
+
+
 def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[str | None, str, str]:
     """(item id, the words naming it, text without them) for "like the regency cakestand" or "anything like
     marmite", when ``find_item`` knows the phrase. Not after "a" or "some" ("something like a candle"); one word
@@ -166,15 +237,17 @@ def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[
         plain_like = match.group("trigger").startswith("like")
         if plain_like and before and before[-1] in LIKE_SUBJECTS:
             continue
-        # The phrase group stops at punctuation and removed phrases; a clause word also ends the item's name.
-        name = patterns.name_end.split(match.group("phrase"))[0].rstrip()
-        phrase = " ".join(patterns.wording.sub(" ", name).split())
-        if not phrase or phrase.split()[0] in ("a", "an", "some", "any"):
-            continue
-        if not match.group("determiner") and len(phrase.split()) < 2 and plain_like and before:
-            continue
-        item_id = find_item(phrase)
-        if item_id is not None:
-            start = match.start("phrase")
-            return item_id, phrase, text[: match.start()] + BOUNDARY + text[start + len(name) :]
+        # The phrase group stops at punctuation and removed phrases; a clause word ends the item's name, and "and"
+        # or "with" do unless only the longer phrase names an item.
+        longest = patterns.name_end.split(match.group("phrase"))[0].rstrip()
+        for name in dict.fromkeys((patterns.name_joint.split(longest)[0].rstrip(), longest)):
+            phrase = " ".join(patterns.wording.sub(" ", name).split())
+            if not phrase or phrase.split()[0] in ("a", "an", "some", "any"):
+                break
+            if not match.group("determiner") and len(phrase.split()) < 2 and plain_like and before:
+                break
+            item_id = find_item(phrase)
+            if item_id is not None:
+                start = match.start("phrase")
+                return item_id, phrase, text[: match.start()] + BOUNDARY + text[start + len(name) :]
     return None, "", text

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from longtail.serving.vocabulary import singular
 from longtail.validation import checked_texts
 
 # Share of a phrase's IDF weight that an item's title must contain for TitleFinder to name the item: "regency
@@ -48,6 +49,27 @@ class TitleFinder:
         self.unknown_weight = float(self.vectorizer.idf_.max())
         self.title_counts = np.bincount(self.title_matrix.indices, minlength=len(self.idf))
         self.word_columns = self.title_matrix.tocsc()  # which titles hold a word, by column
+        self.titles = titles
+        self.rows = {item_id: row for row, item_id in enumerate(item_ids)}
+
+    def common_words(self, min_titles: int) -> frozenset[str]:
+        """The title words (singular, stop words dropped) that at least ``min_titles`` titles hold."""
+        names = self.vectorizer.get_feature_names_out()
+        return frozenset(singular(str(names[column])) for column in np.flatnonzero(self.title_counts >= min_titles))
+
+    def among(self, phrase: str, item_ids: Sequence[str]) -> str | None:
+        """The one id of ``item_ids`` (say, the items just shown) whose title holds every word of ``phrase``, compared
+        singular ("the reptile one" names Reptiles), or None when no title or several do, or the phrase has no word
+        but stop words ("the whole wheat one" names 100% Whole Wheat Bread among five breads; "the bread one" names
+        none of them)."""
+        if not isinstance(phrase, str):
+            return None
+        wanted = {singular(token) for token in self.analyse(phrase)}
+        if not wanted:
+            return None
+        rows = [self.rows[item_id] for item_id in dict.fromkeys(item_ids) if item_id in self.rows]
+        holding = [row for row in rows if wanted <= {singular(token) for token in self.analyse(self.titles[row])}]
+        return self.item_ids[holding[0]] if len(holding) == 1 else None
 
     def __call__(self, phrase: str) -> str | None:
         if not isinstance(phrase, str):

@@ -32,12 +32,15 @@ CATEGORY_SIMILARITY_THRESHOLD = 0.6
 # A word that is the first match in this many nodes or more names none of them on its own: "food" (baby food,
 # cat food, asian foods, ... 7 Instacart aisles) and "fresh" (5) do not, "science" (4 magazine nodes) does.
 VAGUE_WORD_NODES = 5
+# A word in this many of a shop's titles is a real word there, never read as a misspelt label word: "cleansing" is in
+# 104 Instacart titles and one slip from "cleaning", "picked" in 5 (pickled); "grnola" is in 2.
+REAL_WORD_MIN_TITLES = 3
 
 # Describing words that name no category on their own, only with a noun ("red" is no aisle, "red wine" is), unless
 # they are a node's whole label (the "frozen" department).
 MODIFIERS = frozenset(
     "red white pink blue green black yellow orange purple gold silver grey gray brown fresh hot soft sparkling "
-    "specialty special packaged prepared dried instant refrigerated natural large small big little new".split()
+    "specialty special packaged prepared dried dry instant refrigerated natural large small big little new".split()
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _LABEL_STOPWORDS = {"and", "other", "more", "of", "the", "by", "s", "to", "how", "up", "ages"}
@@ -78,7 +81,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "guitar": ("music",), "christian": ("christianity",), "yoga": ("fitness",), "gym": ("fitness",),
     "workout": ("fitness",), "comedy": ("humor",), "humour": ("humor",), "funny": ("humor",),
     "celeb": ("celebrity",), "politics": ("political",), "mag": ("magazine",),
-    "scifi": ("sci", "fi", "science", "fiction"),
+    "scifi": ("sci", "fi", "science", "fiction"), "choccy": ("chocolate",), "choc": ("chocolate",),
+    "kibble": ("pet", "food"),
+    # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
+    **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
 # Two-word shopper phrases, read as one unit so that their words do not also match alone ("loo roll" is not bread).
 PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -86,7 +92,8 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "bin bag": ("trash",), "bin liner": ("trash",), "washing up": ("dish",), "hand cream": ("lotion",),
     "body cream": ("lotion",), "face cream": ("facial",), "ice lolly": ("ice",), "fizzy water": ("sparkling",),
     "mineral water": ("water",), "make up": ("beauty",), "cross stitch": ("needlecraft",),
-    "video game": ("video", "game"), "sci fi": ("sci", "fi", "science", "fiction"),
+    "video game": ("video", "game"), "sci fi": ("sci", "fi", "science", "fiction"), "dish soap": ("dish", "detergent"),
+    "hot chocolate": ("cocoa",), "drinking chocolate": ("cocoa",),
 }  # fmt: skip
 
 
@@ -107,6 +114,18 @@ def singular(word: str) -> str:
     if word.endswith("oes"):
         return word[:-1] if word in _OES_SINGULAR else word[:-2]
     return word[:-1]
+
+
+def slips(word: str, changes: bool = False) -> set[str]:
+    """The misspellings of ``word`` one slip away, never at its first letter: a letter dropped, a letter added, two
+    neighbours swapped, and with ``changes`` one letter changed ("cerael", "quiltng", "anniversery")."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    edits = {word[:i] + word[i + 1 :] for i in range(1, len(word))}
+    edits |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
+    edits |= {word[:i] + letter + word[i:] for i in range(1, len(word) + 1) for letter in letters}
+    if changes:
+        edits |= {word[:i] + letter + word[i + 1 :] for i in range(1, len(word)) for letter in letters}
+    return edits - {word}
 
 
 def words(text: str) -> list[str]:
@@ -157,8 +176,10 @@ def shopper_units(text: str) -> list[tuple[str, frozenset[str]]]:
     return units
 
 
-def lexical_category(text: str, nodes: Sequence[str]) -> str | None:
-    """The node of ``nodes`` (see ``category_nodes``) that the words of ``text`` name most specifically, or None.
+def lexical_category(text: str, nodes: Sequence[str], real_words: frozenset[str] = frozenset()) -> str | None:
+    """The node of ``nodes`` (see ``category_nodes``) that the words of ``text`` name most specifically, or None. A
+    word one slip from a label word ("cerael"; see ``_label_typos``) stands for it, unless it is in ``real_words``
+    (singular words the shop's own titles use).
 
     A node is a candidate when one of the shopper's words (or a synonym) is in its own label and in no label above
     it, and that word is not vague (a first match in ``VAGUE_WORD_NODES`` nodes or more) nor a describing word of
@@ -171,7 +192,12 @@ def lexical_category(text: str, nodes: Sequence[str]) -> str | None:
     " > ", such as cluster names) a node is named only when all its label words are."""
     index = _label_index(tuple(nodes))
     ignored = domain_words(nodes)
-    units = [(unit, stands) for unit, stands in shopper_units(text) if unit not in ignored]
+    typos = _label_typos(tuple(nodes))
+    units = [
+        (unit, frozenset({typos[unit]}) if unit in typos and unit not in real_words else stands)
+        for unit, stands in shopper_units(text)
+        if unit not in ignored
+    ]
     if not units:
         return None
     named = {node: {unit for unit, stands in units if stands & index[node]} for node in nodes}
@@ -190,9 +216,13 @@ def lexical_category(text: str, nodes: Sequence[str]) -> str | None:
         if not any(
             first_counts[unit] < VAGUE_WORD_NODES and (unit not in MODIFIERS or index[node] == {unit})
             for unit in first_named[node]
-        ) and not (first_named[node] and any(first_counts.get(unit, 0) < VAGUE_WORD_NODES for unit in above)):
+        ) and not (
+            first_named[node]
+            and any(first_counts.get(unit, 0) < VAGUE_WORD_NODES and unit not in MODIFIERS for unit in above)
+        ):
             # Neither a clear word of its own nor, for a vague or describing word, a clear word naming a node
-            # above: "food" alone names no aisle, "baby food" names babies > baby food formula.
+            # above: "food" alone names no aisle, "baby food" names babies > baby food formula, "dry food" names no
+            # instant foods.
             continue
         if ignored and SEPARATOR not in node:
             continue
@@ -247,6 +277,25 @@ def _coverage(node: str, index: dict[str, frozenset[str]], units: list[tuple[str
 def _label_index(nodes: tuple[str, ...]) -> dict[str, frozenset[str]]:
     """Each node's own label words, singular, without joining words."""
     return {node: frozenset(_label_words(node.split(SEPARATOR)[-1])) or frozenset({node.lower()}) for node in nodes}
+
+
+@functools.lru_cache(maxsize=16)
+def _label_typos(nodes: tuple[str, ...]) -> dict[str, str]:
+    """Misspelling -> label word, for the label words of six letters or more: one ``slips`` edit that is itself
+    six letters or more, no label word and no slip of another label word ("cerael" -> cereal, "quiltng" ->
+    quilting)."""
+    label_words = set().union(*_label_index(nodes).values())
+    typos: dict[str, str] = {}
+    ambiguous = set()
+    for word in sorted(label_words):
+        if len(word) < 6:
+            continue
+        for typo in slips(word):
+            if len(typo) < 6 or typo in label_words or singular(typo) in label_words:
+                continue
+            if typos.setdefault(typo, word) != word:
+                ambiguous.add(typo)
+    return {typo: word for typo, word in typos.items() if typo not in ambiguous}
 
 
 def _parts_named(node: str, units: list[tuple[str, frozenset[str]]]) -> float:

@@ -73,3 +73,24 @@ KINDS = {
 def test_title_finder_needs_words_that_fit_one_item(phrase, expected):
     finder = TitleFinder(list(KINDS), list(KINDS.values()))
     assert finder(phrase) == expected
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("jumbo", "85099B"),  # one word names one of the shown titles
+        ("retrospot", None),  # two shown titles hold it
+        ("cake case", "21212"),  # compared singular
+        ("hanging heart", None),  # two shown titles hold it
+        ("dinosaur", None),  # no shown title holds it
+        ("the", None),
+    ],
+)
+def test_title_finder_among_the_shown_items(finder, phrase, expected):
+    shown = ["85123A", "85123B", "21212", "85099B", "unknown-id"]
+    assert finder.among(phrase, shown) == expected
+
+
+def test_common_words_are_the_singular_words_of_enough_titles(finder):
+    assert finder.common_words(2) == {"hanging", "heart", "holder", "light", "red", "regency", "retrospot"}
+    assert "cake" in finder.common_words(1) and not finder.common_words(3)

@@ -8,6 +8,7 @@ from longtail.serving.vocabulary import (
     item_clusters,
     lexical_category,
     singular,
+    slips,
 )
 
 # Real-looking Instacart aisles and magazine categories, typed in (tests do not read the warehouse).
@@ -236,3 +237,46 @@ GENRES = [
 )
 def test_lexical_category_for_genres_and_hobbyists(text, expected):
     assert lexical_category(text, category_nodes(GENRES)) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("choccy", "snacks > candy chocolate"),
+        ("dry kibble for my dog", "pets > dog food care"),  # "dry" describes; the dog names the aisle
+        ("kibble for the cat", "pets > cat food care"),
+        ("choclate", "snacks > candy chocolate"),  # one slip from a label word of six letters or more
+        ("pretzles", "snacks > chips pretzels"),
+        ("tee", None),  # a slip of a short word is no match ("tea" has three letters)
+    ],
+)
+def test_lexical_category_reads_slang_describing_words_and_slips(text, expected):
+    assert lexical_category(text, category_nodes(AISLES)) == expected
+
+
+def test_a_diet_names_the_diet_shelf_over_the_recipes():
+    nodes = category_nodes([*MAGAZINES, f"{COOKING} > Special Diet"])
+    assert lexical_category("vegan recipe magazine", nodes) == f"{COOKING} > Special Diet"
+    assert lexical_category("recipe magazine", nodes) == f"{COOKING} > Recipes & Techniques"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("dish soap", "household > dish detergents"), ("hot chocolate", "beverages > cocoa drink mixes")],
+)
+def test_two_word_shopper_phrases_name_their_aisle(text, expected):
+    nodes = category_nodes([*AISLES, "household > dish detergents", "beverages > cocoa drink mixes"])
+    assert lexical_category(text, nodes) == expected
+
+
+def test_slips_never_touch_the_first_letter_and_change_letters_only_when_asked():
+    assert {"cerael", "ceral", "cereeal"} <= slips("cereal")
+    assert "cereal" not in slips("cereal")
+    assert not any(typo[0] != "c" for typo in slips("cereal", changes=True))
+    assert "cereel" in slips("cereal", changes=True) and "cereel" not in slips("cereal")
+
+
+def test_a_word_the_shop_uses_is_never_read_as_a_slip():
+    nodes = category_nodes([*AISLES, "household > cleaning products"])
+    assert lexical_category("cleansing", nodes) == "household > cleaning products"  # one slip from "cleaning"
+    assert lexical_category("cleansing", nodes, real_words=frozenset({"cleansing"})) is None
