@@ -3,7 +3,8 @@ name them, and cluster names for shops without categories. The item a phrase nam
 
 - ``category_nodes``: every node (full paths and their prefixes at " > ") of a category tree.
 - ``lexical_category``: the most specific node whose own label the shopper's words name, with light stemming
-  (``singular``) and a small table of shopper words that differ from the shops' labels (crisps -> chips).
+  (``singular``), a small table of shopper words that differ from the shops' labels (crisps -> chips) and
+  misspellings one slip from a label word (cerael -> cereal).
 - ``CategoryMatcher``: the semantic fallback, by cosine similarity of sentence embeddings.
 - ``item_clusters``: KMeans over item vectors, each cluster named by its most distinctive title words.
 
