@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
+from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, OCCASIONS, occasions_in
 from longtail.serving.query_phrases import (
     BOUNDARY,
-    occasions_in,
     take_exclusions,
     take_named_item,
     take_novelty,
@@ -34,9 +34,6 @@ from longtail.serving.query_words import (
     CHAT_FILLER,
     FUNCTION_WORDS,
     MISSPELLINGS,
-    OCCASION_PATTERN,
-    OCCASION_WORDS,
-    OCCASIONS,
     patterns,
 )
 from longtail.serving.vocabulary import (

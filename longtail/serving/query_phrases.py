@@ -11,7 +11,6 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 
 from longtail.serving.query_words import (
-    AGE_PATTERN,
     EXCLUDE_COMPOUNDS,
     EXCLUDE_LIST_ENDS,
     EXCLUDE_NOT_OBJECTS,
@@ -21,11 +20,7 @@ from longtail.serving.query_words import (
     FROM_LAST,
     LIKE_SUBJECTS,
     NEGATIONS,
-    NUMBERED_BIRTHDAY,
-    OCCASION_PATTERN,
-    OCCASION_WORDS,
     ORDINALS,
-    RECIPIENTS,
     amount_value,
     patterns,
 )
@@ -198,33 +193,6 @@ def _compound_rest(phrase: list[str], following: list[str]) -> list[str]:
         if ends_with_head and [singular(word) for word in following[: len(rest)]] == [singular(word) for word in rest]:
             return following[: len(rest)]
     return []
-
-
-def occasions_in(text: str) -> tuple[str, ...]:
-    """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
-    newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
-    two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
-    found = []
-    matches = list(OCCASION_PATTERN.finditer(text))
-    for match, following in zip(matches, [*matches[1:], None], strict=False):
-        values = OCCASION_WORDS[match.group(0)]
-        between = text[match.end() : following.start()] if following is not None else ""
-        if match.group(0).endswith("'s"):
-            between = "'s" + between
-        owner = (
-            following is not None
-            and re.fullmatch(r"'s (?:[a-z]+ )?", between) is not None
-            and set(values) <= RECIPIENTS
-            and set(OCCASION_WORDS[following.group(0)]) <= RECIPIENTS
-        )
-        if not owner:
-            found.extend(values)
-    for match in AGE_PATTERN.finditer(text):
-        age = int(match.group("age") or match.group("yo") or match.group("stated"))
-        found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
-    if NUMBERED_BIRTHDAY.search(text):
-        found.append("birthday")
-    return tuple(found)
 
 
 def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[str | None, str, str]:

@@ -1,0 +1,84 @@
+"""The occasions and recipients a shopper names, for the query parser (``longtail.serving.query``): the fixed
+vocabulary ``OCCASIONS``, the shopper words that stand for its values, and ``occasions_in``, which also reads ages
+("my 7 year old") and numbered birthdays ("his 80th"). Text is lower-cased, with straight apostrophes."""
+
+from __future__ import annotations
+
+import re
+
+OCCASIONS = (
+    "birthday", "christmas", "wedding", "anniversary", "valentine", "easter", "halloween", "party", "baby shower",
+    "housewarming", "retirement", "gift", "mum", "dad", "kid", "baby", "teacher", "friend", "wife", "husband",
+    "girlfriend", "boyfriend", "grandma", "grandad", "colleague", "teenager",
+)  # fmt: skip
+# Shopper words -> the occasion or recipient word they stand for (OCCASIONS also stand for themselves).
+_OCCASION_SYNONYMS = {
+    "birthdays": "birthday", "bday": "birthday", "b-day": "birthday", "xmas": "christmas", "x-mas": "christmas",
+    "weddings": "wedding", "anniversaries": "anniversary", "valentines": "valentine", "valentine's": "valentine",
+    "parties": "party", "house warming": "housewarming", "new home": "housewarming", "retiring": "retirement",
+    "gifts": "gift", "present": "gift", "presents": "gift", "pressie": "gift", "pressies": "gift",
+    "prezzie": "gift", "prezzies": "gift", "mother": "mum", "mothers": "mum", "mother's": "mum", "mom": "mum",
+    "mum's": "mum", "mums": "mum", "mummy": "mum", "mommy": "mum", "moms": "mum", "father": "dad", "fathers": "dad",
+    "father's": "dad", "dad's": "dad", "dads": "dad", "daddy": "dad", "child": "kid", "children": "kid",
+    "kids": "kid", "son": "kid", "sons": "kid", "daughter": "kid", "daughters": "kid", "grandkid": "kid",
+    "grandkids": "kid", "grandchild": "kid", "grandchildren": "kid", "grandson": "kid", "grandsons": "kid",
+    "granddaughter": "kid", "granddaughters": "kid", "toddler": "kid", "toddlers": "kid", "babies": "baby",
+    "newborn": "baby", "newborns": "baby", "teachers": "teacher", "friends": "friend", "bestie": "friend",
+    "best mate": "friend", "best mates": "friend", "bff": "friend", "wives": "wife", "husbands": "husband",
+    "hubby": "husband", "girlfriends": "girlfriend", "boyfriends": "boyfriend", "granny": "grandma",
+    "grandmother": "grandma", "nan": "grandma", "nana": "grandma", "nanna": "grandma", "gran": "grandma",
+    "grandmas": "grandma", "grandpa": "grandad", "grandfather": "grandad", "granddad": "grandad",
+    "grandads": "grandad", "colleagues": "colleague", "coworker": "colleague", "coworkers": "colleague",
+    "co-worker": "colleague", "co-workers": "colleague", "workmate": "colleague", "workmates": "colleague",
+    "teen": "teenager", "teens": "teenager", "teenagers": "teenager", "teenage": "teenager",
+}  # fmt: skip
+# Shopper words -> the occasion words they stand for: each word of OCCASIONS and its synonyms, and the phrases that
+# name two at once (a stocking filler is a christmas gift).
+OCCASION_WORDS: dict[str, tuple[str, ...]] = {
+    **{word: (word,) for word in OCCASIONS},
+    **{word: (occasion,) for word, occasion in _OCCASION_SYNONYMS.items()},
+    **{phrase: ("christmas", "gift") for phrase in ("stocking filler", "stocking fillers", "secret santa")},
+}
+# The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
+RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
+OCCASION_PATTERN = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(OCCASION_WORDS, key=len, reverse=True)) + r")(?![\w-])"
+)
+# A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17"), read by
+# ``occasions_in``; a bare number after "who's" only when no money unit follows it.
+AGE_PATTERN = re.compile(
+    r"\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|\b(?P<yo>\d{1,2}) ?yo\b|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| "
+    r"is)|turning|turns) (?P<stated>\d{1,2})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))"
+)
+# A numbered birthday: "his 40th", "grandad's 80th", but not "their 25th anniversary" nor "my 2nd choice".
+NUMBERED_BIRTHDAY = re.compile(
+    r"(?:'s|\b(?:his|her|their|my|your|our)) \d{1,3}(?:st|nd|rd|th)\b(?! (?:anniversary|wedding|one|item|option|"
+    r"result|choice|pick))"
+)
+
+
+def occasions_in(text: str) -> tuple[str, ...]:
+    """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
+    newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
+    two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
+    found = []
+    matches = list(OCCASION_PATTERN.finditer(text))
+    for match, following in zip(matches, [*matches[1:], None], strict=False):
+        values = OCCASION_WORDS[match.group(0)]
+        between = text[match.end() : following.start()] if following is not None else ""
+        if match.group(0).endswith("'s"):
+            between = "'s" + between
+        owner = (
+            following is not None
+            and re.fullmatch(r"'s (?:[a-z]+ )?", between) is not None
+            and set(values) <= RECIPIENTS
+            and set(OCCASION_WORDS[following.group(0)]) <= RECIPIENTS
+        )
+        if not owner:
+            found.extend(values)
+    for match in AGE_PATTERN.finditer(text):
+        age = int(match.group("age") or match.group("yo") or match.group("stated"))
+        found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
+    if NUMBERED_BIRTHDAY.search(text):
+        found.append("birthday")
+    return tuple(found)
