@@ -1,13 +1,14 @@
 """Slot F1 of the shop assistant's query parser on each hand-labelled parsing set (``docs/labels/parsing_rubric.md``),
 with the vocabularies a finished demo's current snapshot gives: the same figures the ``interactive_evaluation``
 asset reports, without its session simulation. ``--mistakes SET`` also prints that set's wrong queries (up to 20);
-never use it on ``held_out``, whose records are not to be read while the parser is being improved.
+it refuses the held-out sets, whose records are not to be read while the parser is being improved.
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/parsing_f1.py [--mistakes development]
 
 2026-12-04, one demo home: development 1.000 (1.000-1.000), 130 of 130 exact; second development 0.996
 (0.987-1.000), 119 of 120 (0.891, 0.853-0.922, 81 of 120 when first measured, blind); held-out 0.925
-(0.892-0.955), 97 of 119 (0.847 before the parser was improved on the second development set).
+(0.892-0.955), 97 of 119 (0.847 before the parser was improved on the second development set); second held-out,
+written after that improvement, 0.942 (0.914-0.966), 99 of 118.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from resources import home  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mistakes", choices=[name for name in PARSING_SETS if name != "held_out"])
+    parser.add_argument("--mistakes", choices=[name for name in PARSING_SETS if not name.startswith("held_out")])
     args = parser.parse_args()
     serving = home.serving_dir()
     version = current_version(serving)

@@ -125,7 +125,12 @@ def test_the_interactive_evaluation_scores_every_system_on_the_synthetic_shop(sh
     assert set(regimes) == {"1 word", "2 words"}
     assert regimes["1 word"]["models"]["assistant"]["constraint_satisfaction"] == 1.0
     # No labelled query is for the synthetic shop: the parsing sets are not scored, and say so by a null.
-    assert report["parsing"] == {"development": None, "second_development": None, "held_out": None}
+    assert report["parsing"] == {
+        "development": None,
+        "second_development": None,
+        "held_out": None,
+        "held_out_2": None,
+    }
     assert "systems" in metadata(result, "interactive_evaluation")
 
 

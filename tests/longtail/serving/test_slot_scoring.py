@@ -27,6 +27,8 @@ from longtail.serving.slot_scoring import (
 SET_PATH = Path(__file__).resolve().parents[3] / "longtail" / "serving" / "parsing_set.jsonl"
 HELDOUT_PATH = SET_PATH.with_name("parsing_set_heldout.jsonl")
 DEV2_PATH = SET_PATH.with_name("parsing_set_dev2.jsonl")
+HELDOUT2_PATH = SET_PATH.with_name("parsing_set_heldout2.jsonl")
+ALL_SETS = {"development": SET_PATH, "held_out": HELDOUT_PATH, "dev2": DEV2_PATH, "held_out_2": HELDOUT2_PATH}
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"
 NO_CATEGORY = {RETAIL}
@@ -334,7 +336,7 @@ def shop(dataset: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 @needs_data
-@pytest.mark.parametrize("path", [SET_PATH, HELDOUT_PATH, DEV2_PATH], ids=["development", "held_out", "dev2"])
+@pytest.mark.parametrize("path", list(ALL_SETS.values()), ids=list(ALL_SETS))
 def test_set_categories_are_nodes_of_the_shop_tree(path):
     for record in load_parsing_set(path):
         for spec in (record["expected"], record.get("previous", {}).get("spec", {})):
@@ -343,7 +345,7 @@ def test_set_categories_are_nodes_of_the_shop_tree(path):
 
 
 @needs_data
-@pytest.mark.parametrize("path", [SET_PATH, HELDOUT_PATH, DEV2_PATH], ids=["development", "held_out", "dev2"])
+@pytest.mark.parametrize("path", list(ALL_SETS.values()), ids=list(ALL_SETS))
 def test_set_item_ids_exist_in_the_shop(path):
     for record in load_parsing_set(path):
         ids = shop(record["dataset"])[0]
