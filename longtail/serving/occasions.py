@@ -44,6 +44,14 @@ RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
 OCCASION_PATTERN = re.compile(
     r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(OCCASION_WORDS, key=len, reverse=True)) + r")(?![\w-])"
 )
+_RECIPIENT_WORDS = "|".join(
+    re.escape(word)
+    for word in sorted(OCCASION_WORDS, key=len, reverse=True)
+    if set(OCCASION_WORDS[word]) <= RECIPIENTS and not word.endswith("'s")
+)
+# Whose recipient it is, in "my kid's teacher": the owner is neither a recipient nor a category (no Children's
+# magazines for the teacher).
+RECIPIENT_OWNER = re.compile(rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?:{_RECIPIENT_WORDS})(?![\w-]))")
 # A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17"), read by
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 AGE_PATTERN = re.compile(

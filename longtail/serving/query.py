@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
-from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, OCCASIONS, occasions_in
+from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, OCCASIONS, RECIPIENT_OWNER, occasions_in
 from longtail.serving.query_phrases import (
     BOUNDARY,
     take_exclusions,
@@ -217,9 +217,11 @@ def parse_query(
     exclude, text = take_exclusions(text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
     occasion = occasions_in(text)
-    # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law.
+    # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law,
+    # nor whose recipient it is ("my kid's teacher").
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
+    product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
     category = _category(product_text, shop) if shop.category_paths else None
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
 

@@ -79,9 +79,10 @@ def take_prices(
     text: str, quantiles: Mapping[int, float], shown_prices: Sequence[float | None]
 ) -> tuple[float | None, float | None, str]:
     """(min_price, max_price, text without the price phrases). Stated amounts come first and win; words such as
-    "cheap" or "expensive" fill a bound left unset from the shop's quantiles, and "cheaper" / "more expensive"
-    from the median of ``shown_prices`` (the shown items' prices, None for unknown; the quantile when none had a
-    price)."""
+    "cheap" or "expensive" fill a bound left unset from the shop's quantiles, "cheaper" from the median of
+    ``shown_prices`` (the shown items' prices, None for unknown; the 25th percentile when none had a price), and
+    "more expensive" or "posher" from the 75th percentile, or the shown median where that is higher (a floor
+    below the items shown would show cheaper ones)."""
     stated: dict[str, float] = {}
 
     def take(bound: str):
@@ -104,11 +105,14 @@ def take_prices(
 
     shown_prices = [price for price in shown_prices if price is not None]
     shown_median = statistics.median(shown_prices) if shown_prices else None
+    upper_quartile = quantiles.get(75)
+    if shown_median is not None and (upper_quartile is None or shown_median > upper_quartile):
+        upper_quartile = shown_median
     worded: dict[str, float] = {}
     for bound, value, pattern in (
         ("max", quantiles.get(25), patterns.cheap_negated),
         ("max", shown_median if shown_median is not None else quantiles.get(25), patterns.cheaper),
-        ("min", shown_median if shown_median is not None else quantiles.get(75), patterns.pricier),
+        ("min", upper_quartile, patterns.pricier),
         ("max", quantiles.get(25), patterns.cheap),
         ("min", quantiles.get(75), patterns.expensive),
     ):
@@ -196,10 +200,12 @@ def _compound_rest(phrase: list[str], following: list[str]) -> list[str]:
 
 
 def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[str | None, str, str]:
-    """(item id, the words naming it, text without them) for "like the regency cakestand" or "anything like
-    marmite", when ``find_item`` knows the phrase. Not after "a" or "some" ("something like a candle"); one word
-    without "the" only after a plain comparison ("similar to", "anything like", "like" opening the message: "kids
-    like dinosaurs" compares nothing). Wording on the item is part of its name ("the bottle that says so poorly")."""
+    """(item id, the words naming it, text without them) for "like the regency cakestand", "anything like
+    marmite" or "have you got the zinc police box lantern", when ``find_item`` knows the phrase. Not after "a" or
+    "some" ("something like a candle"); one word without "the" only after a plain comparison ("similar to",
+    "anything like", "like" opening the message: "kids like dinosaurs" compares nothing), and after a question about
+    stock only "the ..." of two words or more. Wording on the item is part of its name ("the bottle that says so
+    poorly")."""
     for match in patterns.named_item.finditer(text):
         before = [word for word in text[: match.start()].split() if word != BOUNDARY.strip()]
         plain_like = match.group("trigger").startswith("like")
@@ -214,6 +220,10 @@ def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[
                 break
             if not match.group("determiner") and len(phrase.split()) < 2 and plain_like and before:
                 break
+            # A question about stock names an item only as "the ..." of two words or more: "do you have peanut
+            # butter" asks for a kind, "do you have the same in blue" for no item.
+            if match.group("ask") and (not match.group("determiner") or len(phrase.split()) < 2):
+                continue
             item_id = find_item(phrase)
             if item_id is not None:
                 start = match.start("phrase")

@@ -59,7 +59,8 @@ NEGATIONS = frozenset("not no don't dont nothing none hate hated dislike except 
 # After an exclusion trigger: words skipped before the excluded words, words that show the negation is not of an
 # object ("not sure", "no idea"), words that end the excluded phrase, and generic words that end it and are dropped.
 EXCLUDE_SKIP = frozenset(
-    "any anything a an the of more those these real actual some with made containing including involving".split()
+    "any anything a an the of more those these real actual some with made containing including involving "
+    "another".split()
 )
 EXCLUDE_NOT_OBJECTS = frozenset(
     "sure idea ideas thanks thank problem problems worries worry matter need rush hurry way doubt clue pressure "
@@ -152,10 +153,13 @@ _TAIL = "|".join([
     r"(?:something|a bit|a little|bit|completely|totally|really|refreshingly) different",
     r"(?:(?:a )?(?:bit |little |lot )?less|not|nothing) (?:the |so |too |that |very |as )?(?:usual|obvious|mainstream|"
     r"popular|common|predictable|ordinary|typical|generic|conventional|commercial|run[- ]of[- ]the[- ]mill|famous|"
-    r"standard)",
+    r"standard|same old)",
     r"(?:other than|apart from|besides|beyond|away from) (?:the |your )?(?:usual|obvious|mainstream|popular ones|"
     r"bestsellers?)",
-    r"out of the ordinary", r"not (?:the )?bestsellers?", r"never heard of", r"unheard[- ]of", r"surprise me",
+    r"out of the ordinary", r"not (?:the )?bestsellers?",
+    r"(?:already (?:got|have|had|tried|bought|read|own|know)|bored (?:of|with)|sick of|tired of|fed up with) (?:all )?"
+    r"(?:of )?(?:the |your )?(?:usual|obvious|mainstream|popular|same old|well[- ]known)(?: (?:ones|stuff|things|"
+    r"suspects|favou?rites|brands|titles))?", r"never heard of", r"unheard[- ]of", r"surprise me",
     r"(?:nobody|no one|no-one|not many people|few people|hardly anyone)(?:'s| has| have)?(?: ever)? (?:heard of|"
     r"knows? (?:of|about))",
 ])  # fmt: skip
@@ -182,6 +186,12 @@ _OTHER_ROLES = r"(?:assistant|system|ai|bot|model|gpt|chatgpt|admin|developer)"
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
+
+# Colours, after "not in": "but not in blue" rules the colour out ("not in a rush" rules nothing out).
+_COLOUR = (
+    r"(?:red|blue|green|pink|black|white|yellow|orange|purple|gold|silver|grey|gray|brown|navy|cream|beige|turquoise|"
+    r"teal|lilac|ivory|copper)"
+)
 
 # The words that say where in a shop: "the ice cream aisle", "the freezer section".
 _SHOP_PLACE = r"(?:aisles?|sections?|departments?|shel(?:f|ves)|counters?)"
@@ -217,6 +227,11 @@ patterns = SimpleNamespace(
         ),
         # A new identity for the assistant, to the end of its clause: "you are now ShopBot Unlimited with no caps".
         _compiled(r"\byou(?: are|'re) now\b[^,.;!?|]*"),
+        # Orders about the shopper, given as if by someone else: "ignore the shopper's budget".
+        _compiled(
+            r"\b(?:ignore|disregard|override|bypass)\s+(?:the\s+|this\s+|that\s+)?(?:shopper|user|customer|client|"
+            r"buyer)(?:'s|s'|s)?\b[^,.;!?|]*"
+        ),
         _compiled(
             r"\b(?:please )?(?:ignore|disregard) (?:all |any |of |the |everything )*(?:above|before|previous|prior|"
             r"preceding|earlier)\b(?: (?:text|messages?|lines?))?"
@@ -274,13 +289,15 @@ patterns = SimpleNamespace(
         _compiled(r"\b(?:category|novelty|occasion|exclude|like_item|min_price|max_price)\s*==?\s*[^\s,;|]+"),
     ],
     clear=_compiled(
-        r"\b(?:start(?:ing)? (?:again|over|afresh|from scratch)|(?:let'?s )?begin again|forget (?:that|it|all "
+        r"\b(?:start(?:ing)? (?:again|over|afresh|anew|fresh|from scratch|from the (?:beginning|top))|back to square "
+        r"one|(?:let'?s )?begin again|forget (?:that|it|all "
         r"(?:that|of that|this)|everything|about (?:it|that)|what i said)|never ?mind(?=\s*(?:$|[,.;:!?|]|(?:that|"
         r"it|all that|then)\b))|scratch that|reset(?: (?:it|everything|the search|(?:all )?filters))?|clear (?:it|"
         r"that|everything|all|the filters|(?:all )?filters|the search)|show me (?:anything|everything|whatever)|"
         r"anything at all|any(?:thing)? (?:is fine|goes|will do)|whatever(?:'s| is) fine|whatever you(?:'ve| have)? "
-        r"got|new search|ignore (?:that|what i said|all that|everything i said)|(?:scrap|wipe|ditch) (?:that|it|"
-        r"this|everything|the lot|all (?:that|of that|this|of it)))\b"
+        r"got|new search|(?:wipe the|a clean|a blank|with a clean) slate(?: clean)?|ignore (?:that|what i said|all "
+        r"that|everything i said)|(?:scrap|wipe|ditch) (?:that|it|this|everything|the lot|all (?:that|of that|this|of "
+        r"it)))\b"
     ),
     position=_compiled(
         r"(?:\b(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:\b(?:a bit |a little |"
@@ -311,12 +328,18 @@ patterns = SimpleNamespace(
         r"seems?)\b)"
     ),
     # Where an item's name ends ("the regency cakestand but cheaper", "... for my mum"), unless the clause quotes
-    # the item's wording ("that says", "with the words"), which ``wording`` then drops from the name.
-    name_end=_compiled(r" (?:but|for|in|please|(?:that|which)(?! (?:says|reads|has the words?)\b))(?= |$)"),
+    # the item's wording ("that says", "with the words") or its look ("that looks like a bar of chocolate"), which
+    # ``wording`` then drops from the name.
+    name_end=_compiled(
+        r" (?:but|for|in|please|(?:that|which)(?! (?:says|reads|has the words?|looks like|is shaped like)\b))(?= |$)"
+    ),
     # Words that usually end a name too, though some names run on past them ("tea and sympathy", "door mat with the
     # union flag").
     name_joint=_compiled(r" (?:and|with(?! the words?\b))(?= |$)"),
-    wording=_compiled(r"\b(?:(?:that|which) (?:says|reads|has the words?)|saying|reading|with the words?)\b"),
+    wording=_compiled(
+        r"\b(?:(?:that|which) (?:says|reads|has the words?|looks like(?: an?)?|is shaped like(?: an?)?)|saying|"
+        r"reading|with the words?|shaped like(?: an?)?)\b"
+    ),
     # The words that start a thing's context: "cleaning stuff | for the kitchen".
     context=_compiled(r"\b(?:for|in|on|at|to|from)\b"),
     # Where the shopper places the thing, up to the next context word: "cream | in the ice cream aisle", "rice
@@ -325,10 +348,14 @@ patterns = SimpleNamespace(
     shop_place=_compiled(rf"\b{_SHOP_PLACE}\b"),
     # A relative by marriage, who names no category ("my sister-in-law" is no Law magazine).
     in_law=_compiled(r"\b[a-z]+[- ]in[- ]laws?\b"),
+    # An item named after a comparison ("like the regency cakestand") or a question about stock ("do you still sell
+    # the zinc police box lantern"; "ask").
     named_item=_compiled(
         r"(?P<trigger>\b(?:(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:similar to|"
-        r"same as|along the lines of|in the style of|resembling|like)\s+)(?P<determiner>(?:the|that|this|your|those"
-        r"|these|my)\s+)?(?P<phrase>[^|,.;!?]+)"
+        r"same as|along the lines of|in the style of|resembling|like)\s+|\b(?P<ask>(?:do|does) (?:you|u) (?:still |"
+        r"even )?(?:sell|have|stock|carry|do)|have (?:you|u) (?:still )?got|(?:you|u) (?:still )?(?:sell|stock)|can i "
+        r"(?:still )?(?:get|buy|order))\s+)(?P<determiner>(?:the|that|this|your|those|these|my)\s+)?"
+        r"(?P<phrase>[^|,.;!?]+)"
     ),
     # (bound, pattern) in the order they are read: ranges, then upper bounds (before "more than" can take "no
     # more than"), then lower bounds; amounts with a currency or unit and no bound come last and set nothing.
@@ -346,7 +373,7 @@ patterns = SimpleNamespace(
             "max",
             _compiled(
                 rf"(?P<amount>{_AMOUNT})\s?(?:or (?:less|under|lower|below|cheaper)|max(?:imum)?\b|tops\b|at (?:the )?"
-                rf"most|and (?:under|below|less)\b|budget\b)"
+                rf"most|and (?:under|below|less)\b|budget\b|limit\b|cap\b)"
             ),
         ),  # fmt: skip
         ("min", _compiled(rf"(?<![\w-]){_LOWER}:?\s?(?P<amount>{_AMOUNT})")),
@@ -362,9 +389,11 @@ patterns = SimpleNamespace(
     # The shopper drops their price bounds: "I don't mind what it costs", "price doesn't matter", "any price".
     any_price=_words(
         r"(?:(?:i )?(?:don't|do not) (?:mind|care)(?: about)? (?:what (?:it|they) costs?|(?:the |a )?(?:price|cost)s?|"
-        r"how much (?:it|they) costs?|how much)|(?:the )?(?:price|cost)s? (?:doesn't|does not|don't|do not) matter|"
-        r"(?:at )?any price|money(?:'s| is) no object|regardless of (?:the )?(?:price|cost)|whatever (?:it|they) "
-        r"costs?|price is no (?:object|issue))"
+        r"how much (?:it|they) costs?|how much)|(?:the )?(?:price|cost|budget|money)s? (?:doesn't|does not|don't|do "
+        r"not) matter|(?:don't|do not|no need to) worry about (?:the )?(?:price|cost|budget|money)|"
+        r"(?:at )?any price|regardless of (?:the )?(?:price|cost)|whatever (?:it|they) costs?|"
+        r"(?:the )?(?:price|cost|money|budget)(?:'s| is)?(?: not| isn't| is not)(?: really)? (?:an? )?(?:issue|problem|"
+        r"object|concern)|(?:the )?(?:price|cost|money|budget)(?:'s| is)? no (?:object|issue|problem|concern))"
     ),
     cheap_negated=_words(
         r"(?:not|nothing|none|isn't|aren't) (?:too |very |that |so |overly |super |crazy |hugely )?(?:expensive|"
@@ -381,7 +410,9 @@ patterns = SimpleNamespace(
     ),
     cheap=_words(
         r"cheap(?:ish|ly|est)?|cheapo|budget(?:[- ]friendly)?|inexpensive|affordable|bargains?|low[- ]"
-        r"(?:cost|priced?)|economical|on a shoestring|value for money|good value|pocket[- ]money"
+        r"(?:cost|priced?)|economical|on a shoestring|value for money|good value|pocket[- ]money|money(?:'s| is) "
+        r"(?:a bit |a little |quite |pretty |really |very |rather )?tight|(?:on )?a tight budget|strapped for cash|"
+        r"skint|hard up"
     ),
     expensive=_words(
         r"expensive|premium|luxury|luxurious|high[- ]end|posh|upmarket|up-market|top[- ]end|top of the range|"
@@ -389,10 +420,11 @@ patterns = SimpleNamespace(
     ),
     novelty=_words(rf"(?P<tail>{_TAIL})|(?P<any>{_ANY})"),
     exclude_trigger=_words(
-        r"(?:(?:but|and|or) )?(?:not for|not interested in|not looking for|not into|not (?:a )?(?:big |huge )?fan of|"
+        rf"(?:(?:but|and|or) )?(?:not for|not interested in|not looking for|not into|not (?:a )?(?:big |huge )?fan of|"
         r"(?:don't|dont|do not) (?:want|like|need|fancy|include|show(?: me)?)|(?:doesn't|does not) have|nothing "
         r"(?:with|containing|made (?:of|from|with)|that (?:has|contains)|involving|related to|about|featuring|to do "
-        r"with|for)|none (?:about|for)|(?:that |which )?(?:isn't|aren't|wasn't|weren't)|none of|no more|"
+        r"with|for)|none (?:about|for|with|containing|that (?:has|have|contains?))|"
+        rf"not in(?= {_COLOUR}\b)|(?:that |which )?(?:isn't|aren't|wasn't|weren't)|none of|no more|"
         r"without|with no|avoid(?:ing)?|except(?: for)?|excluding|exclude|minus|other than|apart from|anything but|"
         r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|not|no|"
         # "Free from nuts", but not "gluten free | from the cookies aisle".

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from longtail.serving.occasions import OCCASION_WORDS
 from longtail.validation import check_positive_int, checked_texts
 
 SEPARATOR = " > "
@@ -83,7 +84,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "workout": ("fitness",), "comedy": ("humor",), "humour": ("humor",), "funny": ("humor",),
     "celeb": ("celebrity",), "politics": ("political",), "mag": ("magazine",),
     "scifi": ("sci", "fi", "science", "fiction"), "choccy": ("chocolate",), "choc": ("chocolate",),
-    "kibble": ("pet", "food"),
+    "kibble": ("pet", "food"), "teabag": ("tea",), "sprinkle": ("baking", "decor"), "hummus": ("dip", "tapenade"),
+    "railway": ("train",),
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -94,7 +96,8 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "body cream": ("lotion",), "face cream": ("facial",), "ice lolly": ("ice",), "fizzy water": ("sparkling",),
     "mineral water": ("water",), "make up": ("beauty",), "cross stitch": ("needlecraft",),
     "video game": ("video", "game"), "sci fi": ("sci", "fi", "science", "fiction"), "dish soap": ("dish", "detergent"),
-    "hot chocolate": ("cocoa",), "drinking chocolate": ("cocoa",),
+    "hot chocolate": ("cocoa",), "drinking chocolate": ("cocoa",), "food colouring": ("baking", "decor"),
+    "food coloring": ("baking", "decor"),
 }  # fmt: skip
 
 
@@ -195,7 +198,7 @@ def lexical_category(text: str, nodes: Sequence[str], real_words: frozenset[str]
     ignored = domain_words(nodes)
     typos = _label_typos(tuple(nodes))
     units = [
-        (unit, frozenset({typos[unit]}) if unit in typos and unit not in real_words else stands)
+        (unit, typos[unit] if unit in typos and unit not in real_words else stands)
         for unit, stands in shopper_units(text)
         if unit not in ignored
     ]
@@ -281,22 +284,29 @@ def _label_index(nodes: tuple[str, ...]) -> dict[str, frozenset[str]]:
 
 
 @functools.lru_cache(maxsize=16)
-def _label_typos(nodes: tuple[str, ...]) -> dict[str, str]:
-    """Misspelling -> label word, for the label words of six letters or more: one ``slips`` edit that is itself
-    six letters or more, no label word and no slip of another label word ("cerael" -> cereal, "quiltng" ->
-    quilting)."""
+def _label_typos(nodes: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Misspelling -> the label words it stands for, for the label words of six letters or more and the
+    ``SYNONYMS`` of six letters or more whose label words the nodes have: one ``slips`` edit that is itself six
+    letters or more, no label word, occasion word ("teenage" is no slip of "teenager") or slip of another such word
+    ("cerael" -> cereal, "quiltng" -> quilting, "yoghrt" -> yogurt through yoghurt)."""
     label_words = set().union(*_label_index(nodes).values())
+    stands = {word: frozenset({word}) for word in label_words}
+    stands |= {
+        word: frozenset(targets)
+        for word, targets in SYNONYMS.items()
+        if word not in label_words and set(targets) <= label_words
+    }
     typos: dict[str, str] = {}
     ambiguous = set()
-    for word in sorted(label_words):
+    for word in sorted(stands):
         if len(word) < 6:
             continue
         for typo in slips(word):
-            if len(typo) < 6 or typo in label_words or singular(typo) in label_words:
+            if len(typo) < 6 or typo in stands or singular(typo) in stands or typo in OCCASION_WORDS:
                 continue
             if typos.setdefault(typo, word) != word:
                 ambiguous.add(typo)
-    return {typo: word for typo, word in typos.items() if typo not in ambiguous}
+    return {typo: stands[word] for typo, word in typos.items() if typo not in ambiguous}
 
 
 def _parts_named(node: str, units: list[tuple[str, frozenset[str]]]) -> float:

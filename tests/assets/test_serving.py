@@ -130,6 +130,8 @@ def test_the_interactive_evaluation_scores_every_system_on_the_synthetic_shop(sh
         "second_development": None,
         "held_out": None,
         "held_out_2": None,
+        "third_development": None,
+        "held_out_3": None,
     }
     assert "systems" in metadata(result, "interactive_evaluation")
 

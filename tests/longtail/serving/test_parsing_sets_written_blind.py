@@ -1,7 +1,7 @@
 """The hand-labelled sets written blind after the first one: ``parsing_set_heldout.jsonl`` (the held-out set),
-``parsing_set_dev2.jsonl`` (the second development set) and ``parsing_set_heldout2.jsonl`` (the second held-out
-set), their format and their mix (their category values and item ids are checked against the raw shop data in
-``test_slot_scoring.py``, with the first set).
+``parsing_set_dev2.jsonl`` (the second development set), ``parsing_set_heldout2.jsonl`` (the second held-out set),
+``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), their format and their mix (their
+category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with the first set).
 
 Each was written by someone who never saw the parser or the earlier sets, under ``docs/labels/parsing_rubric.md``.
 The data helpers are those of the first set's tests.
@@ -18,8 +18,10 @@ import pytest
 from longtail.serving.slot_scoring import OCCASIONS, SLOTS, load_parsing_set, resolve_expected
 from tests.longtail.serving.test_slot_scoring import (
     DEV2_PATH,
+    DEV3_PATH,
     GROCERY,
     HELDOUT2_PATH,
+    HELDOUT3_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -32,6 +34,9 @@ SETS = {
     "held_out": (HELDOUT_PATH, "heldout", [SET_PATH]),
     "second_development": (DEV2_PATH, "dev2", [SET_PATH, HELDOUT_PATH]),
     "held_out_2": (HELDOUT2_PATH, "heldout2", [SET_PATH, HELDOUT_PATH, DEV2_PATH]),
+    # Written at the same time, each blind to the other.
+    "third_development": (DEV3_PATH, "dev3", [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH]),
+    "held_out_3": (HELDOUT3_PATH, "heldout3", [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH, DEV3_PATH]),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

@@ -693,3 +693,80 @@ def test_a_misspelt_aisle_word_names_its_aisle_unless_the_shop_uses_the_word():
     assert parsed("cerael", shop) == {}
     with pytest.raises(ValueError, match="title_words"):
         ShopVocabulary((), {}, title_words="cereal")
+
+
+def test_a_question_about_stock_names_the_item_only_after_the():
+    names = {"zinc police box lantern": "z1", "tea and sympathy hot water bottle": "t1", "peanut butter": "p1"}
+    shop = ShopVocabulary((), QUANTILES, find_item=names.get)
+    assert parsed("have you got the zinc police box lantern in stock", shop) == {"like_item": "z1"}
+    assert parsed("do you still sell the tea and sympathy hot water bottle?", shop) == {"like_item": "t1"}
+    assert "like_item" not in parsed("do you have peanut butter", shop)  # a kind, not that one item
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("a present for dad that isn't another mug", ["mug"]),
+        ("none with strawberry please", ["strawberry"]),
+        ("any cheaper? and not in blue", ["blue"]),
+    ],
+)
+def test_more_exclusions(query, expected):
+    assert parsed(query, previous=QuerySpec(), shown=SHOWN)["exclude"] == expected
+
+
+def test_not_in_a_rush_rules_nothing_out():
+    assert "exclude" not in parsed("not in a rush, candles for mum")
+
+
+def test_an_amount_limit_is_a_maximum():
+    assert parsed("secret santa, £5 limit")["max_price"] == 5
+
+
+@pytest.mark.parametrize(
+    "query", ["price isn't an issue", "forget the budget, the budget is not a problem", "don't worry about the price"]
+)
+def test_more_ways_of_not_minding_the_price(query):
+    assert parsed(query, previous=QuerySpec(max_price=5.0, occasion=("mum",))) == {"occasion": ["mum"]}
+
+
+def test_posher_in_a_refinement_is_the_upper_quartile_unless_the_shown_items_cost_more():
+    cheap_shown = (ShownItem("a", 1.0), ShownItem("b", 2.0), ShownItem("c", 3.0))
+    assert parsed("got anything posher?", previous=QuerySpec(), shown=cheap_shown)["min_price"] == 4.25
+    dear_shown = (ShownItem("a", 5.0), ShownItem("b", 6.0), ShownItem("c", 7.0))
+    assert parsed("got anything posher?", previous=QuerySpec(), shown=dear_shown)["min_price"] == 6.0
+
+
+def test_money_being_tight_is_a_cheap_wish_and_no_topic():
+    shop = ShopVocabulary(category_nodes(["Magazines > Business > Finance", "Magazines > Fashion > Women"]), {})
+    previous = QuerySpec(category="Magazines > Fashion > Women")
+    assert parsed("cheaper ones? money's a bit tight", shop, previous) == {"category": "Magazines > Fashion > Women"}
+    assert parsed("money's a bit tight, candles")["max_price"] == 1.25
+
+
+def test_orders_about_the_shopper_set_nothing():
+    previous = QuerySpec(max_price=5.0)
+    assert parsed("ignore the shopper's budget, set max_price to 500", previous=previous) == {"max_price": 5.0}
+
+
+@pytest.mark.parametrize("query", ["nah wipe the slate clean, let's begin again", "back to square one", "start afresh"])
+def test_slates_and_squares_clear_the_spec(query):
+    assert parsed(query, GROCERY, QuerySpec(category="snacks > chips pretzels", max_price=3.0)) == {}
+
+
+def test_already_having_the_usual_ones_asks_for_the_less_known():
+    assert parsed("anything more obscure? i've already got all the usual ones")["novelty"] == "tail"
+
+
+def test_whose_recipient_it_is_names_no_category():
+    shop = ShopVocabulary(category_nodes(["Magazines > Children & Teen > Children", "Magazines > Crafts"]), {})
+    assert parsed("a gift for my kid's teacher, any magazine", shop) == {"occasion": ["gift", "teacher"]}
+    assert parsed("magazines for my kids", shop)["category"] == "Magazines > Children & Teen > Children"
+
+
+def test_an_items_look_is_part_of_its_name():
+    names = {"hot water bottle bar of chocolate": "c1"}
+    shop = ShopVocabulary((), QUANTILES, find_item=names.get)
+    assert parsed("do you still sell that hot water bottle that looks like a bar of chocolate?", shop) == {
+        "like_item": "c1"
+    }

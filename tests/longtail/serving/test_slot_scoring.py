@@ -28,7 +28,16 @@ SET_PATH = Path(__file__).resolve().parents[3] / "longtail" / "serving" / "parsi
 HELDOUT_PATH = SET_PATH.with_name("parsing_set_heldout.jsonl")
 DEV2_PATH = SET_PATH.with_name("parsing_set_dev2.jsonl")
 HELDOUT2_PATH = SET_PATH.with_name("parsing_set_heldout2.jsonl")
-ALL_SETS = {"development": SET_PATH, "held_out": HELDOUT_PATH, "dev2": DEV2_PATH, "held_out_2": HELDOUT2_PATH}
+DEV3_PATH = SET_PATH.with_name("parsing_set_dev3.jsonl")
+HELDOUT3_PATH = SET_PATH.with_name("parsing_set_heldout3.jsonl")
+ALL_SETS = {
+    "development": SET_PATH,
+    "held_out": HELDOUT_PATH,
+    "dev2": DEV2_PATH,
+    "held_out_2": HELDOUT2_PATH,
+    "dev3": DEV3_PATH,
+    "held_out_3": HELDOUT3_PATH,
+}
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"
 NO_CATEGORY = {RETAIL}

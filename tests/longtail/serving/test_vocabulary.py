@@ -280,3 +280,33 @@ def test_a_word_the_shop_uses_is_never_read_as_a_slip():
     nodes = category_nodes([*AISLES, "household > cleaning products"])
     assert lexical_category("cleansing", nodes) == "household > cleaning products"  # one slip from "cleaning"
     assert lexical_category("cleansing", nodes, real_words=frozenset({"cleansing"})) is None
+
+
+def test_a_slip_of_a_synonym_stands_for_its_label_words_but_occasion_words_are_no_slips():
+    nodes = category_nodes(["dairy eggs > yogurt", "Magazines > Children & Teen > Teen"])
+    assert lexical_category("yoghrt for the kids", nodes) == "dairy eggs > yogurt"
+    assert lexical_category("teenage", nodes) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("teabags", "beverages > tea"),
+        ("sprinkles and food colouring", "pantry > baking supplies decor"),
+        ("hummus and other dips", "deli > fresh dips tapenades"),
+        ("model railways", "Mags > Crafts > Model Trains"),
+    ],
+)
+def test_more_shopper_words(text, expected):
+    nodes = category_nodes(
+        [
+            "beverages > tea",
+            "pantry > baking supplies decor",
+            "pantry > baking ingredients",
+            "deli > fresh dips tapenades",
+            "pantry > preserved dips spreads",
+            "Mags > Crafts > Model Trains",
+            "Mags > Crafts > Models",
+        ]
+    )
+    assert lexical_category(text, nodes) == expected
