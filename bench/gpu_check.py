@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -39,8 +40,6 @@ K = 50
 
 
 def prepare(folder: Path) -> None:
-    import os
-
     from embedding_throughput import real_items
     from safetensors.torch import load_file, save_file
 

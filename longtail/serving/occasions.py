@@ -49,9 +49,16 @@ _RECIPIENT_WORDS = "|".join(
     for word in sorted(OCCASION_WORDS, key=len, reverse=True)
     if set(OCCASION_WORDS[word]) <= RECIPIENTS and not word.endswith("'s")
 )
-# Whose recipient it is, in "my kid's teacher": the owner is neither a recipient nor a category (no Children's
-# magazines for the teacher).
-RECIPIENT_OWNER = re.compile(rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?:{_RECIPIENT_WORDS})(?![\w-]))")
+# Whose recipient it is, in "my kid's teacher": the owner is neither a recipient (``occasions_in``) nor a category
+# (no Children's magazines for the teacher).
+# Phrases that start with a recipient's word but name an occasion ("baby shower"): no recipient follows the owner.
+_OTHER_PHRASES = "|".join(
+    re.escape(word) for word in OCCASION_WORDS if " " in word and not set(OCCASION_WORDS[word]) <= RECIPIENTS
+)
+RECIPIENT_OWNER = re.compile(
+    rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?!(?:{_OTHER_PHRASES})(?![\w-]))(?:{_RECIPIENT_WORDS})"
+    r"(?![\w-]))"
+)
 # A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17"), read by
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 AGE_PATTERN = re.compile(
@@ -69,21 +76,8 @@ def occasions_in(text: str) -> tuple[str, ...]:
     """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
     newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
     two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
-    found = []
-    matches = list(OCCASION_PATTERN.finditer(text))
-    for match, following in zip(matches, [*matches[1:], None], strict=False):
-        values = OCCASION_WORDS[match.group(0)]
-        between = text[match.end() : following.start()] if following is not None else ""
-        if match.group(0).endswith("'s"):
-            between = "'s" + between
-        owner = (
-            following is not None
-            and re.fullmatch(r"'s (?:[a-z]+ )?", between) is not None
-            and set(values) <= RECIPIENTS
-            and set(OCCASION_WORDS[following.group(0)]) <= RECIPIENTS
-        )
-        if not owner:
-            found.extend(values)
+    found = [value for match in OCCASION_PATTERN.finditer(RECIPIENT_OWNER.sub(" ", text))
+             for value in OCCASION_WORDS[match.group(0)]]  # fmt: skip
     for match in AGE_PATTERN.finditer(text):
         age = int(match.group("age") or match.group("yo") or match.group("stated"))
         found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())

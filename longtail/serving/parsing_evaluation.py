@@ -8,7 +8,7 @@ improved on its failures: it is the second development set. ``parsing_set_heldou
 that improvement and only ever scored: it is the second held-out figure. ``parsing_set_dev3.jsonl`` and
 ``parsing_set_heldout3.jsonl`` were written blind at the same time by two people who saw neither each other's set
 nor the parser; the parser was improved on the third development set's failures, and the third held-out set, never
-read, was scored once afterwards: it is the figure that measures the parser as it is.
+read, was scored before and after that change: it is the figure that measures the parser as it is.
 """
 
 from __future__ import annotations

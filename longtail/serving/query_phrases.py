@@ -105,14 +105,14 @@ def take_prices(
 
     shown_prices = [price for price in shown_prices if price is not None]
     shown_median = statistics.median(shown_prices) if shown_prices else None
-    upper_quartile = quantiles.get(75)
-    if shown_median is not None and (upper_quartile is None or shown_median > upper_quartile):
-        upper_quartile = shown_median
+    pricier_floor = quantiles.get(75)
+    if shown_median is not None and (pricier_floor is None or shown_median > pricier_floor):
+        pricier_floor = shown_median
     worded: dict[str, float] = {}
     for bound, value, pattern in (
         ("max", quantiles.get(25), patterns.cheap_negated),
         ("max", shown_median if shown_median is not None else quantiles.get(25), patterns.cheaper),
-        ("min", upper_quartile, patterns.pricier),
+        ("min", pricier_floor, patterns.pricier),
         ("max", quantiles.get(25), patterns.cheap),
         ("min", quantiles.get(75), patterns.expensive),
     ):
