@@ -21,7 +21,7 @@ import numpy as np
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
 from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
-from longtail.serving.titles import TitleFinder
+from longtail.serving.titles import TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
@@ -123,12 +123,16 @@ class ShopAssistant:
         guesses = bool(nodes) and not index.categories_are_clusters
         matcher = CategoryMatcher(nodes, encode) if guesses else (lambda phrase: None)
         titles = TitleFinder(index.item_ids, index.titles)
+        title_category = (
+            TitleCategories(index.titles, index.categories) if guesses else (lambda phrase, within=None: None)
+        )
         self.vocabulary = ShopVocabulary(
             category_paths=nodes,
             price_quantiles=index.price_quantiles,
             find_item=titles,
             match_category=matcher,
             find_shown=titles.among,
+            title_category=title_category,
             title_words=titles.common_words(REAL_WORD_MIN_TITLES),
         )
         self._bm25 = lexical_index(index.search_texts(), bm25_params)

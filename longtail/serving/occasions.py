@@ -37,7 +37,10 @@ _OCCASION_SYNONYMS = {
 OCCASION_WORDS: dict[str, tuple[str, ...]] = {
     **{word: (word,) for word in OCCASIONS},
     **{word: (occasion,) for word, occasion in _OCCASION_SYNONYMS.items()},
-    **{phrase: ("christmas", "gift") for phrase in ("stocking filler", "stocking fillers", "secret santa")},
+    **{
+        phrase: ("christmas", "gift")
+        for phrase in ("stocking filler", "stocking fillers", "stocking stuffer", "stocking stuffers", "secret santa")
+    },
 }
 # The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
 RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
@@ -59,9 +62,10 @@ RECIPIENT_OWNER = re.compile(
     rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?!(?:{_OTHER_PHRASES})(?![\w-]))(?:{_RECIPIENT_WORDS})"
     r"(?![\w-]))"
 )
-# A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17"), read by
+# A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17", "my 3 month old"), read by
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 AGE_PATTERN = re.compile(
+    r"\b(?P<months>\d{1,2})[- ]?months?[- ]old\b|"
     r"\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|\b(?P<yo>\d{1,2}) ?yo\b|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| "
     r"is)|turning|turns) (?P<stated>\d{1,2})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))"
 )
@@ -72,14 +76,22 @@ NUMBERED_BIRTHDAY = re.compile(
 )
 
 
+def ages_in(text: str) -> list[float]:
+    """The ages ``text`` states, in years ("my 7 year old" -> 7, "my 3 month old" -> 0.25)."""
+    return [
+        int(match.group("months")) / 12 if match.group("months") else int(match.group("age") or match.group("yo") or
+                                                                           match.group("stated"))
+        for match in AGE_PATTERN.finditer(text)
+    ]  # fmt: skip
+
+
 def occasions_in(text: str) -> tuple[str, ...]:
     """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
     newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
     two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
     found = [value for match in OCCASION_PATTERN.finditer(RECIPIENT_OWNER.sub(" ", text))
              for value in OCCASION_WORDS[match.group(0)]]  # fmt: skip
-    for match in AGE_PATTERN.finditer(text):
-        age = int(match.group("age") or match.group("yo") or match.group("stated"))
+    for age in ages_in(text):
         found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
     if NUMBERED_BIRTHDAY.search(text):
         found.append("birthday")

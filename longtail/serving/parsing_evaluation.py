@@ -31,6 +31,8 @@ PARSING_SETS = {
     "held_out_2": HERE / "parsing_set_heldout2.jsonl",
     "third_development": HERE / "parsing_set_dev3.jsonl",
     "held_out_3": HERE / "parsing_set_heldout3.jsonl",
+    "fourth_development": HERE / "parsing_set_dev4.jsonl",
+    "held_out_4": HERE / "parsing_set_heldout4.jsonl",
 }
 
 

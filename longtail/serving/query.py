@@ -20,7 +20,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
-from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, OCCASIONS, RECIPIENT_OWNER, occasions_in
+from longtail.serving.occasions import (
+    OCCASION_PATTERN,
+    OCCASION_WORDS,
+    OCCASIONS,
+    RECIPIENT_OWNER,
+    ages_in,
+    occasions_in,
+)
 from longtail.serving.query_phrases import (
     BOUNDARY,
     take_exclusions,
@@ -40,6 +47,7 @@ from longtail.serving.vocabulary import (
     SEPARATOR,
     domain_words,
     lexical_category,
+    shopper_units,
     singular,
     wholly_named_node,
     words,
@@ -58,6 +66,10 @@ def _no_shown_item(phrase: str, shown_ids: Sequence[str]) -> str | None:
 
 
 def _no_category(phrase: str) -> str | None:
+    return None
+
+
+def _no_title_category(phrase: str, within: str | None = None) -> str | None:
     return None
 
 
@@ -143,14 +155,17 @@ class ShopVocabulary:
     none; ``price_quantiles``, percent (25, 50, 75) -> item price, empty when the shop has no prices;
     ``find_item``, the item id a phrase names (``TitleFinder``); ``find_shown``, the one of the given shown item
     ids whose title the phrase names (``TitleFinder.among``); ``match_category``, a node for a phrase
-    (``CategoryMatcher``), the fallback when no label word matches; ``title_words``, singular words the shop's
-    titles use often, which are never read as misspellings of a category word."""
+    (``CategoryMatcher``), the last fallback; ``title_category``, the node the items whose titles use a phrase's
+    words lie in, optionally within a given node (``TitleCategories``), which narrows a node the label words name
+    and is the first fallback when they name none; ``title_words``, singular words the shop's titles use often,
+    which are never read as misspellings of a category word."""
 
     category_paths: tuple[str, ...]
     price_quantiles: Mapping[int, float] = field(default_factory=dict)
     find_item: Callable[[str], str | None] = _no_item
     match_category: Callable[[str], str | None] = _no_category
     find_shown: Callable[[str, Sequence[str]], str | None] = _no_shown_item
+    title_category: Callable[[str, str | None], str | None] = _no_title_category
     title_words: frozenset[str] = frozenset()
 
     def __post_init__(self):
@@ -165,8 +180,9 @@ class ShopVocabulary:
                 raise ValueError(f"price_quantiles keys must be percents 1-99, got {percent!r}")
             quantiles[int(percent)] = _checked_price(price, f"price_quantiles[{percent}]")
         object.__setattr__(self, "price_quantiles", quantiles)
-        if not all(callable(finder) for finder in (self.find_item, self.match_category, self.find_shown)):
-            raise ValueError("find_item, match_category and find_shown must be callables")
+        finders = (self.find_item, self.match_category, self.find_shown, self.title_category)
+        if not all(callable(finder) for finder in finders):
+            raise ValueError("find_item, match_category, find_shown and title_category must be callables")
         if isinstance(self.title_words, str) or not all(isinstance(word, str) for word in self.title_words):
             raise ValueError("title_words must be a set of strings")
         object.__setattr__(self, "title_words", frozenset(self.title_words))
@@ -223,6 +239,7 @@ def parse_query(
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
     category = _category(product_text, shop) if shop.category_paths else None
+    category = _age_node(text, category, shop.category_paths) or category
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
 
     merged_exclude = set(base.exclude) | set(exclude)
@@ -281,8 +298,10 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
 
 
 def _category(text: str, shop: ShopVocabulary) -> str | None:
-    """The node the words name (``lexical_category``), else the node ``shop.match_category`` gives for the
-    remaining product phrase (the words left once occasion, chat and domain words are dropped).
+    """The node the words name (``lexical_category``), narrowed by the other words' titles (``_narrowed``), else the
+    node ``shop.title_category`` gives for the product phrase of the thing wanted (the words left once occasion,
+    chat and domain words are dropped, before any context as below) or, failing that, ``shop.match_category`` for
+    the whole product phrase.
 
     Where the shopper places the thing, after "in" or "from", decides when those words name a node ("cream in the
     ice cream aisle" is ice cream, not cream; "rice in chips pretzels" is chips), unless the words before it name
@@ -298,19 +317,60 @@ def _category(text: str, shop: ShopVocabulary) -> str | None:
         if place is not None and not (head is not None and f"{head}{SEPARATOR}".startswith(place + SEPARATOR)):
             return place
         if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
-            return head
+            return _narrowed(head, head_text, shop)
     if whole is not None:
-        return whole
+        return _narrowed(whole, text, shop)
+    phrase = _product_phrase(text, shop)
+    if not phrase:
+        return None
+    # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
+    # detergent's, and the office is no aisle.
+    title_phrase = _title_phrase(head_text, shop) or _title_phrase(text, shop)
+    category = (shop.title_category(title_phrase, None) if title_phrase else None) or shop.match_category(phrase)
+    return category if category in shop.category_paths else None
+
+
+def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | None:
+    """The node for the age ``text`` states, where the shop files items by age ("Ages 4-8", "Baby-3", "12 & Up") and
+    that node is ``category`` or below it (or there is no category): "magazines for a 6 year old" -> Ages 4-8."""
+    ages = ages_in(text)
+    if len(ages) != 1:
+        return None
+    for node in nodes:
+        label = node.split(SEPARATOR)[-1].lower()
+        bounds = re.fullmatch(r"ages (\d+)-(\d+)|baby-(\d+)|(\d+) & up", label)
+        if bounds is None or (category is not None and not node.startswith(category + SEPARATOR)):
+            continue
+        low, high, baby_high, up_from = (None if value is None else int(value) for value in bounds.groups())
+        low, high = (low, high) if low is not None else (0, baby_high) if baby_high is not None else (up_from, 19)
+        if low <= ages[0] <= high:
+            return node
+    return None
+
+
+def _narrowed(node: str, text: str, shop: ShopVocabulary) -> str:
+    """``node``, or the node below it that the titles using the words of ``text`` which name no label on its path
+    point to: "frozen peas" names the frozen department, and within it titles with "peas" lie in frozen produce."""
+    path_words = {singular(word) for word in words(node.replace("-", " "))}
+    rest = " ".join(unit for unit, stands in shopper_units(_title_phrase(text, shop)) if not stands & path_words)
+    below = shop.title_category(rest, node) if rest else None
+    return below if below is not None and below.startswith(node + SEPARATOR) else node
+
+
+def _product_phrase(text: str, shop: ShopVocabulary) -> str:
+    """The words of ``text`` that may name a product: no occasion, function word or word of the shop's sole root."""
     domain = domain_words(shop.category_paths)
-    phrase = " ".join(
+    return " ".join(
         word
         for word in words(OCCASION_PATTERN.sub(BOUNDARY, text))
         if word not in FUNCTION_WORDS and singular(word) not in domain
     )
-    if not phrase:
-        return None
-    category = shop.match_category(phrase)
-    return category if category in shop.category_paths else None
+
+
+def _title_phrase(text: str, shop: ShopVocabulary) -> str:
+    """``_product_phrase`` less a measure before "of", for the titles: "a bottle of wine" is wine, though most titles
+    that say "bottle" are beers. (Its embedding still reads "a bottle of red" as red wine.)"""
+    return _product_phrase(re.sub(r"\b[a-z]+ of\b", BOUNDARY, text), shop)
 
 
 def _place(text: str, shop: ShopVocabulary) -> str | None:

@@ -173,7 +173,8 @@ _ANY = "|".join([
     r"(?:fan|customer|crowd|all[- ]time) favou?rites", r"crowd[- ]pleasers?", r"mainstream",
     r"(?<!less )(?<!lesser )well[- ]known", r"trending", r"tried and tested", r"safe bets?", r"the usual",
     r"(?:everyone|everybody|most people) (?:usually |normally |always )?(?:reads?|buys?|gets?|orders?|picks?|"
-    r"chooses?)\b", r"(?:people|others|shoppers|customers) (?:buy|get|read|order|pick|choose) (?:the )?most\b",
+    r"chooses?)\b", r"(?:people|others|shoppers|customers) (?:are )?(?:buy|get|read|order|pick|choose|buying|getting|"
+    r"ordering) (?:the )?most\b",
 ])  # fmt: skip
 _SHOPPER_ROLES = r"(?:user|human|shopper|customer)"
 _SLOT_ASSIGNMENT = (
@@ -181,6 +182,8 @@ _SLOT_ASSIGNMENT = (
     r"\s*[^\s,;|]+"
 )
 _OTHER_ROLES = r"(?:assistant|system|ai|bot|model|gpt|chatgpt|admin|developer)"
+# A tag that ends a turn in chat-model markup: "<|end|>", "<|im_end|>", "<|eot_id|>".
+_END_TAG = r"<\|?\s*(?:end|im_end|eot(?:_id)?|endoftext)\s*\|?>"
 
 
 def _compiled(pattern: str) -> re.Pattern:
@@ -209,10 +212,13 @@ patterns = SimpleNamespace(
         # user: cheap candles" keeps "cheap candles"). A last turn that runs to the end ("SYSTEM: ... wooden toys")
         # keeps its words, less its marker, since a shopper may type words after a header of their own.
         _compiled(
-            rf"(?:<\|?\s*{_OTHER_ROLES}\s*\|?>|\b{_OTHER_ROLES}\s?:).*?(?=<\|?\s*/|<\|?\s*{_SHOPPER_ROLES}\s*\|?>|"
-            rf"\b{_SHOPPER_ROLES}\s?:)"
+            rf"(?:<\|?\s*{_OTHER_ROLES}\s*\|?>|\[\s*{_OTHER_ROLES}\s*\]|\b{_OTHER_ROLES}\s?:).*?(?=<\|?\s*/|\[\s*/|"
+            rf"{_END_TAG}|<\|?\s*{_SHOPPER_ROLES}\s*\|?>|\[\s*{_SHOPPER_ROLES}\s*\]|\b{_SHOPPER_ROLES}\s?:)"
         ),
-        _compiled(rf"<\|?\s*/?\s*(?:{_SHOPPER_ROLES}|{_OTHER_ROLES})\s*\|?>|\b{_SHOPPER_ROLES}\s?:"),
+        _compiled(
+            rf"<\|?\s*/?\s*(?:{_SHOPPER_ROLES}|{_OTHER_ROLES})\s*\|?>|\[\s*/?\s*(?:{_SHOPPER_ROLES}|{_OTHER_ROLES})\s*\]|"
+            rf"{_END_TAG}|\b{_SHOPPER_ROLES}\s?:"
+        ),
         _compiled(
             r"\b(?:please )?(?:ignore|disregard|forget|override|bypass|drop) (?:all |any |every |of |your |the |my "
             r"|these |those |previous |prior |above |earlier |preceding |system |safety |original |current )*"
@@ -406,7 +412,7 @@ patterns = SimpleNamespace(
     ),
     pricier=_words(
         rf"{_MORE_OR_LESS}(?:pricier|more (?:expensive|pricey|upmarket|premium|luxurious|high[- ]end)|higher[- ]"
-        rf"(?:end|priced)|posher|fancier|too cheap){_PRICE_WORDS_AFTER}"
+        rf"(?:end|priced)|posher|fancier|classier|too cheap){_PRICE_WORDS_AFTER}"
     ),
     cheap=_words(
         r"cheap(?:ish|ly|est)?|cheapo|budget(?:[- ]friendly)?|inexpensive|affordable|bargains?|low[- ]"
@@ -416,7 +422,7 @@ patterns = SimpleNamespace(
     ),
     expensive=_words(
         r"expensive|premium|luxury|luxurious|high[- ]end|posh|upmarket|up-market|top[- ]end|top of the range|"
-        r"pricey|splurge|lavish|deluxe"
+        r"pricey|splurge|lavish|deluxe|classy"
     ),
     novelty=_words(rf"(?P<tail>{_TAIL})|(?P<any>{_ANY})"),
     exclude_trigger=_words(

@@ -85,7 +85,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "celeb": ("celebrity",), "politics": ("political",), "mag": ("magazine",),
     "scifi": ("sci", "fi", "science", "fiction"), "choccy": ("chocolate",), "choc": ("chocolate",),
     "kibble": ("pet", "food"), "teabag": ("tea",), "sprinkle": ("baking", "decor"), "hummus": ("dip", "tapenade"),
-    "railway": ("train",),
+    "railway": ("train",), "gamer": ("video", "game"), "tinned": ("canned",), "lozenge": ("cold", "flu"),
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -97,7 +97,9 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "mineral water": ("water",), "make up": ("beauty",), "cross stitch": ("needlecraft",),
     "video game": ("video", "game"), "sci fi": ("sci", "fi", "science", "fiction"), "dish soap": ("dish", "detergent"),
     "hot chocolate": ("cocoa",), "drinking chocolate": ("cocoa",), "food colouring": ("baking", "decor"),
-    "food coloring": ("baking", "decor"),
+    "food coloring": ("baking", "decor"), "washing powder": ("laundry",), "washing liquid": ("laundry",),
+    "easter egg": ("candy", "chocolate"), "cough sweet": ("cold", "flu"), "cough drop": ("cold", "flu"),
+    **{f"{plant} milk": ("soy", "lactosefree") for plant in ("almond", "oat", "soy", "soya", "rice", "cashew")},
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """The hand-labelled sets written blind after the first one: ``parsing_set_heldout.jsonl`` (the held-out set),
 ``parsing_set_dev2.jsonl`` (the second development set), ``parsing_set_heldout2.jsonl`` (the second held-out set),
-``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), their format and their mix (their
+``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), ``parsing_set_dev4.jsonl`` and
+``parsing_set_heldout4.jsonl`` (the fourth of each), their format and their mix (their
 category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with the first set).
 
 Each was written by someone who never saw the parser or the earlier sets, under ``docs/labels/parsing_rubric.md``.
@@ -19,9 +20,11 @@ from longtail.serving.slot_scoring import OCCASIONS, SLOTS, load_parsing_set, re
 from tests.longtail.serving.test_slot_scoring import (
     DEV2_PATH,
     DEV3_PATH,
+    DEV4_PATH,
     GROCERY,
     HELDOUT2_PATH,
     HELDOUT3_PATH,
+    HELDOUT4_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -37,6 +40,17 @@ SETS = {
     # Written at the same time, each blind to the other.
     "third_development": (DEV3_PATH, "dev3", [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH]),
     "held_out_3": (HELDOUT3_PATH, "heldout3", [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH, DEV3_PATH]),
+    "fourth_development": (
+        DEV4_PATH,
+        "dev4",
+        [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH, DEV3_PATH, HELDOUT3_PATH],
+    ),
+    "held_out_4": (
+        HELDOUT4_PATH,
+        "heldout4",
+        # Written at the same time as the fourth development set, each blind to the other.
+        [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH, DEV3_PATH, HELDOUT3_PATH, DEV4_PATH],
+    ),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

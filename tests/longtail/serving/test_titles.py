@@ -1,6 +1,6 @@
 import pytest
 
-from longtail.serving.titles import TitleFinder
+from longtail.serving.titles import TitleCategories, TitleFinder
 
 TITLES = {
     "85123A": "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -94,3 +94,64 @@ def test_title_finder_among_the_shown_items(finder, phrase, expected):
 def test_common_words_are_the_singular_words_of_enough_titles(finder):
     assert finder.common_words(2) == {"hanging", "heart", "holder", "light", "red", "regency", "retrospot"}
     assert "cake" in finder.common_words(1) and not finder.common_words(3)
+
+
+# --- TitleCategories --------------------------------------------------------------------------------------------
+
+AISLE_TITLES = {
+    "Frozen Garden Peas": "frozen > frozen produce",
+    "Frozen Sweet Corn": "frozen > frozen produce",
+    "Frozen Broccoli Florets": "frozen > frozen produce",
+    "Frozen Lasagna": "frozen > frozen meals",
+    "Frozen Pizza Margherita": "frozen > frozen meals",
+    "Garden Peas in Water": "canned goods > canned vegetables",
+    "Canned Sweet Corn": "canned goods > canned vegetables",
+    "Classic Hummus": "deli > fresh dips",
+    "Roasted Red Pepper Hummus": "deli > fresh dips",
+    "Reading Glasses": "",  # no category: left out of the model
+}
+
+
+@pytest.fixture(scope="module")
+def aisles():
+    return TitleCategories(list(AISLE_TITLES), list(AISLE_TITLES.values()))
+
+
+@pytest.mark.parametrize(
+    "phrase, within, expected",
+    [
+        ("hummus", None, "deli > fresh dips"),
+        ("Classic HUMMUS dips", None, "deli > fresh dips"),  # case-insensitive; "dips" is in no title
+        ("lasagna", None, "frozen > frozen meals"),
+        ("peas", None, None),  # as many frozen as canned: no node is likely enough
+        ("peas", "frozen", "frozen > frozen produce"),  # within the frozen department
+        ("peas", "canned goods", "canned goods > canned vegetables"),
+        ("a dinosaur lamp", None, None),  # no title word
+        ("hummus", "unknown > node", None),
+        (None, None, None),
+    ],
+)
+def test_title_categories_name_the_node_of_the_titles(aisles, phrase, within, expected):
+    assert aisles(phrase, within) == expected
+
+
+def test_title_categories_name_the_department_when_its_aisles_share_the_words(aisles):
+    # "frozen" is in every frozen title, split between two aisles: the department is what the word names.
+    assert aisles("frozen") == "frozen"
+
+
+def test_title_categories_never_name_a_sole_root():
+    titles = ["Yoga Journal", "Yoga Today", "Knitting Weekly", "Knitting Now"]
+    paths = ["Magazines > Fitness", "Magazines > Fitness", "Magazines > Knitting", "Magazines > Knitting"]
+    categories = TitleCategories(titles, paths)
+    assert categories("yoga") == "Magazines > Fitness"
+    assert categories("weekly today") is None  # one word of each: only the root holds both
+
+
+def test_title_categories_validate():
+    with pytest.raises(ValueError, match="one category per title"):
+        TitleCategories(["a", "b"], ["x"])
+    with pytest.raises(ValueError, match="min_probability"):
+        TitleCategories(["a"], ["x"], min_probability=0.5)
+    with pytest.raises(ValueError, match="at least one item with a category"):
+        TitleCategories(["a", "b"], ["", None])
