@@ -52,6 +52,9 @@ _RECIPIENT_WORDS = "|".join(
     for word in sorted(OCCASION_WORDS, key=len, reverse=True)
     if set(OCCASION_WORDS[word]) <= RECIPIENTS and not word.endswith("'s")
 )
+# A recipient's own word ("a horse-mad teen"): ``longtail.serving.query`` reads the category from the other words
+# first, since what the recipient is into names the shelf better than who they are.
+RECIPIENT_PATTERN = re.compile(rf"(?<![\w-])(?:{_RECIPIENT_WORDS})(?![\w-])")
 # Whose recipient it is, in "my kid's teacher": the owner is neither a recipient (``occasions_in``) nor a category
 # (no Children's magazines for the teacher).
 # Phrases that start with a recipient's word but name an occasion ("baby shower"): no recipient follows the owner.

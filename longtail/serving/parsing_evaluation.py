@@ -33,6 +33,8 @@ PARSING_SETS = {
     "held_out_3": HERE / "parsing_set_heldout3.jsonl",
     "fourth_development": HERE / "parsing_set_dev4.jsonl",
     "held_out_4": HERE / "parsing_set_heldout4.jsonl",
+    "fifth_development": HERE / "parsing_set_dev5.jsonl",
+    "held_out_5": HERE / "parsing_set_heldout5.jsonl",
 }
 
 

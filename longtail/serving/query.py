@@ -25,6 +25,7 @@ from longtail.serving.occasions import (
     OCCASION_WORDS,
     OCCASIONS,
     RECIPIENT_OWNER,
+    RECIPIENT_PATTERN,
     ages_in,
     occasions_in,
 )
@@ -238,7 +239,13 @@ def parse_query(
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
-    category = _category(product_text, shop) if shop.category_paths else None
+    if shop.category_paths:
+        # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids
+        # magazines" are still Children's.
+        recipient_free = RECIPIENT_PATTERN.sub(BOUNDARY, product_text)
+        category = _named_category(recipient_free, shop) or _category(product_text, shop)
+    else:
+        category = None
     category = _age_node(text, category, shop.category_paths) or category
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
 
@@ -298,10 +305,26 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
 
 
 def _category(text: str, shop: ShopVocabulary) -> str | None:
-    """The node the words name (``lexical_category``), narrowed by the other words' titles (``_narrowed``), else the
-    node ``shop.title_category`` gives for the product phrase of the thing wanted (the words left once occasion,
-    chat and domain words are dropped, before any context as below) or, failing that, ``shop.match_category`` for
-    the whole product phrase.
+    """The node the words name (``_named_category``), else the node ``shop.title_category`` gives for the product
+    phrase of the thing wanted (the words left once occasion, chat and domain words are dropped, before the first
+    context word as ``_named_category`` reads them) or, failing that, ``shop.match_category`` for the whole product
+    phrase."""
+    named = _named_category(text, shop)
+    if named is not None:
+        return named
+    phrase = _product_phrase(text, shop)
+    if not phrase:
+        return None
+    # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
+    # detergent's, and the office is no aisle.
+    head_text = patterns.context.split(text, maxsplit=1)[0]
+    title_phrase = _title_phrase(head_text, shop) or _title_phrase(text, shop)
+    category = (shop.title_category(title_phrase, None) if title_phrase else None) or shop.match_category(phrase)
+    return category if category in shop.category_paths else None
+
+
+def _named_category(text: str, shop: ShopVocabulary) -> str | None:
+    """The node the words name (``lexical_category``), narrowed by the other words' titles (``_narrowed``), or None.
 
     Where the shopper places the thing, after "in" or "from", decides when those words name a node ("cream in the
     ice cream aisle" is ice cream, not cream; "rice in chips pretzels" is chips), unless the words before it name
@@ -315,19 +338,10 @@ def _category(text: str, shop: ShopVocabulary) -> str | None:
         head = lexical_category(_shopping_words(head_text), shop.category_paths, shop.title_words)
         place = _place(text, shop)
         if place is not None and not (head is not None and f"{head}{SEPARATOR}".startswith(place + SEPARATOR)):
-            return place
+            return _narrowed(place, head_text, shop)  # "a cake from the bakery": bakery desserts
         if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
             return _narrowed(head, head_text, shop)
-    if whole is not None:
-        return _narrowed(whole, text, shop)
-    phrase = _product_phrase(text, shop)
-    if not phrase:
-        return None
-    # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
-    # detergent's, and the office is no aisle.
-    title_phrase = _title_phrase(head_text, shop) or _title_phrase(text, shop)
-    category = (shop.title_category(title_phrase, None) if title_phrase else None) or shop.match_category(phrase)
-    return category if category in shop.category_paths else None
+    return None if whole is None else _narrowed(whole, text, shop)
 
 
 def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | None:
@@ -375,13 +389,16 @@ def _title_phrase(text: str, shop: ShopVocabulary) -> str:
 
 def _place(text: str, shop: ShopVocabulary) -> str | None:
     """The node named by the first phrase after "in" or "from" that says where in the shop: after "in", a phrase
-    naming a node's whole label ("in asian foods", "in the fresh vegetables aisle"); after either, one with a word
-    such as "aisle" or "section" that names a node ("from the freezer section"). No place in "tuna in olive oil"
-    (the oils vinegars aisle is half named: the oil is what the tuna comes in) nor in "news from the united
-    states" (where the news is from, not where it is shelved)."""
+    naming a node's whole label ("in asian foods", "in the fresh vegetables aisle"); after "from", one naming a
+    department's whole label ("a cake from the bakery"); after either, one with a word such as "aisle" or "section"
+    that names a node ("from the freezer section"). No place in "tuna in olive oil" (the oils vinegars aisle is half
+    named: the oil is what the tuna comes in) nor in "news from the united states" (where the news is from, not
+    where it is shelved: no department)."""
     for match in patterns.place.finditer(text):
         phrase = _shopping_words(match.group("words"))
-        node = wholly_named_node(phrase, shop.category_paths) if match.group("preposition") == "in" else None
+        node = wholly_named_node(phrase, shop.category_paths)
+        if match.group("preposition") == "from" and node is not None and SEPARATOR in node:
+            node = None
         if node is None and patterns.shop_place.search(phrase):
             node = wholly_named_node(phrase, shop.category_paths)
             node = node or lexical_category(phrase, shop.category_paths, shop.title_words)

@@ -52,13 +52,15 @@ def take_shown_title(
     text: str, shown_ids: Sequence[str], find_shown: Callable[[str, Sequence[str]], str | None]
 ) -> tuple[str | None, str]:
     """The id, of ``shown_ids``, whose title a phrase such as "the whole wheat one", "the reptile one, more like
-    that" or "the colouring set is good" names (``find_shown(words, shown_ids)``: the one shown title holding the
-    words), and the text without the phrase, whose words then set no other slot; the last such phrase wins."""
+    that", "the colouring set is good" or "the cake stand! anything similar?" names (``find_shown(words,
+    shown_ids)``: the one shown title holding the words), and the text without the phrase, whose words then set no
+    other slot; the last such phrase wins."""
     item_id = None
     if not shown_ids:
         return item_id, text
     for match in patterns.shown_title.finditer(text):
-        item_id = find_shown(match.group("words") or match.group("subject"), shown_ids) or item_id
+        words = match.group("words") or match.group("subject") or match.group("exclaimed")
+        item_id = find_shown(words, shown_ids) or item_id
     return item_id, text if item_id is None else patterns.shown_title.sub(BOUNDARY, text)
 
 
@@ -206,7 +208,11 @@ def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[
     "anything like", "like" opening the message: "kids like dinosaurs" compares nothing), and after a question about
     stock only "the ..." of two words or more. Wording on the item is part of its name ("the bottle that says so
     poorly")."""
-    for match in patterns.named_item.finditer(text):
+    position = 0
+    while (match := patterns.named_item.search(text, position)) is not None:
+        # The next search starts after this trigger, so that a comparison inside a question about stock gets its
+        # turn ("have you got anything like that dads cab electronic meter").
+        position = match.end("trigger")
         before = [word for word in text[: match.start()].split() if word != BOUNDARY.strip()]
         plain_like = match.group("trigger").startswith("like")
         if plain_like and before and before[-1] in LIKE_SUBJECTS:

@@ -326,12 +326,13 @@ patterns = SimpleNamespace(
         rf"(?P<number>\d{{1,2}}){_PHRASE_END}|\b(?:the|that)\s+(?P<bare>{_ORDINAL}|last|one before (?:the )?last)"
         rf"{_PHRASE_END}"
     ),
-    # A shown item named by words of its title: "the whole wheat one", "the colouring set is good" (but "the quilting
-    # ones" are a kind).
+    # A shown item named by words of its title: "the whole wheat one", "the colouring set is good", "the cake stand!
+    # anything similar?" (but "the quilting ones" are a kind).
     shown_title=_compiled(
         r"\b(?:the|that)\s+(?P<words>[a-z0-9][a-z0-9'-]*(?: [a-z0-9][a-z0-9'-]*){0,4}?)\s+one\b|(?:^|(?<=[,.;:!?|] ))"
         r"(?:the|that)\s+(?P<subject>[a-z0-9][a-z0-9'-]*(?: [a-z0-9][a-z0-9'-]*){0,4}?)(?=\s+(?:is|was|looks?|looked|"
-        r"seems?)\b)"
+        r"seems?)\b)|\b(?:the|that)\s+(?P<exclaimed>[a-z0-9][a-z0-9'-]*(?: [a-z0-9][a-z0-9'-]*){0,4}?)(?=\s*[!,.]+\s*"
+        r"(?:(?:anything|something|got|have you got|any) )?(?:(?:more )?similar|more like (?:it|that|this))\b)"
     ),
     # Where an item's name ends ("the regency cakestand but cheaper", "... for my mum"), unless the clause quotes
     # the item's wording ("that says", "with the words") or its look ("that looks like a bar of chocolate"), which

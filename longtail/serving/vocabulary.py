@@ -86,6 +86,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "scifi": ("sci", "fi", "science", "fiction"), "choccy": ("chocolate",), "choc": ("chocolate",),
     "kibble": ("pet", "food"), "teabag": ("tea",), "sprinkle": ("baking", "decor"), "hummus": ("dip", "tapenade"),
     "railway": ("train",), "gamer": ("video", "game"), "tinned": ("canned",), "lozenge": ("cold", "flu"),
+    **{veg: ("fresh", "vegetable") for veg in ("courgette", "aubergine", "swede", "mangetout", "beetroot")},
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -207,6 +208,7 @@ def lexical_category(text: str, nodes: Sequence[str], real_words: frozenset[str]
     if not units:
         return None
     named = {node: {unit for unit, stands in units if stands & index[node]} for node in nodes}
+    stands_for = dict(units)
     first_named = {}
     for node in nodes:
         above = set().union(*(named[ancestor] for ancestor in _ancestors(node)))
@@ -220,7 +222,8 @@ def lexical_category(text: str, nodes: Sequence[str], real_words: frozenset[str]
     for node in nodes:
         above = set().union(*(named[ancestor] for ancestor in _ancestors(node)))
         if not any(
-            first_counts[unit] < VAGUE_WORD_NODES and (unit not in MODIFIERS or index[node] == {unit})
+            (first_counts[unit] < VAGUE_WORD_NODES and (unit not in MODIFIERS or index[node] == {unit}))
+            or index[node] <= stands_for[unit]  # a shopper word for the whole label: "courgette", fresh vegetables
             for unit in first_named[node]
         ) and not (
             first_named[node]

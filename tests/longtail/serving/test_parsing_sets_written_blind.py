@@ -1,7 +1,8 @@
 """The hand-labelled sets written blind after the first one: ``parsing_set_heldout.jsonl`` (the held-out set),
 ``parsing_set_dev2.jsonl`` (the second development set), ``parsing_set_heldout2.jsonl`` (the second held-out set),
 ``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), ``parsing_set_dev4.jsonl`` and
-``parsing_set_heldout4.jsonl`` (the fourth of each), their format and their mix (their
+``parsing_set_heldout4.jsonl`` (the fourth of each), ``parsing_set_dev5.jsonl`` and ``parsing_set_heldout5.jsonl`` (the
+fifth of each), their format and their mix (their
 category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with the first set).
 
 Each was written by someone who never saw the parser or the earlier sets, under ``docs/labels/parsing_rubric.md``.
@@ -21,10 +22,12 @@ from tests.longtail.serving.test_slot_scoring import (
     DEV2_PATH,
     DEV3_PATH,
     DEV4_PATH,
+    DEV5_PATH,
     GROCERY,
     HELDOUT2_PATH,
     HELDOUT3_PATH,
     HELDOUT4_PATH,
+    HELDOUT5_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -32,6 +35,16 @@ from tests.longtail.serving.test_slot_scoring import (
     refinements,
 )
 
+EARLIER_THAN_FIFTH = [
+    SET_PATH,
+    HELDOUT_PATH,
+    DEV2_PATH,
+    HELDOUT2_PATH,
+    DEV3_PATH,
+    HELDOUT3_PATH,
+    DEV4_PATH,
+    HELDOUT4_PATH,
+]
 # Each set: its path, the prefix of its ids, and the sets written before it.
 SETS = {
     "held_out": (HELDOUT_PATH, "heldout", [SET_PATH]),
@@ -51,6 +64,9 @@ SETS = {
         # Written at the same time as the fourth development set, each blind to the other.
         [SET_PATH, HELDOUT_PATH, DEV2_PATH, HELDOUT2_PATH, DEV3_PATH, HELDOUT3_PATH, DEV4_PATH],
     ),
+    "fifth_development": (DEV5_PATH, "dev5", EARLIER_THAN_FIFTH),
+    # Written at the same time as the fifth development set, each blind to the other.
+    "held_out_5": (HELDOUT5_PATH, "heldout5", [*EARLIER_THAN_FIFTH, DEV5_PATH]),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

@@ -636,6 +636,7 @@ def test_a_shown_item_named_by_its_title_words_sets_no_other_slot():
     assert "like_item" not in parsed("the bread one", shop, previous, SHOWN)  # in two titles
     assert "like_item" not in parsed("the whole wheat ones", shop, previous, SHOWN)  # a kind
     assert "like_item" not in parsed("the whole wheat one", shop)  # nothing shown
+    assert parsed("ooh the sourdough! anything similar?", shop, previous, SHOWN)["like_item"] == "b"
 
 
 def test_a_named_item_may_run_on_past_and_or_with():
@@ -869,3 +870,42 @@ def test_more_shopper_words(query, expected):
         {},
     )  # fmt: skip
     assert parsed(query, shop).get("category") == expected
+
+
+def test_a_comparison_inside_a_question_about_stock_names_the_item():
+    shop = ShopVocabulary((), QUANTILES, find_item={"dads cab electronic meter": "m1"}.get)
+    assert parsed("have you got anything like that dads cab electronic meter", shop) == {"like_item": "m1"}
+
+
+def test_what_a_recipient_is_into_names_the_shelf_before_who_they_are():
+    shop = ShopVocabulary(
+        category_nodes([
+            "Magazines > Children & Teen > Teen", "Magazines > Children & Teen > Children",
+            "Magazines > Sports > Equestrian",
+        ]),
+        {},
+    )  # fmt: skip
+    assert parsed("something for a horse-mad teen", shop)["category"] == "Magazines > Sports > Equestrian"
+    assert parsed("a magazine for teens", shop)["category"] == "Magazines > Children & Teen > Teen"
+    assert parsed("kids magazines", shop)["category"] == "Magazines > Children & Teen > Children"
+
+
+def test_a_shopper_word_for_a_whole_label_names_it_though_its_words_are_common():
+    shop = ShopVocabulary(
+        category_nodes([
+            "produce > fresh vegetables", "produce > fresh fruits", "produce > fresh herbs",
+            "canned goods > canned jarred vegetables", "frozen > frozen vegetables", "deli > fresh dips",
+        ]),
+        {},
+    )  # fmt: skip
+    assert parsed("a few courgettes and an aubergine", shop)["category"] == "produce > fresh vegetables"
+
+
+def test_a_department_after_from_is_a_place_narrowed_by_the_titles():
+    shop = ShopVocabulary(
+        category_nodes(["bakery > bakery desserts", "bakery > bread", "snacks > cookies cakes"]),
+        {},
+        title_category=_titles_point_to({("cake", "bakery"): "bakery > bakery desserts"}),
+    )
+    assert parsed("a cake from the bakery for my mom", shop)["category"] == "bakery > bakery desserts"
+    assert parsed("a cake for my mom", shop)["category"] == "snacks > cookies cakes"

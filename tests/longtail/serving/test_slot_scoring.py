@@ -32,6 +32,8 @@ DEV3_PATH = SET_PATH.with_name("parsing_set_dev3.jsonl")
 HELDOUT3_PATH = SET_PATH.with_name("parsing_set_heldout3.jsonl")
 DEV4_PATH = SET_PATH.with_name("parsing_set_dev4.jsonl")
 HELDOUT4_PATH = SET_PATH.with_name("parsing_set_heldout4.jsonl")
+DEV5_PATH = SET_PATH.with_name("parsing_set_dev5.jsonl")
+HELDOUT5_PATH = SET_PATH.with_name("parsing_set_heldout5.jsonl")
 ALL_SETS = {
     "development": SET_PATH,
     "held_out": HELDOUT_PATH,
@@ -41,6 +43,8 @@ ALL_SETS = {
     "held_out_3": HELDOUT3_PATH,
     "dev4": DEV4_PATH,
     "held_out_4": HELDOUT4_PATH,
+    "dev5": DEV5_PATH,
+    "held_out_5": HELDOUT5_PATH,
 }
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"
