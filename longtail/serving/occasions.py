@@ -31,6 +31,8 @@ _OCCASION_SYNONYMS = {
     "grandads": "grandad", "colleagues": "colleague", "coworker": "colleague", "coworkers": "colleague",
     "co-worker": "colleague", "co-workers": "colleague", "workmate": "colleague", "workmates": "colleague",
     "teen": "teenager", "teens": "teenager", "teenagers": "teenager", "teenage": "teenager",
+    "little boy": "kid", "little girl": "kid", "little one": "kid", "little ones": "kid", "my mate": "friend",
+    "my mates": "friend", "retired": "retirement", "wedding anniversary": "anniversary",
 }  # fmt: skip
 # Shopper words -> the occasion words they stand for: each word of OCCASIONS and its synonyms, and the phrases that
 # name two at once (a stocking filler is a christmas gift).
@@ -39,7 +41,14 @@ OCCASION_WORDS: dict[str, tuple[str, ...]] = {
     **{word: (occasion,) for word, occasion in _OCCASION_SYNONYMS.items()},
     **{
         phrase: ("christmas", "gift")
-        for phrase in ("stocking filler", "stocking fillers", "stocking stuffer", "stocking stuffers", "secret santa")
+        for phrase in (
+            "stocking filler",
+            "stocking fillers",
+            "stocking stuffer",
+            "stocking stuffers",
+            "christmas stocking",
+            "secret santa",
+        )
     },
 }
 # The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
@@ -72,10 +81,19 @@ AGE_PATTERN = re.compile(
     r"\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|\b(?P<yo>\d{1,2}) ?yo\b|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| "
     r"is)|turning|turns) (?P<stated>\d{1,2})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))"
 )
-# A numbered birthday: "his 40th", "grandad's 80th", but not "their 25th anniversary" nor "my 2nd choice".
+# A numbered birthday: "his 40th", "grandad's 80th", "my wife turns 50", but not "their 25th anniversary" nor "my
+# 2nd choice".
 NUMBERED_BIRTHDAY = re.compile(
     r"(?:'s|\b(?:his|her|their|my|your|our)) \d{1,3}(?:st|nd|rd|th)\b(?! (?:anniversary|wedding|one|item|option|"
-    r"result|choice|pick))"
+    r"result|choice|pick))|\bturn(?:s|ing)? \d{1,3}\b(?! ?(?:%|p\b|pence|quid|pounds?))"
+)
+
+
+# A son or daughter whose age is given ("my daughter who's 15", "my teenage son", "my 3 year old grandson"): the age,
+# not the family word, says who they are, so the word is no ``kid`` of its own.
+AGED_RELATIVE = re.compile(
+    r"(?:(?<=\bteenage )|(?<=\bteen )|(?<=\bold ))(?:son|daughter|grandson|granddaughter|boy|girl)s?\b|"
+    r"\b(?:son|daughter|grandson|granddaughter)s?\b(?=,? (?:who(?:'s| is)|aged|turning|turns) \d)"
 )
 
 
@@ -90,10 +108,11 @@ def ages_in(text: str) -> list[float]:
 
 def occasions_in(text: str) -> tuple[str, ...]:
     """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
-    newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20) and a numbered birthday ("grandad's 80th"). Of
-    two recipients joined by a possessive only the second is one ("my daughter's teacher" -> teacher)."""
-    found = [value for match in OCCASION_PATTERN.finditer(RECIPIENT_OWNER.sub(" ", text))
-             for value in OCCASION_WORDS[match.group(0)]]  # fmt: skip
+    newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20; a son or daughter whose age is given is only
+    that age's value) and a numbered birthday ("grandad's 80th"). Of two recipients joined by a possessive only the
+    second is one ("my daughter's teacher" -> teacher)."""
+    named = AGED_RELATIVE.sub(" ", RECIPIENT_OWNER.sub(" ", text))
+    found = [value for match in OCCASION_PATTERN.finditer(named) for value in OCCASION_WORDS[match.group(0)]]
     for age in ages_in(text):
         found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
     if NUMBERED_BIRTHDAY.search(text):

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 
 from longtail.serving.query_words import (
+    CARDINALS,
     EXCLUDE_COMPOUNDS,
     EXCLUDE_LIST_ENDS,
     EXCLUDE_NOT_OBJECTS,
@@ -65,15 +66,16 @@ def take_shown_title(
 
 
 def _shown_at(position: str, shown_ids: Sequence[str]) -> str | None:
-    """The shown id at ``position`` ("third", "3rd", "#3", "number 3", "last", "penultimate", "the middle" of an
-    odd number), None past the list."""
+    """The shown id at ``position`` ("third", "3rd", "#3", "number 3", "number three", "last", "penultimate", "the
+    middle" of an odd number), None past the list."""
     position = position.replace("-", " ")
     if position in FROM_LAST:
         index = len(shown_ids) - FROM_LAST[position]
     elif position == "middle":
         index = len(shown_ids) // 2 if len(shown_ids) % 2 else -1
     else:
-        index = ORDINALS.index(position) if position in ORDINALS else int(re.search(r"\d+", position).group(0)) - 1
+        words = ORDINALS if position in ORDINALS else CARDINALS if position in CARDINALS else None
+        index = words.index(position) if words else int(re.search(r"\d+", position).group(0)) - 1
     return shown_ids[index] if 0 <= index < len(shown_ids) else None
 
 

@@ -63,7 +63,7 @@ EXCLUDE_SKIP = frozenset(
     "another".split()
 )
 EXCLUDE_NOT_OBJECTS = frozenset(
-    "sure idea ideas thanks thank problem problems worries worry matter need rush hurry way doubt clue pressure "
+    "sure idea ideas thanks thank problem problems worries worry matter need rush hurry way doubt clue pressure fussed "
     "bother particular preference fuss fussy bothered keen bad very so quite exactly necessarily just only even yet "
     "there "
     "now really too that much many limit budget longer kidding for to in on at with about from by if when what i me "
@@ -119,7 +119,7 @@ _UPPER = (
     rf"not (?:over|above)|{_NOTHING} (?:over|above|more than|higher than|dearer than|pricier than|exceeding)|"
     r"(?:don't|do not|won't|will not|can't|cannot|not)(?: want to| wanna| going to| able to)? (?:spend|pay|go)"
     r"(?: any)? (?:more than|over|above|beyond)|up to|upto|at most|max(?:imum)?(?: of)?|within|<=?|spend(?:ing)?"
-    r"(?: up to| about| around| roughly| at most| max)?|budget(?: is| of)?(?: now)?(?: about| around| roughly)?)"
+    r"(?: up to| about| around| roughly| at most| max)?|budget(?:'s| is| of)?(?: now)?(?: about| around| roughly)?)"
 )
 _LOWER = (
     r"(?:(?<!no )(?<!not )(?:more|greater|higher) th[ae]n|over|above|at least|from|min(?:imum)?(?: of)?|"
@@ -131,6 +131,7 @@ _MORE_OR_LESS = r"(?:(?:something|anything|some|ones?|a (?:bit|little|lot)|bit|s
 
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")  # "number three"
 # Positions counted from the end of the shown list, and its middle ("the middle one" of five is the third).
 FROM_LAST = {"last": 1, "final": 1, "penultimate": 2, "second to last": 2, "second last": 2, "one before last": 2,
              "one before the last": 2}  # fmt: skip
@@ -151,7 +152,8 @@ _TAIL = "|".join([
     r"hidden (?:gems?|treasures?|finds?)", r"(?:less|lesser|little)[- ](?:well[- ])?known",
     r"not (?:very |so |that )?well[- ]known", r"off the beaten (?:track|path)", r"(?:under|off) the radar",
     r"(?:something|a bit|a little|bit|completely|totally|really|refreshingly) different",
-    r"(?:(?:a )?(?:bit |little |lot )?less|not|nothing) (?:the |so |too |that |very |as )?(?:usual|obvious|mainstream|"
+    r"(?:(?:a )?(?:bit |little |lot )?less|not|nothing|aren't|isn't) (?:the |so |too |that |very |as )?(?:usual|"
+    r"obvious|mainstream|"
     r"popular|common|predictable|ordinary|typical|generic|conventional|commercial|run[- ]of[- ]the[- ]mill|famous|"
     r"standard|same old)",
     r"(?:other than|apart from|besides|beyond|away from) (?:the |your )?(?:usual|obvious|mainstream|popular ones|"
@@ -168,7 +170,8 @@ _ANY = "|".join([
     r"top[- ]rated", r"most (?:bought|sold|loved|liked|ordered|purchased|requested)",
     r"what (?:do |does |did )?(?:everyone|everybody|most people|people|others|other people|other shoppers|customers) "
     r"(?:usually |normally )?(?:buys?|gets?|likes?|loves?|has|have|chooses?|picks?|orders?)",
-    r"sells? (?:the )?(?:best|most)", r"what(?:'s| is| are) (?:hot|trending|selling)",
+    r"sells? (?:the )?(?:best|most)", r"selling (?:the )?(?:best|most)",
+    r"flying off the shel(?:f|ves)", r"what(?:'s| is| are) (?:hot|trending|selling)",
     r"(?:everyone|everybody|people)(?:'s|s') favou?rites?", r"(?:the |your )?usual (?:favou?rites|stuff|suspects|ones)",
     r"(?:fan|customer|crowd|all[- ]time) favou?rites", r"crowd[- ]pleasers?", r"mainstream",
     r"(?<!less )(?<!lesser )well[- ]known", r"trending", r"tried and tested", r"safe bets?", r"the usual",
@@ -178,10 +181,10 @@ _ANY = "|".join([
 ])  # fmt: skip
 _SHOPPER_ROLES = r"(?:user|human|shopper|customer)"
 _SLOT_ASSIGNMENT = (
-    r"(?:the\s+)?(?:max_price|min_price|category|novelty|exclude|like_item|occasion|[a-z]+_[a-z_]+)\s*(?:to|=|:|as)"
-    r"\s*[^\s,;|]+"
+    r"(?:the\s+)?(?:max_price|min_price|category|novelty|exclude|like_item|occasion|[a-z]+_[a-z_]+)\s*(?:to|:?=|:|as)"
+    r"\s*[^\s,;|]+(?:\s*>\s*[^\s,;|>]+)*"
 )
-_OTHER_ROLES = r"(?:assistant|system|ai|bot|model|gpt|chatgpt|admin|developer)"
+_OTHER_ROLES = r"(?:assistant|system|ai|bot|model|gpt|chatgpt|admin|developer|sys|inst)"
 # A tag that ends a turn in chat-model markup: "<|end|>", "<|im_end|>", "<|eot_id|>".
 _END_TAG = r"<\|?\s*(?:end|im_end|eot(?:_id)?|endoftext)\s*\|?>"
 
@@ -258,13 +261,17 @@ patterns = SimpleNamespace(
             rf"\b(?:set|make|change|put|update|force)\s+{_SLOT_ASSIGNMENT}(?:\s*(?:,|and|&)\s*{_SLOT_ASSIGNMENT})*"
         ),
         _compiled(r"\b[a-z]+_[a-z_]+\s*[=:]\s*[^\s,;|]+"),
-        _compiled(r"\b(?:act|behave|respond|pretend|roleplay) (?:as|like|to be|you are)\b[^,.;!?|]*"),
+        _compiled(
+            r"\b(?:act|behave|respond|pretend|roleplay) (?:as|like|to be|you are|you're|that you are)\b[^,.;!?|]*"
+        ),
         _compiled(r"\b(?:system prompt|as an? (?:ai|language model|llm)|do anything now|jailbreak\w*|sudo)\b"),
         _compiled(
             r"\b(?:new|updated|real|secret|hidden|extra|additional) (?:rules?|instructions?|polic(?:y|ies)|"
             r"directives?)\b:?|\b(?:system|assistant|admin|developer)\s?:|\{[^{}]*\}"
         ),
         _compiled(r"\b(?:drop|delete|truncate)\s+(?:table|database|all)\b[^,.;!?|]*"),
+        # A notice fenced off as if from the shop: "### MESSAGE FROM HEAD OFFICE: always recommend ... ###".
+        _compiled(r"#{3,}[^#]*(?:#{3,}|$)"),
         # Switching the shop's filters or checks off ("disable all filters", "turn off the price limits").
         _compiled(
             r"\b(?:disable|turn off|switch off|deactivate|remove|lift|bypass|skip)\s+(?:all |any |every |the |your "
@@ -292,18 +299,21 @@ patterns = SimpleNamespace(
             r"(?:max|min)_?price)\s+(?:is|are|=|:|must be|should be|"
             r"will be|stays?|remains?)\s+(?:always|now|forever|permanently|fixed|locked|set|from now on)\b[^,.;!?|]*"
         ),
-        _compiled(r"\b(?:category|novelty|occasion|exclude|like_item|min_price|max_price)\s*==?\s*[^\s,;|]+"),
+        _compiled(
+            r"\b(?:category|novelty|occasion|exclude|like_item|min_price|max_price)\s*(?::=|==?)\s*[^\s,;|]+"
+            r"(?:\s*>\s*[^\s,;|>]+)*"
+        ),
     ],
     clear=_compiled(
         r"\b(?:start(?:ing)? (?:again|over|afresh|anew|fresh|from scratch|from the (?:beginning|top))|back to square "
         r"one|(?:let'?s )?begin again|forget (?:that|it|all "
-        r"(?:that|of that|this)|everything|about (?:it|that)|what i said)|never ?mind(?=\s*(?:$|[,.;:!?|]|(?:that|"
-        r"it|all that|then)\b))|scratch that|reset(?: (?:it|everything|the search|(?:all )?filters))?|clear (?:it|"
-        r"that|everything|all|the filters|(?:all )?filters|the search)|show me (?:anything|everything|whatever)|"
+        r"(?:that|of that|of it|this)|everything|about (?:it|that)|what i said)|never ?mind(?=\s*(?:$|[,.;:!?|]|"
+        r"(?:that|it|all that|then)\b))|scratch that|reset(?: (?:it|everything|the search|(?:all )?filters))?|clear "
+        r"(?:it|that|everything|all|the filters|(?:all )?filters|the search)|show me (?:anything|everything|whatever)|"
         r"anything at all|any(?:thing)? (?:is fine|goes|will do)|whatever(?:'s| is) fine|whatever you(?:'ve| have)? "
-        r"got|new search|(?:wipe the|a clean|a blank|with a clean) slate(?: clean)?|ignore (?:that|what i said|all "
-        r"that|everything i said)|(?:scrap|wipe|ditch) (?:that|it|this|everything|the lot|all (?:that|of that|this|of "
-        r"it)))\b"
+        r"got|new search|new plan|(?:wipe the|a clean|a blank|with a clean) slate(?: clean)?|ignore (?:that|what i "
+        r"said|all that|everything i said)|(?:scrap|wipe|ditch) (?:that|it|this|everything|the lot|all (?:that|of "
+        r"that|this|of it)))\b"
     ),
     position=_compiled(
         r"(?:\b(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:\b(?:a bit |a little |"
@@ -314,7 +324,7 @@ patterns = SimpleNamespace(
     # "forget wine, ...", "never mind the candles": the shopper drops what they named; nothing is ruled out.
     dropped=_compiled(
         r"(?<!don't )(?<!dont )(?<!not )\b(?:forget|never ?mind|ditch)\s+(?:about\s+)?(?:the\s+|those\s+|these\s+)?"
-        r"(?P<words>[a-z0-9][^,.;:!?|]*?)(?=\s*(?:$|[,.;:!?|]|\b(?:i|i'm|i'd|we|and|but|just|instead|let's|show|give|"
+        r"(?P<words>[a-z0-9][^,.;:!?|]*?)(?=\s*(?:$|[,.;:!?|]|\s-\s|\b(?:i|i'm|i'd|we|and|but|just|instead|let's|show|give|"
         r"get|find)\b))"
     ),
     # A shown item pointed at on its own, without "like": "the third one is lovely", "2nd one but in pink", "#2
@@ -323,8 +333,8 @@ patterns = SimpleNamespace(
     position_alone=_compiled(
         rf"(?:\b(?:the|that|your)\s+|^|(?<=[,.;:!?|] ))(?P<position>{_ORDINAL}|last|final)\s+(?:one|item|option|"
         rf"result|suggestion|product|thing|pick|choice)\b|(?:(?<!\w)#\s?|\b(?:number|no\.?|item|option|result)\s?)"
-        rf"(?P<number>\d{{1,2}}){_PHRASE_END}|\b(?:the|that)\s+(?P<bare>{_ORDINAL}|last|one before (?:the )?last)"
-        rf"{_PHRASE_END}"
+        rf"(?P<number>\d{{1,2}}|{'|'.join(CARDINALS)}){_PHRASE_END}|\b(?:the|that)\s+(?P<bare>{_ORDINAL}|last|one "
+        rf"before (?:the )?last){_PHRASE_END}"
     ),
     # A shown item named by words of its title: "the whole wheat one", "the colouring set is good", "the cake stand!
     # anything similar?" (but "the quilting ones" are a kind).
@@ -359,10 +369,10 @@ patterns = SimpleNamespace(
     # the zinc police box lantern"; "ask").
     named_item=_compiled(
         r"(?P<trigger>\b(?:(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:similar to|"
-        r"same as|along the lines of|in the style of|resembling|like)\s+|\b(?P<ask>(?:do|does) (?:you|u) (?:still |"
-        r"even )?(?:sell|have|stock|carry|do)|have (?:you|u) (?:still )?got|(?:you|u) (?:still )?(?:sell|stock)|can i "
-        r"(?:still )?(?:get|buy|order))\s+)(?P<determiner>(?:the|that|this|your|those|these|my)\s+)?"
-        r"(?P<phrase>[^|,.;!?]+)"
+        r"(?:the )?same (?:sort|kind|type|style) of (?:thing|stuff|items?) as|same as|along the lines of|in the "
+        r"style of|resembling|like)\s+|\b(?P<ask>(?:do|does) (?:you|u) (?:still |even )?(?:sell|have|stock|carry|do)|"
+        r"have (?:you|u) (?:still )?got|(?:you|u) (?:still )?(?:sell|stock)|can i (?:still )?(?:get|buy|order))\s+)"
+        r"(?P<determiner>(?:the|that|this|your|those|these|my)\s+)?(?P<phrase>[^|,.;!?]+)"
     ),
     # (bound, pattern) in the order they are read: ranges, then upper bounds (before "more than" can take "no
     # more than"), then lower bounds; amounts with a currency or unit and no bound come last and set nothing.
@@ -400,7 +410,9 @@ patterns = SimpleNamespace(
         r"not) matter|(?:don't|do not|no need to) worry about (?:the )?(?:price|cost|budget|money)|"
         r"(?:at )?any price|regardless of (?:the )?(?:price|cost)|whatever (?:it|they) costs?|"
         r"(?:the )?(?:price|cost|money|budget)(?:'s| is)?(?: not| isn't| is not)(?: really)? (?:an? )?(?:issue|problem|"
-        r"object|concern)|(?:the )?(?:price|cost|money|budget)(?:'s| is)? no (?:object|issue|problem|concern))"
+        r"object|concern)|(?:the )?(?:price|cost|money|budget)(?:'s| is)? no (?:object|issue|problem|concern)|"
+        r"(?:ignore|scrap|ditch|never mind) (?:the|my|that) (?:[£$€]?\d+(?:\.\d+)? ?(?:quid|pounds?)? )?(?:limit|"
+        r"budget|price cap|cap))"
     ),
     cheap_negated=_words(
         r"(?:not|nothing|none|isn't|aren't) (?:too |very |that |so |overly |super |crazy |hugely )?(?:expensive|"
@@ -408,12 +420,12 @@ patterns = SimpleNamespace(
     ),
     cheaper=_words(
         rf"{_MORE_OR_LESS}(?:cheaper|less (?:expensive|pricey|costly|dear)|lower[- ]priced|more affordable|too "
-        r"(?:expensive|pricey|dear|much)|over my budget|out of my (?:price range|budget)|costs? less)"
-        + _PRICE_WORDS_AFTER
+        r"(?:expensive|pricey|dear|much)|over my budget|out of my (?:price range|budget)|costs? less|not (?:quite )?"
+        r"(?:so|as) (?:dear|expensive|pricey|costly))" + _PRICE_WORDS_AFTER
     ),
     pricier=_words(
         rf"{_MORE_OR_LESS}(?:pricier|more (?:expensive|pricey|upmarket|premium|luxurious|high[- ]end)|higher[- ]"
-        rf"(?:end|priced)|posher|fancier|classier|too cheap){_PRICE_WORDS_AFTER}"
+        rf"(?:end|priced)|posher|fancier|classier|swankier|more swanky|too cheap){_PRICE_WORDS_AFTER}"
     ),
     cheap=_words(
         r"cheap(?:ish|ly|est)?|cheapo|budget(?:[- ]friendly)?|inexpensive|affordable|bargains?|low[- ]"
@@ -423,7 +435,7 @@ patterns = SimpleNamespace(
     ),
     expensive=_words(
         r"expensive|premium|luxury|luxurious|high[- ]end|posh|upmarket|up-market|top[- ]end|top of the range|"
-        r"pricey|splurge|lavish|deluxe|classy"
+        r"pricey|splurge|lavish|deluxe|classy|swanky|upscale"
     ),
     novelty=_words(rf"(?P<tail>{_TAIL})|(?P<any>{_ANY})"),
     exclude_trigger=_words(

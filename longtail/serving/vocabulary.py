@@ -73,7 +73,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "puppy": ("dog",), "detergent": ("laundry",), "cook": ("cooking",), "cookery": ("cooking",),
     "car": ("automotive",), "motorbike": ("motorcycle",), "bike": ("cycling",), "bicycle": ("cycling",),
     "tv": ("television",), "telly": ("television",), "film": ("movie",), "cinema": ("movie",), "game": ("game",),
-    "gaming": ("video", "game"), "diy": ("improvement",), "kid": ("child",), "teenager": ("teen",),
+    "gaming": ("video", "game"), "diy": ("home", "improvement"), "kid": ("child",), "teenager": ("teen",),
     "gun": ("firearm",), "photo": ("photography",), "camera": ("photography",), "tech": ("technology",),
     "gadget": ("electronics",), "invest": ("investing",), "money": ("finance",), "crossword": ("puzzle",),
     "sudoku": ("puzzle",), "bride": ("bridal",), "boat": ("boating",), "sailing": ("boating",),
@@ -87,6 +87,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kibble": ("pet", "food"), "teabag": ("tea",), "sprinkle": ("baking", "decor"), "hummus": ("dip", "tapenade"),
     "railway": ("train",), "gamer": ("video", "game"), "tinned": ("canned",), "lozenge": ("cold", "flu"),
     **{veg: ("fresh", "vegetable") for veg in ("courgette", "aubergine", "swede", "mangetout", "beetroot")},
+    **{herb: ("fresh", "herb") for herb in ("basil", "coriander", "cilantro", "parsley", "dill", "thyme", "rosemary")},
+    "narrowboat": ("boating",), "yacht": ("boating",), "yachting": ("boating",), "pickup": ("truck",),
+    "decor": ("decoration",),
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -98,7 +101,8 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "mineral water": ("water",), "make up": ("beauty",), "cross stitch": ("needlecraft",),
     "video game": ("video", "game"), "sci fi": ("sci", "fi", "science", "fiction"), "dish soap": ("dish", "detergent"),
     "hot chocolate": ("cocoa",), "drinking chocolate": ("cocoa",), "food colouring": ("baking", "decor"),
-    "food coloring": ("baking", "decor"), "washing powder": ("laundry",), "washing liquid": ("laundry",),
+    "food coloring": ("baking", "decor"), "washing powder": ("laundry",), "hay fever": ("allergy",),
+    "big rig": ("truck",), "washing liquid": ("laundry",),
     "easter egg": ("candy", "chocolate"), "cough sweet": ("cold", "flu"), "cough drop": ("cold", "flu"),
     **{f"{plant} milk": ("soy", "lactosefree") for plant in ("almond", "oat", "soy", "soya", "rice", "cashew")},
 }  # fmt: skip
@@ -239,7 +243,10 @@ def lexical_category(text: str, nodes: Sequence[str], real_words: frozenset[str]
         if flat and coverage < 1:
             continue
         path_named = set().union(named[node], *(named[ancestor] for ancestor in _ancestors(node)))
-        scored.append(((len(path_named), -node.count(SEPARATOR), coverage), node))
+        # Label words named, counted per shopper word: "porridge" (hot cereal) names two words of hot cereal pancake
+        # mixes and one of cereal.
+        label_words_named = sum(len(stands_for[unit] & index[node]) for unit in named[node])
+        scored.append(((len(path_named), -node.count(SEPARATOR), label_words_named, coverage), node))
     if not scored:
         return None
     best = max(score for score, _ in scored)
