@@ -55,6 +55,8 @@ from longtail.serving.vocabulary import (
 )
 
 MAX_QUERY_CHARS = 2_000
+# Label words that name who the goods are for: a node labelled only with them is a recipient's shelf.
+RECIPIENT_LABEL_WORDS = frozenset({"teen", "child", "kid", "baby", "girl", "boy"})
 NOVELTY_VALUES = ("tail", "any")
 
 
@@ -239,13 +241,11 @@ def parse_query(
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
-    if shop.category_paths:
+    category = _category(product_text, shop) if shop.category_paths else None
+    if category is not None and _label_words(category) <= RECIPIENT_LABEL_WORDS:
         # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids
-        # magazines" are still Children's.
-        recipient_free = RECIPIENT_PATTERN.sub(BOUNDARY, product_text)
-        category = _named_category(recipient_free, shop) or _category(product_text, shop)
-    else:
-        category = None
+        # magazines" are still Children's, and "baby food" (no recipient's shelf alone) is not in question.
+        category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
     category = _age_node(text, category, shop.category_paths) or category
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
 
@@ -342,6 +342,11 @@ def _named_category(text: str, shop: ShopVocabulary) -> str | None:
         if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
             return _narrowed(head, head_text, shop)
     return None if whole is None else _narrowed(whole, text, shop)
+
+
+def _label_words(node: str) -> set[str]:
+    """The singular words of a node's own label: "Children & Teen" -> {"child", "teen"}."""
+    return {singular(word) for word in words(node.split(SEPARATOR)[-1].replace("&", " "))}
 
 
 def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | None:

@@ -888,6 +888,8 @@ def test_what_a_recipient_is_into_names_the_shelf_before_who_they_are():
     assert parsed("something for a horse-mad teen", shop)["category"] == "Magazines > Sports > Equestrian"
     assert parsed("a magazine for teens", shop)["category"] == "Magazines > Children & Teen > Teen"
     assert parsed("kids magazines", shop)["category"] == "Magazines > Children & Teen > Children"
+    grocery = ShopVocabulary(category_nodes(["babies > baby food formula", "pantry > baking ingredients"]), {})
+    assert parsed("something in baby food formula", grocery)["category"] == "babies > baby food formula"
 
 
 def test_a_shopper_word_for_a_whole_label_names_it_though_its_words_are_common():
