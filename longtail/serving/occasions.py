@@ -61,8 +61,8 @@ _RECIPIENT_WORDS = "|".join(
     for word in sorted(OCCASION_WORDS, key=len, reverse=True)
     if set(OCCASION_WORDS[word]) <= RECIPIENTS and not word.endswith("'s")
 )
-# A recipient's own word ("a horse-mad teen"): ``longtail.serving.query`` reads the category from the other words
-# first, since what the recipient is into names the shelf better than who they are.
+# A recipient's own word ("a horse-mad teen"): where it alone names the category (Teen), ``longtail.serving.query``
+# reads the category from the other words first, since what the recipient is into names the shelf better.
 RECIPIENT_PATTERN = re.compile(rf"(?<![\w-])(?:{_RECIPIENT_WORDS})(?![\w-])")
 # Whose recipient it is, in "my kid's teacher": the owner is neither a recipient (``occasions_in``) nor a category
 # (no Children's magazines for the teacher).
@@ -99,11 +99,11 @@ AGED_RELATIVE = re.compile(
 
 def ages_in(text: str) -> list[float]:
     """The ages ``text`` states, in years ("my 7 year old" -> 7, "my 3 month old" -> 0.25)."""
-    return [
-        int(match.group("months")) / 12 if match.group("months") else int(match.group("age") or match.group("yo") or
-                                                                           match.group("stated"))
-        for match in AGE_PATTERN.finditer(text)
-    ]  # fmt: skip
+    ages = []
+    for match in AGE_PATTERN.finditer(text):
+        months, years = match.group("months"), match.group("age") or match.group("yo") or match.group("stated")
+        ages.append(int(months) / 12 if months else int(years))
+    return ages
 
 
 def occasions_in(text: str) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ from longtail.serving.query_words import (
 from longtail.serving.vocabulary import (
     SEPARATOR,
     domain_words,
+    label_words,
     lexical_category,
     shopper_units,
     singular,
@@ -242,7 +243,7 @@ def parse_query(
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
     category = _category(product_text, shop) if shop.category_paths else None
-    if category is not None and _label_words(category) <= RECIPIENT_LABEL_WORDS:
+    if category is not None and set(label_words(category.split(SEPARATOR)[-1])) <= RECIPIENT_LABEL_WORDS:
         # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids
         # magazines" are still Children's, and "baby food" (no recipient's shelf alone) is not in question.
         category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
@@ -344,11 +345,6 @@ def _named_category(text: str, shop: ShopVocabulary) -> str | None:
     return None if whole is None else _narrowed(whole, text, shop)
 
 
-def _label_words(node: str) -> set[str]:
-    """The singular words of a node's own label: "Children & Teen" -> {"child", "teen"}."""
-    return {singular(word) for word in words(node.split(SEPARATOR)[-1].replace("&", " "))}
-
-
 def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | None:
     """The node for the age ``text`` states, where the shop files items by age ("Ages 4-8", "Baby-3", "12 & Up") and
     that node is ``category`` or below it (or there is no category): "magazines for a 6 year old" -> Ages 4-8."""
@@ -370,7 +366,7 @@ def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | No
 def _narrowed(node: str, text: str, shop: ShopVocabulary) -> str:
     """``node``, or the node below it that the titles using the words of ``text`` which name no label on its path
     point to: "frozen peas" names the frozen department, and within it titles with "peas" lie in frozen produce."""
-    path_words = {singular(word) for word in words(node.replace("-", " "))}
+    path_words = {word for label in node.split(SEPARATOR) for word in label_words(label)}
     rest = " ".join(unit for unit, stands in shopper_units(_title_phrase(text, shop)) if not stands & path_words)
     below = shop.title_category(rest, node) if rest else None
     return below if below is not None and below.startswith(node + SEPARATOR) else node

@@ -113,7 +113,7 @@ def domain_words(nodes: Sequence[str]) -> frozenset[str]:
     """Label words of a tree's single root ("magazine", "subscription"): they name every item, so they say
     nothing about the category. Empty when the tree has several roots."""
     roots = {node.split(SEPARATOR)[0] for node in nodes}
-    return frozenset(_label_words(roots.pop())) if len(roots) == 1 else frozenset()
+    return frozenset(label_words(roots.pop())) if len(roots) == 1 else frozenset()
 
 
 def shopper_units(text: str) -> list[tuple[str, frozenset[str]]]:
@@ -243,7 +243,7 @@ def _coverage(node: str, index: dict[str, frozenset[str]], units: list[tuple[str
 @functools.lru_cache(maxsize=16)
 def _label_index(nodes: tuple[str, ...]) -> dict[str, frozenset[str]]:
     """Each node's own label words, singular, without joining words."""
-    return {node: frozenset(_label_words(node.split(SEPARATOR)[-1])) or frozenset({node.lower()}) for node in nodes}
+    return {node: frozenset(label_words(node.split(SEPARATOR)[-1])) or frozenset({node.lower()}) for node in nodes}
 
 
 @functools.lru_cache(maxsize=16)
@@ -274,13 +274,14 @@ def _label_typos(nodes: tuple[str, ...]) -> dict[str, frozenset[str]]:
 
 def _parts_named(node: str, units: list[tuple[str, frozenset[str]]]) -> float:
     """Share of the parts of the node's own label (split at "&" and ",") all of whose words are named."""
-    parts = [_label_words(part) for part in re.split(r"[&,]", node.split(SEPARATOR)[-1])]
+    parts = [label_words(part) for part in re.split(r"[&,]", node.split(SEPARATOR)[-1])]
     parts = [part for part in parts if part]
     named = sum(all(any(word in stands for _, stands in units) for word in part) for part in parts)
     return named / len(parts) if parts else 0.0
 
 
-def _label_words(label: str) -> list[str]:
+def label_words(label: str) -> list[str]:
+    """The singular words of a category label, joining words dropped: "Children & Teen" -> ["child", "teen"]."""
     return [singular(word) for word in words(label.replace("-", " ")) if word not in _LABEL_STOPWORDS]
 
 
