@@ -153,9 +153,8 @@ _TAIL = "|".join([
     r"not (?:very |so |that )?well[- ]known", r"off the beaten (?:track|path)", r"(?:under|off) the radar",
     r"(?:something|a bit|a little|bit|completely|totally|really|refreshingly) different",
     r"(?:(?:a )?(?:bit |little |lot )?less|not|nothing|aren't|isn't) (?:the |so |too |that |very |as )?(?:usual|"
-    r"obvious|mainstream|"
-    r"popular|common|predictable|ordinary|typical|generic|conventional|commercial|run[- ]of[- ]the[- ]mill|famous|"
-    r"standard|same old)",
+    r"obvious|mainstream|popular|common|predictable|ordinary|typical|generic|conventional|commercial|run[- ]of[- ]the"
+    r"[- ]mill|famous|standard|same old)",
     r"(?:other than|apart from|besides|beyond|away from) (?:the |your )?(?:usual|obvious|mainstream|popular ones|"
     r"bestsellers?)",
     r"out of the ordinary", r"not (?:the )?bestsellers?",

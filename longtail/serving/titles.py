@@ -157,7 +157,7 @@ class TitleCategories:
     def __call__(self, phrase: str, within: str | None = None) -> str | None:
         if not isinstance(phrase, str):
             return None
-        counts = self.vectorizer.transform([phrase.lower()])
+        counts = self.vectorizer.transform([phrase])
         if not counts.nnz:
             return None
         probabilities = self.model.predict_proba(counts)[0]
