@@ -21,7 +21,8 @@ import numpy as np
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
 from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
-from longtail.serving.titles import TitleCategories, TitleFinder
+from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
+from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
@@ -136,6 +137,7 @@ class ShopAssistant:
             title_words=titles.common_words(REAL_WORD_MIN_TITLES),
         )
         self._bm25 = lexical_index(index.search_texts(), bm25_params)
+        self._shop_names = ShopNames(titles, BRITISH_AMERICAN)
         self._popularity = (
             np.log1p(index.buyers) / max(np.log1p(index.buyers.max()), 1.0) if len(index) else np.zeros(0)
         )
@@ -177,7 +179,7 @@ class ShopAssistant:
             allowed[index.history[user_id]["rows"]] = False
         zeros = np.zeros(len(index))
         semantic, lexical = zeros, zeros
-        text = spec.text.strip().lower()
+        text = self._shop_names(spec.text.strip().lower())
         intent = []
         if index.vectors is not None:
             if text:

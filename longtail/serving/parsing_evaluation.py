@@ -35,6 +35,8 @@ PARSING_SETS = {
     "held_out_4": HERE / "parsing_set_heldout4.jsonl",
     "fifth_development": HERE / "parsing_set_dev5.jsonl",
     "held_out_5": HERE / "parsing_set_heldout5.jsonl",
+    "sixth_development": HERE / "parsing_set_dev6.jsonl",
+    "held_out_6": HERE / "parsing_set_heldout6.jsonl",
 }
 
 

@@ -241,6 +241,7 @@ def parse_query(
     # nor whose recipient it is ("my kid's teacher").
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
+    product_text = patterns.no_product.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
     category = _category(product_text, shop) if shop.category_paths else None
     if category is not None and set(label_words(category.split(SEPARATOR)[-1])) <= RECIPIENT_LABEL_WORDS:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from longtail.serving.query_words import (
     CARDINALS,
     EXCLUDE_COMPOUNDS,
+    EXCLUDE_DESCRIBING,
     EXCLUDE_LIST_ENDS,
     EXCLUDE_NOT_OBJECTS,
     EXCLUDE_SKIP,
@@ -158,7 +159,7 @@ def take_exclusions(text: str) -> tuple[list[str], str]:
         while i < len(tokens):
             token, word = tokens[i], tokens[i].group(0)
             i += 1
-            if singular(word) in EXCLUDE_TRAILING:
+            if singular(word) in EXCLUDE_TRAILING or (phrase and word in EXCLUDE_DESCRIBING):
                 end = token.end()
                 break
             following = [later.group(0) for later in tokens[i : i + 3]]

@@ -68,13 +68,14 @@ EXCLUDE_NOT_OBJECTS = frozenset(
     "bother particular preference fuss fussy bothered keen bad very so quite exactly necessarily just only even yet "
     "there "
     "now really too that much many limit budget longer kidding for to in on at with about from by if when what i me "
-    "you it they he she we yes no ok okay".split()
+    "you it they he she we yes no ok okay else filter filters".split()
 )
 EXCLUDE_STOP = frozenset(
     "for to in on at with under over below above from by about but as than that which who whose i me my we our "
     "you your it its they them is are was were be been so because just though either then this these those if "
     "please thanks thank something anything nothing no not without except also too neither all only instead "
-    "really and or nor like between around it's that's there's he's she's they're we're i'm you're".split()
+    "really and or nor like between around it's that's there's he's she's they're we're i'm you're he she they "
+    "he'd she'd they'd every".split()
 )
 # After an excluded word and a separator: words that start something wanted, not another excluded thing ("no
 # chocolate, some cookies").
@@ -88,8 +89,11 @@ EXCLUDE_COMPOUNDS = frozenset(
 # (Singular words: "fish flavours" rules out fish.)
 EXCLUDE_TRAILING = frozenset(
     "stuff thing item product one related themed flavoured flavored flavour flavor variety version kind type sort "
-    "based style whatsoever anymore".split()
+    "based style whatsoever anymore bit".split()
 )
+# Describing words that end an excluded phrase after its noun ("nothing lemon scented" rules out lemon) but belong to
+# it at its start ("no scented candles").
+EXCLUDE_DESCRIBING = frozenset({"scented", "printed", "patterned"})
 
 _CURRENCY = r"(?:£|\$|€)"
 _UNIT = r"(?:p|pence|pounds?|quid|bucks?|dollars?|euros?|gbp|usd|eur)\b"
@@ -139,8 +143,8 @@ FROM_LAST = {"last": 1, "final": 1, "penultimate": 2, "second to last": 2, "seco
 _ORDINAL = "|".join(ORDINALS) + r"|\d{1,2}(?:st|nd|rd|th)|penultimate|second[- ](?:to[- ])?last|middle"
 # What may follow a reference that has no noun of its own: the end of the clause or a clause word.
 _PHRASE_END = (
-    r"(?=\s*(?:$|[,.;:!?|)]|(?:is|was|looks?|looked|seems?|please|but|and|or|more|too|again|though|instead)"
-    r"\b))"
+    r"(?=\s*(?:$|[,.;:!?|)]|-(?:\s|$)|(?:is|was|were|are|went|would|will|looks?|looked|seems?|please|but|and|or|"
+    r"more|too|again|though|instead)\b))"
 )
 
 
@@ -150,7 +154,11 @@ _TAIL = "|".join([
     r"(?:something |a bit |bit |a little |even |much |way )*(?:more )?(?:unusual|uncommon|quirky|quirkier|niche|rare|"
     r"rarer|obscure|underrated|under-rated|offbeat|off-beat|unconventional|undiscovered|unique|left[- ]field|"
     r"off[- ]the[- ]wall|unexpected|eccentric|esoteric|one[- ]of[- ]a[- ]kind)",
-    r"hidden (?:gems?|treasures?|finds?)", r"(?:less|lesser|little)[- ](?:well[- ])?known",
+    r"hidden (?:gems?|treasures?|finds?)", r"weird and wonderful", r"oddballs?", r"indie",
+    r"(?:small|smaller|independent) (?:makers?|brands?|producers?|businesses|labels?|companies)",
+    r"(?:won't|wouldn't|will not|would not|haven't|have not|never) (?:have |ever )*(?:come across|seen|heard of)",
+    r"(?:don't|do not|wouldn't|won't) see (?:in )?every(?:where| shop)",
+    r"(?:less|lesser|little)[- ](?:well[- ])?known",
     r"not (?:very |so |that )?well[- ]known", r"off the beaten (?:track|path)", r"(?:under|off) the radar",
     r"(?:something|a bit|a little|bit|completely|totally|really|refreshingly) different",
     r"(?:(?:a )?(?:bit |little |lot )?less|not|nothing|aren't|isn't) (?:the |so |too |that |very |as )?(?:usual|"
@@ -170,7 +178,7 @@ _ANY = "|".join([
     r"top[- ]rated", r"most (?:bought|sold|loved|liked|ordered|purchased|requested)",
     r"what (?:do |does |did )?(?:everyone|everybody|most people|people|others|other people|other shoppers|customers) "
     r"(?:usually |normally )?(?:buys?|gets?|likes?|loves?|has|have|chooses?|picks?|orders?)",
-    r"sells? (?:the )?(?:best|most)", r"selling (?:the )?(?:best|most)",
+    r"sells? (?:the )?(?:best|most)", r"selling (?:the )?(?:best|most)", r"sell(?:s|ing)? (?:really |very )?well",
     r"flying off the shel(?:f|ves)", r"what(?:'s| is| are) (?:hot|trending|selling)",
     r"(?:everyone|everybody|people)(?:'s|s') favou?rites?", r"(?:the |your )?usual (?:favou?rites|stuff|suspects|ones)",
     r"(?:fan|customer|crowd|all[- ]time) favou?rites", r"crowd[- ]pleasers?", r"mainstream",
@@ -199,13 +207,13 @@ patterns = SimpleNamespace(
     instructions=INSTRUCTIONS,
     clear=re.compile(
         r"\b(?:start(?:ing)? (?:again|over|afresh|anew|fresh|from scratch|from the (?:beginning|top))|back to square "
-        r"one|(?:let'?s )?begin again|forget (?:that|it|all "
+        r"one|(?:let'?s )?begin again|scratch (?:all (?:of )?)?(?:that|this|it)|forget (?:that|it|all "
         r"(?:that|of that|of it|this)|everything|about (?:it|that)|what i said)|never ?mind(?=\s*(?:$|[,.;:!?|]|"
         r"(?:that|it|all that|then)\b))|scratch that|reset(?: (?:it|everything|the search|(?:all )?filters))?|clear "
         r"(?:it|that|everything|all|the filters|(?:all )?filters|the search)|show me (?:anything|everything|whatever)|"
         r"anything at all|any(?:thing)? (?:is fine|goes|will do)|whatever(?:'s| is) fine|whatever you(?:'ve| have)? "
         r"got|new search|new plan|(?:wipe the|a clean|a blank|with a clean) slate(?: clean)?|ignore (?:that|what i "
-        r"said|all that|everything i said)|(?:scrap|wipe|ditch) (?:that|it|this|everything|the lot|all (?:that|of "
+        r"said|all that|everything i said)|(?:scrap|wipe|ditch|bin) (?:that|it|this|everything|the lot|all (?:that|of "
         r"that|this|of it)))\b"
     ),
     position=re.compile(
@@ -216,7 +224,8 @@ patterns = SimpleNamespace(
     ),
     # "forget wine, ...", "never mind the candles": the shopper drops what they named; nothing is ruled out.
     dropped=re.compile(
-        r"(?<!don't )(?<!dont )(?<!not )\b(?:forget|never ?mind|ditch)\s+(?:about\s+)?(?:the\s+|those\s+|these\s+)?"
+        r"(?<!don't )(?<!dont )(?<!not )\b(?:forget|never ?mind|ditch)\s+(?!(?:anything|everything|any|stuff) (?:with|"
+        r"that|featuring|containing)\b)(?:about\s+)?(?:the\s+|those\s+|these\s+)?"
         r"(?P<words>[a-z0-9][^,.;:!?|]*?)(?=\s*(?:$|[,.;:!?|]|\s-\s|\b(?:i|i'm|i'd|we|and|but|just|instead|let's|show|give|"
         r"get|find)\b))"
     ),
@@ -224,10 +233,10 @@ patterns = SimpleNamespace(
     # please", "number 4?", "the one before last". A bare "#2" or "number 4" must end its phrase, so that "a number 1
     # dad mug" points at nothing.
     position_alone=re.compile(
-        rf"(?:\b(?:the|that|your)\s+|^|(?<=[,.;:!?|] ))(?P<position>{_ORDINAL}|last|final)\s+(?:one|item|option|"
+        rf"(?:\b(?:the|that|your)\s+|^|(?<=[,.;:!?|] ))(?P<position>{_ORDINAL}|last|final)\s+(?:ones?|item|option|"
         rf"result|suggestion|product|thing|pick|choice)\b|(?:(?<!\w)#\s?|\b(?:number|no\.?|item|option|result)\s?)"
-        rf"(?P<number>\d{{1,2}}|{'|'.join(CARDINALS)}){_PHRASE_END}|\b(?:the|that)\s+(?P<bare>{_ORDINAL}|last|one "
-        rf"before (?:the )?last){_PHRASE_END}"
+        rf"(?P<number>\d{{1,2}}|{'|'.join(CARDINALS)})(?:\s+ones)?{_PHRASE_END}|\b(?:the|that)\s+(?P<bare>"
+        rf"{_ORDINAL}|last|one before (?:the )?last){_PHRASE_END}"
     ),
     # A shown item named by words of its title: "the whole wheat one", "the colouring set is good", "the cake stand!
     # anything similar?" (but "the quilting ones" are a kind).
@@ -256,6 +265,12 @@ patterns = SimpleNamespace(
     # from the chips aisle".
     place=re.compile(r"\b(?P<preposition>in|from)\s+(?P<words>.+?)(?=\s*(?:\b(?:for|in|on|at|to|from)\b|$))"),
     shop_place=re.compile(rf"\b{_SHOP_PLACE}\b"),
+    # Phrases that name no product: a pointer back at what was shown ("any others in that style?", "in that vein")
+    # and praise for it ("went down a treat", "went down a storm": no pet treats, no weather).
+    no_product=re.compile(
+        r"\b(?:in|of) (?:that|this|the same|a similar) (?:style|vein|line|mould|mold|spirit)\b|\b(?:went|go|goes|gone|"
+        r"going) down (?:a treat|a storm|well|brilliantly)\b"
+    ),
     # A relative by marriage, who names no category ("my sister-in-law" is no Law magazine).
     in_law=re.compile(r"\b[a-z]+[- ]in[- ]laws?\b"),
     # An item named after a comparison ("like the regency cakestand") or a question about stock ("do you still sell
@@ -312,7 +327,7 @@ patterns = SimpleNamespace(
         r"pricey|dear|costly|spendy|extravagant)|won't break the bank|doesn't cost (?:a lot|much)"
     ),
     cheaper=_words(
-        rf"{_MORE_OR_LESS}(?:cheaper|less (?:expensive|pricey|costly|dear)|lower[- ]priced|more affordable|too "
+        rf"{_MORE_OR_LESS}(?:cheaper|less (?:expensive|pricey|costly|dear|spendy)|lower[- ]priced|more affordable|too "
         r"(?:expensive|pricey|dear|much)|over my budget|out of my (?:price range|budget)|costs? less|not (?:quite )?"
         r"(?:so|as) (?:dear|expensive|pricey|costly))" + _PRICE_WORDS_AFTER
     ),
@@ -321,14 +336,14 @@ patterns = SimpleNamespace(
         rf"(?:end|priced)|posher|fancier|classier|swankier|more swanky|too cheap){_PRICE_WORDS_AFTER}"
     ),
     cheap=_words(
-        r"cheap(?:ish|ly|est)?|cheapo|budget(?:[- ]friendly)?|inexpensive|affordable|bargains?|low[- ]"
+        r"cheap(?:ish|ly|est)?|cheapo|cheep|budget(?:[- ]friendly)?|inexpensive|affordable|bargains?|low[- ]"
         r"(?:cost|priced?)|economical|on a shoestring|value for money|good value|pocket[- ]money|money(?:'s| is) "
         r"(?:a bit |a little |quite |pretty |really |very |rather )?tight|(?:on )?a tight budget|strapped for cash|"
         r"skint|hard up"
     ),
     expensive=_words(
         r"expensive|premium|luxury|luxurious|high[- ]end|posh|upmarket|up-market|top[- ]end|top of the range|"
-        r"pricey|splurge|lavish|deluxe|classy|swanky|upscale"
+        r"pricey|splurge|lavish|deluxe|classy|swanky|upscale|luxe|fanciest|poshest|swankiest|classiest"
     ),
     novelty=_words(rf"(?P<tail>{_TAIL})|(?P<any>{_ANY})"),
     exclude_trigger=_words(
@@ -339,6 +354,7 @@ patterns = SimpleNamespace(
         rf"not in(?= {_COLOUR}\b)|(?:that |which )?(?:isn't|aren't|wasn't|weren't)|none of|no more|"
         r"without|with no|avoid(?:ing)?|except(?: for)?|excluding|exclude|minus|other than|apart from|anything but|"
         r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|not|no|"
+        r"(?:ditch|drop|skip|scrap|bin) (?:anything|everything|any|stuff)(?= (?:with|that|featuring|containing)\b)|"
         # "Free from nuts", but not "gluten free | from the cookies aisle".
         rf"free (?:of|from)(?! the [a-z ]+ {_SHOP_PLACE}\b))"
     ),

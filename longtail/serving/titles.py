@@ -6,11 +6,12 @@ words. scikit-learn is imported when either is built.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from longtail.serving.vocabulary import SEPARATOR, category_nodes, singular, words
+from longtail.serving.vocabulary import SEPARATOR, category_nodes, singular, slips, words
 from longtail.validation import checked_texts
 
 # Share of a phrase's IDF weight that an item's title must contain for TitleFinder to name the item: "regency
@@ -25,6 +26,10 @@ TITLE_MAX_TITLES_FOR_ONE_WORD = 3
 # narrowed alcohol to white wines; 0.7 kept every development figure and lifted the fourth set, as it came, from
 # 0.919 to 0.929; 0.8 and 0.9 lost queries of the third.
 TITLE_CATEGORY_MIN_PROBABILITY = 0.7
+# How many times as many of a shop's titles must use one name of a thing as use the shopper's name for the shop to be
+# searched for that name too: "coriander" is in 16 Instacart titles and "cilantro" in 48 (3x), while "double cream"
+# (18) and "heavy cream" (10) are both the shop's words.
+SHOP_NAME_MIN_RATIO = 3.0
 
 
 class TitleFinder:
@@ -58,11 +63,27 @@ class TitleFinder:
         self.word_columns = self.title_matrix.tocsc()  # which titles hold a word, by column
         self.titles = titles
         self.rows = {item_id: row for row, item_id in enumerate(item_ids)}
+        self.forms: dict[str, list[int]] = defaultdict(list)  # singular word -> the columns of its forms
+        for column, name in enumerate(self.vectorizer.get_feature_names_out()):
+            self.forms[singular(str(name))].append(column)
 
     def common_words(self, min_titles: int) -> frozenset[str]:
         """The title words (singular, stop words dropped) that at least ``min_titles`` titles hold."""
         names = self.vectorizer.get_feature_names_out()
         return frozenset(singular(str(names[column])) for column in np.flatnonzero(self.title_counts >= min_titles))
+
+    def titles_with(self, phrase: str) -> int:
+        """How many titles hold ``phrase``: its words in a row, each in any form with the same singular ("nappies"
+        counts the titles with "nappy" or "nappies"; "string light" is not in "Light String Cheese"); 0 for a phrase
+        with no word but stop words."""
+        wanted = {singular(token) for token in self.analyse(phrase)}
+        if not wanted or any(word not in self.forms for word in wanted):
+            return 0
+        held = np.ones(len(self.titles), dtype=bool)
+        for word in wanted:
+            held &= np.asarray((self.word_columns[:, self.forms[word]] != 0).sum(axis=1)).ravel() > 0
+        in_a_row = f" {_singular_words(phrase)} "
+        return sum(in_a_row in f" {_singular_words(self.titles[row])} " for row in np.flatnonzero(held))
 
     def among(self, phrase: str, item_ids: Sequence[str]) -> str | None:
         """The one id of ``item_ids`` (say, the items just shown) whose title holds every word of ``phrase``, compared
@@ -112,7 +133,9 @@ class TitleCategories:
     """Callable (phrase, within=None) -> the deepest category node that the phrase's title words point to with
     posterior probability at least ``min_probability`` (summed over the node's leaves), or None: a multinomial naive
     Bayes model of each item's leaf category from the words of its title (singular, English stop words dropped,
-    each counted once). Words no title uses are ignored; a phrase with none names nothing. With ``within`` (a node),
+    each counted once). A word of six letters or more that no title uses is read as the one title word a slip away
+    ("tumeric" as turmeric; ``vocabulary.slips``, a changed letter only from nine letters), if there is exactly one;
+    other words no title uses are ignored, and a phrase with none names nothing. With ``within`` (a node),
     only that node's subtree is considered, its leaves' probabilities renormalised ("peas" within frozen is frozen
     produce, though canned peas are as common). A sole root, which holds every item, is never returned.
 
@@ -157,7 +180,7 @@ class TitleCategories:
     def __call__(self, phrase: str, within: str | None = None) -> str | None:
         if not isinstance(phrase, str):
             return None
-        counts = self.vectorizer.transform([phrase])
+        counts = self.vectorizer.transform([self._spelt(phrase)])
         if not counts.nnz:
             return None
         probabilities = self.model.predict_proba(counts)[0]
@@ -173,3 +196,40 @@ class TitleCategories:
         ]
         # Above one half, the nodes named lie on one path from the root: the deepest is the most specific.
         return max(named, key=lambda node: node.count(SEPARATOR)) if named else None
+
+    def _spelt(self, phrase: str) -> str:
+        known = self.vectorizer.vocabulary_
+        spelt = []
+        for word in map(singular, words(phrase)):
+            if word not in known and len(word) >= 6:
+                meant = [slip for slip in slips(word, changes=len(word) >= 9) if slip in known]
+                word = meant[0] if len(meant) == 1 else word
+            spelt.append(word)
+        return " ".join(spelt)
+
+
+class ShopNames:
+    """Callable text -> the text followed by the shop's own name for each thing it names by another name ("a few
+    courgettes" -> "a few courgettes zucchini" in a shop whose titles say zucchini), for the assistant's search.
+    ``pairs`` hold names of one thing, read either way round; the shop's name is added where its titles use it at
+    least ``min_ratio`` times as often as the shopper's name (``TitleFinder.titles_with``). Names are compared by
+    their singular words."""
+
+    def __init__(self, finder: TitleFinder, pairs: Iterable[tuple[str, str]], min_ratio: float = SHOP_NAME_MIN_RATIO):
+        if not min_ratio >= 1:
+            raise ValueError(f"min_ratio must be >= 1, got {min_ratio!r}")
+        self.additions: list[tuple[str, str]] = []  # (the shopper's name in singular words, the shop's name)
+        for pair in pairs:
+            for shopper, shop in (pair, pair[::-1]):
+                used = finder.titles_with(shop)
+                if used and used >= min_ratio * finder.titles_with(shopper):
+                    self.additions.append((_singular_words(shopper), shop))
+
+    def __call__(self, text: str) -> str:
+        held = f" {_singular_words(text)} "
+        added = list(dict.fromkeys(shop for shopper, shop in self.additions if f" {shopper} " in held))
+        return " ".join([text, *added]) if added else text
+
+
+def _singular_words(text: str) -> str:
+    return " ".join(singular(word) for word in words(text))

@@ -40,10 +40,11 @@ VAGUE_WORD_NODES = 5
 REAL_WORD_MIN_TITLES = 3
 
 # Describing words that name no category on their own, only with a noun ("red" is no aisle, "red wine" is), unless
-# they are a node's whole label (the "frozen" department).
+# they are a node's whole label (the "frozen" department); "first" too ("first time hosting" is no first aid).
 MODIFIERS = frozenset(
     "red white pink blue green black yellow orange purple gold silver grey gray brown fresh hot soft sparkling "
-    "specialty special packaged prepared dried dry instant refrigerated natural large small big little new".split()
+    "specialty special packaged prepared dried dry instant refrigerated natural large small big little new "
+    "first".split()
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _LABEL_STOPWORDS = {"and", "other", "more", "of", "the", "by", "s", "to", "how", "up", "ages"}

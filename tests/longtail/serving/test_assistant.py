@@ -92,3 +92,11 @@ def test_item_clusters_filter_only_where_the_shopper_names_them():
     assert calls == []  # no cluster label is even embedded
     assert clustered.signals("something cosy for the evening").filters.category is None
     assert clustered.signals("scented candles").filters.category == "home > candles"
+
+
+def test_the_assistant_searches_for_the_shops_own_name_of_what_the_shopper_names():
+    """ "wrapping paper" finds the shop's gift wrap, by name: no title says "wrapping" or "paper"."""
+    assistant = ShopAssistant(ShopIndex("shop", small_shop()), fake_encode)
+    wrap = TITLES.index("GIFT WRAP CHRISTMAS SANTA")
+    lexical = assistant.signals("some wrapping paper please").lexical
+    assert np.flatnonzero(lexical).tolist() == [wrap]

@@ -2,8 +2,9 @@
 ``parsing_set_dev2.jsonl`` (the second development set), ``parsing_set_heldout2.jsonl`` (the second held-out set),
 ``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), ``parsing_set_dev4.jsonl`` and
 ``parsing_set_heldout4.jsonl`` (the fourth of each), ``parsing_set_dev5.jsonl`` and ``parsing_set_heldout5.jsonl`` (the
-fifth of each), their format and their mix (their
-category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with the first set).
+fifth of each), ``parsing_set_dev6.jsonl`` and ``parsing_set_heldout6.jsonl`` (the sixth of each), their format and
+their mix (their category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with
+the first set).
 
 Each was written by someone who never saw the parser or the earlier sets, under ``docs/labels/parsing_rubric.md``.
 The data helpers are those of the first set's tests.
@@ -23,11 +24,13 @@ from tests.longtail.serving.test_slot_scoring import (
     DEV3_PATH,
     DEV4_PATH,
     DEV5_PATH,
+    DEV6_PATH,
     GROCERY,
     HELDOUT2_PATH,
     HELDOUT3_PATH,
     HELDOUT4_PATH,
     HELDOUT5_PATH,
+    HELDOUT6_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -67,6 +70,9 @@ SETS = {
     "fifth_development": (DEV5_PATH, "dev5", EARLIER_THAN_FIFTH),
     # Written at the same time as the fifth development set, each blind to the other.
     "held_out_5": (HELDOUT5_PATH, "heldout5", [*EARLIER_THAN_FIFTH, DEV5_PATH]),
+    "sixth_development": (DEV6_PATH, "dev6", [*EARLIER_THAN_FIFTH, DEV5_PATH, HELDOUT5_PATH]),
+    # Written at the same time as the sixth development set, each blind to the other.
+    "held_out_6": (HELDOUT6_PATH, "heldout6", [*EARLIER_THAN_FIFTH, DEV5_PATH, HELDOUT5_PATH, DEV6_PATH]),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

@@ -34,6 +34,8 @@ DEV4_PATH = SET_PATH.with_name("parsing_set_dev4.jsonl")
 HELDOUT4_PATH = SET_PATH.with_name("parsing_set_heldout4.jsonl")
 DEV5_PATH = SET_PATH.with_name("parsing_set_dev5.jsonl")
 HELDOUT5_PATH = SET_PATH.with_name("parsing_set_heldout5.jsonl")
+DEV6_PATH = SET_PATH.with_name("parsing_set_dev6.jsonl")
+HELDOUT6_PATH = SET_PATH.with_name("parsing_set_heldout6.jsonl")
 ALL_SETS = {
     "development": SET_PATH,
     "held_out": HELDOUT_PATH,
@@ -45,6 +47,8 @@ ALL_SETS = {
     "held_out_4": HELDOUT4_PATH,
     "dev5": DEV5_PATH,
     "held_out_5": HELDOUT5_PATH,
+    "dev6": DEV6_PATH,
+    "held_out_6": HELDOUT6_PATH,
 }
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"

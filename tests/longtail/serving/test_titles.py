@@ -1,6 +1,6 @@
 import pytest
 
-from longtail.serving.titles import TitleCategories, TitleFinder
+from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 
 TITLES = {
     "85123A": "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -123,6 +123,8 @@ def aisles():
         ("hummus", None, "deli > fresh dips"),
         ("Classic HUMMUS dips", None, "deli > fresh dips"),  # case-insensitive; "dips" is in no title
         ("lasagna", None, "frozen > frozen meals"),
+        ("lasgna", None, "frozen > frozen meals"),  # a letter dropped from the title word "lasagna"
+        ("hummos", None, None),  # a changed letter is read as a slip only in words of nine letters or more
         ("peas", None, None),  # as many frozen as canned: no node is likely enough
         ("peas", "frozen", "frozen > frozen produce"),  # within the frozen department
         ("peas", "canned goods", "canned goods > canned vegetables"),
@@ -155,3 +157,50 @@ def test_title_categories_validate():
         TitleCategories(["a"], ["x"], min_probability=0.5)
     with pytest.raises(ValueError, match="at least one item with a category"):
         TitleCategories(["a", "b"], ["", None])
+
+
+GROCERY = {
+    "1": "Organic Zucchini",
+    "2": "Zucchini Noodles",
+    "3": "Grilled Zucchini Slices",
+    "4": "Courgette Soup",
+    "5": "Light String Cheese",
+    "6": "Double Cream",
+    "7": "Heavy Cream",
+    "8": "Baby Diapers Size 2",
+}
+
+
+@pytest.fixture(scope="module")
+def grocery():
+    return TitleFinder(list(GROCERY), list(GROCERY.values()))
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("zucchini", 3),
+        ("courgette", 1),
+        ("string cheese", 1),
+        ("string light", 0),  # both words, not in a row
+        ("diaper", 1),  # either form of the word
+        ("diapers", 1),
+        ("the", 0),
+        ("aubergine", 0),
+    ],
+)
+def test_titles_with_counts_the_titles_holding_the_phrase(grocery, phrase, expected):
+    assert grocery.titles_with(phrase) == expected
+
+
+def test_shop_names_add_the_name_the_shop_uses_far_more(grocery):
+    pairs = [("courgette", "zucchini"), ("double cream", "heavy cream"), ("nappy", "diaper"), ("swede", "rutabaga")]
+    names = ShopNames(grocery, pairs)
+    assert grocery.titles_with("zucchini") == 3 * grocery.titles_with("courgette")  # at the ratio
+    assert names("a few courgettes") == "a few courgettes zucchini"
+    assert names("nappies for the baby") == "nappies for the baby diaper"
+    assert names("double cream") == "double cream"  # both names are the shop's (1 title each)
+    assert names("swede") == "swede"  # neither name is in a title
+    assert names("zucchini") == "zucchini"  # already the shop's name: nothing goes the other way
+    with pytest.raises(ValueError, match="min_ratio"):
+        ShopNames(grocery, pairs, min_ratio=0.5)
