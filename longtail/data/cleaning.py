@@ -36,7 +36,14 @@ EVENT_RULES = (
     "invalid_rating",
     "duplicate_event",
 )
-ITEM_RULES = ("malformed_row", "missing_item", "non_product_code", "text_too_long", "duplicate_item")
+ITEM_RULES = (
+    "malformed_row",
+    "missing_item",
+    "non_product_code",
+    "non_positive_price",
+    "text_too_long",
+    "duplicate_item",
+)
 REVIEW_RULES = (
     "malformed_row",
     "invalid_timestamp",
@@ -320,6 +327,9 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     verdicts.reject_parse_errors()
     verdicts.reject_blank("missing_item", "item_id")
     verdicts.reject_non_products(config)
+    # An item priced at zero is not on sale: in Online Retail these are stock adjustments ("damages", "given away",
+    # "lost") whose lines all carry price 0. A missing price is kept (Instacart has none).
+    verdicts.reject("non_positive_price", price <= 0, "price", "is not positive: not an item on sale")
     verdicts.reject_long_text(["title", "description", "features", "category", "brand"], config)
     verdicts.frame["_source_count"] = -verdicts.frame["source_count"].fillna(1)
     verdicts.frame["_completeness"] = -(

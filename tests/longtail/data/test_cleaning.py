@@ -124,17 +124,19 @@ def test_items_are_repaired_and_deduplicated():
             {"item_id": "22423", "title": "REGENCY CAKESTAND 3 TIER", "price": "12.75", "source_count": 40},
             {"item_id": "22423", "title": "REGENCY CAKE STAND", "price": "12.75", "source_count": 3},
             {"item_id": "POST", "title": "POSTAGE", "price": "18.0", "source_count": 9},
+            {"item_id": "20852", "title": "given away", "price": "0.0", "source_count": 2},
+            {"item_id": "35643", "title": "MUG", "price": "", "source_count": 1},  # no price: kept
         ],
     )
     result = clean_items(raw)
     cleaned = result.cleaned.set_index("item_id")
-    assert sorted(cleaned.index) == ["22423", "B1"]
+    assert sorted(cleaned.index) == ["22423", "35643", "B1"]
     assert cleaned.loc["22423", "title"] == "REGENCY CAKESTAND 3 TIER"
     assert cleaned.loc["22423", "price"] == 12.75
     b1 = cleaned.loc["B1"]
     # Both B1 rows come from one record each; the one with a real title wins on completeness.
     assert b1["title"] == "Guitar World"
-    assert result.quarantine_counts() == {"duplicate_item": 2, "non_product_code": 1}
+    assert result.quarantine_counts() == {"duplicate_item": 2, "non_product_code": 1, "non_positive_price": 1}
     junk = clean_items(raw.iloc[[0]]).cleaned.iloc[0]
     assert pd.isna(junk["title"])
     assert junk["description"] == "Great & bold mag"
