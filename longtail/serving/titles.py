@@ -134,7 +134,7 @@ class TitleCategories:
     posterior probability at least ``min_probability`` (summed over the node's leaves), or None: a multinomial naive
     Bayes model of each item's leaf category from the words of its title (singular, English stop words dropped,
     each counted once). A word of six letters or more that no title uses is read as the one title word a slip away
-    ("tumeric" as turmeric; ``vocabulary.slips``, a changed letter only from nine letters), if there is exactly one;
+    ("biscuts" as biscuit; ``vocabulary.slips``, a changed letter only from nine letters), if there is exactly one;
     other words no title uses are ignored, and a phrase with none names nothing. With ``within`` (a node),
     only that node's subtree is considered, its leaves' probabilities renormalised ("peas" within frozen is frozen
     produce, though canned peas are as common). A sole root, which holds every item, is never returned.
