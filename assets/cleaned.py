@@ -13,8 +13,9 @@ import pandas as pd
 from assets.metadata import counts_table, engine_metadata, preview
 from assets.partitions import event_periods
 from assets.raw import RAW_ASSETS
-from longtail.data.cleaning import CLEANERS, QUARANTINE_DDL
+from longtail.data.cleaning import CLEANERS
 from longtail.data.reconcile import reconcile
+from longtail.data.schema import QUARANTINE_DDL
 from longtail.data.warehouse import Window, fetch_one, read_table, replace_windows
 from longtail.spark.cleaning import clean_on_spark
 from longtail.spark.exchange import export_query

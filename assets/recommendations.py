@@ -28,7 +28,7 @@ from longtail.data.warehouse import (
 from longtail.parallel import run_largest_first
 from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_record
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
-from longtail.recommend.evaluation.offline import REPORTED
+from longtail.recommend.evaluation.list_scores import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
 from longtail.recommend.explanations import BOUGHT, MIN_CUSTOMERS_REASON
 from longtail.recommend.item_vectors import catalogue_text_vectors

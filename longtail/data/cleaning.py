@@ -12,84 +12,38 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from longtail.data.schema import EVENT_TYPES
+from longtail.data.schema import (
+    CLEANED_EVENT_COLUMNS,
+    CLEANED_ITEM_COLUMNS,
+    CLEANED_REVIEW_COLUMNS,
+    EVENT_TYPES,
+    QUARANTINE_COLUMNS,
+)
 from longtail.data.text_repairs import (
-    category_features,
     category_path,
-    feature_list,
-    features_json,
+    features_column,
     join_description,
     parse_prices,
+    repair_column,
     strip_markup,
 )
 
 EVENT_RULES = (
-    "malformed_row",
-    "invalid_timestamp",
-    "missing_user",
-    "missing_item",
-    "unknown_event_type",
-    "cancellation",
-    "non_positive_quantity",
-    "non_product_code",
-    "non_positive_price",
-    "invalid_rating",
-    "duplicate_event",
-)
+    "malformed_row", "invalid_timestamp", "missing_user", "missing_item", "unknown_event_type", "cancellation",
+    "non_positive_quantity", "non_product_code", "non_positive_price", "invalid_rating", "duplicate_event",
+)  # fmt: skip
 ITEM_RULES = (
-    "malformed_row",
-    "missing_item",
-    "non_product_code",
-    "non_positive_price",
-    "text_too_long",
-    "duplicate_item",
-)
+    "malformed_row", "missing_item", "non_product_code", "non_positive_price", "text_too_long", "duplicate_item",
+)  # fmt: skip
 REVIEW_RULES = (
-    "malformed_row",
-    "invalid_timestamp",
-    "missing_user",
-    "missing_item",
-    "invalid_rating",
-    "empty_review",
-    "text_too_long",
-    "duplicate_review",
-)
+    "malformed_row", "invalid_timestamp", "missing_user", "missing_item", "invalid_rating", "empty_review",
+    "text_too_long", "duplicate_review",
+)  # fmt: skip
 
 # Online Retail's postage, fees, manual adjustments, samples and vouchers: lines that are not products.
 DEFAULT_NON_PRODUCT_CODES = (
     r"POST|DOT|M|m|D|S|B|C2|C3|PADS|CRUK|BANK CHARGES|AMAZONFEE|SAMPLES|ADJUST\d*|TEST\d+|DCGS\w*|gift_\w+"
 )
-
-QUARANTINE_COLUMNS = [
-    "table_name",
-    "rule",
-    "detail",
-    "dataset",
-    "file_id",
-    "source_file",
-    "source_row",
-    "partition_day",
-    "record",
-]
-QUARANTINE_DDL = """
-create table if not exists quarantine (
-    table_name varchar, rule varchar, detail varchar, dataset varchar, file_id varchar, source_file varchar,
-    source_row bigint, partition_day timestamptz, record varchar
-)
-"""
-CLEANED_EVENT_COLUMNS = [
-    "dataset", "user_id", "item_id", "event_type", "ts", "event_day", "quantity", "price", "rating", "order_id",
-    "file_id", "source_file", "source_row",
-]  # fmt: skip
-# features: a JSON array of feature strings (null when none); category: a path "A > B".
-CLEANED_ITEM_COLUMNS = [
-    "dataset", "item_id", "title", "description", "features", "category", "brand", "price", "file_id",
-    "source_file", "source_row",
-]  # fmt: skip
-CLEANED_REVIEW_COLUMNS = [
-    "dataset", "review_id", "user_id", "item_id", "rating", "title", "text", "ts", "file_id", "source_file",
-    "source_row",
-]  # fmt: skip
 
 MIN_TS = pd.Timestamp("2000-01-01", tz="UTC")
 
@@ -293,11 +247,11 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     Among duplicate rows of an item, the one carried by most source records wins, then the most complete.
     """
     repairs: dict[str, int] = {}
-    title = _repair(strip_markup, raw["title"], "title_tidied", repairs)
-    description = _repair(join_description, raw["description"], "description_tidied", repairs)
-    category = _repair(category_path, raw["category"], "category_tidied", repairs)
-    features = _features(raw, repairs)
-    brand = _repair(strip_markup, raw["brand"], "brand_tidied", repairs)
+    title = repair_column(strip_markup, raw["title"], "title_tidied", repairs)
+    description = repair_column(join_description, raw["description"], "description_tidied", repairs)
+    category = repair_column(category_path, raw["category"], "category_tidied", repairs)
+    features = features_column(raw, repairs)
+    brand = repair_column(strip_markup, raw["brand"], "brand_tidied", repairs)
     price = parse_prices(raw["price"])
     repairs["price_string_parsed"] = int(
         (price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum()
@@ -349,8 +303,8 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
 def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) -> CleaningResult:
     """Clean raw reviews into ``CLEANED_REVIEW_COLUMNS``; HTML tags and entities are removed from the text."""
     repairs: dict[str, int] = {}
-    title = _repair(strip_markup, raw["title"], "review_title_tidied", repairs)
-    text = _repair(strip_markup, raw["text"], "review_text_tidied", repairs)
+    title = repair_column(strip_markup, raw["title"], "review_title_tidied", repairs)
+    text = repair_column(strip_markup, raw["text"], "review_text_tidied", repairs)
     cleaned = pd.DataFrame(
         {
             "dataset": raw["dataset"],
@@ -382,7 +336,6 @@ def clean_reviews(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) 
 
 
 CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_reviews}
-CLEANED_COLUMNS = {"events": CLEANED_EVENT_COLUMNS, "items": CLEANED_ITEM_COLUMNS, "reviews": CLEANED_REVIEW_COLUMNS}
 # The raw column whose value (with the dataset) every duplicate of a row shares: rows of different scopes are
 # never duplicates, so the rules can run on each scope's rows apart (as the Spark engine does).
 DUPLICATE_SCOPES = {"events": "user_id", "items": "item_id", "reviews": "review_id"}
@@ -418,30 +371,6 @@ def _blank(values: pd.Series) -> pd.Series:
 def _strip(values: pd.Series) -> pd.Series:
     stripped = values.astype("string").str.strip()
     return stripped.mask(stripped == "")
-
-
-def _repair(function, values: pd.Series, rule: str, repairs: dict[str, int]) -> pd.Series:
-    """Apply ``function`` to each distinct non-null value; count the values it changed under ``rule``."""
-    values = values.astype("string")
-    distinct = values.dropna().unique()
-    mapping = {value: function(value) for value in distinct}
-    repaired = values.map(mapping, na_action="ignore").astype("string")
-    changed = values.notna() & (repaired.fillna("\0") != values)
-    repairs[rule] = int(changed.sum())
-    return repaired
-
-
-def _features(raw: pd.DataFrame, repairs: dict[str, int]) -> pd.Series:
-    """Per raw item row, its features as JSON array text (null when none): those of its ``features`` field, then
-    those its category carries, repeats dropped; each distinct field value is parsed once. Rows loaded before raw
-    items had a ``features`` column have no features field."""
-    listed = raw["features"] if "features" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
-    listed, category = listed.astype("string").fillna(""), raw["category"].astype("string").fillna("")
-    own = {value: feature_list(value) for value in listed.unique()}
-    spilled = {value: category_features(value) for value in category.unique()}
-    repairs["features_from_category"] = int(category.map(lambda value: bool(spilled[value])).sum())
-    merged = [features_json(own[a], spilled[c]) for a, c in zip(listed, category, strict=True)]
-    return pd.Series(merged, index=raw.index, dtype="string")
 
 
 def _records_as_json(raw: pd.DataFrame) -> pd.Series:

@@ -51,6 +51,39 @@ ROW_DTYPES = {"source_row": "int64", "parse_error": "string", "raw_record": "str
 RAW_DTYPES = {"events": RAW_EVENT_DTYPES, "items": RAW_ITEM_DTYPES, "reviews": RAW_REVIEW_DTYPES}
 TABLES = tuple(RAW_DTYPES)
 
+# What cleaning writes: cleaned rows per table, and every rejected raw row with its rule (docs/data.md).
+QUARANTINE_COLUMNS = [
+    "table_name",
+    "rule",
+    "detail",
+    "dataset",
+    "file_id",
+    "source_file",
+    "source_row",
+    "partition_day",
+    "record",
+]
+QUARANTINE_DDL = """
+create table if not exists quarantine (
+    table_name varchar, rule varchar, detail varchar, dataset varchar, file_id varchar, source_file varchar,
+    source_row bigint, partition_day timestamptz, record varchar
+)
+"""
+CLEANED_EVENT_COLUMNS = [
+    "dataset", "user_id", "item_id", "event_type", "ts", "event_day", "quantity", "price", "rating", "order_id",
+    "file_id", "source_file", "source_row",
+]  # fmt: skip
+# features: a JSON array of feature strings (null when none); category: a path "A > B".
+CLEANED_ITEM_COLUMNS = [
+    "dataset", "item_id", "title", "description", "features", "category", "brand", "price", "file_id",
+    "source_file", "source_row",
+]  # fmt: skip
+CLEANED_REVIEW_COLUMNS = [
+    "dataset", "review_id", "user_id", "item_id", "rating", "title", "text", "ts", "file_id", "source_file",
+    "source_row",
+]  # fmt: skip
+CLEANED_COLUMNS = {"events": CLEANED_EVENT_COLUMNS, "items": CLEANED_ITEM_COLUMNS, "reviews": CLEANED_REVIEW_COLUMNS}
+
 
 def empty_raw_frame(table: str) -> pd.DataFrame:
     """An empty raw frame of ``table`` ("events", "items" or "reviews") with the right columns and dtypes."""

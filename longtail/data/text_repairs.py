@@ -115,3 +115,27 @@ def text_cell(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return WHITESPACE.sub(" ", str(value)).strip()
+
+
+def repair_column(function, values: pd.Series, rule: str, repairs: dict[str, int]) -> pd.Series:
+    """Apply ``function`` to each distinct non-null value; count the values it changed under ``rule``."""
+    values = values.astype("string")
+    distinct = values.dropna().unique()
+    mapping = {value: function(value) for value in distinct}
+    repaired = values.map(mapping, na_action="ignore").astype("string")
+    changed = values.notna() & (repaired.fillna("\0") != values)
+    repairs[rule] = int(changed.sum())
+    return repaired
+
+
+def features_column(raw: pd.DataFrame, repairs: dict[str, int]) -> pd.Series:
+    """Per raw item row, its features as JSON array text (null when none): those of its ``features`` field, then
+    those its category carries, repeats dropped; each distinct field value is parsed once. Rows loaded before raw
+    items had a ``features`` column have no features field."""
+    listed = raw["features"] if "features" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
+    listed, category = listed.astype("string").fillna(""), raw["category"].astype("string").fillna("")
+    own = {value: feature_list(value) for value in listed.unique()}
+    spilled = {value: category_features(value) for value in category.unique()}
+    repairs["features_from_category"] = int(category.map(lambda value: bool(spilled[value])).sum())
+    merged = [features_json(own[a], spilled[c]) for a, c in zip(listed, category, strict=True)]
+    return pd.Series(merged, index=raw.index, dtype="string")

@@ -3,8 +3,6 @@ plus the rolling-origin backtest that says how far to trust them."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from longtail.demand.series import (
     for_dataset,
     weekly_demand,
 )
+from longtail.parallel import worker_pool
 from longtail.privacy.dp import PrivacySettings
 from longtail.validation import check_positive_int
 
@@ -306,31 +305,6 @@ def _each_dataset(jobs: dict[str, tuple], workers: int):
             stages.setdefault(dataset, {})[stage] = future.result()
             if len(stages[dataset]) == len(STAGES):
                 yield dataset, stages[dataset]["backtest"].merged(stages[dataset]["plan"])
-
-
-def worker_pool(workers: int):
-    """A ``ProcessPoolExecutor`` of ``workers`` spawned processes (a fork of a process with threads can deadlock)
-    that, on Linux, are killed when this process dies: a run worker or ``longtail materialize`` killed mid-plan
-    leaves no process computing on. The kill follows the death of the thread that started the pool, so that thread
-    must outlive the pool, as a ``with`` block around it ensures."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: ask Linux for SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``), and exit at
-    once if it already has."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        set_parent_death_signal = 1  # PR_SET_PDEATHSIG, <linux/prctl.h>
-        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _plan_dataset(

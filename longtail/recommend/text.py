@@ -1,6 +1,6 @@
 """One embedding-ready text per item, built from its cleaned catalogue fields (and optional extra text).
 
-``build_item_text`` turns cleaned items (``longtail.data.cleaning.CLEANED_ITEM_COLUMNS``, one dataset at a time) into
+``build_item_text`` turns cleaned items (``longtail.data.schema.CLEANED_ITEM_COLUMNS``, one dataset at a time) into
 ``ITEM_TEXT_COLUMNS``. The text reads like a short product blurb, most informative part first, because sentence
 embedding models were trained on sentences and all-MiniLM-L6-v2 reads only its first 256 word pieces (about
 1,000 characters of English):

@@ -20,7 +20,8 @@ import numpy as np
 
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
-from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
+from longtail.serving.query import QuerySpec, ShownItem, parse_query
+from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher

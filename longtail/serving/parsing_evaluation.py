@@ -20,7 +20,8 @@ import numpy as np
 
 from longtail.serving.assistant import ShopAssistant
 from longtail.serving.catalogue import ShopIndex
-from longtail.serving.query import QuerySpec, ShopVocabulary, ShownItem, parse_query
+from longtail.serving.query import QuerySpec, ShownItem, parse_query
+from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.slot_scoring import load_parsing_set, resolve_expected, slot_scores
 
 HERE = Path(__file__).parent

@@ -18,14 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from longtail.data.cleaning import (
-    CLEANED_COLUMNS,
-    CLEANERS,
-    QUARANTINE_COLUMNS,
-    CleaningConfig,
-    CleaningResult,
-    duplicate_scope,
-)
+from longtail.data.cleaning import CLEANERS, CleaningConfig, CleaningResult, duplicate_scope
+from longtail.data.schema import CLEANED_COLUMNS, QUARANTINE_COLUMNS
 
 # Parquet files the tasks write under the job's output folder.
 CLEANED, QUARANTINED = "cleaned", "quarantined"

@@ -1,5 +1,8 @@
+import subprocess
+import sys
 import threading
 
+import psutil
 import pytest
 
 from longtail.parallel import run_largest_first
@@ -55,3 +58,22 @@ def test_every_job_needs_a_size():
 def test_workers_must_be_a_positive_integer(workers):
     with pytest.raises(ValueError, match="workers"):
         run_largest_first({}, {}, workers=workers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_pool_worker_dies_with_the_process_that_started_it():
+    # The process that plans demand (a run worker, `longtail materialize`) killed mid-plan: its workers stop too.
+    script = (
+        "import os, time\n"
+        "from longtail.parallel import worker_pool\n"
+        "with worker_pool(1) as pool:\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    pool.submit(time.sleep, 120).result()\n"
+    )
+    planner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    worker = psutil.Process(int(planner.stdout.readline()))
+    assert worker.is_running() and worker.ppid() == planner.pid
+    planner.kill()
+    planner.wait(timeout=10)
+    worker.wait(timeout=10)  # psutil.TimeoutExpired if the worker outlives its parent
+    assert not worker.is_running()

@@ -10,9 +10,8 @@ of fields, bytes that are not UTF-8) it is read again with the ``csv`` module in
 such a line as a record with null fields and its original text in ``raw_record``. Either way blank lines are not
 records and empty fields are null.
 
-Reading stays within ``ReadLimits`` (read from the environment at each ``probe`` and ``read_records``): lines and
-fields are read with a bounded length and gzip content is counted as it is unpacked, so a hostile file (a line of
-gigabytes, a gzip bomb) raises ``InputError`` before it is held in memory.
+Reading stays within ``ReadLimits`` (read from the environment at each ``probe`` and ``read_records``), through the
+bounded streams of ``streams``.
 """
 
 from __future__ import annotations
@@ -20,14 +19,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import csv
-import gzip
 import io
 import json
 import math
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from itertools import chain, count, islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO
 
@@ -39,7 +37,6 @@ import pyarrow.parquet as pq
 
 from longtail.data.adapters.common import (
     DECOMPRESSED_BYTES_VARIABLE,
-    LINE_BYTES_VARIABLE,
     SURROGATES,
     Probe,
     ReadLimits,
@@ -48,12 +45,11 @@ from longtail.data.adapters.common import (
     undecodable,
 )
 from longtail.data.adapters.records import Records
+from longtail.data.adapters.streams import csv_reader, open_binary, open_text, sniff_kind, text_lines
 from longtail.errors import InputError
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK_RECORDS = 100_000
 _ARROW_BLOCK_BYTES = 16 << 20
-_GZIP_BUFFER_BYTES = 1 << 20
 _PROBE_JSON_LINES = 50
 # A line that may hold lone surrogates: an undecodable byte, or a JSON \uD800-\uDFFF escape.
 _MAYBE_SURROGATES = re.compile("[\ud800-\udfff]|\\\\u[dD][89a-fA-F]")
@@ -62,124 +58,19 @@ _MAYBE_SURROGATES = re.compile("[\ud800-\udfff]|\\\\u[dD][89a-fA-F]")
 _MAX_PYTHON_LITERAL_CHARS = 1 << 20
 
 
-def open_binary(path: Path, limits: ReadLimits) -> IO[bytes]:
-    """The file's bytes, decompressed when it is gzip (recognised by its magic bytes, whatever its name); reading
-    gzip content past ``limits.max_decompressed_bytes`` raises ``InputError``."""
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    if raw.read(2) == _GZIP_MAGIC:
-        raw.close()
-        content = _SizeLimited(gzip.GzipFile(path), path, limits.max_decompressed_bytes)
-        return io.BufferedReader(content, buffer_size=_GZIP_BUFFER_BYTES)
-    raw.seek(0)
-    return raw
-
-
-class _SizeLimited(io.RawIOBase):
-    """A decompressing stream that raises ``InputError`` as soon as reading or seeking passes ``limit`` bytes of
-    content, so a small file that unpacks to gigabytes (a gzip bomb) is refused after ``limit`` bytes."""
-
-    def __init__(self, content: gzip.GzipFile, path: Path, limit: int):
-        super().__init__()
-        self._content, self._path, self._limit = content, path, limit
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._content.tell()
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self._checked(self._content.seek(offset, whence))
-
-    def readinto(self, buffer) -> int:
-        read = self._content.readinto(buffer)
-        self._checked(self._content.tell())
-        return read
-
-    def close(self) -> None:
-        self._content.close()
-        super().close()
-
-    def _checked(self, position: int) -> int:
-        if position > self._limit:
-            raise InputError(
-                f"decompresses to more than {self._limit} bytes, the limit set by {DECOMPRESSED_BYTES_VARIABLE}",
-                file=self._path,
-            )
-        return position
-
-
-def open_text(path: Path, limits: ReadLimits) -> IO[str]:
-    """The file as text: UTF-8 (BOM skipped), undecodable bytes kept as surrogates, line ends untranslated."""
-    return io.TextIOWrapper(open_binary(path, limits), encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-
-def _text_lines(stream: IO[str], path: Path, limits: ReadLimits) -> Iterator[str]:
-    """The lines of ``stream`` (line ends kept); the first longer than ``limits.max_line_chars`` characters, line
-    end included, raises ``InputError`` naming it, after reading no more of it than that."""
-    limit = limits.max_line_chars
-    for number in count(1):
-        line = stream.readline(limit + 1)
-        if len(line) > limit:
-            raise InputError(
-                f"line {number} is longer than {limit} characters, the limit set by {LINE_BYTES_VARIABLE}", file=path
-            )
-        if not line:
-            return
-        yield line
-
-
-@contextlib.contextmanager
-def _csv_reader(stream: IO[str], path: Path, limits: ReadLimits) -> Iterator[Iterator[list[str]]]:
-    """A ``csv.reader`` of ``stream`` whose lines and fields may be at most ``limits.max_line_chars`` characters
-    long; a longer one raises ``InputError`` naming its line. (A quoted field may span lines, so each line being
-    short does not bound the field.) The ``csv`` module's field limit is process-wide: it is set for the
-    ``with`` block only."""
-    reader = csv.reader(_text_lines(stream, path, limits))
-    previous_limit = csv.field_size_limit(limits.max_line_chars)
-    try:
-        yield reader
-    except csv.Error as error:  # with these settings (lines split as read) its only complaint is a long field
-        raise InputError(
-            f"line {reader.line_num}: a field is longer than {limits.max_line_chars} characters, the limit set by "
-            f"{LINE_BYTES_VARIABLE} ({error})",
-            file=path,
-        ) from error
-    finally:
-        csv.field_size_limit(previous_limit)
-
-
-def sniff_kind(path: Path, limits: ReadLimits) -> str:
-    """``"parquet"``, ``"xlsx"``, ``"jsonl"`` or ``"csv"``, from the first bytes; an empty file raises."""
-    with open_binary(path, limits) as stream:
-        head = stream.read(4096)
-    if not head.strip():
-        raise InputError("the file is empty", file=path)
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
-        return "jsonl"
-    return "csv"
-
-
 def probe(path: Path) -> Probe:
     """A first look at the file: its kind, its leading field names and whether it has any data."""
     limits = ReadLimits.from_env()
     kind = sniff_kind(path, limits)
     if kind == "csv":
-        with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
+        with open_text(path, limits) as stream, csv_reader(stream, path, limits) as reader:
             records = tuple(tuple(record) for record in islice(filter(None, reader), 2))
         return Probe(kind, records[0] if records else (), records, has_data=len(records) > 1)
     if kind == "jsonl":
         keys: dict[str, None] = {}
         has_data = False
         with open_text(path, limits) as stream:
-            for line in islice(filter(str.strip, _text_lines(stream, path, limits)), _PROBE_JSON_LINES):
+            for line in islice(filter(str.strip, text_lines(stream, path, limits)), _PROBE_JSON_LINES):
                 value, _ = _parse_json(line, python_literals=True)
                 keys.update(dict.fromkeys(value or {}))
                 has_data = True
@@ -290,7 +181,7 @@ def _read_clean_csv(path: Path, header: Sequence[str] | None, limits: ReadLimits
     pyarrow refuses a record longer than two of its blocks (and may take one up to that long), so blocks of half
     the line limit send every longer line to the lenient reader, which holds lines and fields to the limit."""
     if header is None:
-        with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
+        with open_text(path, limits) as stream, csv_reader(stream, path, limits) as reader:
             names = next(filter(None, reader), [])
     else:
         names = list(header)
@@ -316,7 +207,7 @@ def _read_csv_leniently(
     problems = RowProblems(path.name)
     blocks: list[pd.DataFrame] = []
     bad_lines: dict[int, str] = {}
-    with open_text(path, limits) as stream, _csv_reader(stream, path, limits) as reader:
+    with open_text(path, limits) as stream, csv_reader(stream, path, limits) as reader:
         columns = list(header) if header is not None else next(filter(None, reader), [])
         width, start = len(columns), 0
         while raw_block := list(islice(reader, _BLOCK_RECORDS)):
@@ -353,7 +244,7 @@ def _read_jsonl(path: Path, keys: Sequence[str] | None, python_literals: bool, l
     line_numbers: list[int] = []
     with open_text(path, limits) as stream:
         objects: list[dict] = []
-        for number, line in enumerate(_text_lines(stream, path, limits), start=1):
+        for number, line in enumerate(text_lines(stream, path, limits), start=1):
             if not line.strip():
                 continue
             position = len(line_numbers)
@@ -374,7 +265,7 @@ def _read_jsonl(path: Path, keys: Sequence[str] | None, python_literals: bool, l
         wanted = {line_numbers[p]: p for p in positions}
         found: dict[int, str] = {}
         with open_text(path, limits) as stream:
-            for number, line in enumerate(_text_lines(stream, path, limits), start=1):
+            for number, line in enumerate(text_lines(stream, path, limits), start=1):
                 if number in wanted:
                     found[number] = line.rstrip("\r\n")
                     if len(found) == len(wanted):

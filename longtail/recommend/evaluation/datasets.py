@@ -14,7 +14,8 @@ import pandas as pd
 from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
 from longtail.parallel import run_largest_first
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
-from longtail.recommend.evaluation.offline import REPORTED, EvaluationSettings, evaluate_offline
+from longtail.recommend.evaluation.list_scores import REPORTED
+from longtail.recommend.evaluation.offline import EvaluationSettings, evaluate_offline
 from longtail.recommend.models import ALS
 from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings

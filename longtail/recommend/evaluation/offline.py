@@ -33,11 +33,18 @@ import pandas as pd
 
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.recommend.evaluation.intervals import bootstrap_intervals
-from longtail.recommend.evaluation.metrics import evaluate, ndcg_at_k
+from longtail.recommend.evaluation.list_scores import (
+    LIST_LENGTH,
+    list_metrics,
+    model_metrics,
+    ndcg10,
+    rounded,
+    timed_metrics,
+)
 from longtail.recommend.evaluation.privacy_curve import privacy_curve
 from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
 from longtail.recommend.item_vectors import align_vectors
-from longtail.recommend.matrices import item_popularity, tail_items
+from longtail.recommend.matrices import tail_items
 from longtail.recommend.models import (
     ALS,
     EASE,
@@ -49,11 +56,8 @@ from longtail.recommend.models import (
     RP3Beta,
     tune_l2,
 )
-from longtail.recommend.profiles import shrunk_tail_appetite
 
 SYSTEM = "longtail_hybrid"
-# Every list the evaluation scores is this long: the metrics are at 10 and 20.
-LIST_LENGTH = 20
 # The hybrid's scoring-time settings that validation chooses and the lists then serve.
 HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
@@ -71,16 +75,6 @@ BASELINE_GRIDS = {
     "RP3beta": [{"alpha": alpha, "beta": beta} for alpha in (0.5, 1.0) for beta in (0.0, 0.3, 0.6)],
     "ContentKNN": [{"k_neighbors": k} for k in (20, 100)],
 }
-REPORTED = (
-    "ndcg@10",
-    "recall@20",
-    "tail_recall@20",
-    "aplt@10",
-    "coverage@10",
-    "gini@10",
-    "novelty@10",
-    "appetite_gap@10",
-)
 
 
 @dataclass(frozen=True)
@@ -184,13 +178,13 @@ def evaluate_offline(
 
     def validation_ndcg(model: EASE) -> float:
         # Keeps the best model so far (on a tie the earlier, as tune_l2 chooses): the tuned EASE, fitted once.
-        score = _ndcg10(model, validation)
+        score = ndcg10(model, validation)
         if not tuned or score > tuned["score"]:
             tuned.update(score=score, model=model)
         return score
 
     best_l2, l2_scores = tune_l2(validation.train, validation_ndcg, settings.l2_grid, max_items=settings.max_items)
-    ease_validation = _metrics(tuned["model"], validation)
+    ease_validation = model_metrics(tuned["model"], validation)
 
     progress("tuning the hybrid on the validation split")
     hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
@@ -222,7 +216,7 @@ def evaluate_offline(
         fit_started = time.perf_counter()
         model.fit(data.train)
         fit_seconds[name] = time.perf_counter() - fit_started
-        results[name], lists[name] = _timed_metrics(model, data, fit_seconds[name])
+        results[name], lists[name] = timed_metrics(model, data, fit_seconds[name])
     progress(f"fitting {SYSTEM}")
     test_recency = recency(split, data)
     fit_started = time.perf_counter()
@@ -230,7 +224,7 @@ def evaluate_offline(
     hybrid.fit(data.train, recency=test_recency, ease=models["EASE"])
     # The hybrid's EASE is the baseline's, fitted once: its fit time counts for both models.
     hybrid_seconds = time.perf_counter() - fit_started + fit_seconds["EASE"]
-    results[SYSTEM], lists[SYSTEM] = _timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
+    results[SYSTEM], lists[SYSTEM] = timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
     progress(f"bootstrap intervals over {len(data.eval_users):,} users")
     intervals, ratios = bootstrap_intervals(lists, data.test_targets, tail_items(data.train), SYSTEM)
     for name, by_metric in intervals.items():
@@ -308,11 +302,11 @@ def _baseline_makers(
 def _tune(make: Callable[..., Recommender], grid: list[dict], validation: InteractionData) -> dict:
     """``{"chosen", "validation_ndcg@10"}``: the point of ``grid`` whose model, fitted on the validation split's
     training side, has the best validation NDCG@10 (the first on a tie), and every point's figure."""
-    figures = [_ndcg10(make(**params).fit(validation.train), validation) for params in grid]
+    figures = [ndcg10(make(**params).fit(validation.train), validation) for params in grid]
     best = int(np.argmax(figures))
     return {
         "chosen": dict(grid[best]),
-        "validation_ndcg@10": [{**params, "ndcg@10": _rounded(figure)} for params, figure in zip(grid, figures)],
+        "validation_ndcg@10": [{**params, "ndcg@10": rounded(figure)} for params, figure in zip(grid, figures)],
     }
 
 
@@ -364,7 +358,7 @@ def _tradeoff_grid(settings: EvaluationSettings, chosen: dict) -> list[dict]:
 def _grid_metrics(hybrid: LongTailHybrid, grid: list[dict], data: InteractionData) -> list[dict]:
     """The metrics of the fitted ``hybrid`` at each point of ``grid`` (scoring-time settings), its components
     scoring the users once for all points."""
-    return [_list_metrics(lists, data) for lists in hybrid.recommend_each(data.eval_users, LIST_LENGTH, grid)]
+    return [list_metrics(lists, data) for lists in hybrid.recommend_each(data.eval_users, LIST_LENGTH, grid)]
 
 
 def _choose(points: list[dict], ease: dict) -> dict:
@@ -378,39 +372,3 @@ def _choose(points: list[dict], ease: dict) -> dict:
     accurate = [p for p in points if p["ndcg@10"] >= ease["ndcg@10"]]
     best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
     return {name: best[name] for name in HYBRID_SETTINGS}
-
-
-def _ndcg10(model, data: InteractionData) -> float:
-    return ndcg_at_k(model.recommend(data.eval_users, 10), data.test_targets, 10)
-
-
-def _metrics(model, data: InteractionData) -> dict:
-    return _list_metrics(model.recommend(data.eval_users, LIST_LENGTH), data)
-
-
-def _list_metrics(recommended: np.ndarray, data: InteractionData) -> dict:
-    """``evaluate``'s metrics of the top-``LIST_LENGTH`` lists ``recommended`` (one row per evaluated user),
-    plus ``appetite_gap@10``: the mean absolute difference between the share of tail items in a user's top 10 and
-    that user's tail appetite (``shrunk_tail_appetite`` of the training side), i.e. how far lists are from what
-    each user buys; 0 means every list is calibrated to its user."""
-    tail = tail_items(data.train)
-    figures = evaluate(recommended, data.test_targets, tail, item_popularity(data.train))
-    top = recommended[:, :10]
-    list_share = np.where(top >= 0, tail[np.maximum(top, 0)], False).sum(axis=1) / np.maximum((top >= 0).sum(axis=1), 1)
-    appetite = shrunk_tail_appetite(data.train, tail)[data.eval_users]
-    figures["appetite_gap@10"] = float(np.abs(list_share - appetite).mean())
-    return {name: _rounded(value) for name, value in figures.items()}
-
-
-def _timed_metrics(model, data: InteractionData, fit_seconds: float) -> tuple[dict, np.ndarray]:
-    """``(metrics, lists)`` of the fitted ``model``: its top-``LIST_LENGTH`` lists of the evaluated users and their
-    metrics, with ``seconds``: ``fit_seconds`` plus the time spent recommending."""
-    started = time.perf_counter()
-    lists = model.recommend(data.eval_users, LIST_LENGTH)
-    figures = _list_metrics(lists, data)
-    figures["seconds"] = round(fit_seconds + time.perf_counter() - started, 2)
-    return figures, lists
-
-
-def _rounded(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 5)

@@ -1,10 +1,7 @@
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 
 from longtail.demand.backtest import backtest
@@ -197,22 +194,3 @@ def test_datasets_planned_in_worker_processes_give_the_plan_of_one_at_a_time(mon
 def test_plan_demand_refuses_workers_below_one():
     with pytest.raises(ValueError, match="workers"):
         plan_demand(weekly_frame({"a": [1, 2]}), workers=0)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
-def test_a_planning_worker_dies_with_the_process_that_started_it():
-    # The process that plans (a run worker, `longtail materialize`) killed mid-plan: its workers stop too.
-    script = (
-        "import os, time\n"
-        "from longtail.demand.planning import worker_pool\n"
-        "with worker_pool(1) as pool:\n"
-        "    print(pool.submit(os.getpid).result(), flush=True)\n"
-        "    pool.submit(time.sleep, 120).result()\n"
-    )
-    planner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    worker = psutil.Process(int(planner.stdout.readline()))
-    assert worker.is_running() and worker.ppid() == planner.pid
-    planner.kill()
-    planner.wait(timeout=10)
-    worker.wait(timeout=10)  # psutil.TimeoutExpired if the worker outlives its parent
-    assert not worker.is_running()

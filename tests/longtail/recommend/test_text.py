@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from longtail.data.cleaning import CLEANED_ITEM_COLUMNS
+from longtail.data.schema import CLEANED_ITEM_COLUMNS
 from longtail.recommend.text import (
     ITEM_TEXT_COLUMNS,
     MAX_TEXT_CHARS,

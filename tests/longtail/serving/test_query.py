@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShopVocabulary, ShownItem, parse_query
+from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, parse_query
+from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.vocabulary import category_nodes
 
 QUANTILES = {25: 1.25, 50: 2.5, 75: 4.25}

@@ -7,7 +7,8 @@ import pytest
 
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
-from longtail.recommend.evaluation.offline import REPORTED, SYSTEM
+from longtail.recommend.evaluation.list_scores import REPORTED
+from longtail.recommend.evaluation.offline import SYSTEM
 from tests.fixtures import shop_history
 
 
