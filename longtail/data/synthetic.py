@@ -74,13 +74,9 @@ FIRST_ORDER = 100_000
 
 # In the order the cleaning rules check them (longtail.data.cleaning.EVENT_RULES), so each row's first rule is its own.
 DIRTY_EVENT_RULES = (
-    "invalid_timestamp",
-    "cancellation",
-    "non_positive_quantity",
-    "non_product_code",
-    "non_positive_price",
+    "invalid_timestamp", "cancellation", "non_positive_quantity", "non_product_code", "non_positive_price",
     "duplicate_event",
-)
+)  # fmt: skip
 # Online Retail's lines that are not products (all in cleaning.DEFAULT_NON_PRODUCT_CODES), with their titles.
 NON_PRODUCTS = {
     "POST": "POSTAGE",

@@ -12,7 +12,7 @@ import pandas as pd
 from longtail.demand.borrowing import NeighbourPrior
 from longtail.demand.classes import CLASSES
 from longtail.demand.models import GLOBAL_GBM, GlobalGBM, baseline_models, season_weeks
-from longtail.demand.quantiles import pinball_loss, quantile_models
+from longtail.demand.quantiles import quantile_models
 from longtail.demand.series import Panel, check_weekly, for_dataset
 from longtail.validation import check_positive_int
 
@@ -220,3 +220,11 @@ def backtest_table(report: dict, metric: str) -> pd.DataFrame:
         for name, figures in report["models"].items()
     ]
     return pd.DataFrame(rows).round(4)
+
+
+def pinball_loss(actual: np.ndarray, quantiles: np.ndarray, levels) -> np.ndarray:
+    """(n,) mean over ``levels`` (m,) of the pinball (quantile) loss of ``quantiles`` (n, m) for ``actual`` (n,),
+    in the units of ``actual``."""
+    error = actual[:, None] - quantiles
+    levels = np.asarray(levels)[None, :]
+    return np.maximum(levels * error, (levels - 1) * error).mean(1)

@@ -378,25 +378,11 @@ def quantile_models(window: int, interval_level: int = INTERVAL_LEVEL) -> list[Q
     ]
 
 
-def pinball_loss(actual: np.ndarray, quantiles: np.ndarray, levels) -> np.ndarray:
-    """(n,) mean over ``levels`` (m,) of the pinball (quantile) loss of ``quantiles`` (n, m) for ``actual`` (n,),
-    in the units of ``actual``."""
-    error = actual[:, None] - quantiles
-    levels = np.asarray(levels)[None, :]
-    return np.maximum(levels * error, (levels - 1) * error).mean(1)
-
-
 def check_levels(levels) -> np.ndarray:
     """``levels`` as a float array, ``ValueError`` unless strictly increasing and inside (0, 1)."""
     values = np.asarray(levels, dtype=float)
-    if (
-        values.ndim != 1
-        or not len(values)
-        or not np.isfinite(values).all()
-        or (values <= 0).any()
-        or (values >= 1).any()
-        or (np.diff(values) <= 0).any()
-    ):
+    inside = np.isfinite(values).all() and (values > 0).all() and (values < 1).all()
+    if values.ndim != 1 or not len(values) or not inside or (np.diff(values) <= 0).any():
         raise ValueError(f"levels must be strictly increasing and inside (0, 1), got {levels!r}")
     return values
 

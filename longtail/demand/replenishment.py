@@ -109,12 +109,8 @@ def system_order_up_to(quantiles: np.ndarray, z: float) -> np.ndarray:
     median = quantiles[:, LEVELS.index(0.5)]
     upper, fallback = (quantiles[:, LEVELS.index(level)] for level in (STOCK_UPPER_LEVEL, STOCK_FALLBACK_LEVEL))
     spread = upper > median
-    return spread_order_up_to(
-        median,
-        np.where(spread, upper, fallback),
-        np.where(spread, STOCK_UPPER_LEVEL, STOCK_FALLBACK_LEVEL),
-        z,
-    )
+    upper_level = np.where(spread, STOCK_UPPER_LEVEL, STOCK_FALLBACK_LEVEL)
+    return spread_order_up_to(median, np.where(spread, upper, fallback), upper_level, z)
 
 
 def _error_std(history: History, fitted: np.ndarray) -> np.ndarray:

@@ -2,11 +2,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from longtail.demand.backtest import backtest, backtest_errors, backtest_table
+from longtail.demand.backtest import backtest, backtest_errors, backtest_table, pinball_loss
 from longtail.demand.classes import CLASSES
 from longtail.demand.models import GLOBAL_GBM
 from longtail.demand.planning import forecast_items
 from tests.longtail.demand.weekly_rows import MONDAY, poisson_weekly, weekly_frame
+
+
+def test_pinball_loss_matches_hand_computed_values():
+    actual = np.array([3.0, 0.0])
+    quantiles = np.array([[1.0, 4.0], [0.0, 2.0]])
+    # Row 0: errors 2 and -1 -> 0.25 * 2 = 0.5 and 0.25 * 1 = 0.25. Row 1: errors 0 and -2 -> 0 and 0.25 * 2.
+    assert pinball_loss(actual, quantiles, [0.25, 0.75]) == pytest.approx([0.375, 0.25])
+    assert pinball_loss(np.array([5.0]), np.array([[5.0, 5.0]]), (0.1, 0.9)) == pytest.approx([0.0])
+
+
+def test_pinball_loss_is_lowest_at_the_empirical_quantile():
+    actual = np.arange(101, dtype=float)
+    candidates = np.linspace(0, 100, 201)
+    losses = [pinball_loss(actual, np.full((101, 1), value), [0.9]).mean() for value in candidates]
+    assert candidates[int(np.argmin(losses))] == pytest.approx(90.0)
 
 
 def test_backtest_scores_match_hand_computed_rmsse_and_mase():

@@ -18,7 +18,6 @@ from longtail.demand.quantiles import (
     _statsforecast_key,
     check_levels,
     interval_tails,
-    pinball_loss,
     quantile_models,
     volume_sample,
 )
@@ -32,21 +31,6 @@ def _rated_panel(seed: int, rates: np.ndarray, n_weeks: int) -> Panel:
     return Panel.from_weekly(
         weekly_frame({f"item{i:02d}": list(rng.poisson(rate, n_weeks).astype(float)) for i, rate in enumerate(rates)})
     )
-
-
-def test_pinball_loss_matches_hand_computed_values():
-    actual = np.array([3.0, 0.0])
-    quantiles = np.array([[1.0, 4.0], [0.0, 2.0]])
-    # Row 0: errors 2 and -1 -> 0.25 * 2 = 0.5 and 0.25 * 1 = 0.25. Row 1: errors 0 and -2 -> 0 and 0.25 * 2.
-    assert pinball_loss(actual, quantiles, [0.25, 0.75]) == pytest.approx([0.375, 0.25])
-    assert pinball_loss(np.array([5.0]), np.array([[5.0, 5.0]]), (0.1, 0.9)) == pytest.approx([0.0])
-
-
-def test_pinball_loss_is_lowest_at_the_empirical_quantile():
-    actual = np.arange(101, dtype=float)
-    candidates = np.linspace(0, 100, 201)
-    losses = [pinball_loss(actual, np.full((101, 1), value), [0.9]).mean() for value in candidates]
-    assert candidates[int(np.argmin(losses))] == pytest.approx(90.0)
 
 
 @pytest.mark.parametrize("levels", [[], [0.0, 0.5], [0.5, 1.0], [0.5, 0.4], [0.5, 0.5], [[0.1, 0.2]], [-0.1, 0.5]])
