@@ -13,7 +13,7 @@ from longtail.validation import check_positive_int
 BOUGHT = "bought"
 SIMILAR = "similar"
 POPULAR = "popular"
-# A reason that rests on other customers ("bought X": people who bought X bought this; "bought by N customers") is
+# A reason that rests on other customers ("customers who bought X also bought this"; "bought by N customers") is
 # given from this many of them on. One customer is not a crowd, and a reason drawn from one customer's basket tells
 # the reader what that person bought.
 MIN_CUSTOMERS_REASON = 3
@@ -155,10 +155,15 @@ def _lookup(similarity: sp.csr_matrix | None) -> Callable[[np.ndarray, np.ndarra
 
 
 def reason_text(kind: str, anchor_title: str | None, is_tail: bool) -> str:
-    """E.g. "tail pick: bought WHITE METAL LANTERN", "similar to ...", "popular now". A tail item that nothing the
-    user bought leads to is there because the tail calibration reserves room for less-known items, not because it is
-    popular: it reads "tail pick: less known, for variety" rather than a contradiction."""
+    """E.g. "tail pick: customers who bought WHITE METAL LANTERN also bought this", "similar to X, which you
+    bought", "popular now". The anchor is always one of the user's own items, and the reason says so: a bare "bought
+    X" read to shoppers as a claim about the item. A tail item that nothing the user bought leads to is there
+    because the tail calibration reserves room for less-known items, not because it is popular: it reads "tail
+    pick: less known, for variety" rather than a contradiction."""
     if kind not in (BOUGHT, SIMILAR):
         return "tail pick: less known, for variety" if is_tail else "popular now"
-    text = f"bought {anchor_title}" if kind == BOUGHT else f"similar to {anchor_title}"
+    if kind == BOUGHT:
+        text = f"customers who bought {anchor_title} also bought this"
+    else:
+        text = f"similar to {anchor_title}, which you bought"
     return f"tail pick: {text}" if is_tail else text

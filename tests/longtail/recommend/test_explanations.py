@@ -62,8 +62,8 @@ def test_the_lists_must_be_those_of_the_history_users():
 
 
 def test_reason_text_names_the_anchor_and_marks_tail_picks():
-    assert reason_text("bought", "Tea mug", False) == "bought Tea mug"
-    assert reason_text("similar", "Tea mug", True) == "tail pick: similar to Tea mug"
+    assert reason_text("bought", "Tea mug", False) == "customers who bought Tea mug also bought this"
+    assert reason_text("similar", "Tea mug", True) == "tail pick: similar to Tea mug, which you bought"
     assert reason_text("popular", None, False) == "popular now"
 
 

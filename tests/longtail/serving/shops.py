@@ -13,6 +13,7 @@ import pandas as pd
 from fastapi import FastAPI
 
 from longtail.privacy.pseudonyms import Pseudonyms
+from longtail.recommend.explanations import reason_text
 from longtail.recommend.serving import COLD_START_USER, LIST_COLUMNS
 from longtail.serving.api import create_app
 from longtail.serving.shop_tables import shop_tables
@@ -45,6 +46,8 @@ CATEGORIES = (
         "christmas",
     ]
 )
+# The reason recommendation_lists gives u1's cached items: customers who bought the first title also bought them.
+BOUGHT_REASON = reason_text("bought", TITLES[0], True)
 PRICES = [2.95, 2.95, 4.5, 12.0, 1.95, 1.95, 1.65, 3.25, 2.1, 5.0, 0.42, 19.95]
 
 
@@ -80,7 +83,7 @@ def small_shop(customer_id: Callable[[str], str] = lambda raw_id: raw_id) -> Sho
     lists = pd.DataFrame(
         [
             {"user_id": stored_ids["u1"], "rank": rank, "item_id": ids[row], "score": 1.0 - rank / 10, "is_tail": True,
-             "reason_kind": "bought", "anchor_item_id": ids[0], "title": TITLES[row], "reason": f"bought {TITLES[0]}"}
+             "reason_kind": "bought", "anchor_item_id": ids[0], "title": TITLES[row], "reason": BOUGHT_REASON}
             for rank, row in enumerate([2, 8, 3, 11], start=1)
         ]
         + [

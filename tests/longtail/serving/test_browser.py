@@ -34,7 +34,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from longtail.serving.access import KeyStore  # noqa: E402
-from tests.longtail.serving.shops import pseudonymous_app  # noqa: E402
+from tests.longtail.serving.shops import BOUGHT_REASON, pseudonymous_app  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -196,7 +196,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     assert 0 < len(shown) <= 10
     assert any(item["tail_badges"] == ["long tail"] for item in shown)
     assert all(item["reasons"] for item in shown), shown
-    assert "bought WHITE HANGING HEART T-LIGHT HOLDER" in shown[0]["reasons"]
+    assert BOUGHT_REASON in shown[0]["reasons"]
     assert all(item["shown_price"] == f"{item['price']:.2f}" for item in shown)
     page.shot("01-list")
 

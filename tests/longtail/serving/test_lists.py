@@ -3,7 +3,7 @@ import pytest
 
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import similar_items, top_rows, user_list
-from tests.longtail.serving.shops import PRICES, TITLES, item_ids, small_shop
+from tests.longtail.serving.shops import BOUGHT_REASON, PRICES, TITLES, item_ids, small_shop
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_a_known_users_cached_list_comes_first_and_filters_are_never_violated(in
     served = user_list(index, "u1", 3)
     assert not served.cold_start
     assert [card["item_id"] for card in served.items] == [item_ids()[row] for row in (2, 8, 3)]
-    assert served.items[0]["reasons"][0] == f"bought {TITLES[0]}"
+    assert served.items[0]["reasons"][0] == BOUGHT_REASON
     assert "reviewers praise scent, value (5 reviews)" in served.items[0]["reasons"]
     cheap = user_list(index, "u1", 6, Filters(max_price=3.0))
     assert len(cheap.items) == 4  # every unbought item at 3.00 or less, and nothing dearer to make up the six
