@@ -119,12 +119,17 @@ def contrast_phrases(
     return delta / np.sqrt(variance)
 
 
-def top_phrases(z_scores: np.ndarray, side_counts: np.ndarray, vocabulary: np.ndarray, k: int = 3) -> list[str]:
-    """Up to ``k`` phrases with the highest positive z that occur on the side, best first; a phrase that shares a
-    word with a better one is skipped, so "battery life" is not followed by "battery"."""
+def top_phrases(
+    z_scores: np.ndarray, side_counts: np.ndarray, vocabulary: np.ndarray, k: int = 3, min_documents: int = 1
+) -> list[str]:
+    """Up to ``k`` phrases with the highest positive z that occur in at least ``min_documents`` documents of the
+    side, best first; a phrase that shares a word with a better one is skipped, so "battery life" is not followed by
+    "battery"."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    candidates = np.flatnonzero((z_scores > 0) & (np.asarray(side_counts) > 0))
+    if min_documents < 1:
+        raise ValueError(f"min_documents must be >= 1, got {min_documents}")
+    candidates = np.flatnonzero((z_scores > 0) & (np.asarray(side_counts) >= min_documents))
     # Ties (common for items with one review) broken by phrase length then text, so the result is deterministic
     # and prefers the more specific bigram.
     order = sorted(candidates, key=lambda j: (-round(float(z_scores[j]), 9), -len(vocabulary[j]), vocabulary[j]))

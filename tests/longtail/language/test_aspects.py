@@ -54,3 +54,12 @@ def test_top_phrases_prefers_bigrams_and_skips_overlapping_words():
     assert top_phrases(z, counts, vocabulary, k=1) == ["battery life"]
     with pytest.raises(ValueError, match="k must be"):
         top_phrases(z, counts, vocabulary, k=0)
+
+
+def test_top_phrases_skip_phrases_in_fewer_documents_than_asked():
+    vocabulary = np.array(["battery life", "screen", "price"])
+    z = np.array([3.0, 2.0, 1.0])
+    counts = np.array([1, 2, 3])
+    assert top_phrases(z, counts, vocabulary, k=3, min_documents=2) == ["screen", "price"]
+    with pytest.raises(ValueError, match="min_documents"):
+        top_phrases(z, counts, vocabulary, min_documents=0)
