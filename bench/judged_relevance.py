@@ -7,9 +7,10 @@ Queries: ``docs/labels/relevance_queries.jsonl``, 80 first-turn messages (40 Onl
 the product named, an occasion or person only, plain products) written blind to the system; ``split`` is ``dev``
 (34, whose results were read while changing the assistant) or ``test`` (46, scored, never read). Judgements:
 ``docs/labels/relevance_judgements.jsonl``, grades 0 / 1 / 2 under ``docs/labels/relevance_rubric.md`` for every
-item that any of the systems measured on 2026-12-04 put in a query's top 5 (830 pairs), by a judge who saw the pairs
-pooled and shuffled, not which system returned them; ``first_reader`` holds a first judge's grades of the 440 pairs
-of the assistant and a variant of it, for agreement.
+item that any of the systems measured on 2026-12-04 put in a query's top 5 (864 pairs), by a judge who saw the pairs
+pooled and shuffled, not which system returned them (34 of them by a third judge, see the rubric); ``first_reader``
+holds a first judge's grades of the 440 pairs of the assistant and a variant of it, for agreement. Every system
+shows no two cards that read the same (``ShopIndex.card_keys``), as the served assistant does.
 
 Per system: P@5 (share of the top 5 graded at least 1, and graded 2), nDCG@5 (gains 2^grade - 1, the ideal from the
 query's judged pool) and how many returned items were never judged (counted as 0: a change to the assistant that
@@ -70,7 +71,7 @@ def top_items(queries: list[dict]) -> dict[str, dict[str, list[str]]]:
         lexical = lexical_scores(indexes[query["dataset"]], query["query"], len(shop))
         semantic = shop.vectors @ encode([query["query"]])[0]
         for name, scores in (("bm25", lexical), ("embedding", semantic)):
-            found[name][query["id"]] = [shop.item_ids[row] for row in top_rows(scores, K)]
+            found[name][query["id"]] = [shop.item_ids[row] for row in top_rows(scores, K, shop.card_keys)]
     return found
 
 

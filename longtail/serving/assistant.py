@@ -76,7 +76,7 @@ class Answer:
 class Signals:
     """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting; the
     parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
-    ``user_id`` None when the user is unknown."""
+    ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``)."""
 
     spec: QuerySpec
     filters: Filters
@@ -89,6 +89,7 @@ class Signals:
     like_row: int | None
     user_id: str | None
     cached_reason: dict
+    card_keys: np.ndarray
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
@@ -99,8 +100,9 @@ class Signals:
         return scores + weights.tail_bonus(self.spec.novelty) * is_tail
 
     def top(self, weights: AssistantWeights, is_tail: np.ndarray, k: int) -> np.ndarray:
-        """Rows of the ``k`` best allowed items under ``weights``, best first."""
-        return top_rows(np.where(self.allowed, self.scores(weights, is_tail), -np.inf), k)
+        """Rows of the ``k`` best allowed items under ``weights``, best first, no two with cards that read the same
+        (``card_keys``)."""
+        return top_rows(np.where(self.allowed, self.scores(weights, is_tail), -np.inf), k, self.card_keys)
 
 
 class ShopAssistant:
@@ -199,7 +201,18 @@ class ShopAssistant:
             cached[listed["rows"]] = 1 - np.arange(len(listed["rows"])) / len(listed["rows"])
             cached_reason = dict(zip(listed["rows"].tolist(), listed["reason"]))
         return Signals(
-            spec, filters, allowed, semantic, lexical, user, cached, self._popularity, like_row, user_id, cached_reason
+            spec,
+            filters,
+            allowed,
+            semantic,
+            lexical,
+            user,
+            cached,
+            self._popularity,
+            like_row,
+            user_id,
+            cached_reason,
+            index.card_keys,
         )
 
     def _lexical(self, text: str) -> np.ndarray:

@@ -213,7 +213,7 @@ def tune_bm25(index: ShopIndex, sessions) -> tuple[dict, list[dict]]:
     table = []
     for params in BM25_GRID:
         bm25 = lexical_index(index.search_texts(), params)
-        rows = [top_rows(lexical_scores(bm25, session.query, len(index)), K) for session in sessions]
+        rows = [top_rows(lexical_scores(bm25, session.query, len(index)), K, index.card_keys) for session in sessions]
         hit, mrr = hits(rows, sessions)
         table.append({**params, "hit@10": round(hit, 4), "mrr@10": round(mrr, 4)})
     best, top = _ranked(table, 5)

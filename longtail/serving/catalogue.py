@@ -68,6 +68,12 @@ class ShopIndex:
         self.praise = items["praise"].fillna("").astype(str).to_numpy()
         self.descriptions = items["description"].fillna("").astype(str).to_numpy()
         self.vectors = shop.vectors if shop.vectors.shape[1] else None
+        # What a shopper sees of an item: its title and price. Items whose cards read the same (Online Retail's
+        # colour variants under one description, Instacart's same-named products) share a key, and a list shows one.
+        card_text = (
+            pd.Series(self.titles).str.lower().str.split().str.join(" ") + "|" + np.round(self.prices, 2).astype(str)
+        )
+        self.card_keys = pd.factorize(card_text)[0]
         self._searchable = pd.Series(self.titles).str.lower() + " " + pd.Series(self.categories).str.lower()
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
         self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())

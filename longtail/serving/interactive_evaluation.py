@@ -111,9 +111,11 @@ def _run_systems(
         lexical = lexical_scores(bm25, session.query, len(index))
         semantic = index.vectors @ query_vectors[number] if query_vectors is not None else np.zeros(len(index))
         for name, scores in (("bm25", lexical), ("embedding", semantic)):
-            results[name].append(top_rows(scores, K))
-            # The same hard filters as the assistant parsed (its exclusion of the user's own purchases aside).
-            results[f"{name}+filters"].append(top_rows(np.where(index.mask(signal.filters), scores, -np.inf), K))
+            # Like the assistant, no two cards that read the same; with +filters, the same hard filters as the
+            # assistant parsed (its exclusion of the user's own purchases aside).
+            results[name].append(top_rows(scores, K, index.card_keys))
+            allowed = np.where(index.mask(signal.filters), scores, -np.inf)
+            results[f"{name}+filters"].append(top_rows(allowed, K, index.card_keys))
         plain = user_list(index, session.user_id, K)
         results["user_list"].append(np.array([index.position[item["item_id"]] for item in plain.items], np.int64))
     return results

@@ -1,10 +1,11 @@
 """A user's list and an item's similar items, from a ``ShopIndex``, under hard filters.
 
 The cached list (the hybrid's, as ``recommendation_lists`` built it) comes first, in its order, minus what the
-filters rule out. When filters leave fewer than ``k`` of it, the rest is filled from the whole catalogue: by the
-user's taste (the mean vector of what they bought), else by popularity. Scores are the hybrid's for cached items
-and the cosine to the user's taste (or NaN, by popularity) for the fill, so a client can tell them apart by the
-reasons; the order is what counts.
+filters rule out and minus items whose cards read the same as one already listed (``ShopIndex.card_keys``). When
+filters leave fewer than ``k`` of it, the rest is filled from the whole catalogue: by the user's taste (the mean
+vector of what they bought), else by popularity. Scores are the hybrid's for cached items and the cosine to the
+user's taste (or NaN, by popularity) for the fill, so a client can tell them apart by the reasons; the order is what
+counts.
 """
 
 from __future__ import annotations
@@ -35,16 +36,15 @@ def user_list(
     if exclude_seen and seen is not None:
         allowed[seen] = False
     cached = index.cached_list(user_id) if known else index.cold_start_list()
-    cards, taken = [], set()
+    cards = []
     if cached is not None:
         for row, score, reason in zip(cached["rows"], cached["score"], cached["reason"]):
             if len(cards) == k:
                 break
             if allowed[row]:
                 cards.append(index.card(row, score, [reason, *index.fact_reasons(row)]))
-                taken.add(int(row))
+                allowed &= index.card_keys != index.card_keys[row]
     if len(cards) < k:
-        allowed[list(taken)] = False
         cards.extend(_fill(index, user_id if known else None, allowed, k - len(cards)))
     return ServedList(cards, cold_start=not known)
 
@@ -53,10 +53,12 @@ def _fill(index: ShopIndex, user_id: str | None, allowed: np.ndarray, k: int) ->
     """The ``k`` best allowed items by the user's taste, else by popularity."""
     taste = index.taste(user_id) if user_id is not None else None
     if taste is None:
-        rows = index.popularity_order[allowed[index.popularity_order]][:k]
+        rank = np.empty(len(index), dtype=np.float64)
+        rank[index.popularity_order] = -np.arange(len(index), dtype=np.float64)
+        rows = top_rows(np.where(allowed, rank, -np.inf), k, index.card_keys)
         return [index.card(row, None, index.fact_reasons(row) or ["popular in this shop"]) for row in rows]
     scores = np.where(allowed, index.vectors @ taste, -np.inf)
-    rows = top_rows(scores, k)
+    rows = top_rows(scores, k, index.card_keys)
     cards = []
     for row in rows:
         anchor = index.closest_bought(user_id, row)
@@ -71,24 +73,34 @@ def similar_items(index: ShopIndex, item_id: str, k: int) -> list[dict]:
     row = index.position[item_id]
     title = index.titles[row]
     neighbours = index.neighbours.get(item_id)
-    cards, taken = [], {row}
+    cards, shown = [], index.card_keys == index.card_keys[row]
     if neighbours is not None:
-        for neighbour, score in zip(neighbours["rows"][:k], neighbours["score"][:k]):
-            cards.append(index.card(neighbour, score, [f"similar to {title}", *index.fact_reasons(neighbour)]))
-            taken.add(int(neighbour))
+        for neighbour, score in zip(neighbours["rows"], neighbours["score"]):
+            if len(cards) == k:
+                break
+            if not shown[neighbour]:
+                cards.append(index.card(neighbour, score, [f"similar to {title}", *index.fact_reasons(neighbour)]))
+                shown |= index.card_keys == index.card_keys[neighbour]
     if len(cards) < k and index.vectors is not None and np.any(index.vectors[row]):
-        scores = index.vectors @ index.vectors[row]
-        scores[list(taken)] = -np.inf
-        for neighbour in top_rows(scores, k - len(cards)):
+        scores = np.where(shown, -np.inf, index.vectors @ index.vectors[row])
+        for neighbour in top_rows(scores, k - len(cards), index.card_keys):
             cards.append(
                 index.card(neighbour, scores[neighbour], [f"similar to {title}", *index.fact_reasons(neighbour)])
             )
     return cards
 
 
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest finite ``scores``, best first (ties by row)."""
+def top_rows(scores: np.ndarray, k: int, keys: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the ``k`` highest finite ``scores``, best first (ties by row); with ``keys`` (n,), only the best row
+    of each key (``ShopIndex.card_keys``: no two cards that read the same)."""
     finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) > k:
-        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return finite[np.lexsort((finite, -scores[finite]))]
+    depth = k if keys is None else 4 * k
+    while True:
+        best = finite if len(finite) <= depth else finite[np.argpartition(-scores[finite], depth - 1)[:depth]]
+        best = best[np.lexsort((best, -scores[best]))]
+        if keys is not None:
+            _, first = np.unique(keys[best], return_index=True)
+            best = best[np.sort(first)]
+        if len(best) >= k or depth >= len(finite):
+            return best[:k]
+        depth *= 4

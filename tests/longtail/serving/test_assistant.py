@@ -48,6 +48,14 @@ def test_the_assistant_matches_words_with_its_bm25_params():
     assert flat[short] == pytest.approx(flat[long], rel=0.05)
 
 
+def test_an_answer_shows_one_of_two_items_whose_cards_read_the_same():
+    shop = small_shop()
+    shop.items.loc[1, "title"] = TITLES[0]  # item 1 now reads as item 0 does: same title, same price
+    answer = ShopAssistant(ShopIndex("shop", shop), fake_encode).answer("hanging heart t-light holder", k=5)
+    assert answer.spec.category == "home > lights"  # a shelf of the two twins
+    assert [(item["title"], item["price"]) for item in answer.items] == [(TITLES[0], 2.95)]
+
+
 def test_the_served_assistant_takes_the_shops_tuned_settings_or_the_defaults():
     index = ShopIndex("shop", small_shop())
     assert served_assistant(index, fake_encode).weights == AssistantWeights()

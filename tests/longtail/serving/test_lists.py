@@ -74,3 +74,34 @@ def test_top_rows_orders_by_score_then_row_and_skips_minus_infinity():
     scores = np.array([0.5, -np.inf, 0.9, 0.5, 0.1])
     assert top_rows(scores, 3).tolist() == [2, 0, 3]
     assert top_rows(scores, 10).tolist() == [2, 0, 3, 4]
+
+
+def test_top_rows_with_keys_keep_the_best_row_of_each_key_and_look_deeper_when_needed():
+    scores = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.0])
+    assert top_rows(scores, 3, np.array([0, 0, 1, 1, 2, 3])).tolist() == [0, 2, 4]
+    # The best eight rows share one key: the second key's row lies past the first look (4 * k rows).
+    many = np.arange(10, 0, -1, dtype=np.float64)
+    assert top_rows(many, 2, np.array([0] * 8 + [1, 2])).tolist() == [0, 8]
+    assert top_rows(many, 5, np.array([0] * 8 + [1, 2])).tolist() == [0, 8, 9]
+
+
+@pytest.fixture(scope="module")
+def twins():
+    """The shop with item 1 a twin of item 0: the same title at the same price, as Online Retail's colour variants
+    under one description are."""
+    shop = small_shop()
+    shop.items.loc[1, ["title", "price"]] = [TITLES[0], PRICES[0]]
+    return ShopIndex("shop", shop)
+
+
+def test_cards_that_read_the_same_are_listed_once(twins):
+    ids = item_ids()
+    assert twins.card_keys[0] == twins.card_keys[1] and len(set(twins.card_keys)) == len(TITLES) - 1
+    # Item 1 is item 0's first stored neighbour: as a similar item it would show the item itself again.
+    similar = similar_items(twins, ids[0], 4)
+    assert ids[1] not in {card["item_id"] for card in similar} and len(similar) == 4
+    for user in ("someone new", "u1"):
+        served = user_list(twins, user, len(TITLES))
+        unseen = set(range(len(TITLES))) - set(twins.history.get(user, {"rows": ()})["rows"])
+        titles = [(card["title"], card["price"]) for card in served.items]
+        assert len(titles) == len(set(titles)) == len({twins.card_keys[row] for row in unseen})
