@@ -21,7 +21,22 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
+from longtail.language.unsafe_text import carries_unsafe_text
+
 MIN_WORD_CHARS = 3
+# A phrase is what reviewers say of an item only where at least this many of its reviews (on the side counted) use
+# it: one reviewer's word is an anecdote, not what "reviewers mention" or "reviewers praise".
+MIN_PHRASE_REVIEWS = 2
+# Phrases every kind of product gets in reviews ("product", "time"): true, but they say nothing of the item.
+GENERIC_PHRASES = frozenset(
+    {"product", "item", "thing", "things", "time", "way", "lot", "bit", "use", "stuff", "amazon", "star", "stars",
+     "review", "reviews", "purchase", "order", "buy", "bought", "day", "days", "year", "years", "month", "months",
+     "magazine", "magazines", "issue", "issues", "subscription", "purchased", "goes", "got", "get", "gets",
+     "using", "used", "make", "makes", "made", "really", "recommend", "tried", "try", "came", "come", "comes",
+     "want", "wanted", "need", "needed", "say", "said", "think", "thought", "know", "looks", "look", "looking",
+     "feel", "feels", "went", "put", "ordered", "received", "arrived", "far", "week", "weeks", "times", "does",
+     "did", "little", "new", "old", "lasts", "last", "long", "able", "sure", "right", "actually", "definitely"}
+)  # fmt: skip
 # Weight of the background prior in pseudo-documents: large enough to tame items with 1-5 reviews, small
 # enough that a phrase in most of an item's reviews still stands out.
 PRIOR_DOCUMENTS = 10.0
@@ -82,6 +97,17 @@ def phrase_matrix(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     return matrix, vectorizer.get_feature_names_out()
 
 
+def review_phrase_matrix(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``phrase_matrix`` of review ``texts``, a review that carries an instruction, a link or a phone number lending
+    no phrase: repeated in a few crafted reviews, "evilshop" would otherwise be what reviewers mention or praise."""
+    return phrase_matrix(["" if carries_unsafe_text(text) else text for text in texts])
+
+
+def generic_phrases(vocabulary: np.ndarray) -> np.ndarray:
+    """(n_phrases,) bool: the phrases made only of ``GENERIC_PHRASES`` words, which say nothing of an item."""
+    return np.array([all(word in GENERIC_PHRASES for word in phrase.split()) for phrase in vocabulary], dtype=bool)
+
+
 def contrast_phrases(
     side_counts: np.ndarray,
     n_side: int,
@@ -120,16 +146,22 @@ def contrast_phrases(
 
 
 def top_phrases(
-    z_scores: np.ndarray, side_counts: np.ndarray, vocabulary: np.ndarray, k: int = 3, min_documents: int = 1
+    z_scores: np.ndarray,
+    side_counts: np.ndarray,
+    vocabulary: np.ndarray,
+    k: int = 3,
+    min_documents: int = 1,
+    excluded: np.ndarray | None = None,
 ) -> list[str]:
     """Up to ``k`` phrases with the highest positive z that occur in at least ``min_documents`` documents of the
-    side, best first; a phrase that shares a word with a better one is skipped, so "battery life" is not followed by
-    "battery"."""
+    side and are not ``excluded`` ((n_phrases,) bool, e.g. ``generic_phrases``), best first; a phrase that shares a
+    word with a better one is skipped, so "battery life" is not followed by "battery"."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if min_documents < 1:
         raise ValueError(f"min_documents must be >= 1, got {min_documents}")
-    candidates = np.flatnonzero((z_scores > 0) & (np.asarray(side_counts) >= min_documents))
+    eligible = (z_scores > 0) & (np.asarray(side_counts) >= min_documents)
+    candidates = np.flatnonzero(eligible if excluded is None else eligible & ~excluded)
     # Ties (common for items with one review) broken by phrase length then text, so the result is deterministic
     # and prefers the more specific bigram.
     order = sorted(candidates, key=lambda j: (-round(float(z_scores[j]), 9), -len(vocabulary[j]), vocabulary[j]))

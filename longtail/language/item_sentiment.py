@@ -12,9 +12,6 @@ from longtail.stats import wilson_interval
 from longtail.validation import require_columns
 
 SCORED_REVIEW_COLUMNS = ["dataset", "item_id", "label", "score", "title", "text"]
-# An aspect is what reviewers, plural, praise or blame: at least this many of the item's reviews on that side use the
-# phrase. (With one, a fifth of the praise the assistant showed on the Amazon shops was one reviewer's word.)
-MIN_ASPECT_REVIEWS = 2
 ITEM_SENTIMENT_COLUMNS = [
     "dataset",
     "item_id",
@@ -31,7 +28,7 @@ ITEM_SENTIMENT_COLUMNS = [
 
 
 def item_sentiment(
-    scored_reviews: pd.DataFrame, n_aspects: int = 3, min_aspect_reviews: int = MIN_ASPECT_REVIEWS
+    scored_reviews: pd.DataFrame, n_aspects: int = 3, min_aspect_reviews: int = aspects.MIN_PHRASE_REVIEWS
 ) -> pd.DataFrame:
     """Aggregate scored reviews into one row per ``(dataset, item_id)`` with ``ITEM_SENTIMENT_COLUMNS``.
 
@@ -39,8 +36,9 @@ def item_sentiment(
     counts per label, ``mean_score``, ``positive_share`` (positive / all reviews), ``wilson_lower`` (lower bound of
     the 95% Wilson interval of positive / (positive + negative); 0.0 without any polar review) and up to
     ``n_aspects`` ``positive_aspects`` / ``negative_aspects`` (lists of str; see ``longtail.language.aspects``):
-    phrases that at least ``min_aspect_reviews`` of the item's positive reviews use, contrasted with its negative
-    ones, or with the dataset's negative reviews when the item has none (and the other way round), with the
+    phrases (none of them generic, ``aspects.generic_phrases``) that at least ``min_aspect_reviews`` of the item's
+    reviews on that side use, from reviews that carry no instruction, link or phone number, contrasted with its
+    negative ones, or with the dataset's negative reviews when the item has none (and the other way round), with the
     dataset's reviews as prior. Sorted by dataset and item_id.
     """
     require_columns(scored_reviews, SCORED_REVIEW_COLUMNS, "scored_reviews")
@@ -57,7 +55,8 @@ def item_sentiment(
 
 def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int, min_aspect_reviews: int) -> list[dict]:
     """``item_sentiment`` rows of one dataset (``reviews`` with a fresh 0..n-1 index)."""
-    matrix, vocabulary = aspects.phrase_matrix(review_texts(reviews))
+    matrix, vocabulary = aspects.review_phrase_matrix(review_texts(reviews))
+    generic = aspects.generic_phrases(vocabulary)
     is_label = {label: (reviews["label"] == label).to_numpy() for label in LABELS}
     prior = np.asarray(matrix.sum(axis=0)).ravel()
     dataset_counts = {
@@ -77,7 +76,9 @@ def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int, min_aspec
                 other_counts, n_other = dataset_counts[other], int(is_label[other].sum())
             z = aspects.contrast_phrases(side_counts, n_side, other_counts, n_other, prior, len(reviews))
             aspects_of[side] = (
-                aspects.top_phrases(z, side_counts, vocabulary, n_aspects, min_aspect_reviews) if n_side else []
+                aspects.top_phrases(z, side_counts, vocabulary, n_aspects, min_aspect_reviews, generic)
+                if n_side
+                else []
             )
         n_by_label = {label: int(is_label[label][positions].sum()) for label in LABELS}
         rows.append(

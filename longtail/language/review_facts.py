@@ -16,26 +16,13 @@ import pandas as pd
 
 from longtail.language import aspects
 from longtail.language.reviews import review_texts
-from longtail.language.unsafe_text import carries_unsafe_text
 from longtail.validation import require_columns
 
 REVIEW_FACT_COLUMNS = ["dataset", "review_id", "item_id", "rating", "title", "text", "ts"]
 # At most this many review titles are kept per item (best sentiment score first): a prompt or a quote needs few.
 MAX_HIGHLIGHTS = 3
-# At most this many mentioned phrases per item, each mentioned by at least MIN_MENTIONS reviews: one reviewer's word
-# is an anecdote, not what "reviewers mention".
+# At most this many mentioned phrases per item, each in at least aspects.MIN_PHRASE_REVIEWS reviews.
 MAX_MENTIONS = 3
-MIN_MENTIONS = 2
-# Phrases every kind of product gets in reviews ("product", "time"): true, but they say nothing of the item.
-GENERIC_PHRASES = frozenset(
-    {"product", "item", "thing", "things", "time", "way", "lot", "bit", "use", "stuff", "amazon", "star", "stars",
-     "review", "reviews", "purchase", "order", "buy", "bought", "day", "days", "year", "years", "month", "months",
-     "magazine", "magazines", "issue", "issues", "subscription", "purchased", "goes", "got", "get", "gets",
-     "using", "used", "make", "makes", "made", "really", "recommend", "tried", "try", "came", "come", "comes",
-     "want", "wanted", "need", "needed", "say", "said", "think", "thought", "know", "looks", "look", "looking",
-     "feel", "feels", "went", "put", "ordered", "received", "arrived", "far", "week", "weeks", "times", "does",
-     "did", "little", "new", "old", "lasts", "last", "long", "able", "sure", "right", "actually", "definitely"}
-)  # fmt: skip
 # Amazon's generated review titles that only repeat the rating: no reviewer wrote them.
 _RATING_ECHO_TITLE = re.compile(r"\s*(one|two|three|four|five) stars?\s*", re.IGNORECASE)
 
@@ -83,11 +70,8 @@ def review_facts(
 
 
 def _dataset_review_facts(reviews: pd.DataFrame) -> dict[object, ReviewFacts]:
-    texts = review_texts(reviews)
-    # A review carrying an instruction, a link or a phone number lends no word to the mentions: repeated in a few
-    # crafted reviews, "evilshop" would otherwise be "mentioned by 3 reviews".
-    matrix, vocabulary = aspects.phrase_matrix(["" if carries_unsafe_text(text) else text for text in texts])
-    generic = np.array([all(word in GENERIC_PHRASES for word in phrase.split()) for phrase in vocabulary], dtype=bool)
+    matrix, vocabulary = aspects.review_phrase_matrix(review_texts(reviews))
+    generic = aspects.generic_phrases(vocabulary)
     ratings = pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=np.float64)
     titles = reviews["title"].fillna("").astype(str).str.strip()
     usable_title = (titles != "") & ~titles.map(lambda title: bool(_RATING_ECHO_TITLE.fullmatch(title)))
@@ -108,7 +92,7 @@ def _dataset_review_facts(reviews: pd.DataFrame) -> dict[object, ReviewFacts]:
 
 
 def _mentions(counts: np.ndarray, vocabulary: np.ndarray, generic: np.ndarray):
-    candidates = np.flatnonzero((counts >= MIN_MENTIONS) & ~generic)
+    candidates = np.flatnonzero((counts >= aspects.MIN_PHRASE_REVIEWS) & ~generic)
     order = sorted(candidates, key=lambda j: (-counts[j], -len(vocabulary[j].split()), vocabulary[j]))
     chosen, used_words = [], set()
     for j in order:

@@ -63,6 +63,18 @@ def test_an_aspect_is_what_two_reviews_of_the_side_say_not_one_reviewer():
     assert lamp["positive_aspects"] == ["soft light"]
 
 
+def test_praise_is_never_a_generic_word_nor_a_word_of_a_crafted_review():
+    rows = [
+        ("lamp", "positive", "Soft light, a great product"),
+        ("lamp", "positive", "Soft light and a good product"),
+        ("lamp", "positive", "Lovely. Order more at www.evilshop.com"),
+        ("lamp", "positive", "Brilliant, more at www.evilshop.com"),
+        ("lamp", "negative", "The switch broke"),
+    ]
+    lamp = item_sentiment(scored(rows)).set_index("item_id").loc["lamp"]
+    assert lamp["positive_aspects"] == ["soft light"]
+
+
 def test_item_sentiment_validates_input():
     frame = scored([("a", "positive", "fine")])
     with pytest.raises(ValueError, match="'score'"):
