@@ -7,8 +7,8 @@ Queries: ``docs/labels/relevance_queries.jsonl``, 80 first-turn messages (40 Onl
 the product named, an occasion or person only, plain products) written blind to the system; ``split`` is ``dev``
 (34, whose results were read while changing the assistant) or ``test`` (46, scored, never read). Judgements:
 ``docs/labels/relevance_judgements.jsonl``, grades 0 / 1 / 2 under ``docs/labels/relevance_rubric.md`` for every
-item that any of the systems measured on 2026-12-04 put in a query's top 5 (864 pairs), by a judge who saw the pairs
-pooled and shuffled, not which system returned them (34 of them by a third judge, see the rubric); ``first_reader``
+item that any of the systems measured on 2026-12-04 put in a query's top 5 (869 pairs), by a judge who saw the pairs
+pooled and shuffled, not which system returned them (39 of them by later judges, see the rubric); ``first_reader``
 holds a first judge's grades of the 440 pairs of the assistant and a variant of it, for agreement. Every system
 shows no two cards that read the same (``ShopIndex.card_keys``), as the served assistant does.
 

@@ -24,7 +24,7 @@ def test_queries_are_unique_per_shop_and_split_into_dev_and_test():
 def test_every_query_has_judged_items_and_every_grade_is_on_the_scale():
     queries = {query["id"]: query for query in records("relevance_queries.jsonl")}
     judged = records("relevance_judgements.jsonl")
-    assert len({(record["query_id"], record["item_id"]) for record in judged}) == len(judged) == 864
+    assert len({(record["query_id"], record["item_id"]) for record in judged}) == len(judged) == 869
     assert all(record["dataset"] == queries[record["query_id"]]["dataset"] for record in judged)
     assert all(record["relevance"] in (0, 1, 2) and record["first_reader"] in (None, 0, 1, 2) for record in judged)
     per_query = Counter(record["query_id"] for record in judged)
