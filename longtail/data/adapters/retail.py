@@ -59,9 +59,12 @@ def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataF
         }
     )
     lines = lines[lines["item_id"].notna()]
-    pair = ["item_id", "title"]
-    items = lines.groupby(pair, dropna=False, sort=False).agg(
-        source_row=("source_row", "min"), source_count=("source_row", "size")
+    # A line without a description is a pair of its own; the key spells its null title out, as a join matches no
+    # null key (those pairs, Online Retail's stock adjustments at price 0, lost their price and passed for items).
+    lines = lines.assign(title_key=lines["title"].fillna("\0"))
+    pair = ["item_id", "title_key"]
+    items = lines.groupby(pair, sort=False).agg(
+        title=("title", "first"), source_row=("source_row", "min"), source_count=("source_row", "size")
     )
     prices = (
         lines.groupby([*pair, "price"], dropna=False, sort=False)
@@ -72,7 +75,7 @@ def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataF
         .set_index(pair)["price"]
     )
     items = items.join(prices).reset_index().sort_values("source_row", kind="stable")
-    return conform_raw_frame("items", items)
+    return conform_raw_frame("items", items.drop(columns="title_key"))
 
 
 FORMATS = [

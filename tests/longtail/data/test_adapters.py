@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 from longtail.data.adapters import FORMATS, ReadResult, detect_format, read_file
+from longtail.data.cleaning import clean_items
 from longtail.data.schema import empty_raw_frame
 from longtail.errors import InputError
+from tests.longtail.data.raw_rows import raw_rows
 
 RETAIL_II_HEADER = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
 RETAIL_II_LINES = [
@@ -100,6 +102,18 @@ def test_retail_items_one_per_code_and_description(tmp_path):
     ball = items.iloc[0]
     assert (ball.price, ball.source_count, ball.source_row) == ("6.95", 4, 1)  # 6.95 and 7.95 twice each: earliest wins
     assert items.iloc[2].source_row == 4 and items.iloc[2].source_count == 1
+
+
+def test_a_retail_line_without_a_description_keeps_its_price_and_is_no_item_on_sale(tmp_path):
+    # Online Retail's stock adjustments: a code, no description, price 0, no customer.
+    adjustments = ["497108,21021,,-5,2010-01-01 10:00:00,0,,United Kingdom", "497109,21021,,-3,2010-01-02 10:00:00,0,,"]
+    items = read_file(retail_ii_csv(tmp_path, RETAIL_II_LINES + adjustments)).items
+    adjustment = items[items["item_id"] == "21021"]
+    assert adjustment[["title", "price", "source_count"]].values.tolist() == [[pd.NA, "0", 2]]
+    raw = raw_rows("items", items.to_dict("records"), source_file="online_retail_II.csv")
+    quarantined = clean_items(raw).quarantined
+    at_row = quarantined["source_row"] == adjustment["source_row"].iloc[0]
+    assert quarantined.loc[at_row, "rule"].tolist() == ["non_positive_price"]
 
 
 def test_retail_original_naming_with_month_first_dates(tmp_path):
