@@ -49,7 +49,9 @@ def read_retail(path: Path, timezone: str, *, names: dict[str, str]) -> Tables:
 
 def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataFrame:
     """One item per distinct (StockCode, Description): ``title`` is the Description as found, ``price`` the most
-    frequent price text of its lines (ties: the earliest), ``source_count`` its lines, ``source_row`` its first."""
+    frequent price text of its lines at a price above zero (ties: the earliest), else of all its lines (Online Retail
+    books adjustments of a product at 0: one at 0 and one sale at 2.55 is a product at 2.55), ``source_count`` its
+    lines, ``source_row`` its first."""
     lines = pd.DataFrame(
         {
             "item_id": item_ids,
@@ -70,7 +72,8 @@ def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataF
         lines.groupby([*pair, "price"], dropna=False, sort=False)
         .agg(n=("source_row", "size"), first=("source_row", "min"))
         .reset_index()
-        .sort_values(["n", "first"], ascending=[False, True], kind="stable")
+        .assign(on_sale=lambda frame: pd.to_numeric(frame["price"], errors="coerce").gt(0))
+        .sort_values(["on_sale", "n", "first"], ascending=[False, False, True], kind="stable")
         .drop_duplicates(pair)
         .set_index(pair)["price"]
     )

@@ -116,6 +116,13 @@ def test_a_retail_line_without_a_description_keeps_its_price_and_is_no_item_on_s
     assert quarantined.loc[at_row, "rule"].tolist() == ["non_positive_price"]
 
 
+def test_a_retail_item_sold_once_and_adjusted_once_at_zero_keeps_its_sale_price(tmp_path):
+    lines = ["498780,37481,CUBIC MUG,-2,2010-02-01 10:00:00,0.00,,United Kingdom"]
+    lines += ["511040,37481,CUBIC MUG,6,2010-06-05 10:00:00,2.55,14878.0,United Kingdom"]
+    items = read_file(retail_ii_csv(tmp_path, lines)).items
+    assert items[["item_id", "price", "source_count"]].values.tolist() == [["37481", "2.55", 2]]
+
+
 def test_retail_original_naming_with_month_first_dates(tmp_path):
     path = write(
         tmp_path / "Online Retail.csv",
