@@ -38,9 +38,6 @@ _TAG_TAIL = re.compile(r"^[^<>]*[\"']\s*/?>")
 _LETTER = re.compile(r"[^\W\d_]")
 # A title names the item when it has a word of three letters or more: "72754D" or "C2" do not.
 _NAMING_WORD = re.compile(r"[^\W\d_]{3,}")
-# Category labels that name no shelf: Instacart files 548 items under "other > other", and "in other > other" tells
-# a shopper nothing.
-PLACEHOLDER_LABELS = frozenset({"other", "others", "misc", "miscellaneous", "missing", "unknown", "none", "n/a"})
 
 
 @dataclass(frozen=True)
@@ -85,12 +82,6 @@ def clean_text(value: object) -> str:
         if isinstance(parts, list):
             text = " ".join(str(part) for part in parts)
     return strip_markup(_TAG_TAIL.sub(" ", text)) or ""
-
-
-def named_category(path: str) -> str:
-    """``path`` ("A > B") without its ``PLACEHOLDER_LABELS``: "other > other" names nothing and becomes ""."""
-    labels = [label for label in path.split(" > ") if label.strip().lower() not in PLACEHOLDER_LABELS]
-    return " > ".join(labels)
 
 
 def needs_description(items: pd.DataFrame, min_chars: int = MIN_DESCRIPTION_CHARS) -> pd.DataFrame:
@@ -144,7 +135,7 @@ def item_facts(
             ItemFacts(
                 item_id=str(row["item_id"]),
                 title=clean_text(row["title"]),
-                category=named_category(clean_text(row["category"])),
+                category=clean_text(row["category"]),
                 brand=clean_text(row["brand"]),
                 price=None if pd.isna(price) else float(price),
                 features=tuple(_shorten(text, MAX_HIGHLIGHT_CHARS) for text in features[:MAX_FEATURES]),

@@ -66,17 +66,19 @@ def read_order_products(path: Path, timezone: str) -> Tables:
     return {"events": _events(records, order_ids, user_ids, order_ids.map(orders["ts"]))}
 
 
-# Instacart's name for the department and aisle of products it has not shelved.
-MISSING_NAME = "missing"
+# Instacart's names for the department and aisle of products it has not shelved: "missing > missing", and "other >
+# other" (548 products), which told a shopper nothing ("in other > other" in their descriptions) and named no shelf
+# anyone asks for.
+PLACEHOLDER_NAMES = frozenset({"missing", "other"})
 
 
 def read_products(path: Path, timezone: str) -> Tables:
     """Items from ``products.csv``: ``title`` = product_name, ``category`` = "department > aisle", null for the
-    products Instacart files under department and aisle "missing" (a placeholder, not a shelf)."""
+    products Instacart files under a placeholder department and aisle (``PLACEHOLDER_NAMES``: not a shelf)."""
     records = read_records(path)
     department = _names(records.ident("department_id"), _sibling(path, "departments"), "department")
     aisle = _names(records.ident("aisle_id"), _sibling(path, "aisles"), "aisle")
-    category = (department + " > " + aisle).mask((department == MISSING_NAME) & (aisle == MISSING_NAME))
+    category = (department + " > " + aisle).mask(department.isin(PLACEHOLDER_NAMES) & aisle.isin(PLACEHOLDER_NAMES))
     items = {"item_id": records.ident("product_id"), "title": records.text("product_name"), "category": category}
     return {"items": records.finish("items", items)}
 

@@ -437,21 +437,24 @@ def test_instacart_products_with_and_without_lookups(tmp_path):
     products = (
         "product_id,product_name,aisle_id,department_id\n"
         '1,Chocolate Sandwich Cookies,61,19\n2,"Salt, All-Seasons",104,13\n3,Unshelved Soap,100,21\n'
+        "4,Water Based Lubricant,6,2\n"
     )
     bare = read_file(write(tmp_path / "bare" / "products.csv", products)).items
     assert bare["category"].tolist() == [
         "department 19 > aisle 61",
         "department 13 > aisle 104",
         "department 21 > aisle 100",
+        "department 2 > aisle 6",
     ]
-    write(tmp_path / "full" / "aisles.csv", 'aisle_id,aisle\n61,"cookies cakes"\n100,missing\n')
-    write(tmp_path / "full" / "departments.csv", 'department_id,department\n19,"snacks"\n13,"pantry"\n21,missing\n')
+    write(tmp_path / "full" / "aisles.csv", 'aisle_id,aisle\n61,"cookies cakes"\n100,missing\n6,other\n')
+    departments = 'department_id,department\n19,"snacks"\n13,"pantry"\n21,missing\n2,other\n'
+    write(tmp_path / "full" / "departments.csv", departments)
     result = read_file(write(tmp_path / "full" / "products.csv", products))
     assert result.format == "instacart_products"
-    assert result.items["title"].tolist() == ["Chocolate Sandwich Cookies", "Salt, All-Seasons", "Unshelved Soap"]
-    # Instacart's "missing > missing" is a placeholder, not a shelf: no category.
+    assert result.items["title"].tolist()[:3] == ["Chocolate Sandwich Cookies", "Salt, All-Seasons", "Unshelved Soap"]
+    # Instacart's "missing > missing" and "other > other" are placeholders, not shelves: no category.
     assert result.items["category"].tolist()[:2] == ["snacks > cookies cakes", "pantry > aisle 104"]
-    assert result.items["category"].isna().tolist() == [False, False, True]
+    assert result.items["category"].isna().tolist() == [False, False, True, True]
     assert detect_format(tmp_path / "full" / "aisles.csv") == "instacart_aisles"
     lookup = read_file(tmp_path / "full" / "departments.csv")
     assert lookup.format == "instacart_departments" and lookup.events.empty and lookup.items.empty

@@ -13,10 +13,8 @@ from longtail.language.facts import (
     is_describable,
     item_facts,
     known_brands,
-    named_category,
     needs_description,
 )
-from longtail.language.grounded import grounded_text
 from longtail.language.prompts import build_prompt
 from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
 from tests.longtail.language.conftest import JUNK_TITLE, items_frame
@@ -108,18 +106,6 @@ def test_an_item_is_describable_with_a_title_or_a_brand_and_a_category():
     assert not is_describable(ItemFacts("e", title="72754D"))
     assert is_describable(ItemFacts("f", review_count=2, review_mentions=(("scent", 2),)))
     assert not is_describable(ItemFacts("g", review_count=2))
-
-
-def test_a_placeholder_category_names_no_shelf():
-    assert named_category("other > other") == ""
-    assert named_category("Gifts > Other") == "Gifts"
-    assert named_category("dairy eggs > other creams cheeses") == "dairy eggs > other creams cheeses"
-    items = pd.DataFrame(
-        {"item_id": ["l"], "title": ["Water Based Lubricant"], "category": ["other > other"], "brand": [None]}
-    ).assign(price=None)
-    (facts,) = item_facts(items)
-    assert facts.category == ""
-    assert grounded_text(facts) == ("Water Based Lubricant.", "Water Based Lubricant.")
 
 
 def test_an_injected_review_never_reaches_the_prompt():

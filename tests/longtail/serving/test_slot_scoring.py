@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from longtail.data.adapters.instacart import PLACEHOLDER_NAMES
 from longtail.data.text_repairs import category_path
 from longtail.serving.slot_scoring import (
     OCCASIONS,
@@ -341,7 +342,7 @@ def shop(dataset: str) -> tuple[frozenset[str], frozenset[str]]:
         aisles = pd.read_csv(root / "aisles.csv", dtype=str).set_index("aisle_id")["aisle"]
         departments = pd.read_csv(root / "departments.csv", dtype=str).set_index("department_id")["department"]
         department, aisle = products["department_id"].map(departments), products["aisle_id"].map(aisles)
-        shelved = ~((department == "missing") & (aisle == "missing"))  # Instacart's placeholder, not a shelf
+        shelved = ~(department.isin(PLACEHOLDER_NAMES) & aisle.isin(PLACEHOLDER_NAMES))  # no shelf, as the adapter
         paths = set(department[shelved] + " > " + aisle[shelved])
         return frozenset(products["product_id"].str.strip()), frozenset(nodes_of(paths))
     ids, paths = set(), set()
