@@ -78,7 +78,10 @@ class ShopIndex:
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
         self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())
         self.neighbours = _grouped(shop.neighbours, "item_id", self._rows(shop.neighbours["neighbour_id"]), ("score",))
-        self.popularity_order = np.lexsort((np.arange(len(self.item_ids)), -self.buyers))
+        # Higher for more buyers (ties: the earlier row): the popularity fill's score.
+        n_items = len(self.item_ids)
+        self.popularity_rank = np.empty(n_items, dtype=np.float64)
+        self.popularity_rank[np.lexsort((np.arange(n_items), -self.buyers))] = -np.arange(n_items, dtype=np.float64)
         self.category_nodes = category_nodes(self.categories.tolist())
         self.price_quantiles = (
             {q: float(np.nanpercentile(self.prices, q)) for q in (25, 50, 75)} if np.isfinite(self.prices).any() else {}

@@ -36,15 +36,16 @@ def user_list(
     if exclude_seen and seen is not None:
         allowed[seen] = False
     cached = index.cached_list(user_id) if known else index.cold_start_list()
-    cards = []
+    cards, shown = [], set()
     if cached is not None:
         for row, score, reason in zip(cached["rows"], cached["score"], cached["reason"]):
             if len(cards) == k:
                 break
-            if allowed[row]:
+            if allowed[row] and index.card_keys[row] not in shown:
                 cards.append(index.card(row, score, [reason, *index.fact_reasons(row)]))
-                allowed &= index.card_keys != index.card_keys[row]
+                shown.add(index.card_keys[row])
     if len(cards) < k:
+        allowed &= ~np.isin(index.card_keys, list(shown))
         cards.extend(_fill(index, user_id if known else None, allowed, k - len(cards)))
     return ServedList(cards, cold_start=not known)
 
@@ -53,9 +54,7 @@ def _fill(index: ShopIndex, user_id: str | None, allowed: np.ndarray, k: int) ->
     """The ``k`` best allowed items by the user's taste, else by popularity."""
     taste = index.taste(user_id) if user_id is not None else None
     if taste is None:
-        rank = np.empty(len(index), dtype=np.float64)
-        rank[index.popularity_order] = -np.arange(len(index), dtype=np.float64)
-        rows = top_rows(np.where(allowed, rank, -np.inf), k, index.card_keys)
+        rows = top_rows(np.where(allowed, index.popularity_rank, -np.inf), k, index.card_keys)
         return [index.card(row, None, index.fact_reasons(row) or ["popular in this shop"]) for row in rows]
     scores = np.where(allowed, index.vectors @ taste, -np.inf)
     rows = top_rows(scores, k, index.card_keys)
@@ -73,16 +72,16 @@ def similar_items(index: ShopIndex, item_id: str, k: int) -> list[dict]:
     row = index.position[item_id]
     title = index.titles[row]
     neighbours = index.neighbours.get(item_id)
-    cards, shown = [], index.card_keys == index.card_keys[row]
+    cards, shown = [], {index.card_keys[row]}
     if neighbours is not None:
         for neighbour, score in zip(neighbours["rows"], neighbours["score"]):
             if len(cards) == k:
                 break
-            if not shown[neighbour]:
+            if index.card_keys[neighbour] not in shown:
                 cards.append(index.card(neighbour, score, [f"similar to {title}", *index.fact_reasons(neighbour)]))
-                shown |= index.card_keys == index.card_keys[neighbour]
+                shown.add(index.card_keys[neighbour])
     if len(cards) < k and index.vectors is not None and np.any(index.vectors[row]):
-        scores = np.where(shown, -np.inf, index.vectors @ index.vectors[row])
+        scores = np.where(np.isin(index.card_keys, list(shown)), -np.inf, index.vectors @ index.vectors[row])
         for neighbour in top_rows(scores, k - len(cards), index.card_keys):
             cards.append(
                 index.card(neighbour, scores[neighbour], [f"similar to {title}", *index.fact_reasons(neighbour)])
