@@ -234,7 +234,7 @@ def snapshot_serves() -> dg.AssetCheckResult:
         # A full list, unless the user has bought nearly the whole (tiny) catalogue.
         unseen = len(index) - len(index.history.get(user, {"rows": []})["rows"])
         new_user = len(user_list(index, "<never seen>", 10).items)
-        top_item = index.item_ids[index.popularity_order[0]] if len(index) else None
+        top_item = index.item_ids[index.popularity_rank.argmax()] if len(index) else None
         similar = len(similar_items(index, top_item, 10)) if top_item is not None else 0
         rows.append(
             {"dataset": folder.name, "user": user, "list": listed, "new_user_list": new_user, "similar": similar}
