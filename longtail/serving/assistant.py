@@ -154,7 +154,8 @@ class ShopAssistant:
         exclude_seen: bool = True,
     ) -> Answer:
         """The items for ``query`` (hard filters applied, at most ``k``), from a known ``user_id``'s point of view
-        (without what they bought, unless ``exclude_seen`` is False), refining the session's ``previous`` turn."""
+        (without what they bought or what reads the same, ``ShopIndex.seen``, unless ``exclude_seen`` is False),
+        refining the session's ``previous`` turn."""
         signals = self.signals(query, user_id, previous, exclude_seen)
         index = self.index
         scores = signals.scores(self.weights, index.is_tail)
@@ -178,8 +179,8 @@ class ShopAssistant:
         if like_row is not None:
             allowed[like_row] = False
         user_id = user_id if user_id is not None and index.knows_user(user_id) else None
-        if user_id is not None and exclude_seen and user_id in index.history:
-            allowed[index.history[user_id]["rows"]] = False
+        if user_id is not None and exclude_seen:
+            allowed &= ~index.seen(user_id)
         zeros = np.zeros(len(index))
         semantic, lexical = zeros, zeros
         text = self._shop_names(spec.text.strip().lower())

@@ -120,6 +120,15 @@ class ShopIndex:
         pattern = rf"\b{re.escape(word.lower())}(?:s|es)?\b"
         return self._searchable.str.contains(pattern, regex=True).to_numpy(dtype=bool)
 
+    def seen(self, user_id: str) -> np.ndarray:
+        """(n_items,) bool: the items ``user_id`` bought or reviewed, and the items whose cards read the same as one
+        of them (``card_keys``): the Magazine shop sells one title under several ids, and a shopper who bought "Food
+        Network Magazine" would read another "Food Network Magazine" as the same thing again."""
+        rows = self.history.get(user_id)
+        if rows is None or not len(rows["rows"]):
+            return np.zeros(len(self), dtype=bool)
+        return np.isin(self.card_keys, self.card_keys[rows["rows"]])
+
     def taste(self, user_id: str) -> np.ndarray | None:
         """The mean vector of the items ``user_id`` bought or reviewed, unit length; None without history or
         vectors."""

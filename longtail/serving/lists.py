@@ -29,12 +29,11 @@ def user_list(
     index: ShopIndex, user_id: str, k: int, filters: Filters = Filters(), exclude_seen: bool = True
 ) -> ServedList:
     """Up to ``k`` items for ``user_id``: every one satisfies ``filters``; with ``exclude_seen`` none was
-    bought or reviewed by the user before."""
+    bought or reviewed by the user before, nor reads the same as one that was (``ShopIndex.seen``)."""
     allowed = index.mask(filters)
     known = index.knows_user(user_id)
-    seen = index.history.get(user_id, {}).get("rows") if known else None
-    if exclude_seen and seen is not None:
-        allowed[seen] = False
+    if exclude_seen and known:
+        allowed &= ~index.seen(user_id)
     cached = index.cached_list(user_id) if known else index.cold_start_list()
     cards, shown = [], set()
     if cached is not None:

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from longtail.serving.assistant import ShopAssistant
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import similar_items, top_rows, user_list
-from tests.longtail.serving.shops import BOUGHT_REASON, PRICES, TITLES, item_ids, small_shop
+from tests.longtail.serving.shops import BOUGHT_REASON, PRICES, TITLES, fake_encode, item_ids, small_shop
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,20 @@ def test_cards_that_read_the_same_are_listed_once(twins):
     assert ids[1] not in {card["item_id"] for card in similar} and len(similar) == 4
     for user in ("someone new", "u1"):
         served = user_list(twins, user, len(TITLES))
-        unseen = set(range(len(TITLES))) - set(twins.history.get(user, {"rows": ()})["rows"])
+        seen_keys = {twins.card_keys[row] for row in twins.history.get(user, {"rows": ()})["rows"]}
         titles = [(card["title"], card["price"]) for card in served.items]
-        assert len(titles) == len(set(titles)) == len({twins.card_keys[row] for row in unseen})
+        assert len(titles) == len(set(titles)) == len(set(twins.card_keys) - seen_keys)
+
+
+def test_a_twin_of_a_bought_item_counts_as_seen():
+    """u1 bought item 0 and not item 2, which reads the same (and tops u1's cached list): it is not offered to them
+    as something new, in lists or in chat."""
+    shop = small_shop()
+    shop.items.loc[2, ["title", "price"]] = [TITLES[0], PRICES[0]]
+    index, ids = ShopIndex("shop", shop), item_ids()
+    assert 0 in index.history["u1"]["rows"] and 2 not in index.history["u1"]["rows"]
+    assert index.seen("u1")[[0, 2]].all() and not index.seen("someone new").any()
+    assert ids[2] not in {card["item_id"] for card in user_list(index, "u1", len(TITLES)).items}
+    assert ids[2] in {card["item_id"] for card in user_list(index, "u1", len(TITLES), exclude_seen=False).items}
+    answer = ShopAssistant(index, fake_encode).answer("something nice", "u1", k=len(TITLES))
+    assert answer.items and not {ids[0], ids[2]} & {card["item_id"] for card in answer.items}
