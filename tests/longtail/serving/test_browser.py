@@ -195,8 +195,9 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     shown = page.items(page.by_id("recs"))
     assert 0 < len(shown) <= 10
     assert any(item["tail_badges"] == ["long tail"] for item in shown)
-    assert all(item["reasons"] for item in shown), shown
-    assert BOUGHT_REASON in shown[0]["reasons"]
+    # u1's cached list (4 items) comes first, each with its reason; the fill after it names one of u1's items only
+    # where it is similar enough (ShopIndex.similar_floor).
+    assert all(BOUGHT_REASON in item["reasons"] for item in shown[:4]), shown
     assert all(item["shown_price"] == f"{item['price']:.2f}" for item in shown)
     page.shot("01-list")
 
