@@ -76,7 +76,8 @@ class Answer:
 class Signals:
     """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting; the
     parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
-    ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``)."""
+    ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``); ``words`` the
+    query's free words as the lexical match reads them (``lexical_tokens``)."""
 
     spec: QuerySpec
     filters: Filters
@@ -90,6 +91,7 @@ class Signals:
     user_id: str | None
     cached_reason: dict
     card_keys: np.ndarray
+    words: tuple[str, ...] = ()
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
@@ -214,6 +216,7 @@ class ShopAssistant:
             user_id,
             cached_reason,
             index.card_keys,
+            tuple(dict.fromkeys(lexical_tokens(text))) if text else (),
         )
 
     def _lexical(self, text: str) -> np.ndarray:
@@ -225,6 +228,12 @@ class ShopAssistant:
     def _reasons(self, signals: Signals, row: int) -> list[str]:
         index = self.index
         out = []
+        if signals.words:
+            # The shopper's own words that the item's text holds: why it answers them, as the lexical match saw it.
+            item_words = set(lexical_tokens(index.search_text(row)))
+            matched = [word for word in signals.words if word in item_words]
+            if matched:
+                out.append(f"matches your words: {', '.join(matched)}")
         if signals.like_row is not None:
             out.append(f"similar to {index.titles[signals.like_row]}")
         if row in signals.cached_reason:
@@ -327,9 +336,14 @@ def check_bm25_params(params: Mapping) -> dict:
     return params
 
 
-def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:
-    """``(n_items,)`` BM25 scores of ``text`` over a ``lexical_index``: zeros when no word of it is indexed."""
+def lexical_tokens(text: str) -> list[str]:
+    """The words of ``text`` as the lexical match reads them: bm25s's tokens, lower case, English stop words dropped."""
     import bm25s
 
-    tokens = bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+    return bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+
+
+def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:
+    """``(n_items,)`` BM25 scores of ``text`` over a ``lexical_index``: zeros when no word of it is indexed."""
+    tokens = lexical_tokens(text)
     return np.asarray(bm25.get_scores(tokens), dtype=np.float64) if tokens else np.zeros(n_items)

@@ -102,8 +102,12 @@ class ShopIndex:
         return np.fromiter((self.position[item_id] for item_id in item_ids.astype(str)), np.int64, len(item_ids))
 
     def search_texts(self) -> list[str]:
-        """Each item's title, category and description: what a shopper's words are matched against."""
-        return [" ".join(parts) for parts in zip(self.titles, self.categories, self.descriptions)]
+        """Each item's ``search_text``."""
+        return [self.search_text(row) for row in range(len(self))]
+
+    def search_text(self, row: int) -> str:
+        """Item ``row``'s title, category and description: what a shopper's words are matched against."""
+        return " ".join((self.titles[row], self.categories[row], self.descriptions[row]))
 
     def knows_user(self, user_id: str) -> bool:
         return user_id in self.history or user_id in self.lists

@@ -108,3 +108,15 @@ def test_the_assistant_searches_for_the_shops_own_name_of_what_the_shopper_names
     wrap = TITLES.index("GIFT WRAP CHRISTMAS SANTA")
     lexical = assistant.signals("some wrapping paper please").lexical
     assert np.flatnonzero(lexical).tolist() == [wrap]
+
+
+def test_an_answer_names_the_shoppers_words_its_item_holds():
+    """The reason the lexical match saw, from the item's own title, category and description: only the shopper's
+    words, in their order, and only those the item holds; an item that holds none gets no such reason."""
+    assistant = ShopAssistant(ShopIndex("shop", small_shop()), fake_encode)
+    candles = {item["title"]: item["reasons"] for item in assistant.answer("a rose or lavender candle").items}
+    assert candles["SCENTED CANDLE LAVENDER"][0] == "matches your words: lavender, candle"
+    assert candles["SCENTED CANDLES ROSE BOX"][0] == "matches your words: rose"  # "candles" is not the word "candle"
+    cups = {item["title"]: item["reasons"] for item in assistant.answer("rose design").items}
+    assert cups["TEA CUP ROSE DESIGN"] == ["matches your words: rose, design"]
+    assert not any(reason.startswith("matches") for reason in cups["CERAMIC TEA CUP AND SAUCER"])
