@@ -2,7 +2,7 @@
 
 Phrases are noun-ish 1- and 2-grams ("battery life", "smell", "customer service") taken from each review: lower-cased
 word runs with stop words, numbers, very short words and sentiment words (the VADER lexicon: "great", "love",
-"broke") removed, so that what is left names a thing rather than an opinion of it. A bigram is two such words next
+"broke", and its intensifiers and negations: "highly", "never") removed, so that what is left names a thing rather than an opinion of it. A bigram is two such words next
 to each other in the text.
 
 ``contrast_phrases`` ranks phrases of one side (e.g. an item's positive reviews) against the other side (its
@@ -47,11 +47,12 @@ _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"/\n]+")
 
 @lru_cache(maxsize=1)
 def _excluded_words() -> frozenset[str]:
-    """Stop words and sentiment words: neither names an aspect."""
+    """Stop words, sentiment words and the words that qualify a sentiment (VADER's intensifiers and negations:
+    "highly", "quite", "especially", "never"): none names an aspect."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer
 
-    sentiment_words = SentimentIntensityAnalyzer().lexicon.keys()
+    sentiment_words = set(SentimentIntensityAnalyzer().lexicon) | set(BOOSTER_DICT) | set(NEGATE)
     # Words that VADER does not score but that carry opinion or are review boilerplate, not aspects.
     review_words = {"don't", "doesn't", "didn't", "isn't", "wasn't", "won't", "can't", "i'm", "it's", "i've", "just"}
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(sentiment_words) | frozenset(review_words)

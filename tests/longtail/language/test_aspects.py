@@ -9,6 +9,12 @@ def test_aspect_phrases_keep_things_and_drop_opinions():
     assert phrases == ["battery", "life", "battery life", "screen", "resolution", "screen resolution"]
 
 
+def test_words_that_qualify_an_opinion_are_not_aspects():
+    # "highly", "quite" and "especially" were praise phrases of magazines: VADER's intensifiers, like its negations
+    phrases = aspect_phrases("Highly recommended, quite informative, especially the recipes; never late")
+    assert phrases == ["informative", "recipes", "late"]
+
+
 def test_aspect_phrases_do_not_join_words_across_punctuation_or_dropped_words():
     assert "smell shipping" not in aspect_phrases("Strong smell. Shipping took weeks")
     assert "customer service" in aspect_phrases("Customer service never answered")
