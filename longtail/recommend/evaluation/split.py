@@ -142,10 +142,12 @@ def recency_weights(
     half_life: float,
     time_column: str = "ts",
 ) -> sp.csr_matrix:
-    """(len(user_ids), len(item_ids)) float32 csr: ``0.5 ** (age / half_life)`` of each user's latest event on
+    """(len(user_ids), len(item_ids)) float64 csr: ``0.5 ** (age / half_life)`` of each user's latest event on
     each item, where ``age = as_of - time``. For a datetime ``time_column`` ages and ``half_life`` are in days;
     for an ordinal one (e.g. ``order_number``) in its own units. Weights are in (0, 1] for events before
-    ``as_of``; pairs whose user or item is not in ``user_ids`` / ``item_ids`` are left out."""
+    ``as_of``; pairs whose user or item is not in ``user_ids`` / ``item_ids`` are left out. float64, since a
+    customer last seen 150 half-lives ago (12 years at 30 days: the Magazine shop has them) has weights below
+    float32's smallest, and every one of their items would weigh 0."""
     if half_life <= 0:
         raise ValueError(f"half_life must be > 0, got {half_life}")
     latest = events.groupby([USER, ITEM], observed=True)[time_column].max()
@@ -156,5 +158,5 @@ def recency_weights(
         age = pd.to_timedelta(age) / pd.Timedelta(days=1)
     age = np.clip(np.asarray(age, dtype=np.float64), 0.0, None)
     known = (users >= 0) & (items >= 0)
-    weights = np.power(0.5, age[known] / half_life).astype(np.float32)
+    weights = np.power(0.5, age[known] / half_life)
     return sp.csr_matrix((weights, (users[known], items[known])), shape=(len(user_ids), len(item_ids)))

@@ -53,7 +53,8 @@ class LongTailHybrid(Recommender):
 
     - ``B`` is EASE fitted on the binarised interactions; ``B_recent`` is EASE fitted on the recency weights
       (``fit(X, recency=W)``), so co-purchases of the last weeks count more: seasonal catalogues change fast.
-    - ``r_u`` is the user's history weighted by recency when ``recency`` is given (else binary).
+    - ``r_u`` is the user's history weighted by recency when ``recency`` is given (else binary), relative to the
+      user's latest purchase (weight 1).
     - ``S`` is the item-item content similarity (top ``content_neighbors`` cosine neighbours of ``item_vectors``),
       which reaches items with few interactions; ``content_weight = 0`` leaves it out.
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
@@ -66,8 +67,8 @@ class LongTailHybrid(Recommender):
     ``recommend`` then calibrates each list's share of tail items to the user's tail appetite, the share of tail
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items
     (``longtail.recommend.reranking.calibrate_tail_share``, weight ``tail_weight``; 0 switches it off). Tail items
-    are those outside the head that makes ``head_share`` of training interactions. Users without history are scored by
-    (recent) popularity, so a cold-start user still gets a full list.
+    are those outside the head that makes ``head_share`` of training interactions. Users without history, and users
+    whose history gives every item a score of 0, are scored by (recent) popularity, so they still get a full list.
 
     With ``privacy`` the two popularity vectors (``popularity_`` and the recent popularity ``cold_scores_``, the
     "popular now" list) are user-level differentially private, each at ``privacy``'s (epsilon, delta)
@@ -79,8 +80,8 @@ class LongTailHybrid(Recommender):
 
     Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency),
     ``content_similarity_`` (csr or None), ``popularity_`` (n_items,), ``tail_`` (n_items,) bool, ``appetite_``
-    (n_users,), ``history_`` (the scoring input: recency weights, or the binarised interactions), ``quality_``
-    (n_items,) the item quality in use (zeros without ``item_quality``).
+    (n_users,), ``history_`` (the scoring input: recency weights relative to each user's latest, or the binarised
+    interactions), ``quality_`` (n_items,) the item quality in use (zeros without ``item_quality``).
     """
 
     def __init__(
@@ -141,7 +142,7 @@ class LongTailHybrid(Recommender):
                 )
         self._fitted_ease = ease
         if recency is not None:
-            recency = sp.csr_matrix(recency, dtype=np.float32)
+            recency = sp.csr_matrix(recency, dtype=np.float64)
             if recency.shape != X.shape:
                 raise ValueError(f"recency has shape {recency.shape}, X has {X.shape}; they must match")
             if recency.nnz and (recency.data.min() < 0 or recency.data.max() > 1):
@@ -155,17 +156,18 @@ class LongTailHybrid(Recommender):
             raise ValueError("ease was fitted on other interactions than X")
         self.ease_ = given if given is not None else EASE(self.l2, max_items=self.max_items).fit(X)
         self.recent_ease_ = None
+        recent = self._recency.astype(np.float32) if self._recency is not None else X
         if self._recency is not None and self.recent_weight > 0:
             self.recent_ease_ = EASE(self.l2, max_items=self.max_items)
-            self.recent_ease_._fit(self._recency)  # the closed form on the weights themselves, not binarised
-        self.history_ = self._recency if self._recency is not None else X
+            self.recent_ease_._fit(recent)  # the closed form on the weights themselves, not binarised
+        self.history_ = _relative_to_latest(self._recency) if self._recency is not None else X
         self.content_similarity_ = self._content_similarity(X.shape[1]) if self.content_weight > 0 else None
         if self.privacy is None:
             self.popularity_ = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
-            self.cold_scores_ = np.asarray(self.history_.sum(axis=0), dtype=np.float32).ravel()
+            self.cold_scores_ = np.asarray(recent.sum(axis=0), dtype=np.float32).ravel()
         else:
             self.popularity_ = private_item_popularity(X, self.privacy)
-            cold = private_item_popularity(self.history_, self.privacy, resolution=RECENCY_RESOLUTION)
+            cold = private_item_popularity(recent, self.privacy, resolution=RECENCY_RESOLUTION)
             self.cold_scores_ = cold.astype(np.float32)
         self.tail_ = tail_items(self.popularity_, self.head_share)
         self.appetite_ = shrunk_tail_appetite(X, self.tail_, self.appetite_prior)
@@ -255,7 +257,9 @@ class LongTailHybrid(Recommender):
             relevance += _weighted(components.recent, self.recent_weight)
         if self.content_similarity_ is not None:
             relevance += _weighted(components.content, self.content_weight)
-        relevance[components.cold] = self.cold_scores_
+        # A user whose items nobody else bought (and no text links) has no personal signal: every score is 0, and
+        # the list was the catalogue in id order. Such a user is scored as a new one is.
+        relevance[components.cold | ~relevance.any(axis=1)] = self.cold_scores_
         return self._debiased(relevance)
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:
@@ -274,6 +278,20 @@ class LongTailHybrid(Recommender):
     def _select(self, scores: np.ndarray, users: np.ndarray, k: int) -> np.ndarray:
         """Top-``k`` per row, calibrated to each user's tail appetite (``tail_weight`` 0: plain top-k)."""
         return calibrate_tail_share(scores, self.tail_, self.appetite_[users], k, self.tail_weight)
+
+
+def _relative_to_latest(recency: sp.csr_matrix) -> sp.csr_matrix:
+    """``recency`` (float64) with each user's row divided by its largest weight, as float32: the scoring input. Each
+    score term is scaled to the user's best item, so a user's weights count only relative to each other; in absolute
+    terms a customer last seen 12 years ago has float32 weights of 0, which scored every item 0 and listed the
+    catalogue in id order."""
+    recency = recency.tocsr()
+    lengths = np.diff(recency.indptr)
+    top = np.ones(recency.shape[0])
+    filled = lengths > 0
+    top[filled] = np.maximum.reduceat(recency.data, recency.indptr[:-1][filled])
+    data = recency.data / np.repeat(np.where(top > 0, top, 1.0), lengths)
+    return sp.csr_matrix((data, recency.indices, recency.indptr), recency.shape, dtype=np.float32)
 
 
 def _scaled(scores: np.ndarray, weight: float) -> np.ndarray:

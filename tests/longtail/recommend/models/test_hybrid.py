@@ -65,6 +65,39 @@ def test_recency_weights_favour_items_bought_with_recent_purchases():
     assert model.recommend(np.array([10]), 1)[0, 0] == 2
 
 
+def test_a_customer_last_seen_long_ago_is_scored_from_their_own_items(random_sparse):
+    """Each score term is scaled to the user's best item, so only a user's weights relative to each other count:
+    a user whose every purchase is 200 half-lives old (weights below float32's smallest) gets the list they would
+    get had they bought the same way last week, not every item scored 0 and the catalogue in id order."""
+    rng = np.random.default_rng(3)
+    bought = (random_sparse > 0).astype(np.float64)
+    recency = bought.multiply(rng.uniform(0.2, 1.0, bought.shape)).tocsr()
+    ancient = recency.copy().tolil()
+    ancient[0] = recency[0] * 0.5**200
+    users = np.arange(5)
+    # recent_weight 0: both fits are the same EASE on the purchases; only the user's weights differ.
+    settings = {"l2": 50.0, "recent_weight": 0.0, "popularity_exponent": 0.25}
+    recent = LongTailHybrid(**settings).fit(bought, recency=recency)
+    old = LongTailHybrid(**settings).fit(bought, recency=ancient.tocsr())
+    lists, scores = old.recommend(users, 10, return_scores=True)
+    assert (scores[0] > 0).all()
+    np.testing.assert_array_equal(lists, recent.recommend(users, 10))
+
+
+def test_a_customer_whose_items_nobody_else_bought_gets_the_new_users_ranking(random_sparse):
+    """No co-purchase, no text: every personal score is 0. Such a user was listed the catalogue in id order; now the
+    shop's most bought items, as a new user is."""
+    bought = (random_sparse > 0).astype(np.float32)
+    n_users, n_items = bought.shape
+    # one more user, who bought one more item that nobody else bought
+    X = sp.bmat([[bought, None], [None, sp.csr_matrix(np.ones((1, 1), dtype=np.float32))]]).tocsr()
+    model = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=0.0, tail_weight=0.0).fit(X)
+    lists, scores = model.recommend(np.array([n_users]), 10, return_scores=True)
+    new_user = [item for item in model.recommend_cold(11) if item != n_items][:10]
+    assert (scores > 0).all()
+    np.testing.assert_array_equal(lists[0], new_user)
+
+
 def test_content_similarity_reaches_items_without_co_purchases():
     X = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float32))
     vectors = np.array([[1, 0], [0.9, 0.1], [1, 0.05], [0, 1]], dtype=np.float32)
