@@ -2,8 +2,8 @@
 
 Phrases are noun-ish 1- and 2-grams ("battery life", "smell", "customer service") taken from each review: lower-cased
 word runs with stop words, numbers, very short words and sentiment words (the VADER lexicon: "great", "love",
-"broke", and its intensifiers and negations: "highly", "never") removed, so that what is left names a thing rather than an opinion of it. A bigram is two such words next
-to each other in the text.
+"broke", and its intensifiers and negations: "highly", "never") removed, so that what is left names a thing rather
+than an opinion of it. A bigram is two such words next to each other in the text.
 
 ``contrast_phrases`` ranks phrases of one side (e.g. an item's positive reviews) against the other side (its
 negative reviews) with the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn, 2008,
