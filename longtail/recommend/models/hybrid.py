@@ -35,11 +35,12 @@ class _Scores(NamedTuple):
 
 class _Components(NamedTuple):
     """One batch of users' raw scores from each fitted component, before the scoring-time settings weigh them;
-    ``cold`` (n_users,) marks users without history."""
+    ``history`` the batch's scoring input (csr); ``cold`` (n_users,) marks users without history."""
 
     ease: _Scores
     recent: _Scores | None
     content: _Scores | None
+    history: sp.csr_matrix
     cold: np.ndarray
 
 
@@ -68,7 +69,8 @@ class LongTailHybrid(Recommender):
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items
     (``longtail.recommend.reranking.calibrate_tail_share``, weight ``tail_weight``; 0 switches it off). Tail items
     are those outside the head that makes ``head_share`` of training interactions. Users without history, and users
-    whose history gives every item a score of 0, are scored by (recent) popularity, so they still get a full list.
+    whose history gives no item they have not bought a score above 0, are scored by (recent) popularity, so they
+    still get a full list.
 
     With ``privacy`` the two popularity vectors (``popularity_`` and the recent popularity ``cold_scores_``, the
     "popular now" list) are user-level differentially private, each at ``privacy``'s (epsilon, delta)
@@ -247,6 +249,7 @@ class LongTailHybrid(Recommender):
             content=None
             if self.content_similarity_ is None
             else _with_divisor((history @ self.content_similarity_).toarray()),
+            history=history,
             cold=np.diff(history.indptr) == 0,
         )
 
@@ -257,9 +260,11 @@ class LongTailHybrid(Recommender):
             relevance += _weighted(components.recent, self.recent_weight)
         if self.content_similarity_ is not None:
             relevance += _weighted(components.content, self.content_weight)
-        # A user whose items nobody else bought (and no text links) has no personal signal: every score is 0, and
-        # the list was the catalogue in id order. Such a user is scored as a new one is.
-        relevance[components.cold | ~relevance.any(axis=1)] = self.cold_scores_
+        # A user whose items nobody else bought (and no text links) has no personal signal: no item they have not
+        # bought scores above 0, and their list was the catalogue in id order. Such a user is scored as a new one is.
+        liked = relevance > 0
+        liked[components.history.nonzero()] = False
+        relevance[components.cold | ~liked.any(axis=1)] = self.cold_scores_
         return self._debiased(relevance)
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:

@@ -84,16 +84,18 @@ def test_a_customer_last_seen_long_ago_is_scored_from_their_own_items(random_spa
     np.testing.assert_array_equal(lists, recent.recommend(users, 10))
 
 
-def test_a_customer_whose_items_nobody_else_bought_gets_the_new_users_ranking(random_sparse):
-    """No co-purchase, no text: every personal score is 0. Such a user was listed the catalogue in id order; now the
-    shop's most bought items, as a new user is."""
+@pytest.mark.parametrize("pair", [False, True], ids=["one item only they bought", "two items only two bought"])
+def test_a_customer_whose_items_nobody_else_bought_gets_the_new_users_ranking(random_sparse, pair):
+    """No co-purchase beyond their own items, no text: no item the user has not bought scores above 0. Such a user
+    was listed the catalogue in id order; now the shop's most bought items, as a new user is. With a pair of items
+    two users bought together, each item scores the other, but both are the user's own."""
     bought = (random_sparse > 0).astype(np.float32)
     n_users, n_items = bought.shape
-    # one more user, who bought one more item that nobody else bought
-    X = sp.bmat([[bought, None], [None, sp.csr_matrix(np.ones((1, 1), dtype=np.float32))]]).tocsr()
+    theirs = np.ones((2, 2) if pair else (1, 1), dtype=np.float32)
+    X = sp.bmat([[bought, None], [None, sp.csr_matrix(theirs)]]).tocsr()
     model = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=0.0, tail_weight=0.0).fit(X)
     lists, scores = model.recommend(np.array([n_users]), 10, return_scores=True)
-    new_user = [item for item in model.recommend_cold(11) if item != n_items][:10]
+    new_user = [item for item in model.recommend_cold(12) if item < n_items][:10]
     assert (scores > 0).all()
     np.testing.assert_array_equal(lists[0], new_user)
 
