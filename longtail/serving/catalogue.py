@@ -64,6 +64,7 @@ class ShopIndex:
         items = shop.items
         self.item_ids = items["item_id"].astype(str).to_numpy()
         self.position = {item_id: row for row, item_id in enumerate(self.item_ids)}
+        self._item_index = pd.Index(self.item_ids)
         self.titles = items["title"].fillna(items["item_id"]).astype(str).to_numpy()
         self.categories = items["category"].fillna("").astype(str).to_numpy()
         self.prices = items["price"].to_numpy(dtype=np.float64)
@@ -101,7 +102,7 @@ class ShopIndex:
     def _rows(self, item_ids: pd.Series) -> np.ndarray:
         # One vectorised lookup: a dict lookup per row held the GIL for most of a second on the Magazine shop's
         # 1.4 million list rows, while the server answered requests beside the loading thread.
-        rows = pd.Index(self.item_ids).get_indexer(item_ids.astype(str))
+        rows = self._item_index.get_indexer(item_ids.astype(str))
         if (rows < 0).any():
             raise KeyError(f"item {item_ids.astype(str).to_numpy()[rows < 0][0]!r} is not in the shop's items")
         return rows.astype(np.int64)
