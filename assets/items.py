@@ -20,10 +20,11 @@ from longtail.data.warehouse import (
     replace_rows,
     table_exists,
 )
+from longtail.language.review_facts import REVIEW_FACT_COLUMNS
 from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
 from longtail.recommend.item_vectors import refresh_catalogue_embeddings
 from longtail.recommend.neighbours import item_neighbours
-from longtail.recommend.text import build_catalogue_texts, changed_texts
+from longtail.recommend.text import REVIEWS_SOURCE, build_catalogue_texts, changed_texts
 from longtail.spark.exchange import export_query
 from longtail.spark.neighbours import collaborative_neighbours
 from resources.engine import EngineResource
@@ -34,16 +35,23 @@ GROUP = "items"
 GENERATED_SOURCE = "generated"
 
 
-@dg.asset(deps=["cleaned_items", "generated_descriptions"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+@dg.asset(
+    deps=["cleaned_items", "cleaned_reviews", "generated_descriptions"],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+)
 def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One text per item from title, brand, category path and description, and as ``extra_text`` the accepted
     generated description of items whose own text is missing or poor (``text_source`` says "generated"), which
-    the embedding blends in at a lower weight; ``text_hash`` tells the embedding step which items changed."""
+    the embedding blends in at a lower weight; an item that only reviews know (no catalogue row) has what its reviews
+    say as its text (``text_source`` "reviews"). ``text_hash`` tells the embedding step which items changed."""
     with warehouse.connect() as connection:
         items = read_table(connection, "cleaned_items")
         generated = accepted_descriptions(connection)
+        reviews = read_table(connection, "cleaned_reviews")
         previous = read_table(connection, "item_text")
-        texts = build_catalogue_texts(items, generated)
+        texts = build_catalogue_texts(items, generated, reviews[REVIEW_FACT_COLUMNS] if len(reviews) else None)
         replace_rows(connection, "item_text", texts)
     changed = changed_texts(previous, texts)
     context.log.info(f"{len(texts):,} item texts, {changed:,} new or changed since the last run")
@@ -52,6 +60,7 @@ def item_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         with_text=("has_text", "sum"),
         with_description=("has_description", "sum"),
         with_generated=("text_source", lambda sources: int(sources.str.contains(GENERATED_SOURCE).sum())),
+        from_reviews=("text_source", lambda sources: int((sources == REVIEWS_SOURCE).sum())),
     )
     return dg.MaterializeResult(
         metadata={

@@ -25,6 +25,7 @@ from longtail.data.warehouse import (
     replace_dataset_rows,
     table_exists,
 )
+from longtail.language.review_facts import REVIEW_FACT_COLUMNS, mentioned_phrases
 from longtail.parallel import run_largest_first
 from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_record
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
@@ -136,6 +137,14 @@ def recommendation_evaluation(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def review_mentions(connection, dataset: str) -> pd.Series | None:
+    """The phrases each item's reviews mention most (``mentioned_phrases``), by item id; None without reviews. They
+    name the items no catalogue field names, in lists, reasons and the serving snapshot."""
+    if not table_exists(connection, "cleaned_reviews"):
+        return None
+    return mentioned_phrases(read_table(connection, "cleaned_reviews", "dataset = ?", [dataset])[REVIEW_FACT_COLUMNS])
+
+
 def review_scores(connection, dataset: str) -> pd.DataFrame | None:
     """``item_id, ts, score`` of the dataset's scored reviews (see ``review_sentiment``); None without any."""
     if not table_exists(connection, "review_sentiment"):
@@ -223,6 +232,7 @@ class RecommendationListsConfig(dg.Config):
         "item_similarity",
         "item_embeddings",
         "cleaned_items",
+        "cleaned_reviews",
         "review_sentiment",
     ],
     group_name=GROUP,
@@ -301,6 +311,7 @@ def list_jobs(
             review_scores=review_scores(connection, dataset),
             items=read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
             neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
+            review_mentions=review_mentions(connection, dataset),
             list_length=config.list_length,
             exclude_seen=config.exclude_seen,
             privacy=privacy,

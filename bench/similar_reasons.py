@@ -7,7 +7,7 @@ before the similarity floor (every answer named the closest of the shopper's ite
 
 Judgements: ``docs/labels/similar_reasons.jsonl``, 210 (item, bought item) pairs, 70 per shop, each labelled 1
 (similar) or 0 under ``docs/labels/similar_reasons_rubric.md`` by a judge who saw the two titles and the kind of shop
-only. The floor's rule (``ShopIndex.similar_floor``: the 99th percentile of the shop's random pairs) was fixed before
+only. The floor's rule (``similar_floor``: the 99th percentile of the shop's random pairs) was fixed before
 the labels were read; the other percentiles are the trade-off curve, not a choice made on this set.
 
 Per percentile and shop: the reasons still shown, their precision (share judged similar) and the share of the
@@ -28,7 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from longtail.serving.catalogue import SIMILAR_PAIR_PERCENTILE, load_snapshot, similar_floor  # noqa: E402
+from longtail.recommend.explanations import SIMILAR_PAIR_PERCENTILE, similar_floor  # noqa: E402
+from longtail.serving.catalogue import load_snapshot  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
@@ -47,8 +48,8 @@ def share(hits: int, total: int) -> str:
     return f"{hits}/{total} = {hits / max(total, 1):.2f} ({float(low):.2f}-{float(high):.2f})"
 
 
-def score(shops) -> None:
-    records = [json.loads(line) for line in LABELS.read_text().splitlines()]
+def score(shops, labels: Path = LABELS) -> None:
+    records = [json.loads(line) for line in labels.read_text().splitlines()]
     rows = []
     for record in records:
         index = shops.get(record["dataset"])
@@ -105,6 +106,38 @@ def draw(shops, per_shop: int, out: Path, seed: int = 0) -> None:
             if len(pairs) >= per_shop:
                 break
         drawn += [(name, index, row, bought) for row, bought in list(pairs.values())[:per_shop]]
+    write_draw(drawn, out, rng)
+
+
+def draw_lists(shops, warehouse: Path, per_shop: int, out: Path, seed: int = 0) -> None:
+    """The cached lists' reasons: of the top-10 rows of ``warehouse``'s ``recommendation_lists`` (opened read-only)
+    whose reason is "similar to X, which you bought", ``per_shop`` distinct (item, anchor) title pairs per shop."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        reasons = connection.execute(
+            "select dataset, item_id, anchor_item_id from recommendation_lists where reason_kind = 'similar' "
+            "and rank <= 10 order by dataset, user_id, rank"
+        ).df()
+    rng = random.Random(seed)
+    drawn = []
+    for name, group in reasons.groupby("dataset"):
+        index = shops.get(name)
+        if index is None or name not in SHOP_KINDS:
+            continue
+        pairs = {}
+        for item_id, anchor_id in zip(group["item_id"], group["anchor_item_id"]):
+            row, bought = index.position.get(item_id), index.position.get(anchor_id)
+            if row is not None and bought is not None:
+                pairs.setdefault((index.titles[row], index.titles[bought]), (row, bought))
+        chosen = rng.sample(sorted(pairs.values()), min(per_shop, len(pairs)))
+        drawn += [(name, index, row, bought) for row, bought in chosen]
+    write_draw(drawn, out, rng)
+
+
+def write_draw(drawn: list, out: Path, rng: random.Random) -> None:
+    """The drawn ``(dataset, index, row, bought row)`` pairs, shuffled, as the judge's TSV (the kind of shop and the
+    two titles only) and as full records."""
     rng.shuffle(drawn)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "pairs_to_judge.tsv").open("w") as judge, (out / "pairs.jsonl").open("w") as full:
@@ -119,15 +152,21 @@ def draw(shops, per_shop: int, out: Path, seed: int = 0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=LABELS, help="judged pairs to score (default: the chat's)")
     parser.add_argument("--draw", type=int, metavar="PER_SHOP", help="draw a new set of shown reasons to judge")
+    parser.add_argument(
+        "--lists-of", type=Path, metavar="WAREHOUSE", help="with --draw: draw the cached lists' reasons of WAREHOUSE"
+    )
     parser.add_argument("--out", type=Path, default=Path("similar_reasons_to_judge"))
     args = parser.parse_args()
     root = home.serving_dir()
     shops = load_snapshot(root, current_version(root)).shops
-    if args.draw:
+    if args.draw and args.lists_of:
+        draw_lists(shops, args.lists_of, args.draw, args.out)
+    elif args.draw:
         draw(shops, args.draw, args.out)
     else:
-        score(shops)
+        score(shops, args.labels)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,11 @@ class ReviewFacts:
     mentions: tuple[tuple[str, int], ...] = ()
     highlights: tuple[str, ...] = ()
 
+    @property
+    def mentioned(self) -> str:
+        """The mentioned phrases joined by ", " ("hair, shampoo, conditioner"); "" without any."""
+        return ", ".join(phrase for phrase, _ in self.mentions)
+
 
 def review_facts(
     reviews: pd.DataFrame, review_scores: pd.DataFrame | None = None, before: pd.Timestamp | None = None
@@ -104,3 +109,18 @@ def _mentions(counts: np.ndarray, vocabulary: np.ndarray, generic: np.ndarray):
         if len(chosen) == MAX_MENTIONS:
             break
     return tuple(chosen)
+
+
+def mentioned_phrases(reviews: pd.DataFrame) -> pd.Series:
+    """The phrases most of each item's reviews mention (``ReviewFacts.mentions``), joined by ", " ("hair, shampoo,
+    conditioner"), as a string Series by ``item_id``, for ``reviews`` (``REVIEW_FACT_COLUMNS``) of one dataset;
+    items whose reviews share no phrase are left out. What a shopper can tell an item by when its catalogue names
+    none."""
+    if reviews.empty:
+        return pd.Series(dtype="string", index=pd.Index([], name="item_id"))
+    if reviews["dataset"].nunique() > 1:
+        raise ValueError(f"reviews must be of one dataset, got {sorted(reviews['dataset'].unique())}")
+    (facts,) = review_facts(reviews).values()
+    phrases = {item_id: item.mentioned for item_id, item in facts.items()}
+    named = pd.Series(phrases, dtype="string")
+    return named[named != ""].rename_axis("item_id")

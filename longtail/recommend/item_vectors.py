@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from longtail.recommend.embedding import EXTRA_TEXT_WEIGHT
+from longtail.recommend.text import CATALOGUE_SOURCE
 from longtail.validation import require_columns
 
 EMBEDDING_COLUMNS = ["item_id", "text_hash", "model", "embedding"]
@@ -242,11 +243,18 @@ def catalogue_text_vectors(
     vectors: tuple[np.ndarray, np.ndarray], texts: pd.DataFrame, encode: Callable[[list[str]], np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``vectors`` (stored ``(ids, matrix)`` of one dataset) with every item that has an ``extra_text`` in ``texts``
-    (``item_id``, ``text``, ``extra_text``, as ``longtail.recommend.text.build_item_text`` gives them) re-encoded
-    from its catalogue ``text`` alone. The catalogue text does not change with time, while the extra text (a
-    published description) may state review counts and phrases from after an evaluation's cut: these vectors are
-    the ones an evaluation can use at any cut. ``encode`` is called once, on those items' texts."""
-    require_columns(texts, ["item_id", "text"], "texts")
+    (``item_id``, ``text``, ``extra_text``, ``text_source``, as ``longtail.recommend.text.build_item_text`` gives
+    them) re-encoded from its catalogue ``text`` alone, and without the items whose text is not the catalogue's
+    (``text_source`` without "catalogue": a review-only item's text is its reviews'). The catalogue text does not
+    change with time, while a published description or the reviews may say what was written after an evaluation's
+    cut: these vectors are the ones an evaluation can use at any cut. ``encode`` is called once, on the
+    re-encoded items' texts."""
+    require_columns(texts, ["item_id", "text", "text_source"], "texts")
+    from_catalogue = texts["text_source"].fillna("").astype(str).str.split("+").map(lambda s: CATALOGUE_SOURCE in s)
+    if not from_catalogue.all():
+        kept = ~np.isin(vectors[0], texts.loc[~from_catalogue, "item_id"].to_numpy())
+        vectors = (vectors[0][kept], vectors[1][kept])
+        texts = texts[from_catalogue]
     extra = _has_extra(texts)
     if not extra.any() or not len(vectors[0]):
         return vectors

@@ -21,11 +21,11 @@ from longtail.data.interactions import ORDER_FROM_LAST, InteractionMatrix, inter
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.privacy.dp import PrivacySettings
 from longtail.recommend.evaluation.split import recency_weights
-from longtail.recommend.explanations import POPULAR, explain, reason_text
+from longtail.recommend.explanations import POPULAR, alike_enough, explain, reason_text
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.models.hybrid import LongTailHybrid
 from longtail.recommend.neighbours import neighbour_matrix
-from longtail.recommend.text import display_titles
+from longtail.recommend.text import display_titles, titles_from_reviews
 
 COLD_START_USER = "<new user>"
 # Days; the recency half-life of a dataset served without evaluated settings.
@@ -136,6 +136,7 @@ def serve_recommendations(
     review_scores: pd.DataFrame | None = None,
     items: pd.DataFrame | None = None,
     neighbours: pd.DataFrame | None = None,
+    review_mentions: pd.Series | None = None,
     list_length: int = 20,
     exclude_seen: bool = True,
     privacy: PrivacySettings | None = None,
@@ -149,9 +150,12 @@ def serve_recommendations(
         items: ``item_id, title`` and optionally ``category, brand, description`` of the catalogue: lists and
             reasons show each item's ``display_titles`` (its title, the name its description opens with, or its
             category and brand), and its id without any.
+        review_mentions: optional phrases an item's reviews mention most, by item id
+            (``longtail.language.review_facts.mentioned_phrases``): an item no catalogue field names is shown as
+            ``titles_from_reviews`` gives it ("B0009RF9DW (reviews mention body, scent, shower)").
         neighbours: optional ``item_id, neighbour_id, score`` rows of a content or blended similarity (as
             ``longtail.recommend.neighbours.neighbour_table`` writes them): they explain the items that no
-            co-purchase explains.
+            co-purchase explains, where the two items' vectors are alike enough to say so (``alike_enough``).
         list_length, exclude_seen: as ``Recommender.recommend``.
         privacy: as ``build_served_hybrid``: the list of a new user ("popular now") is then drawn from
             differentially private counts.
@@ -171,6 +175,7 @@ def serve_recommendations(
     )
     model, matrix = served.model, served.matrix
     similarity = None if neighbours is None else neighbour_matrix(neighbours, matrix.item_ids)
+    similarity = alike_enough(similarity, model.item_vectors)  # what may be called similar
     n_users = len(matrix.user_ids)
     recommended, scores = recommend(model, n_users, list_length, exclude_seen=exclude_seen)
     if recommended.shape != (n_users, list_length) or scores.shape != (n_users, list_length):
@@ -194,7 +199,7 @@ def serve_recommendations(
         }
     )
     lists = pd.concat([known, new_user], ignore_index=True)
-    titles = _titles(items)
+    titles = _titles(items, review_mentions)
     lists["title"] = lists["item_id"].map(titles)
     anchor_titles = lists["anchor_item_id"].map(titles).fillna(lists["anchor_item_id"])
     lists["reason"] = [
@@ -204,16 +209,19 @@ def serve_recommendations(
     return ServedLists(lists[LIST_COLUMNS], _summary(served, lists))
 
 
-def _titles(items: pd.DataFrame | None) -> pd.Series:
-    """The display title (``display_titles``) of each catalogue item, by item id; empty without a catalogue."""
+def _titles(items: pd.DataFrame | None, review_mentions: pd.Series | None) -> pd.Series:
+    """The display title (``display_titles``) of each catalogue item, else the one its reviews give
+    (``titles_from_reviews``), by item id."""
+    from_reviews = titles_from_reviews(review_mentions if review_mentions is not None else pd.Series(dtype="string"))
     if items is None or not len(items):
-        return pd.Series(dtype="string")
+        return from_reviews
     catalogue = items.set_index("item_id")
     fields = [
         catalogue[column].astype("string") if column in catalogue else None
         for column in ("category", "brand", "description")
     ]
-    return display_titles(catalogue["title"].astype("string"), *fields)
+    named = display_titles(catalogue["title"].astype("string"), *fields)
+    return named.combine_first(from_reviews)
 
 
 def _summary(served: ServedModel, lists: pd.DataFrame) -> dict:

@@ -22,12 +22,15 @@ import re
 import pandas as pd
 
 from longtail.data.text_repairs import text_cell
+from longtail.language.review_facts import review_facts
 from longtail.validation import require_columns
 
 ITEM_TEXT_COLUMNS = ["item_id", "text", "extra_text", "text_hash", "has_text", "has_description", "text_source"]
 REQUIRED_ITEM_COLUMNS = ["item_id", "title", "description", "category", "brand"]
 EXTRA_TEXT_COLUMNS = ["item_id", "text", "source"]
 CATALOGUE_SOURCE = "catalogue"
+# Source of the text of an item that only reviews know (``review_only_texts``).
+REVIEWS_SOURCE = "reviews"
 # Source of the text of an item with no catalogue field and no extra text: its id, so that it still gets a vector.
 ITEM_ID_SOURCE = "item_id"
 # Twice what the default model reads: enough for any model with a 512-token window, small enough to store.
@@ -168,10 +171,25 @@ def _truncate(text: str) -> str:
     return cut[:space] if space > 0 else cut
 
 
-def build_catalogue_texts(items: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_catalogue_texts(
+    items: pd.DataFrame, extra: pd.DataFrame | None = None, reviews: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``build_item_text`` of every dataset of ``items`` (cleaned items of any number of datasets, with a
     ``dataset`` column), each with the rows of ``extra`` (``dataset`` plus ``EXTRA_TEXT_COLUMNS``) of its own
-    dataset. Returns ``dataset`` and ``ITEM_TEXT_COLUMNS``, datasets in sorted order; no rows without items."""
+    dataset, and after them the items that only ``reviews`` know (``review_only_texts``; a shop without a catalogue,
+    such as the review-only 5-core one, has no other items). Returns ``dataset`` and ``ITEM_TEXT_COLUMNS``, datasets
+    in sorted order; no rows for a dataset with no items."""
+    require_columns(items, ["dataset", *REQUIRED_ITEM_COLUMNS], "items")
+    if reviews is not None and len(reviews):
+        only_reviewed = review_only_texts(reviews, items)
+        if len(only_reviewed):
+            key = ["dataset", "item_id"]
+            if extra is not None:  # an extra text of a reviewed item (its grounded description) is not its text
+                require_columns(extra, key, "extra")
+                extra = extra[pd.MultiIndex.from_frame(extra[key]).isin(pd.MultiIndex.from_frame(items[key]))]
+            extra = pd.concat([extra, only_reviewed], ignore_index=True) if extra is not None else only_reviewed
+            ids = pd.concat([items[key], only_reviewed[key]])
+            items = ids.merge(items, on=key, how="left")  # null fields for the reviewed items
     frames = [
         build_item_text(group, extra=None if extra is None else extra[extra["dataset"] == dataset]).assign(
             dataset=dataset
@@ -179,6 +197,25 @@ def build_catalogue_texts(items: pd.DataFrame, extra: pd.DataFrame | None = None
         for dataset, group in items.groupby("dataset")
     ]
     return pd.concat(frames or [pd.DataFrame(columns=["dataset", *ITEM_TEXT_COLUMNS])], ignore_index=True)
+
+
+def review_only_texts(reviews: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """``dataset`` plus ``EXTRA_TEXT_COLUMNS`` (source ``REVIEWS_SOURCE``) for each item of ``reviews``
+    (``longtail.language.review_facts.REVIEW_FACT_COLUMNS``) that ``items`` (``dataset, item_id``) lacks: the phrases
+    most of its reviews mention, then the titles of its newest reviews (``review_facts``), each a sentence, e.g.
+    "hair, shampoo, conditioner. Great product. Love it!"; "" when its reviews share no phrase and have no usable
+    title. Without a catalogue this is what the shop knows of an item. The grounded description written from the
+    same reviews is not used: its counts and ratings, which every item's has, made the items look alike (random pairs
+    of 5-core items cosine 0.58 at the median, against 0.29 with this text; ``bench/review_only_texts.py``)."""
+    require_columns(reviews, ["dataset", "item_id"], "reviews")
+    known = pd.MultiIndex.from_frame(items[["dataset", "item_id"]])
+    reviews = reviews[~pd.MultiIndex.from_frame(reviews[["dataset", "item_id"]]).isin(known)]
+    rows = [
+        (dataset, item_id, " ".join(_sentence(part) for part in (facts.mentioned, *facts.highlights) if part))
+        for dataset, by_item in review_facts(reviews).items()
+        for item_id, facts in by_item.items()
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "item_id", "text"]).assign(source=REVIEWS_SOURCE)
 
 
 def changed_texts(previous: pd.DataFrame, current: pd.DataFrame) -> int:
@@ -258,3 +295,13 @@ def display_titles(
         named = pd.Series([name_from_description(text) for text in untitled], index=untitled.index, dtype="string")
         built = named.reindex(titles.index).fillna(built)
     return titles.where(usable, built)
+
+
+def titles_from_reviews(mentions: pd.Series) -> pd.Series:
+    """The title of an item that nothing in its catalogue names (no title, no named description, no category or
+    brand), from ``mentions`` (the phrases its reviews mention most, by item id, e.g. from
+    ``longtail.language.review_facts.mentioned_phrases``): "B0009RF9DW (reviews mention body, scent, shower)". The
+    shopper reads what the item is, and the id keeps apart two items whose reviews mention the same things. A string
+    Series by item id."""
+    ids = mentions.index.astype(str).to_series(index=mentions.index)
+    return (ids + " (reviews mention " + mentions.astype("string") + ")").astype("string")

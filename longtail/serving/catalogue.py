@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from longtail.recommend.explanations import MIN_CUSTOMERS_REASON
+from longtail.recommend.explanations import MIN_CUSTOMERS_REASON, similar_floor
 from longtail.recommend.serving import COLD_START_USER
 from longtail.serving.snapshot import ITEM_CLUSTERS, ShopTables, read_manifest, read_shop
 from longtail.serving.vocabulary import SEPARATOR, category_nodes
@@ -23,12 +23,6 @@ from longtail.serving.vocabulary import SEPARATOR, category_nodes
 # "Reviewers praise ..." needs this many reviews and this positive share, so one happy reviewer is not a consensus.
 MIN_REVIEWS_REASON = 3
 MIN_POSITIVE_SHARE_REASON = 0.6
-# "Similar to X, which you bought" needs the two items' vectors to be more alike than this percentile of random
-# pairs of the shop's items: the closest of a shopper's items is always some item, and on the demo the closest one
-# was often alike in a word only ("PINK DIAMANTE PEN" for "CANDLEHOLDER PINK HANGING HEART"). A percentile of the
-# shop's own pairs, not a fixed cosine, since how alike unrelated items look depends on the shop's texts.
-SIMILAR_PAIR_PERCENTILE = 99.0
-RANDOM_PAIRS = 20_000
 
 
 @dataclass(frozen=True)
@@ -227,23 +221,6 @@ def _grouped(frame: pd.DataFrame, key: str, rows: np.ndarray, columns: tuple[str
         group.update({column: array[start:end] for column, array in values.items()})
         out[names[codes[start]]] = group
     return out
-
-
-def similar_floor(vectors: np.ndarray, percentile: float = SIMILAR_PAIR_PERCENTILE, seed: int = 0) -> float:
-    """The ``percentile`` of the dot products of ``RANDOM_PAIRS`` random pairs of distinct items among the rows of
-    ``vectors`` (n_items, dim; unit rows, all-zero rows for items without text, which are left out): two items whose
-    product reaches it are more alike than that share of the shop's pairs. ``inf`` (nothing is similar enough)
-    with fewer than two items with a vector."""
-    with_text = np.flatnonzero(np.any(vectors != 0, axis=1))
-    if len(with_text) < 2:
-        return np.inf
-    rng = np.random.default_rng(seed)
-    first = rng.choice(with_text, RANDOM_PAIRS)
-    # A second index drawn from the other n - 1 items, so no pair is an item with itself.
-    second = with_text[
-        (np.searchsorted(with_text, first) + rng.integers(1, len(with_text), RANDOM_PAIRS)) % len(with_text)
-    ]
-    return float(np.percentile(np.einsum("ij,ij->i", vectors[first], vectors[second]), percentile))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 from longtail.data.interactions import interaction_matrix
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import tail_items
-from longtail.recommend.text import display_titles
+from longtail.recommend.text import display_titles, titles_from_reviews
 from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_CLUSTERS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
 from longtail.serving.vocabulary import item_clusters
 
@@ -32,6 +32,7 @@ def shop_tables(
     neighbours: pd.DataFrame | None = None,
     item_sentiment: pd.DataFrame | None = None,
     descriptions: pd.DataFrame | None = None,
+    review_mentions: pd.Series | None = None,
     settings: dict | None = None,
 ) -> ShopTables:
     """The serving tables of one shop.
@@ -45,6 +46,9 @@ def shop_tables(
             item are kept.
         item_sentiment: optional ``item_id, n_reviews, positive_share, positive_aspects`` rows.
         descriptions: optional ``item_id, text`` of descriptions the guard accepted.
+        review_mentions: optional phrases an item's reviews mention most, by item id
+            (``longtail.language.review_facts.mentioned_phrases``): they name the items the catalogue names nothing
+            for (``titles_from_reviews``), and the clusters of a shop without categories.
         settings: what the shop serves with (recorded in the manifest).
     """
     interactions = interactions[["user_id", "item_id"] + (["price"] if "price" in interactions else [])]
@@ -81,6 +85,11 @@ def shop_tables(
     brands = catalogue["brand"].reindex(ids).astype("string") if "brand" in catalogue else None
     # Before generated descriptions fill the gaps: a name is taken from the catalogue's own text only.
     frame["title"] = display_titles(frame["title"], frame["category"], brands, frame["description"])
+    mentions = pd.Series(dtype="string") if review_mentions is None else review_mentions
+    mentions = pd.Series(mentions.to_numpy(), index=mentions.index.astype(str), dtype="string").reindex(ids)
+    # Clusters are named by the words of the items' names, the catalogue's else what reviews mention; never by ids.
+    name_words = frame["title"].fillna(mentions).fillna("")
+    frame["title"] = frame["title"].fillna(titles_from_reviews(mentions.dropna()).reindex(ids))
     frame["price"] = _prices(catalogue, interactions, ids)
     frame["is_tail"] = is_tail.to_numpy()
     frame["buyers"] = buyers.to_numpy()
@@ -94,8 +103,7 @@ def shop_tables(
     settings = dict(settings or {})
     if frame["category"].isna().all() and vectors.shape[1] and len(ids) >= MIN_ITEMS_TO_CLUSTER:
         # A shop without categories gets item clusters as its categories, so a shopper can still name one.
-        titles = np.where(frame["title"].isna(), ids.astype(str), frame["title"].astype(object)).tolist()
-        labels, names = item_clusters(titles, vectors, cluster_count(len(ids)))
+        labels, names = item_clusters(name_words.astype(str).tolist(), vectors, cluster_count(len(ids)))
         frame["category"] = np.asarray(names, dtype=object)[labels]
         settings["categories"] = ITEM_CLUSTERS
     history = (

@@ -1,6 +1,7 @@
 import pandas as pd
+import pytest
 
-from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts, review_facts
+from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts, mentioned_phrases, review_facts
 
 
 def reviews(rows):
@@ -46,3 +47,12 @@ def test_review_facts_order_highlights_by_score_and_stop_at_the_cut():
 def test_review_facts_keep_a_few_highlights():
     many = [("s", f"r{i}", "a", 5, f"Title {i}", "Fine.", f"2024-01-{i + 1:02d}") for i in range(6)]
     assert len(review_facts(reviews(many))["s"]["a"].highlights) == MAX_HIGHLIGHTS
+
+
+def test_mentioned_phrases_name_items_by_what_their_reviews_share():
+    shop = reviews(ROWS[:5])
+    # "b" has one review: no phrase is shared, so nothing names it.
+    assert mentioned_phrases(shop).to_dict() == {"a": "colour, size"}
+    assert mentioned_phrases(shop.iloc[:0]).empty
+    with pytest.raises(ValueError, match="one dataset"):
+        mentioned_phrases(reviews(ROWS))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.explanations import co_buyers, explain, reason_text
+from longtail.recommend.explanations import alike_enough, co_buyers, explain, reason_text, similar_floor
 
 # User 0 has items 0 and 1, user 1 has nothing; users 2-4 bought items 0, 1 and 2 together, user 5 items 0 and 4.
 HISTORY = sp.csr_matrix(
@@ -69,3 +69,33 @@ def test_reason_text_names_the_anchor_and_marks_tail_picks():
 
 def test_a_tail_item_without_an_anchor_is_never_called_popular():
     assert reason_text("popular", None, True) == "tail pick: less known, for variety"
+
+
+def test_the_similar_floor_is_a_percentile_of_random_pairs():
+    """400 items in 100 tight groups of 4: under 1% of pairs share a group, so the 99th percentile of random pairs
+    lies below every same-group pair and above nearly all the others. Items without text are left out."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(100, 32))
+    vectors = np.repeat(centres, 4, axis=0) + 0.05 * rng.normal(size=(400, 32))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = np.repeat(np.arange(100), 4)
+    alike = vectors @ vectors.T
+    same, other = groups[:, None] == groups[None, :], groups[:, None] != groups[None, :]
+    floor = similar_floor(vectors)
+    assert np.quantile(alike[other], 0.98) < floor < alike[same & ~np.eye(400, dtype=bool)].min()
+    with_blanks = np.vstack([vectors, np.zeros((400, 32))])
+    assert similar_floor(with_blanks) == pytest.approx(floor, abs=0.05)
+    assert similar_floor(np.zeros((5, 32))) == np.inf and similar_floor(vectors[:1]) == np.inf
+
+
+def test_only_neighbours_alike_enough_may_be_called_similar():
+    """Items 0-3 form one tight group, items 4-399 are spread: a neighbour table links 0 to 1 (alike) and 0 to 4
+    (a neighbour only because every item has k of them); only the first pair is kept, with its score."""
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(400, 32))
+    vectors[1:4] = vectors[0] + 0.05 * rng.normal(size=(3, 32))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    neighbours = sp.csr_matrix(([0.9, 0.8, 0.7], ([0, 0, 5], [1, 4, 6])), shape=(400, 400))
+    kept = alike_enough(neighbours, vectors)
+    assert kept.shape == (400, 400) and kept.nnz == 1 and kept[0, 1] == pytest.approx(0.9)
+    assert alike_enough(neighbours, None) is None and alike_enough(None, vectors) is None

@@ -203,6 +203,7 @@ def test_catalogue_text_vectors_re_encode_only_the_items_with_extra_text_and_ign
             "item_id": ["a", "b", "c"],
             "text": ["Tea.", "Milk.", "Jam."],
             "extra_text": ["", "Milk. 4 reviews, rated 4.5.", ""],
+            "text_source": ["catalogue", "catalogue+generated", "catalogue"],
         }
     )
     encoder = CountingEncoder()
@@ -220,3 +221,22 @@ def test_catalogue_text_vectors_re_encode_only_the_items_with_extra_text_and_ign
     assert not np.array_equal(stored[1][1], matrix[1]) and list(ids) == ["a", "b", "c"]
     no_extra = CountingEncoder()
     assert catalogue_text_vectors(stored, texts.assign(extra_text=""), no_extra) is stored and not no_extra.calls
+
+
+def test_catalogue_text_vectors_leave_out_items_whose_text_is_not_the_catalogues():
+    # A review-only item's text is its published description, written from every review: no cut may use it.
+    texts = pd.DataFrame(
+        {
+            "item_id": ["a", "b"],
+            "text": ["Tea.", "12 reviews, rated 4.5 out of 5. Reviewers mention hair."],
+            "extra_text": ["", ""],
+            "text_source": ["catalogue", "generated"],
+        }
+    )
+    stored = (texts["item_id"].to_numpy(), embed_item_texts(texts, CountingEncoder()))
+    encoder = CountingEncoder()
+    ids, matrix = catalogue_text_vectors(stored, texts, encoder)
+    assert list(ids) == ["a"] and not encoder.calls
+    np.testing.assert_array_equal(matrix, stored[1][:1])
+    only_reviewed = catalogue_text_vectors((ids[:0], matrix[:0]), texts.iloc[1:], encoder)
+    assert len(only_reviewed[0]) == 0 and align_vectors(only_reviewed, np.array(["b"])) is None

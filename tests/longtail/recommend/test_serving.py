@@ -121,18 +121,26 @@ def test_every_user_gets_a_full_unseen_list_with_reasons_and_a_new_user_gets_one
     assert json.loads(summary["settings"])["tail_weight"] == 0.5
 
 
-def test_stored_neighbours_explain_what_no_co_purchase_does(shop):
-    events, items, vectors = shop
-    n_items = len(vectors[0])
-    # Each item's only neighbour is the next one: a "similar" reason must point at the user's own item.
+def test_stored_neighbours_explain_what_no_co_purchase_does_where_the_items_are_alike(shop):
+    events, items, (ids, _) = shop
+    n_items = len(ids)
+    # Items 2j and 2j + 1 are twins, all others far apart; each item's only neighbour is the next one, so half the
+    # neighbour pairs are twins and half are neighbours only because every item has one.
+    rng = np.random.default_rng(0)
+    vectors = np.repeat(rng.normal(size=(n_items // 2 + 1, 64)), 2, axis=0)[:n_items]
+    vectors = vectors + 0.01 * rng.normal(size=vectors.shape)
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     indices = ((np.arange(n_items) + 1) % n_items)[:, None]
-    neighbours = neighbour_table(vectors[0], neighbours_to_csr(indices, np.ones((n_items, 1)), n_items), "blended")
-    served = serve_recommendations(events, CHOSEN, items=items, neighbours=neighbours, list_length=20)
+    neighbours = neighbour_table(ids, neighbours_to_csr(indices, np.ones((n_items, 1)), n_items), "blended")
+    served = serve_recommendations(
+        events, CHOSEN, items=items, item_vectors=(ids, vectors), neighbours=neighbours, list_length=20
+    )
     similar = served.lists[served.lists["reason_kind"] == "similar"]
     assert len(similar)
     anchors, targets = (similar[column].str[1:].astype(int) for column in ("anchor_item_id", "item_id"))
-    assert ((anchors + 1) % n_items == targets).all()
-    without = serve_recommendations(events, CHOSEN, items=items, list_length=20)
+    # Only twins: the anchor is the user's item whose neighbour the listed one is, and its twin.
+    assert ((anchors + 1 == targets) & (anchors % 2 == 0)).all()
+    without = serve_recommendations(events, CHOSEN, items=items, item_vectors=(ids, vectors), list_length=20)
     assert "similar" not in set(without.lists["reason_kind"])
 
 
@@ -149,3 +157,19 @@ def test_lists_and_reasons_name_an_item_without_a_title_by_its_category_and_bran
     bought = lists[lists["reason_kind"] == "bought"]
     assert len(bought) and (lists["title"] == "Candles (Acme)").all()
     assert bought["reason"].str.contains("who bought Candles (Acme) also", regex=False).all()
+
+
+def test_a_shop_without_a_catalogue_names_items_by_what_their_reviews_mention(shop):
+    events, items, vectors = shop
+    ids = items["item_id"].astype(str)
+    mentions = pd.Series("hair, shampoo", index=ids[1:], dtype="string")  # the first item's reviews share nothing
+    lists = serve_recommendations(events, CHOSEN, item_vectors=vectors, review_mentions=mentions, list_length=10).lists
+    named = lists["item_id"] != ids.iloc[0]
+    assert (lists.loc[named, "title"] == lists.loc[named, "item_id"] + " (reviews mention hair, shampoo)").all()
+    assert lists.loc[~named, "title"].isna().all()
+    bought = lists[(lists["reason_kind"] == "bought") & (lists["anchor_item_id"] != ids.iloc[0])]
+    assert len(bought)
+    assert all(
+        f"who bought {a} (reviews mention hair, shampoo) also" in r
+        for a, r in bought[["anchor_item_id", "reason"]].to_numpy()
+    )

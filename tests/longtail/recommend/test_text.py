@@ -8,6 +8,7 @@ from longtail.data.schema import CLEANED_ITEM_COLUMNS
 from longtail.recommend.text import (
     ITEM_TEXT_COLUMNS,
     MAX_TEXT_CHARS,
+    REVIEWS_SOURCE,
     TEXT_HASH_CHARS,
     build_catalogue_texts,
     build_item_text,
@@ -208,6 +209,33 @@ def test_catalogue_texts_are_built_per_dataset_with_that_datasets_extra_text():
     assert texts.loc["shop", "text"] == "Tea." and texts.loc["shop", "extra_text"] == "Green."
     assert texts.loc["home", "extra_text"] == "Blue."
     assert build_catalogue_texts(catalogue.iloc[:0]).columns.tolist() == ["dataset", *ITEM_TEXT_COLUMNS]
+
+
+def test_an_item_only_reviews_know_gets_what_its_reviews_say_as_its_text():
+    # A review-only shop has no catalogue: its items' words are their reviews'.
+    catalogue = items({"item_id": "1", "title": "Tea"})
+    reviews = pd.DataFrame(
+        {
+            "dataset": ["shop", "reviews_only", "reviews_only", "reviews_only"],
+            "review_id": ["r0", "r1", "r2", "r3"],
+            "item_id": ["1", "B00X", "B00X", "B00Y"],
+            "rating": [5, 5, 4, 2],
+            "title": ["Nice tea", "Great shampoo", "Five Stars", "Broke"],
+            "text": ["Lovely.", "My hair is soft, the shampoo smells nice.", "Soft hair, good shampoo.", "It broke."],
+            "ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], utc=True),
+        }
+    )
+    generated = pd.DataFrame(  # a grounded description of a review-only item is not its text
+        {"dataset": ["reviews_only"], "item_id": ["B00X"], "text": ["2 reviews, rated 4.5."], "source": ["generated"]}
+    )
+    texts = build_catalogue_texts(catalogue, generated, reviews).set_index(["dataset", "item_id"])
+    assert list(texts.index) == [("reviews_only", "B00X"), ("reviews_only", "B00Y"), ("shop", "1")]
+    shampoo = texts.loc[("reviews_only", "B00X")]
+    # The phrases two reviews share, then the newest review titles ("Five Stars" only repeats the rating).
+    assert shampoo["text"] == "hair, shampoo, soft. Great shampoo." and shampoo["extra_text"] == ""
+    assert shampoo["text_source"] == REVIEWS_SOURCE and shampoo["has_text"]
+    assert texts.loc[("reviews_only", "B00Y"), "text"] == "Broke."
+    assert texts.loc[("shop", "1"), "text"] == "Tea." and texts.loc[("shop", "1"), "text_source"] == "catalogue"
 
 
 def test_changed_texts_counts_new_and_rehashed_items_per_dataset():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from longtail.serving.assistant import ShopAssistant
-from longtail.serving.catalogue import Filters, ShopIndex, similar_floor
+from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import similar_items, top_rows, user_list
 from tests.longtail.serving.shops import BOUGHT_REASON, PRICES, TITLES, fake_encode, item_ids, small_shop
 
@@ -66,23 +66,6 @@ def test_the_closest_bought_item_is_named_only_when_similar_enough():
     index.similar_floor = 1.01  # above any cosine: the fill past u1's 4 cached items names none of u1's items
     fill = user_list(index, "u1", 12).items[4:]
     assert fill and all("which you bought" not in reason for card in fill for reason in card["reasons"])
-
-
-def test_the_similar_floor_is_a_percentile_of_random_pairs():
-    """400 items in 100 tight groups of 4: under 1% of pairs share a group, so the 99th percentile of random pairs
-    lies below every same-group pair and above nearly all the others. Items without text are left out."""
-    rng = np.random.default_rng(1)
-    centres = rng.normal(size=(100, 32))
-    vectors = np.repeat(centres, 4, axis=0) + 0.05 * rng.normal(size=(400, 32))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    groups = np.repeat(np.arange(100), 4)
-    alike = vectors @ vectors.T
-    same, other = groups[:, None] == groups[None, :], groups[:, None] != groups[None, :]
-    floor = similar_floor(vectors)
-    assert np.quantile(alike[other], 0.98) < floor < alike[same & ~np.eye(400, dtype=bool)].min()
-    with_blanks = np.vstack([vectors, np.zeros((400, 32))])
-    assert similar_floor(with_blanks) == pytest.approx(floor, abs=0.05)
-    assert similar_floor(np.zeros((5, 32))) == np.inf and similar_floor(vectors[:1]) == np.inf
 
 
 def test_exclude_seen_false_lets_bought_items_back(index):

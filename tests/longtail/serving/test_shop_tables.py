@@ -44,3 +44,28 @@ def test_items_without_a_usable_title_are_named_by_their_category_and_brand():
     shown = display_titles(titles, categories, brands)
     assert shown.tolist()[:4] == ["Bird Watcher", "Nature", "Cooking (Meredith)", "Acme"]
     assert pd.isna(shown.iloc[4])
+
+
+def test_a_review_only_shop_names_its_items_and_clusters_by_what_reviews_mention():
+    ids = [f"B{n:03d}" for n in range(23)] + ["BXQZLV"]  # an id with letters a cluster name could take
+    interactions = pd.DataFrame({"user_id": ["u"] * len(ids), "item_id": ids})
+    # Two kinds of items, as their vectors and their reviews say; the last item's reviews share no phrase.
+    mentions = pd.Series(["hair, shampoo"] * 12 + ["soap, lather"] * 11, index=ids[:-1], dtype="string")
+    vectors = np.zeros((len(ids), 4), np.float32)
+    vectors[:12, 0] = vectors[12:, 1] = 1.0
+    vectors[np.arange(len(ids)), 2] = np.linspace(0.0, 0.1, len(ids))  # apart, so that clusters can split a kind
+    tables = shop_tables(
+        interactions,
+        pd.DataFrame(),
+        pd.DataFrame(columns=LIST_COLUMNS),
+        item_vectors=(np.array(ids), vectors),
+        review_mentions=mentions,
+    )
+    items = tables.items.set_index("item_id")
+    assert items.loc["B000", "title"] == "B000 (reviews mention hair, shampoo)"
+    assert items.loc["B012", "title"] == "B012 (reviews mention soap, lather)"
+    assert pd.isna(items.loc["BXQZLV", "title"])
+    # No cluster is named by ids: each by the words of its items' mentions.
+    for kind, words in (("B000", {"hair", "shampoo"}), ("B012", {"soap", "lather"})):
+        assert set(items.loc[kind, "category"].split()) <= words
+    assert "xqzlv" not in " ".join(items["category"]).lower()
