@@ -22,7 +22,7 @@ import re
 import pandas as pd
 
 from longtail.data.text_repairs import text_cell
-from longtail.language.review_facts import review_facts
+from longtail.language.review_facts import REVIEW_FACT_COLUMNS, review_facts
 from longtail.validation import require_columns
 
 ITEM_TEXT_COLUMNS = ["item_id", "text", "extra_text", "text_hash", "has_text", "has_description", "text_source"]
@@ -203,18 +203,21 @@ def review_only_texts(reviews: pd.DataFrame, items: pd.DataFrame) -> pd.DataFram
     """``dataset`` plus ``EXTRA_TEXT_COLUMNS`` (source ``REVIEWS_SOURCE``) for each item of ``reviews``
     (``longtail.language.review_facts.REVIEW_FACT_COLUMNS``) that ``items`` (``dataset, item_id``) lacks: the phrases
     most of its reviews mention, then the titles of its newest reviews (``review_facts``), each a sentence, e.g.
-    "hair, shampoo, conditioner. Great product. Love it!"; "" when its reviews share no phrase and have no usable
-    title. Without a catalogue this is what the shop knows of an item. The grounded description written from the
-    same reviews is not used: its counts and ratings, which every item's has, made the items look alike (random pairs
-    of 5-core items cosine 0.58 at the median, against 0.29 with this text; ``bench/review_only_texts.py``)."""
-    require_columns(reviews, ["dataset", "item_id"], "reviews")
+    "hair, shampoo, conditioner. Great product. Love it!"; where its reviews share no phrase and have no title of
+    their own (Amazon's "Five Stars" only repeats the rating), the text of its newest review ("Smells amazing and
+    does a good job of refreshing."). Without a catalogue this is what the shop knows of an item. The grounded
+    description written from the same reviews is not used: its counts and ratings, which every item's has, made the
+    items look alike (random pairs of 5-core items cosine 0.58 at the median, against 0.29 with this text;
+    ``bench/review_only_texts.py``)."""
+    require_columns(reviews, REVIEW_FACT_COLUMNS, "reviews")
     known = pd.MultiIndex.from_frame(items[["dataset", "item_id"]])
     reviews = reviews[~pd.MultiIndex.from_frame(reviews[["dataset", "item_id"]]).isin(known)]
-    rows = [
-        (dataset, item_id, " ".join(_sentence(part) for part in (facts.mentioned, *facts.highlights) if part))
-        for dataset, by_item in review_facts(reviews).items()
-        for item_id, facts in by_item.items()
-    ]
+    newest = reviews.sort_values(["ts", "review_id"]).groupby(["dataset", "item_id"])["text"].last()
+    rows = []
+    for dataset, by_item in review_facts(reviews).items():
+        for item_id, facts in by_item.items():
+            text = " ".join(_sentence(part) for part in (facts.mentioned, *facts.highlights) if part)
+            rows.append((dataset, item_id, text or text_cell(newest.get((dataset, item_id)))))
     return pd.DataFrame(rows, columns=["dataset", "item_id", "text"]).assign(source=REVIEWS_SOURCE)
 
 

@@ -216,25 +216,41 @@ def test_an_item_only_reviews_know_gets_what_its_reviews_say_as_its_text():
     catalogue = items({"item_id": "1", "title": "Tea"})
     reviews = pd.DataFrame(
         {
-            "dataset": ["shop", "reviews_only", "reviews_only", "reviews_only"],
-            "review_id": ["r0", "r1", "r2", "r3"],
-            "item_id": ["1", "B00X", "B00X", "B00Y"],
-            "rating": [5, 5, 4, 2],
-            "title": ["Nice tea", "Great shampoo", "Five Stars", "Broke"],
-            "text": ["Lovely.", "My hair is soft, the shampoo smells nice.", "Soft hair, good shampoo.", "It broke."],
-            "ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], utc=True),
+            "dataset": ["shop"] + ["reviews_only"] * 5,
+            "review_id": ["r0", "r1", "r2", "r3", "r4", "r5"],
+            "item_id": ["1", "B00X", "B00X", "B00Y", "B00Z", "B00Z"],
+            "rating": [5, 5, 4, 2, 5, 4],
+            "title": ["Nice tea", "Great shampoo", "Five Stars", "Broke", "Five Stars", "Four Stars"],
+            "text": [
+                "Lovely.",
+                "My hair is soft, the shampoo smells nice.",
+                "Soft hair, good shampoo.",
+                "It broke.",
+                "Smells amazing, refreshes the skin.",
+                "ok",
+            ],
+            "ts": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-02-01", "2024-01-05"], utc=True
+            ),
         }
     )
     generated = pd.DataFrame(  # a grounded description of a review-only item is not its text
         {"dataset": ["reviews_only"], "item_id": ["B00X"], "text": ["2 reviews, rated 4.5."], "source": ["generated"]}
     )
     texts = build_catalogue_texts(catalogue, generated, reviews).set_index(["dataset", "item_id"])
-    assert list(texts.index) == [("reviews_only", "B00X"), ("reviews_only", "B00Y"), ("shop", "1")]
+    assert list(texts.index) == [
+        ("reviews_only", "B00X"),
+        ("reviews_only", "B00Y"),
+        ("reviews_only", "B00Z"),
+        ("shop", "1"),
+    ]
     shampoo = texts.loc[("reviews_only", "B00X")]
     # The phrases two reviews share, then the newest review titles ("Five Stars" only repeats the rating).
     assert shampoo["text"] == "hair, shampoo, soft. Great shampoo." and shampoo["extra_text"] == ""
     assert shampoo["text_source"] == REVIEWS_SOURCE and shampoo["has_text"]
     assert texts.loc[("reviews_only", "B00Y"), "text"] == "Broke."
+    # No shared phrase and only titles that repeat the rating: the newest review's own words.
+    assert texts.loc[("reviews_only", "B00Z"), "text"] == "Smells amazing, refreshes the skin."
     assert texts.loc[("shop", "1"), "text"] == "Tea." and texts.loc[("shop", "1"), "text_source"] == "catalogue"
 
 
