@@ -100,6 +100,7 @@ const text = (node) => (node ? node.innerText.trim() : null);
 return Array.from(arguments[0].querySelectorAll("li[data-testid=item]"), (card) => ({
   item_id: card.dataset.itemId,
   title: text(card.querySelector("[data-testid=item-title]")),
+  shown_id: text(card.querySelector("[data-testid=item-id]")),
   price: card.dataset.price,
   shown_price: text(card.querySelector("[data-testid=price]")),
   tail_badges: Array.from(card.querySelectorAll("[data-testid=tail-badge]"), text),
@@ -199,6 +200,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     # where it is similar enough (ShopIndex.similar_floor).
     assert all(BOUGHT_REASON in item["reasons"] for item in shown[:4]), shown
     assert all(item["shown_price"] == f"{item['price']:.2f}" for item in shown)
+    assert all(item["shown_id"] == item["item_id"] for item in shown)  # titled items show their id beside the title
     page.shot("01-list")
 
     # A max price: every item shown is within it.
