@@ -11,7 +11,9 @@ serves it (``user_list``, seen items excluded), and over every user's cached lis
 - of the served top 10s' cards, those titled by a bare item id (nothing names the item), and those with a reason
   that names one of the user's items by a bare id ("customers who bought B000FI4S1E also bought this");
 - the "similar to X, which you bought" reasons of the cached top 10s;
-- the share of ``--items`` random items whose similar-items panel (``GET /v1/items/{id}/similar``) is empty.
+- of ``--items`` random items, those whose similar-items panel (``GET /v1/items/{id}/similar``, top 10) is empty;
+  and of the panels' cards, those that say "similar to X" and those that say "customers who bought X also bought
+  this" (X the item whose panel it is).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def main() -> None:
         "reasons naming an id",
         "cached 'similar to'",
         "no similar items",
+        "panel 'similar to'",
+        "panel 'bought'",
     )
     print(f"{'shop':26} {'users':>7} " + " ".join(f"{column:>22}" for column in header))
     for name, index in sorted(snapshot.shops.items()):
@@ -78,7 +82,11 @@ def main() -> None:
         similar = sum(str(reason).endswith(", which you bought") for lst in cached for reason in lst["reason"][:TOP])
         shown = sum(min(len(lst["reason"]), TOP) for lst in cached)
         items = random.Random(0).sample(list(index.item_ids), min(args.items, len(index)))
-        no_similar = sum(not similar_items(index, item_id, TOP) for item_id in items)
+        panels = [similar_items(index, item_id, TOP) for item_id in items]
+        no_similar = sum(not panel for panel in panels)
+        panel_reasons = [card["reasons"] for panel in panels for card in panel]
+        panel_similar = sum(any(r.startswith("similar to ") for r in reasons) for reasons in panel_reasons)
+        panel_bought = sum(any("customers who bought" in r for r in reasons) for reasons in panel_reasons)
         cells = (
             f"{repeats} ({repeats / max(len(sample), 1):.1%})",
             f"{all_zero} of {len(cached)}",
@@ -88,6 +96,8 @@ def main() -> None:
             f"{id_reasons} ({id_reasons / max(cards_shown, 1):.1%})",
             f"{similar} of {shown}",
             f"{no_similar} of {len(items)}",
+            f"{panel_similar} of {len(panel_reasons)}",
+            f"{panel_bought} of {len(panel_reasons)}",
         )
         print(f"{name:26} {len(sample):>7} " + " ".join(f"{cell:>22}" for cell in cells))
 

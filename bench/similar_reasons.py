@@ -10,6 +10,9 @@ Judgements: ``docs/labels/similar_reasons.jsonl``, 210 (item, bought item) pairs
 only. The floor's rule (``similar_floor``: the 99th percentile of the shop's random pairs) was fixed before
 the labels were read; the other percentiles are the trade-off curve, not a choice made on this set.
 
+The lists' set (``docs/labels/list_similar_reasons.jsonl``, drawn with ``--lists-of WAREHOUSE``) and the similar-items
+panels' set (``docs/labels/panel_similar_reasons.jsonl``, drawn with ``--panels``) are scored with ``--labels``.
+
 Per percentile and shop: the reasons still shown, their precision (share judged similar) and the share of the
 judged-similar reasons kept, with 95% Wilson intervals. The pairs' similarity is recomputed from the snapshot's
 vectors, so the figures hold for the snapshot read; a pair whose items it lacks is skipped and counted.
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from longtail.recommend.explanations import SIMILAR_PAIR_PERCENTILE, similar_floor  # noqa: E402
 from longtail.serving.catalogue import load_snapshot  # noqa: E402
+from longtail.serving.lists import similar_items  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
@@ -40,6 +44,7 @@ SHOP_KINDS = {
     "uci_online_retail_ii": "UK gift and homeware wholesaler",
     "instacart_sample": "grocery",
     "amazon2018_magazine": "magazine subscriptions",
+    "amazon2018_reviews_5core": "beauty and fashion (items named by what their reviews mention)",
 }
 
 
@@ -135,13 +140,37 @@ def draw_lists(shops, warehouse: Path, per_shop: int, out: Path, seed: int = 0) 
     write_draw(drawn, out, rng)
 
 
-def write_draw(drawn: list, out: Path, rng: random.Random) -> None:
-    """The drawn ``(dataset, index, row, bought row)`` pairs, shuffled, as the judge's TSV (the kind of shop and the
-    two titles only) and as full records."""
+def draw_panels(shops, per_shop: int, out: Path, seed: int = 0) -> None:
+    """The similar-items panels (``GET /v1/items/{id}/similar``, k = 10): for random items of each shop, one random
+    card of the item's panel, until ``per_shop`` distinct (card, item) title pairs per shop. In the records the item
+    whose panel it is stands where the bought item stands in the other sets."""
+    rng = random.Random(seed)
+    drawn = []
+    for name, index in sorted(shops.items()):
+        if name not in SHOP_KINDS:
+            continue
+        items = list(index.item_ids)
+        rng.shuffle(items)
+        pairs = {}
+        for item_id in items:
+            cards = similar_items(index, item_id, 10)
+            if cards:
+                row, card = index.position[item_id], rng.choice(cards)
+                shown = index.position[card["item_id"]]
+                pairs.setdefault((index.titles[shown], index.titles[row]), (shown, row))
+            if len(pairs) >= per_shop:
+                break
+        drawn += [(name, index, shown, row) for shown, row in pairs.values()]
+    write_draw(drawn, out, rng, anchor="item whose similar items the shopper asked for")
+
+
+def write_draw(drawn: list, out: Path, rng: random.Random, anchor: str = "item the shopper bought") -> None:
+    """The drawn ``(dataset, index, row, anchor row)`` pairs, shuffled, as the judge's TSV (the kind of shop and the
+    two titles only, the second under the heading ``anchor``) and as full records."""
     rng.shuffle(drawn)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "pairs_to_judge.tsv").open("w") as judge, (out / "pairs.jsonl").open("w") as full:
-        judge.write("id\tshop\titem shown\titem the shopper bought\n")
+        judge.write(f"id\tshop\titem shown\t{anchor}\n")
         for number, (name, index, row, bought) in enumerate(drawn):
             judge.write(f"{number}\t{SHOP_KINDS.get(name, name)}\t{index.titles[row]}\t{index.titles[bought]}\n")
             record = {"id": number, "dataset": name, "item_id": index.item_ids[row], "item": index.titles[row],
@@ -157,12 +186,15 @@ def main() -> None:
     parser.add_argument(
         "--lists-of", type=Path, metavar="WAREHOUSE", help="with --draw: draw the cached lists' reasons of WAREHOUSE"
     )
+    parser.add_argument("--panels", action="store_true", help="with --draw: draw the similar-items panels' cards")
     parser.add_argument("--out", type=Path, default=Path("similar_reasons_to_judge"))
     args = parser.parse_args()
     root = home.serving_dir()
     shops = load_snapshot(root, current_version(root)).shops
     if args.draw and args.lists_of:
         draw_lists(shops, args.lists_of, args.draw, args.out)
+    elif args.draw and args.panels:
+        draw_panels(shops, args.draw, args.out)
     elif args.draw:
         draw(shops, args.draw, args.out)
     else:

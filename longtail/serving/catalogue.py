@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from longtail.recommend.explanations import MIN_CUSTOMERS_REASON, similar_floor
 from longtail.recommend.serving import COLD_START_USER
@@ -79,6 +80,7 @@ class ShopIndex:
         self._searchable = pd.Series(self.titles).str.lower() + " " + pd.Series(self.categories).str.lower()
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
         self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())
+        self._buyers_of = _item_buyers(shop.history, self._rows(shop.history["item_id"]), len(self.item_ids))
         self.neighbours = _grouped(shop.neighbours, "item_id", self._rows(shop.neighbours["neighbour_id"]), ("score",))
         # Higher for more buyers (ties: the earlier row): the popularity fill's score.
         n_items = len(self.item_ids)
@@ -163,6 +165,13 @@ class ShopIndex:
         best = int(np.argmax(alike))
         return int(bought[best]) if alike[best] >= self.similar_floor else None
 
+    def co_buyers(self, row: int, others: np.ndarray) -> np.ndarray:
+        """(len(others),) int: how many customers bought both item ``row`` and each of the items ``others``."""
+        if not len(others):
+            return np.zeros(0, dtype=np.int64)
+        both = self._buyers_of[others] @ self._buyers_of[row].T
+        return np.asarray(both.todense(), dtype=np.int64).ravel()
+
     def fact_reasons(self, row: int) -> list[str]:
         """Reasons counted from the data, never generated: reviewers' praise, and how many customers bought it."""
         reasons = []
@@ -199,6 +208,16 @@ class ShopIndex:
             "score": np.zeros(0),
             "reason": np.zeros(0, object),
         }
+
+
+def _item_buyers(history: pd.DataFrame, rows: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """(n_items, n_users) binary csr: which customers of ``history`` (``user_id``, with the items' ``rows``) bought
+    each item."""
+    users = pd.factorize(history["user_id"].astype(str).to_numpy())[0]
+    ones = np.ones(len(rows), dtype=np.int32)
+    matrix = sp.csr_matrix((ones, (rows, users)), shape=(n_items, users.max() + 1 if len(users) else 0))
+    matrix.data[:] = 1  # one customer bought an item once, however many times they did
+    return matrix
 
 
 def _grouped(frame: pd.DataFrame, key: str, rows: np.ndarray, columns: tuple[str, ...]) -> dict:

@@ -8,10 +8,13 @@ CI installs chromium and its driver (``.ci/run``); elsewhere the module is skipp
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -178,6 +181,15 @@ class Page:
         return [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+def api_get(server: dict, path: str, params: dict) -> dict:
+    """The server's JSON answer to ``GET path?params``, with the test's API key."""
+    request = urllib.request.Request(
+        f"{server['url']}{path}?{urllib.parse.urlencode(params)}", headers={"X-API-Key": server["api_key"]}
+    )
+    with urllib.request.urlopen(request, timeout=WAIT_S) as answer:
+        return json.load(answer)
+
+
 @pytest.fixture
 def page(server, browser, tmp_path) -> Page:
     return Page(browser, server["url"], tmp_path)
@@ -252,7 +264,12 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     assert page.by_id("similar-heading").text == f"Similar to {clicked['title']}"
     similar = page.items(page.by_id("similar"))
     assert similar and clicked["item_id"] not in {item["item_id"] for item in similar}
-    assert all(f"similar to {clicked['title']}" in item["reasons"] for item in similar)
+    # Each card shows the links the API found (similar in text, bought together), and no others.
+    asked = {"dataset": DATASET, "k": 10}
+    expected = api_get(server, f"/v1/items/{clicked['item_id']}/similar", asked)["items"]
+    assert [(item["item_id"], item["reasons"]) for item in similar] == [
+        (item["item_id"], item["reasons"]) for item in expected
+    ]
     page.wait(lambda d: list((server["landing"] / DATASET).glob("feedback-*.csv")), "the click's feedback file")
     page.shot("05-similar")
 

@@ -1,4 +1,7 @@
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from longtail.serving.assistant import ShopAssistant
@@ -86,7 +89,29 @@ def test_similar_items_are_the_stored_neighbours_then_the_nearest_vectors(index)
     similar = similar_items(index, item_ids()[0], 4)
     assert [card["item_id"] for card in similar[:2]] == [item_ids()[1], item_ids()[3]]
     assert len(similar) == 4 and item_ids()[0] not in {card["item_id"] for card in similar}
-    assert all(card["reasons"][0] == f"similar to {TITLES[0]}" for card in similar)
+
+
+def test_a_similar_card_claims_only_the_links_the_data_shows():
+    """I00's stored neighbours are I01 (the same kind, one co-buyer) and I03 (another kind); three more customers
+    bought I00 with I03. Each card says "similar" only at the floor, and "customers who bought" only from three."""
+    ids = item_ids()
+    shop = small_shop()
+    more = pd.DataFrame({"user_id": ["u5", "u5", "u6", "u6", "u7", "u7"], "item_id": [ids[0], ids[3]] * 3, "times": 1})
+    index = ShopIndex("shop", replace(shop, history=pd.concat([shop.history, more], ignore_index=True)))
+    assert index.co_buyers(0, np.array([1, 3, 4, 11])).tolist() == [1, 3, 1, 0]
+    alike = index.vectors @ index.vectors[0]
+    index.similar_floor = float(alike[1])
+    assert alike[3] < index.similar_floor
+    cards = {card["item_id"]: card["reasons"] for card in similar_items(index, ids[0], 6)}
+    assert cards[ids[1]][0] == f"similar to {TITLES[0]}"
+    assert cards[ids[3]][0] == f"3 customers who bought {TITLES[0]} also bought this"
+    for item_id, reasons in cards.items():
+        row = index.position[item_id]
+        assert (f"similar to {TITLES[0]}" in reasons) == (alike[row] >= index.similar_floor)
+        assert any("customers who bought" in reason for reason in reasons) == (item_id == ids[3])
+    # past the stored neighbours, the nearest vectors below the floor and bought with I00 by nobody claim no link
+    unlinked = [reasons for item_id, reasons in cards.items() if item_id not in (ids[1], ids[3])]
+    assert len(unlinked) == 4 and not any(TITLES[0] in reason for reasons in unlinked for reason in reasons)
 
 
 def test_top_rows_orders_by_score_then_row_and_skips_minus_infinity():
