@@ -1,5 +1,7 @@
-"""Each item's top k in one block of item-item scores: the partition-then-cumsum baseline against
-``longtail.recommend.neighbours.collaborative._keep_block_top_k``, on the blocks ItemKNN and RP3beta build.
+"""Each item's top k in one block of item-item scores, three ways on the same blocks: the partition-then-cumsum
+baseline, ``_keep_block_top_k`` (a partition of the dense rows, entries <= 0 shifted apart) and ``_keep_top_k`` as
+ItemKNN and RP3beta call it (a sort of the block's stored entries where they are fewer than one in
+``SPARSE_SELECTION_COST``, else the dense path).
 
     .venv/bin/python bench/block_top_k.py [--users 593] [--items 14000] [--interactions 100000] [--exponent 1.0]
         [--k 50,200] [--blocks 4] [--block-size 1024] [--repeats 3]
@@ -9,11 +11,11 @@ drawn with probability proportional to ``i ** -exponent``; items are shuffled so
 the item index), every item bought at least once, so that a block has one column per item; repeats count once. The
 default shape is close to Instacart's sample under the next-basket protocol. The blocks are captured from
 ``collaborative_top_k`` (cosine over co-occurrence counts) and ``rp3beta_top_k`` (defaults alpha 1, beta 0.5) as
-they call ``_keep_block_top_k``: the first ``--blocks`` blocks of ``--block-size`` items each.
+they call ``_keep_top_k``: the first ``--blocks`` blocks of ``--block-size`` items each.
 
-For each model and k, prints the seconds both implementations take over those blocks (each block timed
-``--repeats`` times on a fresh copy, the fastest kept) and the ratio new / baseline, after checking that both
-write identical indices and scores.
+For each model and k, prints the seconds each implementation takes over those blocks (each block timed
+``--repeats`` times on a fresh copy, the fastest kept) and the ratios to the baseline, after checking that all
+three write identical indices and scores.
 """
 
 from __future__ import annotations
@@ -61,26 +63,37 @@ def power_law_interactions(n_users: int, n_items: int, n_interactions: int, expo
     return sp.csr_matrix((np.ones(users.size, dtype=np.float32), (users, items)), shape=(n_users, n_items))
 
 
-def captured_blocks(top_k, X, n_blocks: int, block_size: int) -> list[tuple[np.ndarray, int, np.ndarray]]:
-    """The first ``n_blocks`` ``(sims, start, active)`` that ``top_k`` passes to ``_keep_block_top_k``."""
+def captured_blocks(top_k, X, n_blocks: int, block_size: int) -> list[tuple[sp.csr_matrix, int, np.ndarray]]:
+    """The first ``n_blocks`` ``(block, start, active)`` that ``top_k`` passes to ``_keep_top_k``."""
     blocks = []
 
-    def record(sims, start, active, k, indices, scores):
+    def record(block, start, active, k, indices, scores):
         if len(blocks) < n_blocks:
-            blocks.append((sims.copy(), start, active))
+            blocks.append((block.copy(), start, active))
 
-    with mock.patch.object(collaborative, "_keep_block_top_k", record):
+    with mock.patch.object(collaborative, "_keep_top_k", record):
         top_k(X, 1, block_size=block_size)
     return blocks
 
 
+def dense(keep_top_k):
+    """``keep_top_k`` of a dense block, given the stored block."""
+
+    def keep(block, start, active, k, indices, scores):
+        keep_top_k(block.toarray(), start, active, k, indices, scores)
+
+    return keep
+
+
 def fastest(keep_top_k, block, k: int, n_items: int, repeats: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """The fastest of ``repeats`` runs of ``keep_top_k`` on fresh copies of ``block``, and what it wrote."""
-    sims, start, active = block
+    """The fastest of ``repeats`` runs of ``keep_top_k`` on fresh copies of ``block``, and what it wrote (the
+    conversion of the stored block to dense rows, where an implementation needs them, is timed too: ItemKNN and
+    RP3beta pay it)."""
+    block, start, active = block
     best = np.inf
     for _ in range(repeats):
         indices, scores = np.full((n_items, k), -1, dtype=np.int64), np.zeros((n_items, k), dtype=np.float32)
-        scratch = sims.copy()
+        scratch = block.copy()
         started = time.perf_counter()
         keep_top_k(scratch, start, active, k, indices, scores)
         best = min(best, time.perf_counter() - started)
@@ -102,23 +115,32 @@ def main() -> None:
     print(f"{args.users:,} users x {args.items:,} items, {X.nnz:,} interactions, popularity rank ** -{args.exponent:g}")
 
     models = {"ItemKNN (cosine)": collaborative.collaborative_top_k, "RP3beta": collaborative.rp3beta_top_k}
+    ways = {
+        "baseline": dense(baseline_keep_block_top_k),
+        "dense rows": dense(collaborative._keep_block_top_k),
+        "_keep_top_k": collaborative._keep_top_k,
+    }
     for model, top_k in models.items():
         blocks = captured_blocks(top_k, X, args.blocks, args.block_size)
         n_rows, n_columns = blocks[0][0].shape
-        positive = np.mean([np.mean(sims > 0) for sims, _, _ in blocks])
-        print(f"{model}: {len(blocks)} blocks of {n_rows:,} x {n_columns:,}, {positive:.1%} of the entries > 0")
+        stored = np.mean([block.nnz / (n_rows * n_columns) for block, _, _ in blocks])
+        print(f"{model}: {len(blocks)} blocks of {n_rows:,} x {n_columns:,}, {stored:.1%} of the entries stored")
         for k in (int(value) for value in args.k.split(",")):
-            baseline_seconds = new_seconds = 0.0
+            seconds = dict.fromkeys(ways, 0.0)
             for block in blocks:
-                seconds, *baseline = fastest(baseline_keep_block_top_k, block, k, args.items, args.repeats)
-                baseline_seconds += seconds
-                seconds, *new = fastest(collaborative._keep_block_top_k, block, k, args.items, args.repeats)
-                new_seconds += seconds
-                for expected, found in zip(baseline, new):
-                    np.testing.assert_array_equal(found, expected, err_msg=f"{model}, k={k}: outputs differ")
+                written = {}
+                for name, keep in ways.items():
+                    took, *written[name] = fastest(keep, block, k, args.items, args.repeats)
+                    seconds[name] += took
+                for name in ways:
+                    for expected, found in zip(written["baseline"], written[name]):
+                        np.testing.assert_array_equal(found, expected, err_msg=f"{model}, k={k}, {name}: differs")
             print(
-                f"  k={k:>3}: baseline {baseline_seconds:.3f} s, new {new_seconds:.3f} s, "
-                f"new / baseline {new_seconds / baseline_seconds:.2f} (identical indices and scores)"
+                f"  k={k:>3}: "
+                + ", ".join(f"{name} {took:.3f} s" for name, took in seconds.items())
+                + "; / baseline: "
+                + ", ".join(f"{name} {seconds[name] / seconds['baseline']:.2f}" for name in list(ways)[1:])
+                + " (identical indices and scores)"
             )
 
 

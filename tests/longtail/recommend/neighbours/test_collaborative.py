@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.neighbours import collaborative_top_k, neighbours_to_csr
-from longtail.recommend.neighbours.collaborative import _keep_block_top_k
+from longtail.recommend.neighbours import collaborative, collaborative_top_k, neighbours_to_csr
+from longtail.recommend.neighbours.collaborative import _keep_block_top_k, _keep_top_k
 
 
 @pytest.mark.parametrize("shrink", [0.0, 2.0])
@@ -72,9 +72,21 @@ def reference_block_top_k(sims, start, active, k, shape):
     return indices, scores
 
 
+def dense_rows(sims, start, active, k, indices, scores):
+    _keep_block_top_k(sims.copy(), start, active, k, indices, scores)
+
+
+def stored_entries(sims, start, active, k, indices, scores):
+    """``_keep_top_k`` from the stored entries, however many there are."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(collaborative, "SPARSE_SELECTION_COST", 0)
+        _keep_top_k(sp.csr_matrix(sims), start, active, k, indices, scores)
+
+
+@pytest.mark.parametrize("keep", [dense_rows, stored_entries])
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("n_columns,k", [(2, 1), (40, 1), (40, 6), (40, 39), (300, 50), (300, 299)])
-def test_block_top_k_matches_a_row_by_row_reference(seed, n_columns, k):
+def test_block_top_k_matches_a_row_by_row_reference(keep, seed, n_columns, k):
     rng = np.random.default_rng(seed)
     n_rows = min(n_columns, 25)
     start = int(rng.integers(0, n_columns - n_rows + 1))
@@ -89,6 +101,20 @@ def test_block_top_k_matches_a_row_by_row_reference(seed, n_columns, k):
     shape = (n_columns + 20, k + 1)  # a column past k: the block's k-th place is not the table's last one
     expected = reference_block_top_k(sims, start, active, k, shape)
     indices, scores = np.full(shape, -1, dtype=np.int64), np.zeros(shape, dtype=np.float32)
-    _keep_block_top_k(sims.copy(), start, active, k, indices, scores)
+    keep(sims, start, active, k, indices, scores)
     np.testing.assert_array_equal(indices, expected[0])
     np.testing.assert_array_equal(scores, expected[1])
+
+
+@pytest.mark.parametrize("cost", [0, 10**9])  # every block from its stored entries, or every block dense
+def test_itemknn_and_rp3beta_neighbours_are_the_same_by_either_selection(cost, monkeypatch):
+    from longtail.recommend.neighbours import rp3beta_top_k
+
+    rng = np.random.default_rng(5)
+    X = sp.random(120, 90, density=0.04, format="csr", random_state=rng, dtype=np.float32)
+    expected = [collaborative_top_k(X, 7, shrink=1.0, block_size=16), rp3beta_top_k(X, 7, block_size=16)]
+    monkeypatch.setattr(collaborative, "SPARSE_SELECTION_COST", cost)
+    found = [collaborative_top_k(X, 7, shrink=1.0, block_size=16), rp3beta_top_k(X, 7, block_size=16)]
+    for (indices, scores), (expected_indices, expected_scores) in zip(found, expected):
+        np.testing.assert_array_equal(indices, expected_indices)
+        np.testing.assert_array_equal(scores, expected_scores)
