@@ -77,7 +77,8 @@ class Signals:
     """One query's signals over all items (``(n_items,)`` arrays, zeros where absent), before weighting; the
     parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
     ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``); ``words`` the
-    query's free words as the lexical match reads them (``lexical_tokens``)."""
+    query's free words as the lexical match reads them (``lexical_tokens``); ``moved_from`` (n_items,) bool, the
+    items the shopper asked to move away from (the last turn's, when this turn asks for the unusual), or None."""
 
     spec: QuerySpec
     filters: Filters
@@ -92,6 +93,7 @@ class Signals:
     cached_reason: dict
     card_keys: np.ndarray
     words: tuple[str, ...] = ()
+    moved_from: np.ndarray | None = None
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
@@ -99,12 +101,20 @@ class Signals:
         if not (self.semantic.any() or self.lexical.any() or self.user.any() or self.cached.any()):
             # Nothing semantic or personal to go on: the shop's most bought items first.
             scores = scores + self.popularity
-        return scores + weights.tail_bonus(self.spec.novelty) * is_tail
+        # Asked for the unusual, the less known an item, the more it gains: a bonus for every tail item alike left a
+        # list of tail items as it was, and "something more unusual" showed the same answer again.
+        unusual = 1.0 - self.popularity if self.spec.novelty == "tail" else is_tail
+        return scores + weights.tail_bonus(self.spec.novelty) * unusual
 
     def top(self, weights: AssistantWeights, is_tail: np.ndarray, k: int) -> np.ndarray:
         """Rows of the ``k`` best allowed items under ``weights``, best first, no two with cards that read the same
-        (``card_keys``)."""
-        return top_rows(np.where(self.allowed, self.scores(weights, is_tail), -np.inf), k, self.card_keys)
+        (``card_keys``); the items of ``moved_from`` only after every other allowed item."""
+        scores = np.where(self.allowed, self.scores(weights, is_tail), -np.inf)
+        if self.moved_from is None:
+            return top_rows(scores, k, self.card_keys)
+        fresh = top_rows(np.where(self.moved_from, -np.inf, scores), k, self.card_keys)
+        again = top_rows(np.where(self.moved_from, scores, -np.inf), k - len(fresh), self.card_keys)
+        return np.concatenate([fresh, again])
 
 
 class ShopAssistant:
@@ -217,7 +227,17 @@ class ShopAssistant:
             cached_reason,
             index.card_keys,
             tuple(dict.fromkeys(lexical_tokens(text))) if text else (),
+            self._moved_from(spec, previous),
         )
+
+    def _moved_from(self, spec: QuerySpec, previous: Turn | None) -> np.ndarray | None:
+        """The items (and those whose cards read the same) that the last turn showed, when this turn asks for the
+        unusual after one that did not ("something more unusual"): the shopper has seen them and asks for others.
+        None otherwise: "cheaper" or "no candles" may well keep some of them."""
+        if previous is None or spec.novelty != "tail" or previous.spec.novelty == "tail":
+            return None
+        rows = [self.index.position[item.item_id] for item in previous.shown if item.item_id in self.index.position]
+        return np.isin(self.index.card_keys, self.index.card_keys[rows])
 
     def _lexical(self, text: str) -> np.ndarray:
         """BM25 of ``text`` over the items' texts, divided by the best item's (0 when no word matches)."""

@@ -120,3 +120,26 @@ def test_an_answer_names_the_shoppers_words_its_item_holds():
     cups = {item["title"]: item["reasons"] for item in assistant.answer("rose design").items}
     assert cups["TEA CUP ROSE DESIGN"] == ["matches your words: rose, design"]
     assert not any(reason.startswith("matches") for reason in cups["CERAMIC TEA CUP AND SAUCER"])
+
+
+def test_something_more_unusual_shows_other_items_than_the_last_turn_and_the_less_known_first():
+    index = ShopIndex("shop", small_shop())
+    assistant = ShopAssistant(index, fake_encode)
+    first = assistant.answer("a gift", k=3)
+    unusual = assistant.answer("something more unusual", previous=first.turn, k=3)
+    assert unusual.spec.novelty == "tail" and len(unusual.items) == 3
+    assert not {item["item_id"] for item in first.items} & {item["item_id"] for item in unusual.items}
+    # With fewer other items than asked for, the last turn's come after all of them, in their order of score.
+    wide = assistant.answer("a gift", k=10)
+    everything = assistant.answer("something more unusual", previous=wide.turn, k=12)
+    shown = {item["item_id"] for item in wide.items}
+    assert [item["item_id"] in shown for item in everything.items] == [False] * 2 + [True] * 10
+    # A later refinement of the unusual answer may show its items again ("cheaper" keeps what fits).
+    cheaper = assistant.signals("cheaper", previous=unusual.turn)
+    assert cheaper.spec.novelty == "tail" and cheaper.moved_from is None
+    # Asked for the unusual, the bonus grows as an item is less known: item 4 (4 buyers) gains the least.
+    signals = assistant.signals("hidden gems for the kitchen")
+    plain = replace(signals, spec=replace(signals.spec, novelty="any")).scores(assistant.weights, index.is_tail)
+    gain = signals.scores(assistant.weights, index.is_tail) - plain
+    np.testing.assert_allclose(gain, assistant.weights.tail_asked * (1 - signals.popularity))
+    assert gain.argmin() == 4 and gain[10] == gain.max() == assistant.weights.tail_asked  # item 10: no buyer

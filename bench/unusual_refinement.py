@@ -1,0 +1,162 @@
+"""What "something more unusual" does to a chat answer: sessions of a first query then that refinement, per shop of
+the current snapshot, as the web page's suggestion button sends it.
+
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/unusual_refinement.py [--sessions 40] [--k 5]
+    # the second answers as a careful reader would judge them (query and item titles only), as TSV and JSONL
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/unusual_refinement.py --draw /tmp/unusual --label after
+    # score judged answers (``docs/labels/unusual_refinement.jsonl``): the share of items that fit the query, and
+    # the fitting items per session that the first answer had not shown
+    .venv/bin/python bench/unusual_refinement.py --labels docs/labels/unusual_refinement.jsonl
+
+The first queries are the development parsing sets' (``longtail/serving/parsing_set_dev*.jsonl``) that do not ask
+for the unusual already, ``--sessions`` per shop drawn at random (seeded), each from a random known customer of the
+shop. Per shop: the share of the second answer's top ``k`` that the first answer showed already; the median buyers
+of the first and of the second answer's items (the median over sessions of each answer's median); the share of the
+second answer's items bought by fewer customers than the first answer's median item; and the share of sessions
+whose second answer is the first one again, item for item.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from longtail.serving.assistant import served_assistant  # noqa: E402
+from longtail.serving.catalogue import load_snapshot  # noqa: E402
+from longtail.serving.snapshot import current_version  # noqa: E402
+from longtail.stats import wilson_interval  # noqa: E402
+from resources import home  # noqa: E402
+
+REFINEMENT = "something more unusual"
+SHOPS = ("uci_online_retail_ii", "instacart_sample", "amazon2018_magazine")
+SHOP_KINDS = {
+    "uci_online_retail_ii": "UK gift and homeware wholesaler",
+    "instacart_sample": "grocery",
+    "amazon2018_magazine": "magazine subscriptions",
+}
+
+
+def first_queries(per_shop: int, seed: int = 0) -> dict[str, list[str]]:
+    """``per_shop`` random development-set queries per shop that do not ask for the unusual themselves."""
+    queries: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "longtail" / "serving").glob("parsing_set_dev*.jsonl")):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["dataset"] in SHOPS and "novelty" not in record.get("expected", {}):
+                queries.setdefault(record["dataset"], []).append(record["query"])
+    rng = random.Random(seed)
+    return {shop: rng.sample(found, min(per_shop, len(found))) for shop, found in sorted(queries.items())}
+
+
+def sessions(shops, per_shop: int, k: int, seed: int = 0):
+    """Per shop, ``(query, user, first cards, second cards)`` of each session."""
+    from longtail.serving.api import _default_encoder
+
+    encode = _default_encoder()
+    rng = random.Random(seed)
+    out = {}
+    for shop, queries in first_queries(per_shop, seed).items():
+        index = shops[shop]
+        assistant = served_assistant(index, encode, index.settings.get("assistant"))
+        users = sorted(index.history)
+        out[shop] = []
+        for query in queries:
+            user = rng.choice(users)
+            first = assistant.answer(query, user, None, k)
+            second = assistant.answer(REFINEMENT, user, first.turn, k)
+            out[shop].append((query, user, first.items, second.items))
+    return out
+
+
+def report(shops, found) -> None:
+    print(f"{'shop':22} {'sessions':>8} {'shown again':>12} {'buyers 1st':>10} {'buyers 2nd':>10} "
+          f"{'less known':>18} {'same answer':>12}")  # fmt: skip
+    for shop, runs in found.items():
+        index = shops[shop]
+        again = less = total = same = 0
+        first_buyers, second_buyers = [], []
+        for _, _, first, second in runs:
+            first_ids = [card["item_id"] for card in first]
+            second_ids = [card["item_id"] for card in second]
+            buyers_first = [int(index.buyers[index.position[i]]) for i in first_ids]
+            buyers_second = [int(index.buyers[index.position[i]]) for i in second_ids]
+            again += len(set(first_ids) & set(second_ids))
+            total += len(second_ids)
+            same += first_ids == second_ids
+            if buyers_first and buyers_second:
+                first_buyers.append(np.median(buyers_first))
+                second_buyers.append(np.median(buyers_second))
+                less += sum(b < np.median(buyers_first) for b in buyers_second)
+        low, high = wilson_interval(less, total)
+        print(
+            f"{shop:22} {len(runs):>8} {again / max(total, 1):>12.2f} {np.median(first_buyers):>10.1f} "
+            f"{np.median(second_buyers):>10.1f} {less / max(total, 1):>6.2f} ({float(low):.2f}-{float(high):.2f}) "
+            f"{same:>5} of {len(runs)}"
+        )
+
+
+def draw(found, shops, out: Path, label: str) -> None:
+    """The second answers' (query, item) pairs as the judge's TSV (the kind of shop, the first query and the item's
+    title and category) and as full records tagged ``label``, appended to any earlier draw in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "answers.jsonl").open("a") as full:
+        for shop, runs in found.items():
+            index = shops[shop]
+            for query, user, first, second in runs:
+                shown = {card["item_id"] for card in first}
+                for rank, card in enumerate(second, start=1):
+                    row = index.position[card["item_id"]]
+                    record = {"system": label, "dataset": shop, "query": query, "rank": rank,
+                              "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
+                              "in_first_answer": card["item_id"] in shown}  # fmt: skip
+                    full.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"second answers of {label!r} appended to {out / 'answers.jsonl'}")
+
+
+def score(labels: Path) -> None:
+    """Per system and shop: the share of the second answers' items judged to fit the first query, and how many
+    items per session fit it that the first answer had not shown (what the shopper gains by asking)."""
+    records = [json.loads(line) for line in labels.read_text().splitlines()]
+    systems = sorted({r["system"] for r in records})
+    for system in systems:
+        print(system)
+        for shop in [None, *SHOPS]:
+            mine = [r for r in records if r["system"] == system and (shop is None or r["dataset"] == shop)]
+            fits = sum(r["fits"] for r in mine)
+            gained = sum(r["fits"] and not r["in_first_answer"] for r in mine)
+            n_sessions = len({(r["dataset"], r["query"]) for r in mine})
+            low, high = wilson_interval(fits, len(mine))
+            print(f"  {shop or 'all shops':22} {fits}/{len(mine)} = {fits / max(len(mine), 1):.2f} "
+                  f"({float(low):.2f}-{float(high):.2f}) fit the query; {gained / max(n_sessions, 1):.2f} new "
+                  f"fitting items per session ({n_sessions} sessions)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=40)
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--draw", type=Path, metavar="FOLDER", help="append the second answers to FOLDER")
+    parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
+    parser.add_argument("--labels", type=Path, help="score judged second answers instead")
+    args = parser.parse_args()
+    if args.labels:
+        score(args.labels)
+        return
+    root = home.serving_dir()
+    shops = load_snapshot(root, current_version(root)).shops
+    found = sessions(shops, args.sessions, args.k)
+    report(shops, found)
+    if args.draw:
+        draw(found, shops, args.draw, args.label)
+
+
+if __name__ == "__main__":
+    main()
