@@ -252,6 +252,10 @@ _NOT_NAME_STARTS = frozenset(
     "while though although because published written edited dedicated".split()
 )
 _MAX_NAME_WORDS = 8
+# The longest opening of a description shown as a name (``description_opening``): about a card's line.
+OPENING_CHARS = 60
+# A description that says it has none: 5 magazines' read "SPID SHORT DESCRIPTION NOT AVAILABLE".
+_PLACEHOLDER = re.compile(r"\bnot available\b", re.IGNORECASE)
 
 
 def name_from_description(description: str | None) -> str | None:
@@ -284,8 +288,11 @@ def display_titles(
     """The name a person reads for each item (lists, reasons, the API), from the catalogue alone, never generated:
     its title; where it has none (or only a scrap of HTML, as most Amazon magazine titles), the name its
     description opens with (``name_from_description``); else its category's last part and its brand, e.g. "Nature &
-    Ecology (Pardson Inc)"; missing when none is known (the reader then sees the id). Series of strings aligned with
-    each other; ``categories``, ``brands`` or ``descriptions`` None when the catalogue has no such column."""
+    Ecology (Pardson Inc)"; with no category either, its description's opening and its brand, e.g. "The magazine
+    that celebrates smart, sophisticated 40+… (Meredith)" (``description_opening``), or its brand alone where the
+    description names the brand or there is none; missing when none is known (the reader then sees the id).
+    Series of strings aligned with each other; ``categories``, ``brands`` or ``descriptions`` None when the
+    catalogue has no such column."""
     if categories is None:
         categories = pd.Series(pd.NA, index=titles.index, dtype="string")
     markup = titles.str.contains(r"[<>]|^[^A-Za-z0-9]*$", regex=True, na=False)
@@ -296,8 +303,35 @@ def display_titles(
     if descriptions is not None:
         untitled = descriptions[~usable]
         named = pd.Series([name_from_description(text) for text in untitled], index=untitled.index, dtype="string")
+        if brands is not None:
+            # A brand alone is mostly the publisher ("Meredith", "Redan, Inc."), which tells a shopper nothing of
+            # the magazine; where the description does not name the brand, its opening says what the item is.
+            texts = descriptions.astype("string")
+            unnamed = leaf.isna() & brands.notna() & texts.notna() & ~usable & named.reindex(titles.index).isna()
+            unnamed &= ~pd.Series(
+                [str(brand).lower() in str(text).lower() for brand, text in zip(brands, texts)], index=titles.index
+            )
+            openings = texts[unnamed].map(description_opening).astype("string")
+            built = built.where(~unnamed | openings.reindex(titles.index).isna(), openings + " (" + brands + ")")
         built = named.reindex(titles.index).fillna(built)
     return titles.where(usable, built)
+
+
+def description_opening(description: str, max_chars: int = OPENING_CHARS) -> str | None:
+    """The first sentence of ``description``, cut at a word boundary with "…" past ``max_chars`` characters; None
+    for an empty one or a placeholder. "Singapore's English entertainment and television magazine. Covers stories,
+    ..." gives "Singapore's English entertainment and television magazine". A sentence ends at ".", "!" or "?" after
+    a word of three letters or more and before a capital, so "Dr. Oz" and "Nail It! Magazine" are not cut."""
+    text = re.sub(r"\s+", " ", str(description)).strip()
+    if _PLACEHOLDER.search(text):
+        return None
+    sentence = re.split(r"(?<=[a-z]{3}[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(". ")
+    if not sentence:
+        return None
+    if len(sentence) <= max_chars:
+        return sentence
+    cut = sentence[: max_chars + 1].rsplit(" ", 1)[0] if " " in sentence[:max_chars] else sentence[:max_chars]
+    return cut.rstrip(",;:-– ") + "…"
 
 
 def titles_from_reviews(mentions: pd.Series) -> pd.Series:

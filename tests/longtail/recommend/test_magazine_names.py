@@ -46,6 +46,34 @@ def test_an_untitled_item_is_named_by_its_description_then_by_its_shelf_and_publ
     assert shown.tolist() == ["Garden Weekly", "Gardening (Acme)", "Bird Watcher"]
 
 
+def test_an_item_known_by_its_publisher_alone_is_shown_with_its_descriptions_opening():
+    """No title, name or category: the publisher alone tells a shopper nothing of the magazine, so the description's
+    first sentence (up to about a line) comes first; not where the description names the brand, which is then the
+    magazine's own name, nor without a description."""
+    titles = pd.Series([None] * 6, dtype="string")
+    categories = pd.Series([None] * 6, dtype="string")
+    brands = pd.Series(["Meredith", "Redan, Inc.", "Hearst", "Saddle & Bridle", "Hearst", "Bauer"], dtype="string")
+    descriptions = pd.Series(
+        [
+            "The magazine that celebrates smart, sophisticated women. Each issue has more.",
+            "Thomas & Friends Magazine brings to life the magical world of Thomas & Friends for early learners.",
+            "Get a healthy dose of fun with Dr. Oz and friends. Every issue has more.",
+            "Every show horse event, from Saddle & Bridle's own reporters.",
+            None,
+            "SPID SHORT DESCRIPTION NOT AVAILABLE",
+        ]
+    )
+    shown = display_titles(titles, categories, brands, descriptions)
+    assert shown.tolist() == [
+        "The magazine that celebrates smart, sophisticated women (Meredith)",
+        "Thomas & Friends Magazine brings to life the magical world… (Redan, Inc.)",
+        "Get a healthy dose of fun with Dr. Oz and friends (Hearst)",
+        "Saddle & Bridle",
+        "Hearst",
+        "Bauer",
+    ]
+
+
 def normalised(name: str) -> str:
     name = re.sub(r"\s+", " ", name.replace("’", "'").strip().lower())
     return re.sub(r" magazine$", "", name)
