@@ -303,17 +303,18 @@ def display_titles(
     if descriptions is not None:
         untitled = descriptions[~usable]
         named = pd.Series([name_from_description(text) for text in untitled], index=untitled.index, dtype="string")
+        named = named.reindex(titles.index)
         if brands is not None:
             # A brand alone is mostly the publisher ("Meredith", "Redan, Inc."), which tells a shopper nothing of
             # the magazine; where the description does not name the brand, its opening says what the item is.
             texts = descriptions.astype("string")
-            unnamed = leaf.isna() & brands.notna() & texts.notna() & ~usable & named.reindex(titles.index).isna()
+            unnamed = leaf.isna() & brands.notna() & texts.notna() & ~usable & named.isna()
             unnamed &= ~pd.Series(
                 [str(brand).lower() in str(text).lower() for brand, text in zip(brands, texts)], index=titles.index
             )
             openings = texts[unnamed].map(description_opening).astype("string")
             built = built.where(~unnamed | openings.reindex(titles.index).isna(), openings + " (" + brands + ")")
-        built = named.reindex(titles.index).fillna(built)
+        built = named.fillna(built)
     return titles.where(usable, built)
 
 

@@ -79,8 +79,9 @@ class ShopIndex:
         self.card_keys = pd.factorize(card_text)[0]
         self._searchable = pd.Series(self.titles).str.lower() + " " + pd.Series(self.categories).str.lower()
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
-        self.history = _grouped(shop.history, "user_id", self._rows(shop.history["item_id"]), ())
-        self._buyers_of = _item_buyers(shop.history, self._rows(shop.history["item_id"]), len(self.item_ids))
+        bought = self._rows(shop.history["item_id"])
+        self.history = _grouped(shop.history, "user_id", bought, ())
+        self._buyers_of = _item_buyers(shop.history, bought, len(self.item_ids))
         self.neighbours = _grouped(shop.neighbours, "item_id", self._rows(shop.neighbours["neighbour_id"]), ("score",))
         # Higher for more buyers (ties: the earlier row): the popularity fill's score.
         n_items = len(self.item_ids)
