@@ -39,6 +39,7 @@ from longtail.serving.query_phrases import (
 from longtail.serving.query_words import (
     CHAT_FILLER,
     FUNCTION_WORDS,
+    GENERIC_NOUNS,
     MISSPELLINGS,
     patterns,
 )
@@ -193,6 +194,8 @@ def parse_query(
         category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
     category = _age_node(text, category, shop.category_paths) or category
     new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
+    if set(new_text.split()) <= GENERIC_NOUNS:
+        new_text = ""  # "popular items", "unusual things": the words name no kind of item to match
 
     merged_exclude = set(base.exclude) | set(exclude)
     kept_text = "" if replaces_text else base.text
@@ -212,6 +215,14 @@ def parse_query(
         occasion=tuple(set(base.occasion) | set(occasion)),
         text=merged_text,
     )
+
+
+def asks_about_price(query: str) -> bool:
+    """Whether ``query`` names a price or a price word ("under £5", "a £10 gift", "cheaper", "posh"): where the shop
+    lists no prices, the assistant must say that it cannot meet it rather than answer as if it had."""
+    text = _normalised(query)
+    worded = (patterns.cheap_negated, patterns.cheaper, patterns.pricier, patterns.cheap, patterns.expensive)
+    return any(pattern.search(text) for _, pattern in patterns.prices) or any(p.search(text) for p in worded)
 
 
 def _normalised(query: str) -> str:

@@ -43,6 +43,9 @@ CHAT_FILLER = frozenset(
     "it that this perhaps my but no yes not sure meant mean like love would these those ones one either more too "
     "else other others and she he idea ideas".split()
 )
+# Words that name no kind of item: alone in the free text ("popular items"), they are dropped; beside others they
+# stay, since shops name categories with them ("cleaning products").
+GENERIC_NOUNS = frozenset("thing things item items product products bits".split())
 # Further words that name no category, dropped from the phrase given to the semantic category fallback.
 FUNCTION_WORDS = CHAT_FILLER | frozenset(
     "for my of to in on with and or from by at as one ones his her their our who likes loves into new good nice "

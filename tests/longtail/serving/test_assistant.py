@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from longtail.serving.assistant import (
+    POPULAR_POOL,
     AssistantWeights,
     ShopAssistant,
     lexical_index,
@@ -143,3 +144,53 @@ def test_something_more_unusual_shows_other_items_than_the_last_turn_and_the_les
     gain = signals.scores(assistant.weights, index.is_tail) - plain
     np.testing.assert_allclose(gain, assistant.weights.tail_asked * (1 - signals.popularity))
     assert gain.argmin() == 4 and gain[10] == gain.max() == assistant.weights.tail_asked  # item 10: no buyer
+
+
+def test_asked_only_for_the_unusual_a_shopper_sees_the_tail_the_most_bought_of_it_first():
+    """With no words to match and no known shopper, "hidden gems" showed the shop's bestsellers (only popularity was
+    left to rank by); now every tail item comes before any head item, the tail's most bought first."""
+    index = ShopIndex("shop", small_shop())
+    assistant = ShopAssistant(index, fake_encode)
+    assert index.is_tail.tolist() == [False] * 8 + [True] * 4 and index.buyers.tolist()[8:] == [1, 1, 0, 0]
+    gems = assistant.answer("hidden gems", k=6)
+    # The four tail items (by buyers, then row), then the head's bestsellers: I04 (4 buyers) and I07 (2).
+    assert [item["item_id"] for item in gems.items] == ["I08", "I09", "I10", "I11", "I04", "I07"]
+    # Under a price bound: the tail items at most 3.00 (I08 at 2.10, I10 at 0.42), then the head's.
+    under = assistant.answer("something unusual under 3", k=4)
+    assert [item["item_id"] for item in under.items] == ["I08", "I10", "I04", "I00"]
+    # A known shopper's taste still leads, with the graded bonus: the rule is for when nothing else is known. u3
+    # (candles and a bag) gets the bags I05 and I06 among the first, head items the tail-first order puts last.
+    known = [item["item_id"] for item in assistant.answer("hidden gems", "u3", k=6).items]
+    assert known[0] == "I05" and "I06" in known and not index.is_tail[[index.position[i] for i in known[:1]]].any()
+
+
+def test_asked_for_the_popular_the_best_matches_come_the_most_bought_first():
+    """Asked for "the most popular jumbo bag or lunch bag": the shop's search sorted by bestselling, i.e. the best
+    ``POPULAR_POOL * k`` matches ordered by buyers; without the wish, by how well they match."""
+    index = ShopIndex("shop", small_shop())
+    assistant = ShopAssistant(index, fake_encode)
+    plain = assistant.answer("jumbo bag or lunch bag", k=2)
+    popular = assistant.answer("the most popular jumbo bag or lunch bag", k=2)
+    assert popular.spec.novelty == "any" and plain.spec.novelty is None
+    assert [item["title"] for item in plain.items] == ["LUNCH BAG PINK POLKADOT", "JUMBO BAG VINTAGE LEAF"]
+    assert [item["title"] for item in popular.items] == ["JUMBO BAG RED RETROSPOT", "LUNCH BAG PINK POLKADOT"]
+    signals = assistant.signals("the most popular jumbo bag or lunch bag")
+    scores = np.where(signals.allowed, signals.scores(assistant.weights, index.is_tail), -np.inf)
+    pool = np.argsort(-scores, kind="stable")[: POPULAR_POOL * 2]
+    pool = pool[np.isfinite(scores[pool])]
+    best = pool[np.argsort(-index.buyers[pool], kind="stable")][:2]
+    assert [item["item_id"] for item in popular.items] == index.item_ids[best].tolist()
+
+
+@pytest.mark.parametrize("query", ["cheaper", "something posh", "a candle for about £5", "nothing too expensive"])
+def test_a_price_asked_for_in_a_shop_without_prices_is_named_as_unmet(query):
+    """Instacart and the magazine shops list no prices: "cheaper" used to change nothing and say nothing."""
+    shop = small_shop()
+    no_prices = ShopIndex("shop", replace(shop, items=shop.items.assign(price=np.nan)))
+    unmet = ShopAssistant(no_prices, fake_encode).answer(query).unmet
+    assert "this shop lists no prices, so no item can meet a price bound" in unmet
+    assert ShopAssistant(no_prices, fake_encode).answer("a candle").unmet == [
+        "only 2 item(s) meet category 'home > candles'"
+    ]
+    priced = ShopAssistant(ShopIndex("shop", shop), fake_encode)
+    assert not any("prices" in reason for reason in priced.answer(query).unmet)

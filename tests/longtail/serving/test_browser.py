@@ -261,7 +261,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     page.by_id("recs").find_element(By.CSS_SELECTOR, f"li[data-item-id='{clicked['item_id']}'] .item-title").click()
     page.settled("similar", before)
     assert page.by_id("similar-panel").is_displayed()
-    assert page.by_id("similar-heading").text == f"Similar to {clicked['title']}"
+    assert page.by_id("similar-heading").text == f"For shoppers looking at {clicked['title']}"
     similar = page.items(page.by_id("similar"))
     assert similar and clicked["item_id"] not in {item["item_id"] for item in similar}
     # Each card shows the links the API found (similar in text, bought together), and no others.

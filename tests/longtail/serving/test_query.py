@@ -383,6 +383,18 @@ def test_free_text_keeps_product_and_occasion_words_only():
     assert parse_query("like the regency cakestand but cheaper", RETAIL).text == "regency cakestand"
 
 
+@pytest.mark.parametrize("query", ["popular items", "show me the popular bits", "unusual things please"])
+def test_a_word_that_names_no_kind_of_item_alone_leaves_no_free_text(query):
+    """A query such as "popular items" asks for the popular and names nothing to match: "items" left alone matched
+    item texts at random. Beside other words such words stay, since shops name aisles with them ("cleaning
+    products")."""
+    assert parse_query(query, RETAIL).text == ""
+    assert parse_query("popular candle items", RETAIL).text == "candle items"
+    grocery = ShopVocabulary(category_nodes([*AISLES, "household > cleaning products"]), {})
+    spec = parse_query("dish soap in cleaning products", grocery)
+    assert spec.category == "household > cleaning products" and spec.text == "dish soap in cleaning products"
+
+
 def test_long_digit_runs_parse_quickly():
     start = time.perf_counter()
     assert parse_query("£" + "1" * (MAX_QUERY_CHARS - 1), RETAIL).max_price is None

@@ -1,0 +1,150 @@
+"""What the shop assistant shows a shopper who asks for the popular ("most popular coffee", "show me your
+bestsellers") or the unusual ("hidden gems", "something quirky for a teenager"): every query of the parsing sets
+(``longtail/serving/parsing_set*.jsonl``) whose expected parse asks for either, answered for an anonymous shopper
+over the current snapshot, with the record's previous turn where it has one.
+
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/novelty_answers.py [--k 5]
+    # the answers as a careful reader would judge them (query and item titles only), as TSV and JSONL
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/novelty_answers.py --draw /tmp/novelty --label after
+    # score judged answers (``docs/labels/novelty_answers.jsonl``): the share of items that fit the query
+    .venv/bin/python bench/novelty_answers.py --labels docs/labels/novelty_answers.jsonl
+
+Per shop, novelty asked and parsing set (development or held out): the queries, the median over queries of the
+median buyers of an answer's items, the share of the answers' items in the shop's tail, and the share in its
+bestsellers (the items of the top 1% by buyers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
+from longtail.serving.catalogue import load_snapshot  # noqa: E402
+from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
+from longtail.serving.snapshot import current_version  # noqa: E402
+from longtail.stats import wilson_interval  # noqa: E402
+from resources import home  # noqa: E402
+
+BESTSELLER_SHARE = 0.01
+
+
+def novelty_queries(shops) -> list[dict]:
+    """The parsing-set records of the served ``shops`` whose expected parse sets ``novelty``, each tagged with its
+    ``split`` ("dev" or "heldout", from its file's name)."""
+    records = []
+    for path in sorted((ROOT / "longtail" / "serving").glob("parsing_set*.jsonl")):
+        split = "heldout" if "heldout" in path.name else "dev"
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["dataset"] in shops and record.get("expected", {}).get("novelty"):
+                records.append({**record, "split": split})
+    return records
+
+
+def answers(shops, records, k: int) -> list[dict]:
+    """Each record with the ``items`` (cards) the assistant answers it with."""
+    from longtail.serving.api import _default_encoder
+
+    encode = _default_encoder()
+    assistants = {}
+    out = []
+    for record in records:
+        shop = record["dataset"]
+        if shop not in assistants:
+            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
+        previous = record.get("previous")
+        turn = None
+        if previous:
+            shown = tuple(ShownItem(item["item_id"], item["price"]) for item in previous["shown"])
+            turn = Turn(QuerySpec.from_json(previous["spec"]), shown)
+        answer = assistants[shop].answer(record["query"], None, turn, k)
+        out.append({**record, "items": answer.items})
+    return out
+
+
+def report(shops, answered) -> None:
+    print(f"{'shop':22} {'asked':6} {'split':8} {'queries':>7} {'median buyers':>13} {'tail share':>18} "
+          f"{'bestseller share':>18}")  # fmt: skip
+    groups = sorted({(r["dataset"], r["expected"]["novelty"], r["split"]) for r in answered})
+    for shop, novelty, split in groups:
+        index = shops[shop]
+        bestseller_floor = np.quantile(index.buyers, 1 - BESTSELLER_SHARE)
+        mine = [r for r in answered if (r["dataset"], r["expected"]["novelty"], r["split"]) == (shop, novelty, split)]
+        medians, n_tail, n_best, n_items = [], 0, 0, 0
+        for record in mine:
+            rows = [index.position[card["item_id"]] for card in record["items"]]
+            if rows:
+                medians.append(float(np.median(index.buyers[rows])))
+            n_tail += int(index.is_tail[rows].sum())
+            n_best += int((index.buyers[rows] >= bestseller_floor).sum())
+            n_items += len(rows)
+        tail_low, tail_high = wilson_interval(n_tail, n_items)
+        best_low, best_high = wilson_interval(n_best, n_items)
+        print(
+            f"{shop:22} {novelty:6} {split:8} {len(mine):>7} {np.median(medians):>13.1f} "
+            f"{n_tail / max(n_items, 1):>6.2f} ({float(tail_low):.2f}-{float(tail_high):.2f}) "
+            f"{n_best / max(n_items, 1):>6.2f} ({float(best_low):.2f}-{float(best_high):.2f})"
+        )
+
+
+def draw(answered, shops, out: Path, label: str) -> None:
+    """The answers' (query, item) pairs as full records tagged ``label``, appended to any earlier draw in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "answers.jsonl").open("a") as full:
+        for record in answered:
+            index = shops[record["dataset"]]
+            for rank, card in enumerate(record["items"], start=1):
+                row = index.position[card["item_id"]]
+                full.write(json.dumps({
+                    "system": label, "dataset": record["dataset"], "id": record["id"], "split": record["split"],
+                    "novelty": record["expected"]["novelty"], "query": record["query"], "rank": rank,
+                    "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
+                    "buyers": int(index.buyers[row]), "is_tail": bool(index.is_tail[row]),
+                }, ensure_ascii=False) + "\n")  # fmt: skip
+    print(f"answers of {label!r} appended to {out / 'answers.jsonl'}")
+
+
+def score(labels: Path) -> None:
+    """Per parsing set, novelty asked and system: the share of the answers' items judged to fit the query, and the
+    median buyers of the items (the popular asked for: the higher the better; the unusual: the lower)."""
+    records = [json.loads(line) for line in labels.read_text().splitlines()]
+    systems = list(dict.fromkeys(r["system"] for r in records))
+    for split in ("dev", "heldout"):
+        for novelty in ("any", "tail"):
+            print(f"{split} set, asked for {'the popular' if novelty == 'any' else 'the unusual'}")
+            for system in systems:
+                mine = [r for r in records if (r["split"], r["novelty"], r["system"]) == (split, novelty, system)]
+                fits = sum(r["fits"] for r in mine)
+                low, high = wilson_interval(fits, len(mine))
+                print(f"  {system:12} {fits}/{len(mine)} = {fits / len(mine):.2f} ({float(low):.2f}-{float(high):.2f}) "
+                      f"fit the query; median buyers {np.median([r['buyers'] for r in mine]):.0f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--draw", type=Path, metavar="FOLDER", help="append the answers to FOLDER")
+    parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
+    parser.add_argument("--labels", type=Path, help="score judged answers instead")
+    args = parser.parse_args()
+    if args.labels:
+        score(args.labels)
+        return
+    root = home.serving_dir()
+    shops = load_snapshot(root, current_version(root)).shops
+    answered = answers(shops, novelty_queries(shops), args.k)
+    report(shops, answered)
+    if args.draw:
+        draw(answered, shops, args.draw, args.label)
+
+
+if __name__ == "__main__":
+    main()
