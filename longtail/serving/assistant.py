@@ -20,7 +20,7 @@ import numpy as np
 
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
-from longtail.serving.query import QuerySpec, ShownItem, asks_about_price, parse_query
+from longtail.serving.query import QuerySpec, ShownItem, asks_about_price, compares_price_with_shown, parse_query
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
@@ -245,14 +245,19 @@ class ShopAssistant:
             cached_reason,
             index.card_keys,
             tuple(dict.fromkeys(lexical_tokens(text))) if text else (),
-            self._moved_from(spec, previous),
+            self._moved_from(query, spec, previous),
         )
 
-    def _moved_from(self, spec: QuerySpec, previous: Turn | None) -> np.ndarray | None:
+    def _moved_from(self, query: str, spec: QuerySpec, previous: Turn | None) -> np.ndarray | None:
         """The items (and those whose cards read the same) that the last turn showed, when this turn asks for the
-        unusual after one that did not ("something more unusual"): the shopper has seen them and asks for others.
-        None otherwise: "cheaper" or "no candles" may well keep some of them."""
-        if previous is None or spec.novelty != "tail" or previous.spec.novelty == "tail":
+        unusual after one that did not ("something more unusual") or, in a shop with prices, for cheaper or pricier
+        than them ("cheaper"): the shopper has seen them and asks for others. None otherwise: "no candles" or
+        "under £3" may well keep some of them."""
+        if previous is None:
+            return None
+        unusual = spec.novelty == "tail" and previous.spec.novelty != "tail"
+        repriced = bool(self.index.price_quantiles) and compares_price_with_shown(query)
+        if not (unusual or repriced):
             return None
         rows = [self.index.position[item.item_id] for item in previous.shown if item.item_id in self.index.position]
         return np.isin(self.index.card_keys, self.index.card_keys[rows])

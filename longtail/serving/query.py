@@ -225,6 +225,13 @@ def asks_about_price(query: str) -> bool:
     return any(pattern.search(text) for _, pattern in patterns.prices) or any(p.search(text) for p in worded)
 
 
+def compares_price_with_shown(query: str) -> bool:
+    """Whether ``query`` asks for cheaper or pricier than the items shown ("cheaper", "anything a bit posher?"): the
+    shopper has seen those items and asks for others."""
+    text = _normalised(query)
+    return bool(patterns.cheaper.search(text) or patterns.pricier.search(text))
+
+
 def _normalised(query: str) -> str:
     """Lower case, straight apostrophes and hyphens, one space between words, the misspellings of
     ``MISSPELLINGS`` ("chrismas", "popluar") read as the words meant."""

@@ -1,19 +1,20 @@
-"""What "something more unusual" does to a chat answer: sessions of a first query then that refinement, per shop of
-the current snapshot, as the web page's suggestion button sends it.
+"""What a refinement does to a chat answer: sessions of a first query then "something more unusual" or "cheaper", per
+shop of the current snapshot, as the web page's suggestion buttons send them.
 
-    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/unusual_refinement.py [--sessions 40] [--k 5]
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/refinements.py [--refinement cheaper] [--sessions 40] [--k 5]
     # the second answers as a careful reader would judge them (query and item titles only), as TSV and JSONL
-    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/unusual_refinement.py --draw /tmp/unusual --label after
-    # score judged answers (``docs/labels/unusual_refinement.jsonl``): the share of items that fit the query, and
-    # the fitting items per session that the first answer had not shown
-    .venv/bin/python bench/unusual_refinement.py --labels docs/labels/unusual_refinement.jsonl
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/refinements.py --draw /tmp/unusual --label after
+    # score judged answers (``docs/labels/unusual_refinement.jsonl``, ``docs/labels/cheaper_refinement.jsonl``): the
+    # share of items that fit the query, and the fitting items per session that the first answer had not shown
+    .venv/bin/python bench/refinements.py --labels docs/labels/unusual_refinement.jsonl
 
 The first queries are the development parsing sets' (``longtail/serving/parsing_set_dev*.jsonl``) that do not ask
 for the unusual already, ``--sessions`` per shop drawn at random (seeded), each from a random known customer of the
-shop. Per shop: the share of the second answer's top ``k`` that the first answer showed already; the median buyers
-of the first and of the second answer's items (the median over sessions of each answer's median); the share of the
-second answer's items bought by fewer customers than the first answer's median item; and the share of sessions
-whose second answer is the first one again, item for item.
+shop; "cheaper" is tried in the shops that list prices only. Per shop: the share of the second answer's top ``k``
+that the first answer showed already; the median buyers (for "cheaper": price) of the first and of the second
+answer's items (the median over sessions of each answer's median); the share of the second answer's items bought by
+fewer customers (cheaper) than the first answer's median item; and the share of sessions whose second answer is the
+first one again, item for item.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
 
-REFINEMENT = "something more unusual"
+# Each refinement, and what its second answer should have less of than the first: buyers or price.
+REFINEMENTS = {"something more unusual": "buyers", "cheaper": "prices"}
 SHOPS = ("uci_online_retail_ii", "instacart_sample", "amazon2018_magazine")
 SHOP_KINDS = {
     "uci_online_retail_ii": "UK gift and homeware wholesaler",
@@ -56,7 +58,7 @@ def first_queries(per_shop: int, seed: int = 0) -> dict[str, list[str]]:
     return {shop: rng.sample(found, min(per_shop, len(found))) for shop, found in sorted(queries.items())}
 
 
-def sessions(shops, per_shop: int, k: int, seed: int = 0):
+def sessions(shops, per_shop: int, k: int, refinement: str, seed: int = 0):
     """Per shop, ``(query, user, first cards, second cards)`` of each session."""
     from longtail.serving.api import _default_encoder
 
@@ -64,6 +66,8 @@ def sessions(shops, per_shop: int, k: int, seed: int = 0):
     rng = random.Random(seed)
     out = {}
     for shop, queries in first_queries(per_shop, seed).items():
+        if shop not in shops:
+            continue
         index = shops[shop]
         assistant = served_assistant(index, encode, index.settings.get("assistant"))
         users = sorted(index.history)
@@ -71,34 +75,36 @@ def sessions(shops, per_shop: int, k: int, seed: int = 0):
         for query in queries:
             user = rng.choice(users)
             first = assistant.answer(query, user, None, k)
-            second = assistant.answer(REFINEMENT, user, first.turn, k)
+            second = assistant.answer(refinement, user, first.turn, k)
             out[shop].append((query, user, first.items, second.items))
     return out
 
 
-def report(shops, found) -> None:
-    print(f"{'shop':22} {'sessions':>8} {'shown again':>12} {'buyers 1st':>10} {'buyers 2nd':>10} "
-          f"{'less known':>18} {'same answer':>12}")  # fmt: skip
+def report(shops, found, refinement: str) -> None:
+    measure = REFINEMENTS[refinement]
+    print(f"{'shop':22} {'sessions':>8} {'shown again':>12} {measure + ' 1st':>11} {measure + ' 2nd':>11} "
+          f"{'less (share)':>18} {'same answer':>12}")  # fmt: skip
     for shop, runs in found.items():
         index = shops[shop]
+        values = getattr(index, measure)
         again = less = total = same = 0
-        first_buyers, second_buyers = [], []
+        first_medians, second_medians = [], []
         for _, _, first, second in runs:
             first_ids = [card["item_id"] for card in first]
             second_ids = [card["item_id"] for card in second]
-            buyers_first = [int(index.buyers[index.position[i]]) for i in first_ids]
-            buyers_second = [int(index.buyers[index.position[i]]) for i in second_ids]
+            values_first = [float(values[index.position[i]]) for i in first_ids]
+            values_second = [float(values[index.position[i]]) for i in second_ids]
             again += len(set(first_ids) & set(second_ids))
             total += len(second_ids)
             same += first_ids == second_ids
-            if buyers_first and buyers_second:
-                first_buyers.append(np.median(buyers_first))
-                second_buyers.append(np.median(buyers_second))
-                less += sum(b < np.median(buyers_first) for b in buyers_second)
+            if values_first and values_second:
+                first_medians.append(np.median(values_first))
+                second_medians.append(np.median(values_second))
+                less += sum(value < np.median(values_first) for value in values_second)
         low, high = wilson_interval(less, total)
         print(
-            f"{shop:22} {len(runs):>8} {again / max(total, 1):>12.2f} {np.median(first_buyers):>10.1f} "
-            f"{np.median(second_buyers):>10.1f} {less / max(total, 1):>6.2f} ({float(low):.2f}-{float(high):.2f}) "
+            f"{shop:22} {len(runs):>8} {again / max(total, 1):>12.2f} {np.median(first_medians):>11.2f} "
+            f"{np.median(second_medians):>11.2f} {less / max(total, 1):>6.2f} ({float(low):.2f}-{float(high):.2f}) "
             f"{same:>5} of {len(runs)}"
         )
 
@@ -128,7 +134,7 @@ def score(labels: Path) -> None:
     systems = sorted({r["system"] for r in records})
     for system in systems:
         print(system)
-        for shop in [None, *SHOPS]:
+        for shop in [None, *sorted({r["dataset"] for r in records})]:
             mine = [r for r in records if r["system"] == system and (shop is None or r["dataset"] == shop)]
             fits = sum(r["fits"] for r in mine)
             gained = sum(r["fits"] and not r["in_first_answer"] for r in mine)
@@ -141,6 +147,7 @@ def score(labels: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--refinement", choices=sorted(REFINEMENTS), default="something more unusual")
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--draw", type=Path, metavar="FOLDER", help="append the second answers to FOLDER")
@@ -152,8 +159,10 @@ def main() -> None:
         return
     root = home.serving_dir()
     shops = load_snapshot(root, current_version(root)).shops
-    found = sessions(shops, args.sessions, args.k)
-    report(shops, found)
+    if args.refinement == "cheaper":
+        shops = {name: index for name, index in shops.items() if index.price_quantiles}
+    found = sessions(shops, args.sessions, args.k, args.refinement)
+    report(shops, found, args.refinement)
     if args.draw:
         draw(found, shops, args.draw, args.label)
 
