@@ -26,12 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from served import add_judging_options, append_draw, current_shops, read_labels, share  # noqa: E402
+
 from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
-from longtail.serving.catalogue import load_snapshot  # noqa: E402
 from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
-from longtail.serving.snapshot import current_version  # noqa: E402
-from longtail.stats import wilson_interval  # noqa: E402
-from resources import home  # noqa: E402
 
 BESTSELLER_SHARE = 0.01
 
@@ -86,36 +84,32 @@ def report(shops, answered) -> None:
             n_tail += int(index.is_tail[rows].sum())
             n_best += int((index.buyers[rows] >= bestseller_floor).sum())
             n_items += len(rows)
-        tail_low, tail_high = wilson_interval(n_tail, n_items)
-        best_low, best_high = wilson_interval(n_best, n_items)
         print(
             f"{shop:22} {novelty:6} {split:8} {len(mine):>7} {np.median(medians):>13.1f} "
-            f"{n_tail / max(n_items, 1):>6.2f} ({float(tail_low):.2f}-{float(tail_high):.2f}) "
-            f"{n_best / max(n_items, 1):>6.2f} ({float(best_low):.2f}-{float(best_high):.2f})"
+            f"{share(n_tail, n_items):>18} {share(n_best, n_items):>18}"
         )
 
 
 def draw(answered, shops, out: Path, label: str) -> None:
     """The answers' (query, item) pairs as full records tagged ``label``, appended to any earlier draw in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "answers.jsonl").open("a") as full:
-        for record in answered:
-            index = shops[record["dataset"]]
-            for rank, card in enumerate(record["items"], start=1):
-                row = index.position[card["item_id"]]
-                full.write(json.dumps({
-                    "system": label, "dataset": record["dataset"], "id": record["id"], "split": record["split"],
-                    "novelty": record["expected"]["novelty"], "query": record["query"], "rank": rank,
-                    "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
-                    "buyers": int(index.buyers[row]), "is_tail": bool(index.is_tail[row]),
-                }, ensure_ascii=False) + "\n")  # fmt: skip
-    print(f"answers of {label!r} appended to {out / 'answers.jsonl'}")
+    records = []
+    for record in answered:
+        index = shops[record["dataset"]]
+        for rank, card in enumerate(record["items"], start=1):
+            row = index.position[card["item_id"]]
+            records.append({
+                "system": label, "dataset": record["dataset"], "id": record["id"], "split": record["split"],
+                "novelty": record["expected"]["novelty"], "query": record["query"], "rank": rank,
+                "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
+                "buyers": int(index.buyers[row]), "is_tail": bool(index.is_tail[row]),
+            })  # fmt: skip
+    append_draw(out, records, f"answers of {label!r}")
 
 
 def score(labels: Path) -> None:
     """Per parsing set, novelty asked and system: the share of the answers' items judged to fit the query, and the
     median buyers of the items (the popular asked for: the higher the better; the unusual: the lower)."""
-    records = [json.loads(line) for line in labels.read_text().splitlines()]
+    records = read_labels(labels)
     systems = list(dict.fromkeys(r["system"] for r in records))
     for split in ("dev", "heldout"):
         for novelty in ("any", "tail"):
@@ -123,23 +117,19 @@ def score(labels: Path) -> None:
             for system in systems:
                 mine = [r for r in records if (r["split"], r["novelty"], r["system"]) == (split, novelty, system)]
                 fits = sum(r["fits"] for r in mine)
-                low, high = wilson_interval(fits, len(mine))
-                print(f"  {system:12} {fits}/{len(mine)} = {fits / len(mine):.2f} ({float(low):.2f}-{float(high):.2f}) "
-                      f"fit the query; median buyers {np.median([r['buyers'] for r in mine]):.0f}")  # fmt: skip
+                print(f"  {system:12} {fits}/{len(mine)} = {share(fits, len(mine))} fit the query; median buyers "
+                      f"{np.median([r['buyers'] for r in mine]):.0f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--draw", type=Path, metavar="FOLDER", help="append the answers to FOLDER")
-    parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
-    parser.add_argument("--labels", type=Path, help="score judged answers instead")
+    add_judging_options(parser, "answers")
     args = parser.parse_args()
     if args.labels:
         score(args.labels)
         return
-    root = home.serving_dir()
-    shops = load_snapshot(root, current_version(root)).shops
+    shops = current_shops()
     answered = answers(shops, novelty_queries(shops), args.k)
     report(shops, answered)
     if args.draw:

@@ -30,11 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from served import add_judging_options, append_draw, current_shops, read_labels, share  # noqa: E402
+
 from longtail.serving.assistant import served_assistant  # noqa: E402
-from longtail.serving.catalogue import load_snapshot  # noqa: E402
-from longtail.serving.snapshot import current_version  # noqa: E402
-from longtail.stats import wilson_interval  # noqa: E402
-from resources import home  # noqa: E402
 
 # Each refinement, and what its second answer should have less of than the first: buyers or price.
 REFINEMENTS = {"something more unusual": "buyers", "cheaper": "prices"}
@@ -101,36 +99,32 @@ def report(shops, found, refinement: str) -> None:
                 first_medians.append(np.median(values_first))
                 second_medians.append(np.median(values_second))
                 less += sum(value < np.median(values_first) for value in values_second)
-        low, high = wilson_interval(less, total)
         print(
             f"{shop:22} {len(runs):>8} {again / max(total, 1):>12.2f} {np.median(first_medians):>11.2f} "
-            f"{np.median(second_medians):>11.2f} {less / max(total, 1):>6.2f} ({float(low):.2f}-{float(high):.2f}) "
-            f"{same:>5} of {len(runs)}"
+            f"{np.median(second_medians):>11.2f} {share(less, total):>18} {same:>5} of {len(runs)}"
         )
 
 
 def draw(found, shops, out: Path, label: str) -> None:
-    """The second answers' (query, item) pairs as the judge's TSV (the kind of shop, the first query and the item's
-    title and category) and as full records tagged ``label``, appended to any earlier draw in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "answers.jsonl").open("a") as full:
-        for shop, runs in found.items():
-            index = shops[shop]
-            for query, user, first, second in runs:
-                shown = {card["item_id"] for card in first}
-                for rank, card in enumerate(second, start=1):
-                    row = index.position[card["item_id"]]
-                    record = {"system": label, "dataset": shop, "query": query, "rank": rank,
-                              "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
-                              "in_first_answer": card["item_id"] in shown}  # fmt: skip
-                    full.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"second answers of {label!r} appended to {out / 'answers.jsonl'}")
+    """The second answers' (query, item) pairs as full records tagged ``label`` (the first query, the item's title
+    and category, whether the first answer showed it), appended to any earlier draw in ``out``."""
+    records = []
+    for shop, runs in found.items():
+        index = shops[shop]
+        for query, _, first, second in runs:
+            shown = {card["item_id"] for card in first}
+            for rank, card in enumerate(second, start=1):
+                row = index.position[card["item_id"]]
+                records.append({"system": label, "dataset": shop, "query": query, "rank": rank,
+                                "item_id": card["item_id"], "item": card["title"], "category": index.categories[row],
+                                "in_first_answer": card["item_id"] in shown})  # fmt: skip
+    append_draw(out, records, f"second answers of {label!r}")
 
 
 def score(labels: Path) -> None:
     """Per system and shop: the share of the second answers' items judged to fit the first query, and how many
     items per session fit it that the first answer had not shown (what the shopper gains by asking)."""
-    records = [json.loads(line) for line in labels.read_text().splitlines()]
+    records = read_labels(labels)
     systems = sorted({r["system"] for r in records})
     for system in systems:
         print(system)
@@ -139,10 +133,9 @@ def score(labels: Path) -> None:
             fits = sum(r["fits"] for r in mine)
             gained = sum(r["fits"] and not r["in_first_answer"] for r in mine)
             n_sessions = len({(r["dataset"], r["query"]) for r in mine})
-            low, high = wilson_interval(fits, len(mine))
-            print(f"  {shop or 'all shops':22} {fits}/{len(mine)} = {fits / max(len(mine), 1):.2f} "
-                  f"({float(low):.2f}-{float(high):.2f}) fit the query; {gained / max(n_sessions, 1):.2f} new "
-                  f"fitting items per session ({n_sessions} sessions)")  # fmt: skip
+            per_session = gained / max(n_sessions, 1)
+            print(f"  {shop or 'all shops':22} {fits}/{len(mine)} = {share(fits, len(mine))} fit the query; "
+                  f"{per_session:.2f} new fitting items per session ({n_sessions} sessions)")  # fmt: skip
 
 
 def main() -> None:
@@ -150,15 +143,12 @@ def main() -> None:
     parser.add_argument("--refinement", choices=sorted(REFINEMENTS), default="something more unusual")
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--draw", type=Path, metavar="FOLDER", help="append the second answers to FOLDER")
-    parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
-    parser.add_argument("--labels", type=Path, help="score judged second answers instead")
+    add_judging_options(parser, "second answers")
     args = parser.parse_args()
     if args.labels:
         score(args.labels)
         return
-    root = home.serving_dir()
-    shops = load_snapshot(root, current_version(root)).shops
+    shops = current_shops()
     if args.refinement == "cheaper":
         shops = {name: index for name, index in shops.items() if index.price_quantiles}
     found = sessions(shops, args.sessions, args.k, args.refinement)

@@ -31,12 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from served import current_shops  # noqa: E402
+
 from longtail.recommend.explanations import SIMILAR_PAIR_PERCENTILE, similar_floor  # noqa: E402
-from longtail.serving.catalogue import load_snapshot  # noqa: E402
 from longtail.serving.lists import similar_items  # noqa: E402
-from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
-from resources import home  # noqa: E402
 
 LABELS = ROOT / "docs" / "labels" / "similar_reasons.jsonl"
 PERCENTILES = (None, 90.0, 95.0, SIMILAR_PAIR_PERCENTILE, 99.5)
@@ -189,8 +188,7 @@ def main() -> None:
     parser.add_argument("--panels", action="store_true", help="with --draw: draw the similar-items panels' cards")
     parser.add_argument("--out", type=Path, default=Path("similar_reasons_to_judge"))
     args = parser.parse_args()
-    root = home.serving_dir()
-    shops = load_snapshot(root, current_version(root)).shops
+    shops = current_shops()
     if args.draw and args.lists_of:
         draw_lists(shops, args.lists_of, args.draw, args.out)
     elif args.draw and args.panels:

@@ -83,6 +83,13 @@ def aspect_phrases(text: str) -> list[str]:
     return list(phrases)
 
 
+def beyond_name(phrases: Sequence[str], name: str) -> list[str]:
+    """The ``phrases`` that say more than the item's ``name``: a phrase whose every word is a word of the name
+    ("national", "geographic" for National Geographic; "country" for Country Living) restates it and is left out."""
+    name_words = set(_WORD_RUN.findall(name.lower()))
+    return [phrase for phrase in phrases if not set(phrase.split()) <= name_words]
+
+
 def phrase_matrix(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
     """Binary document-phrase matrix of ``texts``: ``(matrix, vocabulary)`` with ``matrix`` a CSR of shape
     ``(len(texts), len(vocabulary))`` holding 1 where text ``i`` contains phrase ``j`` (see ``aspect_phrases``),

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from longtail.language.aspects import aspect_phrases, contrast_phrases, phrase_matrix, top_phrases
+from longtail.language.aspects import aspect_phrases, beyond_name, contrast_phrases, phrase_matrix, top_phrases
 
 
 def test_aspect_phrases_keep_things_and_drop_opinions():
@@ -69,3 +69,10 @@ def test_top_phrases_skip_phrases_in_fewer_documents_than_asked():
     assert top_phrases(z, counts, vocabulary, k=3, min_documents=2) == ["screen", "price"]
     with pytest.raises(ValueError, match="min_documents"):
         top_phrases(z, counts, vocabulary, min_documents=0)
+
+
+def test_a_phrase_made_only_of_the_items_name_says_nothing_more():
+    phrases = ["national", "geographic", "maps", "national parks", "educational"]
+    assert beyond_name(phrases, "NATIONAL GEOGRAPHIC") == ["maps", "national parks", "educational"]
+    assert beyond_name(["reader's", "digest"], "Reader's Digest (Large Print)") == []
+    assert beyond_name(["scent"], "") == ["scent"]

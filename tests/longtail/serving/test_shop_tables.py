@@ -69,3 +69,15 @@ def test_a_review_only_shop_names_its_items_and_clusters_by_what_reviews_mention
     for kind, words in (("B000", {"hair", "shampoo"}), ("B012", {"soap", "lather"})):
         assert set(items.loc[kind, "category"].split()) <= words
     assert "xqzlv" not in " ".join(items["category"]).lower()
+
+
+def test_praise_that_only_restates_the_items_title_is_left_out():
+    """ "Reviewers praise geographic, national, educational" on National Geographic: the first two are its name."""
+    interactions = pd.DataFrame({"user_id": ["a", "b"], "item_id": ["N", "C"]})
+    catalogue = pd.DataFrame({"item_id": ["N", "C"], "title": ["NATIONAL GEOGRAPHIC", "Country Living"]})
+    sentiment = pd.DataFrame(
+        {"item_id": ["N", "C"], "n_reviews": [45, 9], "positive_share": [0.9, 0.8],
+         "positive_aspects": [["geographic", "national", "educational"], ["country living", "country"]]}
+    )  # fmt: skip
+    tables = shop_tables(interactions, catalogue, pd.DataFrame(columns=LIST_COLUMNS), item_sentiment=sentiment)
+    assert tables.items.set_index("item_id")["praise"].to_dict() == {"N": "educational", "C": ""}

@@ -1,0 +1,52 @@
+"""What the bench scripts that read the served answers share: the shops of the current snapshot under
+``$LONGTAIL_HOME``, and the options of a judged draw (draw answers to judge, or score judged ones)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from longtail.serving.catalogue import ShopIndex, load_snapshot  # noqa: E402
+from longtail.serving.snapshot import current_version  # noqa: E402
+from longtail.stats import wilson_interval  # noqa: E402
+from resources import home  # noqa: E402
+
+
+def current_shops() -> dict[str, ShopIndex]:
+    """The shops of the snapshot that ``longtail serve`` would serve now."""
+    root = home.serving_dir()
+    return load_snapshot(root, current_version(root)).shops
+
+
+def add_judging_options(parser: argparse.ArgumentParser, drawn: str) -> None:
+    """``--draw FOLDER`` (append the ``drawn`` answers to judge), ``--label`` (the system's name in the draw) and
+    ``--labels FILE`` (score judged answers instead)."""
+    parser.add_argument("--draw", type=Path, metavar="FOLDER", help=f"append the {drawn} to FOLDER")
+    parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
+    parser.add_argument("--labels", type=Path, help="score judged answers instead")
+
+
+def share(count: int, total: int) -> str:
+    """``count`` of ``total`` as a share with its 95% Wilson interval: "0.56 (0.49-0.63)"."""
+    low, high = wilson_interval(count, total)
+    return f"{count / max(total, 1):.2f} ({float(low):.2f}-{float(high):.2f})"
+
+
+def append_draw(out: Path, records: Iterable[dict], what: str) -> None:
+    """Append ``records`` (drawn answers, one per item shown) to ``out / "answers.jsonl"``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "answers.jsonl"
+    with path.open("a") as drawn:
+        drawn.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    print(f"{what} appended to {path}")
+
+
+def read_labels(labels: Path) -> list[dict]:
+    """The judged records of a labels file (JSON lines)."""
+    return [json.loads(line) for line in labels.read_text().splitlines()]
