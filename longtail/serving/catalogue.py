@@ -77,7 +77,10 @@ class ShopIndex:
             pd.Series(self.titles).str.lower().str.split().str.join(" ") + "|" + np.round(self.prices, 2).astype(str)
         )
         self.card_keys = pd.factorize(card_text)[0]
-        self._searchable = pd.Series(self.titles).str.lower() + " " + pd.Series(self.categories).str.lower()
+        # What a ruled-out word is read in: the title and the item's own category node, not the shelves above it
+        # ("nothing about wine" ruled out every magazine under "Cooking, Food & Wine", and no answer was left).
+        own_node = pd.Series(self.categories).str.split(SEPARATOR).str[-1]
+        self._excludable = pd.Series(self.titles).str.lower() + " " + own_node.str.lower()
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
         bought = self._rows(shop.history["item_id"])
         self.history = _grouped(shop.history, "user_id", bought, ())
@@ -132,7 +135,7 @@ class ShopIndex:
 
     def _exclusion_mask(self, word: str) -> np.ndarray:
         pattern = rf"\b{re.escape(word.lower())}(?:s|es)?\b"
-        return self._searchable.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+        return self._excludable.str.contains(pattern, regex=True).to_numpy(dtype=bool)
 
     def seen(self, user_id: str) -> np.ndarray:
         """(n_items,) bool: the items ``user_id`` bought or reviewed, and the items whose cards read the same as one

@@ -27,6 +27,8 @@ def test_masks_apply_prices_categories_and_excluded_words(index):
     assert not any("CANDLE" in TITLES[row] for row in np.flatnonzero(no_candles))
     assert no_candles.sum() == len(TITLES) - 2
     assert index.mask(Filters(exclude=("bag", "christmas"))).sum() == len(TITLES) - 3 - 2
+    # A word is read in the item's own category node, not the shelves above it: "no home" rules out no light.
+    assert index.mask(Filters(exclude=("home",))).all() and index.mask(Filters(exclude=("light",))).sum() == 10
 
 
 def test_an_item_without_a_price_fails_every_price_bound():
