@@ -41,7 +41,8 @@ CHAT_FILLER = frozenset(
     "i'm im i'd id i've we we're would could can do you your have got some something anything stuff any maybe "
     "just also again ok okay um uh hmm well really actually instead now then a an the what about how is are there "
     "it that this perhaps my but no yes not sure meant mean like love would these those ones one either more too "
-    "else other others and she he idea ideas".split()
+    "else other others and she he idea ideas recommend recommendation recommendations suggest suggestion "
+    "suggestions".split()
 )
 # Words that name no kind of item: alone in the free text ("popular items"), they are dropped; beside others they
 # stay, since shops name categories with them ("cleaning products").
