@@ -17,7 +17,6 @@ bestsellers (the items of the top 1% by buyers).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,46 +25,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from served import add_judging_options, append_draw, current_shops, read_labels, share  # noqa: E402
-
-from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
-from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
+from served import (  # noqa: E402
+    add_judging_options,
+    answer_records,
+    append_draw,
+    current_shops,
+    parsing_records,
+    read_labels,
+    share,
+)
 
 BESTSELLER_SHARE = 0.01
-
-
-def novelty_queries(shops) -> list[dict]:
-    """The parsing-set records of the served ``shops`` whose expected parse sets ``novelty``, each tagged with its
-    ``split`` ("dev" or "heldout", from its file's name)."""
-    records = []
-    for path in sorted((ROOT / "longtail" / "serving").glob("parsing_set*.jsonl")):
-        split = "heldout" if "heldout" in path.name else "dev"
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if record["dataset"] in shops and record.get("expected", {}).get("novelty"):
-                records.append({**record, "split": split})
-    return records
-
-
-def answers(shops, records, k: int) -> list[dict]:
-    """Each record with the ``items`` (cards) the assistant answers it with."""
-    from longtail.serving.api import _default_encoder
-
-    encode = _default_encoder()
-    assistants = {}
-    out = []
-    for record in records:
-        shop = record["dataset"]
-        if shop not in assistants:
-            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
-        previous = record.get("previous")
-        turn = None
-        if previous:
-            shown = tuple(ShownItem(item["item_id"], item["price"]) for item in previous["shown"])
-            turn = Turn(QuerySpec.from_json(previous["spec"]), shown)
-        answer = assistants[shop].answer(record["query"], None, turn, k)
-        out.append({**record, "items": answer.items})
-    return out
 
 
 def report(shops, answered) -> None:
@@ -130,7 +100,8 @@ def main() -> None:
         score(args.labels)
         return
     shops = current_shops()
-    answered = answers(shops, novelty_queries(shops), args.k)
+    records = parsing_records(shops, lambda record: bool(record.get("expected", {}).get("novelty")))
+    answered = answer_records(shops, records, args.k)
     report(shops, answered)
     if args.draw:
         draw(answered, shops, args.draw, args.label)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
 from longtail.serving.catalogue import ShopIndex, load_snapshot  # noqa: E402
+from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
@@ -50,3 +52,38 @@ def append_draw(out: Path, records: Iterable[dict], what: str) -> None:
 def read_labels(labels: Path) -> list[dict]:
     """The judged records of a labels file (JSON lines)."""
     return [json.loads(line) for line in labels.read_text().splitlines()]
+
+
+def parsing_records(shops, wanted: Callable[[dict], bool]) -> list[dict]:
+    """The parsing-set records (``longtail/serving/parsing_set*.jsonl``) of the served ``shops`` that ``wanted``
+    keeps, each tagged with its ``split`` ("dev" or "heldout", from its file's name)."""
+    records = []
+    for path in sorted((ROOT / "longtail" / "serving").glob("parsing_set*.jsonl")):
+        split = "heldout" if "heldout" in path.name else "dev"
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record["dataset"] in shops and wanted(record):
+                records.append({**record, "split": split})
+    return records
+
+
+def answer_records(shops, records: list[dict], k: int) -> list[dict]:
+    """Each parsing-set record with the ``items`` (cards, at most ``k``) the served assistant answers an anonymous
+    shopper with, after the record's previous turn where it has one."""
+    from longtail.serving.api import _default_encoder
+
+    encode = _default_encoder()
+    assistants = {}
+    out = []
+    for record in records:
+        shop = record["dataset"]
+        if shop not in assistants:
+            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
+        previous = record.get("previous")
+        turn = None
+        if previous:
+            shown = tuple(ShownItem(item["item_id"], item["price"]) for item in previous["shown"])
+            turn = Turn(QuerySpec.from_json(previous["spec"]), shown)
+        answer = assistants[shop].answer(record["query"], None, turn, k)
+        out.append({**record, "items": answer.items})
+    return out

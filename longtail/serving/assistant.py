@@ -20,6 +20,7 @@ import numpy as np
 
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import top_rows
+from longtail.serving.occasions import OCCASION_WORDS
 from longtail.serving.query import QuerySpec, ShownItem, asks_about_price, compares_price_with_shown, parse_query
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
@@ -27,6 +28,7 @@ from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
+GIFT_WORDS = frozenset(word for word, meaning in OCCASION_WORDS.items() if meaning == ("gift",))
 # Above any popularity (at most 1): every tail item ranks before every head item.
 TAIL_FIRST = 2.0
 # Asked for the popular, the best matches among which the most bought are shown: this many per item shown.
@@ -214,16 +216,19 @@ class ShopAssistant:
         zeros = np.zeros(len(index))
         semantic, lexical = zeros, zeros
         text = self._shop_names(spec.text.strip().lower())
+        # "A gift for my teacher": the word names the occasion, not a product; matched, it found the shop's gift wrap,
+        # tags and bags ("GIFT TAPE" for a teacher's present).
+        matched = " ".join(word for word in text.split() if word not in GIFT_WORDS) if "gift" in spec.occasion else text
         intent = []
         if index.vectors is not None:
-            if text:
-                intent.append(self._encode_one(text))
+            if matched:
+                intent.append(self._encode_one(matched))
             if like_row is not None and np.any(index.vectors[like_row]):
                 intent.append(index.vectors[like_row])
         if intent:
             semantic = sum(index.vectors @ vector for vector in intent) / len(intent)
-        if text:
-            lexical = self._lexical(text)
+        if matched:
+            lexical = self._lexical(matched)
         taste = index.taste(user_id) if user_id is not None else None
         user = index.vectors @ taste if taste is not None else zeros
         cached, cached_reason = zeros.copy(), {}
@@ -244,7 +249,7 @@ class ShopAssistant:
             user_id,
             cached_reason,
             index.card_keys,
-            tuple(dict.fromkeys(lexical_tokens(text))) if text else (),
+            tuple(dict.fromkeys(lexical_tokens(matched))) if matched else (),
             self._moved_from(query, spec, previous),
         )
 

@@ -215,3 +215,19 @@ def test_cheaper_shows_other_items_than_the_last_turn_where_the_shop_lists_price
     assert assistant.signals("under 3", previous=first.turn).moved_from is None
     no_prices = ShopAssistant(ShopIndex("shop", replace(shop, items=shop.items.assign(price=np.nan))), fake_encode)
     assert no_prices.signals("cheaper", previous=no_prices.answer("a gift", k=4).turn).moved_from is None
+
+
+def test_the_words_that_name_a_gift_are_not_matched_as_a_product():
+    """ "A gift for my mum" asks for a present, not for items named "gift": matched, the word found the shop's gift
+    wrap, tags and bags. The other words are matched as before ("gift wrap" still finds the wrap by "wrap")."""
+    index = ShopIndex("shop", small_shop())
+    assistant = ShopAssistant(index, fake_encode)
+    wrap = TITLES.index("GIFT WRAP CHRISTMAS SANTA")
+    for_mum = assistant.signals("a gift for my mum")
+    assert for_mum.spec.occasion == ("gift", "mum") and for_mum.words == ("mum",) and not for_mum.lexical.any()
+    wrapping = assistant.signals("gift wrap")
+    assert wrapping.words == ("wrap",) and wrapping.lexical.argmax() == wrap
+    np.testing.assert_allclose(wrapping.semantic, index.vectors @ fake_encode(["wrap"])[0], rtol=1e-5)
+    # Words that name nothing else leave nothing to match: the shop's most bought items first.
+    present = assistant.signals("a present")
+    assert not (present.semantic.any() or present.lexical.any())
