@@ -16,11 +16,10 @@ wrapping rather than a present (``WRAPPING``: gift wrap, tape, tags, bags, boxes
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 
-from served import add_judging_options, answer_records, append_draw, current_shops, parsing_records, read_labels, share
+from served import answer_records, append_draw, current_shops, judging_parser, parsing_records, read_labels, share
 
 # Titles of what wraps a present rather than being one, in Online Retail's catalogue (a count, not a judgement):
 # "TEA SET IN GIFT BOX" is a present, "PACK OF 6 PANNETONE GIFT BOXES" wrapping.
@@ -76,10 +75,8 @@ def score(labels) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = judging_parser(__doc__, "answers")
     parser.add_argument("--shop", default="uci_online_retail_ii")
-    parser.add_argument("--k", type=int, default=5)
-    add_judging_options(parser, "answers")
     args = parser.parse_args()
     if args.labels:
         score(args.labels)

@@ -16,7 +16,6 @@ bestsellers (the items of the top 1% by buyers).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -26,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from served import (  # noqa: E402
-    add_judging_options,
     answer_records,
     append_draw,
     current_shops,
+    judging_parser,
     parsing_records,
     read_labels,
     share,
@@ -92,9 +91,7 @@ def score(labels: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--k", type=int, default=5)
-    add_judging_options(parser, "answers")
+    parser = judging_parser(__doc__, "answers")
     args = parser.parse_args()
     if args.labels:
         score(args.labels)

@@ -19,7 +19,6 @@ first one again, item for item.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -30,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from served import add_judging_options, append_draw, current_shops, read_labels, share  # noqa: E402
+from served import append_draw, current_shops, judging_parser, read_labels, share  # noqa: E402
 
 from longtail.serving.assistant import served_assistant  # noqa: E402
 
@@ -139,11 +138,9 @@ def score(labels: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = judging_parser(__doc__, "second answers")
     parser.add_argument("--refinement", choices=sorted(REFINEMENTS), default="something more unusual")
     parser.add_argument("--sessions", type=int, default=40)
-    parser.add_argument("--k", type=int, default=5)
-    add_judging_options(parser, "second answers")
     args = parser.parse_args()
     if args.labels:
         score(args.labels)

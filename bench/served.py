@@ -26,12 +26,16 @@ def current_shops() -> dict[str, ShopIndex]:
     return load_snapshot(root, current_version(root)).shops
 
 
-def add_judging_options(parser: argparse.ArgumentParser, drawn: str) -> None:
-    """``--draw FOLDER`` (append the ``drawn`` answers to judge), ``--label`` (the system's name in the draw) and
-    ``--labels FILE`` (score judged answers instead)."""
+def judging_parser(doc: str, drawn: str) -> argparse.ArgumentParser:
+    """The options of a bench that answers queries to be judged: ``--k`` (items per answer), ``--draw FOLDER``
+    (append the ``drawn`` answers to judge), ``--label`` (the system's name in the draw) and ``--labels FILE`` (score
+    judged answers instead); described by the first paragraph of the bench's ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--k", type=int, default=5, help="items per answer")
     parser.add_argument("--draw", type=Path, metavar="FOLDER", help=f"append the {drawn} to FOLDER")
     parser.add_argument("--label", default="current", help="with --draw: the system's name in the records")
     parser.add_argument("--labels", type=Path, help="score judged answers instead")
+    return parser
 
 
 def share(count: int, total: int) -> str:
