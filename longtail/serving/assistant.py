@@ -28,6 +28,7 @@ from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
+# The shopper's words for a present (the `gift` occasion's): they name the occasion, not a product to match.
 GIFT_WORDS = frozenset(word for word, meaning in OCCASION_WORDS.items() if meaning == ("gift",))
 # Above any popularity (at most 1): every tail item ranks before every head item.
 TAIL_FIRST = 2.0
@@ -83,7 +84,8 @@ class Signals:
     parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
     ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``); ``words`` the
     query's free words as the lexical match reads them (``lexical_tokens``); ``moved_from`` (n_items,) bool, the
-    items the shopper asked to move away from (the last turn's, when this turn asks for the unusual), or None."""
+    items the shopper asked to move away from (the last turn's, when this turn asks for the unusual or for cheaper
+    or pricier, ``ShopAssistant._moved_from``), or None."""
 
     spec: QuerySpec
     filters: Filters
@@ -194,7 +196,7 @@ class ShopAssistant:
         rows = signals.top(self.weights, index.is_tail, k)
         items = [index.card(row, scores[row], self._reasons(signals, row)) for row in rows]
         shown = tuple(ShownItem(index.item_ids[row], _price(index.prices[row])) for row in rows)
-        unmet = self._unmet(signals.filters, int(signals.allowed.sum()), k, asks_about_price(query))
+        unmet = self._unmet(query, signals.filters, int(signals.allowed.sum()), k)
         return Answer(signals.spec, items, unmet, self._suggestions(signals.spec), Turn(signals.spec, shown))
 
     def signals(
@@ -294,12 +296,12 @@ class ShopAssistant:
             out.append("a less-known find")
         return out + index.fact_reasons(row)
 
-    def _unmet(self, filters: Filters, n_allowed: int, k: int, asked_price: bool) -> list[str]:
-        """What the answer could not meet: a price bound or price word (``asked_price``: "cheaper") in a shop
+    def _unmet(self, query: str, filters: Filters, n_allowed: int, k: int) -> list[str]:
+        """What the answer could not meet: a price bound, or a price word of ``query`` ("cheaper"), in a shop
         without prices, and filters that fewer than ``k`` items meet."""
         unmet = []
-        priced = asked_price or filters.min_price is not None or filters.max_price is not None
-        if priced and not self.index.price_quantiles:
+        bounded = filters.min_price is not None or filters.max_price is not None
+        if not self.index.price_quantiles and (bounded or asks_about_price(query)):
             unmet.append("this shop lists no prices, so no item can meet a price bound")
         if n_allowed < k:
             unmet.append(f"only {n_allowed} item(s) meet {' and '.join(filters.describe())}")
