@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from longtail.recommend.embedding import encode_texts, load_encoder  # noqa: E402
-from longtail.serving.assistant import lexical_index, lexical_scores, served_assistant  # noqa: E402
+from longtail.serving.assistant import served_assistant  # noqa: E402
 from longtail.serving.catalogue import load_snapshot  # noqa: E402
+from longtail.serving.lexical import lexical_index, lexical_scores  # noqa: E402
 from longtail.serving.lists import top_rows  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
 from resources import home  # noqa: E402

@@ -19,9 +19,17 @@ from functools import lru_cache
 import numpy as np
 
 from longtail.serving.catalogue import Filters, ShopIndex
+from longtail.serving.lexical import check_bm25_params, lexical_index, lexical_scores, lexical_tokens
 from longtail.serving.lists import top_rows
 from longtail.serving.occasions import OCCASION_WORDS
-from longtail.serving.query import QuerySpec, ShownItem, asks_about_price, compares_price_with_shown, parse_query
+from longtail.serving.query import (
+    QuerySpec,
+    ShownItem,
+    asks_about_price,
+    asks_for_others,
+    compares_price_with_shown,
+    parse_query,
+)
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
@@ -63,10 +71,12 @@ class AssistantWeights:
 
 @dataclass(frozen=True)
 class Turn:
-    """What a session remembers of its last turn: the spec and the items shown, in order."""
+    """What a session remembers of its last turn: the spec, the items shown, in order, and the ids of those it set
+    aside as shown before (``ShopAssistant._moved_from``), so that each "show me more" shows others again."""
 
     spec: QuerySpec
     shown: tuple[ShownItem, ...] = ()
+    set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,8 @@ class Signals:
     parsed hard ``filters`` and ``allowed``, their mask less the "like X" item and (usually) the user's own items;
     ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``); ``words`` the
     query's free words as the lexical match reads them (``lexical_tokens``); ``moved_from`` (n_items,) bool, the
-    items the shopper asked to move away from (the last turn's, when this turn asks for the unusual or for cheaper
-    or pricier, ``ShopAssistant._moved_from``), or None."""
+    items the shopper asked to move away from (those shown or set aside before, when this turn asks for others, the
+    unusual, cheaper or pricier: ``ShopAssistant._moved_from``), or None."""
 
     spec: QuerySpec
     filters: Filters
@@ -194,8 +204,11 @@ class ShopAssistant:
         rows = signals.top(self.weights, index.is_tail, k)
         items = [index.card(row, scores[row], self._reasons(signals, row)) for row in rows]
         shown = tuple(ShownItem(index.item_ids[row], _price(index.prices[row])) for row in rows)
-        unmet = self._unmet(query, signals.filters, int(signals.allowed.sum()), k)
-        return Answer(signals.spec, items, unmet, self._suggestions(signals.spec), Turn(signals.spec, shown))
+        set_aside = () if signals.moved_from is None else tuple(index.item_ids[signals.moved_from].tolist())
+        fresh = None if signals.moved_from is None else int(np.sum(~signals.moved_from[rows]))
+        unmet = self._unmet(query, signals.filters, int(signals.allowed.sum()), k, fresh)
+        turn = Turn(signals.spec, shown, set_aside)
+        return Answer(signals.spec, items, unmet, self._suggestions(signals.spec), turn)
 
     def signals(
         self, query: str, user_id: str | None = None, previous: Turn | None = None, exclude_seen: bool = True
@@ -254,17 +267,19 @@ class ShopAssistant:
         )
 
     def _moved_from(self, query: str, spec: QuerySpec, previous: Turn | None) -> np.ndarray | None:
-        """The items (and those whose cards read the same) that the last turn showed, when this turn asks for the
-        unusual after one that did not ("something more unusual") or, in a shop with prices, for cheaper or pricier
-        than them ("cheaper"): the shopper has seen them and asks for others. None otherwise: "no candles" or
-        "under £3" may well keep some of them."""
+        """The items (and those whose cards read the same) that the last turn showed or set aside, when this turn
+        asks for others ("show me more", "anything else?", but not "any more like the third one?"), for the unusual
+        after a turn that did not ("something more unusual") or, in a shop with prices, for cheaper or pricier than
+        them ("cheaper"): the shopper has seen them. None otherwise: "no candles" or "under £3" may keep some."""
         if previous is None:
             return None
+        others = asks_for_others(query) and spec.like_item == previous.spec.like_item
         unusual = spec.novelty == "tail" and previous.spec.novelty != "tail"
         repriced = bool(self.index.price_quantiles) and compares_price_with_shown(query)
-        if not (unusual or repriced):
+        if not (others or unusual or repriced):
             return None
-        rows = [self.index.position[item.item_id] for item in previous.shown if item.item_id in self.index.position]
+        seen = [*previous.set_aside, *(item.item_id for item in previous.shown)]
+        rows = [self.index.position[item_id] for item_id in seen if item_id in self.index.position]
         return np.isin(self.index.card_keys, self.index.card_keys[rows])
 
     def _lexical(self, text: str) -> np.ndarray:
@@ -294,19 +309,24 @@ class ShopAssistant:
             out.append("a less-known find")
         return out + index.fact_reasons(row)
 
-    def _unmet(self, query: str, filters: Filters, n_allowed: int, k: int) -> list[str]:
+    def _unmet(self, query: str, filters: Filters, n_allowed: int, k: int, fresh: int | None = None) -> list[str]:
         """What the answer could not meet: a price bound, or a price word of ``query`` ("cheaper"), in a shop
-        without prices, and filters that fewer than ``k`` items meet."""
+        without prices; filters that fewer than ``k`` items meet; and, where the shopper asked for others than the
+        items shown ("show me more"), fewer than ``k`` others (``fresh`` of them) to show."""
         unmet = []
         bounded = filters.min_price is not None or filters.max_price is not None
         if not self.index.price_quantiles and (bounded or asks_about_price(query)):
             unmet.append("this shop lists no prices, so no item can meet a price bound")
         if n_allowed < k:
             unmet.append(f"only {n_allowed} item(s) meet {' and '.join(filters.describe())}")
+        if fresh is not None and fresh < k:
+            unmet.append(
+                f"only {fresh} item(s) not shown before meet {' and '.join(filters.describe()) or 'the search'}"
+            )
         return unmet
 
     def _suggestions(self, spec: QuerySpec) -> list[str]:
-        suggestions = []
+        suggestions = ["show me more"]
         if self.index.price_quantiles:
             suggestions.append("cheaper")
         if spec.novelty != "tail":
@@ -365,36 +385,3 @@ class Sessions:
 
 def _price(price: float) -> float | None:
     return None if np.isnan(price) else float(price)
-
-
-def lexical_index(texts: Sequence[str], params: Mapping[str, float] | None = None):
-    """A BM25 index (``bm25s``, English stop words dropped) over ``texts``, with ``params`` ``k1`` and ``b``
-    (bm25s's defaults, 1.5 and 0.75, where None)."""
-    import bm25s
-
-    bm25 = bm25s.BM25(**check_bm25_params(params or {}))
-    bm25.index(bm25s.tokenize(list(texts), stopwords="en", show_progress=False), show_progress=False)
-    return bm25
-
-
-def check_bm25_params(params: Mapping) -> dict:
-    """``params`` as a dict, ``ValueError`` unless its keys are among ``k1`` and ``b`` and each is a number > 0."""
-    params = dict(params)
-    if set(params) - {"k1", "b"} or any(
-        isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 for v in params.values()
-    ):
-        raise ValueError(f"BM25 params must be k1 and b, both > 0, got {params!r}")
-    return params
-
-
-def lexical_tokens(text: str) -> list[str]:
-    """The words of ``text`` as the lexical match reads them: bm25s's tokens, lower case, English stop words dropped."""
-    import bm25s
-
-    return bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
-
-
-def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:
-    """``(n_items,)`` BM25 scores of ``text`` over a ``lexical_index``: zeros when no word of it is indexed."""
-    tokens = lexical_tokens(text)
-    return np.asarray(bm25.get_scores(tokens), dtype=np.float64) if tokens else np.zeros(n_items)

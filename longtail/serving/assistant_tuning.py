@@ -22,8 +22,9 @@ from longtail.data.warehouse import read_table, read_vectors
 from longtail.recommend.evaluation.offline import EvaluationSettings, split_events
 from longtail.recommend.item_vectors import catalogue_text_vectors
 from longtail.recommend.serving import serve_recommendations
-from longtail.serving.assistant import AssistantWeights, ShopAssistant, lexical_index, lexical_scores
+from longtail.serving.assistant import AssistantWeights, ShopAssistant
 from longtail.serving.catalogue import ShopIndex
+from longtail.serving.lexical import lexical_index, lexical_scores
 from longtail.serving.lists import top_rows
 from longtail.serving.shop_tables import shop_tables
 from longtail.serving.simulated_sessions import SimulatedSession, simulate_sessions

@@ -23,9 +23,10 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from longtail.serving import assistant_tuning as tuning
-from longtail.serving.assistant import AssistantWeights, ShopAssistant, lexical_index, lexical_scores, served_assistant
+from longtail.serving.assistant import AssistantWeights, ShopAssistant, served_assistant
 from longtail.serving.assistant_tuning import MAX_VALIDATION_SESSIONS, WORDS_PER_QUERY, K, Stage, hits
 from longtail.serving.catalogue import ShopIndex
+from longtail.serving.lexical import lexical_index, lexical_scores
 from longtail.serving.lists import top_rows, user_list
 from longtail.stats import paired_bootstrap_means
 

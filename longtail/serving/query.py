@@ -232,6 +232,12 @@ def compares_price_with_shown(query: str) -> bool:
     return bool(patterns.cheaper.search(text) or patterns.pricier.search(text))
 
 
+def asks_for_others(query: str) -> bool:
+    """Whether ``query`` asks for other items than those shown ("show me more", "anything else?"), as the next page
+    of a shop's search would show them."""
+    return bool(patterns.others.search(_normalised(query)))
+
+
 def _normalised(query: str) -> str:
     """Lower case, straight apostrophes and hyphens, one space between words, the misspellings of
     ``MISSPELLINGS`` ("chrismas", "popluar") read as the words meant."""

@@ -114,6 +114,13 @@ def test_chat_parses_filters_and_refines_in_a_session(served):
     assert not any("BAG" in item["title"] for item in second["items"])
     third = client.post("/v1/chat", json={**session, "query": "more like the second one"}).json()
     assert third["parsed"]["like_item"] == second["items"][1]["item_id"]
+    # The session remembers the pages shown: "show me more" shows others than the last answer.
+    more = client.post("/v1/chat", json={**session, "query": "show me more"}).json()
+    assert more["parsed"] == third["parsed"] and "show me more" in third["suggestions"]
+    shown = {item["item_id"] for item in third["items"]}
+    fresh = [item for item in more["items"] if item["item_id"] not in shown]
+    assert more["items"][: len(fresh)] == fresh  # the others first, then the best of those seen
+    assert f"only {len(fresh)} item(s) not shown before meet price <= 3 and no 'bag'" in more["unmet"]
 
 
 def test_instructions_in_a_query_change_nothing_but_the_spec(served):

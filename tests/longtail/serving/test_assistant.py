@@ -7,34 +7,12 @@ from longtail.serving.assistant import (
     POPULAR_POOL,
     AssistantWeights,
     ShopAssistant,
-    lexical_index,
-    lexical_scores,
     parse_assistant_settings,
     served_assistant,
 )
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.snapshot import ITEM_CLUSTERS
 from tests.longtail.serving.shops import TITLES, fake_encode, small_shop
-
-TEXTS = ["scented candle", "scented candle holder in a gift box with a ribbon and a card"]
-
-
-def test_bm25_length_normalisation_follows_b():
-    """b = 1 favours the short text for a word both hold once; b near 0 scores them nearly alike."""
-    normalised = lexical_scores(lexical_index(TEXTS, {"b": 1.0}), "candle", len(TEXTS))
-    flat = lexical_scores(lexical_index(TEXTS, {"b": 0.01}), "candle", len(TEXTS))
-    assert normalised[0] > 1.5 * normalised[1]
-    assert flat[0] == pytest.approx(flat[1], rel=0.05)
-
-
-def test_no_indexed_word_scores_zero():
-    assert lexical_scores(lexical_index(TEXTS), "zebra", len(TEXTS)).tolist() == [0.0, 0.0]
-
-
-@pytest.mark.parametrize("params", [{"k1": 0}, {"b": -1}, {"k1": True}, {"delta": 1.0}])
-def test_bad_bm25_params_are_refused(params):
-    with pytest.raises(ValueError, match="BM25 params"):
-        lexical_index(TEXTS, params)
 
 
 def test_the_assistant_matches_words_with_its_bm25_params():
@@ -215,6 +193,26 @@ def test_cheaper_shows_other_items_than_the_last_turn_where_the_shop_lists_price
     assert assistant.signals("under 3", previous=first.turn).moved_from is None
     no_prices = ShopAssistant(ShopIndex("shop", replace(shop, items=shop.items.assign(price=np.nan))), fake_encode)
     assert no_prices.signals("cheaper", previous=no_prices.answer("a gift", k=4).turn).moved_from is None
+
+
+def test_show_me_more_pages_through_the_answer_and_says_when_none_are_left():
+    """ "Show me more" and "anything else?" kept the spec and showed the same answer again (40 of 40 sessions in each
+    shop, ``bench/refinements.py --refinement "show me more"``). Each now shows the next items by score, those of every
+    earlier page after all others, and when fewer than ``k`` others are left, ``unmet`` says so."""
+    assistant = ShopAssistant(ShopIndex("shop", small_shop()), fake_encode)
+    whole = [item["item_id"] for item in assistant.answer("a gift", k=12).items]
+    first = assistant.answer("a gift", k=5)
+    more = assistant.answer("show me more", previous=first.turn, k=5)
+    after = assistant.answer("anything else?", previous=more.turn, k=5)
+    pages = [[item["item_id"] for item in answer.items] for answer in (first, more, after)]
+    assert len(whole) == 12 and more.spec == first.spec and not first.unmet and not more.unmet
+    # Two items are left for the third page; the best of those seen before fill it.
+    assert pages == [whole[:5], whole[5:10], whole[10:] + whole[:3]]
+    assert after.unmet == ["only 2 item(s) not shown before meet the search"]
+    # Asked for more like one of them, the shopper asks for its likes, which the items shown may well be.
+    assert assistant.signals("any more like the second one?", previous=first.turn).moved_from is None
+    assert assistant.signals("no candles", previous=more.turn).moved_from is None
+    assert first.suggestions[0] == "show me more"
 
 
 def test_the_words_that_name_a_gift_are_not_matched_as_a_product():

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, parse_query
+from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, asks_for_others, parse_query
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.vocabulary import category_nodes
 
@@ -1092,3 +1092,24 @@ def test_sixth_development_set_categories():
         "category": "Magazines > Golf", "like_item": "d"
     }  # fmt: skip
     assert parsed("#3 went down a treat", shop, QuerySpec(), SHOWN).get("category") is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["show me more", "more please", "any more?", "anything else?", "something else", "got any others?",
+     "price isn't really an issue actually, what else have you got?", "she can't stand lavender, anything else?",
+     "other options please", "some more ideas", "more of these please"],
+)  # fmt: skip
+def test_asking_for_others_than_the_items_shown(query):
+    assert asks_for_others(query)
+    # The words are chat: none is left to match as a product.
+    assert not set(parse_query(query, RETAIL).text.split()) & {"show", "more", "else", "others", "other", "options"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["more like the third one", "something more unusual", "any more like it?", "no more candles", "more than £5",
+     "a gift for others", "anything other than candles", "anything but candles", "any more unusual ones?"],
+)  # fmt: skip
+def test_more_that_asks_for_something_else_is_no_ask_for_others(query):
+    assert not asks_for_others(query)

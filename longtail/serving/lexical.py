@@ -1,0 +1,40 @@
+"""The lexical match of the shop assistant and its baselines: BM25 (``bm25s``) over the items' texts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def lexical_index(texts: Sequence[str], params: Mapping[str, float] | None = None):
+    """A BM25 index (``bm25s``, English stop words dropped) over ``texts``, with ``params`` ``k1`` and ``b``
+    (bm25s's defaults, 1.5 and 0.75, where None)."""
+    import bm25s
+
+    bm25 = bm25s.BM25(**check_bm25_params(params or {}))
+    bm25.index(bm25s.tokenize(list(texts), stopwords="en", show_progress=False), show_progress=False)
+    return bm25
+
+
+def check_bm25_params(params: Mapping) -> dict:
+    """``params`` as a dict, ``ValueError`` unless its keys are among ``k1`` and ``b`` and each is a number > 0."""
+    params = dict(params)
+    if set(params) - {"k1", "b"} or any(
+        isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 for v in params.values()
+    ):
+        raise ValueError(f"BM25 params must be k1 and b, both > 0, got {params!r}")
+    return params
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """The words of ``text`` as the lexical match reads them: bm25s's tokens, lower case, English stop words dropped."""
+    import bm25s
+
+    return bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+
+
+def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:
+    """``(n_items,)`` BM25 scores of ``text`` over a ``lexical_index``: zeros when no word of it is indexed."""
+    tokens = lexical_tokens(text)
+    return np.asarray(bm25.get_scores(tokens), dtype=np.float64) if tokens else np.zeros(n_items)

@@ -1,0 +1,23 @@
+import pytest
+
+from longtail.serving.lexical import lexical_index, lexical_scores
+
+TEXTS = ["scented candle", "scented candle holder in a gift box with a ribbon and a card"]
+
+
+def test_bm25_length_normalisation_follows_b():
+    """b = 1 favours the short text for a word both hold once; b near 0 scores them nearly alike."""
+    normalised = lexical_scores(lexical_index(TEXTS, {"b": 1.0}), "candle", len(TEXTS))
+    flat = lexical_scores(lexical_index(TEXTS, {"b": 0.01}), "candle", len(TEXTS))
+    assert normalised[0] > 1.5 * normalised[1]
+    assert flat[0] == pytest.approx(flat[1], rel=0.05)
+
+
+def test_no_indexed_word_scores_zero():
+    assert lexical_scores(lexical_index(TEXTS), "zebra", len(TEXTS)).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("params", [{"k1": 0}, {"b": -1}, {"k1": True}, {"delta": 1.0}])
+def test_bad_bm25_params_are_refused(params):
+    with pytest.raises(ValueError, match="BM25 params"):
+        lexical_index(TEXTS, params)
