@@ -16,15 +16,21 @@ wrapping rather than a present (``WRAPPING``: gift wrap, tape, tags, bags, boxes
 
 from __future__ import annotations
 
-import random
 import re
 
-from served import answer_records, append_draw, current_shops, judging_parser, parsing_records, read_labels, share
+from served import (
+    answer_records,
+    current_shops,
+    draw_answers,
+    judging_parser,
+    parsing_records,
+    score_fits_per_query,
+    share,
+)
 
 # Titles of what wraps a present rather than being one, in Online Retail's catalogue (a count, not a judgement):
 # "TEA SET IN GIFT BOX" is a present, "PACK OF 6 PANNETONE GIFT BOXES" wrapping.
 WRAPPING = re.compile(r"\bGIFT (?:TAPE|BAGS?|WRAP|TAGS?|BOXES)\b|\bWRAP\b|\bRIBBONS?\b")
-BOOTSTRAP_DRAWS = 5000
 
 
 def report(answered) -> None:
@@ -36,57 +42,19 @@ def report(answered) -> None:
         print(f"{split:8} {len(mine):>7} {share(wrapping, len(titles)):>18}  ({wrapping} of {len(titles)} items)")
 
 
-def draw(answered, out, label: str) -> None:
-    records = [
-        {"system": label, "dataset": record["dataset"], "id": record["id"], "split": record["split"],
-         "query": record["query"], "rank": rank, "item_id": card["item_id"], "item": card["title"]}
-        for record in answered
-        for rank, card in enumerate(record["items"], start=1)
-    ]  # fmt: skip
-    append_draw(out, records, f"answers of {label!r}")
-
-
-def score(labels) -> None:
-    """Per parsing set and system: the share of items judged to fit the query, and each system's paired difference
-    to the first system's share (per query, then resampled over queries)."""
-    records = read_labels(labels)
-    systems = list(dict.fromkeys(r["system"] for r in records))
-    for split in ("dev", "heldout", None):
-        mine = [r for r in records if split is None or r["split"] == split]
-        print(f"{split or 'both'} sets")
-        fits = {system: {} for system in systems}
-        for r in mine:
-            fits[r["system"]].setdefault(r["id"], []).append(r["fits"])
-        for system in systems:
-            shown = [fit for query in fits[system].values() for fit in query]
-            line = f"  {system:8} {sum(shown)}/{len(shown)} = {share(sum(shown), len(shown))} fit the query"
-            if system != systems[0]:
-                queries = sorted(fits[system])
-                gains = [
-                    (sum(fits[system][q]) - sum(fits[systems[0]][q])) / len(fits[system][q]) for q in queries
-                ]  # fmt: skip
-                rng = random.Random(0)
-                means = sorted(
-                    sum(rng.choice(gains) for _ in gains) / len(gains) for _ in range(BOOTSTRAP_DRAWS)
-                )  # fmt: skip
-                low, high = means[int(0.025 * BOOTSTRAP_DRAWS)], means[int(0.975 * BOOTSTRAP_DRAWS) - 1]
-                line += f"; paired difference {sum(gains) / len(gains):+.3f} ({low:+.3f} to {high:+.3f})"
-            print(line)
-
-
 def main() -> None:
     parser = judging_parser(__doc__, "answers")
     parser.add_argument("--shop", default="uci_online_retail_ii")
     args = parser.parse_args()
     if args.labels:
-        score(args.labels)
+        score_fits_per_query(args.labels)
         return
     shops = {name: index for name, index in current_shops().items() if name == args.shop}
     records = parsing_records(shops, lambda record: "gift" in record.get("expected", {}).get("occasion", []))
     answered = answer_records(shops, records, args.k)
     report(answered)
     if args.draw:
-        draw(answered, args.draw, args.label)
+        draw_answers(answered, args.draw, args.label)
 
 
 if __name__ == "__main__":

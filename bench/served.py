@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,6 +19,8 @@ from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
 from longtail.stats import wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
+
+BOOTSTRAP_DRAWS = 5000
 
 
 def current_shops() -> dict[str, ShopIndex]:
@@ -91,3 +94,43 @@ def answer_records(shops, records: list[dict], k: int) -> list[dict]:
         answer = assistants[shop].answer(record["query"], None, turn, k)
         out.append({**record, "items": answer.items})
     return out
+
+
+def draw_answers(answered, out: Path, label: str) -> None:
+    """The answers' (query, item) pairs of parsing-set records (``answer_records``) tagged ``label``, appended to
+    any earlier draw in ``out``."""
+    records = [
+        {"system": label, "dataset": record["dataset"], "id": record["id"], "split": record["split"],
+         "query": record["query"], "rank": rank, "item_id": card["item_id"], "item": card["title"]}
+        for record in answered
+        for rank, card in enumerate(record["items"], start=1)
+    ]  # fmt: skip
+    append_draw(out, records, f"answers of {label!r}")
+
+
+def score_fits_per_query(labels: Path) -> None:
+    """Per parsing set and system: the share of items judged to fit the query, and each system's paired difference
+    to the first system's share (per query, then resampled over queries)."""
+    records = read_labels(labels)
+    systems = list(dict.fromkeys(r["system"] for r in records))
+    for split in ("dev", "heldout", None):
+        mine = [r for r in records if split is None or r["split"] == split]
+        print(f"{split or 'both'} sets")
+        fits = {system: {} for system in systems}
+        for r in mine:
+            fits[r["system"]].setdefault(r["id"], []).append(r["fits"])
+        for system in systems:
+            shown = [fit for query in fits[system].values() for fit in query]
+            line = f"  {system:8} {sum(shown)}/{len(shown)} = {share(sum(shown), len(shown))} fit the query"
+            if system != systems[0]:
+                queries = sorted(fits[system])
+                gains = [
+                    (sum(fits[system][q]) - sum(fits[systems[0]][q])) / len(fits[system][q]) for q in queries
+                ]  # fmt: skip
+                rng = random.Random(0)
+                means = sorted(
+                    sum(rng.choice(gains) for _ in gains) / len(gains) for _ in range(BOOTSTRAP_DRAWS)
+                )  # fmt: skip
+                low, high = means[int(0.025 * BOOTSTRAP_DRAWS)], means[int(0.975 * BOOTSTRAP_DRAWS) - 1]
+                line += f"; paired difference {sum(gains) / len(gains):+.3f} ({low:+.3f} to {high:+.3f})"
+            print(line)

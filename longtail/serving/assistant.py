@@ -21,7 +21,7 @@ import numpy as np
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lexical import check_bm25_params, lexical_index, lexical_scores, lexical_tokens
 from longtail.serving.lists import top_rows
-from longtail.serving.occasions import OCCASION_WORDS
+from longtail.serving.occasions import without_gift_words
 from longtail.serving.query import (
     QuerySpec,
     ShownItem,
@@ -36,8 +36,6 @@ from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 MAX_SESSIONS = 10_000
-# The shopper's words for a present (the `gift` occasion's): they name the occasion, not a product to match.
-GIFT_WORDS = frozenset(word for word, meaning in OCCASION_WORDS.items() if meaning == ("gift",))
 # Above any popularity (at most 1): every tail item ranks before every head item.
 TAIL_FIRST = 2.0
 # Asked for the popular, the best matches among which the most bought are shown: this many per item shown.
@@ -229,9 +227,7 @@ class ShopAssistant:
         zeros = np.zeros(len(index))
         semantic, lexical = zeros, zeros
         text = self._shop_names(spec.text.strip().lower())
-        # "A gift for my teacher": the word names the occasion, not a product; matched, it found the shop's gift wrap,
-        # tags and bags ("GIFT TAPE" for a teacher's present).
-        matched = " ".join(word for word in text.split() if word not in GIFT_WORDS) if "gift" in spec.occasion else text
+        matched = without_gift_words(text) if "gift" in spec.occasion else text
         intent = []
         if index.vectors is not None:
             if matched:

@@ -36,23 +36,38 @@ _OCCASION_SYNONYMS = {
     **{f"{whose} {kids}": "kid" for whose in ("my", "our", "my two", "our two", "my three", "our three", "my twin",
                                               "our twin") for kids in ("boys", "girls")},
 }  # fmt: skip
+# Phrases for a christmas present that name no product (a stocking filler is no stocking).
+_CHRISTMAS_PRESENTS = ("stocking filler", "stocking fillers", "stocking stuffer", "stocking stuffers", "secret santa")
 # Shopper words -> the occasion words they stand for: each word of OCCASIONS and its synonyms, and the phrases that
-# name two at once (a stocking filler is a christmas gift).
+# name two at once (a stocking filler is a christmas gift; so is what goes in a christmas stocking, which is also a
+# product the shop may sell).
 OCCASION_WORDS: dict[str, tuple[str, ...]] = {
     **{word: (word,) for word in OCCASIONS},
     **{word: (occasion,) for word, occasion in _OCCASION_SYNONYMS.items()},
-    **{
-        phrase: ("christmas", "gift")
-        for phrase in (
-            "stocking filler",
-            "stocking fillers",
-            "stocking stuffer",
-            "stocking stuffers",
-            "christmas stocking",
-            "secret santa",
-        )
-    },
+    **{phrase: ("christmas", "gift") for phrase in (*_CHRISTMAS_PRESENTS, "christmas stocking")},
 }
+# The shopper's words for a present that name no product ("gift", "pressies", "stocking fillers"), longest first.
+_GIFT_PHRASES = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(
+        re.escape(phrase)
+        for phrase in sorted(
+            [*(word for word, meaning in OCCASION_WORDS.items() if meaning == ("gift",)), *_CHRISTMAS_PRESENTS],
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")(?![\w-])"
+)
+
+
+def without_gift_words(text: str) -> str:
+    """``text`` (lower case) less the words for a present that name no product ("gift", "stocking fillers", "secret
+    santa"): matched, "a gift for my teacher" found the shop's gift wrap, tags and bags, "stocking fillers" its
+    Christmas stockings and "secret santa" its Santa decorations. "Christmas stocking" stays: it is a product too."""
+    return " ".join(_GIFT_PHRASES.sub(" ", text).split())
+
+
 # The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
 RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
 OCCASION_PATTERN = re.compile(
@@ -91,12 +106,17 @@ _ORDINAL_BIRTHDAY = (
     r"(?:'s|\b(?:his|her|their|my|your|our)) (?P<ordinal>\d{1,3})(?:st|nd|rd|th)\b(?! (?:anniversary|wedding|one|"
     r"item|option|result|choice|pick))"
 )
-# A child's or teenager's age ("my 7 year old", "a 14-year-old", "my nephew who's 17", "my 3 month old", "turns
-# three", "my son's 18th"), read by ``occasions_in``; a bare number after "who's" only when no money unit follows it.
+# The ages said with "old" or "yo" ("my 7 year old", "a 14-year-old", "my 3 month old"), whose words name no product.
+_AGE_SAID = (
+    r"\b(?P<months>\d{1,2})[- ]?months?[- ]old\b|\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|"
+    r"\b(?P<yo>\d{1,2}) ?yo\b"
+)
+AGE_PHRASE = re.compile(_AGE_SAID)
+# A child's or teenager's age (those, and "my nephew who's 17", "turns three", "my son's 18th"), read by
+# ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 AGE_PATTERN = re.compile(
-    r"\b(?P<months>\d{1,2})[- ]?months?[- ]old\b|"
-    r"\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|\b(?P<yo>\d{1,2}) ?yo\b|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| "
-    rf"is)|turning|turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))|{_ORDINAL_BIRTHDAY}"
+    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| is)|turning|turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|"
+    rf"p\b|pence|quid|pounds?|bucks?))|{_ORDINAL_BIRTHDAY}"
 )
 _DAYS = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # A numbered birthday: an ordinal one, "my wife turns 50", "my nan's 90 next month", "he's 70 on saturday".
@@ -126,6 +146,24 @@ def ages_in(text: str) -> list[float]:
     return ages
 
 
+def age_recipient(age: float) -> str | None:
+    """The occasion word for a recipient of ``age`` years: a newborn's 0 or 1 -> baby, to 12 -> kid, to 19 ->
+    teenager, none from 20."""
+    return "baby" if age < 2 else "kid" if age <= 12 else "teenager" if age <= 19 else None
+
+
+def with_ages_as_recipients(text: str) -> str:
+    """``text`` with each "N year old", "N yo" or "N month old" read as its recipient (``age_recipient``; dropped from
+    20): as words, "a shampoo for my 15 year old" matched Old Spice and "stocking fillers for my 14 year old" an OLD
+    DOC RUSSEL METAL SIGN and a 14-inch fan."""
+
+    def recipient(match: re.Match) -> str:
+        months, years = match.group("months"), match.group("age") or match.group("yo")
+        return age_recipient(int(months) / 12 if months else int(years)) or " "
+
+    return " ".join(AGE_PHRASE.sub(recipient, text).split())
+
+
 def occasions_in(text: str) -> tuple[str, ...]:
     """The occasion words ``text`` names: its words of ``OCCASION_WORDS``, an age ("my 7 year old" -> kid, a
     newborn's 0 or 1 -> baby, "who's 17" -> teenager, none from 20; a son or daughter whose age is given is only
@@ -134,8 +172,7 @@ def occasions_in(text: str) -> tuple[str, ...]:
     recipient."""
     named = AGED_RELATIVE.sub(" ", RECIPIENT_OWNER.sub(" ", text))
     found = [value for match in OCCASION_PATTERN.finditer(named) for value in OCCASION_WORDS[match.group(0)]]
-    for age in ages_in(text):
-        found.extend(("baby",) if age < 2 else ("kid",) if age <= 12 else ("teenager",) if age <= 19 else ())
+    found.extend(recipient for recipient in map(age_recipient, ages_in(text)) if recipient)
     if NUMBERED_BIRTHDAY.search(text):
         found.append("birthday")
     if "baby" in found:  # a gift for a friend's newborn is for the baby, not the friend

@@ -26,6 +26,7 @@ from longtail.serving.occasions import (
     RECIPIENT_PATTERN,
     ages_in,
     occasions_in,
+    with_ages_as_recipients,
 )
 from longtail.serving.query_phrases import (
     BOUNDARY,
@@ -193,7 +194,9 @@ def parse_query(
         # magazines" are still Children's, and "baby food" (no recipient's shelf alone) is not in question.
         category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
     category = _age_node(text, category, shop.category_paths) or category
-    new_text = " ".join(word for word in words(f"{text} {item_phrase}") if word not in CHAT_FILLER)
+    new_text = " ".join(
+        word for word in words(f"{with_ages_as_recipients(text)} {item_phrase}") if word not in CHAT_FILLER
+    )
     if set(new_text.split()) <= GENERIC_NOUNS:
         new_text = ""  # "popular items", "unusual things": the words name no kind of item to match
 

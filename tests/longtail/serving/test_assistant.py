@@ -226,6 +226,10 @@ def test_the_words_that_name_a_gift_are_not_matched_as_a_product():
     wrapping = assistant.signals("gift wrap")
     assert wrapping.words == ("wrap",) and wrapping.lexical.argmax() == wrap
     np.testing.assert_allclose(wrapping.semantic, index.vectors @ fake_encode(["wrap"])[0], rtol=1e-5)
+    # The phrases for a present too, and an age said with "old" reads as its recipient: "stocking fillers for my 14
+    # year old" matched the shop's Christmas stockings and "OLD" signs.
+    filler = assistant.signals("stocking fillers for my 14 year old")
+    assert filler.spec.occasion == ("christmas", "gift", "teenager") and filler.words == ("teenager",)
     # Words that name nothing else leave nothing to match: the shop's most bought items first.
     present = assistant.signals("a present")
     assert not (present.semantic.any() or present.lexical.any())
