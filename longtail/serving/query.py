@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
+from longtail.serving.lexical import lexical_tokens
 from longtail.serving.occasions import (
     OCCASION_PATTERN,
     OCCASION_WORDS,
@@ -197,8 +198,10 @@ def parse_query(
     new_text = " ".join(
         word for word in words(f"{with_ages_as_recipients(text)} {item_phrase}") if word not in CHAT_FILLER
     )
-    if set(new_text.split()) <= GENERIC_NOUNS:
-        new_text = ""  # "popular items", "unusual things": the words name no kind of item to match
+    if not lexical_tokens(" ".join(word for word in new_text.split() if word not in GENERIC_NOUNS)):
+        # "popular items", "top sellers for under two pounds" ("for"): only generic nouns and stop words, which name
+        # no kind of item; their embedding matched items at random.
+        new_text = ""
 
     merged_exclude = set(base.exclude) | set(exclude)
     kept_text = "" if replaces_text else base.text

@@ -56,11 +56,14 @@ def take_shown_title(
     """The id, of ``shown_ids``, whose title a phrase such as "the whole wheat one", "the reptile one, more like
     that", "the colouring set is good" or "the cake stand! anything similar?" names (``find_shown(words,
     shown_ids)``: the one shown title holding the words), and the text without the phrase, whose words then set no
-    other slot; the last such phrase wins."""
+    other slot; the last such phrase wins. A phrase the shopper turns down ("not the spaceboy one") points at
+    nothing, and its words are left to rule the item out."""
     item_id = None
     if not shown_ids:
         return item_id, text
     for match in patterns.shown_title.finditer(text):
+        if set(text[: match.start()].split()[-3:]) & NEGATIONS:
+            continue
         words = match.group("words") or match.group("subject") or match.group("exclaimed")
         item_id = find_shown(words, shown_ids) or item_id
     return item_id, text if item_id is None else patterns.shown_title.sub(BOUNDARY, text)

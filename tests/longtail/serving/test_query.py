@@ -653,6 +653,11 @@ def test_a_shown_item_named_by_its_title_words_sets_no_other_slot():
     assert "like_item" not in parsed("the whole wheat ones", shop, previous, SHOWN)  # a kind
     assert "like_item" not in parsed("the whole wheat one", shop)  # nothing shown
     assert parsed("ooh the sourdough! anything similar?", shop, previous, SHOWN)["like_item"] == "b"
+    # Turned down, the title points at nothing and rules the item out: "not the spaceboy one" set it as liked.
+    assert parsed("not the sourdough one", shop, previous, SHOWN) == {
+        "category": "bakery > bread",
+        "exclude": ["sourdough"],
+    }
 
 
 def test_a_named_item_may_run_on_past_and_or_with():
@@ -1113,3 +1118,12 @@ def test_asking_for_others_than_the_items_shown(query):
 )  # fmt: skip
 def test_more_that_asks_for_something_else_is_no_ask_for_others(query):
     assert not asks_for_others(query)
+
+
+@pytest.mark.parametrize(
+    "query", ["what would you recommend for me?", "what are your top sellers for under two pounds", "any in there?"]
+)
+def test_a_free_text_of_stop_words_alone_is_no_text(query):
+    """Its embedding matched items at random: "for" put random items before a known shopper's own list."""
+    assert parse_query(query, RETAIL).text == ""
+    assert parse_query("a present for my mum", RETAIL).text == "present for mum"
