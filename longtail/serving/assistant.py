@@ -130,19 +130,23 @@ class Signals:
 
     def top(self, weights: AssistantWeights, is_tail: np.ndarray, k: int) -> np.ndarray:
         """Rows of the ``k`` best allowed items under ``weights``, best first, no two with cards that read the same
-        (``card_keys``); the items of ``moved_from`` only after every other allowed item; asked for the popular, the
-        most bought of the ``POPULAR_POOL * k`` best first."""
+        (``card_keys``); the items of ``moved_from`` only after every other allowed item."""
         scores = np.where(self.allowed, self.scores(weights, is_tail), -np.inf)
+        if self.moved_from is None:
+            return self._best(scores, k)
+        fresh = self._best(np.where(self.moved_from, -np.inf, scores), k)
+        again = self._best(np.where(self.moved_from, scores, -np.inf), k - len(fresh))
+        return np.concatenate([fresh, again])
+
+    def _best(self, scores: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` best rows by ``scores``; asked for the popular, the most bought of the ``POPULAR_POOL * k`` best
+        first."""
         if self.spec.novelty == "any":
             # Asked for the popular ("the most popular coffee"), the shop's search sorted by bestselling: a score
             # bonus (0.2 x popularity) fitted as often, with median buyers 53 against 155 (bench/novelty_answers.py).
             pool = top_rows(scores, POPULAR_POOL * k, self.card_keys)
             return pool[np.argsort(-self.popularity[pool], kind="stable")][:k]
-        if self.moved_from is None:
-            return top_rows(scores, k, self.card_keys)
-        fresh = top_rows(np.where(self.moved_from, -np.inf, scores), k, self.card_keys)
-        again = top_rows(np.where(self.moved_from, scores, -np.inf), k - len(fresh), self.card_keys)
-        return np.concatenate([fresh, again])
+        return top_rows(scores, k, self.card_keys)
 
 
 class ShopAssistant:

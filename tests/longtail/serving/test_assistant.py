@@ -10,7 +10,7 @@ from longtail.serving.assistant import (
     parse_assistant_settings,
     served_assistant,
 )
-from longtail.serving.catalogue import ShopIndex
+from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.snapshot import ITEM_CLUSTERS
 from tests.longtail.serving.shops import TITLES, fake_encode, small_shop
 
@@ -213,6 +213,16 @@ def test_show_me_more_pages_through_the_answer_and_says_when_none_are_left():
     assert assistant.signals("any more like the second one?", previous=first.turn).moved_from is None
     assert assistant.signals("no candles", previous=more.turn).moved_from is None
     assert first.suggestions[0] == "show me more"
+    # Asked for the popular, the next page is the next most bought of the best matches (the popular order ignored
+    # the items shown: "the usual please", then "show me more", showed the same five).
+    index = assistant.index
+    pages = [assistant.answer("the most popular jumbo bag or lunch bag", k=1)]  # the category "bags": 3 items
+    for _ in range(2):
+        pages.append(assistant.answer("show me more", previous=pages[-1].turn, k=1))
+    ids = [answer.items[0]["item_id"] for answer in pages]
+    bags = index.mask(Filters(category="bags"))
+    assert sorted(ids) == sorted(index.item_ids[bags]) and all(answer.spec.novelty == "any" for answer in pages)
+    assert list(index.buyers[[index.position[i] for i in ids]]) == sorted(index.buyers[bags], reverse=True)
 
 
 def test_the_words_that_name_a_gift_are_not_matched_as_a_product():
