@@ -189,6 +189,9 @@ def parse_query(
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
     product_text = patterns.no_product.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
+    # What a thing is free of, or tastes of, names no shelf: "dairy free" after "ice cream" was the dairy department,
+    # "nut free snacks" the nuts aisle, "sour cream and onion chips" the cream and "salt and vinegar" the vinegars.
+    product_text = patterns.flavour.sub(BOUNDARY, patterns.free_of.sub("free", product_text))
     category = _category(product_text, shop) if shop.category_paths else None
     if category is not None and set(label_words(category.split(SEPARATOR)[-1])) <= RECIPIENT_LABEL_WORDS:
         # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids

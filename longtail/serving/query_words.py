@@ -275,6 +275,13 @@ patterns = SimpleNamespace(
         r"\b(?:in|of) (?:that|this|the same|a similar) (?:style|vein|line|mould|mold|spirit)\b|\b(?:went|go|goes|gone|"
         r"going) down (?:a treat|a storm|well|brilliantly)\b"
     ),
+    # What a thing is free of: "dairy-free", "nut free" (not "free from", an exclusion's trigger).
+    free_of=re.compile(r"\b[a-z]+[- ]free\b"),
+    # A flavour named by what it tastes of: "salt and vinegar", "sour cream & onion" (crisps, not vinegars or cream).
+    flavour=re.compile(
+        r"\b(?:salt (?:and|&|n) vinegar|(?:sour cream|cheese) (?:and|&|n) onion|sweet (?:and|&|n) salty|"
+        r"cookies (?:and|&|n) cream)\b"
+    ),  # fmt: skip
     # A relative by marriage, who names no category ("my sister-in-law" is no Law magazine).
     in_law=re.compile(r"\b[a-z]+[- ]in[- ]laws?\b"),
     # An item named after a comparison ("like the regency cakestand") or a question about stock ("do you still sell

@@ -1127,3 +1127,19 @@ def test_a_free_text_of_stop_words_alone_is_no_text(query):
     """Its embedding matched items at random: "for" put random items before a known shopper's own list."""
     assert parse_query(query, RETAIL).text == ""
     assert parse_query("a present for my mum", RETAIL).text == "present for mum"
+
+
+def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
+    """ "dairy free" after "ice cream" was the dairy department; "sour cream and onion chips" the cream aisle."""
+    shop = ShopVocabulary(
+        category_nodes(["snacks > chips pretzels", "snacks > nuts seeds", "dairy eggs > cream", "frozen > ice cream",
+                        "pantry > oils vinegars"]), {}
+    )  # fmt: skip
+    ice_cream = parse_query("ice cream", shop)
+    assert ice_cream.category == "frozen > ice cream"
+    assert parse_query("dairy free", shop, ice_cream).category == "frozen > ice cream"
+    assert parsed("nut-free snacks", shop) == {"category": "snacks"}
+    assert parsed("sour cream and onion chips", shop) == {"category": "snacks > chips pretzels"}
+    crisps = parse_query("chips", shop)
+    assert parse_query("salt & vinegar", shop, crisps).category == "snacks > chips pretzels"
+    assert parsed("nuts", shop) == {"category": "snacks > nuts seeds"} and "nut" in parse_query("nut free", shop).text
