@@ -208,9 +208,11 @@ class ShopAssistant:
         shown = tuple(ShownItem(index.item_ids[row], _price(index.prices[row])) for row in rows)
         set_aside = () if signals.moved_from is None else tuple(index.item_ids[signals.moved_from].tolist())
         fresh = None if signals.moved_from is None else int(np.sum(~signals.moved_from[rows]))
-        unmet = self._unmet(query, signals.filters, int(signals.allowed.sum()), k, fresh)
+        n_allowed = int(signals.allowed.sum())
+        unmet = self._unmet(query, signals.filters, n_allowed, k, fresh)
+        more = n_allowed > k and (fresh is None or fresh >= k)  # else ``unmet`` says that no more are left
         turn = Turn(signals.spec, shown, set_aside)
-        return Answer(signals.spec, items, unmet, self._suggestions(signals.spec), turn)
+        return Answer(signals.spec, items, unmet, self._suggestions(signals.spec, more), turn)
 
     def signals(
         self, query: str, user_id: str | None = None, previous: Turn | None = None, exclude_seen: bool = True
@@ -325,8 +327,8 @@ class ShopAssistant:
             )
         return unmet
 
-    def _suggestions(self, spec: QuerySpec) -> list[str]:
-        suggestions = ["show me more"]
+    def _suggestions(self, spec: QuerySpec, more: bool) -> list[str]:
+        suggestions = ["show me more"] if more else []
         if self.index.price_quantiles:
             suggestions.append("cheaper")
         if spec.novelty != "tail":

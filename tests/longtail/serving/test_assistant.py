@@ -212,7 +212,8 @@ def test_show_me_more_pages_through_the_answer_and_says_when_none_are_left():
     # Asked for more like one of them, the shopper asks for its likes, which the items shown may well be.
     assert assistant.signals("any more like the second one?", previous=first.turn).moved_from is None
     assert assistant.signals("no candles", previous=more.turn).moved_from is None
-    assert first.suggestions[0] == "show me more"
+    # The button is offered while there are more to show.
+    assert first.suggestions[0] == more.suggestions[0] == "show me more" and "show me more" not in after.suggestions
     # Asked for the popular, the next page is the next most bought of the best matches (the popular order ignored
     # the items shown: "the usual please", then "show me more", showed the same five).
     index = assistant.index
