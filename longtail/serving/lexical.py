@@ -27,11 +27,21 @@ def check_bm25_params(params: Mapping) -> dict:
     return params
 
 
+# Function words that bm25s's English stop list (33 words) keeps: a shopper's "who", "her" or "its" matched titles
+# such as DR WHO TOP TRUMPS at random. Dropped from a query's words; the index keeps them.
+QUERY_STOP_WORDS = frozenset(
+    "who whom whose which what when where why how her him his hers them us our ours we they their theirs its am were "
+    "been being do does did have has had".split()
+)
+
+
 def lexical_tokens(text: str) -> list[str]:
-    """The words of ``text`` as the lexical match reads them: bm25s's tokens, lower case, English stop words dropped."""
+    """The words of ``text`` as the lexical match reads them: bm25s's tokens, lower case, English stop words and
+    ``QUERY_STOP_WORDS`` dropped."""
     import bm25s
 
-    return bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+    tokens = bm25s.tokenize([text], stopwords="en", show_progress=False, return_ids=False)[0]
+    return [token for token in tokens if token not in QUERY_STOP_WORDS]
 
 
 def lexical_scores(bm25, text: str, n_items: int) -> np.ndarray:

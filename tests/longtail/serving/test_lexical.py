@@ -1,6 +1,6 @@
 import pytest
 
-from longtail.serving.lexical import lexical_index, lexical_scores
+from longtail.serving.lexical import lexical_index, lexical_scores, lexical_tokens
 
 TEXTS = ["scented candle", "scented candle holder in a gift box with a ribbon and a card"]
 
@@ -21,3 +21,13 @@ def test_no_indexed_word_scores_zero():
 def test_bad_bm25_params_are_refused(params):
     with pytest.raises(ValueError, match="BM25 params"):
         lexical_index(TEXTS, params)
+
+
+def test_a_query_s_function_words_match_nothing():
+    """bm25s's English stop list keeps "who" and "her": "a gift for someone who has everything" matched DR WHO."""
+    texts = ["DR WHO TOP TRUMPS GAME", "HER ROYAL HIGHNESS MUG", "SCENTED CANDLE"]
+    index = lexical_index(texts)
+    assert lexical_tokens("a game for someone who likes her candles") == ["game", "someone", "likes", "candles"]
+    assert lexical_scores(index, "who her", len(texts)).tolist() == [0.0, 0.0, 0.0]
+    # "who" adds nothing to the game's score: it is scored as for "game" alone.
+    assert lexical_scores(index, "who plays a game", len(texts)).tolist() == lexical_scores(index, "game", 3).tolist()
