@@ -21,7 +21,7 @@ import numpy as np
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lexical import check_bm25_params, lexical_index, lexical_scores, lexical_tokens
 from longtail.serving.lists import top_rows
-from longtail.serving.occasions import without_gift_words
+from longtail.serving.occasions import without_event_nouns, without_gift_words
 from longtail.serving.query import (
     QuerySpec,
     ShownItem,
@@ -233,7 +233,7 @@ class ShopAssistant:
         zeros = np.zeros(len(index))
         semantic, lexical = zeros, zeros
         text = self._shop_names(spec.text.strip().lower())
-        matched = without_gift_words(text) if "gift" in spec.occasion else text
+        matched = without_event_nouns(without_gift_words(text) if "gift" in spec.occasion else text)
         intent = []
         if index.vectors is not None:
             if matched:

@@ -68,6 +68,19 @@ def without_gift_words(text: str) -> str:
     return " ".join(_GIFT_PHRASES.sub(" ", text).split())
 
 
+# The noun of an occasion's name that names the event, no product: "shower" of "baby shower", "day" of "mother's
+# day" (group ``noun``; the rest of the name stays).
+EVENT_NOUN = re.compile(
+    r"\bbaby (?P<noun>showers?)\b|\b(?:mother|father|valentine|mum|mom|dad)(?:'s|s)? (?P<day>day)\b"
+)
+
+
+def without_event_nouns(text: str) -> str:
+    """``text`` (lower case) less the nouns of ``EVENT_NOUN``: matched, "baby shower" found the shop's shower caps and
+    shower cleaners, and "mother's day" its WEDDING DAY cards."""
+    return " ".join(EVENT_NOUN.sub(lambda match: match.group(0).rsplit(" ", 1)[0], text).split())
+
+
 # The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
 RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
 OCCASION_PATTERN = re.compile(

@@ -241,6 +241,7 @@ def test_the_words_that_name_a_gift_are_not_matched_as_a_product():
     # year old" matched the shop's Christmas stockings and "OLD" signs.
     filler = assistant.signals("stocking fillers for my 14 year old")
     assert filler.spec.occasion == ("christmas", "gift", "teenager") and filler.words == ("teenager",)
+    assert assistant.signals("a baby shower gift").words == ("baby",)  # no shower caps
     # Words that name nothing else leave nothing to match: the shop's most bought items first.
     present = assistant.signals("a present")
     assert not (present.semantic.any() or present.lexical.any())

@@ -1,6 +1,6 @@
 import pytest
 
-from longtail.serving.occasions import with_ages_as_recipients, without_gift_words
+from longtail.serving.occasions import with_ages_as_recipients, without_event_nouns, without_gift_words
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,18 @@ def test_an_age_said_with_old_reads_as_its_recipient(text, expected):
 )
 def test_the_words_for_a_present_are_taken_out(text, expected):
     assert without_gift_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("baby shower gifts", "baby gifts"),  # shower caps and cleaners were matched
+        ("mothers day present", "mothers present"),  # and WEDDING DAY cards
+        ("father's day", "father's"),
+        ("valentine's day chocolates", "valentine's chocolates"),
+        ("a shower cap", "a shower cap"),
+        ("a day out", "a day out"),
+    ],
+)
+def test_the_noun_that_names_an_event_is_taken_out(text, expected):
+    assert without_event_nouns(text) == expected
