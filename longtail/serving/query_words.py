@@ -42,7 +42,7 @@ CHAT_FILLER = frozenset(
     "just also again ok okay um uh hmm well really actually instead now then a an the what about how is are there "
     "it that this perhaps my but no yes not sure meant mean like love would these those ones one either more too "
     "else other others and she he idea ideas recommend recommendation recommendations suggest suggestion "
-    "suggestions options".split()
+    "suggestions options next page".split()
 )
 # Words that name no kind of item: alone in the free text ("popular items"), they are dropped; beside others they
 # stay, since shops name categories with them ("cleaning products").
@@ -357,13 +357,14 @@ patterns = SimpleNamespace(
         r"pricey|splurge|lavish|deluxe|classy|swanky|upscale|luxe|fanciest|poshest|swankiest|classiest"
     ),
     novelty=_words(rf"(?P<tail>{_TAIL})|(?P<any>{_ANY})"),
-    # Asking to see others than the items shown: "show me more", "any more?", "anything else?", "got any others?"
+    # Asking to see others than the items shown: "show me more", "any more?", "anything else?", "next page please"
     # ("more" only where it ends a clause: "more like the third one" and "more unusual" ask for something else).
     others=_words(
         r"(?:(?:show|give) me |(?:have you )?got |see )?(?:any |some |a few )?more(?: (?:options|ideas|suggestions|of "
         r"(?:these|those|them|the same)))?(?=\s*(?:$|[,.;:!?|]|(?:please|thanks|but|and|then)\b))|(?:what|anything|"
         r"something|whatever) else|(?:any|some|got any|have you got any|show me|see|the) others(?! than)|other "
-        r"(?:ones|options|ideas|suggestions)"
+        r"(?:ones|options|ideas|suggestions)|(?:the )?next(?: (?:page|ones|few|lot|set|batch))?(?=\s*(?:$|[,.;:!?|]|"
+        r"(?:please|thanks)\b))"
     ),
     exclude_trigger=_words(
         rf"(?:(?:but|and|or) )?(?:not for|not interested in|not looking for|not into|not (?:a )?(?:big |huge )?fan of|"

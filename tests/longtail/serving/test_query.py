@@ -1103,7 +1103,7 @@ def test_sixth_development_set_categories():
     "query",
     ["show me more", "more please", "any more?", "anything else?", "something else", "got any others?",
      "price isn't really an issue actually, what else have you got?", "she can't stand lavender, anything else?",
-     "other options please", "some more ideas", "more of these please"],
+     "other options please", "some more ideas", "more of these please", "next", "next page please"],
 )  # fmt: skip
 def test_asking_for_others_than_the_items_shown(query):
     assert asks_for_others(query)
@@ -1114,7 +1114,8 @@ def test_asking_for_others_than_the_items_shown(query):
 @pytest.mark.parametrize(
     "query",
     ["more like the third one", "something more unusual", "any more like it?", "no more candles", "more than £5",
-     "a gift for others", "anything other than candles", "anything but candles", "any more unusual ones?"],
+     "a gift for others", "anything other than candles", "anything but candles", "any more unusual ones?",
+     "a card for next week"],
 )  # fmt: skip
 def test_more_that_asks_for_something_else_is_no_ask_for_others(query):
     assert not asks_for_others(query)
