@@ -10,51 +10,49 @@ snapshot, with the record's previous turn where it has one.
     # paired difference of each system to the first with a 95% bootstrap interval over queries
     .venv/bin/python bench/gift_answers.py --labels docs/labels/gift_answers.jsonl
 
-Per parsing set (development or held out): the queries, and the share of the answers' items whose title names gift
-wrapping rather than a present (``WRAPPING``: gift wrap, tape, tags, bags, boxes sold empty, ribbon).
+Per parsing set (development or held out): the queries, and the shares of the answers' items whose title names gift
+wrapping rather than a present (``WRAPPING``: gift wrap, tape, tags, bags, boxes sold empty, ribbon) and a greeting
+card (``GREETING_CARD``).
 """
 
 from __future__ import annotations
 
 import re
 
-from served import (
-    answer_records,
-    current_shops,
-    draw_answers,
-    judging_parser,
-    parsing_records,
-    score_fits_per_query,
-    share,
-)
+import served
+from served import share
 
 # Titles of what wraps a present rather than being one, in Online Retail's catalogue (a count, not a judgement):
 # "TEA SET IN GIFT BOX" is a present, "PACK OF 6 PANNETONE GIFT BOXES" wrapping.
 WRAPPING = re.compile(r"\bGIFT (?:TAPE|BAGS?|WRAP|TAGS?|BOXES)\b|\bWRAP\b|\bRIBBONS?\b")
+# A greeting card ("ROBOT BIRTHDAY CARD", "CARD WEDDING DAY"), not a pack of them for crafts ("3D KIT CARDS").
+GREETING_CARD = re.compile(r"\bCARD\b")
 
 
 def report(answered) -> None:
-    print(f"{'split':8} {'queries':>7} {'wrapping share':>18}")
+    print(f"{'split':8} {'queries':>7} {'wrapping share':>18} {'greeting card share':>20}")
     for split in ("dev", "heldout"):
         mine = [record for record in answered if record["split"] == split]
         titles = [card["title"] for record in mine for card in record["items"]]
         wrapping = sum(bool(WRAPPING.search(title)) for title in titles)
-        print(f"{split:8} {len(mine):>7} {share(wrapping, len(titles)):>18}  ({wrapping} of {len(titles)} items)")
+        cards = sum(bool(GREETING_CARD.search(title)) for title in titles)
+        print(f"{split:8} {len(mine):>7} {share(wrapping, len(titles)):>18} {share(cards, len(titles)):>20}  "
+              f"({wrapping} and {cards} of {len(titles)} items)")  # fmt: skip
 
 
 def main() -> None:
-    parser = judging_parser(__doc__, "answers")
+    parser = served.judging_parser(__doc__, "answers")
     parser.add_argument("--shop", default="uci_online_retail_ii")
     args = parser.parse_args()
     if args.labels:
-        score_fits_per_query(args.labels)
+        served.score_fits_per_query(args.labels)
         return
-    shops = {name: index for name, index in current_shops().items() if name == args.shop}
-    records = parsing_records(shops, lambda record: "gift" in record.get("expected", {}).get("occasion", []))
-    answered = answer_records(shops, records, args.k)
+    shops = {name: index for name, index in served.current_shops().items() if name == args.shop}
+    records = served.parsing_records(shops, lambda record: "gift" in record.get("expected", {}).get("occasion", []))
+    answered = served.answer_records(shops, records, args.k)
     report(answered)
     if args.draw:
-        draw_answers(answered, args.draw, args.label)
+        served.draw_answers(answered, args.draw, args.label)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lexical import check_bm25_params, lexical_index, lexical_scores, lexical_tokens
 from longtail.serving.lists import top_rows
-from longtail.serving.occasions import without_event_nouns, without_gift_words
+from longtail.serving.occasions import ACCOMPANIMENT, without_event_nouns, without_gift_words
 from longtail.serving.query import (
     QuerySpec,
     ShownItem,
@@ -93,7 +93,8 @@ class Signals:
     ``user_id`` None when the user is unknown; the shop's ``card_keys`` (``ShopIndex.card_keys``); ``words`` the
     query's free words as the lexical match reads them (``lexical_tokens``); ``moved_from`` (n_items,) bool, the
     items the shopper asked to move away from (those shown or set aside before, when this turn asks for others, the
-    unusual, cheaper or pricier: ``ShopAssistant._moved_from``), or None."""
+    unusual, cheaper or pricier: ``ShopAssistant._moved_from``), or None; ``later`` (n_items,) bool, the items ranked
+    after every other allowed item: those, and, asked for a present, what goes with one (``ShopAssistant.later``)."""
 
     spec: QuerySpec
     filters: Filters
@@ -109,6 +110,7 @@ class Signals:
     card_keys: np.ndarray
     words: tuple[str, ...] = ()
     moved_from: np.ndarray | None = None
+    later: np.ndarray | None = None
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
@@ -130,13 +132,12 @@ class Signals:
 
     def top(self, weights: AssistantWeights, is_tail: np.ndarray, k: int) -> np.ndarray:
         """Rows of the ``k`` best allowed items under ``weights``, best first, no two with cards that read the same
-        (``card_keys``); the items of ``moved_from`` only after every other allowed item."""
+        (``card_keys``); the items of ``later`` only after every other allowed item."""
         scores = np.where(self.allowed, self.scores(weights, is_tail), -np.inf)
-        if self.moved_from is None:
+        if self.later is None:
             return self._best(scores, k)
-        fresh = self._best(np.where(self.moved_from, -np.inf, scores), k)
-        again = self._best(np.where(self.moved_from, scores, -np.inf), k - len(fresh))
-        return np.concatenate([fresh, again])
+        first = self._best(np.where(self.later, -np.inf, scores), k)
+        return np.concatenate([first, self._best(np.where(self.later, scores, -np.inf), k - len(first))])
 
     def _best(self, scores: np.ndarray, k: int) -> np.ndarray:
         """The ``k`` best rows by ``scores``; asked for the popular, the most bought of the ``POPULAR_POOL * k`` best
@@ -185,6 +186,7 @@ class ShopAssistant:
         )
         self._bm25 = lexical_index(index.search_texts(), bm25_params)
         self._shop_names = ShopNames(titles, BRITISH_AMERICAN)
+        self._accompaniments = np.array([bool(ACCOMPANIMENT.search(title)) for title in index.titles], dtype=bool)
         self._popularity = (
             np.log1p(index.buyers) / max(np.log1p(index.buyers.max()), 1.0) if len(index) else np.zeros(0)
         )
@@ -244,6 +246,7 @@ class ShopAssistant:
             semantic = sum(index.vectors @ vector for vector in intent) / len(intent)
         if matched:
             lexical = self._lexical(matched)
+        moved_from = self._moved_from(query, spec, previous)
         taste = index.taste(user_id) if user_id is not None else None
         user = index.vectors @ taste if taste is not None else zeros
         cached, cached_reason = zeros.copy(), {}
@@ -265,8 +268,16 @@ class ShopAssistant:
             cached_reason,
             index.card_keys,
             tuple(dict.fromkeys(lexical_tokens(matched))) if matched else (),
-            self._moved_from(query, spec, previous),
+            moved_from,
+            self.later(spec, moved_from),
         )
+
+    def later(self, spec: QuerySpec, moved_from: np.ndarray | None) -> np.ndarray | None:
+        """``moved_from`` and, asked for a present without naming its card or wrapping, the items that go with one
+        (``ACCOMPANIMENT``): no present, they were a tenth of the answers' items to Online Retail's gift queries."""
+        if "gift" not in spec.occasion or ACCOMPANIMENT.search(spec.text):
+            return moved_from
+        return self._accompaniments if moved_from is None else moved_from | self._accompaniments
 
     def _moved_from(self, query: str, spec: QuerySpec, previous: Turn | None) -> np.ndarray | None:
         """The items (and those whose cards read the same) that the last turn showed or set aside, when this turn

@@ -81,6 +81,13 @@ def without_event_nouns(text: str) -> str:
     return " ".join(EVENT_NOUN.sub(lambda match: match.group(0).rsplit(" ", 1)[0], text).split())
 
 
+# What goes with a present rather than being one: a greeting card, wrapping, an empty gift bag or tag, ribbon (a
+# title's words; "TEA SET IN GIFT BOX" is a present, "PLAYING CARDS" too).
+ACCOMPANIMENT = re.compile(
+    r"\b(?:card|wrap|wrapping|gift (?:tags?|bags?|boxes|tape)|ribbons?|tissue paper)\b", re.IGNORECASE
+)
+
+
 # The recipients among OCCASIONS: in "my daughter's teacher" only the last one named is the recipient.
 RECIPIENTS = frozenset(OCCASIONS[OCCASIONS.index("mum") :])
 OCCASION_PATTERN = re.compile(
