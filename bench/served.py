@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,7 +16,7 @@ from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
 from longtail.serving.catalogue import ShopIndex, load_snapshot  # noqa: E402
 from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
-from longtail.stats import wilson_interval  # noqa: E402
+from longtail.stats import bootstrap_mean_interval, wilson_interval  # noqa: E402
 from resources import home  # noqa: E402
 
 BOOTSTRAP_DRAWS = 5000
@@ -127,10 +126,6 @@ def score_fits_per_query(labels: Path) -> None:
                 gains = [
                     (sum(fits[system][q]) - sum(fits[systems[0]][q])) / len(fits[system][q]) for q in queries
                 ]  # fmt: skip
-                rng = random.Random(0)
-                means = sorted(
-                    sum(rng.choice(gains) for _ in gains) / len(gains) for _ in range(BOOTSTRAP_DRAWS)
-                )  # fmt: skip
-                low, high = means[int(0.025 * BOOTSTRAP_DRAWS)], means[int(0.975 * BOOTSTRAP_DRAWS) - 1]
+                low, high = bootstrap_mean_interval(gains, n_resamples=BOOTSTRAP_DRAWS)
                 line += f"; paired difference {sum(gains) / len(gains):+.3f} ({low:+.3f} to {high:+.3f})"
             print(line)
