@@ -8,7 +8,9 @@ has one:
 - ``function-words``: a function word that BM25's English stop list (bm25s's 33 words) keeps ("who", "her", "its",
   "what's"; ``longtail.serving.lexical.QUERY_STOP_WORDS``);
 - ``event-nouns``: the noun of an occasion's name that names the event ("shower" of "baby shower", "day" of "mother's
-  day"; ``longtail.serving.occasions.EVENT_NOUN``).
+  day"; ``longtail.serving.occasions.EVENT_NOUN``);
+- ``numbers``: a number that is no size or count of parts, nor a price or a shown item's position ("my wife turns
+  50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``).
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/phrase_answers.py --phrases recipient [--k 5]
     # the answers as a careful reader would judge them (query and item titles only), as JSONL
@@ -38,10 +40,16 @@ from served import (
 
 from longtail.serving.lexical import QUERY_STOP_WORDS
 from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN
+from longtail.serving.query_phrases import COUNT_NUMBER
 from longtail.serving.query_words import CHAT_FILLER
 
 PRESENT_PHRASE = re.compile(r"\bstocking (?:fillers?|stuffers?)\b|\bchristmas stockings?\b|\bsecret santa\b")
 REASON = "matches your words: "
+# The numbers of a price or of a shown item's position, which the parser reads before the free text.
+_AMOUNT = r"(?:[£$€]\s?\d+(?:\.\d+)?|\d+(?:\.\d+)?\s?(?:p|pence|quid|pounds?|dollars?|bucks?)\b)"
+PRICE_OR_POSITION = re.compile(
+    rf"{_AMOUNT}|\d+(?:\.\d+)?\s*(?:-|to|and)\s*(?={_AMOUNT})|#\s?\d+|\bno\.?\s?\d+|\bnumber \d+"
+)
 
 
 def recipient_words(query: str) -> set[str]:
@@ -62,7 +70,17 @@ def event_nouns(query: str) -> set[str]:
     return {match.group("noun") or match.group("day") for match in EVENT_NOUN.finditer(query)}
 
 
-PHRASES = {"recipient": recipient_words, "function-words": function_words, "event-nouns": event_nouns}
+def numbers(query: str) -> set[str]:
+    """The numbers of ``query`` that name no product (``COUNT_NUMBER``), less those of prices and positions."""
+    return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
+
+
+PHRASES = {
+    "recipient": recipient_words,
+    "function-words": function_words,
+    "event-nouns": event_nouns,
+    "numbers": numbers,
+}
 
 
 def report(answered, words) -> None:

@@ -37,6 +37,7 @@ from longtail.serving.query_phrases import (
     take_position_reference,
     take_prices,
     take_shown_title,
+    without_counts,
 )
 from longtail.serving.query_words import (
     CHAT_FILLER,
@@ -199,7 +200,9 @@ def parse_query(
         category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
     category = _age_node(text, category, shop.category_paths) or category
     new_text = " ".join(
-        word for word in words(f"{with_ages_as_recipients(text)} {item_phrase}") if word not in CHAT_FILLER
+        word
+        for word in words(without_counts(f"{with_ages_as_recipients(text)} {item_phrase}"))
+        if word not in CHAT_FILLER
     )
     if not lexical_tokens(" ".join(word for word in new_text.split() if word not in GENERIC_NOUNS)):
         # "popular items", "top sellers for under two pounds" ("for"): only generic nouns and stop words, which name

@@ -136,6 +136,19 @@ def take_prices(
     return low, high, text
 
 
+# A number not naming a product: anything but a size or a count of parts ("size 4", "a 3 tier cakestand", "4-pack").
+COUNT_NUMBER = re.compile(
+    r"(?<!\bsize )(?<!\bsz )\b\d+\b(?!(?: |-)(?:tiers?|packs?|ply|pieces?|pcs?|seaters?|drawers?|layers?)\b)"
+)
+
+
+def without_counts(text: str) -> str:
+    """``text`` without the numbers that name no product (``COUNT_NUMBER``): a shopper's numbers are mostly ages,
+    years and how many they need ("my wife turns 50", "party bags for 20 kids"), and as words they matched PACK OF 50
+    and PACK OF 20 at random."""
+    return " ".join(COUNT_NUMBER.sub(" ", text).split())
+
+
 def take_novelty(text: str) -> tuple[str | None, str]:
     """("tail" | "any" | None, text without the phrases): the last popularity phrase wins."""
     novelty = None

@@ -1144,3 +1144,20 @@ def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
     crisps = parse_query("chips", shop)
     assert parse_query("salt & vinegar", shop, crisps).category == "snacks > chips pretzels"
     assert parsed("nuts", shop) == {"category": "snacks > nuts seeds"} and "nut" in parse_query("nut free", shop).text
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("my wife turns 50 next week", "wife turns week"),
+        ("party bags for 20 kids", "party bags for kids"),
+        ("2 tins of chopped tomatoes", "tins of chopped tomatoes"),
+        ("magazines for 9-12 year olds", "magazines for year olds"),
+        ("nappies size 4", "nappies size 4"),
+        ("a 3 tier cakestand", "3 tier cakestand"),
+        ("toilet roll 9-pack", "toilet roll 9 pack"),
+    ],
+)
+def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
+    """Shoppers' numbers are mostly ages, years and how many they need: as words, "turns 50" matched PACK OF 50."""
+    assert parse_query(query, RETAIL).text == text
