@@ -277,10 +277,11 @@ patterns = SimpleNamespace(
     ),
     # What a thing is free of: "dairy-free", "nut free" (not "free from", an exclusion's trigger).
     free_of=re.compile(r"\b[a-z]+[- ]free\b"),
-    # A flavour named by what it tastes of: "salt and vinegar", "sour cream & onion" (crisps, not vinegars or cream).
+    # A flavour named by what it tastes of: "salt and vinegar", "sour cream & onion", "chocolate flavour" (crisps, an
+    # ice cream: not vinegars, cream or the candy aisle).
     flavour=re.compile(
         r"\b(?:salt (?:and|&|n) vinegar|(?:sour cream|cheese) (?:and|&|n) onion|sweet (?:and|&|n) salty|"
-        r"cookies (?:and|&|n) cream)\b"
+        r"cookies (?:and|&|n) cream|[a-z]+ flavou?r(?:ed|s)?)\b"
     ),  # fmt: skip
     # A relative by marriage, who names no category ("my sister-in-law" is no Law magazine).
     in_law=re.compile(r"\b[a-z]+[- ]in[- ]laws?\b"),

@@ -1144,6 +1144,11 @@ def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
     crisps = parse_query("chips", shop)
     assert parse_query("salt & vinegar", shop, crisps).category == "snacks > chips pretzels"
     assert parsed("nuts", shop) == {"category": "snacks > nuts seeds"} and "nut" in parse_query("nut free", shop).text
+    # "chocolate flavour" after "vegan ice cream" was the candy aisle.
+    candy = ShopVocabulary(category_nodes(["snacks > candy chocolate", "frozen > ice cream"]), {})
+    ice_cream = parse_query("vegan ice cream", candy)
+    assert parse_query("chocolate flavour", candy, ice_cream).category == "frozen > ice cream"
+    assert parsed("lime flavoured ice cream", candy) == {"category": "frozen > ice cream"}
 
 
 @pytest.mark.parametrize(
