@@ -12,16 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from longtail.serving.query_words import (
     CARDINALS,
-    EXCLUDE_COMPOUNDS,
-    EXCLUDE_DESCRIBING,
-    EXCLUDE_LIST_ENDS,
-    EXCLUDE_NOT_OBJECTS,
-    EXCLUDE_SKIP,
-    EXCLUDE_STOP,
-    EXCLUDE_TRAILING,
     FROM_LAST,
-    LIKE_SUBJECTS,
-    NEGATIONS,
     ORDINALS,
     amount_value,
     patterns,
@@ -29,6 +20,52 @@ from longtail.serving.query_words import (
 from longtail.serving.vocabulary import singular
 
 BOUNDARY = " | "
+
+# The word before "like" that makes it a verb, not a comparison ("I'd like the ...", "my kids would like ...").
+LIKE_SUBJECTS = frozenset(
+    "i i'd id we we'd you they would do don't dont really also might feel feels look looks sound sounds seem "
+    "seems wouldn't didn't does did".split()
+)
+# Words before a pointer to a shown item that turn it down ("not the third one", "apart from #2").
+NEGATIONS = frozenset("not no don't dont nothing none hate hated dislike except excluding without apart besides than "
+                      "instead".split())  # fmt: skip
+# After an exclusion trigger: words skipped before the excluded words, words that show the negation is not of an
+# object ("not sure", "no idea"), words that end the excluded phrase, and generic words that end it and are dropped.
+EXCLUDE_SKIP = frozenset(
+    "any anything a an the of more those these real actual some with made containing including involving "
+    "another".split()
+)
+EXCLUDE_NOT_OBJECTS = frozenset(
+    "sure idea ideas thanks thank problem problems worries worry matter need rush hurry way doubt clue pressure fussed "
+    "bother particular preference fuss fussy bothered keen bad very so quite exactly necessarily just only even yet "
+    "there "
+    "now really too that much many limit budget longer kidding for to in on at with about from by if when what i me "
+    "you it they he she we yes no ok okay else filter filters".split()
+)
+EXCLUDE_STOP = frozenset(
+    "for to in on at with under over below above from by about but as than that which who whose i me my we our "
+    "you your it its they them is are was were be been so because just though either then this these those if "
+    "please thanks thank something anything nothing no not without except also too neither all only instead "
+    "really and or nor like between around it's that's there's he's she's they're we're i'm you're he she they "
+    "he'd she'd they'd every".split()
+)
+# After an excluded word and a separator: words that start something wanted, not another excluded thing ("no
+# chocolate, some cookies").
+EXCLUDE_LIST_ENDS = frozenset({"some", "a", "an"})
+# Phrases with "and" that name one thing, so that "no cheese and onion" rules out the flavour, not cheese and onions.
+EXCLUDE_COMPOUNDS = frozenset(
+    "salt and vinegar|cheese and onion|sour cream and onion|salt and pepper|sweet and sour|sweet and salty|fish and "
+    "chips|mac and cheese|macaroni and cheese|peanut butter and jelly|bread and butter|strawberries and cream|cookies "
+    "and cream|ham and cheese|bangers and mash|pie and mash|rock and roll|black and white|gin and tonic".split("|")
+)
+# (Singular words: "fish flavours" rules out fish.)
+EXCLUDE_TRAILING = frozenset(
+    "stuff thing item product one related themed flavoured flavored flavour flavor variety version kind type sort "
+    "based style whatsoever anymore bit".split()
+)
+# Describing words that end an excluded phrase after its noun ("nothing lemon scented" rules out lemon) but belong to
+# it at its start ("no scented candles").
+EXCLUDE_DESCRIBING = frozenset({"scented", "printed", "patterned"})
 
 
 def take_position_reference(text: str, shown_ids: Sequence[str]) -> tuple[str | None, str]:
