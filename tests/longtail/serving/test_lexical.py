@@ -31,3 +31,17 @@ def test_a_query_s_function_words_match_nothing():
     assert lexical_scores(index, "who her", len(texts)).tolist() == [0.0, 0.0, 0.0]
     # "who" adds nothing to the game's score: it is scored as for "game" alone.
     assert lexical_scores(index, "who plays a game", len(texts)).tolist() == lexical_scores(index, "game", 3).tolist()
+
+
+def test_chat_s_particles_and_a_contraction_s_pronoun_match_nothing():
+    """ "these are all a bit samey" matched a CARRY-ALL BASKET; "she's into gardening" titles that hold "she"."""
+    texts = ["SWEETHEART CARRY-ALL BASKET", "SHE SHED SIGN", "PICK ME UP SMOOTHIE", "GARDENING KNEELER"]
+    assert lexical_tokens("she's into gardening, you've got all the pick-me-up stuff") == [
+        "gardening",
+        "got",
+        "pick",
+        "me",
+        "stuff",
+    ]
+    index = lexical_index(texts)
+    assert lexical_scores(index, "these are all from her so she's up for anything", 4).tolist() == [0.0] * 4
