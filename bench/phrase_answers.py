@@ -9,6 +9,9 @@ has one:
   "what's"; ``longtail.serving.lexical.QUERY_STOP_WORDS``);
 - ``event-nouns``: the noun of an occasion's name that names the event ("shower" of "baby shower", "day" of "mother's
   day"; ``longtail.serving.occasions.EVENT_NOUN``);
+- ``chat``: a word of chat or of a phrase about the conversation or a shown item ("ooh", "tbh", "keep it under £4",
+  "the fifth one is lovely", "on second thoughts", "price doesn't really matter": ``CHAT_FILLER`` and
+  ``patterns.no_product``, ``switch`` and ``any_price`` of ``longtail.serving.query_words``);
 - ``numbers``: a number that is no size or count of parts, nor a price or a shown item's position ("my wife turns
   50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``).
 
@@ -41,7 +44,7 @@ from served import (
 from longtail.serving.lexical import QUERY_STOP_WORDS
 from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN
 from longtail.serving.query_phrases import COUNT_NUMBER
-from longtail.serving.query_words import CHAT_FILLER
+from longtail.serving.query_words import CHAT_FILLER, patterns
 
 PRESENT_PHRASE = re.compile(r"\bstocking (?:fillers?|stuffers?)\b|\bchristmas stockings?\b|\bsecret santa\b")
 REASON = "matches your words: "
@@ -70,6 +73,15 @@ def event_nouns(query: str) -> set[str]:
     return {match.group("noun") or match.group("day") for match in EVENT_NOUN.finditer(query)}
 
 
+def chat_words(query: str) -> set[str]:
+    """The words of ``query`` that are chat filler, or that a phrase about the conversation or a shown item holds."""
+    found = {word for word in re.findall(r"[a-z]+(?:'[a-z]+)?", query) if word in CHAT_FILLER}
+    for pattern in (patterns.no_product, patterns.switch, patterns.any_price):
+        for match in pattern.finditer(query):
+            found |= set(re.findall(r"[a-z]+", match.group(0)))
+    return found
+
+
 def numbers(query: str) -> set[str]:
     """The numbers of ``query`` that name no product (``COUNT_NUMBER``), less those of prices and positions."""
     return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
@@ -80,6 +92,7 @@ PHRASES = {
     "function-words": function_words,
     "event-nouns": event_nouns,
     "numbers": numbers,
+    "chat": chat_words,
 }
 
 

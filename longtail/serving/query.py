@@ -174,21 +174,23 @@ def parse_query(
     if patterns.any_price.search(text):  # "I don't mind what it costs"
         base = replace(base, min_price=None, max_price=None)
         text = patterns.any_price.sub(BOUNDARY, text)
-    # "crisps instead", "forget wine, ...": this turn's words replace the previous free text, not add to it.
-    replaces_text = dropped or bool(re.search(r"\binstead\b", text))
+    # "crisps instead", "forget wine, ...": this turn's words replace the previous free text, not add to it (a switch
+    # without words of its own, "make it under a fiver", keeps it).
+    switches = bool(patterns.switch.search(text))
+    text = patterns.switch.sub(BOUNDARY, text)
     shown_ids = [item.item_id for item in shown]
     like_item, text = take_position_reference(text, shown_ids)
     titled_item, text = take_shown_title(text, shown_ids, shop.find_shown)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)
+    text = patterns.no_product.sub(BOUNDARY, text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
     occasion = occasions_in(text)
     # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law,
     # nor whose recipient it is ("my kid's teacher").
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)
     product_text = patterns.in_law.sub(BOUNDARY, product_text)
-    product_text = patterns.no_product.sub(BOUNDARY, product_text)
     product_text = RECIPIENT_OWNER.sub(BOUNDARY, product_text)
     # What a thing is free of, or tastes of, names no shelf: "dairy free" after "ice cream" was the dairy department,
     # "nut free snacks" the nuts aisle, "sour cream and onion chips" the cream and "salt and vinegar" the vinegars.
@@ -210,7 +212,7 @@ def parse_query(
         new_text = ""
 
     merged_exclude = set(base.exclude) | set(exclude)
-    kept_text = "" if replaces_text else base.text
+    kept_text = "" if dropped or (switches and new_text) else base.text
     merged_text = " ".join(word for word in f"{kept_text} {new_text}".split() if singular(word) not in merged_exclude)
     low = base.min_price if min_price is None else min_price
     high = base.max_price if max_price is None else max_price

@@ -42,7 +42,8 @@ CHAT_FILLER = frozenset(
     "just also again ok okay um uh hmm well really actually instead now then a an the what about how is are there "
     "it that this perhaps my but no yes not sure meant mean like love would these those ones one either more too "
     "else other others and she he idea ideas recommend recommendation recommendations suggest suggestion "
-    "suggestions options next page".split()
+    "suggestions options next page ooh oh nah pls plz tbh btw meh lol similar let let's lets think ideally loads "
+    "already honestly go try whatever whatever's though".split()
 )
 # Words that name no kind of item: alone in the free text ("popular items"), they are dropped; beside others they
 # stay, since shops name categories with them ("cleaning products").
@@ -228,8 +229,21 @@ patterns = SimpleNamespace(
     # and praise for it ("went down a treat", "went down a storm": no pet treats, no weather).
     no_product=re.compile(
         r"\b(?:in|of) (?:that|this|the same|a similar) (?:style|vein|line|mould|mold|spirit)\b|\b(?:went|go|goes|gone|"
-        r"going) down (?:a treat|a storm|well|brilliantly)\b"
+        r"going) down (?:a treat|a storm|well|brilliantly)\b|"
+        # Praise for a shown item ("the fifth one is lovely", "looks good": no LOVELY BONBON, no Good Housekeeping),
+        # the conversation's own verbs ("keep it under £4": no KEEP OUT sign; "go back to the well known ones"), and a
+        # hedge ("a bit meh").
+        r"(?:\b(?:is|was|are|were|looks?|looked|looking|seems?|sounds?)|'s) (?:so |really |very |quite |pretty "
+        r"|just |about )?(?:lovely|good|nice|great|perfect|ace|cute|sweet|gorgeous|beautiful|brilliant|fab|fabulous|"
+        r"amazing|spot on|right|fun|interesting)\b|\b(?:right )?up (?:her|his|my|their|your|our) (?:street|alley)\b|"
+        r"\balong (?:those|these|the same|similar) lines\b|\b(?:that|this) lot\b|"
+        # Complaints about what was shown ("a bit steep", "too weird", "all a bit samey"), which name nothing wanted.
+        r"\b(?:a bit|bit|too|so|rather|quite|a little) (?:steep|weird|samey|boring|plain|pricey|dear|much|odd|meh)\b|"
+        r"\bkeep (?:it|them|that)\b|\bgo back to\b|\bstick (?:to|with)\b|\b(?:a )?(?:little )?bit\b"
     ),
+    # A change of what is wanted: this turn's words replace the earlier free text ("crisps instead", "on second
+    # thoughts make it popcorn", "switch to hot chocolate").
+    switch=re.compile(r"\binstead\b|\bon second thoughts?\b|\bmake it\b|\bswitch(?:ing)? to\b"),
     # What a thing is free of: "dairy-free", "nut free" (not "free from", an exclusion's trigger).
     free_of=re.compile(r"\b[a-z]+[- ]free\b"),
     # A flavour named by what it tastes of: "salt and vinegar", "sour cream & onion", "chocolate flavour" (crisps, an
@@ -282,7 +296,8 @@ patterns = SimpleNamespace(
     any_price=_words(
         r"(?:(?:i )?(?:don't|do not) (?:mind|care)(?: about)? (?:what (?:it|they) costs?|(?:the |a )?(?:price|cost)s?|"
         r"how much (?:it|they) costs?|how much)|(?:the )?(?:price|cost|budget|money)s? (?:doesn't|does not|don't|do "
-        r"not) matter|(?:don't|do not|no need to) worry about (?:the )?(?:price|cost|budget|money)|"
+        r"not)(?: really)? matter|(?:don't|do not|no need to) worry about (?:the )?(?:price|cost|budget|money)|"
+        r"not (?:really )?(?:bothered|fussed) (?:about|by|with) (?:the )?(?:price|cost|budget|money)|"
         r"(?:at )?any price|regardless of (?:the )?(?:price|cost)|whatever (?:it|they) costs?|"
         r"(?:the )?(?:price|cost|money|budget)(?:'s| is)?(?: not| isn't| is not)(?: really)? (?:an? )?(?:issue|problem|"
         r"object|concern)|(?:the )?(?:price|cost|money|budget)(?:'s| is)? no (?:object|issue|problem|concern)|"

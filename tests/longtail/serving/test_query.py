@@ -1166,3 +1166,30 @@ def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
 def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
     """Shoppers' numbers are mostly ages, years and how many they need: as words, "turns 50" matched PACK OF 50."""
     assert parse_query(query, RETAIL).text == text
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("keep it under 4 quid", "tea towels"),
+        ("stick to under £3", "tea towels"),
+        ("can you go a bit cheaper", "tea towels"),
+        ("ooh the third one is lovely, more like that", "tea towels"),
+        ("nah, these are a bit meh tbh", "tea towels"),
+        ("price doesn't really matter", "tea towels"),
+        ("not bothered about price", "tea towels"),
+        ("make it under a fiver", "tea towels"),
+        ("on second thoughts, candles", "candles"),
+        ("hmm no, make it hot chocolate", "hot chocolate"),
+        ("switch to oven gloves", "oven gloves"),
+        ("the 2nd one looks right up her street, any more along those lines?", "tea towels"),
+        ("these are all a bit samey, cheaper than that lot though", "tea towels"),
+    ],
+)
+def test_chat_about_the_conversation_adds_no_words(query, text):
+    """ "keep it under 4 quid" added "keep" (KEEP OUT signs), "the third one is lovely" "lovely" (LOVELY BONBON);
+    a switch ("make it", "on second thoughts") replaces the words before it only with words of its own."""
+    previous = QuerySpec(max_price=5.0, text="tea towels")
+    spec = parse_query(query, RETAIL, previous, SHOWN)
+    assert spec.text == text
+    assert ("price" in query) == (spec.max_price is None)
