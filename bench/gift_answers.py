@@ -1,7 +1,9 @@
 """What the shop assistant shows a shopper who asks for a present ("a thank you gift for my son's teacher",
 "housewarming present for my sister"): every query of the parsing sets (``longtail/serving/parsing_set*.jsonl``)
 of a shop whose expected parse names the ``gift`` occasion, answered for an anonymous shopper over the current
-snapshot, with the record's previous turn where it has one.
+snapshot, with the record's previous turn where it has one. ``--occasions other`` takes instead the queries whose
+expected parse names an occasion or a person but not ``gift`` ("something for my sister's birthday", "halloween
+sweets").
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/gift_answers.py [--shop uci_online_retail_ii] [--k 5]
     # the answers as a careful reader would judge them (query and item titles only), as JSONL
@@ -43,12 +45,17 @@ def report(answered) -> None:
 def main() -> None:
     parser = served.judging_parser(__doc__, "answers")
     parser.add_argument("--shop", default="uci_online_retail_ii")
+    parser.add_argument("--occasions", choices=("gift", "other"), default="gift")
     args = parser.parse_args()
     if args.labels:
         served.score_fits_per_query(args.labels)
         return
     shops = {name: index for name, index in served.current_shops().items() if name == args.shop}
-    records = served.parsing_records(shops, lambda record: "gift" in record.get("expected", {}).get("occasion", []))
+
+    def wanted(occasions: list[str]) -> bool:
+        return "gift" in occasions if args.occasions == "gift" else bool(occasions) and "gift" not in occasions
+
+    records = served.parsing_records(shops, lambda record: wanted(record.get("expected", {}).get("occasion", [])))
     answered = served.answer_records(shops, records, args.k)
     report(answered)
     if args.draw:

@@ -109,7 +109,7 @@ def draw_answers(answered, out: Path, label: str) -> None:
 
 def score_fits_per_query(labels: Path) -> None:
     """Per parsing set and system: the share of items judged to fit the query, and each system's paired difference
-    to the first system's share (per query, then resampled over queries)."""
+    to the first system's share (per query, then resampled over queries; an empty answer fits nothing)."""
     records = read_labels(labels)
     systems = list(dict.fromkeys(r["system"] for r in records))
     for split in ("dev", "heldout", None):
@@ -122,10 +122,11 @@ def score_fits_per_query(labels: Path) -> None:
             shown = [fit for query in fits[system].values() for fit in query]
             line = f"  {system:8} {sum(shown)}/{len(shown)} = {share(sum(shown), len(shown))} fit the query"
             if system != systems[0]:
-                queries = sorted(fits[system])
+                first, this = fits[systems[0]], fits[system]
                 gains = [
-                    (sum(fits[system][q]) - sum(fits[systems[0]][q])) / len(fits[system][q]) for q in queries
-                ]  # fmt: skip
+                    (sum(this.get(q, [])) - sum(first.get(q, []))) / max(len(this.get(q, [])), len(first.get(q, [])))
+                    for q in sorted(set(first) | set(this))
+                ]
                 low, high = bootstrap_mean_interval(gains, n_resamples=BOOTSTRAP_DRAWS)
                 line += f"; paired difference {sum(gains) / len(gains):+.3f} ({low:+.3f} to {high:+.3f})"
             print(line)

@@ -273,9 +273,9 @@ class ShopAssistant:
         )
 
     def later(self, spec: QuerySpec, moved_from: np.ndarray | None) -> np.ndarray | None:
-        """``moved_from`` and, asked for a present without naming its card or wrapping, the items that go with one
-        (``ACCOMPANIMENT``): no present, they were a tenth of the answers' items to Online Retail's gift queries."""
-        if "gift" not in spec.occasion or ACCOMPANIMENT.search(spec.text):
+        """``moved_from`` and, asked for an occasion or a person without naming a card or wrapping, the items that go
+        with a present (``ACCOMPANIMENT``): no present, they were a tenth of the answers' items to gift queries."""
+        if not spec.occasion or ACCOMPANIMENT.search(spec.text):
             return moved_from
         return self._accompaniments if moved_from is None else moved_from | self._accompaniments
 

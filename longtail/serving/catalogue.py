@@ -26,6 +26,11 @@ MIN_REVIEWS_REASON = 3
 MIN_POSITIVE_SHARE_REASON = 0.6
 
 
+def _exclusion_pattern(word: str) -> str:
+    """The regex a ruled-out ``word`` is read by: the word, singular or plural, lower case."""
+    return rf"\b{re.escape(word.lower())}(?:s|es)?\b"
+
+
 @dataclass(frozen=True)
 class Filters:
     """Hard constraints: prices inclusive, in the shop's currency; ``category`` a node of the category tree (the
@@ -80,7 +85,8 @@ class ShopIndex:
         # What a ruled-out word is read in: the title and the item's own category node, not the shelves above it
         # ("nothing about wine" ruled out every magazine under "Cooking, Food & Wine", and no answer was left).
         own_node = pd.Series(self.categories).str.split(SEPARATOR).str[-1]
-        self._excludable = pd.Series(self.titles).str.lower() + " " + own_node.str.lower()
+        self._lower_titles = pd.Series(self.titles).str.lower()
+        self._excludable = self._lower_titles + " " + own_node.str.lower()
         self.lists = _grouped(shop.lists, "user_id", self._rows(shop.lists["item_id"]), ("score", "reason"))
         bought = self._rows(shop.history["item_id"])
         self.history = _grouped(shop.history, "user_id", bought, ())
@@ -129,13 +135,16 @@ class ShopIndex:
         if filters.category:
             node = filters.category
             allowed &= (self.categories == node) | np.char.startswith(self.categories.astype(str), node + SEPARATOR)
+        # A ruled-out word that names the asked-for shelf itself is read in titles only: "halloween sweets, not
+        # chocolate ones" in "candy chocolate", or "dairy-free milk, not soy" in "soy lactosefree", ruled out the shelf.
+        shelf = filters.category.split(SEPARATOR)[-1].lower() if filters.category else ""
         for word in filters.exclude:
-            allowed &= ~self._exclusion(word)
+            allowed &= ~self._exclusion(word, bool(re.search(_exclusion_pattern(word), shelf)))
         return allowed
 
-    def _exclusion_mask(self, word: str) -> np.ndarray:
-        pattern = rf"\b{re.escape(word.lower())}(?:s|es)?\b"
-        return self._excludable.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+    def _exclusion_mask(self, word: str, titles_only: bool) -> np.ndarray:
+        texts = self._lower_titles if titles_only else self._excludable
+        return texts.str.contains(_exclusion_pattern(word), regex=True).to_numpy(dtype=bool)
 
     def seen(self, user_id: str) -> np.ndarray:
         """(n_items,) bool: the items ``user_id`` bought or reviewed, and the items whose cards read the same as one

@@ -239,7 +239,10 @@ patterns = SimpleNamespace(
         r"\balong (?:those|these|the same|similar) lines\b|\b(?:that|this) lot\b|"
         # Complaints about what was shown ("a bit steep", "too weird", "all a bit samey"), which name nothing wanted.
         r"\b(?:a bit|bit|too|so|rather|quite|a little) (?:steep|weird|samey|boring|plain|pricey|dear|much|odd|meh)\b|"
-        r"\bkeep (?:it|them|that)\b|\bgo back to\b|\bstick (?:to|with)\b|\b(?:a )?(?:little )?bit\b"
+        r"\bkeep (?:it|them|that)\b|\bgo back to\b|\bstick (?:to|with)\b|\b(?:a )?(?:little )?bit\b|"
+        # A shopper's own habits, which their history and list answer ("my usual": no Usual Suspects ales).
+        r"\b(?:my|me) usual\b|\bwhat (?:i|we) (?:usually|normally|always|generally|tend to) (?:buy|get|read|order|"
+        r"have|like|choose|pick)\b"
     ),
     # A change of what is wanted: this turn's words replace the earlier free text ("crisps instead", "on second
     # thoughts make it popcorn", "switch to hot chocolate").

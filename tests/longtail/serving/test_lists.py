@@ -31,6 +31,17 @@ def test_masks_apply_prices_categories_and_excluded_words(index):
     assert index.mask(Filters(exclude=("home",))).all() and index.mask(Filters(exclude=("light",))).sum() == 10
 
 
+def test_a_word_ruled_out_of_the_asked_for_shelf_is_read_in_titles_only():
+    """ "halloween sweets, not chocolate ones" in "candy chocolate" had ruled out the whole shelf: no answer."""
+    shop = small_shop()
+    shop.items.loc[3, "title"] = "ROSE WAX MELTS"
+    index = ShopIndex("shop", shop)
+    candles = Filters(category="home > candles", exclude=("candle",))
+    assert [index.titles[row] for row in np.flatnonzero(index.mask(candles))] == ["ROSE WAX MELTS"]
+    # Asked for by the shelf above, "no candles" still rules the whole candles shelf out.
+    assert not index.mask(Filters(category="home", exclude=("candles",)))[[2, 3]].any()
+
+
 def test_an_item_without_a_price_fails_every_price_bound():
     shop = small_shop()
     shop.items.loc[0, "price"] = np.nan

@@ -1183,6 +1183,8 @@ def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
         ("hmm no, make it hot chocolate", "hot chocolate"),
         ("switch to oven gloves", "oven gloves"),
         ("the 2nd one looks right up her street, any more along those lines?", "tea towels"),
+        ("and some of my usual", "tea towels"),
+        ("something like what I usually read", "tea towels"),
         ("these are all a bit samey, cheaper than that lot though", "tea towels"),
     ],
 )
