@@ -12,6 +12,8 @@ has one:
 - ``chat``: a word of chat or of a phrase about the conversation or a shown item ("ooh", "tbh", "keep it under £4",
   "the fifth one is lovely", "on second thoughts", "price doesn't really matter": ``CHAT_FILLER`` and
   ``patterns.no_product``, ``switch`` and ``any_price`` of ``longtail.serving.query_words``);
+- ``when``: a phrase of when or a present's size said as a hedge ("he's 70 next week", "after 30 years", "a little
+  something"; ``patterns.when``);
 - ``numbers``: a number that is no size or count of parts, nor a price or a shown item's position ("my wife turns
   50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``).
 
@@ -82,6 +84,10 @@ def chat_words(query: str) -> set[str]:
     return found
 
 
+def when_words(query: str) -> set[str]:
+    return {word for match in patterns.when.finditer(query) for word in re.findall(r"[a-z]+", match.group(0))}
+
+
 def numbers(query: str) -> set[str]:
     """The numbers of ``query`` that name no product (``COUNT_NUMBER``), less those of prices and positions."""
     return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
@@ -93,6 +99,7 @@ PHRASES = {
     "event-nouns": event_nouns,
     "numbers": numbers,
     "chat": chat_words,
+    "when": when_words,
 }
 
 

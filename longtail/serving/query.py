@@ -187,6 +187,7 @@ def parse_query(
     text = patterns.no_product.sub(BOUNDARY, text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
     occasion = occasions_in(text)
+    text = patterns.when.sub(BOUNDARY, text)  # after the occasions: "he's 70 on saturday" is a birthday
     # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law,
     # nor whose recipient it is ("my kid's teacher").
     product_text = OCCASION_PATTERN.sub(lambda match: BOUNDARY if " " in match.group(0) else match.group(0), text)

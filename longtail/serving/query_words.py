@@ -247,6 +247,16 @@ patterns = SimpleNamespace(
     # A change of what is wanted: this turn's words replace the earlier free text ("crisps instead", "on second
     # thoughts make it popcorn", "switch to hot chocolate").
     switch=re.compile(r"\binstead\b|\bon second thoughts?\b|\bmake it\b|\bswitch(?:ing)? to\b"),
+    # When, which names no product ("he's 70 next week": no THE WEEK magazine; "after 30 years": no 1-Year
+    # Subscription), and a present's size said as a hedge ("a little something", "something small").
+    when=re.compile(
+        r"\b(?:next|this|last|every|each|per|a|the coming) (?:week|weekend|month|fortnight|year|term)s?\b|\b(?:on|this|"
+        r"next|by|till|until|every|last) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend)s?\b|"
+        r"\b(?:tonight|tomorrow|today)\b|\b(?:(?:after|for|in|over) )?(?:\d+|many|a few|few|some|ten|twenty|thirty|"
+        r"forty|fifty|sixty)(?: odd)? years?\b(?! old)|\b(?:this|next|last|in|by) (?:january|february|march|april|may|"
+        r"june|july|august|september|october|november|december)\b|\b(?:a (?:little|small) something|something (?:small|"
+        r"little))\b"
+    ),
     # What a thing is free of: "dairy-free", "nut free" (not "free from", an exclusion's trigger).
     free_of=re.compile(r"\b[a-z]+[- ]free\b"),
     # A flavour named by what it tastes of: "salt and vinegar", "sour cream & onion", "chocolate flavour" (crisps, an
