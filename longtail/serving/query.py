@@ -176,11 +176,14 @@ def parse_query(
         text = patterns.any_price.sub(BOUNDARY, text)
     # "crisps instead", "forget wine, ...": this turn's words replace the previous free text, not add to it (a switch
     # without words of its own, "make it under a fiver", keeps it).
-    switches = bool(patterns.switch.search(text))
+    switches = bool(patterns.switch.search(text) or re.search(r"\binstead\b", text))
     text = patterns.switch.sub(BOUNDARY, text)
     shown_ids = [item.item_id for item in shown]
     like_item, text = take_position_reference(text, shown_ids)
     titled_item, text = take_shown_title(text, shown_ids, shop.find_shown)
+    # Only the shown items' passes read "instead" ("instead of the second one" turns it down): as an exclusion,
+    # "instead of more chocolate" ruled chocolate out of a present meant to replace it.
+    text = re.sub(r"\binstead\b", BOUNDARY, text)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)

@@ -43,7 +43,8 @@ CHAT_FILLER = frozenset(
     "it that this perhaps my but no yes not sure meant mean like love would these those ones one either more too "
     "else other others and she he idea ideas recommend recommendation recommendations suggest suggestion "
     "suggestions options next page ooh oh nah pls plz tbh btw meh lol similar let let's lets think ideally loads "
-    "already honestly go try whatever whatever's though".split()
+    "already honestly go try whatever whatever's though anyway somewhere having doing bring celebrate tell help "
+    "buying bought should coming before through".split()
 )
 # Words that name no kind of item: alone in the free text ("popular items"), they are dropped; beside others they
 # stay, since shops name categories with them ("cleaning products").
@@ -244,9 +245,9 @@ patterns = SimpleNamespace(
         r"\b(?:my|me) usual\b|\bwhat (?:i|we) (?:usually|normally|always|generally|tend to) (?:buy|get|read|order|"
         r"have|like|choose|pick)\b"
     ),
-    # A change of what is wanted: this turn's words replace the earlier free text ("crisps instead", "on second
-    # thoughts make it popcorn", "switch to hot chocolate").
-    switch=re.compile(r"\binstead\b|\bon second thoughts?\b|\bmake it\b|\bswitch(?:ing)? to\b"),
+    # A change of what is wanted: this turn's words replace the earlier free text ("on second thoughts make it
+    # popcorn", "switch to hot chocolate"; "instead", chat filler, too).
+    switch=re.compile(r"\bon second thoughts?\b|\bmake it\b|\bswitch(?:ing)? to\b"),
     # When, which names no product ("he's 70 next week": no THE WEEK magazine; "after 30 years": no 1-Year
     # Subscription), and a present's size said as a hedge ("a little something", "something small").
     when=re.compile(
@@ -255,7 +256,7 @@ patterns = SimpleNamespace(
         r"\b(?:tonight|tomorrow|today)\b|\b(?:(?:after|for|in|over) )?(?:\d+|many|a few|few|some|ten|twenty|thirty|"
         r"forty|fifty|sixty)(?: odd)? years?\b(?! old)|\b(?:this|next|last|in|by) (?:january|february|march|april|may|"
         r"june|july|august|september|october|november|december)\b|\b(?:a (?:little|small) something|something (?:small|"
-        r"little))\b"
+        r"little))\b|\bend of (?:the )?(?:term|school year|year)\b|\b(?:for the |my |our |the )?first time\b"
     ),
     # What a thing is free of: "dairy-free", "nut free" (not "free from", an exclusion's trigger).
     free_of=re.compile(r"\b[a-z]+[- ]free\b"),

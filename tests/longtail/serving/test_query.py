@@ -1182,10 +1182,12 @@ def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
         ("on second thoughts, candles", "candles"),
         ("hmm no, make it hot chocolate", "hot chocolate"),
         ("switch to oven gloves", "oven gloves"),
+        ("crisps instead", "crisps"),
         ("the 2nd one looks right up her street, any more along those lines?", "tea towels"),
         ("and some of my usual", "tea towels"),
         ("a little something, he's 70 next week", "tea towels"),
         ("after 30 odd years at the firm, by friday", "tea towels at firm"),
+        ("anyway, end of term and I should bring something, first time doing this", "tea towels"),
         ("something like what I usually read", "tea towels"),
         ("these are all a bit samey, cheaper than that lot though", "tea towels"),
     ],
@@ -1197,3 +1199,8 @@ def test_chat_about_the_conversation_adds_no_words(query, text):
     spec = parse_query(query, RETAIL, previous, SHOWN)
     assert spec.text == text
     assert ("price" in query) == (spec.max_price is None)
+
+
+def test_instead_of_a_shown_item_turns_it_down_and_keeps_the_words():
+    spec = parse_query("something else instead of the second one", RETAIL, QuerySpec(text="tea towels"), SHOWN)
+    assert spec.like_item is None and spec.text == "tea towels"
