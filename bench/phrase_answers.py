@@ -75,17 +75,19 @@ def event_nouns(query: str) -> set[str]:
     return {match.group("noun") or match.group("day") for match in EVENT_NOUN.finditer(query)}
 
 
+def matched_words(query: str, *phrases: re.Pattern) -> set[str]:
+    """The words of every match of ``phrases`` in ``query``."""
+    return {word for phrase in phrases for match in phrase.finditer(query) for word in re.findall(r"[a-z]+", match[0])}
+
+
 def chat_words(query: str) -> set[str]:
     """The words of ``query`` that are chat filler, or that a phrase about the conversation or a shown item holds."""
-    found = {word for word in re.findall(r"[a-z]+(?:'[a-z]+)?", query) if word in CHAT_FILLER}
-    for pattern in (patterns.no_product, patterns.switch, patterns.any_price):
-        for match in pattern.finditer(query):
-            found |= set(re.findall(r"[a-z]+", match.group(0)))
-    return found
+    filler = {word for word in re.findall(r"[a-z]+(?:'[a-z]+)?", query) if word in CHAT_FILLER}
+    return filler | matched_words(query, patterns.no_product, patterns.switch, patterns.any_price)
 
 
 def when_words(query: str) -> set[str]:
-    return {word for match in patterns.when.finditer(query) for word in re.findall(r"[a-z]+", match.group(0))}
+    return matched_words(query, patterns.when)
 
 
 def numbers(query: str) -> set[str]:
