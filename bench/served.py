@@ -114,6 +114,8 @@ def score_fits_per_query(labels: Path) -> None:
     systems = list(dict.fromkeys(r["system"] for r in records))
     for split in ("dev", "heldout", None):
         mine = [r for r in records if split is None or r["split"] == split]
+        if not mine:
+            continue
         print(f"{split or 'both'} sets")
         fits = {system: {} for system in systems}
         for r in mine:

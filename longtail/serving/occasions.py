@@ -198,3 +198,17 @@ def occasions_in(text: str) -> tuple[str, ...]:
     if "baby" in found:  # a gift for a friend's newborn is for the baby, not the friend
         found = [value for value in found if value not in ("friend", "colleague")]
     return tuple(found)
+
+
+# Words that add a later turn's recipient to the previous ones ("and one for her sister too", "my dad as well").
+_JOINING = re.compile(r"\b(?:too|as well|also|both)\b")
+
+
+def replaced_recipients(previous: tuple[str, ...], named: tuple[str, ...], text: str) -> set[str]:
+    """The recipients of ``previous`` (the last turn's occasion words) that a later turn shops for no longer: all of
+    them but those it names again, when its ``text`` names recipients (``named``, its occasion words) without adding
+    them ("ok and for my dad?" after a present for mum: it is for dad, and mum's words matched BEST MUM items); none
+    when it names no recipient or adds one ("my dad too")."""
+    if not set(named) & RECIPIENTS or _JOINING.search(text):
+        return set()
+    return set(previous) & RECIPIENTS - set(named)

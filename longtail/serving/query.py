@@ -27,6 +27,7 @@ from longtail.serving.occasions import (
     RECIPIENT_PATTERN,
     ages_in,
     occasions_in,
+    replaced_recipients,
     with_ages_as_recipients,
 )
 from longtail.serving.query_phrases import (
@@ -148,7 +149,9 @@ def parse_query(
 
     Merging: a slot this turn sets replaces the previous value (a price bound, the category, novelty, like_item),
     except ``exclude`` and ``occasion``, which add to it; a new price bound drops an old opposite bound that
-    contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded words.
+    contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded words. A
+    recipient named without "too" replaces the previous ones and starts the free text afresh ("ok and for my dad?"
+    after "for my mum, she loves gardening").
     "start again", "forget that" or "show me anything" drop the previous spec first; "forget the wine" drops the
     previous category and occasions the words name."""
     if not isinstance(query, str):
@@ -190,6 +193,7 @@ def parse_query(
     text = patterns.no_product.sub(BOUNDARY, text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
     occasion = occasions_in(text)
+    replaced = replaced_recipients(base.occasion, occasion, text)
     text = patterns.when.sub(BOUNDARY, text)  # after the occasions: "he's 70 on saturday" is a birthday
     # A named occasion of several words is no category ("baby shower" is not the babies department), nor an in-law,
     # nor whose recipient it is ("my kid's teacher").
@@ -216,7 +220,7 @@ def parse_query(
         new_text = ""
 
     merged_exclude = set(base.exclude) | set(exclude)
-    kept_text = "" if dropped or (switches and new_text) else base.text
+    kept_text = "" if dropped or replaced or (switches and new_text) else base.text
     merged_text = " ".join(word for word in f"{kept_text} {new_text}".split() if singular(word) not in merged_exclude)
     low = base.min_price if min_price is None else min_price
     high = base.max_price if max_price is None else max_price
@@ -230,7 +234,7 @@ def parse_query(
         exclude=tuple(merged_exclude),
         novelty=novelty or base.novelty,
         like_item=like_item or titled_item or named_item or base.like_item,
-        occasion=tuple(set(base.occasion) | set(occasion)),
+        occasion=tuple(set(base.occasion) - replaced | set(occasion)),
         text=merged_text,
     )
 

@@ -327,12 +327,37 @@ def test_a_position_past_the_shown_items_keeps_the_previous_item():
 
 
 def test_refinements_add_to_the_previous_spec():
-    spec = parse_query("no glass either, and for my dad", RETAIL, PREVIOUS, SHOWN)
+    spec = parse_query("no glass either, and for my dad too", RETAIL, PREVIOUS, SHOWN)
     assert spec.exclude == ("candle", "glass")
     assert spec.occasion == ("dad", "mum")
     assert spec.max_price == 4.25 and spec.novelty == "tail"
     assert parse_query("actually the popular ones", RETAIL, PREVIOUS).novelty == "any"
     assert parse_query("something more unusual", RETAIL, QuerySpec(novelty="any")).novelty == "tail"
+
+
+@pytest.mark.parametrize(
+    ("query", "occasion"),
+    [
+        # Another recipient named alone is who the shopper now shops for: mum's words (and her gardening) matched
+        # BEST MUM items.
+        ("ok and for my dad?", ["birthday", "dad", "gift"]),
+        ("what about my husband's birthday", ["birthday", "gift", "husband"]),
+        ("and one for my son's teacher", ["birthday", "gift", "teacher"]),
+        ("and for my mum's friend", ["birthday", "friend", "gift"]),
+        # Named with "too", "as well", "also" or "both", it joins the previous recipient.
+        ("my dad would like one too", ["birthday", "dad", "gift", "mum"]),
+        ("something for my dad as well", ["birthday", "dad", "gift", "mum"]),
+        ("could it suit my dad also", ["birthday", "dad", "gift", "mum"]),
+        # The same recipient again, or none, changes nothing.
+        ("for my mum, under £5", ["birthday", "gift", "mum"]),
+        ("she loves gardening", ["birthday", "gift", "mum"]),
+    ],
+)
+def test_a_later_turn_naming_another_recipient_replaces_the_previous_one(query, occasion):
+    previous = QuerySpec(occasion=("birthday", "gift", "mum"), text="birthday present for mum loves gardening")
+    spec = parse_query(query, RETAIL, previous)
+    assert spec.to_json()["occasion"] == occasion
+    assert ("mum loves gardening" in spec.text) == ("mum" in occasion)
 
 
 @pytest.mark.parametrize("query", ["show me anything", "start again", "forget that"])

@@ -1,0 +1,112 @@
+"""What the shop assistant answers at the end of written chat conversations: each conversation of ``--conversations``
+(JSON lines ``{"id", "dataset", "turns": [..]}``) is answered turn by turn for an anonymous shopper over the current
+snapshot, and the last answer is drawn to be judged against the whole conversation.
+
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/conversation_answers.py [--k 5]
+    # the last answers as a careful reader would judge them (conversation and item titles only), as JSONL
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/conversation_answers.py --draw /tmp/c --label after
+    # score judged answers (``docs/labels/recipient_switch_answers.jsonl``): the share of items that fit the
+    # conversation, and the paired difference of each system to the first with a 95% bootstrap interval
+    .venv/bin/python bench/conversation_answers.py --labels docs/labels/recipient_switch_answers.jsonl
+
+The default conversations (``docs/labels/recipient_switch_conversations.jsonl``) were written by a helper that saw
+no code: a present for one person, then a last turn that names another, either instead ("ok and for my dad?") or as
+well ("my sister would like that too"). Per shop: the conversations, and the last answers with an item whose
+"matches your words" reason names a recipient of the earlier turns that the last turn does not name: a count, not a
+judgement.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from served import ROOT, append_draw, current_shops, judging_parser, score_fits_per_query
+
+from longtail.serving.assistant import served_assistant
+from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, RECIPIENTS, occasions_in
+
+CONVERSATIONS = ROOT / "docs" / "labels" / "recipient_switch_conversations.jsonl"
+REASON = "matches your words: "
+# How the draw shows a conversation to the judge: its turns in order.
+TURN_SEPARATOR = " >> "
+
+
+def answered_conversations(shops, conversations: list[dict], k: int) -> list[dict]:
+    """Each conversation of a served shop with the ``items`` (cards, at most ``k``) of the assistant's answer to its
+    last turn, each turn answered after the previous one's."""
+    from longtail.serving.api import _default_encoder
+
+    encode = _default_encoder()
+    assistants = {}
+    out = []
+    for conversation in conversations:
+        shop = conversation["dataset"]
+        if shop not in shops:
+            continue
+        if shop not in assistants:
+            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
+        turn = answer = None
+        for query in conversation["turns"]:
+            answer = assistants[shop].answer(query, None, turn, k)
+            turn = answer.turn
+        out.append({**conversation, "items": answer.items})
+    return out
+
+
+def earlier_recipient_words(conversation: dict) -> set[str]:
+    """The words of the earlier turns that name a recipient the last turn does not name ("mum" before "ok and for
+    my dad?")."""
+    *earlier, last = (turn.lower().replace("\u2019", "'") for turn in conversation["turns"])
+    named_last = set(occasions_in(last))
+    return {
+        match.group(0)
+        for turn in earlier
+        for match in OCCASION_PATTERN.finditer(turn)
+        if set(OCCASION_WORDS[match.group(0)]) <= RECIPIENTS - named_last
+    }
+
+
+def report(answered: list[dict]) -> None:
+    for shop in dict.fromkeys(c["dataset"] for c in answered):
+        mine = [c for c in answered if c["dataset"] == shop]
+        naming = 0
+        for conversation in mine:
+            old = earlier_recipient_words(conversation)
+            matched = {
+                word
+                for card in conversation["items"]
+                for reason in card["reasons"]
+                if reason.startswith(REASON)
+                for word in reason.removeprefix(REASON).split(", ")
+            }
+            naming += bool(old & matched)
+        print(f"{shop}: {len(mine)} conversations; {naming} last answers match a word of an earlier recipient")
+
+
+def draw(answered: list[dict], out, label: str) -> None:
+    records = [
+        {"system": label, "dataset": c["dataset"], "id": c["id"], "split": "heldout",
+         "query": TURN_SEPARATOR.join(c["turns"]), "rank": rank, "item_id": card["item_id"], "item": card["title"]}
+        for c in answered
+        for rank, card in enumerate(c["items"], start=1)
+    ]  # fmt: skip
+    append_draw(out, records, f"last answers of {label!r}")
+
+
+def main() -> None:
+    parser = judging_parser(__doc__, "last answers")
+    parser.add_argument("--conversations", type=Path, default=CONVERSATIONS, help="JSON lines of conversations")
+    args = parser.parse_args()
+    if args.labels:
+        score_fits_per_query(args.labels)
+        return
+    conversations = [json.loads(line) for line in args.conversations.read_text().splitlines() if line.strip()]
+    answered = answered_conversations(current_shops(), conversations, args.k)
+    report(answered)
+    if args.draw:
+        draw(answered, args.draw, args.label)
+
+
+if __name__ == "__main__":
+    main()
