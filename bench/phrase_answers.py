@@ -15,7 +15,9 @@ has one:
 - ``when``: a phrase of when or a present's size said as a hedge ("he's 70 next week", "after 30 years", "a little
   something"; ``patterns.when``);
 - ``numbers``: a number that is no size or count of parts, nor a price or a shown item's position ("my wife turns
-  50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``).
+  50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``);
+- ``owners``: whose recipient it is ("daughter's" of "my daughter's teacher"; ``RECIPIENT_OWNER`` of
+  ``longtail.serving.occasions``).
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/phrase_answers.py --phrases recipient [--k 5]
     # the answers as a careful reader would judge them (query and item titles only), as JSONL
@@ -44,7 +46,7 @@ from served import (
 )
 
 from longtail.serving.lexical import QUERY_STOP_WORDS
-from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN
+from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN, RECIPIENT_OWNER
 from longtail.serving.query_phrases import COUNT_NUMBER
 from longtail.serving.query_words import CHAT_FILLER, patterns
 
@@ -90,6 +92,11 @@ def when_words(query: str) -> set[str]:
     return matched_words(query, patterns.when)
 
 
+def owner_words(query: str) -> set[str]:
+    """The words of whose recipient it is ("daughter's" of "my daughter's teacher": ``RECIPIENT_OWNER``)."""
+    return matched_words(query, RECIPIENT_OWNER)
+
+
 def numbers(query: str) -> set[str]:
     """The numbers of ``query`` that name no product (``COUNT_NUMBER``), less those of prices and positions."""
     return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
@@ -102,6 +109,7 @@ PHRASES = {
     "numbers": numbers,
     "chat": chat_words,
     "when": when_words,
+    "owners": owner_words,
 }
 
 

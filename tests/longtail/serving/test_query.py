@@ -635,6 +635,19 @@ def test_ages_possessives_and_occasion_phrases(query, expected):
     assert parsed(query).get("occasion", []) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("a thank you present for my daughter's teacher", "present for teacher"),
+        ("something for my mum's friend, she likes tea", "for friend likes tea"),
+        ("a present for my colleague's newborn", "present for newborn"),
+    ],
+)
+def test_whose_recipient_it_is_leaves_no_free_words(query, text):
+    # "my daughter's teacher" matched DAUGHTER items, and a child's overall for the teacher.
+    assert parse_query(query, RETAIL).text == text
+
+
 def test_a_several_word_occasion_or_an_in_law_names_no_category():
     shop = ShopVocabulary(category_nodes(["babies > diapers wipes", "professional > law"]), {})
     assert parsed("what should I get for a baby shower?", shop) == {"occasion": ["baby shower"]}
