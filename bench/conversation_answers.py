@@ -9,11 +9,13 @@ snapshot, and the last answer is drawn to be judged against the whole conversati
     # conversation, and the paired difference of each system to the first with a 95% bootstrap interval
     .venv/bin/python bench/conversation_answers.py --labels docs/labels/recipient_switch_answers.jsonl
 
-The default conversations (``docs/labels/recipient_switch_conversations.jsonl``) were written by a helper that saw
-no code: a present for one person, then a last turn that names another, either instead ("ok and for my dad?") or as
-well ("my sister would like that too"). Per shop: the conversations, and the last answers with an item whose
-"matches your words" reason names a recipient of the earlier turns that the last turn does not name: a count, not a
-judgement.
+The conversations were written by helpers that saw no code. The default ones
+(``docs/labels/recipient_switch_conversations.jsonl``): a present for one person, then a last turn that names
+another, either instead ("ok and for my dad?") or as well ("my sister would like that too"). The diet ones
+(``--conversations docs/labels/diet_conversations.jsonl``, judged in ``docs/labels/diet_answers.jsonl``): grocery
+requests where a vegetarian or vegan diet matters, or seems to and does not. Per shop: the conversations, the last
+answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
+reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from served import ROOT, append_draw, current_shops, judging_parser, score_fits_per_query
+from served import ROOT, append_draw, assistants, current_shops, judging_parser, score_fits_per_query
 
-from longtail.serving.assistant import served_assistant
 from longtail.serving.occasions import OCCASION_PATTERN, OCCASION_WORDS, RECIPIENTS, occasions_in
 
 CONVERSATIONS = ROOT / "docs" / "labels" / "recipient_switch_conversations.jsonl"
@@ -35,20 +36,15 @@ TURN_SEPARATOR = " >> "
 def answered_conversations(shops, conversations: list[dict], k: int) -> list[dict]:
     """Each conversation of a served shop with the ``items`` (cards, at most ``k``) of the assistant's answer to its
     last turn, each turn answered after the previous one's."""
-    from longtail.serving.api import _default_encoder
-
-    encode = _default_encoder()
-    assistants = {}
+    assistant = assistants(shops)
     out = []
     for conversation in conversations:
         shop = conversation["dataset"]
         if shop not in shops:
             continue
-        if shop not in assistants:
-            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
         turn = answer = None
         for query in conversation["turns"]:
-            answer = assistants[shop].answer(query, None, turn, k)
+            answer = assistant(shop).answer(query, None, turn, k)
             turn = answer.turn
         out.append({**conversation, "items": answer.items})
     return out
@@ -70,8 +66,9 @@ def earlier_recipient_words(conversation: dict) -> set[str]:
 def report(answered: list[dict]) -> None:
     for shop in dict.fromkeys(c["dataset"] for c in answered):
         mine = [c for c in answered if c["dataset"] == shop]
-        naming = 0
+        naming = empty = 0
         for conversation in mine:
+            empty += not conversation["items"]
             old = earlier_recipient_words(conversation)
             matched = {
                 word
@@ -81,7 +78,10 @@ def report(answered: list[dict]) -> None:
                 for word in reason.removeprefix(REASON).split(", ")
             }
             naming += bool(old & matched)
-        print(f"{shop}: {len(mine)} conversations; {naming} last answers match a word of an earlier recipient")
+        print(
+            f"{shop}: {len(mine)} conversations; {empty} last answers empty; {naming} match a word of an earlier "
+            "recipient"
+        )
 
 
 def draw(answered: list[dict], out, label: str) -> None:

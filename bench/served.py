@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from longtail.serving.assistant import Turn, served_assistant  # noqa: E402
+from longtail.serving.assistant import ShopAssistant, Turn, served_assistant  # noqa: E402
 from longtail.serving.catalogue import ShopIndex, load_snapshot  # noqa: E402
 from longtail.serving.query import QuerySpec, ShownItem  # noqa: E402
 from longtail.serving.snapshot import current_version  # noqa: E402
@@ -73,24 +73,34 @@ def parsing_records(shops, wanted: Callable[[dict], bool]) -> list[dict]:
     return records
 
 
-def answer_records(shops, records: list[dict], k: int) -> list[dict]:
-    """Each parsing-set record with the ``items`` (cards, at most ``k``) the served assistant answers an anonymous
-    shopper with, after the record's previous turn where it has one."""
+def assistants(shops) -> Callable[[str], ShopAssistant]:
+    """The served assistant of a shop of ``shops`` by its name, each built once, with the served encoder."""
     from longtail.serving.api import _default_encoder
 
     encode = _default_encoder()
-    assistants = {}
+    built: dict[str, ShopAssistant] = {}
+
+    def assistant(shop: str) -> ShopAssistant:
+        if shop not in built:
+            built[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
+        return built[shop]
+
+    return assistant
+
+
+def answer_records(shops, records: list[dict], k: int) -> list[dict]:
+    """Each parsing-set record with the ``items`` (cards, at most ``k``) the served assistant answers an anonymous
+    shopper with, after the record's previous turn where it has one."""
+    assistant = assistants(shops)
     out = []
     for record in records:
         shop = record["dataset"]
-        if shop not in assistants:
-            assistants[shop] = served_assistant(shops[shop], encode, shops[shop].settings.get("assistant"))
         previous = record.get("previous")
         turn = None
         if previous:
             shown = tuple(ShownItem(item["item_id"], item["price"]) for item in previous["shown"])
             turn = Turn(QuerySpec.from_json(previous["spec"]), shown)
-        answer = assistants[shop].answer(record["query"], None, turn, k)
+        answer = assistant(shop).answer(record["query"], None, turn, k)
         out.append({**record, "items": answer.items})
     return out
 

@@ -224,7 +224,7 @@ class ShopAssistant:
         spec = parse_query(
             query, self.vocabulary, previous.spec if previous else None, previous.shown if previous else ()
         )
-        filters = Filters(spec.category, spec.min_price, spec.max_price, spec.exclude)
+        filters = Filters(spec.category, spec.min_price, spec.max_price, spec.exclude, spec.diet)
         allowed = index.mask(filters)
         like_row = index.position.get(spec.like_item) if spec.like_item else None
         if like_row is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from longtail.recommend.explanations import MIN_CUSTOMERS_REASON, similar_floor
 from longtail.recommend.serving import COLD_START_USER
+from longtail.serving.diets import breaks_diet
 from longtail.serving.snapshot import ITEM_CLUSTERS, ShopTables, read_manifest, read_shop
 from longtail.serving.vocabulary import SEPARATOR, category_nodes
 
@@ -35,12 +36,14 @@ def _exclusion_pattern(word: str) -> str:
 class Filters:
     """Hard constraints: prices inclusive, in the shop's currency; ``category`` a node of the category tree (the
     item's category equals it or lies under it); ``exclude`` words that may not appear in the item's title or
-    category (as a word, singular or plural)."""
+    category (as a word, singular or plural); ``diet`` diets of ``longtail.serving.diets.DIETS`` whose breaking
+    titles are ruled out."""
 
     category: str | None = None
     min_price: float | None = None
     max_price: float | None = None
     exclude: tuple[str, ...] = ()
+    diet: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         parts = []
@@ -51,6 +54,7 @@ class Filters:
         if self.max_price is not None:
             parts.append(f"price <= {self.max_price:g}")
         parts.extend(f"no {word!r}" for word in self.exclude)
+        parts.extend(f"{diet} only" for diet in self.diet)
         return parts
 
 
@@ -101,6 +105,8 @@ class ShopIndex:
             {q: float(np.nanpercentile(self.prices, q)) for q in (25, 50, 75)} if np.isfinite(self.prices).any() else {}
         )
         self._exclusion = lru_cache(maxsize=256)(self._exclusion_mask)
+        shelves = None if self.categories_are_clusters else own_node.str.lower()
+        self._breaks_diet = lru_cache(maxsize=None)(partial(breaks_diet, self._lower_titles, lower_shelves=shelves))
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -140,6 +146,8 @@ class ShopIndex:
         shelf = filters.category.split(SEPARATOR)[-1].lower() if filters.category else ""
         for word in filters.exclude:
             allowed &= ~self._exclusion(word, bool(re.search(_exclusion_pattern(word), shelf)))
+        for diet in filters.diet:
+            allowed &= ~self._breaks_diet(diet)
         return allowed
 
     def _exclusion_mask(self, word: str, titles_only: bool) -> np.ndarray:

@@ -22,7 +22,7 @@ from longtail.serving.assistant import ShopAssistant
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.query import QuerySpec, ShownItem, parse_query
 from longtail.serving.shop_vocabulary import ShopVocabulary
-from longtail.serving.slot_scoring import load_parsing_set, resolve_expected, slot_scores
+from longtail.serving.slot_scoring import SLOTS, load_parsing_set, resolve_expected, slot_scores
 
 HERE = Path(__file__).parent
 PARSING_SETS = {
@@ -77,4 +77,5 @@ def evaluate_parsing(vocabularies: Mapping[str, ShopVocabulary], clustered: set[
 
 
 def _normalised(spec: Mapping) -> dict:
-    return {slot: sorted(value) if isinstance(value, list) else value for slot, value in spec.items()}
+    """The labelled slots of ``spec`` (a diet is parsed but not labelled), lists sorted."""
+    return {slot: sorted(value) if isinstance(value, list) else value for slot, value in spec.items() if slot in SLOTS}

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
+from longtail.serving.diets import DIET_PHRASE, DIETS, take_diets, without_substitute_meat
 from longtail.serving.lexical import lexical_tokens
 from longtail.serving.occasions import (
     OCCASION_PATTERN,
@@ -44,7 +45,7 @@ from longtail.serving.query_words import (
     CHAT_FILLER,
     FUNCTION_WORDS,
     GENERIC_NOUNS,
-    MISSPELLINGS,
+    normalised,
     patterns,
 )
 from longtail.serving.shop_vocabulary import ShopVocabulary, checked_price
@@ -63,13 +64,15 @@ MAX_QUERY_CHARS = 2_000
 # Label words that name who the goods are for: a node labelled only with them is a recipient's shelf.
 RECIPIENT_LABEL_WORDS = frozenset({"teen", "child", "kid", "baby", "girl", "boy"})
 NOVELTY_VALUES = ("tail", "any")
+LIST_SLOTS = ("exclude", "occasion", "diet")
 
 
 @dataclass(frozen=True)
 class QuerySpec:
     """What a shopper asked for. Prices are in the shop's currency, inclusive; ``exclude`` holds lower-case,
-    singular words (or short phrases) to rule out; ``occasion`` holds words of ``OCCASIONS``; both are stored
-    sorted and distinct. ``text`` holds the message's free words for soft matching (never in ``to_json``)."""
+    singular words (or short phrases) to rule out; ``occasion`` holds words of ``OCCASIONS``, ``diet`` those of
+    ``DIETS``; all three are stored sorted and distinct. ``text`` holds the message's free words for soft matching
+    (never in ``to_json``)."""
 
     category: str | None = None
     min_price: float | None = None
@@ -78,6 +81,7 @@ class QuerySpec:
     novelty: str | None = None
     like_item: str | None = None
     occasion: tuple[str, ...] = ()
+    diet: tuple[str, ...] = ()
     text: str = ""
 
     def __post_init__(self):
@@ -93,14 +97,15 @@ class QuerySpec:
             raise ValueError(f"min_price ({self.min_price}) exceeds max_price ({self.max_price})")
         if self.novelty not in (*NOVELTY_VALUES, None):
             raise ValueError(f"novelty must be one of {NOVELTY_VALUES} or None, got {self.novelty!r}")
-        for name in ("exclude", "occasion"):
+        for name in LIST_SLOTS:
             values = getattr(self, name)
             if isinstance(values, str) or not all(isinstance(value, str) and value.strip() for value in values):
                 raise ValueError(f"{name} must be a sequence of non-empty strings, got {values!r}")
             object.__setattr__(self, name, tuple(sorted(set(values))))
-        unknown = set(self.occasion) - set(OCCASIONS)
-        if unknown:
-            raise ValueError(f"occasion words {sorted(unknown)} are not in the vocabulary {OCCASIONS}")
+        for name, vocabulary in (("occasion", OCCASIONS), ("diet", DIETS)):
+            unknown = set(getattr(self, name)) - set(vocabulary)
+            if unknown:
+                raise ValueError(f"{name} words {sorted(unknown)} are not in the vocabulary {vocabulary}")
         if not isinstance(self.text, str):
             raise ValueError(f"text must be a string, got {type(self.text).__name__}")
 
@@ -122,7 +127,7 @@ class QuerySpec:
         unknown = set(parsed) - slots
         if unknown:
             raise ValueError(f"unknown query spec slots {sorted(unknown)}; known: {sorted(slots)}")
-        values = {name: tuple(value) if name in ("exclude", "occasion") else value for name, value in parsed.items()}
+        values = {name: tuple(value) if name in LIST_SLOTS else value for name, value in parsed.items()}
         return cls(**values, text=text)
 
 
@@ -148,7 +153,7 @@ def parse_query(
     over-long (> ``MAX_QUERY_CHARS``) query or arguments of the wrong types.
 
     Merging: a slot this turn sets replaces the previous value (a price bound, the category, novelty, like_item),
-    except ``exclude`` and ``occasion``, which add to it; a new price bound drops an old opposite bound that
+    except ``exclude``, ``occasion`` and ``diet``, which add to it; a new price bound drops an old opposite bound that
     contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded words. A
     recipient named without "too" replaces the previous ones and starts the free text afresh ("ok and for my dad?"
     after "for my mum, she loves gardening").
@@ -167,7 +172,7 @@ def parse_query(
     if isinstance(shown, (str, bytes)) or not all(isinstance(item, ShownItem) for item in shown):
         raise ValueError("shown must be a sequence of ShownItem")
 
-    text = _normalised(query)
+    text = normalised(query)
     for pattern in patterns.instructions:
         text = pattern.sub(BOUNDARY, text)
     cleared = bool(patterns.clear.search(text))
@@ -192,6 +197,7 @@ def parse_query(
     exclude, text = take_exclusions(text)
     text = patterns.no_product.sub(BOUNDARY, text)
     named_item, item_phrase, text = take_named_item(text, shop.find_item)
+    diet, text = take_diets(text, exclude)
     occasion = occasions_in(text)
     replaced = replaced_recipients(base.occasion, occasion, text)
     text = patterns.when.sub(BOUNDARY, text)  # after the occasions: "he's 70 on saturday" is a birthday
@@ -203,6 +209,10 @@ def parse_query(
     # What a thing is free of, or tastes of, names no shelf: "dairy free" after "ice cream" was the dairy department,
     # "nut free snacks" the nuts aisle, "sour cream and onion chips" the cream and "salt and vinegar" the vinegars.
     product_text = patterns.flavour.sub(BOUNDARY, patterns.free_of.sub("free", product_text))
+    if diet:  # "vegan chicken nuggets" are no poultry; "my daughter's gone vegetarian" after frozen pizza is pizza
+        product_text = without_substitute_meat(product_text)
+        undieted = DIET_PHRASE.sub(BOUNDARY, product_text)
+        product_text = undieted if base.category and _category(undieted, shop) is None else product_text
     category = _category(product_text, shop) if shop.category_paths else None
     if category is not None and set(label_words(category.split(SEPARATOR)[-1])) <= RECIPIENT_LABEL_WORDS:
         # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids
@@ -233,6 +243,7 @@ def parse_query(
         novelty=novelty or base.novelty,
         like_item=like_item or titled_item or named_item or base.like_item,
         occasion=tuple(set(base.occasion) - replaced | set(occasion)),
+        diet=tuple(set(base.diet) | set(diet)),
         text=merged_text,
     )
 
@@ -240,7 +251,7 @@ def parse_query(
 def asks_about_price(query: str) -> bool:
     """Whether ``query`` names a price or a price word ("under £5", "a £10 gift", "cheaper", "posh"): where the shop
     lists no prices, the assistant must say that it cannot meet it rather than answer as if it had."""
-    text = _normalised(query)
+    text = normalised(query)
     worded = (patterns.cheap_negated, patterns.cheaper, patterns.pricier, patterns.cheap, patterns.expensive)
     return any(pattern.search(text) for _, pattern in patterns.prices) or any(p.search(text) for p in worded)
 
@@ -248,22 +259,14 @@ def asks_about_price(query: str) -> bool:
 def compares_price_with_shown(query: str) -> bool:
     """Whether ``query`` asks for cheaper or pricier than the items shown ("cheaper", "anything a bit posher?"): the
     shopper has seen those items and asks for others."""
-    text = _normalised(query)
+    text = normalised(query)
     return bool(patterns.cheaper.search(text) or patterns.pricier.search(text))
 
 
 def asks_for_others(query: str) -> bool:
     """Whether ``query`` asks for other items than those shown ("show me more", "anything else?"), as the next page
     of a shop's search would show them."""
-    return bool(patterns.others.search(_normalised(query)))
-
-
-def _normalised(query: str) -> str:
-    """Lower case, straight apostrophes and hyphens, one space between words, the misspellings of
-    ``MISSPELLINGS`` ("chrismas", "popluar") read as the words meant."""
-    text = query.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
-    text = re.sub(r"[a-z]+", lambda word: MISSPELLINGS.get(word.group(0), word.group(0)), text)
-    return " ".join(text.split())
+    return bool(patterns.others.search(normalised(query)))
 
 
 def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpec, bool, str]:

@@ -35,6 +35,15 @@ MISSPELLINGS = _misspellings(
     frozenset("eastern feather feathers farther fiends preset presets poplar teaches beastie expansive".split()),
 )
 
+
+def normalised(query: str) -> str:
+    """Lower case, straight apostrophes and hyphens, one space between words, the misspellings of
+    ``MISSPELLINGS`` ("chrismas", "popluar") read as the words meant."""
+    text = query.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
+    text = re.sub(r"[a-z]+", lambda word: MISSPELLINGS.get(word.group(0), word.group(0)), text)
+    return " ".join(text.split())
+
+
 # Words dropped from the free text: chat, not shopping.
 CHAT_FILLER = frozenset(
     "please thanks thank cheers hi hello hey show me find get give want wanted need looking look search browse i "

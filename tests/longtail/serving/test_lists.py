@@ -176,3 +176,14 @@ def test_a_twin_of_a_bought_item_counts_as_seen():
     assert ids[2] in {card["item_id"] for card in user_list(index, "u1", len(TITLES), exclude_seen=False).items}
     answer = ShopAssistant(index, fake_encode).answer("something nice", "u1", k=len(TITLES))
     assert answer.items and not {ids[0], ids[2]} & {card["item_id"] for card in answer.items}
+
+
+def test_a_diet_rules_out_the_titles_that_break_it():
+    shop = small_shop()
+    titles = [*TITLES[:8], "TEA CUP VEGAN CHICKEN DESIGN", "GLASS JAR ANCHOVIES", *TITLES[10:]]
+    index = ShopIndex("shop", replace(shop, items=shop.items.assign(title=titles)))
+    vegetarian = Filters(diet=("vegetarian",))
+    allowed = index.mask(vegetarian)
+    # Anchovies break the diet; a title that states it ("VEGAN CHICKEN") keeps it.
+    assert np.flatnonzero(~allowed).tolist() == [9]
+    assert vegetarian.describe() == ["vegetarian only"]

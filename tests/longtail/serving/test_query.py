@@ -360,6 +360,23 @@ def test_a_later_turn_naming_another_recipient_replaces_the_previous_one(query, 
     assert ("mum loves gardening" in spec.text) == ("mum" in occasion)
 
 
+def test_a_diet_is_a_slot_that_a_later_turn_adds_without_moving_the_category():
+    shop = ShopVocabulary(category_nodes(["frozen > frozen pizza", "frozen > frozen vegan vegetarian"]), {})
+    pizza = parse_query("frozen pizza", shop)
+    spec = parse_query("my daughter's gone vegetarian", shop, pizza)
+    # The diet word named the vegan aisle, and the pizzas were gone.
+    assert spec.to_json() == {"category": "frozen > frozen pizza", "occasion": ["kid"], "diet": ["vegetarian"]}
+    assert QuerySpec.from_json(spec.to_json()).diet == ("vegetarian",)
+    assert parse_query("anything vegan in the freezer?", shop).to_json() == {
+        "category": "frozen > frozen vegan vegetarian",
+        "diet": ["vegan"],
+    }
+    assert parse_query("no meat please", shop, pizza).diet == ("vegetarian",)
+    assert parse_query("start again, fish fingers", shop, spec).diet == ()
+    with pytest.raises(ValueError, match="diet"):
+        QuerySpec(diet=("keto",))
+
+
 @pytest.mark.parametrize("query", ["show me anything", "start again", "forget that"])
 def test_clearing_phrases_clear_everything(query):
     assert parse_query(query, RETAIL, PREVIOUS, SHOWN) == QuerySpec()
