@@ -17,7 +17,9 @@ has one:
 - ``numbers``: a number that is no size or count of parts, nor a price or a shown item's position ("my wife turns
   50", "party bags for 20 kids"; ``longtail.serving.query_phrases.COUNT_NUMBER``);
 - ``owners``: whose recipient it is ("daughter's" of "my daughter's teacher"; ``RECIPIENT_OWNER`` of
-  ``longtail.serving.occasions``).
+  ``longtail.serving.occasions``);
+- ``persons``: a person who is no recipient of the vocabulary ("my big brother", "my boss's leaving do";
+  ``PERSON`` of ``longtail.serving.occasions``).
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/phrase_answers.py --phrases recipient [--k 5]
     # the answers as a careful reader would judge them (query and item titles only), as JSONL
@@ -46,7 +48,7 @@ from served import (
 )
 
 from longtail.serving.lexical import QUERY_STOP_WORDS
-from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN, RECIPIENT_OWNER
+from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN, PERSON, RECIPIENT_OWNER
 from longtail.serving.query_phrases import COUNT_NUMBER
 from longtail.serving.query_words import CHAT_FILLER, patterns
 
@@ -97,6 +99,11 @@ def owner_words(query: str) -> set[str]:
     return matched_words(query, RECIPIENT_OWNER)
 
 
+def person_words(query: str) -> set[str]:
+    """The words of a person who is no recipient of the vocabulary ("big brother", "boss's": ``PERSON``)."""
+    return matched_words(query, PERSON)
+
+
 def numbers(query: str) -> set[str]:
     """The numbers of ``query`` that name no product (``COUNT_NUMBER``), less those of prices and positions."""
     return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
@@ -110,6 +117,7 @@ PHRASES = {
     "chat": chat_words,
     "when": when_words,
     "owners": owner_words,
+    "persons": person_words,
 }
 
 

@@ -111,6 +111,14 @@ RECIPIENT_OWNER = re.compile(
     rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?!(?:{_OTHER_PHRASES})(?![\w-]))(?:{_RECIPIENT_WORDS})"
     r"(?![\w-]))"
 )
+# People of the shopper's life who are no recipient of OCCASIONS ("my big brother", "my boss's leaving do", "my
+# flatmate"): their words name no product ("big" of "her big brother" matched BIG PINK POODLE), but brands keep theirs
+# (Aunt Jemima, Uncle Ben's).
+PERSON = re.compile(
+    r"\b(?:(?:big|little|baby|older|younger|twin|step)[- ])?(?:sisters?|brothers?|sis|bro|nephews?|nieces?|cousins?|"
+    r"aunts|aunties|auntie|aunty|uncles|boss|neighbou?rs?|godsons?|goddaughters?|godchild(?:ren)?|flatmates?|"
+    r"roommates?|housemates?|(?:aunt|uncle)(?! (?:jemima|bens?|ben's)\b))(?:'s)?\b"
+)
 # Ages in words, as shoppers type them after "turns" or "who's" ("my godson turns three").
 AGE_WORDS = {
     word: number

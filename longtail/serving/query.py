@@ -24,6 +24,7 @@ from longtail.serving.occasions import (
     OCCASION_PATTERN,
     OCCASION_WORDS,
     OCCASIONS,
+    PERSON,
     RECIPIENT_OWNER,
     RECIPIENT_PATTERN,
     ages_in,
@@ -219,8 +220,8 @@ def parse_query(
         # magazines" are still Children's, and "baby food" (no recipient's shelf alone) is not in question.
         category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
     category = _age_node(text, category, shop.category_paths) or category
-    # Whose recipient it is names no product either: "my daughter's teacher" matched DAUGHTER items.
-    free_text = with_ages_as_recipients(RECIPIENT_OWNER.sub(BOUNDARY, text))
+    # Whose recipient it is names no product either, nor a person of no recipient's word ("my big brother").
+    free_text = with_ages_as_recipients(PERSON.sub(BOUNDARY, RECIPIENT_OWNER.sub(BOUNDARY, text)))
     new_text = " ".join(word for word in words(without_counts(f"{free_text} {item_phrase}")) if word not in CHAT_FILLER)
     if not lexical_tokens(" ".join(word for word in new_text.split() if word not in GENERIC_NOUNS)):
         # "popular items", "top sellers for under two pounds" ("for"): only generic nouns and stop words, which name
