@@ -13,7 +13,9 @@ The conversations were written by helpers that saw no code. The default ones
 (``docs/labels/recipient_switch_conversations.jsonl``): a present for one person, then a last turn that names
 another, either instead ("ok and for my dad?") or as well ("my sister would like that too"). The diet ones
 (``--conversations docs/labels/diet_conversations.jsonl``, judged in ``docs/labels/diet_answers.jsonl``): grocery
-requests where a vegetarian or vegan diet matters, or seems to and does not. Per shop: the conversations, the last
+requests where a vegetarian or vegan diet matters, or seems to and does not. The measure ones (``--conversations
+docs/labels/measure_conversations.jsonl``, judged in ``docs/labels/measure_answers.jsonl``): a last turn that says how
+much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken broth"). Per shop: the conversations, the last
 answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

@@ -22,14 +22,8 @@ from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lexical import check_bm25_params, lexical_index, lexical_scores, lexical_tokens
 from longtail.serving.lists import top_rows
 from longtail.serving.occasions import ACCOMPANIMENT, without_event_nouns, without_gift_words
-from longtail.serving.query import (
-    QuerySpec,
-    ShownItem,
-    asks_about_price,
-    asks_for_others,
-    compares_price_with_shown,
-    parse_query,
-)
+from longtail.serving.query import QuerySpec, ShownItem, parse_query
+from longtail.serving.query_phrases import asks_about_price, asks_for_others, compares_price_with_shown
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder

@@ -38,6 +38,8 @@ PARSING_SETS = {
     "held_out_5": HERE / "parsing_set_heldout5.jsonl",
     "sixth_development": HERE / "parsing_set_dev6.jsonl",
     "held_out_6": HERE / "parsing_set_heldout6.jsonl",
+    "seventh_development": HERE / "parsing_set_dev7.jsonl",
+    "held_out_7": HERE / "parsing_set_heldout7.jsonl",
 }
 
 

@@ -34,6 +34,8 @@ from longtail.serving.occasions import (
 )
 from longtail.serving.query_phrases import (
     BOUNDARY,
+    CONTAINER_OF,
+    MEASURE,
     take_exclusions,
     take_named_item,
     take_novelty,
@@ -194,6 +196,7 @@ def parse_query(
     # "instead of more chocolate" ruled chocolate out of a present meant to replace it.
     text = re.sub(r"\binstead\b", BOUNDARY, text)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
+    text = MEASURE.sub(BOUNDARY, text)  # after the prices: "under 5 pounds" is one
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)
     text = patterns.no_product.sub(BOUNDARY, text)
@@ -210,6 +213,7 @@ def parse_query(
     # What a thing is free of, or tastes of, names no shelf: "dairy free" after "ice cream" was the dairy department,
     # "nut free snacks" the nuts aisle, "sour cream and onion chips" the cream and "salt and vinegar" the vinegars.
     product_text = patterns.flavour.sub(BOUNDARY, patterns.free_of.sub("free", product_text))
+    product_text = CONTAINER_OF.sub(BOUNDARY, product_text)
     if diet:  # "vegan chicken nuggets" are no poultry; "my daughter's gone vegetarian" after frozen pizza is pizza
         product_text = without_substitute_meat(product_text)
         undieted = DIET_PHRASE.sub(BOUNDARY, product_text)
@@ -247,27 +251,6 @@ def parse_query(
         diet=tuple(set(base.diet) | set(diet)),
         text=merged_text,
     )
-
-
-def asks_about_price(query: str) -> bool:
-    """Whether ``query`` names a price or a price word ("under £5", "a £10 gift", "cheaper", "posh"): where the shop
-    lists no prices, the assistant must say that it cannot meet it rather than answer as if it had."""
-    text = normalised(query)
-    worded = (patterns.cheap_negated, patterns.cheaper, patterns.pricier, patterns.cheap, patterns.expensive)
-    return any(pattern.search(text) for _, pattern in patterns.prices) or any(p.search(text) for p in worded)
-
-
-def compares_price_with_shown(query: str) -> bool:
-    """Whether ``query`` asks for cheaper or pricier than the items shown ("cheaper", "anything a bit posher?"): the
-    shopper has seen those items and asks for others."""
-    text = normalised(query)
-    return bool(patterns.cheaper.search(text) or patterns.pricier.search(text))
-
-
-def asks_for_others(query: str) -> bool:
-    """Whether ``query`` asks for other items than those shown ("show me more", "anything else?"), as the next page
-    of a shop's search would show them."""
-    return bool(patterns.others.search(normalised(query)))
 
 
 def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpec, bool, str]:

@@ -15,6 +15,7 @@ from longtail.serving.query_words import (
     FROM_LAST,
     ORDINALS,
     amount_value,
+    normalised,
     patterns,
 )
 from longtail.serving.vocabulary import singular
@@ -179,6 +180,24 @@ COUNT_NUMBER = re.compile(
 )
 
 
+# How much of something ("2 lbs", "14-16 lb", "half a gallon", "500g", "1/2 gal"), never what: its unit alone chose
+# an aisle ("need a turkey, 14-16 lbs" was the diapers aisle, whose titles state babies' weights) or matched any title
+# that states it ("2 liter of sprite" showed a 1 Liter jar).
+_MEASURE_NUMBER = r"(?:\d+(?:[.,]\d+)?|\d+/\d+|one|two|three|four|five|six|eight|ten|twelve|half(?: an?)?|a quarter)"
+MEASURE = re.compile(
+    rf"(?<![\w/.,]){_MEASURE_NUMBER}(?:\s?(?:-|to)\s?{_MEASURE_NUMBER})?[\s-]?(?:lbs?|pounds?|oz|ounces?|fl\.? ?oz|"
+    r"g|grams?|gr|kgs?|kilos?|kilograms?|ml|cl|l|ltrs?|litres?|liters?|gal|gallons?|qts?|quarts?|pints?|ct|count|"
+    r"cm|mm|inch(?:es)?|ft|feet|foot)\b\.?(?: of\b)?"
+)
+# What a thing comes in or is counted by names no aisle: "a bag of potatoes" was the trash bags aisle. Not a bottle:
+# "a bottle of red" is wine.
+CONTAINER_OF = re.compile(
+    r"\b(?:bags?|box(?:es)?|jars?|cans?|tins?|cartons?|tubs?|packets?|packs?|cases?|jugs?|sacks?|crates?|"
+    r"bunch(?:es)?|loaf|loaves|heads?|sticks?|tubes?|rolls?|bars?|blocks?|punnets?|trays?|pouch(?:es)?|dozen|"
+    r"gallons?|pints?|quarts?|litres?|liters?|pounds?|lbs?|kilos?|ounces?|cups?) of\b"
+)
+
+
 def without_counts(text: str) -> str:
     """``text`` without the numbers that name no product (``COUNT_NUMBER``): a shopper's numbers are mostly ages,
     years and how many they need ("my wife turns 50", "party bags for 20 kids"), and as words they matched PACK OF 50
@@ -291,3 +310,24 @@ def take_named_item(text: str, find_item: Callable[[str], str | None]) -> tuple[
                 start = match.start("phrase")
                 return item_id, phrase, text[: match.start()] + BOUNDARY + text[start + len(name) :]
     return None, "", text
+
+
+def asks_about_price(query: str) -> bool:
+    """Whether ``query`` names a price or a price word ("under £5", "a £10 gift", "cheaper", "posh"): where the shop
+    lists no prices, the assistant must say that it cannot meet it rather than answer as if it had."""
+    text = normalised(query)
+    worded = (patterns.cheap_negated, patterns.cheaper, patterns.pricier, patterns.cheap, patterns.expensive)
+    return any(pattern.search(text) for _, pattern in patterns.prices) or any(p.search(text) for p in worded)
+
+
+def compares_price_with_shown(query: str) -> bool:
+    """Whether ``query`` asks for cheaper or pricier than the items shown ("cheaper", "anything a bit posher?"): the
+    shopper has seen those items and asks for others."""
+    text = normalised(query)
+    return bool(patterns.cheaper.search(text) or patterns.pricier.search(text))
+
+
+def asks_for_others(query: str) -> bool:
+    """Whether ``query`` asks for other items than those shown ("show me more", "anything else?"), as the next page
+    of a shop's search would show them."""
+    return bool(patterns.others.search(normalised(query)))

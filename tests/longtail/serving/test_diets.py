@@ -97,6 +97,8 @@ def test_a_meat_after_a_diet_word_is_a_substitute():
 
 def test_a_shelf_of_meat_breaks_a_vegetarian_diet_unless_the_title_states_it():
     titles = pd.Series(["premium genoa", "veggie dogs", "firm tofu", "teriyaki marinade"])
-    shelves = pd.Series(["lunch meat", "hot dogs bacon sausage", "tofu meat alternatives", "marinades meat preparation"])
+    shelves = pd.Series(
+        ["lunch meat", "hot dogs bacon sausage", "tofu meat alternatives", "marinades meat preparation"]
+    )
     assert breaks_diet(titles, "vegetarian", shelves).tolist() == [True, False, False, False]
     assert breaks_diet(titles, "vegetarian").tolist() == [False, False, False, False]

@@ -2,7 +2,8 @@
 ``parsing_set_dev2.jsonl`` (the second development set), ``parsing_set_heldout2.jsonl`` (the second held-out set),
 ``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), ``parsing_set_dev4.jsonl`` and
 ``parsing_set_heldout4.jsonl`` (the fourth of each), ``parsing_set_dev5.jsonl`` and ``parsing_set_heldout5.jsonl`` (the
-fifth of each), ``parsing_set_dev6.jsonl`` and ``parsing_set_heldout6.jsonl`` (the sixth of each), their format and
+fifth of each), ``parsing_set_dev6.jsonl`` and ``parsing_set_heldout6.jsonl`` (the sixth of each),
+``parsing_set_dev7.jsonl`` and ``parsing_set_heldout7.jsonl`` (the seventh of each), their format and
 their mix (their category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with
 the first set).
 
@@ -25,12 +26,14 @@ from tests.longtail.serving.test_slot_scoring import (
     DEV4_PATH,
     DEV5_PATH,
     DEV6_PATH,
+    DEV7_PATH,
     GROCERY,
     HELDOUT2_PATH,
     HELDOUT3_PATH,
     HELDOUT4_PATH,
     HELDOUT5_PATH,
     HELDOUT6_PATH,
+    HELDOUT7_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -48,6 +51,7 @@ EARLIER_THAN_FIFTH = [
     DEV4_PATH,
     HELDOUT4_PATH,
 ]
+EARLIER_THAN_SEVENTH = [*EARLIER_THAN_FIFTH, DEV5_PATH, HELDOUT5_PATH, DEV6_PATH, HELDOUT6_PATH]
 # Each set: its path, the prefix of its ids, and the sets written before it.
 SETS = {
     "held_out": (HELDOUT_PATH, "heldout", [SET_PATH]),
@@ -73,6 +77,9 @@ SETS = {
     "sixth_development": (DEV6_PATH, "dev6", [*EARLIER_THAN_FIFTH, DEV5_PATH, HELDOUT5_PATH]),
     # Written at the same time as the sixth development set, each blind to the other.
     "held_out_6": (HELDOUT6_PATH, "heldout6", [*EARLIER_THAN_FIFTH, DEV5_PATH, HELDOUT5_PATH, DEV6_PATH]),
+    "seventh_development": (DEV7_PATH, "dev7", EARLIER_THAN_SEVENTH),
+    # Written at the same time as the seventh development set, each blind to the other.
+    "held_out_7": (HELDOUT7_PATH, "heldout7", [*EARLIER_THAN_SEVENTH, DEV7_PATH]),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, asks_for_others, parse_query
+from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, parse_query
+from longtail.serving.query_phrases import CONTAINER_OF, asks_for_others
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.vocabulary import category_nodes
 
@@ -1225,6 +1226,49 @@ def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
 def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
     """Shoppers' numbers are mostly ages, years and how many they need: as words, "turns 50" matched PACK OF 50."""
     assert parse_query(query, RETAIL).text == text
+
+
+TRASH_AND_PRODUCE = ShopVocabulary(
+    category_nodes(["household > trash bags liners", "produce > fresh vegetables", "babies > diapers wipes"]), {}
+)
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("need a turkey, 14-16 lbs", "turkey"),
+        ("2 liter of sprite", "sprite"),
+        ("chicken broth 32 oz", "chicken broth"),
+        ("half a gallon of oat milk", "oat milk"),
+        ("1/2 gal milk", "milk"),
+        ("500g pasta", "pasta"),
+        ("a 2 litre water bottle", "water bottle"),
+        ("a 20 cm cake tin", "cake tin"),
+        ("a 5 lb bag of potatoes", "bag of potatoes"),
+    ],
+)
+def test_a_measure_says_how_much_and_adds_no_words(query, text):
+    """A unit alone matched any title that states it ("2 liter of sprite" showed a 1 Liter jar)."""
+    parsed_query = parse_query(query, TRASH_AND_PRODUCE)
+    assert parsed_query.text == text
+    assert parsed_query.category is None
+
+
+def test_a_price_in_pounds_is_still_a_price():
+    assert parsed("something for my nan under 5 pounds") == {"occasion": ["grandma"], "max_price": 5}
+
+
+@pytest.mark.parametrize("query", ["a bag of vegetables", "a 5 lb bag of fresh vegetables", "2 bags of vegetables"])
+def test_what_a_thing_comes_in_names_no_aisle(query):
+    """A bag of potatoes was the trash bags aisle."""
+    assert parse_query(query, TRASH_AND_PRODUCE).category == "produce > fresh vegetables"
+
+
+def test_a_container_wanted_for_itself_still_names_its_aisle():
+    assert parse_query("tall kitchen trash bags, 13 gallon", TRASH_AND_PRODUCE).category == (
+        "household > trash bags liners"
+    )
+    assert CONTAINER_OF.search("a bottle of red") is None  # wine
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,8 @@ DEV5_PATH = SET_PATH.with_name("parsing_set_dev5.jsonl")
 HELDOUT5_PATH = SET_PATH.with_name("parsing_set_heldout5.jsonl")
 DEV6_PATH = SET_PATH.with_name("parsing_set_dev6.jsonl")
 HELDOUT6_PATH = SET_PATH.with_name("parsing_set_heldout6.jsonl")
+DEV7_PATH = SET_PATH.with_name("parsing_set_dev7.jsonl")
+HELDOUT7_PATH = SET_PATH.with_name("parsing_set_heldout7.jsonl")
 ALL_SETS = {
     "development": SET_PATH,
     "held_out": HELDOUT_PATH,
@@ -50,6 +52,8 @@ ALL_SETS = {
     "held_out_5": HELDOUT5_PATH,
     "dev6": DEV6_PATH,
     "held_out_6": HELDOUT6_PATH,
+    "dev7": DEV7_PATH,
+    "held_out_7": HELDOUT7_PATH,
 }
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"
