@@ -30,6 +30,7 @@ _OCCASION_SYNONYMS = {
     "grandmas": "grandma", "grandpa": "grandad", "grandfather": "grandad", "granddad": "grandad",
     "grandads": "grandad", "colleagues": "colleague", "coworker": "colleague", "coworkers": "colleague",
     "co-worker": "colleague", "co-workers": "colleague", "workmate": "colleague", "workmates": "colleague",
+    "at work": "colleague", "from work": "colleague", "my team": "colleague", "our team": "colleague",
     "teen": "teenager", "teens": "teenager", "teenagers": "teenager", "teenage": "teenager",
     "little boy": "kid", "little girl": "kid", "little one": "kid", "little ones": "kid", "my mate": "friend",
     "my mates": "friend", "retired": "retirement", "wedding anniversary": "anniversary",
@@ -101,15 +102,20 @@ _RECIPIENT_WORDS = "|".join(
 # A recipient's own word ("a horse-mad teen"): where it alone names the category (Teen), ``longtail.serving.query``
 # reads the category from the other words first, since what the recipient is into names the shelf better.
 RECIPIENT_PATTERN = re.compile(rf"(?<![\w-])(?:{_RECIPIENT_WORDS})(?![\w-])")
-# Whose recipient it is, in "my kid's teacher": the owner is neither a recipient (``occasions_in``) nor a category
-# (no Children's magazines for the teacher).
+# Whose recipient (or pet) it is, in "my kid's teacher": the owner is neither a recipient (``occasions_in``) nor a
+# category (no Children's magazines for the teacher).
 # Phrases that start with a recipient's word but name an occasion ("baby shower"): no recipient follows the owner.
 _OTHER_PHRASES = "|".join(
     re.escape(word) for word in OCCASION_WORDS if " " in word and not set(OCCASION_WORDS[word]) <= RECIPIENTS
 )
+# A pet's owner is no recipient either: "treats for my mum's new puppy" are for the puppy.
+_PETS = (
+    r"pupp(?:y|ies)|pups?|dogs?|cats?|kittens?|pets?|hamsters?|rabbits?|bunn(?:y|ies)|guinea pigs?|horses?|ponies|"
+    r"pony|budgies?|parrots?|tortoises?"
+)
 RECIPIENT_OWNER = re.compile(
-    rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?!(?:{_OTHER_PHRASES})(?![\w-]))(?:{_RECIPIENT_WORDS})"
-    r"(?![\w-]))"
+    rf"(?<![\w-])(?:{_RECIPIENT_WORDS})'s (?=(?:[a-z]+ )?(?:(?!(?:{_OTHER_PHRASES})(?![\w-]))(?:{_RECIPIENT_WORDS})|"
+    rf"{_PETS})(?![\w-]))"
 )
 # People of the shopper's life who are no recipient of OCCASIONS ("my big brother", "my boss's leaving do", "my
 # flatmate"): their words name no product ("big" of "her big brother" matched BIG PINK POODLE), but brands keep theirs
@@ -143,8 +149,8 @@ AGE_PHRASE = re.compile(_AGE_SAID)
 # A child's or teenager's age (those, and "my nephew who's 17", "turns three", "my son's 18th"), read by
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 AGE_PATTERN = re.compile(
-    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| is)|turning|turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|"
-    rf"p\b|pence|quid|pounds?|bucks?))|{_ORDINAL_BIRTHDAY}"
+    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| is)(?: actually| now| just| nearly| almost)?|turning|"
+    rf"turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))|{_ORDINAL_BIRTHDAY}"
 )
 _DAYS = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # A numbered birthday: an ordinal one, "my wife turns 50", "my nan's 90 next month", "he's 70 on saturday".

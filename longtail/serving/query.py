@@ -240,6 +240,8 @@ def parse_query(
     if low is not None and high is not None and low > high:
         # The bound this turn set wins over the one kept from before ("cheaper" after "over £10").
         low, high = (None, high) if min_price is None else (low, None)
+    if category and base.category and not switches and (base.category + SEPARATOR).startswith(category + SEPARATOR):
+        category = base.category  # "the second one but in decaf?" after coffee: decaf names drinks, coffee is kept
     return QuerySpec(
         category=category or base.category,
         min_price=low,

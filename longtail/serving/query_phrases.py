@@ -34,7 +34,7 @@ NEGATIONS = frozenset("not no don't dont nothing none hate hated dislike except 
 # object ("not sure", "no idea"), words that end the excluded phrase, and generic words that end it and are dropped.
 EXCLUDE_SKIP = frozenset(
     "any anything a an the of more those these real actual some with made containing including involving "
-    "another".split()
+    "another ones".split()
 )
 EXCLUDE_NOT_OBJECTS = frozenset(
     "sure idea ideas thanks thank problem problems worries worry matter need rush hurry way doubt clue pressure fussed "

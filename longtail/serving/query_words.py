@@ -154,8 +154,9 @@ _ANY = "|".join([
     r"(?:fan|customer|crowd|all[- ]time) favou?rites", r"crowd[- ]pleasers?", r"mainstream",
     r"(?<!less )(?<!lesser )well[- ]known", r"trending", r"tried and tested", r"safe bets?", r"the usual",
     r"(?:everyone|everybody|most people) (?:usually |normally |always )?(?:reads?|buys?|gets?|orders?|picks?|"
-    r"chooses?)\b", r"(?:people|others|shoppers|customers) (?:are )?(?:buy|get|read|order|pick|choose|buying|getting|"
-    r"ordering) (?:the )?most\b",
+    r"chooses?|subscribes? to)\b",
+    r"(?:people|others|shoppers|customers) (?:are )?(?:buy|get|read|order|pick|choose|buying|getting|ordering) "
+    r"(?:the )?most\b",
 ])  # fmt: skip
 
 
@@ -319,7 +320,8 @@ patterns = SimpleNamespace(
     any_price=_words(
         r"(?:(?:i )?(?:don't|do not) (?:mind|care)(?: about)? (?:what (?:it|they) costs?|(?:the |a )?(?:price|cost)s?|"
         r"how much (?:it|they) costs?|how much)|(?:the )?(?:price|cost|budget|money)s? (?:doesn't|does not|don't|do "
-        r"not)(?: really)? matter|(?:don't|do not|no need to) worry about (?:the )?(?:price|cost|budget|money)|"
+        r"not)(?: really)? matter|(?:don't|do not|no need to) worry about (?:(?:the )?(?:price|cost|budget|money)|"
+        r"(?:what|how much) (?:it|they) costs?)|"
         r"not (?:really )?(?:bothered|fussed) (?:about|by|with) (?:the )?(?:price|cost|budget|money)|"
         r"(?:at )?any price|regardless of (?:the )?(?:price|cost)|whatever (?:it|they) costs?|"
         r"(?:the )?(?:price|cost|money|budget)(?:'s| is)?(?: not| isn't| is not)(?: really)? (?:an? )?(?:issue|problem|"
@@ -362,12 +364,15 @@ patterns = SimpleNamespace(
     ),
     exclude_trigger=_words(
         rf"(?:(?:but|and|or) )?(?:not for|not interested in|not looking for|not into|not (?:a )?(?:big |huge )?fan of|"
-        r"(?:don't|dont|do not) (?:want|like|need|fancy|include|show(?: me)?)|(?:doesn't|does not) have|nothing "
+        r"(?:don't|dont|do not) (?:want|like|need|fancy|include|show(?: me)?)|(?:doesn't|does not) have|(?:doesn't|"
+        r"does not|won't|will not|wouldn't|would not|can't|cannot) (?:like|eat|drink)|nothing "
         r"(?:with|containing|made (?:of|from|with)|that (?:has|contains)|involving|related to|about|featuring|to do "
         r"with|for)|none (?:about|for|with|containing|that (?:has|have|contains?))|"
         rf"not in(?= {_COLOUR}\b)|(?:that |which )?(?:isn't|aren't|wasn't|weren't)|none of|no more|"
         r"without|with no|avoid(?:ing)?|except(?: for)?|excluding|exclude|minus|other than|apart from|anything but|"
-        r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|not|no|"
+        # A bare "not" after a person's "he's" describes the person: "he's not little anymore".
+        r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|(?<!he's )(?<!she's )(?<!they're )"
+        r"(?<!he is )(?<!she is )(?<!they are )not|no|"
         r"(?:ditch|drop|skip|scrap|bin) (?:anything|everything|any|stuff)(?= (?:with|that|featuring|containing)\b)|"
         # "Free from nuts", but not "gluten free | from the cookies aisle".
         rf"free (?:of|from)(?! the [a-z ]+ {_SHOP_PLACE}\b))"

@@ -37,7 +37,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     **{veg: ("fresh", "vegetable") for veg in ("courgette", "aubergine", "swede", "mangetout", "beetroot")},
     **{herb: ("fresh", "herb") for herb in ("basil", "coriander", "cilantro", "parsley", "dill", "thyme", "rosemary")},
     "narrowboat": ("boating",), "yacht": ("boating",), "yachting": ("boating",), "pickup": ("truck",),
-    "decor": ("decoration",),
+    "decor": ("decoration",), "allotment": ("gardening",),
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -52,7 +52,7 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "food coloring": ("baking", "decor"), "washing powder": ("laundry",), "hay fever": ("allergy",),
     "big rig": ("truck",), "washing liquid": ("laundry",),
     "easter egg": ("candy", "chocolate"), "chocolate egg": ("candy", "chocolate"), "cough sweet": ("cold", "flu"),
-    "cough drop": ("cold", "flu"),
+    "cough drop": ("cold", "flu"), "hot sauce": ("condiment",),
     **{f"{plant} milk": ("soy", "lactosefree") for plant in ("almond", "oat", "soy", "soya", "rice", "cashew")},
 }  # fmt: skip
 
