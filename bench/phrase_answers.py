@@ -19,7 +19,9 @@ has one:
 - ``owners``: whose recipient it is ("daughter's" of "my daughter's teacher"; ``RECIPIENT_OWNER`` of
   ``longtail.serving.occasions``);
 - ``persons``: a person who is no recipient of the vocabulary ("my big brother", "my boss's leaving do";
-  ``PERSON`` of ``longtail.serving.occasions``).
+  ``PERSON`` of ``longtail.serving.occasions``);
+- ``shop-names``: a name of a thing that a shop's titles may call by another (``BRITISH_AMERICAN`` of
+  ``longtail.serving.shopper_synonyms``: "crisps", "nappies", "courgettes"), which the assistant adds to the search.
 
     LONGTAIL_HOME=~/.longtail .venv/bin/python bench/phrase_answers.py --phrases recipient [--k 5]
     # the answers as a careful reader would judge them (query and item titles only), as JSONL
@@ -51,6 +53,8 @@ from longtail.serving.lexical import QUERY_STOP_WORDS
 from longtail.serving.occasions import AGE_PHRASE, EVENT_NOUN, PERSON, RECIPIENT_OWNER
 from longtail.serving.query_phrases import COUNT_NUMBER
 from longtail.serving.query_words import CHAT_FILLER, patterns
+from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
+from longtail.serving.vocabulary import singular
 
 PRESENT_PHRASE = re.compile(r"\bstocking (?:fillers?|stuffers?)\b|\bchristmas stockings?\b|\bsecret santa\b")
 REASON = "matches your words: "
@@ -109,6 +113,12 @@ def numbers(query: str) -> set[str]:
     return {match.group(0) for match in COUNT_NUMBER.finditer(PRICE_OR_POSITION.sub(" ", query))}
 
 
+def shop_names(query: str) -> set[str]:
+    """The names of ``BRITISH_AMERICAN`` that ``query`` holds, compared by singular words ("nappies": "nappy")."""
+    held = f" {' '.join(singular(word) for word in re.findall(r'[a-z]+', query))} "
+    return {name for pair in BRITISH_AMERICAN for name in pair if f" {name} " in held}
+
+
 PHRASES = {
     "recipient": recipient_words,
     "function-words": function_words,
@@ -118,6 +128,7 @@ PHRASES = {
     "when": when_words,
     "owners": owner_words,
     "persons": person_words,
+    "shop-names": shop_names,
 }
 
 

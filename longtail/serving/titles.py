@@ -72,6 +72,16 @@ class TitleFinder:
         names = self.vectorizer.get_feature_names_out()
         return frozenset(singular(str(names[column])) for column in np.flatnonzero(self.title_counts >= min_titles))
 
+    def usual_form(self, phrase: str) -> str:
+        """``phrase`` with each word in the form most titles spell it ("diaper" -> "diapers" where titles say Baby
+        Diapers); a word no title holds stays as it is."""
+        names = self.vectorizer.get_feature_names_out()
+        usual = []
+        for word in words(phrase):
+            columns = self.forms.get(singular(word), [])
+            usual.append(str(names[max(columns, key=lambda column: self.title_counts[column])]) if columns else word)
+        return " ".join(usual)
+
     def titles_with(self, phrase: str) -> int:
         """How many titles hold ``phrase``: its words in a row, each in any form with the same singular ("nappies"
         counts the titles with "nappy" or "nappies"; "string light" is not in "Light String Cheese"); 0 for a phrase
@@ -212,8 +222,9 @@ class ShopNames:
     """Callable text -> the text followed by the shop's own name for each thing it names by another name ("a few
     courgettes" -> "a few courgettes zucchini" in a shop whose titles say zucchini), for the assistant's search.
     ``pairs`` hold names of one thing, read either way round; the shop's name is added where its titles use it at
-    least ``min_ratio`` times as often as the shopper's name (``TitleFinder.titles_with``). Names are compared by
-    their singular words."""
+    least ``min_ratio`` times as often as the shopper's name (``TitleFinder.titles_with``), spelt as most titles spell
+    it (``TitleFinder.usual_form``: "diapers", not "diaper", which the lexical match, comparing whole words, found in
+    one title of 150). Names are compared by their singular words."""
 
     def __init__(self, finder: TitleFinder, pairs: Iterable[tuple[str, str]], min_ratio: float = SHOP_NAME_MIN_RATIO):
         if not min_ratio >= 1:
@@ -223,7 +234,7 @@ class ShopNames:
             for shopper, shop in (pair, pair[::-1]):
                 used = finder.titles_with(shop)
                 if used and used >= min_ratio * finder.titles_with(shopper):
-                    self.additions.append((_singular_words(shopper), shop))
+                    self.additions.append((_singular_words(shopper), finder.usual_form(shop)))
 
     def __call__(self, text: str) -> str:
         held = f" {_singular_words(text)} "

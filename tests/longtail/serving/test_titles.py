@@ -193,12 +193,19 @@ def test_titles_with_counts_the_titles_holding_the_phrase(grocery, phrase, expec
     assert grocery.titles_with(phrase) == expected
 
 
+def test_usual_form_spells_each_word_as_most_titles_do():
+    finder = TitleFinder(["1", "2", "3"], ["Baby Diapers Size 2", "Diapers, Size 4", "Swim Diaper"])
+    assert finder.usual_form("diaper") == "diapers"
+    assert finder.usual_form("diapers") == "diapers"
+    assert finder.usual_form("swim nappy") == "swim nappy"  # no title holds "nappy"
+
+
 def test_shop_names_add_the_name_the_shop_uses_far_more(grocery):
     pairs = [("courgette", "zucchini"), ("double cream", "heavy cream"), ("nappy", "diaper"), ("swede", "rutabaga")]
     names = ShopNames(grocery, pairs)
     assert grocery.titles_with("zucchini") == 3 * grocery.titles_with("courgette")  # at the ratio
     assert names("a few courgettes") == "a few courgettes zucchini"
-    assert names("nappies for the baby") == "nappies for the baby diaper"
+    assert names("nappies for the baby") == "nappies for the baby diapers"  # as the titles spell it
     assert names("double cream") == "double cream"  # both names are the shop's (1 title each)
     assert names("swede") == "swede"  # neither name is in a title
     assert names("zucchini") == "zucchini"  # already the shop's name: nothing goes the other way
