@@ -15,7 +15,8 @@ another, either instead ("ok and for my dad?") or as well ("my sister would like
 (``--conversations docs/labels/diet_conversations.jsonl``, judged in ``docs/labels/diet_answers.jsonl``): grocery
 requests where a vegetarian or vegan diet matters, or seems to and does not. The measure ones (``--conversations
 docs/labels/measure_conversations.jsonl``, judged in ``docs/labels/measure_answers.jsonl``): a last turn that says how
-much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken broth"). Per shop: the conversations, the
+much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken broth"); ``measure2_conversations.jsonl``
+(``measure2_answers.jsonl``) asks half the time for a size the shop's titles state. Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

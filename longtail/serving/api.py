@@ -47,9 +47,10 @@ from pydantic import BaseModel, Field
 from longtail.errors import InputError
 from longtail.privacy.pseudonyms import Pseudonyms
 from longtail.serving.access import DEFAULT_REQUESTS_PER_MINUTE, Caller, KeyStore, RateLimiter
-from longtail.serving.assistant import Sessions, ShopAssistant, served_assistant
+from longtail.serving.assistant import ShopAssistant, served_assistant
 from longtail.serving.catalogue import Filters, ShopIndex, load_snapshot
 from longtail.serving.lists import similar_items, user_list
+from longtail.serving.sessions import Sessions
 from longtail.serving.snapshot import current_version
 
 MAX_K = 100

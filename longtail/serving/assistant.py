@@ -10,8 +10,6 @@ purchases, counted buyers and reviews.
 
 from __future__ import annotations
 
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
@@ -29,11 +27,16 @@ from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
-MAX_SESSIONS = 10_000
 # Above any popularity (at most 1): every tail item ranks before every head item.
 TAIL_FIRST = 2.0
 # Asked for the popular, the best matches among which the most bought are shown: this many per item shown.
 POPULAR_POOL = 4
+# Asked for a size or an amount ("size 4 nappies", "a 2 litre bottle of cola"), the bonus of an item whose title
+# states it, and the malus of one whose title states another size of that kind: the amount is out of the free words
+# (its unit alone matched any title), so without it "2 Liter Coke Zero" and "Coke Zero 12 Pack" are 0.78 and 0.82 in
+# cosine to "coke zero". Small beside what separates the thing asked for from other kinds (Diet Coke 0.68, Coke Zero
+# itself 1.0): a title that states the size reorders the sizes of a thing, and never outranks the thing.
+MEASURE_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,9 @@ class Signals:
     query's free words as the lexical match reads them (``lexical_tokens``); ``moved_from`` (n_items,) bool, the
     items the shopper asked to move away from (those shown or set aside before, when this turn asks for others, the
     unusual, cheaper or pricier: ``ShopAssistant._moved_from``), or None; ``later`` (n_items,) bool, the items ranked
-    after every other allowed item: those, and, asked for a present, what goes with one (``ShopAssistant.later``)."""
+    after every other allowed item: those, and, asked for a present, what goes with one (``ShopAssistant.later``);
+    ``measured`` (n_items,) floats, 1 where an item's title states a size or amount the shopper asked for, -1 where
+    it states another of that kind (``ShopIndex.measure_agreement``), or None."""
 
     spec: QuerySpec
     filters: Filters
@@ -105,9 +110,12 @@ class Signals:
     words: tuple[str, ...] = ()
     moved_from: np.ndarray | None = None
     later: np.ndarray | None = None
+    measured: np.ndarray | None = None
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
+        if self.measured is not None:
+            scores = scores + MEASURE_BONUS * self.measured
         scores = scores + weights.user * self.user + weights.cached * self.cached
         if not (self.semantic.any() or self.lexical.any() or self.user.any() or self.cached.any()):
             # Nothing semantic or personal to go on: the shop's most bought items first. Asked only for the unusual
@@ -264,6 +272,7 @@ class ShopAssistant:
             tuple(dict.fromkeys(lexical_tokens(matched))) if matched else (),
             moved_from,
             self.later(spec, moved_from),
+            index.measure_agreement(spec.measure) if spec.measure else None,
         )
 
     def later(self, spec: QuerySpec, moved_from: np.ndarray | None) -> np.ndarray | None:
@@ -304,6 +313,8 @@ class ShopAssistant:
             matched = [word for word in signals.words if word in item_words]
             if matched:
                 out.append(f"matches your words: {', '.join(matched)}")
+        if signals.measured is not None and signals.measured[row] > 0:
+            out.append(f"the size you asked for: {', '.join(signals.spec.measure)}")
         if signals.like_row is not None:
             out.append(f"similar to {index.titles[signals.like_row]}")
         if row in signals.cached_reason:
@@ -365,29 +376,6 @@ def parse_assistant_settings(tuned: Mapping | None) -> tuple[AssistantWeights, d
         raise ValueError(f"unknown assistant setting(s) {unknown}; known: weights {known} and bm25")
     bm25 = tuned.get("bm25")
     return AssistantWeights(**weights), None if bm25 is None else check_bm25_params(bm25)
-
-
-class Sessions:
-    """The last turn of each chat session, in memory, the least recently used dropped beyond ``capacity``."""
-
-    def __init__(self, capacity: int = MAX_SESSIONS):
-        self.capacity = capacity
-        self._turns: OrderedDict[str, tuple[str, Turn]] = OrderedDict()
-
-    def get(self, session_id: str | None, dataset: str) -> Turn | None:
-        if session_id is None or session_id not in self._turns:
-            return None
-        shop, turn = self._turns[session_id]
-        self._turns.move_to_end(session_id)
-        return turn if shop == dataset else None
-
-    def put(self, session_id: str | None, dataset: str, turn: Turn) -> str:
-        session_id = session_id or uuid.uuid4().hex
-        self._turns[session_id] = (dataset, turn)
-        self._turns.move_to_end(session_id)
-        while len(self._turns) > self.capacity:
-            self._turns.popitem(last=False)
-        return session_id
 
 
 def _price(price: float) -> float | None:

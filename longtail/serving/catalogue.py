@@ -8,6 +8,7 @@ boolean masks over the items, so a filter never lets a violating item through.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 from longtail.recommend.explanations import MIN_CUSTOMERS_REASON, similar_floor
 from longtail.recommend.serving import COLD_START_USER
 from longtail.serving.diets import breaks_diet
+from longtail.serving.measures import TitleMeasures
 from longtail.serving.snapshot import ITEM_CLUSTERS, ShopTables, read_manifest, read_shop
 from longtail.serving.vocabulary import SEPARATOR, category_nodes
 
@@ -107,6 +109,7 @@ class ShopIndex:
         self._exclusion = lru_cache(maxsize=256)(self._exclusion_mask)
         shelves = None if self.categories_are_clusters else own_node.str.lower()
         self._breaks_diet = lru_cache(maxsize=None)(partial(breaks_diet, self._lower_titles, lower_shelves=shelves))
+        self._title_measures: TitleMeasures | None = None
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -126,6 +129,14 @@ class ShopIndex:
     def search_text(self, row: int) -> str:
         """Item ``row``'s title, category and description: what a shopper's words are matched against."""
         return " ".join((self.titles[row], self.categories[row], self.descriptions[row]))
+
+    def measure_agreement(self, measures: Sequence[str]) -> np.ndarray:
+        """(n_items,) floats: 1 where an item's title states one of ``measures`` (canonical texts of
+        ``longtail.serving.measures``, such as "size 4"), -1 where it states another of their kind, else 0
+        (``TitleMeasures.agreement``); the titles are read for measures on the first call."""
+        if self._title_measures is None:
+            self._title_measures = TitleMeasures(self.titles)
+        return self._title_measures.agreement(measures)
 
     def knows_user(self, user_id: str) -> bool:
         return user_id in self.history or user_id in self.lists

@@ -142,15 +142,18 @@ _ORDINAL_BIRTHDAY = (
 )
 # The ages said with "old" or "yo" ("my 7 year old", "a 14-year-old", "my 3 month old"), whose words name no product.
 _AGE_SAID = (
-    r"\b(?P<months>\d{1,2})[- ]?months?[- ]old\b|\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|"
-    r"\b(?P<yo>\d{1,2}) ?yo\b"
+    r"\b(?P<weeks>\d{1,2})[- ]?weeks?[- ]old\b|\b(?P<months>\d{1,2})[- ]?months?[- ]old\b|"
+    r"\b(?P<age>\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b|\b(?P<yo>\d{1,2}) ?yo\b"
 )
 AGE_PHRASE = re.compile(_AGE_SAID)
 # A child's or teenager's age (those, and "my nephew who's 17", "turns three", "my son's 18th"), read by
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
+_HE_IS = r"(?:he|she)(?:'s| is)(?: actually| now| just| only| nearly| almost)?"
+_CHILDREN = "son|daughter|grandson|granddaughter|boy|girl|kid|child"  # "my daughter's 15"
 AGE_PATTERN = re.compile(
-    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|(?:he|she)(?:'s| is)(?: actually| now| just| nearly| almost)?|turning|"
-    rf"turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?))|{_ORDINAL_BIRTHDAY}"
+    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|{_HE_IS}|turning|turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|p\b|pence|"
+    rf"quid|pounds?|bucks?|months?|weeks?))|\b{_HE_IS} (?P<stated_months>\d{{1,2}}) months?\b|{_ORDINAL_BIRTHDAY}|"
+    rf"\b(?:{_CHILDREN})'s (?P<childs>\d{{1,2}})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?|months?|weeks?))"
 )
 _DAYS = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # A numbered birthday: an ordinal one, "my wife turns 50", "my nan's 90 next month", "he's 70 on saturday".
@@ -165,8 +168,8 @@ NUMBERED_BIRTHDAY = re.compile(
 # not the family word, says who they are, so the word is no ``kid`` of its own.
 AGED_RELATIVE = re.compile(
     r"(?:(?<=\bteenage )|(?<=\bteen )|(?<=\bold ))(?:son|daughter|grandson|granddaughter|boy|girl)s?\b|"
-    r"\b(?:son|daughter|grandson|granddaughter)s?\b(?=,? (?:who(?:'s| is)|aged|turning|turns) \d|'s \d{1,2}(?:st|nd|"
-    r"rd|th)\b)"
+    rf"\b(?:son|daughter|grandson|granddaughter|little one)s?\b(?=,? (?:who(?:'s| is)|aged|turning|turns|{_HE_IS}) \d|"
+    r"'s \d{1,2}(?:st|nd|rd|th)?\b)"
 )
 
 
@@ -174,9 +177,10 @@ def ages_in(text: str) -> list[float]:
     """The ages ``text`` states, in years ("my 7 year old" -> 7, "my 3 month old" -> 0.25)."""
     ages = []
     for match in AGE_PATTERN.finditer(text):
-        months = match.group("months")
+        weeks, months = match.group("weeks"), match.group("months") or match.group("stated_months")
         years = match.group("age") or match.group("yo") or match.group("stated") or match.group("ordinal")
-        ages.append(int(months) / 12 if months else AGE_WORDS.get(years) or int(years))
+        years = years or match.group("childs")
+        ages.append(int(weeks) / 52 if weeks else int(months) / 12 if months else AGE_WORDS.get(years) or int(years))
     return ages
 
 
@@ -192,8 +196,8 @@ def with_ages_as_recipients(text: str) -> str:
     DOC RUSSEL METAL SIGN and a 14-inch fan."""
 
     def recipient(match: re.Match) -> str:
-        months, years = match.group("months"), match.group("age") or match.group("yo")
-        return age_recipient(int(months) / 12 if months else int(years)) or " "
+        weeks, months, years = match.group("weeks"), match.group("months"), match.group("age") or match.group("yo")
+        return age_recipient(int(weeks) / 52 if weeks else int(months) / 12 if months else int(years)) or " "
 
     return " ".join(AGE_PHRASE.sub(recipient, text).split())
 

@@ -40,6 +40,8 @@ PARSING_SETS = {
     "held_out_6": HERE / "parsing_set_heldout6.jsonl",
     "seventh_development": HERE / "parsing_set_dev7.jsonl",
     "held_out_7": HERE / "parsing_set_heldout7.jsonl",
+    "eighth_development": HERE / "parsing_set_dev8.jsonl",
+    "held_out_8": HERE / "parsing_set_heldout8.jsonl",
 }
 
 

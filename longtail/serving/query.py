@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields, replace
 
 from longtail.serving.diets import DIET_PHRASE, DIETS, take_diets, without_substitute_meat
 from longtail.serving.lexical import lexical_tokens
+from longtail.serving.measures import MEASURE, measures_in, parse_measure
 from longtail.serving.occasions import (
     OCCASION_PATTERN,
     OCCASION_WORDS,
@@ -35,7 +36,6 @@ from longtail.serving.occasions import (
 from longtail.serving.query_phrases import (
     BOUNDARY,
     CONTAINER_OF,
-    MEASURE,
     take_exclusions,
     take_named_item,
     take_novelty,
@@ -67,15 +67,16 @@ MAX_QUERY_CHARS = 2_000
 # Label words that name who the goods are for: a node labelled only with them is a recipient's shelf.
 RECIPIENT_LABEL_WORDS = frozenset({"teen", "child", "kid", "baby", "girl", "boy"})
 NOVELTY_VALUES = ("tail", "any")
-LIST_SLOTS = ("exclude", "occasion", "diet")
+LIST_SLOTS = ("exclude", "occasion", "diet", "measure")
 
 
 @dataclass(frozen=True)
 class QuerySpec:
     """What a shopper asked for. Prices are in the shop's currency, inclusive; ``exclude`` holds lower-case,
     singular words (or short phrases) to rule out; ``occasion`` holds words of ``OCCASIONS``, ``diet`` those of
-    ``DIETS``; all three are stored sorted and distinct. ``text`` holds the message's free words for soft matching
-    (never in ``to_json``)."""
+    ``DIETS``, ``measure`` the sizes and amounts asked for (``longtail.serving.measures``: "14-16 lb", "size 4"); all
+    four are stored sorted and distinct. ``text`` holds the message's free words for soft matching (never in
+    ``to_json``)."""
 
     category: str | None = None
     min_price: float | None = None
@@ -85,6 +86,7 @@ class QuerySpec:
     like_item: str | None = None
     occasion: tuple[str, ...] = ()
     diet: tuple[str, ...] = ()
+    measure: tuple[str, ...] = ()
     text: str = ""
 
     def __post_init__(self):
@@ -109,6 +111,8 @@ class QuerySpec:
             unknown = set(getattr(self, name)) - set(vocabulary)
             if unknown:
                 raise ValueError(f"{name} words {sorted(unknown)} are not in the vocabulary {vocabulary}")
+        for measure in self.measure:
+            parse_measure(measure)
         if not isinstance(self.text, str):
             raise ValueError(f"text must be a string, got {type(self.text).__name__}")
 
@@ -155,9 +159,10 @@ def parse_query(
     showed, in order), the merged spec of the conversation so far. ``ValueError`` for a non-string, empty or
     over-long (> ``MAX_QUERY_CHARS``) query or arguments of the wrong types.
 
-    Merging: a slot this turn sets replaces the previous value (a price bound, the category, novelty, like_item),
-    except ``exclude``, ``occasion`` and ``diet``, which add to it; a new price bound drops an old opposite bound that
-    contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded words. A
+    Merging: a slot this turn sets replaces the previous value (a price bound, the category, novelty, like_item,
+    measure), except ``exclude``, ``occasion`` and ``diet``, which add to it; a new price bound drops an old opposite
+    bound that contradicts it; the free text adds to the previous text (replaces it with "instead"), less excluded
+    words, and the measures stay where the free text does. A
     recipient named without "too" replaces the previous ones and starts the free text afresh ("ok and for my dad?"
     after "for my mum, she loves gardening").
     "start again", "forget that" or "show me anything" drop the previous spec first; "forget the wine" drops the
@@ -196,11 +201,15 @@ def parse_query(
     # "instead of more chocolate" ruled chocolate out of a present meant to replace it.
     text = re.sub(r"\binstead\b", BOUNDARY, text)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
-    text = MEASURE.sub(BOUNDARY, text)  # after the prices: "under 5 pounds" is one
+    measure = measures_in(text)  # after the prices: "under 5 pounds" is one
+    text = MEASURE.sub(BOUNDARY, text)
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)
     text = patterns.no_product.sub(BOUNDARY, text)
-    named_item, item_phrase, text = take_named_item(text, shop.find_item)
+    # "more like the tin with the bunnies on": a shown item first, the shop's items after.
+    named_item, item_phrase, text = take_named_item(
+        text, lambda phrase: shop.find_shown(phrase, shown_ids) or shop.find_item(phrase)
+    )
     diet, text = take_diets(text, exclude)
     occasion = occasions_in(text)
     replaced = replaced_recipients(base.occasion, occasion, text)
@@ -233,7 +242,8 @@ def parse_query(
         new_text = ""
 
     merged_exclude = set(base.exclude) | set(exclude)
-    kept_text = "" if dropped or replaced or (switches and new_text) else base.text
+    moved_on = dropped or replaced or (switches and new_text)
+    kept_text = "" if moved_on else base.text
     merged_text = " ".join(word for word in f"{kept_text} {new_text}".split() if singular(word) not in merged_exclude)
     low = base.min_price if min_price is None else min_price
     high = base.max_price if max_price is None else max_price
@@ -251,6 +261,7 @@ def parse_query(
         like_item=like_item or titled_item or named_item or base.like_item,
         occasion=tuple(set(base.occasion) - replaced | set(occasion)),
         diet=tuple(set(base.diet) | set(diet)),
+        measure=measure or (() if moved_on else base.measure),
         text=merged_text,
     )
 

@@ -174,21 +174,13 @@ def take_prices(
     return low, high, text
 
 
-# A number not naming a product: anything but a size or a count of parts ("size 4", "a 3 tier cakestand", "4-pack").
+# A number not naming a product: anything but a size or a count of parts ("size 4", "a 3 tier cakestand"; a pack's
+# count, "4-pack", is a measure, ``longtail.serving.measures``, already out of the text).
 COUNT_NUMBER = re.compile(
-    r"(?<!\bsize )(?<!\bsz )\b\d+\b(?!(?: |-)(?:tiers?|packs?|ply|pieces?|pcs?|seaters?|drawers?|layers?)\b)"
+    r"(?<!\bsize )(?<!\bsz )\b\d+\b(?!(?: |-)(?:tiers?|ply|pieces?|pcs?|seaters?|drawers?|layers?)\b)"
 )
 
 
-# How much of something ("2 lbs", "14-16 lb", "half a gallon", "500g", "1/2 gal"), never what: its unit alone chose
-# an aisle ("need a turkey, 14-16 lbs" was the diapers aisle, whose titles state babies' weights) or matched any title
-# that states it ("2 liter of sprite" showed a 1 Liter jar).
-_MEASURE_NUMBER = r"(?:\d+(?:[.,]\d+)?|\d+/\d+|one|two|three|four|five|six|eight|ten|twelve|half(?: an?)?|a quarter)"
-MEASURE = re.compile(
-    rf"(?<![\w/.,]){_MEASURE_NUMBER}(?:\s?(?:-|to)\s?{_MEASURE_NUMBER})?[\s-]?(?:lbs?|pounds?|oz|ounces?|fl\.? ?oz|"
-    r"g|grams?|gr|kgs?|kilos?|kilograms?|ml|cl|l|ltrs?|litres?|liters?|gal|gallons?|qts?|quarts?|pints?|ct|count|"
-    r"cm|mm|inch(?:es)?|ft|feet|foot)\b\.?(?: of\b)?"
-)
 # What a thing comes in or is counted by names no aisle: "a bag of potatoes" was the trash bags aisle. Not a bottle:
 # "a bottle of red" is wine.
 CONTAINER_OF = re.compile(

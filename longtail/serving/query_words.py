@@ -147,7 +147,7 @@ _ANY = "|".join([
     r"(?:most |more |really |very )?popular(?! culture)", r"best[- ]?sell(?:ers?|ing)", r"top[- ]sell(?:ers?|ing)",
     r"top[- ]rated", r"most (?:bought|sold|loved|liked|ordered|purchased|requested)",
     r"what (?:do |does |did )?(?:everyone|everybody|most people|people|others|other people|other shoppers|customers) "
-    r"(?:usually |normally )?(?:buys?|gets?|likes?|loves?|has|have|chooses?|picks?|orders?)",
+    r"(?:usually |normally )?(?:buys?|gets?|likes?|loves?|has|have|chooses?|picks?|orders?|go(?:es)? for)",
     r"sells? (?:the )?(?:best|most)", r"selling (?:the )?(?:best|most)", r"sell(?:s|ing)? (?:really |very )?well",
     r"flying off the shel(?:f|ves)", r"what(?:'s| is| are) (?:hot|trending|selling)",
     r"(?:everyone|everybody|people)(?:'s|s') favou?rites?", r"(?:the |your )?usual (?:favou?rites|stuff|suspects|ones)",
@@ -185,7 +185,7 @@ patterns = SimpleNamespace(
         r"anything at all|any(?:thing)? (?:is fine|goes|will do)|whatever(?:'s| is) fine|whatever you(?:'ve| have)? "
         r"got|new search|new plan|(?:wipe the|a clean|a blank|with a clean) slate(?: clean)?|ignore (?:that|what i "
         r"said|all that|everything i said)|(?:scrap|wipe|ditch|bin) (?:that|it|this|everything|the lot|all (?:that|of "
-        r"that|this|of it)))\b"
+        r"that|this|of this|of it)))\b"
     ),
     position=re.compile(
         r"(?:\b(?:more|something|anything|things?|ones?|items?|stuff|others?|some)\s+)?(?:\b(?:a bit |a little |"
@@ -195,8 +195,8 @@ patterns = SimpleNamespace(
     ),
     # "forget wine, ...", "never mind the candles": the shopper drops what they named; nothing is ruled out.
     dropped=re.compile(
-        r"(?<!don't )(?<!dont )(?<!not )\b(?:forget|never ?mind|ditch)\s+(?!(?:anything|everything|any|stuff) (?:with|"
-        r"that|featuring|containing)\b)(?:about\s+)?(?:the\s+|those\s+|these\s+)?"
+        r"(?<!don't )(?<!dont )(?<!not )\b(?:forget|never ?mind|ditch|(?:gone|went) off)\s+(?!(?:anything|everything|"
+        r"any|stuff) (?:with|that|featuring|containing)\b)(?:about\s+)?(?:the\s+|those\s+|these\s+)?"
         r"(?P<words>[a-z0-9][^,.;:!?|]*?)(?=\s*(?:$|[,.;:!?|]|\s-\s|\b(?:i|i'm|i'd|we|and|but|just|instead|let's|show|give|"
         r"get|find)\b))"
     ),
@@ -290,7 +290,8 @@ patterns = SimpleNamespace(
     # (bound, pattern) in the order they are read: ranges, then upper bounds (before "more than" can take "no
     # more than"), then lower bounds; amounts with a currency or unit and no bound come last and set nothing.
     prices=[
-        ("range", re.compile(rf"\bbetween\s+(?P<low>{_AMOUNT})\s?(?:and|-|to)\s?(?P<high>{_AMOUNT})")),
+        # "between 3 and 6", "between three and six quid"
+        ("range", re.compile(rf"\bbetween\s+(?P<low>{_AMOUNT}|{_WORD_NUMBER})\s?(?:and|-|to)\s?(?P<high>{_AMOUNT})")),
         ("range", re.compile(rf"\bfrom\s+(?P<low>{_AMOUNT})\s?(?:-|to)\s?(?P<high>{_AMOUNT})")),
         ("range", re.compile(rf"(?P<low>{_MARKED_AMOUNT})\s?(?:-|to)\s?(?P<high>{_AMOUNT})")),
         ("range", re.compile(rf"(?<![\w.])(?P<low>{_NUMBER})\s?(?:-|to)\s?(?P<high>{_MARKED_AMOUNT})")),
@@ -373,7 +374,8 @@ patterns = SimpleNamespace(
         # A bare "not" after a person's "he's" describes the person: "he's not little anymore".
         r"allergic to|hates?|can't stand|leave out|rather than|instead of|nothing|(?<!he's )(?<!she's )(?<!they're )"
         r"(?<!he is )(?<!she is )(?<!they are )not|no|"
-        r"(?:ditch|drop|skip|scrap|bin) (?:anything|everything|any|stuff)(?= (?:with|that|featuring|containing)\b)|"
+        r"(?:ditch|drop|skip|scrap|bin|take out|remove|get rid of|lose) (?:anything|everything|any|stuff)(?= (?:with|"
+        r"that|featuring|containing)\b)|"
         # "Free from nuts", but not "gluten free | from the cookies aisle".
         rf"free (?:of|from)(?! the [a-z ]+ {_SHOP_PLACE}\b))"
     ),

@@ -37,7 +37,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     **{veg: ("fresh", "vegetable") for veg in ("courgette", "aubergine", "swede", "mangetout", "beetroot")},
     **{herb: ("fresh", "herb") for herb in ("basil", "coriander", "cilantro", "parsley", "dill", "thyme", "rosemary")},
     "narrowboat": ("boating",), "yacht": ("boating",), "yachting": ("boating",), "pickup": ("truck",),
-    "decor": ("decoration",), "allotment": ("gardening",),
+    "decor": ("decoration",), "allotment": ("gardening",), "heartburn": ("digestion",), "indigestion": ("digestion",),
+    "antacid": ("digestion",), "teething": ("baby", "food"), "paranormal": ("occult",),
+    "ghost": ("occult",), "pregnant": ("pregnancy",), "cycle": ("cycling",), "startup": ("entrepreneurship",),
     # A diet names the diet shelves over the recipes around it ("vegan recipe magazine" is Special Diet).
     **{diet: (diet, "special", "diet") for diet in ("vegan", "vegetarian", "diabetic", "keto", "paleo")},
 }  # fmt: skip
@@ -52,7 +54,8 @@ PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "food coloring": ("baking", "decor"), "washing powder": ("laundry",), "hay fever": ("allergy",),
     "big rig": ("truck",), "washing liquid": ("laundry",),
     "easter egg": ("candy", "chocolate"), "chocolate egg": ("candy", "chocolate"), "cough sweet": ("cold", "flu"),
-    "cough drop": ("cold", "flu"), "hot sauce": ("condiment",),
+    "cough drop": ("cold", "flu"), "hot sauce": ("condiment",), "start up": ("entrepreneurship",),
+    "start ups": ("entrepreneurship",),
     **{f"{plant} milk": ("soy", "lactosefree") for plant in ("almond", "oat", "soy", "soya", "rice", "cashew")},
 }  # fmt: skip
 

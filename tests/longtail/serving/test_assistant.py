@@ -261,3 +261,26 @@ def test_the_words_that_name_a_gift_are_not_matched_as_a_product():
     # Words that name nothing else leave nothing to match: the shop's most bought items first.
     present = assistant.signals("a present")
     assert not (present.semantic.any() or present.lexical.any())
+
+
+@pytest.mark.parametrize(
+    "query, titles, measure",
+    [
+        ("a 2 litre jumbo bag", ["JUMBO BAG 500ML", "JUMBO BAG", "JUMBO BAG 2L"], "2 l"),
+        ("jumbo bag, 14-16 lbs", ["JUMBO BAG 5 LB", "JUMBO BAG", "JUMBO BAG 15LB"], "14-16 lb"),
+    ],
+)
+def test_an_amount_asked_for_ranks_the_titles_that_state_it_first_and_another_amount_last(query, titles, measure):
+    """The amount leaves the free words (its unit alone matched any title that states one), so only the titles'
+    measures tell the sizes of one thing apart: "2 liter of sprite" could not."""
+    shop = small_shop()
+    all_titles = shop.items["title"].tolist()
+    all_titles[4:7] = titles
+    vectors = shop.vectors.copy()
+    vectors[4:7] = vectors[4]  # the same thing in three sizes
+    index = ShopIndex("shop", replace(shop, items=shop.items.assign(title=all_titles), vectors=vectors))
+    answer = ShopAssistant(index, fake_encode).answer(query, k=3)
+    assert [item["title"] for item in answer.items] == titles[::-1]
+    assert f"the size you asked for: {measure}" in answer.items[0]["reasons"]
+    assert not any("size you asked" in reason for item in answer.items[1:] for reason in item["reasons"])
+    assert answer.spec.measure == (measure,)

@@ -3,7 +3,8 @@
 ``parsing_set_dev3.jsonl`` and ``parsing_set_heldout3.jsonl`` (the third of each), ``parsing_set_dev4.jsonl`` and
 ``parsing_set_heldout4.jsonl`` (the fourth of each), ``parsing_set_dev5.jsonl`` and ``parsing_set_heldout5.jsonl`` (the
 fifth of each), ``parsing_set_dev6.jsonl`` and ``parsing_set_heldout6.jsonl`` (the sixth of each),
-``parsing_set_dev7.jsonl`` and ``parsing_set_heldout7.jsonl`` (the seventh of each), their format and
+``parsing_set_dev7.jsonl`` and ``parsing_set_heldout7.jsonl`` (the seventh of each), ``parsing_set_dev8.jsonl`` and
+``parsing_set_heldout8.jsonl`` (the eighth of each), their format and
 their mix (their category values and item ids are checked against the raw shop data in ``test_slot_scoring.py``, with
 the first set).
 
@@ -27,6 +28,7 @@ from tests.longtail.serving.test_slot_scoring import (
     DEV5_PATH,
     DEV6_PATH,
     DEV7_PATH,
+    DEV8_PATH,
     GROCERY,
     HELDOUT2_PATH,
     HELDOUT3_PATH,
@@ -34,6 +36,7 @@ from tests.longtail.serving.test_slot_scoring import (
     HELDOUT5_PATH,
     HELDOUT6_PATH,
     HELDOUT7_PATH,
+    HELDOUT8_PATH,
     HELDOUT_PATH,
     MAGAZINE,
     RETAIL,
@@ -80,6 +83,9 @@ SETS = {
     "seventh_development": (DEV7_PATH, "dev7", EARLIER_THAN_SEVENTH),
     # Written at the same time as the seventh development set, each blind to the other.
     "held_out_7": (HELDOUT7_PATH, "heldout7", [*EARLIER_THAN_SEVENTH, DEV7_PATH]),
+    "eighth_development": (DEV8_PATH, "dev8", [*EARLIER_THAN_SEVENTH, DEV7_PATH, HELDOUT7_PATH]),
+    # Written at the same time as the eighth development set, each blind to the other.
+    "held_out_8": (HELDOUT8_PATH, "heldout8", [*EARLIER_THAN_SEVENTH, DEV7_PATH, HELDOUT7_PATH, DEV8_PATH]),
 }
 SHOP_IDS = {RETAIL: "retail", GROCERY: "grocery", MAGAZINE: "magazine"}
 each_set = pytest.mark.parametrize("name", list(SETS))

@@ -128,7 +128,7 @@ def test_shop_vocabulary_and_shown_items_validate():
         ("20-50p", {"min_price": 0.2, "max_price": 0.5}),
         ("more than £2 but less than £8", {"min_price": 2, "max_price": 8}),
         ("toys for under 5s", {}),  # ages, not prices
-        ("a 12 pack of napkins", {}),
+        ("a 12 pack of napkins", {"measure": ["12 ct"]}),  # a count, no price
         ("mugs for 2 people", {}),
     ],
 )
@@ -1264,7 +1264,7 @@ def test_what_a_thing_is_free_of_or_tastes_of_names_no_shelf():
         ("magazines for 9-12 year olds", "magazines for year olds"),
         ("nappies size 4", "nappies size 4"),
         ("a 3 tier cakestand", "3 tier cakestand"),
-        ("toilet roll 9-pack", "toilet roll 9 pack"),
+        ("toilet roll 9-pack", "toilet roll"),  # a count of a pack is a measure (test_measures.py)
     ],
 )
 def test_only_a_size_or_a_count_of_parts_keeps_its_number(query, text):
@@ -1296,6 +1296,31 @@ def test_a_measure_says_how_much_and_adds_no_words(query, text):
     parsed_query = parse_query(query, TRASH_AND_PRODUCE)
     assert parsed_query.text == text
     assert parsed_query.category is None
+
+
+@pytest.mark.parametrize(
+    "query, measure",
+    [
+        ("need a turkey, 14-16 lbs", ["14-16 lb"]),
+        ("half a gallon of oat milk", ["0.5 gal"]),
+        ("nappies size 4", ["size 4"]),
+        ("a 12 pack of seltzer", ["12 ct"]),
+        ("2 liter of sprite and a 6-pack of beer", ["2 l", "6 ct"]),
+        ("something for my nan under 5 pounds", []),  # a price, no weight
+    ],
+)
+def test_the_measures_asked_for_are_a_slot(query, measure):
+    assert list(parse_query(query, TRASH_AND_PRODUCE).measure) == sorted(measure)
+
+
+def test_measures_stay_with_the_free_words():
+    first = parse_query("nappies size 4", TRASH_AND_PRODUCE)
+    assert parse_query("any cheaper?", TRASH_AND_PRODUCE, first).measure == ("size 4",)
+    assert parse_query("size 5 instead", TRASH_AND_PRODUCE, first).measure == ("size 5",)
+    assert parse_query("start again, some carrots", TRASH_AND_PRODUCE, first).measure == ()
+    with pytest.raises(ValueError, match="not a measure"):
+        QuerySpec(measure=("a lot",))
+    assert QuerySpec.from_json(first.to_json()).measure == ("size 4",)
 
 
 def test_a_price_in_pounds_is_still_a_price():
@@ -1351,3 +1376,51 @@ def test_chat_about_the_conversation_adds_no_words(query, text):
 def test_instead_of_a_shown_item_turns_it_down_and_keeps_the_words():
     spec = parse_query("something else instead of the second one", RETAIL, QuerySpec(text="tea towels"), SHOWN)
     assert spec.like_item is None and spec.text == "tea towels"
+
+
+# --- rules from the eighth development set ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("ideally somewhere between three and six quid", {"min_price": 3.0, "max_price": 6.0}),
+        ("can you take out anything with hearts on it", {"exclude": ["heart"]}),
+        ("what do people normally go for?", {"novelty": "any"}),
+        ("a keepsake for my new granddaughter, she's only 2 weeks old", {"occasion": ["baby"]}),
+        ("nappies and wipes for my little one, she's 6 months now", {"occasion": ["baby"]}),
+        ("my daughter's 15 and obsessed with music", {"occasion": ["teenager"]}),
+        ("my nan's 90 next month", {"occasion": ["birthday", "grandma"]}),  # not a child's age
+    ],
+)  # fmt: skip
+def test_eighth_development_set_phrases(query, expected):
+    assert slots(query) == expected
+
+
+def test_eighth_development_set_refinements():
+    previous = QuerySpec(occasion=("halloween", "party"), novelty="tail")
+    assert slots("scrap all of this - my sister in law's baby shower is next week", previous=previous) == {
+        "occasion": ["baby shower"]
+    }  # fmt: skip
+    golf = QuerySpec(category="Magazines > Golf", occasion=("dad",))
+    shop = ShopVocabulary(category_nodes(["Magazines > Golf", "Magazines > Boating"]), {})
+    moved_on = parse_query("he's gone off golf, it's all sailing with him now", shop, golf)
+    assert moved_on.category == "Magazines > Boating"
+    # An item named like a shown one is the shown one ("the tin with the bunnies on").
+    shown_shop = ShopVocabulary((), QUANTILES, find_shown=lambda phrase, ids: "b" if "bunnies" in phrase else None)
+    assert parse_query("more like the tin with the bunnies on", shown_shop, QuerySpec(), SHOWN).like_item == "b"
+
+
+def test_eighth_development_set_categories():
+    shop = ShopVocabulary(
+        category_nodes([
+            "personal care > digestion", "Magazines > Occult", "Magazines > Cycling",
+            "Magazines > Business > Entrepreneurship", "Magazines > Pregnancy & Childbirth",
+        ]),
+        {},
+    )  # fmt: skip
+    assert parsed("what have you got for heartburn", shop)["category"] == "personal care > digestion"
+    assert parsed("my teenager is obsessed with ghosts and the paranormal", shop)["category"] == "Magazines > Occult"
+    assert parsed("for my coworker who cycles in every day", shop)["category"] == "Magazines > Cycling"
+    assert parsed("something about start-ups", shop)["category"] == "Magazines > Business > Entrepreneurship"
+    assert parsed("for my sister, she's pregnant", shop)["category"] == "Magazines > Pregnancy & Childbirth"

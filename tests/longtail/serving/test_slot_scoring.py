@@ -39,6 +39,8 @@ DEV6_PATH = SET_PATH.with_name("parsing_set_dev6.jsonl")
 HELDOUT6_PATH = SET_PATH.with_name("parsing_set_heldout6.jsonl")
 DEV7_PATH = SET_PATH.with_name("parsing_set_dev7.jsonl")
 HELDOUT7_PATH = SET_PATH.with_name("parsing_set_heldout7.jsonl")
+DEV8_PATH = SET_PATH.with_name("parsing_set_dev8.jsonl")
+HELDOUT8_PATH = SET_PATH.with_name("parsing_set_heldout8.jsonl")
 ALL_SETS = {
     "development": SET_PATH,
     "held_out": HELDOUT_PATH,
@@ -54,6 +56,8 @@ ALL_SETS = {
     "held_out_6": HELDOUT6_PATH,
     "dev7": DEV7_PATH,
     "held_out_7": HELDOUT7_PATH,
+    "dev8": DEV8_PATH,
+    "held_out_8": HELDOUT8_PATH,
 }
 DATA_DIR = os.environ.get("LONGTAIL_DATA_DIR")
 RETAIL, GROCERY, MAGAZINE = "uci_online_retail_ii", "instacart_sample", "amazon2018_magazine"
