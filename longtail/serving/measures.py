@@ -29,7 +29,6 @@ _UNITS = [
     (r"cm", "cm", "length", 1.0), (r"mm", "mm", "length", 0.1), (r"inch(?:es)?", "inch", "length", 2.54),
     (r"ft|feet|foot", "ft", "length", 30.48), (r"ct|count", "ct", "count", 1.0),
 ]  # fmt: skip
-_CANONICAL = {name: (dimension, factor) for _, name, dimension, factor in _UNITS}
 _UNIT = "|".join(f"(?P<u{i}>{pattern})" for i, (pattern, *_) in enumerate(_UNITS))
 _QUANTITY = (
     r"(?:\d+(?:\.\d+)?|\.\d+|\d+/\d+|"
@@ -84,8 +83,7 @@ def parse_measure(text: str) -> Measure:
 def _measures(text: str) -> list[Measure]:
     found = []
     for match in re.finditer(_AMOUNT, text):
-        unit = next(_UNITS[int(name[1:])][1] for name, value in match.groupdict().items() if name[0] == "u" and value)
-        dimension, factor = _CANONICAL[unit]
+        _, unit, dimension, factor = _UNITS[int(match.lastgroup[1:])]  # the unit's group ("u3") is the last matched
         low = _quantity(match.group("low"))
         high = _quantity(match.group("high")) if match.group("high") else low
         if low is None or high is None or not 0 < low <= high:

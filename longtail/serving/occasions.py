@@ -150,10 +150,11 @@ AGE_PHRASE = re.compile(_AGE_SAID)
 # ``occasions_in``; a bare number after "who's" only when no money unit follows it.
 _HE_IS = r"(?:he|she)(?:'s| is)(?: actually| now| just| only| nearly| almost)?"
 _CHILDREN = "son|daughter|grandson|granddaughter|boy|girl|kid|child"  # "my daughter's 15"
+_NO_AGE_AFTER = r"(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?|months?|weeks?))"  # a price, or months said after
 AGE_PATTERN = re.compile(
-    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|{_HE_IS}|turning|turns) (?P<stated>{_STATED})\b(?![.,]\d| ?(?:%|p\b|pence|"
-    rf"quid|pounds?|bucks?|months?|weeks?))|\b{_HE_IS} (?P<stated_months>\d{{1,2}}) months?\b|{_ORDINAL_BIRTHDAY}|"
-    rf"\b(?:{_CHILDREN})'s (?P<childs>\d{{1,2}})\b(?![.,]\d| ?(?:%|p\b|pence|quid|pounds?|bucks?|months?|weeks?))"
+    rf"{_AGE_SAID}|\b(?:aged|who(?:'s| is)|{_HE_IS}|turning|turns) (?P<stated>{_STATED})\b{_NO_AGE_AFTER}|"
+    rf"\b{_HE_IS} (?P<stated_months>\d{{1,2}}) months?\b|{_ORDINAL_BIRTHDAY}|"
+    rf"\b(?:{_CHILDREN})'s (?P<childs>\d{{1,2}})\b{_NO_AGE_AFTER}"
 )
 _DAYS = "(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # A numbered birthday: an ordinal one, "my wife turns 50", "my nan's 90 next month", "he's 70 on saturday".
