@@ -16,7 +16,10 @@ another, either instead ("ok and for my dad?") or as well ("my sister would like
 requests where a vegetarian or vegan diet matters, or seems to and does not. The measure ones (``--conversations
 docs/labels/measure_conversations.jsonl``, judged in ``docs/labels/measure_answers.jsonl``): a last turn that says how
 much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken broth"); ``measure2_conversations.jsonl``
-(``measure2_answers.jsonl``) asks half the time for a size the shop's titles state. Per shop: the conversations, the
+(``measure2_answers.jsonl``) asks half the time for a size the shop's titles state; ``container_conversations.jsonl``
+(``container_answers.jsonl``) says what an amount comes in ("3lb bag yellow onions"). The names ones
+(``names_conversations.jsonl``, judged in ``names_answers.jsonl``): a grocery product by its everyday name, a third
+borrowing another food's word ("peanut butter", "jelly beans"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

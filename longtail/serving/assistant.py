@@ -24,7 +24,7 @@ from longtail.serving.query import QuerySpec, ShownItem, parse_query
 from longtail.serving.query_phrases import asks_about_price, asks_for_others, compares_price_with_shown
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
-from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
+from longtail.serving.titles import ItemsCalled, ShopNames, TitleCategories, TitleFinder
 from longtail.serving.vocabulary import REAL_WORD_MIN_TITLES, CategoryMatcher
 
 # Above any popularity (at most 1): every tail item ranks before every head item.
@@ -174,8 +174,13 @@ class ShopAssistant:
         guesses = bool(nodes) and not index.categories_are_clusters
         matcher = CategoryMatcher(nodes, encode) if guesses else (lambda phrase: None)
         titles = TitleFinder(index.item_ids, index.titles)
-        title_category = (
-            TitleCategories(index.titles, index.categories) if guesses else (lambda phrase, within=None: None)
+        read_titles = (
+            {
+                "title_category": TitleCategories(index.titles, index.categories),
+                "items_called": ItemsCalled(index.titles, index.categories),
+            }
+            if guesses
+            else {}
         )
         self.vocabulary = ShopVocabulary(
             category_paths=nodes,
@@ -183,7 +188,7 @@ class ShopAssistant:
             find_item=titles,
             match_category=matcher,
             find_shown=titles.among,
-            title_category=title_category,
+            **read_titles,
             title_words=titles.common_words(REAL_WORD_MIN_TITLES),
         )
         self._bm25 = lexical_index(index.search_texts(), bm25_params)

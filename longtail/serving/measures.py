@@ -42,7 +42,14 @@ _PACK = r"(?<![\w.])(?P<count>\d{1,3})[\s-]?(?:pack|pk|pcs|pieces)\b|\bpack of (
 # gal", "20 cm", "a 12 pack of"), never what: its unit alone chose an aisle ("need a turkey, 14-16 lbs" was the
 # diapers aisle, whose titles state babies' weights) or matched any title that states it ("2 liter of sprite" showed a
 # 1 Liter jar, "a 12 pack of coke" a Lemon-Lime 12 Pack Soda).
-MEASURE = re.compile(rf"(?:{_AMOUNT}|{_PACK})(?: of\b)?")
+# What an amount comes in, said straight after it, goes with it ("3lb bag yellow onions" was the trash bags aisle), but
+# not after a length ("a 20cm tin" is the tin wanted), nor a bag after a volume ("13 gallon bags" are bin bags).
+_CONTAINER = (
+    r"bags?|box(?:es)?|jars?|tubs?|tins?|cans?|cartons?|bottles?|jugs?|sacks?|blocks?|pouch(?:es)?|packets?|"
+    r"containers?|trays?|punnets?|bricks?"
+)
+_VOLUMES = frozenset({"fl oz", "ml", "cl", "l", "gal", "qt", "pt"})
+MEASURE = re.compile(rf"(?:{_AMOUNT}(?: (?P<container>{_CONTAINER})\b)?|{_PACK})(?: of\b)?")
 # A size ("size 4", "sz 5") stays a free word too ("size 4" matches titles that say Size), and is a measure.
 _SIZE = re.compile(r"\b(?:size|sz)\.?\s?(?P<size>\d{1,2})\b")
 # Measures an item is sold in are close to, not exactly, what a shopper says: "2 liter" is a title's "67.6 fl oz".
@@ -80,10 +87,30 @@ def parse_measure(text: str) -> Measure:
     return found[0]
 
 
+def without_measures(text: str, boundary: str) -> str:
+    """``text`` with each ``MEASURE`` replaced by ``boundary``, or by ``boundary`` and the container after it where
+    that container is the thing wanted (after a length; a bag after a volume)."""
+
+    def replaced(match: re.Match) -> str:
+        container = match.group("container")
+        if container is None:
+            return boundary
+        _, unit, dimension, _ = _unit(match)
+        wanted = dimension == "length" or (unit in _VOLUMES and container.startswith("bag"))
+        return f"{boundary} {container}" if wanted else boundary
+
+    return MEASURE.sub(replaced, text)
+
+
+def _unit(match: re.Match) -> tuple[str, str, str, float]:
+    """The ``_UNITS`` row of the unit an ``_AMOUNT`` match holds."""
+    return next(row for i, row in enumerate(_UNITS) if match.group(f"u{i}") is not None)
+
+
 def _measures(text: str) -> list[Measure]:
     found = []
     for match in re.finditer(_AMOUNT, text):
-        _, unit, dimension, factor = _UNITS[int(match.lastgroup[1:])]  # the unit's group ("u3") is the last matched
+        _, unit, dimension, factor = _unit(match)
         low = _quantity(match.group("low"))
         high = _quantity(match.group("high")) if match.group("high") else low
         if low is None or high is None or not 0 < low <= high:

@@ -9,7 +9,8 @@ second one" or "the fifth one"; a shown item by its title words ("the whole whea
 ("hidden gems"); exclusions ("no candles"); an item named after "like the"; then occasions (with ages: "my 7 year
 old") and the category are read from what is left, which, less chat filler, becomes the free ``text``
 for embedding matching. A refinement merges the result into the previous turn's spec (``parse_query`` says how).
-The passes from the item reference to the named item are in ``longtail.serving.query_phrases``.
+The passes from the item reference to the named item are in ``longtail.serving.query_phrases``, and the category
+is read by ``longtail.serving.category_reading``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
+from longtail.serving.category_reading import age_node, category_of, named_category
 from longtail.serving.diets import DIET_PHRASE, DIETS, take_diets, without_substitute_meat
 from longtail.serving.lexical import lexical_tokens
-from longtail.serving.measures import MEASURE, measures_in, parse_measure
+from longtail.serving.measures import measures_in, parse_measure, without_measures
 from longtail.serving.occasions import (
     OCCASION_PATTERN,
     OCCASION_WORDS,
@@ -28,7 +30,6 @@ from longtail.serving.occasions import (
     PERSON,
     RECIPIENT_OWNER,
     RECIPIENT_PATTERN,
-    ages_in,
     occasions_in,
     replaced_recipients,
     with_ages_as_recipients,
@@ -46,7 +47,6 @@ from longtail.serving.query_phrases import (
 )
 from longtail.serving.query_words import (
     CHAT_FILLER,
-    FUNCTION_WORDS,
     GENERIC_NOUNS,
     normalised,
     patterns,
@@ -54,12 +54,8 @@ from longtail.serving.query_words import (
 from longtail.serving.shop_vocabulary import ShopVocabulary, checked_price
 from longtail.serving.vocabulary import (
     SEPARATOR,
-    domain_words,
     label_words,
-    lexical_category,
-    shopper_units,
     singular,
-    wholly_named_node,
     words,
 )
 
@@ -202,7 +198,7 @@ def parse_query(
     text = re.sub(r"\binstead\b", BOUNDARY, text)
     min_price, max_price, text = take_prices(text, shop.price_quantiles, [item.price for item in shown])
     measure = measures_in(text)  # after the prices: "under 5 pounds" is one
-    text = MEASURE.sub(BOUNDARY, text)
+    text = without_measures(text, BOUNDARY)
     novelty, text = take_novelty(text)
     exclude, text = take_exclusions(text)
     text = patterns.no_product.sub(BOUNDARY, text)
@@ -226,13 +222,13 @@ def parse_query(
     if diet:  # "vegan chicken nuggets" are no poultry; "my daughter's gone vegetarian" after frozen pizza is pizza
         product_text = without_substitute_meat(product_text)
         undieted = DIET_PHRASE.sub(BOUNDARY, product_text)
-        product_text = undieted if base.category and _category(undieted, shop) is None else product_text
-    category = _category(product_text, shop) if shop.category_paths else None
+        product_text = undieted if base.category and category_of(undieted, shop) is None else product_text
+    category = category_of(product_text, shop) if shop.category_paths else None
     if category is not None and set(label_words(category.split(SEPARATOR)[-1])) <= RECIPIENT_LABEL_WORDS:
         # What a recipient is into names the shelf before who they are: "a horse-mad teen" is Equestrian; "kids
         # magazines" are still Children's, and "baby food" (no recipient's shelf alone) is not in question.
-        category = _named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
-    category = _age_node(text, category, shop.category_paths) or category
+        category = named_category(RECIPIENT_PATTERN.sub(BOUNDARY, product_text), shop) or category
+    category = age_node(text, category, shop.category_paths) or category
     # Whose recipient it is names no product either, nor a person of no recipient's word ("my big brother").
     free_text = with_ages_as_recipients(PERSON.sub(BOUNDARY, RECIPIENT_OWNER.sub(BOUNDARY, text)))
     new_text = " ".join(word for word in words(without_counts(f"{free_text} {item_phrase}")) if word not in CHAT_FILLER)
@@ -274,7 +270,7 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
     for match in patterns.dropped.finditer(text):
         found = True
         phrase = match.group("words")
-        named = _category(phrase, shop) if shop.category_paths else None
+        named = category_of(phrase, shop) if shop.category_paths else None
         if named and base.category:
             node, old = named + SEPARATOR, base.category + SEPARATOR
             if node.startswith(old) or old.startswith(node):
@@ -284,111 +280,3 @@ def _dropped(text: str, base: QuerySpec, shop: ShopVocabulary) -> tuple[QuerySpe
         if re.search(r"\b(?:budget|price|prices|limit|cost)\b", phrase):  # "forget the budget"
             base = replace(base, min_price=None, max_price=None)
     return base, found, patterns.dropped.sub(BOUNDARY, text)
-
-
-def _category(text: str, shop: ShopVocabulary) -> str | None:
-    """The node the words name (``_named_category``), else the node ``shop.title_category`` gives for the product
-    phrase of the thing wanted (the words left once occasion, chat and domain words are dropped, before the first
-    context word as ``_named_category`` reads them) or, failing that, ``shop.match_category`` for the whole product
-    phrase."""
-    named = _named_category(text, shop)
-    if named is not None:
-        return named
-    phrase = _product_phrase(text, shop)
-    if not phrase:
-        return None
-    # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
-    # detergent's, and the office is no aisle.
-    head_text = patterns.context.split(text, maxsplit=1)[0]
-    title_phrase = _title_phrase(head_text, shop) or _title_phrase(text, shop)
-    category = (shop.title_category(title_phrase, None) if title_phrase else None) or shop.match_category(phrase)
-    return category if category in shop.category_paths else None
-
-
-def _named_category(text: str, shop: ShopVocabulary) -> str | None:
-    """The node the words name (``lexical_category``), narrowed by the other words' titles (``_narrowed``), or None.
-
-    Where the shopper places the thing, after "in" or "from", decides when those words name a node ("cream in the
-    ice cream aisle" is ice cream, not cream; "rice in chips pretzels" is chips), unless the words before it name
-    that node or one below it ("anything vegan in the freezer section" is the frozen vegan aisle). Otherwise the
-    thing wanted, not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide
-    ("cleaning stuff for the kitchen" is cleaning products, not their parent), unless they name no node ("a
-    magazine for teens") or the whole message names one below theirs."""
-    head_text = patterns.context.split(text, maxsplit=1)[0]
-    whole = lexical_category(_shopping_words(text), shop.category_paths, shop.title_words)
-    if head_text != text:
-        head = lexical_category(_shopping_words(head_text), shop.category_paths, shop.title_words)
-        place = _place(text, shop)
-        if place is not None and not (head is not None and f"{head}{SEPARATOR}".startswith(place + SEPARATOR)):
-            return _narrowed(place, head_text, shop)  # "a cake from the bakery": bakery desserts
-        if head is not None and not (whole is not None and whole.startswith(head + SEPARATOR)):
-            return _narrowed(head, head_text, shop)
-    return None if whole is None else _narrowed(whole, text, shop)
-
-
-def _age_node(text: str, category: str | None, nodes: Sequence[str]) -> str | None:
-    """The node for the age ``text`` states, where the shop files items by age ("Ages 4-8", "Baby-3", "12 & Up") and
-    that node is ``category`` or below it (or there is no category): "magazines for a 6 year old" -> Ages 4-8."""
-    ages = ages_in(text)
-    if len(ages) != 1:
-        return None
-    for node in nodes:
-        label = node.split(SEPARATOR)[-1].lower()
-        bounds = re.fullmatch(r"ages (\d+)-(\d+)|baby-(\d+)|(\d+) & up", label)
-        if bounds is None or (category is not None and not node.startswith(category + SEPARATOR)):
-            continue
-        low, high, baby_high, up_from = (None if value is None else int(value) for value in bounds.groups())
-        low, high = (low, high) if low is not None else (0, baby_high) if baby_high is not None else (up_from, 19)
-        if low <= ages[0] <= high:
-            return node
-    return None
-
-
-def _narrowed(node: str, text: str, shop: ShopVocabulary) -> str:
-    """``node``, or the node below it that the titles using the words of ``text`` which name no label on its path
-    point to: "frozen peas" names the frozen department, and within it titles with "peas" lie in frozen produce."""
-    path_words = {word for label in node.split(SEPARATOR) for word in label_words(label)}
-    rest = " ".join(unit for unit, stands in shopper_units(_title_phrase(text, shop)) if not stands & path_words)
-    below = shop.title_category(rest, node) if rest else None
-    return below if below is not None and below.startswith(node + SEPARATOR) else node
-
-
-def _product_phrase(text: str, shop: ShopVocabulary) -> str:
-    """The words of ``text`` that may name a product: no occasion, function word or word of the shop's sole root."""
-    domain = domain_words(shop.category_paths)
-    return " ".join(
-        word
-        for word in words(OCCASION_PATTERN.sub(BOUNDARY, text))
-        if word not in FUNCTION_WORDS and singular(word) not in domain
-    )
-
-
-def _title_phrase(text: str, shop: ShopVocabulary) -> str:
-    """``_product_phrase`` less a measure before "of", for the titles: "a bottle of wine" is wine, though most titles
-    that say "bottle" are beers. (Its embedding still reads "a bottle of red" as red wine.)"""
-    return _product_phrase(re.sub(r"\b[a-z]+ of\b", BOUNDARY, text), shop)
-
-
-def _place(text: str, shop: ShopVocabulary) -> str | None:
-    """The node named by the first phrase after "in" or "from" that says where in the shop: after "in", a phrase
-    naming a node's whole label ("in asian foods", "in the fresh vegetables aisle"); after "from", one naming a
-    department's whole label ("a cake from the bakery"); after either, one with a word such as "aisle" or "section"
-    that names a node ("from the freezer section"). No place in "tuna in olive oil" (the oils vinegars aisle is half
-    named: the oil is what the tuna comes in) nor in "news from the united states" (where the news is from, not
-    where it is shelved: no department)."""
-    for match in patterns.place.finditer(text):
-        phrase = _shopping_words(match.group("words"))
-        node = wholly_named_node(phrase, shop.category_paths)
-        if match.group("preposition") == "from" and node is not None and SEPARATOR in node:
-            node = None
-        if node is None and patterns.shop_place.search(phrase):
-            node = wholly_named_node(phrase, shop.category_paths)
-            node = node or lexical_category(phrase, shop.category_paths, shop.title_words)
-        if node is not None:
-            return node
-    return None
-
-
-def _shopping_words(text: str) -> str:
-    """``text`` without chat words, which name no node even in a label ("need" is no "shave needs")."""
-    return " ".join(word for word in words(text) if word not in CHAT_FILLER)

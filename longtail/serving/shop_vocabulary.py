@@ -31,6 +31,10 @@ def _no_title_category(phrase: str, within: str | None = None) -> str | None:
     return None
 
 
+def _no_items_called(phrase: str) -> tuple[str, dict[str, float]]:
+    return "", {}
+
+
 @dataclass(frozen=True)
 class ShopVocabulary:
     """What the parser knows of one shop: ``category_paths``, every node of its category tree (full paths and
@@ -40,8 +44,10 @@ class ShopVocabulary:
     ids whose title the phrase names (``TitleFinder.among``); ``match_category``, a node for a phrase
     (``CategoryMatcher``), the last fallback; ``title_category``, the node the items whose titles use a phrase's
     words lie in, optionally within a given node (``TitleCategories``), which narrows a node the label words name
-    and is the first fallback when they name none; ``title_words``, singular words the shop's titles use often,
-    which are never read as misspellings of a category word."""
+    and is the first fallback when they name none; ``items_called``, the share of the items whose titles end with a
+    phrase's ending under each node (``ItemsCalled``), which overrules the node the ending's label words name;
+    ``title_words``, singular words the shop's titles use often, which are never read as misspellings of a category
+    word."""
 
     category_paths: tuple[str, ...]
     price_quantiles: Mapping[int, float] = field(default_factory=dict)
@@ -49,6 +55,7 @@ class ShopVocabulary:
     match_category: Callable[[str], str | None] = _no_category
     find_shown: Callable[[str, Sequence[str]], str | None] = _no_shown_item
     title_category: Callable[[str, str | None], str | None] = _no_title_category
+    items_called: Callable[[str], tuple[str, dict[str, float]]] = _no_items_called
     title_words: frozenset[str] = frozenset()
 
     def __post_init__(self):
@@ -63,9 +70,9 @@ class ShopVocabulary:
                 raise ValueError(f"price_quantiles keys must be percents 1-99, got {percent!r}")
             quantiles[int(percent)] = checked_price(price, f"price_quantiles[{percent}]")
         object.__setattr__(self, "price_quantiles", quantiles)
-        finders = (self.find_item, self.match_category, self.find_shown, self.title_category)
+        finders = (self.find_item, self.match_category, self.find_shown, self.title_category, self.items_called)
         if not all(callable(finder) for finder in finders):
-            raise ValueError("find_item, match_category, find_shown and title_category must be callables")
+            raise ValueError("find_item, match_category, find_shown, title_category and items_called must be callables")
         if isinstance(self.title_words, str) or not all(isinstance(word, str) for word in self.title_words):
             raise ValueError("title_words must be a set of strings")
         object.__setattr__(self, "title_words", frozenset(self.title_words))

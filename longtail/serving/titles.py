@@ -30,6 +30,8 @@ TITLE_CATEGORY_MIN_PROBABILITY = 0.7
 # searched for that name too: "coriander" is in 16 Instacart titles and "cilantro" in 48 (3x), while "double cream"
 # (18) and "heavy cream" (10) are both the shop's words.
 SHOP_NAME_MIN_RATIO = 3.0
+# How many titles must end with a shopper's phrase of two words or more for the items so called to say what it is.
+ITEMS_CALLED_MIN_TITLES = 3
 
 
 class TitleFinder:
@@ -216,6 +218,55 @@ class TitleCategories:
                 word = meant[0] if len(meant) == 1 else word
             spelt.append(word)
         return " ".join(spelt)
+
+
+class ItemsCalled:
+    """Callable phrase -> (ending, {category node: share of the items called the ending that lie under it}), or
+    ("", {}): the items called a phrase are those whose titles end with it, compared singular ("Creamy Peanut Butter"
+    is peanut butter, "Peanut Butter Granola Bar" is a bar). The ending read is the phrase's longest, of two words or
+    more, that at least ``min_titles`` titles end with ("smooth peanut butter" as peanut butter where few titles say
+    smooth); a phrase of one word, or with no such ending, gives ("", {}). Shares count the items with a category
+    only, for their leaves and every node above but a sole root, which holds every item.
+
+    ``titles`` and ``categories``: one per item (None or empty for none)."""
+
+    def __init__(
+        self, titles: Sequence[str | None], categories: Sequence[str | None], min_titles: int = ITEMS_CALLED_MIN_TITLES
+    ):
+        if len(titles) != len(categories):
+            raise ValueError(f"ItemsCalled needs one category per title: {len(titles)} titles, "
+                             f"{len(categories)} categories")  # fmt: skip
+        if isinstance(min_titles, bool) or not isinstance(min_titles, int) or min_titles < 1:
+            raise ValueError(f"min_titles must be a positive integer, got {min_titles!r}")
+        self.min_titles = min_titles
+        # Titles by their last two singular words, so that a phrase is compared with the titles that may end with it.
+        self.by_last_two: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        nodes_of = {
+            category: category_nodes([category]) for category in set(categories) if category and category.strip()
+        }
+        roots = {nodes[0] for nodes in nodes_of.values()}  # sorted: a path's first node is its root
+        self.sole_root = roots.pop() if len(roots) == 1 else None
+        for title, category in zip(titles, categories):
+            title_words = tuple(_singular_words(title or "").split())
+            if len(title_words) >= 2 and category in nodes_of:
+                self.by_last_two[title_words[-2:]].append((title_words, nodes_of[category]))
+
+    def __call__(self, phrase: str) -> tuple[str, dict[str, float]]:
+        phrase_words = tuple(_singular_words(phrase).split()) if isinstance(phrase, str) else ()
+        for start in range(max(len(phrase_words) - 1, 0)):
+            ending = phrase_words[start:]
+            called = [
+                nodes
+                for title_words, nodes in self.by_last_two.get(ending[-2:], [])
+                if title_words[-len(ending) :] == ending
+            ]
+            if len(called) >= self.min_titles:
+                counts: dict[str, int] = defaultdict(int)
+                for nodes in called:
+                    for node in nodes:
+                        counts[node] += node != self.sole_root
+                return " ".join(ending), {node: count / len(called) for node, count in counts.items() if count}
+        return "", {}
 
 
 class ShopNames:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from longtail.serving.measures import MEASURE, TitleMeasures, measures_in, parse_measure
+from longtail.serving.measures import TitleMeasures, measures_in, parse_measure, without_measures
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,20 @@ def test_anything_else_is_no_measure(text):
         parse_measure(text)
 
 
-def test_the_measure_leaves_the_text_with_its_of():
-    assert MEASURE.sub("|", "2 liter of sprite").strip() == "| sprite"
+@pytest.mark.parametrize(
+    "text, left",
+    [
+        ("2 liter of sprite", "| sprite"),  # with its "of"
+        ("3lb bag yellow onions", "| yellow onions"),  # what an amount comes in goes with it
+        ("a 16 oz jar of salsa", "a | salsa"),
+        ("2 liter bottle coke", "| coke"),
+        ("a 20cm tin for baking", "a | tin for baking"),  # after a length, the container is the thing wanted
+        ("13 gallon bags", "| bags"),  # and so is a bag after a volume
+        ("a 12 pack of coke", "a | coke"),
+    ],
+)
+def test_the_measure_leaves_the_text(text, left):
+    assert without_measures(text, "|") == left
 
 
 def test_weights_and_volumes_compare_across_units_within_the_tolerance():

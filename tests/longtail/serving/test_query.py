@@ -6,6 +6,7 @@ import pytest
 from longtail.serving.query import MAX_QUERY_CHARS, QuerySpec, ShownItem, parse_query
 from longtail.serving.query_phrases import CONTAINER_OF, asks_for_others
 from longtail.serving.shop_vocabulary import ShopVocabulary
+from longtail.serving.titles import ItemsCalled
 from longtail.serving.vocabulary import category_nodes
 
 QUANTILES = {25: 1.25, 50: 2.5, 75: 4.25}
@@ -897,6 +898,42 @@ def test_item_titles_narrow_or_name_the_category(query, expected):
     assert parsed(query, TITLED_GROCERY).get("category") == expected
 
 
+CALLED_TITLES = {
+    "Creamy Peanut Butter": "pantry > spreads", "Crunchy Peanut Butter": "pantry > spreads",
+    "Organic Peanut Butter": "pantry > spreads", "Salted Butter": "dairy eggs > butter",
+    "Egg Noodles": "pantry > pasta", "Wide Egg Noodles": "international > kosher foods",
+    "Kosher Egg Noodles": "international > kosher foods", "Yolk Free Egg Noodles": "pantry > pasta",
+    "Liquid Egg Whites": "dairy eggs > eggs", "Large Eggs": "dairy eggs > eggs",
+    "Lemon Cleaner Heavy Duty": "household > cleaning", "Scrub Sponges Heavy Duty": "household > cleaning",
+    "Degreaser Heavy Duty": "household > cleaning", "Tall Kitchen Bin Liners": "household > trash bags liners",
+}  # fmt: skip
+CALLING_GROCERY = ShopVocabulary(
+    category_nodes(list(CALLED_TITLES.values())),
+    {},
+    items_called=ItemsCalled(list(CALLED_TITLES), list(CALLED_TITLES.values())),
+)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("peanut butter", "pantry > spreads"),  # the butter aisle holds none of the items called peanut butter
+        ("crunchy peanut butter for the kids' sandwiches", "pantry > spreads"),
+        ("salted butter", "dairy eggs > butter"),  # too few titles end with the phrase: the words decide
+        ("egg noodles", None),  # the eggs aisle holds none, and no node holds most of them
+        ("bin liners, the big heavy duty ones", "household > trash bags liners"),  # "heavy duty" names no node
+    ],
+)
+def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expected):
+    assert parsed(query, CALLING_GROCERY).get("category") == expected
+
+
+def test_what_an_amount_comes_in_names_no_aisle():
+    spec = parse_query("3lb bag yellow onions", CALLING_GROCERY)
+    assert (spec.category, spec.measure, spec.text) == (None, ("3 lb",), "yellow onions")
+    assert parsed("13 gallon bags", CALLING_GROCERY)["category"] == "household > trash bags liners"
+
+
 def test_a_stated_age_names_the_age_band_node():
     shop = ShopVocabulary(
         category_nodes([
@@ -1288,7 +1325,8 @@ TRASH_AND_PRODUCE = ShopVocabulary(
         ("500g pasta", "pasta"),
         ("a 2 litre water bottle", "water bottle"),
         ("a 20 cm cake tin", "cake tin"),
-        ("a 5 lb bag of potatoes", "bag of potatoes"),
+        ("a 5 lb bag of potatoes", "potatoes"),  # with what it comes in
+        ("3lb bag yellow onions", "yellow onions"),
     ],
 )
 def test_a_measure_says_how_much_and_adds_no_words(query, text):

@@ -1,6 +1,6 @@
 import pytest
 
-from longtail.serving.titles import ShopNames, TitleCategories, TitleFinder
+from longtail.serving.titles import ItemsCalled, ShopNames, TitleCategories, TitleFinder
 
 TITLES = {
     "85123A": "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -157,6 +157,54 @@ def test_title_categories_validate():
         TitleCategories(["a"], ["x"], min_probability=0.5)
     with pytest.raises(ValueError, match="at least one item with a category"):
         TitleCategories(["a", "b"], ["", None])
+
+
+# --- ItemsCalled ------------------------------------------------------------------------------------------------
+
+CALLED_TITLES = {
+    "Creamy Peanut Butter": "pantry > spreads",
+    "Crunchy Peanut Butter": "pantry > spreads",
+    "Natural Peanut Butters": "pantry > spreads",
+    "Organic Peanut Butter": "snacks > nut butters",
+    "Peanut Butter Granola Bar": "snacks > energy bars",  # a bar, not peanut butter
+    "Peanut Butter Chocolate Cups": "snacks > candy",
+    "Salted Butter": "dairy > butter",
+    "Unsalted Butter": "dairy > butter",
+    "Sweet Cream Butter": "dairy > butter",
+    "Smooth Peanut Butter": "",  # no category: not counted
+}
+
+
+@pytest.fixture(scope="module")
+def called():
+    return ItemsCalled(list(CALLED_TITLES), list(CALLED_TITLES.values()))
+
+
+def test_the_items_called_a_phrase_are_those_whose_titles_end_with_it(called):
+    ending, shares = called("peanut butter")
+    assert ending == "peanut butter"
+    assert shares == pytest.approx(
+        {"pantry": 0.75, "pantry > spreads": 0.75, "snacks": 0.25, "snacks > nut butters": 0.25}
+    )
+
+
+def test_the_longest_ending_that_enough_titles_end_with_is_read(called):
+    # Two titles say "crunchy peanut butter" or fewer: below the three needed, so "peanut butter" is read.
+    assert called("nice crunchy peanut butters")[0] == "peanut butter"
+    assert called("sweet cream butter") == ("", {})  # one title, and "cream butter" is in one too
+    assert called("butter") == ("", {})  # one word calls every title that ends with it: never read
+    assert called("granola bar") == ("", {})
+    assert called(None) == ("", {})
+
+
+def test_items_called_leave_out_a_sole_root_and_validate():
+    titles = ["Yoga Journal", "Knitting Journal", "Travel Journal"]
+    shop = ItemsCalled(titles, ["Magazines > Fitness", "Magazines > Knitting", "Magazines > Travel"], min_titles=1)
+    assert shop("yoga journal") == ("yoga journal", {"Magazines > Fitness": 1.0})
+    with pytest.raises(ValueError, match="one category per title"):
+        ItemsCalled(["a", "b"], ["x"])
+    with pytest.raises(ValueError, match="min_titles"):
+        ItemsCalled(["a"], ["x"], min_titles=0)
 
 
 GROCERY = {
