@@ -18,8 +18,9 @@ docs/labels/measure_conversations.jsonl``, judged in ``docs/labels/measure_answe
 much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken broth"); ``measure2_conversations.jsonl``
 (``measure2_answers.jsonl``) asks half the time for a size the shop's titles state; ``container_conversations.jsonl``
 (``container_answers.jsonl``) says what an amount comes in ("3lb bag yellow onions"). The names ones
-(``names_conversations.jsonl``, judged in ``names_answers.jsonl``): a grocery product by its everyday name, a third
-borrowing another food's word ("peanut butter", "jelly beans"). Per shop: the conversations, the
+(``names_conversations.jsonl`` and ``names2_conversations.jsonl``, judged in ``names_answers.jsonl`` and
+``names2_answers.jsonl``): a grocery product by its everyday name, a third borrowing another food's word ("peanut
+butter", "jelly beans"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

@@ -23,10 +23,11 @@ from longtail.serving.vocabulary import (
     words,
 )
 
-# A node named by the words that end the shopper's product phrase stands when it holds at least this share of the
-# items that ending calls (whose titles end with it: ``ShopVocabulary.items_called``); else the deepest node holding
-# ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut butter" names the butter aisle, though the items
-# called so are spreads. ("cheap bin liners, the big heavy duty ones" ends in "heavy duty", which names no node.)
+# A node the shopper's words name stands when it holds at least this share of the items called by the name their
+# product phrase holds (the items whose titles end with it: ``ShopVocabulary.items_called``), or that name names no
+# node on its path; else the deepest node holding ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut
+# butter" names the butter aisle, though the items called so are spreads. ("cheap bin liners, the big heavy duty
+# ones" holds "heavy duty", which names no node.)
 CALLED_MIN_SHARE = 0.25
 CALLED_NODE_SHARE = 0.6
 
@@ -41,9 +42,9 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     head_text = patterns.context.split(text, maxsplit=1)[0]
     named = named_category(text, shop)
     if named is not None:
-        ending, called = shop.items_called(_title_phrase(head_text, shop))
-        ending_node = named_category(ending, shop) if called else None
-        if ending_node is None or not _one_path(ending_node, named) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
+        name, called = shop.items_called(_product_phrase(head_text, shop))
+        name_node = named_category(name, shop) if called else None
+        if name_node is None or not _one_path(name_node, named) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
             return named
         clear = [node for node, share in called.items() if share >= CALLED_NODE_SHARE]
         return max(clear, key=lambda node: node.count(SEPARATOR), default=None)

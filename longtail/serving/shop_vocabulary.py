@@ -45,7 +45,7 @@ class ShopVocabulary:
     (``CategoryMatcher``), the last fallback; ``title_category``, the node the items whose titles use a phrase's
     words lie in, optionally within a given node (``TitleCategories``), which narrows a node the label words name
     and is the first fallback when they name none; ``items_called``, the share of the items whose titles end with a
-    phrase's ending under each node (``ItemsCalled``), which overrules the node the ending's label words name;
+    name a phrase holds under each node (``ItemsCalled``), which overrules the node that name's label words name;
     ``title_words``, singular words the shop's titles use often, which are never read as misspellings of a category
     word."""
 

@@ -221,25 +221,29 @@ class TitleCategories:
 
 
 class ItemsCalled:
-    """Callable phrase -> (ending, {category node: share of the items called the ending that lie under it}), or
-    ("", {}): the items called a phrase are those whose titles end with it, compared singular ("Creamy Peanut Butter"
-    is peanut butter, "Peanut Butter Granola Bar" is a bar). The ending read is the phrase's longest, of two words or
-    more, that at least ``min_titles`` titles end with ("smooth peanut butter" as peanut butter where few titles say
-    smooth); a phrase of one word, or with no such ending, gives ("", {}). Shares count the items with a category
-    only, for their leaves and every node above but a sole root, which holds every item.
+    """Callable phrase -> (name, {category node: share of the items called the name that lie under it}), or ("",
+    {}): the items called a name are those whose titles end with it ("Creamy Peanut Butter" is peanut butter, "Peanut
+    Butter Granola Bar" is a bar), compared by their singular words less English stop words ("Half & Half" is half and
+    half). The name read is the longest run of the phrase's words, of two or more, that at least ``min_titles``
+    titles end with, the last of equally long ones ("crunchy peanut butter if you have it" as peanut butter where few
+    titles say crunchy); a phrase with no such run gives ("", {}). Shares count the items with a category only, for
+    their leaves and every node above but a sole root, which holds every item.
 
     ``titles`` and ``categories``: one per item (None or empty for none)."""
 
     def __init__(
         self, titles: Sequence[str | None], categories: Sequence[str | None], min_titles: int = ITEMS_CALLED_MIN_TITLES
     ):
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
         if len(titles) != len(categories):
             raise ValueError(f"ItemsCalled needs one category per title: {len(titles)} titles, "
                              f"{len(categories)} categories")  # fmt: skip
         if isinstance(min_titles, bool) or not isinstance(min_titles, int) or min_titles < 1:
             raise ValueError(f"min_titles must be a positive integer, got {min_titles!r}")
         self.min_titles = min_titles
-        # Titles by their last two singular words, so that a phrase is compared with the titles that may end with it.
+        self.stop_words = ENGLISH_STOP_WORDS
+        # Titles by their last two words, so that a name is compared with the titles that may end with it.
         self.by_last_two: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
         nodes_of = {
             category: category_nodes([category]) for category in set(categories) if category and category.strip()
@@ -247,26 +251,28 @@ class ItemsCalled:
         roots = {nodes[0] for nodes in nodes_of.values()}  # sorted: a path's first node is its root
         self.sole_root = roots.pop() if len(roots) == 1 else None
         for title, category in zip(titles, categories):
-            title_words = tuple(_singular_words(title or "").split())
+            title_words = self._words(title or "")
             if len(title_words) >= 2 and category in nodes_of:
                 self.by_last_two[title_words[-2:]].append((title_words, nodes_of[category]))
 
     def __call__(self, phrase: str) -> tuple[str, dict[str, float]]:
-        phrase_words = tuple(_singular_words(phrase).split()) if isinstance(phrase, str) else ()
-        for start in range(max(len(phrase_words) - 1, 0)):
-            ending = phrase_words[start:]
-            called = [
-                nodes
-                for title_words, nodes in self.by_last_two.get(ending[-2:], [])
-                if title_words[-len(ending) :] == ending
-            ]
-            if len(called) >= self.min_titles:
-                counts: dict[str, int] = defaultdict(int)
-                for nodes in called:
-                    for node in nodes:
-                        counts[node] += node != self.sole_root
-                return " ".join(ending), {node: count / len(called) for node, count in counts.items() if count}
+        phrase_words = self._words(phrase) if isinstance(phrase, str) else ()
+        for size in range(len(phrase_words), 1, -1):
+            for start in range(len(phrase_words) - size, -1, -1):
+                name = phrase_words[start : start + size]
+                called = [
+                    nodes for title_words, nodes in self.by_last_two.get(name[-2:], []) if title_words[-size:] == name
+                ]
+                if len(called) >= self.min_titles:
+                    counts: dict[str, int] = defaultdict(int)
+                    for nodes in called:
+                        for node in nodes:
+                            counts[node] += node != self.sole_root
+                    return " ".join(name), {node: count / len(called) for node, count in counts.items() if count}
         return "", {}
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        return tuple(singular(word) for word in words(text) if word not in self.stop_words)
 
 
 class ShopNames:

@@ -919,6 +919,7 @@ CALLING_GROCERY = ShopVocabulary(
     [
         ("peanut butter", "pantry > spreads"),  # the butter aisle holds none of the items called peanut butter
         ("crunchy peanut butter for the kids' sandwiches", "pantry > spreads"),
+        ("peanut butter if you have it, the crunchy kind", "pantry > spreads"),  # the name need not end the phrase
         ("salted butter", "dairy eggs > butter"),  # too few titles end with the phrase: the words decide
         ("egg noodles", None),  # the eggs aisle holds none, and no node holds most of them
         ("bin liners, the big heavy duty ones", "household > trash bags liners"),  # "heavy duty" names no node

@@ -188,13 +188,21 @@ def test_the_items_called_a_phrase_are_those_whose_titles_end_with_it(called):
     )
 
 
-def test_the_longest_ending_that_enough_titles_end_with_is_read(called):
-    # Two titles say "crunchy peanut butter" or fewer: below the three needed, so "peanut butter" is read.
+def test_the_longest_run_of_words_that_enough_titles_end_with_is_read(called):
+    # Two titles say "crunchy peanut butter" or fewer: below the three needed, so "peanut butter" is read, wherever
+    # it stands in the phrase.
     assert called("nice crunchy peanut butters")[0] == "peanut butter"
+    assert called("peanut butter if you have it, the crunchy kind")[0] == "peanut butter"
     assert called("sweet cream butter") == ("", {})  # one title, and "cream butter" is in one too
     assert called("butter") == ("", {})  # one word calls every title that ends with it: never read
     assert called("granola bar") == ("", {})
     assert called(None) == ("", {})
+
+
+def test_items_called_compare_without_stop_words():
+    titles = ["Half & Half", "Organic Half and Half", "Fat Free Half & Half", "Half Caff Coffee"]
+    shop = ItemsCalled(titles, ["dairy > cream", "dairy > cream", "dairy > cream", "drinks > coffee"])
+    assert shop("half and half for my coffee") == ("half half", {"dairy": 1.0, "dairy > cream": 1.0})
 
 
 def test_items_called_leave_out_a_sole_root_and_validate():
