@@ -33,16 +33,17 @@ CALLED_NODE_SHARE = 0.6
 
 
 def category_of(text: str, shop: ShopVocabulary) -> str | None:
-    """The node the words name (``named_category``) unless the items the product phrase calls lie elsewhere (see
-    ``CALLED_MIN_SHARE``), else the node ``shop.title_category`` gives for the product phrase of the thing wanted (the
-    words left once occasion, chat and domain words are dropped, before the first context word as
-    ``named_category`` reads them) or, failing that, ``shop.match_category`` for the whole product phrase."""
+    """The node the words name (``named_category``) unless the items called by a name the thing wanted holds lie
+    elsewhere (see ``CALLED_MIN_SHARE``; a recipient's word may be part of the name: "baby carrots"), else the node
+    ``shop.title_category`` gives for the product phrase of the thing wanted (the words left once occasion, chat and
+    domain words are dropped, before the first context word as ``named_category`` reads them) or, failing that,
+    ``shop.match_category`` for the whole product phrase."""
     # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
     # detergent's, and the office is no aisle.
     head_text = patterns.context.split(text, maxsplit=1)[0]
     named = named_category(text, shop)
     if named is not None:
-        name, called = shop.items_called(_product_phrase(head_text, shop))
+        name, called = shop.items_called(head_text)
         name_node = named_category(name, shop) if called else None
         if name_node is None or not _one_path(name_node, named) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
             return named

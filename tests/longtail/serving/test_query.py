@@ -906,6 +906,8 @@ CALLED_TITLES = {
     "Liquid Egg Whites": "dairy eggs > eggs", "Large Eggs": "dairy eggs > eggs",
     "Lemon Cleaner Heavy Duty": "household > cleaning", "Scrub Sponges Heavy Duty": "household > cleaning",
     "Degreaser Heavy Duty": "household > cleaning", "Tall Kitchen Bin Liners": "household > trash bags liners",
+    "Organic Baby Carrots": "produce > packaged vegetables", "Peeled Baby Carrots": "produce > packaged vegetables",
+    "Fresh Baby Carrots": "produce > packaged vegetables", "Banana Baby Food Pouch": "babies > baby food",
 }  # fmt: skip
 CALLING_GROCERY = ShopVocabulary(
     category_nodes(list(CALLED_TITLES.values())),
@@ -923,6 +925,8 @@ CALLING_GROCERY = ShopVocabulary(
         ("salted butter", "dairy eggs > butter"),  # too few titles end with the phrase: the words decide
         ("egg noodles", None),  # the eggs aisle holds none, and no node holds most of them
         ("bin liners, the big heavy duty ones", "household > trash bags liners"),  # "heavy duty" names no node
+        ("baby carrots for the kids' lunches", "produce > packaged vegetables"),  # a recipient's word in a name
+        ("something for the baby", "babies"),
     ],
 )
 def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expected):
