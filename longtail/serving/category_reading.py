@@ -23,9 +23,9 @@ from longtail.serving.vocabulary import (
     words,
 )
 
-# A node the shopper's words name stands when it holds at least this share of the items called by the name their
-# product phrase holds (the items whose titles end with it: ``ShopVocabulary.items_called``), or that name names no
-# node on its path; else the deepest node holding ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut
+# A node the shopper's words name stands when it holds at least this share of the items called by the name the thing
+# wanted holds (the items whose titles end with it: ``ShopVocabulary.items_called``), or that name names no node on
+# its path; else the deepest node holding ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut
 # butter" names the butter aisle, though the items called so are spreads. ("cheap bin liners, the big heavy duty
 # ones" holds "heavy duty", which names no node.)
 CALLED_MIN_SHARE = 0.25
