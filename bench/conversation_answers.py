@@ -21,7 +21,8 @@ much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken brot
 (``names_conversations.jsonl`` and ``names2_conversations.jsonl``, judged in ``names_answers.jsonl`` and
 ``names2_answers.jsonl``): a grocery product by its everyday name, a third borrowing another food's word ("peanut
 butter", "jelly beans"); ``person_word_conversations.jsonl`` (``person_word_answers.jsonl``) holds a word for a person
-or an occasion, half the time in a product's name ("baby carrots", "party mix"). Per shop: the conversations, the
+or an occasion, half the time in a product's name ("baby carrots", "party mix"); ``purpose_conversations.jsonl``
+(``purpose_answers.jsonl``) says what a product is for ("half and half for my coffee"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

@@ -27,7 +27,9 @@ from longtail.serving.vocabulary import (
 # wanted holds (the items whose titles end with it: ``ShopVocabulary.items_called``), or that name names no node on
 # its path; else the deepest node holding ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut
 # butter" names the butter aisle, though the items called so are spreads. ("cheap bin liners, the big heavy duty
-# ones" holds "heavy duty", which names no node.)
+# ones" holds "heavy duty", which names no node.) Where the thing wanted names no node and its context does, the
+# deepest node holding ``CALLED_NODE_SHARE`` of the items its name calls replaces the context's ("half and half for
+# my coffee" is the cream aisle).
 CALLED_MIN_SHARE = 0.25
 CALLED_NODE_SHARE = 0.6
 
@@ -45,10 +47,17 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     if named is not None:
         name, called = shop.items_called(head_text)
         name_node = named_category(name, shop) if called else None
-        if name_node is None or not _one_path(name_node, named) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
+        overrules = name_node is not None and _one_path(name_node, named)
+        # "half and half for my coffee": the thing wanted names no node, and its context named the coffee aisle.
+        from_context = bool(called) and head_text != text and named_category(head_text, shop) is None
+        if not (overrules or from_context) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
             return named
-        clear = [node for node, share in called.items() if share >= CALLED_NODE_SHARE]
-        return max(clear, key=lambda node: node.count(SEPARATOR), default=None)
+        clear = max(
+            (node for node, share in called.items() if share >= CALLED_NODE_SHARE),
+            key=lambda node: node.count(SEPARATOR),
+            default=None,
+        )
+        return clear if clear is not None or overrules else named
     phrase = _product_phrase(text, shop)
     if not phrase:
         return None

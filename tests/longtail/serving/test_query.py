@@ -908,6 +908,8 @@ CALLED_TITLES = {
     "Degreaser Heavy Duty": "household > cleaning", "Tall Kitchen Bin Liners": "household > trash bags liners",
     "Organic Baby Carrots": "produce > packaged vegetables", "Peeled Baby Carrots": "produce > packaged vegetables",
     "Fresh Baby Carrots": "produce > packaged vegetables", "Banana Baby Food Pouch": "babies > baby food",
+    "Half & Half": "dairy eggs > cream", "Organic Half and Half": "dairy eggs > cream",
+    "Fat Free Half & Half": "dairy eggs > cream", "Whole Bean Coffee": "beverages > coffee",
 }  # fmt: skip
 CALLING_GROCERY = ShopVocabulary(
     category_nodes(list(CALLED_TITLES.values())),
@@ -927,6 +929,8 @@ CALLING_GROCERY = ShopVocabulary(
         ("bin liners, the big heavy duty ones", "household > trash bags liners"),  # "heavy duty" names no node
         ("baby carrots for the kids' lunches", "produce > packaged vegetables"),  # a recipient's word in a name
         ("something for the baby", "babies"),
+        ("half and half for my coffee", "dairy eggs > cream"),  # the thing wanted names no node, its context does
+        ("something for my coffee", "beverages > coffee"),  # and where it calls no items, the context's node stands
     ],
 )
 def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expected):
