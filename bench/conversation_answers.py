@@ -22,7 +22,9 @@ much, how big or what it comes in ("a 5 lb bag of potatoes", "32 oz chicken brot
 ``names2_answers.jsonl``): a grocery product by its everyday name, a third borrowing another food's word ("peanut
 butter", "jelly beans"); ``person_word_conversations.jsonl`` (``person_word_answers.jsonl``) holds a word for a person
 or an occasion, half the time in a product's name ("baby carrots", "party mix"); ``purpose_conversations.jsonl``
-(``purpose_answers.jsonl``) says what a product is for ("half and half for my coffee"). Per shop: the conversations, the
+(``purpose_answers.jsonl``) says what a product is for ("half and half for my coffee"), and so does
+``purpose1_conversations.jsonl`` (``purpose1_answers.jsonl``), naming it in one word two times in three ("capers for
+chicken piccata"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

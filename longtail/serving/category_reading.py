@@ -28,8 +28,8 @@ from longtail.serving.vocabulary import (
 # its path; else the deepest node holding ``CALLED_NODE_SHARE`` of them replaces it, or none does: "peanut
 # butter" names the butter aisle, though the items called so are spreads. ("cheap bin liners, the big heavy duty
 # ones" holds "heavy duty", which names no node.) Where the thing wanted names no node and its context does, the
-# deepest node holding ``CALLED_NODE_SHARE`` of the items its name calls replaces the context's ("half and half for
-# my coffee" is the cream aisle).
+# deepest node holding ``CALLED_NODE_SHARE`` of the items its name calls, a name of one word too, replaces the
+# context's, or none does ("half and half for my coffee" is the cream aisle, "noodles for chicken soup" no aisle).
 CALLED_MIN_SHARE = 0.25
 CALLED_NODE_SHARE = 0.6
 
@@ -45,19 +45,23 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     head_text = patterns.context.split(text, maxsplit=1)[0]
     named = named_category(text, shop)
     if named is not None:
-        name, called = shop.items_called(head_text)
+        # "half and half for my coffee": the thing wanted names no node, and its context named the coffee aisle. Its
+        # context also makes up for a name of one word ("lemons for my tea"), but not for a word of the shop's sole
+        # root, which names every item ("a magazine for teens").
+        from_context = head_text != text and named_category(head_text, shop) is None
+        if from_context:
+            name, called = shop.items_called(_product_phrase(head_text, shop), 1)
+        else:
+            name, called = shop.items_called(head_text, 2)
         name_node = named_category(name, shop) if called else None
         overrules = name_node is not None and _one_path(name_node, named)
-        # "half and half for my coffee": the thing wanted names no node, and its context named the coffee aisle.
-        from_context = bool(called) and head_text != text and named_category(head_text, shop) is None
-        if not (overrules or from_context) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
+        if not (overrules or (from_context and called)) or called.get(named, 0.0) >= CALLED_MIN_SHARE:
             return named
-        clear = max(
+        return max(
             (node for node, share in called.items() if share >= CALLED_NODE_SHARE),
             key=lambda node: node.count(SEPARATOR),
             default=None,
         )
-        return clear if clear is not None or overrules else named
     phrase = _product_phrase(text, shop)
     if not phrase:
         return None

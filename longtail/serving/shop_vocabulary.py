@@ -31,7 +31,7 @@ def _no_title_category(phrase: str, within: str | None = None) -> str | None:
     return None
 
 
-def _no_items_called(phrase: str) -> tuple[str, dict[str, float]]:
+def _no_items_called(phrase: str, min_words: int = 2) -> tuple[str, dict[str, float]]:
     return "", {}
 
 
@@ -45,9 +45,9 @@ class ShopVocabulary:
     (``CategoryMatcher``), the last fallback; ``title_category``, the node the items whose titles use a phrase's
     words lie in, optionally within a given node (``TitleCategories``), which narrows a node the label words name
     and is the first fallback when they name none; ``items_called``, the share of the items whose titles end with a
-    name a phrase holds under each node (``ItemsCalled``), which overrules the node that name's label words name;
-    ``title_words``, singular words the shop's titles use often, which are never read as misspellings of a category
-    word."""
+    name a phrase holds, of at least the given number of words, under each node (``ItemsCalled``), which overrules
+    the node that name's label words name; ``title_words``, singular words the shop's titles use often, which are
+    never read as misspellings of a category word."""
 
     category_paths: tuple[str, ...]
     price_quantiles: Mapping[int, float] = field(default_factory=dict)
@@ -55,7 +55,7 @@ class ShopVocabulary:
     match_category: Callable[[str], str | None] = _no_category
     find_shown: Callable[[str, Sequence[str]], str | None] = _no_shown_item
     title_category: Callable[[str, str | None], str | None] = _no_title_category
-    items_called: Callable[[str], tuple[str, dict[str, float]]] = _no_items_called
+    items_called: Callable[[str, int], tuple[str, dict[str, float]]] = _no_items_called
     title_words: frozenset[str] = frozenset()
 
     def __post_init__(self):

@@ -910,6 +910,11 @@ CALLED_TITLES = {
     "Fresh Baby Carrots": "produce > packaged vegetables", "Banana Baby Food Pouch": "babies > baby food",
     "Half & Half": "dairy eggs > cream", "Organic Half and Half": "dairy eggs > cream",
     "Fat Free Half & Half": "dairy eggs > cream", "Whole Bean Coffee": "beverages > coffee",
+    "Organic Lemons": "produce > fresh fruits", "Lemons": "produce > fresh fruits", "Meyer Lemons": "",
+    "Large Lemon": "produce > fresh fruits", "Bag of Lemons": "produce > fresh fruits",
+    "Black Tea with Lemon": "beverages > tea", "Green Tea": "beverages > tea", "Chicken Breasts": "meat > poultry",
+    "Chicken Noodle Soup": "canned goods > soup", "Ramen Noodles": "international > asian",
+    "Rice Noodles": "international > asian", "Udon Noodles": "pantry > pasta", "Lo Mein Noodles": "pantry > pasta",
 }  # fmt: skip
 CALLING_GROCERY = ShopVocabulary(
     category_nodes(list(CALLED_TITLES.values())),
@@ -931,10 +936,26 @@ CALLING_GROCERY = ShopVocabulary(
         ("something for the baby", "babies"),
         ("half and half for my coffee", "dairy eggs > cream"),  # the thing wanted names no node, its context does
         ("something for my coffee", "beverages > coffee"),  # and where it calls no items, the context's node stands
+        ("lemons for my tea", "produce > fresh fruits"),  # where the context names a node, one word is a name
+        ("noodles for chicken soup", None),  # no node holds most of the noodles: none stands
+        ("lemons", None),  # with no context a word of its own calls too much
     ],
 )
 def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expected):
     assert parsed(query, CALLING_GROCERY).get("category") == expected
+
+
+def test_a_word_of_the_sole_root_is_never_a_name():
+    # Most titles of a magazine shop may end with "magazine": it names every item, so the teen node stands.
+    titles = {
+        "Teen Vogue Magazine": "Magazines > Teen", "Yoga Magazine": "Magazines > Fitness",
+        "Knitting Magazine": "Magazines > Crafts", "Gardening Magazine": "Magazines > Home",
+        "Golf Magazine": "Magazines > Sports",
+    }  # fmt: skip
+    shop = ShopVocabulary(
+        category_nodes(list(titles.values())), {}, items_called=ItemsCalled(list(titles), list(titles.values()))
+    )
+    assert parsed("a magazine for teens", shop)["category"] == "Magazines > Teen"
 
 
 def test_what_an_amount_comes_in_names_no_aisle():

@@ -171,7 +171,10 @@ CALLED_TITLES = {
     "Salted Butter": "dairy > butter",
     "Unsalted Butter": "dairy > butter",
     "Sweet Cream Butter": "dairy > butter",
-    "Smooth Peanut Butter": "",  # no category: not counted
+    "Smooth Peanut Butter": "",  # no category: it counts towards the titles needed, not the shares
+    "Spicy Beef Jerky": "snacks > jerky",
+    "Original Beef Jerky": "",
+    "Teriyaki Beef Jerky": "",
 }
 
 
@@ -194,9 +197,20 @@ def test_the_longest_run_of_words_that_enough_titles_end_with_is_read(called):
     assert called("nice crunchy peanut butters")[0] == "peanut butter"
     assert called("peanut butter if you have it, the crunchy kind")[0] == "peanut butter"
     assert called("sweet cream butter") == ("", {})  # one title, and "cream butter" is in one too
-    assert called("butter") == ("", {})  # one word calls every title that ends with it: never read
+    assert called("butter") == ("", {})  # one word calls every title that ends with it: read only when asked
+    assert called("some butter please", min_words=1) == ("butter", pytest.approx({
+        "dairy": 3 / 7, "dairy > butter": 3 / 7, "pantry": 3 / 7, "pantry > spreads": 3 / 7, "snacks": 1 / 7,
+        "snacks > nut butters": 1 / 7,
+    }))  # fmt: skip
     assert called("granola bar") == ("", {})
     assert called(None) == ("", {})
+
+
+def test_titles_without_a_category_count_towards_a_name_not_its_shares(called):
+    # Three titles end with "beef jerky", one of them with a category.
+    assert called("beef jerky") == ("beef jerky", {"snacks": 1.0, "snacks > jerky": 1.0})
+    titles = ["Original Beef Jerky", "Teriyaki Beef Jerky", "Spicy Beef Jerky"]
+    assert ItemsCalled(titles, [None, "", None])("beef jerky") == ("beef jerky", {})
 
 
 def test_items_called_compare_without_stop_words():
@@ -213,6 +227,8 @@ def test_items_called_leave_out_a_sole_root_and_validate():
         ItemsCalled(["a", "b"], ["x"])
     with pytest.raises(ValueError, match="min_titles"):
         ItemsCalled(["a"], ["x"], min_titles=0)
+    with pytest.raises(ValueError, match="min_words"):
+        shop("yoga journal", min_words=0)
 
 
 GROCERY = {
