@@ -47,8 +47,9 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     if named is not None:
         # "half and half for my coffee": the thing wanted names no node, and its context named the coffee aisle. Its
         # context also makes up for a name of one word ("lemons for my tea"), but not for a word of the shop's sole
-        # root, which names every item ("a magazine for teens").
-        from_context = head_text != text and named_category(head_text, shop) is None
+        # root, which names every item ("a magazine for teens"). Where the shopper places the thing, the place stands
+        # ("granola from the breakfast bars aisle").
+        from_context = head_text != text and named_category(head_text, shop) is None and _place(text, shop) is None
         if from_context:
             name, called = shop.items_called(_product_phrase(head_text, shop), 1)
         else:

@@ -939,6 +939,7 @@ CALLING_GROCERY = ShopVocabulary(
         ("lemons for my tea", "produce > fresh fruits"),  # where the context names a node, one word is a name
         ("noodles for chicken soup", None),  # no node holds most of the noodles: none stands
         ("lemons", None),  # with no context a word of its own calls too much
+        ("lemons from the tea aisle", "beverages > tea"),  # where the shopper places the thing, the place stands
     ],
 )
 def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expected):
