@@ -22,7 +22,6 @@ from longtail.serving.lists import top_rows
 from longtail.serving.occasions import ACCOMPANIMENT, without_event_nouns, without_gift_words
 from longtail.serving.query import QuerySpec, ShownItem, parse_query
 from longtail.serving.query_phrases import asks_about_price, asks_for_others, compares_price_with_shown
-from longtail.serving.query_words import patterns
 from longtail.serving.shop_vocabulary import ShopVocabulary
 from longtail.serving.shopper_synonyms import BRITISH_AMERICAN
 from longtail.serving.titles import ItemsCalled, ShopNames, TitleCategories, TitleFinder
@@ -38,10 +37,6 @@ POPULAR_POOL = 4
 # cosine to "coke zero". Small beside what separates the thing asked for from other kinds (Diet Coke 0.68, Coke Zero
 # itself 1.0): a title that states the size reorders the sizes of a thing, and never outranks the thing.
 MEASURE_BONUS = 0.1
-# What an item called the thing wanted gains (``ItemsCalled.rows``: its title ends with the name, "Vanilla Ice Cream"
-# for "vanilla ice cream to go with warm apple pie", not "Marionberry Pie Ice Cream"). As small as ``MEASURE_BONUS``:
-# it orders the items that match the words, and does not lift an item that does not.
-NAME_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -116,14 +111,11 @@ class Signals:
     moved_from: np.ndarray | None = None
     later: np.ndarray | None = None
     measured: np.ndarray | None = None
-    called: np.ndarray | None = None
 
     def scores(self, weights: AssistantWeights, is_tail: np.ndarray) -> np.ndarray:
         scores = weights.semantic * self.semantic + weights.lexical * self.lexical
         if self.measured is not None:
             scores = scores + MEASURE_BONUS * self.measured
-        if self.called is not None:
-            scores = scores + NAME_BONUS * self.called
         scores = scores + weights.user * self.user + weights.cached * self.cached
         if not (self.semantic.any() or self.lexical.any() or self.user.any() or self.cached.any()):
             # Nothing semantic or personal to go on: the shop's most bought items first. Asked only for the unusual
@@ -199,9 +191,6 @@ class ShopAssistant:
             **read_titles,
             title_words=titles.common_words(REAL_WORD_MIN_TITLES),
         )
-        # Where the shop's titles were never read against a category tree, there is no evidence that they end with
-        # the thing's name (Online Retail's often end with a design: "HOT WATER BOTTLE BABUSHKA").
-        self._items_called = read_titles.get("items_called")
         self._bm25 = lexical_index(index.search_texts(), bm25_params)
         self._shop_names = ShopNames(titles, BRITISH_AMERICAN)
         self._accompaniments = np.array([bool(ACCOMPANIMENT.search(title)) for title in index.titles], dtype=bool)
@@ -289,7 +278,6 @@ class ShopAssistant:
             moved_from,
             self.later(spec, moved_from),
             index.measure_agreement(spec.measure) if spec.measure else None,
-            self._called(matched),
         )
 
     def later(self, spec: QuerySpec, moved_from: np.ndarray | None) -> np.ndarray | None:
@@ -314,21 +302,6 @@ class ShopAssistant:
         seen = [*previous.set_aside, *(item.item_id for item in previous.shown)]
         rows = [self.index.position[item_id] for item_id in seen if item_id in self.index.position]
         return np.isin(self.index.card_keys, self.index.card_keys[rows])
-
-    def _called(self, text: str) -> np.ndarray | None:
-        """(n_items,) floats, 1 for the items called the name the thing wanted (``text`` before its context) holds,
-        or None."""
-        if self._items_called is None:
-            return None
-        head = patterns.context.split(text, maxsplit=1)[0]
-        # A word of its own calls every title that ends with it: read only where it is all the thing wanted says
-        # ("oat milk" calls no milk).
-        _, rows = self._items_called.rows(head, 1 if len(self._items_called.words(head)) == 1 else 2)
-        if not rows:
-            return None
-        called = np.zeros(len(self.index))
-        called[rows] = 1.0
-        return called
 
     def _lexical(self, text: str) -> np.ndarray:
         """BM25 of ``text`` over the items' texts, divided by the best item's (0 when no word matches)."""

@@ -223,14 +223,14 @@ class TitleCategories:
 class ItemsCalled:
     """Callable (phrase, min_words=2) -> (name, {category node: share of the items called the name that lie under
     it}), or ("", {}): the items called a name are those whose titles end with it ("Creamy Peanut Butter" is peanut
-    butter, "Peanut Butter Granola Bar" is a bar), or whose part before a comma does ("Shaving Cream, Soothing Aloe"),
-    compared by their singular words less English stop words ("Half & Half" is half and half). The name read is the
-    longest run of the phrase's words, of ``min_words`` or more, that at least ``min_titles`` titles end with, the
-    last of equally long ones ("crunchy peanut butter if you have it" as peanut butter where few titles say crunchy);
-    a phrase with no such run gives ("", {}). One word calls every title that ends with it, so a caller asks for one
-    only where its context makes up for that. Titles with no category count towards ``min_titles`` (4 of the 6
-    diaper rash creams of Instacart have none); shares count the items with a category only, for their leaves and
-    every node above but a sole root, which holds every item ({} where none has one).
+    butter, "Peanut Butter Granola Bar" is a bar), compared by their singular words less English stop words ("Half &
+    Half" is half and half). The name read is the longest run of the phrase's words, of ``min_words`` or more, that at
+    least ``min_titles`` titles end with, the last of equally long ones ("crunchy peanut butter if you have it" as
+    peanut butter where few titles say crunchy); a phrase with no such run gives ("", {}). One word calls every title
+    that ends with it, so a caller asks for one only where its context makes up for that. Titles with no category
+    count towards ``min_titles`` (4 of the 6 diaper rash creams of Instacart have none); shares count the items with a
+    category only, for their leaves and every node above but a sole root, which holds every item ({} where none
+    has one).
 
     ``titles`` and ``categories``: one per item (None or empty for none)."""
 
@@ -248,48 +248,37 @@ class ItemsCalled:
         self.stop_words = ENGLISH_STOP_WORDS
         # Titles by their last word and by their last two, so that a name is compared with the titles that may end
         # with it.
-        self.by_ending: dict[tuple[str, ...], list[tuple[tuple[str, ...], int]]] = defaultdict(list)
+        self.by_ending: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
         nodes_of = {
             category: category_nodes([category]) for category in set(categories) if category and category.strip()
         }
         roots = {nodes[0] for nodes in nodes_of.values()}  # sorted: a path's first node is its root
         self.sole_root = roots.pop() if len(roots) == 1 else None
-        self.nodes = [nodes_of.get(category, ()) for category in categories]
-        for row, title in enumerate(titles):
-            # A title may name the thing before a comma ("Shaving Cream, Soothing Aloe").
-            for named in dict.fromkeys([title or "", (title or "").split(",")[0]]):
-                title_words = self.words(named)
-                for size in range(1, min(len(title_words), 2) + 1):
-                    self.by_ending[title_words[-size:]].append((title_words, row))
+        for title, category in zip(titles, categories):
+            title_words = self._words(title or "")
+            for size in range(1, min(len(title_words), 2) + 1):
+                self.by_ending[title_words[-size:]].append((title_words, nodes_of.get(category, ())))
 
     def __call__(self, phrase: str, min_words: int = 2) -> tuple[str, dict[str, float]]:
-        name, rows = self.rows(phrase, min_words)
-        categorised = sum(bool(self.nodes[row]) for row in rows)
-        counts: dict[str, int] = defaultdict(int)
-        for row in rows:
-            for node in self.nodes[row]:
-                counts[node] += node != self.sole_root
-        return name, {node: count / categorised for node, count in counts.items() if count}
-
-    def rows(self, phrase: str, min_words: int = 2) -> tuple[str, list[int]]:
-        """The name ``phrase`` holds and the rows (positions in ``titles``) of the items called it, or ("", [])."""
         if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 1:
             raise ValueError(f"min_words must be a positive integer, got {min_words!r}")
-        phrase_words = self.words(phrase) if isinstance(phrase, str) else ()
+        phrase_words = self._words(phrase) if isinstance(phrase, str) else ()
         for size in range(len(phrase_words), min_words - 1, -1):
             for start in range(len(phrase_words) - size, -1, -1):
                 name = phrase_words[start : start + size]
-                called = list(
-                    dict.fromkeys(
-                        row for title_words, row in self.by_ending.get(name[-2:], []) if title_words[-size:] == name
-                    )
-                )
+                called = [
+                    nodes for title_words, nodes in self.by_ending.get(name[-2:], []) if title_words[-size:] == name
+                ]
                 if len(called) >= self.min_titles:
-                    return " ".join(name), called
-        return "", []
+                    categorised = sum(bool(nodes) for nodes in called)
+                    counts: dict[str, int] = defaultdict(int)
+                    for nodes in called:
+                        for node in nodes:
+                            counts[node] += node != self.sole_root
+                    return " ".join(name), {node: count / categorised for node, count in counts.items() if count}
+        return "", {}
 
-    def words(self, text: str) -> tuple[str, ...]:
-        """The singular words of ``text`` less English stop words, as names and titles are compared."""
+    def _words(self, text: str) -> tuple[str, ...]:
         return tuple(singular(word) for word in words(text) if word not in self.stop_words)
 
 

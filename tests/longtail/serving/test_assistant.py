@@ -284,21 +284,3 @@ def test_an_amount_asked_for_ranks_the_titles_that_state_it_first_and_another_am
     assert f"the size you asked for: {measure}" in answer.items[0]["reasons"]
     assert not any("size you asked" in reason for item in answer.items[1:] for reason in item["reasons"])
     assert answer.spec.measure == (measure,)
-
-
-def test_the_items_called_the_thing_wanted_rank_before_those_that_only_share_its_words():
-    """Where the words and vectors cannot tell "Peanut Butter Cookies" from peanut butter, the titles that end with
-    the name can: the item called it ranks first (``NAME_BONUS``)."""
-    shop = small_shop()
-    all_titles = shop.items["title"].tolist()
-    all_titles[4:8] = ["PEANUT BUTTER COOKIES", "CREAMY PEANUT BUTTER", "CRUNCHY PEANUT BUTTER", "PEANUT BUTTER, PLAIN"]
-    vectors = shop.vectors.copy()
-    vectors[4:8] = vectors[4]  # alike to the model
-    filed = replace(shop, items=shop.items.assign(title=all_titles), vectors=vectors)
-    assistant = ShopAssistant(ShopIndex("shop", filed), fake_encode)
-    answer = assistant.answer("peanut butter for the kids' sandwiches", k=4)
-    assert [item["title"] for item in answer.items][-1] == "PEANUT BUTTER COOKIES"
-    assert assistant.signals("peanut butter").called.tolist() == [0.0] * 5 + [1.0] * 3 + [0.0] * 4
-    # In a shop whose items are clustered, not filed, the titles were never read against a tree: no bonus.
-    clustered = replace(filed, settings={"categories": ITEM_CLUSTERS})
-    assert ShopAssistant(ShopIndex("shop", clustered), fake_encode).signals("peanut butter").called is None

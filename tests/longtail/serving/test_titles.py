@@ -213,13 +213,6 @@ def test_titles_without_a_category_count_towards_a_name_not_its_shares(called):
     assert ItemsCalled(titles, [None, "", None])("beef jerky") == ("beef jerky", {})
 
 
-def test_a_title_may_name_the_thing_before_a_comma():
-    titles = ["Shaving Cream, Soothing Aloe", "Sensitive Shaving Cream", "Thick Shaving Cream", "Shaving Cream Brush"]
-    shop = ItemsCalled(titles, ["care > shave"] * 3 + ["care > tools"])
-    assert shop.rows("shaving cream") == ("shaving cream", [0, 1, 2])
-    assert shop("shaving cream") == ("shaving cream", {"care > shave": 1.0})  # "care" is the sole root
-
-
 def test_items_called_compare_without_stop_words():
     titles = ["Half & Half", "Organic Half and Half", "Fat Free Half & Half", "Half Caff Coffee"]
     shop = ItemsCalled(titles, ["dairy > cream", "dairy > cream", "dairy > cream", "drinks > coffee"])
