@@ -24,7 +24,8 @@ butter", "jelly beans"); ``person_word_conversations.jsonl`` (``person_word_answ
 or an occasion, half the time in a product's name ("baby carrots", "party mix"); ``purpose_conversations.jsonl``
 (``purpose_answers.jsonl``) says what a product is for ("half and half for my coffee"), and so does
 ``purpose1_conversations.jsonl`` (``purpose1_answers.jsonl``), naming it in one word two times in three ("capers for
-chicken piccata"). Per shop: the conversations, the
+chicken piccata"); ``kinds_conversations.jsonl`` (``kinds_answers.jsonl``) asks for one kind of grocery product, often
+with a variety or flavour ("dijon mustard, smooth not grainy"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """
