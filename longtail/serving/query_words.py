@@ -176,6 +176,12 @@ def _words(pattern: str) -> re.Pattern:
 
 patterns = SimpleNamespace(
     instructions=INSTRUCTIONS,
+    # The opener of a request, whose "for" starts no context: in "looking for peanut butter for the kids" the thing
+    # wanted is the peanut butter ("not looking for" is an exclusion's).
+    opener=re.compile(
+        r"\b(?:(?:i'?m|i am|we'?re|we are|am|are|just|currently|still)\s+)*(?<!not )(?<!n't )"
+        r"(?:looking|searching|hunting)\s+(?:around\s+)?for\b"
+    ),
     clear=re.compile(
         r"\b(?:start(?:ing)? (?:again|over|afresh|anew|fresh|from scratch|from the (?:beginning|top))|back to square "
         r"one|(?:let'?s )?begin again|scratch (?:all (?:of )?)?(?:that|this|it)|forget (?:that|it|all "

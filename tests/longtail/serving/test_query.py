@@ -946,6 +946,23 @@ def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expect
     assert parsed(query, CALLING_GROCERY).get("category") == expected
 
 
+@pytest.mark.parametrize(
+    "query, category",
+    [
+        ("looking for peanut butter for the kids", "pantry > spreads"),  # not "for the kids'": the peanut butter's
+        ("hi, i'm looking for half and half for my coffee", "dairy eggs > cream"),
+        ("we are still searching for egg noodles", None),
+    ],
+)
+def test_the_opener_of_a_request_starts_no_context(query, category):
+    assert parsed(query, CALLING_GROCERY).get("category") == category
+    assert not parse_query(query, CALLING_GROCERY).text.strip(" |").startswith("for")
+
+
+def test_not_looking_for_stays_an_exclusion():
+    assert parsed("not looking for candles")["exclude"] == ["candle"]
+
+
 def test_a_word_of_the_sole_root_is_never_a_name():
     # Most titles of a magazine shop may end with "magazine": it names every item, so the teen node stands.
     titles = {
