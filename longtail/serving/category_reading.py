@@ -40,6 +40,7 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     ``shop.title_category`` gives for the product phrase of the thing wanted (the words left once occasion, chat and
     domain words are dropped, before the first context word as ``named_category`` reads them) or, failing that,
     ``shop.match_category`` for the whole product phrase."""
+    text = patterns.opener.sub(BOUNDARY, text)
     # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
     # detergent's, and the office is no aisle.
     head_text = patterns.context.split(text, maxsplit=1)[0]
@@ -78,8 +79,9 @@ def named_category(text: str, shop: ShopVocabulary) -> str | None:
     ice cream aisle" is ice cream, not cream; "rice in chips pretzels" is chips), unless the words before it name
     that node or one below it ("anything vegan in the freezer section" is the frozen vegan aisle). Otherwise the
     thing wanted, not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide
-    ("cleaning stuff for the kitchen" is cleaning products, not their parent), unless they name no node ("a
-    magazine for teens") or the whole message names one below theirs."""
+    ("cleaning stuff for the kitchen" is cleaning products, not their parent; the "for" of "looking for" starts no
+    context), unless they name no node ("a magazine for teens") or the whole message names one below theirs."""
+    text = patterns.opener.sub(BOUNDARY, text)
     head_text = patterns.context.split(text, maxsplit=1)[0]
     whole = lexical_category(_shopping_words(text), shop.category_paths, shop.title_words)
     if head_text != text:

@@ -179,7 +179,6 @@ def parse_query(
     text = normalised(query)
     for pattern in patterns.instructions:
         text = pattern.sub(BOUNDARY, text)
-    text = patterns.opener.sub(BOUNDARY, text)
     cleared = bool(patterns.clear.search(text))
     text = patterns.clear.sub(BOUNDARY, text)
     base = QuerySpec() if cleared or previous is None else previous

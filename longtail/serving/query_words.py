@@ -176,8 +176,9 @@ def _words(pattern: str) -> re.Pattern:
 
 patterns = SimpleNamespace(
     instructions=INSTRUCTIONS,
-    # The opener of a request, whose "for" starts no context: in "looking for peanut butter for the kids" the thing
-    # wanted is the peanut butter ("not looking for" is an exclusion's).
+    # The opener of a request, whose "for" starts no context for the category reading: in "looking for peanut butter
+    # for the kids" the thing wanted is the peanut butter ("not looking for" is an exclusion's). The free text keeps
+    # it: without it the query's embedding moved, and the answers with it, both ways.
     opener=re.compile(
         r"\b(?:(?:i'?m|i am|we'?re|we are|am|are|just|currently|still)\s+)*(?<!not )(?<!n't )"
         r"(?:looking|searching|hunting)\s+(?:around\s+)?for\b"

@@ -956,7 +956,6 @@ def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expect
 )
 def test_the_opener_of_a_request_starts_no_context(query, category):
     assert parsed(query, CALLING_GROCERY).get("category") == category
-    assert not parse_query(query, CALLING_GROCERY).text.strip(" |").startswith("for")
 
 
 def test_not_looking_for_stays_an_exclusion():
