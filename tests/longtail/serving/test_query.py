@@ -952,6 +952,9 @@ def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expect
         ("looking for peanut butter for the kids", "pantry > spreads"),  # not "for the kids'": the peanut butter's
         ("hi, i'm looking for half and half for my coffee", "dairy eggs > cream"),
         ("we are still searching for egg noodles", None),
+        ("on the hunt for peanut butter for the kids", "pantry > spreads"),
+        ("i've been looking everywhere for half and half for my coffee", "dairy eggs > cream"),
+        ("in search of peanut butter in a big jar", "pantry > spreads"),
     ],
 )
 def test_the_opener_of_a_request_starts_no_context(query, category):
