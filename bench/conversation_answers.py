@@ -26,8 +26,9 @@ or an occasion, half the time in a product's name ("baby carrots", "party mix");
 ``purpose1_conversations.jsonl`` (``purpose1_answers.jsonl``), naming it in one word two times in three ("capers for
 chicken piccata"); ``kinds_conversations.jsonl`` (``kinds_answers.jsonl``) asks for one kind of grocery product, often
 with a variety or flavour ("dijon mustard, smooth not grainy"); ``opener_conversations.jsonl``,
-``opener2_conversations.jsonl`` and ``opener3_conversations.jsonl`` (``opener_answers.jsonl`` ...) open with what the
-shopper is looking for ("hi, looking for tuna in water, low sodium"). Per shop: the conversations, the
+``opener2_conversations.jsonl``, ``opener3_conversations.jsonl`` and ``opener4_conversations.jsonl``
+(``opener_answers.jsonl`` ...) open with what the shopper is looking for ("hi, looking for tuna in water, low
+sodium", "on the lookout for string cheese"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """
