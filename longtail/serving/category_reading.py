@@ -33,6 +33,15 @@ from longtail.serving.vocabulary import (
 CALLED_MIN_SHARE = 0.25
 CALLED_NODE_SHARE = 0.6
 
+# The opener of a request, whose "for" (or "on", "in") starts no context: in "looking for peanut butter for the
+# kids" the thing wanted is the peanut butter ("not looking for" is an exclusion's). Only the category reading skips
+# it: taken out of the free text too, it moved the query's embedding, and the answers with it, both ways.
+OPENER = re.compile(
+    r"\b(?:(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|have been|been|am|are|just|currently|still)\s+)*"
+    r"(?<!not )(?<!n't )(?:(?:looking|searching|hunting)\s+(?:(?:around|everywhere|all over|high and low)\s+)?for|"
+    r"on the (?:hunt|lookout) for|in search of)\b"
+)
+
 
 def category_of(text: str, shop: ShopVocabulary) -> str | None:
     """The node the words name (``named_category``) unless the items called by a name the thing wanted holds lie
@@ -40,7 +49,7 @@ def category_of(text: str, shop: ShopVocabulary) -> str | None:
     ``shop.title_category`` gives for the product phrase of the thing wanted (the words left once occasion, chat and
     domain words are dropped, before the first context word as ``named_category`` reads them) or, failing that,
     ``shop.match_category`` for the whole product phrase."""
-    text = patterns.opener.sub(BOUNDARY, text)
+    text = OPENER.sub(BOUNDARY, text)
     # The titles read the thing wanted only: in "teabags for the office, we get through loads" the loads are
     # detergent's, and the office is no aisle.
     head_text = patterns.context.split(text, maxsplit=1)[0]
@@ -81,7 +90,7 @@ def named_category(text: str, shop: ShopVocabulary) -> str | None:
     thing wanted, not its context: the words before the first "for", "in", "on", "at", "to" or "from" decide
     ("cleaning stuff for the kitchen" is cleaning products, not their parent; the "for" of "looking for" starts no
     context), unless they name no node ("a magazine for teens") or the whole message names one below theirs."""
-    text = patterns.opener.sub(BOUNDARY, text)
+    text = OPENER.sub(BOUNDARY, text)
     head_text = patterns.context.split(text, maxsplit=1)[0]
     whole = lexical_category(_shopping_words(text), shop.category_paths, shop.title_words)
     if head_text != text:

@@ -176,14 +176,6 @@ def _words(pattern: str) -> re.Pattern:
 
 patterns = SimpleNamespace(
     instructions=INSTRUCTIONS,
-    # The opener of a request, whose "for" (or "on", "in") starts no context for the category reading: in "looking
-    # for peanut butter for the kids" the thing wanted is the peanut butter ("not looking for" is an exclusion's).
-    # The free text keeps it: without it the query's embedding moved, and the answers with it, both ways.
-    opener=re.compile(
-        r"\b(?:(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|have been|been|am|are|just|currently|still)\s+)*"
-        r"(?<!not )(?<!n't )(?:(?:looking|searching|hunting)\s+(?:(?:around|everywhere|all over|high and low)\s+)?for|"
-        r"on the (?:hunt|lookout) for|in search of)\b"
-    ),
     clear=re.compile(
         r"\b(?:start(?:ing)? (?:again|over|afresh|anew|fresh|from scratch|from the (?:beginning|top))|back to square "
         r"one|(?:let'?s )?begin again|scratch (?:all (?:of )?)?(?:that|this|it)|forget (?:that|it|all "
