@@ -30,7 +30,7 @@ TITLE_CATEGORY_MIN_PROBABILITY = 0.7
 # searched for that name too: "coriander" is in 16 Instacart titles and "cilantro" in 48 (3x), while "double cream"
 # (18) and "heavy cream" (10) are both the shop's words.
 SHOP_NAME_MIN_RATIO = 3.0
-# How many titles must end with a shopper's phrase of two words or more for the items so called to say what it is.
+# How many titles must end with a name a shopper's phrase holds for the items so called to say what it is.
 ITEMS_CALLED_MIN_TITLES = 3
 
 
