@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from longtail.serving.lexical import EVALUATIVE_WORDS
 from longtail.serving.occasions import OCCASION_PATTERN, ages_in
 from longtail.serving.query_phrases import BOUNDARY
 from longtail.serving.query_words import CHAT_FILLER, FUNCTION_WORDS, patterns
@@ -172,5 +173,6 @@ def _place(text: str, shop: ShopVocabulary) -> str | None:
 
 
 def _shopping_words(text: str) -> str:
-    """``text`` without chat words, which name no node even in a label ("need" is no "shave needs")."""
-    return " ".join(word for word in words(text) if word not in CHAT_FILLER)
+    """``text`` without chat and evaluative words, which name no node even in a label ("need" is no "shave needs",
+    "good" no "canned goods")."""
+    return " ".join(word for word in words(text) if word not in CHAT_FILLER and word not in EVALUATIVE_WORDS)

@@ -27,11 +27,14 @@ def check_bm25_params(params: Mapping) -> dict:
     return params
 
 
+# How much the shopper likes a thing, not what it is: "good coffee beans" matched Good Buddy dog treats and Good Seed
+# bread, and named the canned goods aisle. ("best", "perfect" and "special" stay: Best Foods, Perfect Bar, Special K.)
+EVALUATIVE_WORDS = frozenset("good nice decent great lovely".split())
 # Function words that bm25s's English stop list (33 words) keeps: a shopper's "who", "her" or "its" matched titles
 # such as DR WHO TOP TRUMPS at random, "these are all a bit samey" a SWEETHEART CARRY-ALL BASKET, "what's coming up"
 # PICK ME UP smoothies, and the pronoun of a contraction ("she's", "you've": bm25s keeps "she", "you" and "ve") the
-# titles that hold it. Dropped from a query's words; the index keeps them.
-QUERY_STOP_WORDS = frozenset(
+# titles that hold it. Dropped from a query's words with the evaluative ones; the index keeps them.
+QUERY_STOP_WORDS = EVALUATIVE_WORDS | frozenset(
     "who whom whose which what when where why how her him his hers them us our ours we they their theirs its am were "
     "been being do does did have has had she he you ve re ll from so than each every only all up also very too ever "
     "out over here".split()

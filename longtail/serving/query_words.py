@@ -8,6 +8,7 @@ import re
 from types import SimpleNamespace
 
 from longtail.serving.instruction_phrases import INSTRUCTIONS
+from longtail.serving.lexical import EVALUATIVE_WORDS
 from longtail.serving.occasions import OCCASION_WORDS
 from longtail.serving.vocabulary import slips
 
@@ -59,11 +60,10 @@ CHAT_FILLER = frozenset(
 # stay, since shops name categories with them ("cleaning products").
 GENERIC_NOUNS = frozenset("thing things item items product products bits".split())
 # Further words that name no category, dropped from the phrase given to the semantic category fallback.
-FUNCTION_WORDS = CHAT_FILLER | frozenset(
-    "for my of to in on with and or from by at as one ones his her their our who likes loves into new good nice "
-    "great lovely little big bit lot thing things item items product products buy buying cool fun best "
-    "perfect special".split()
-)
+FUNCTION_WORDS = frozenset(
+    "for my of to in on with and or from by at as one ones his her their our who likes loves into new little big bit "
+    "lot thing things item items product products buy buying cool fun best perfect special".split()
+).union(CHAT_FILLER, EVALUATIVE_WORDS)
 
 _CURRENCY = r"(?:£|\$|€)"
 _UNIT = r"(?:p|pence|pounds?|quid|bucks?|dollars?|euros?|gbp|usd|eur)\b"
