@@ -104,6 +104,16 @@ def test_retail_items_one_per_code_and_description(tmp_path):
     assert items.iloc[2].source_row == 4 and items.iloc[2].source_count == 1
 
 
+def test_a_product_code_in_lower_case_is_the_upper_case_product(tmp_path):
+    # Online Retail II's lines without a customer book some variants in lower case, at their own price.
+    lines = RETAIL_II_LINES + ["489600,79323p,PINK CHERRY LIGHTS,1,2009-12-01 14:43:00,13.57,,United Kingdom"]
+    lines += ["489601,gift_0001_10,Dotcomgiftshop Gift Voucher £10.00,1,2009-12-01 14:44:00,8.69,,United Kingdom"]
+    result = read_file(retail_ii_csv(tmp_path, lines))
+    assert result.events["item_id"].tolist()[-2:] == ["79323P", "gift_0001_10"]
+    cherry = result.items[result.items["title"] == "PINK CHERRY LIGHTS"]
+    assert cherry[["item_id", "price", "source_count"]].values.tolist() == [["79323P", "6.75", 2]]
+
+
 def test_a_retail_line_without_a_description_keeps_its_price_and_is_no_item_on_sale(tmp_path):
     # Online Retail's stock adjustments: a code, no description, price 0, no customer.
     adjustments = ["497108,21021,,-5,2010-01-01 10:00:00,0,,United Kingdom", "497109,21021,,-3,2010-01-02 10:00:00,0,,"]
