@@ -45,3 +45,12 @@ def test_chat_s_particles_and_a_contraction_s_pronoun_match_nothing():
     ]
     index = lexical_index(texts)
     assert lexical_scores(index, "these are all from her so she's up for anything", 4).tolist() == [0.0] * 4
+
+
+def test_how_good_a_thing_should_be_matches_no_brand():
+    """ "good coffee beans" matched Good Buddy dog treats; "best" stays, a brand's word too often (Best Foods)."""
+    texts = ["GOOD BUDDY DOG TREATS", "WHOLE COFFEE BEANS", "BEST FOODS MAYONNAISE"]
+    index = lexical_index(texts)
+    assert lexical_tokens("a really good, nice, decent, great or lovely coffee") == ["really", "coffee"]
+    assert lexical_scores(index, "good coffee beans", 3).tolist() == lexical_scores(index, "coffee beans", 3).tolist()
+    assert lexical_scores(index, "best mayonnaise", 3)[2] > lexical_scores(index, "mayonnaise", 3)[2]

@@ -961,6 +961,24 @@ def test_the_opener_of_a_request_starts_no_context(query, category):
     assert parsed(query, CALLING_GROCERY).get("category") == category
 
 
+@pytest.mark.parametrize(
+    "query, category",
+    [
+        ("a good extra virgin olive oil for dipping bread", "pantry > oils vinegars"),  # not the pickled goods olives
+        ("good coffee beans", "beverages > coffee"),  # not canned goods
+        ("nice olives", "pantry > pickled goods olives"),
+        ("anything from the canned goods aisle", "canned goods"),  # a shopper's "goods" still names the label
+    ],
+)
+def test_how_good_a_thing_should_be_names_no_aisle(query, category):
+    shop = ShopVocabulary(
+        category_nodes(["pantry > oils vinegars", "pantry > pickled goods olives", "canned goods > canned meals beans",
+                        "beverages > coffee", "bakery > bread"]),
+        {},
+    )  # fmt: skip
+    assert parsed(query, shop).get("category") == category
+
+
 def test_not_looking_for_stays_an_exclusion():
     assert parsed("not looking for candles")["exclude"] == ["candle"]
 
