@@ -5,7 +5,8 @@
 Over ``--users`` random known users per shop (seeded), their top 10 as ``GET /v1/users/{id}/recommendations``
 serves it (``user_list``, seen items excluded), and over every user's cached list of the snapshot:
 
-- lists that show a card reading the same as one the user already bought (``ShopIndex.seen``);
+- lists that show a card reading the same as one the user already bought (``ShopIndex.seen``), and lists that show
+  one title twice (at two prices: cards of one title and price are shown once, ``ShopIndex.card_keys``);
 - cached lists whose top 10 all score 0: the hybrid had nothing personal to go on and the order was the catalogue's;
 - lists with 8 or more "tail pick: less known, for variety" reasons, and that reason's share of all list items;
 - of the served top 10s' cards, those titled by a bare item id (nothing names the item), and those with a reason
@@ -13,7 +14,7 @@ serves it (``user_list``, seen items excluded), and over every user's cached lis
 - the "similar to X, which you bought" reasons of the cached top 10s;
 - of ``--items`` random items, those whose similar-items panel (``GET /v1/items/{id}/similar``, top 10) is empty;
   and of the panels' cards, those that say "similar to X" and those that say "customers who bought X also bought
-  this" (X the item whose panel it is).
+  this" (X the item whose panel it is), and the panels that show one title twice.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main() -> None:
     print(f"snapshot {snapshot.version}")
     header = (
         "shows a bought card",
+        "a title twice",
         "cached all 0",
         "8+ variety",
         "variety share",
@@ -62,17 +64,19 @@ def main() -> None:
         "no similar items",
         "panel 'similar to'",
         "panel 'bought'",
+        "panel title twice",
     )
     print(f"{'shop':26} {'users':>7} " + " ".join(f"{column:>22}" for column in header))
     for name, index in sorted(snapshot.shops.items()):
         users = sorted(user for user in index.history if user in index.lists)
         random.Random(0).shuffle(users)
         sample = users[: args.users]
-        repeats = cards_shown = id_titles = id_reasons = 0
+        repeats = title_twice = cards_shown = id_titles = id_reasons = 0
         for user in sample:
             bought = set(index.card_keys[index.history[user]["rows"]].tolist())
             cards = user_list(index, user, TOP).items
             repeats += any(index.card_keys[index.position[card["item_id"]]] in bought for card in cards)
+            title_twice += shows_a_title_twice(cards)
             cards_shown += len(cards)
             id_titles += sum(card["title"] == card["item_id"] for card in cards)
             id_reasons += sum(any(names_an_id(reason, index) for reason in card["reasons"]) for card in cards)
@@ -89,6 +93,7 @@ def main() -> None:
         panel_bought = sum(any("customers who bought" in r for r in reasons) for reasons in panel_reasons)
         cells = (
             f"{repeats} ({repeats / max(len(sample), 1):.1%})",
+            f"{title_twice} ({title_twice / max(len(sample), 1):.1%})",
             f"{all_zero} of {len(cached)}",
             f"{sum(v >= 8 for v in variety)}",
             f"{sum(variety) / max(shown, 1):.1%}",
@@ -98,8 +103,15 @@ def main() -> None:
             f"{no_similar} of {len(items)}",
             f"{panel_similar} of {len(panel_reasons)}",
             f"{panel_bought} of {len(panel_reasons)}",
+            f"{sum(map(shows_a_title_twice, panels))} of {len(items)}",
         )
         print(f"{name:26} {len(sample):>7} " + " ".join(f"{cell:>22}" for cell in cells))
+
+
+def shows_a_title_twice(cards: list[dict]) -> bool:
+    """Whether two of ``cards`` have one title (as a shopper reads it: case and spacing aside)."""
+    titles = [" ".join(str(card["title"]).lower().split()) for card in cards]
+    return len(set(titles)) < len(titles)
 
 
 def names_an_id(reason: str, index) -> bool:
