@@ -34,13 +34,15 @@ from longtail.serving.vocabulary import (
 CALLED_MIN_SHARE = 0.25
 CALLED_NODE_SHARE = 0.6
 
-# The opener of a request, whose "for" (or "on", "in") starts no context: in "looking for peanut butter for the
-# kids" the thing wanted is the peanut butter ("not looking for" is an exclusion's). Only the category reading skips
-# it: taken out of the free text too, it moved the query's embedding, and the answers with it, both ways.
+# The opener of a request, whose "for" (or "on", "in", "to") starts no context: in "looking for peanut butter for the
+# kids" the thing wanted is the peanut butter ("not looking for" is an exclusion's), and so it is after "in the market
+# for" or "trying to find". Only the category reading skips it: taken out of the free text too, it moved the query's
+# embedding, and the answers with it, both ways. ("shopping for" stays: "shopping for my mum" is for her.)
 OPENER = re.compile(
     r"\b(?:(?:i'?m|i am|we'?re|we are|i'?ve been|we'?ve been|have been|been|am|are|just|currently|still)\s+)*"
     r"(?<!not )(?<!n't )(?:(?:looking|searching|hunting)\s+(?:(?:around|everywhere|all over|high and low)\s+)?for|"
-    r"on the (?:hunt|lookout) for|in search of)\b"
+    r"on the (?:hunt|lookout) for|in search of|in the market for|scouring (?:your|the) \w+ for|"
+    r"(?:trying|hoping|wanting|want|need|looking|on a mission) to (?:find|get|buy|get hold of|track down|pick up))\b"
 )
 
 
