@@ -30,7 +30,9 @@ with a variety or flavour ("dijon mustard, smooth not grainy"); ``opener_convers
 (``opener_answers.jsonl`` ...) open with what the shopper is looking for ("hi, looking for tuna in water, low
 sodium", "on the lookout for string cheese"); ``evaluative_conversations.jsonl`` (``evaluative_answers.jsonl``) say how
 good a thing should be ("a decent laundry detergent for sensitive skin"), and ``evaluative_earlier_answers.jsonl``
-judges the answers of every earlier set that the evaluative words' rule changed. Per shop: the conversations, the
+judges the answers of every earlier set that the evaluative words' rule changed; ``opener5_conversations.jsonl``
+(``opener5_answers.jsonl``, and ``opener5_earlier_answers.jsonl`` for the earlier sets) open with what the shopper
+is trying to do ("trying to track down greek yogurt with no added sugar"). Per shop: the conversations, the
 last answers with no item (the hard filters left none), and the last answers with an item whose "matches your words"
 reason names a recipient of the earlier turns that the last turn does not name: counts, not judgements.
 """

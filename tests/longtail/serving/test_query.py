@@ -955,6 +955,9 @@ def test_the_items_a_phrase_calls_overrule_the_node_its_words_name(query, expect
         ("on the hunt for peanut butter for the kids", "pantry > spreads"),
         ("i've been looking everywhere for half and half for my coffee", "dairy eggs > cream"),
         ("in search of peanut butter in a big jar", "pantry > spreads"),
+        ("i'm in the market for peanut butter for the kids", "pantry > spreads"),
+        ("trying to find half and half for my coffee", "dairy eggs > cream"),  # "to" starts no context either
+        ("need to pick up peanut butter for the kids", "pantry > spreads"),
     ],
 )
 def test_the_opener_of_a_request_starts_no_context(query, category):
