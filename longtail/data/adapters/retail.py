@@ -50,7 +50,7 @@ def read_retail(path: Path, timezone: str, *, names: dict[str, str]) -> Tables:
 # A product code whose variant letters are in lower case ("84558a"): Online Retail II's 2009-2010 sheet books 1,424
 # lines under 151 such codes, all without a customer, at the price it asks of those; 148 of the codes share a title
 # with their upper-case code ("84558A", 3D DOG PICTURE PLAYING CARDS). Read apart, each was a second item with no buyer,
-# served beside its twin at another price, and its sales were missing from the twin's demand.
+# served beside its twin at another price.
 _LOWER_CASE_VARIANT = r"^(\d{5})([a-z]+)$"
 
 
