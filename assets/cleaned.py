@@ -1,4 +1,5 @@
-"""cleaned_events (four-month periods), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules.
+"""cleaned_events (four-month periods), cleaned_items, cleaned_reviews: raw rows through the named cleaning rules;
+guest_sales: the sale lines cleaned_events quarantines for want of a customer.
 
 On the engine of the ``engine`` resource: in this process, or as a Spark job (``longtail.spark.cleaning``) with
 exactly the same rows. Rejected rows go to the ``quarantine`` table with their rule, a message naming file, row and
@@ -14,9 +15,10 @@ from assets.metadata import counts_table, engine_metadata, preview
 from assets.partitions import event_periods
 from assets.raw import RAW_ASSETS
 from longtail.data.cleaning import CLEANERS
+from longtail.data.guest_sales import WITHOUT_CUSTOMER_SQL, clean_guest_sales, guest_sales_table
 from longtail.data.reconcile import reconcile
 from longtail.data.schema import QUARANTINE_DDL
-from longtail.data.warehouse import Window, fetch_one, read_table, replace_windows
+from longtail.data.warehouse import Window, fetch_one, read_table, replace_rows, replace_windows
 from longtail.spark.cleaning import clean_on_spark
 from longtail.spark.exchange import export_query
 from resources.engine import EngineResource
@@ -107,6 +109,46 @@ def cleaned_events(
     return _clean_into_warehouse(warehouse, engine, "events", (pd.Timestamp(start), pd.Timestamp(end)))
 
 
+def _cleaned_periods(instance: dg.DagsterInstance) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The (start, end) of each cleaned_events partition materialized so far."""
+    windows = [
+        event_periods.time_window_for_partition_key(key)
+        for key in instance.get_materialized_partitions(cleaned_events.key)
+    ]
+    return [(pd.Timestamp(window.start), pd.Timestamp(window.end)) for window in windows]
+
+
+@dg.asset(deps=["cleaned_events"], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+def guest_sales(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Purchase lines without a customer (guest checkouts, counter sales) that pass every other event rule, for
+    demand: cleaned_events quarantines them as ``missing_user`` (``longtail.data.guest_sales``).
+
+    Read from the raw events of the cleaned_events partitions materialized so far, so that demand holds the guests'
+    sales of the periods whose customers' sales it holds; cleaned in this process on either engine (a share of the
+    lines, and the duplicate rule compares each with all the others).
+    """
+    started = time.perf_counter()
+    periods = _cleaned_periods(context.instance)
+    cleaned_days = " or ".join(["partition_day >= ? and partition_day < ?"] * len(periods)) or "false"
+    with warehouse.connect() as connection:
+        bounds = [bound for period in periods for bound in period]
+        raw = read_table(connection, "raw_events", f"{WITHOUT_CUSTOMER_SQL} and ({cleaned_days})", bounds)
+        result = clean_guest_sales(raw)
+        replace_rows(connection, "guest_sales", result.cleaned)
+        customer_units = connection.execute(
+            "select dataset, sum(coalesce(quantity, 1)) from cleaned_events where event_type = 'purchase' group by all"
+        ).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(result.cleaned),
+            "guest_share_by_dataset": preview(guest_sales_table(dict(customer_units), result), rows=20),
+            "left_out_by_rule": counts_table(result.quarantine_counts()),
+            "preview": preview(result.cleaned),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
 @dg.asset(deps=[RAW_ASSETS["items"]], group_name="cleaning", kinds={"duckdb"}, pool=WAREHOUSE_POOL)
 def cleaned_items(warehouse: WarehouseResource, engine: EngineResource) -> dg.MaterializeResult:
     """One canonical row per item: HTML and entities stripped, list descriptions joined, prices parsed."""
@@ -133,12 +175,10 @@ def _reconciliation_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChe
     def check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         days = None
         if partitioned:
-            windows = [
-                asset.partitions_def.time_window_for_partition_key(key)
-                for key in context.instance.get_materialized_partitions(asset.key)
-            ]
             days = [
-                day.date() for window in windows for day in pd.date_range(window.start, window.end, inclusive="left")
+                day.date()
+                for start, end in _cleaned_periods(context.instance)
+                for day in pd.date_range(start, end, inclusive="left")
             ]
         with warehouse.connect() as connection:
             counts = reconcile(connection, table, days)

@@ -41,8 +41,9 @@ class DemandConfig(dg.Config):
     """``datasets_without_calendar``: datasets whose timestamps are not real calendar time (Instacart's are
     reconstructed from order gaps), so weekly demand would be fiction; they are skipped. ``dp_epsilon`` set (off
     by default): each dataset's weekly units are user-level (``dp_epsilon``, ``dp_delta``) differentially private,
-    each customer counting for at most ``dp_max_item_weeks_per_user`` item-weeks of at most ``dp_max_units``
-    units each (``longtail.demand.series``); the classes and the forecasts downstream are computed from them."""
+    each customer (and each guest order) counting for at most ``dp_max_item_weeks_per_user`` item-weeks of at most
+    ``dp_max_units`` units each (``longtail.demand.series``); the classes and the forecasts downstream are computed
+    from them."""
 
     datasets_without_calendar: list[str] = ["instacart_sample"]
     dp_epsilon: float | None = None
@@ -51,15 +52,19 @@ class DemandConfig(dg.Config):
     dp_max_units: int = DEFAULT_MAX_UNITS
 
 
-@dg.asset(deps=["cleaned_events"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
+@dg.asset(deps=["cleaned_events", "guest_sales"], group_name=GROUP, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
 def demand_history(
     context: dg.AssetExecutionContext, config: DemandConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Units sold per item and calendar week (Monday-based), zero-filled from each item's first sale to the last
-    complete week, with each item's demand class (smooth / erratic / intermittent / lumpy by ADI and CV²)."""
+    complete week, with each item's demand class (smooth / erratic / intermittent / lumpy by ADI and CV²). The
+    sales are the customers' (cleaned_events) and the guests' (guest_sales)."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
-        events = read_table(connection, "cleaned_events", "ts is not null")
+        events = pd.concat(
+            [read_table(connection, "cleaned_events", "ts is not null"), read_table(connection, "guest_sales")],
+            ignore_index=True,
+        )
     privacy = optional_privacy(config.dp_epsilon, config.dp_delta, config.dp_max_item_weeks_per_user)
     weekly, classes = weekly_history(
         events, config.datasets_without_calendar, privacy=privacy, max_units=config.dp_max_units

@@ -7,12 +7,13 @@ baseline revision's, on the weekly demand of the shared real datasets, and wheth
     .venv/bin/python bench/demand_speed.py --baseline 99ee1f1 --dataset uci_online_retail_ii \
         --dataset amazon2018_magazine
 
-The input is built as the demand assets build it: ``weekly_demand`` of the cleaned events and the cleaned items for
-the categories (``bench/cleaned_tables.py``, cached in ``build/``); no content neighbours (the demo's come from the
-embeddings; they move young items' point forecasts, not the time). The baseline's ``longtail`` package is exported
-with ``git archive`` into a temporary folder; each version plans in a fresh process of its own with the asset's
-defaults, the two taking turns ``--repeat`` times. Every table, report and stock path of every plan must equal the
-first one's to the last bit (the script fails otherwise); it prints the best seconds of each version and the ratio.
+The input is built as the demand assets build it: ``weekly_demand`` of the sales (cleaned events and guest sales)
+and the cleaned items for the categories (``bench/cleaned_tables.py``, cached in ``build/``); no content neighbours
+(the demo's come from the embeddings; they move young items' point forecasts, not the time). The baseline's
+``longtail`` package is exported with ``git archive`` into a temporary folder; each version plans in a fresh process
+of its own with the asset's defaults, the two taking turns ``--repeat`` times. Every table, report and stock path of
+every plan must equal the first one's to the last bit (the script fails otherwise); it prints the best seconds of
+each version and the ratio.
 
 Measured on the shared 2-core machine (whose speed drifts by some 15% from one run to the next) against 99ee1f1,
 both datasets in one plan, best of 2: uci_online_retail_ii 78.7 s -> 62.8 s, amazon2018_magazine 48.4 s -> 39.5 s,
@@ -142,14 +143,14 @@ def main() -> int:
         child(*args.child)
         return 0
     sys.path.insert(0, str(ROOT / "bench"))
-    from cleaned_tables import cleaned
+    from cleaned_tables import cleaned, sales
 
     from longtail.demand import weekly_demand
 
     datasets = args.dataset or list(DATASETS)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        events = pd.concat([cleaned("events", dataset) for dataset in datasets], ignore_index=True)
+        events = pd.concat([sales(dataset) for dataset in datasets], ignore_index=True)
         weekly_demand(events).to_parquet(folder / "weekly.parquet")
         pd.concat([cleaned("items", dataset) for dataset in datasets]).to_parquet(folder / "items.parquet")
         baseline = export_revision(args.baseline, folder / "baseline")

@@ -90,6 +90,24 @@ RAW_ITEMS = Suite("raw_items", raw_provenance(PROVENANCE_COLUMNS))
 
 RAW_REVIEWS = Suite("raw_reviews", raw_provenance(PROVENANCE_COLUMNS))
 
+# The key of the cleaning rule duplicate_event: one invoice may carry the same item twice at another quantity or
+# price. order_id, price and rating are null for some event types; with ignore_row_if="never" every row takes part
+# and pandas compares null to null as equal, so identical events count as duplicates.
+EVENT_KEY = ["dataset", "user_id", "item_id", "event_type", "ts", "order_id", "quantity", "price", "rating"]
+
+
+def event_unique() -> Expectation:
+    return Expectation(
+        "event_unique", "ExpectCompoundColumnsToBeUnique", {"column_list": EVENT_KEY, "ignore_row_if": "never"}
+    )
+
+
+def quantity_positive() -> Expectation:
+    return Expectation(
+        "quantity_positive", "ExpectColumnValuesToBeBetween", {"column": "quantity", "min_value": 0, "strict_min": True}
+    )
+
+
 CLEANED_EVENTS = Suite(
     "cleaned_events",
     (
@@ -100,35 +118,29 @@ CLEANED_EVENTS = Suite(
         Expectation(
             "event_type_known", "ExpectColumnValuesToBeInSet", {"column": "event_type", "value_set": EVENT_TYPES}
         ),
-        Expectation(
-            "quantity_positive",
-            "ExpectColumnValuesToBeBetween",
-            {"column": "quantity", "min_value": 0, "strict_min": True},
-        ),
+        quantity_positive(),
         Expectation("price_not_negative", "ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0}),
         rating_1_to_5(),
-        # The key of the cleaning rule duplicate_event: one invoice may carry the same item twice at another
-        # quantity or price. order_id, price and rating are null for some event types; with ignore_row_if="never"
-        # every row takes part and pandas compares null to null as equal, so identical events count as duplicates.
-        Expectation(
-            "event_unique",
-            "ExpectCompoundColumnsToBeUnique",
-            {
-                "column_list": [
-                    "dataset",
-                    "user_id",
-                    "item_id",
-                    "event_type",
-                    "ts",
-                    "order_id",
-                    "quantity",
-                    "price",
-                    "rating",
-                ],
-                "ignore_row_if": "never",
-            },
-        ),
+        event_unique(),
         Expectation("has_rows", "ExpectTableRowCountToBeBetween", {"min_value": 1}),
+    ),
+)
+
+# Sales without a customer (a shop may have none: no row count is expected).
+GUEST_SALES = Suite(
+    "guest_sales",
+    (
+        Expectation("user_id_null", "ExpectColumnValuesToBeNull", {"column": "user_id"}),
+        not_null("item_id"),
+        not_null("ts"),
+        Expectation(
+            "only_purchases", "ExpectColumnValuesToBeInSet", {"column": "event_type", "value_set": ["purchase"]}
+        ),
+        quantity_positive(),
+        Expectation(
+            "price_positive", "ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0, "strict_min": True}
+        ),
+        event_unique(),
     ),
 )
 
@@ -163,5 +175,6 @@ CLEANED_REVIEWS = Suite(
 )
 
 SUITES: dict[str, Suite] = {
-    suite.name: suite for suite in (RAW_EVENTS, RAW_ITEMS, RAW_REVIEWS, CLEANED_EVENTS, CLEANED_ITEMS, CLEANED_REVIEWS)
+    suite.name: suite
+    for suite in (RAW_EVENTS, RAW_ITEMS, RAW_REVIEWS, CLEANED_EVENTS, GUEST_SALES, CLEANED_ITEMS, CLEANED_REVIEWS)
 }

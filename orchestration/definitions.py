@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items, cleaned_reviews
+from assets.cleaned import RECONCILIATION_CHECKS, cleaned_events, cleaned_items, cleaned_reviews, guest_sales
 from assets.demand import DEMAND_CHECKS, demand_history, demand_plans
 from assets.descriptions import DESCRIPTION_CHECKS, generated_descriptions, generated_descriptions_evaluation
 from assets.items import ITEM_CHECKS, item_embeddings, item_similarity, item_text
@@ -48,6 +48,7 @@ AUTOMATED_ASSETS = dg.map_asset_specs(
     [
         cleaned_items,
         cleaned_reviews,
+        guest_sales,
         sentiment_model,
         review_sentiment,
         generated_descriptions,

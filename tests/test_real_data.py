@@ -63,6 +63,27 @@ def test_online_retail_rules_match_the_known_quirks(demo_home):
     assert query(demo_home, "select count(*) from cleaned_events where order_id like 'C%' or quantity <= 0")[0][0] == 0
 
 
+def test_online_retails_guest_sales_count_in_demand(demo_home):
+    [(lines, with_customer, units)] = query(
+        demo_home,
+        "select count(*), count(user_id), sum(quantity) from guest_sales where dataset = 'uci_online_retail_ii'",
+    )
+    # Of the 107,927 lines without a customer, the sales: no return, cancellation, fee or duplicate among them.
+    assert (lines, with_customer, units) == (102_770, 0, 292_111)
+    # Demand is every unit sold to customers and guests in the weeks it covers (up to the last complete week).
+    [(demand, sold)] = query(
+        demo_home,
+        """select (select sum(units) from demand_history where dataset = 'uci_online_retail_ii'),
+                  (select sum(quantity) from (
+                       select quantity, ts from cleaned_events
+                       where dataset = 'uci_online_retail_ii' and event_type = 'purchase'
+                       union all select quantity, ts from guest_sales where dataset = 'uci_online_retail_ii')
+                   where timezone('UTC', ts) < (select max(week) + interval 7 day from demand_history
+                                                where dataset = 'uci_online_retail_ii'))""",
+    )
+    assert demand == sold == 5_716_868
+
+
 def test_amazon_items_are_one_clean_row_per_asin(demo_home):
     [(items, distinct, html)] = query(
         demo_home,

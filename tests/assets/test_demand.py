@@ -3,8 +3,10 @@ import json
 import dagster as dg
 
 from orchestration.definitions import ASSETS, CHECKS
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 from resources import home as longtail_home
-from tests.assets.conftest import metadata
+from tests.assets.conftest import metadata, run
+from tests.fixtures import write_events
 
 
 def test_weekly_history_and_classes_cover_every_sold_item(reviewed_shop):
@@ -14,6 +16,36 @@ def test_weekly_history_and_classes_cover_every_sold_item(reviewed_shop):
     assert home.count("select count(distinct item_id) from demand_history") == sold
     assert home.count("select count(*) from demand_classes") == sold == metadata(result, "demand_history")["items"]
     assert home.count("select count(*) from demand_history where units < 0") == 0
+
+
+def test_demand_counts_the_guest_sales_that_cleaned_events_leave_out(home):
+    # EVENTS_CSV: item i2 sold a unit to u1 on Friday 2024-03-01 and one to a guest on Sunday 03-03 (order o4).
+    home.drop_shop_files()
+    with dg.DagsterInstance.ephemeral() as instance:
+        run(home, "key:raw_events or key:raw_items or key:raw_reviews", instance=instance)
+        run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-01"}, instance)
+        result = run(home, "key:guest_sales or key:demand_history", instance=instance)
+    assert home.count("select count(*) from cleaned_events where item_id = 'i2'") == 1
+    assert home.count("select sum(units) from demand_history where item_id = 'i2'") == 2
+    assert home.count("select count(*) from guest_sales where item_id = 'i2' and user_id is null") == 1
+    [_, _, row] = metadata(result, "guest_sales")["guest_share_by_dataset"].splitlines()
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells == ["shop", "4", "1", "1", "0.2", "0"]  # u2's repeated line is a duplicate
+
+
+def test_guest_sales_hold_the_periods_whose_events_are_cleaned(home):
+    home.drop_shop_files()
+    may = "user_id,item_id,event_type,ts,quantity,price,order_id\n,i1,purchase,2024-05-20T08:00:00Z,3,3.5,o9\n"
+    write_events(home.landing / "shop" / "may.csv", may)
+    guest_units = "select coalesce(sum(quantity), 0) from guest_sales"
+    with dg.DagsterInstance.ephemeral() as instance:
+        run(home, "key:raw_events or key:raw_items or key:raw_reviews", instance=instance)
+        run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-01"}, instance)
+        run(home, "key:guest_sales", instance=instance)
+        assert home.count(guest_units) == 1  # March's guest line; May's period is not cleaned yet
+        run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-05-01", RANGE_END_TAG: "2024-05-01"}, instance)
+        run(home, "key:guest_sales", instance=instance)
+        assert home.count(guest_units) == 1 + 3
 
 
 def test_forecasts_have_intervals_and_signals_and_the_backtest_report_has_every_model(reviewed_shop):

@@ -87,6 +87,23 @@ GOOD: dict[str, Callable[[], pd.DataFrame]] = {
             "source_row": [1, 2, 3, 4],
         }
     ),
+    "guest_sales": lambda: pd.DataFrame(
+        {
+            "dataset": ["shop"] * 2,
+            "user_id": pd.Series([None, None], dtype="string"),
+            "item_id": ["i1", "i1"],
+            "event_type": ["purchase", "purchase"],
+            "ts": [TS, TS],
+            "event_day": [TS.date()] * 2,
+            "quantity": [1.0, 2.0],  # one invoice, one item, two lines
+            "price": [3.5, 3.5],
+            "rating": [np.nan, np.nan],
+            "order_id": ["o1", "o1"],
+            "file_id": ["f1"] * 2,
+            "source_file": ["landing/shop/events.csv"] * 2,
+            "source_row": [1, 2],
+        }
+    ),
     "cleaned_items": lambda: pd.DataFrame(
         {
             "dataset": ["shop", "shop", "other"],
@@ -192,6 +209,31 @@ BREAKS: dict[str, dict[str, Break]] = {
             * 2,
         ),
         "has_rows": Break(lambda frame: frame.iloc[0:0], observed_value=0),
+    },
+    "guest_sales": {
+        "user_id_null": Break(set_value("user_id", "u1"), ["u1"]),
+        "item_id_not_null": Break(set_value("item_id", None), [None]),
+        "ts_not_null": Break(set_value("ts", None), [None]),
+        "only_purchases": Break(set_value("event_type", "view"), ["view"]),
+        "quantity_positive": Break(set_value("quantity", 0.0), [0.0]),
+        "price_positive": Break(set_value("price", 0.0), [0.0]),
+        "event_unique": Break(
+            set_value("quantity", 1.0, row=1),
+            [
+                {
+                    "dataset": "shop",
+                    "user_id": None,
+                    "item_id": "i1",
+                    "event_type": "purchase",
+                    "ts": TS.isoformat(),
+                    "order_id": "o1",
+                    "quantity": 1.0,
+                    "price": 3.5,
+                    "rating": None,
+                },
+            ]
+            * 2,
+        ),
     },
     "cleaned_items": {
         "item_id_not_null": Break(set_value("item_id", None), [None]),
