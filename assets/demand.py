@@ -35,6 +35,8 @@ GROUP = "demand"
 REPORT_NAME = "demand_forecasts"
 # Items drawn in the "items to look at first" plot: the largest suggested orders.
 PLOTTED_ITEMS = 6
+# The characters of an item's title its plot shows.
+TITLE_CHARS = 28
 
 
 class DemandConfig(dg.Config):
@@ -184,7 +186,10 @@ def demand_plans(context: dg.AssetExecutionContext, config: ForecastConfig, ware
     write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda report: report["backtest"]["n_series"])
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(asset_key="demand_forecasts", metadata=forecast_metadata(plan, reports_dir, seconds))
-    yield dg.MaterializeResult(asset_key="replenishment_plan", metadata=replenishment_metadata(plan, reports_dir))
+    titles = items.set_index(["dataset", "item_id"])["title"]
+    yield dg.MaterializeResult(
+        asset_key="replenishment_plan", metadata=replenishment_metadata(plan, titles, reports_dir)
+    )
 
 
 def forecast_metadata(plan: DemandPlan, reports_dir, seconds: float) -> dict:
@@ -211,13 +216,16 @@ def forecast_metadata(plan: DemandPlan, reports_dir, seconds: float) -> dict:
     return metadata
 
 
-def replenishment_metadata(plan: DemandPlan, reports_dir) -> dict:
+def replenishment_metadata(plan: DemandPlan, titles: pd.Series, reports_dir) -> dict:
     """What the UI shows of ``replenishment_plan``: the orders, the flags, the replay per policy and class, the
-    trade-off curves, and the items a planner would look at first."""
-    orders = plan.replenishment
+    trade-off curves, and the items a planner would look at first, named by their ``titles`` (indexed by dataset
+    and item id; an item without one is shown by its id)."""
+    orders = plan.replenishment.sort_values("suggested_order", ascending=False)
+    named = pd.MultiIndex.from_frame(orders[["dataset", "item_id"]])
+    orders.insert(orders.columns.get_loc("item_id") + 1, "title", titles.reindex(named).to_numpy())
     metadata = {
         "dagster/row_count": len(orders),
-        "orders_preview": preview(orders.sort_values("suggested_order", ascending=False) if len(orders) else orders),
+        "orders_preview": preview(orders),
         "items_to_order": int((orders["suggested_order"] > 0).sum()) if len(orders) else 0,
         "dormant_items": int(orders["dormant"].sum()) if len(orders) else 0,
         "obsolete_items": int(orders["obsolete"].sum()) if len(orders) else 0,
@@ -229,9 +237,9 @@ def replenishment_metadata(plan: DemandPlan, reports_dir) -> dict:
         metadata[f"{dataset}: fill rate against stock (plot)"] = dg.MetadataValue.md(
             _tradeoff_plot(report, reports_dir)
         )
-        items = orders[orders["dataset"] == dataset].nlargest(PLOTTED_ITEMS, "suggested_order")["item_id"]
+        first = orders[orders["dataset"] == dataset].head(PLOTTED_ITEMS)
         metadata[f"{dataset}: items to look at first (plot)"] = dg.MetadataValue.md(
-            _item_plot(dataset, plan, list(items), reports_dir)
+            _item_plot(dataset, plan, dict(zip(first["item_id"], first["title"])), reports_dir)
         )
     return metadata
 
@@ -268,14 +276,14 @@ def _tradeoff_plot(report: dict, reports_dir) -> str:
     return embedded_png(figure, path, "average stock against fill rate")
 
 
-def _item_plot(dataset: str, plan: DemandPlan, items: list[str], reports_dir) -> str:
-    """Per item: weekly demand, the replayed stock and order-up-to level, and the quantile fan of the next
-    protection period's demand."""
+def _item_plot(dataset: str, plan: DemandPlan, items: dict[str, str | None], reports_dir) -> str:
+    """Per item of ``items`` (id -> title): weekly demand, the replayed stock and order-up-to level, and the quantile
+    fan of the next protection period's demand."""
     weekly = plan.history[plan.history["dataset"] == dataset]
     path_table = plan.stock_paths[dataset]
     orders = plan.replenishment[plan.replenishment["dataset"] == dataset].set_index("item_id")
     figure, axes = new_figure(max(len(items), 1), size=(3.2 * max(len(items), 1), 3.2))
-    for axis, item in zip(np.atleast_1d(axes), items):
+    for axis, (item, title) in zip(np.atleast_1d(axes), items.items()):
         sales = weekly[weekly["item_id"] == item]
         axis.bar(sales["week"], sales["units"], width=5, color="lightgrey", label="demand")
         replay = path_table[path_table["item_id"] == item]
@@ -288,7 +296,8 @@ def _item_plot(dataset: str, plan: DemandPlan, items: list[str], reports_dir) ->
         axis.fill_between(period, row["p10"], row["p90"], alpha=0.3, label="P10-P90")
         axis.fill_between(period, row["p25"], row["p75"], alpha=0.5, label="P25-P75")
         axis.axhline(row["reorder_point"], color="red", linewidth=0.8, label="reorder point")
-        axis.set_title(f"{item} ({row['demand_class']}): order {row['suggested_order']:,.0f}", fontsize=8)
+        name = f"{item} {title[:TITLE_CHARS]}" if isinstance(title, str) else item
+        axis.set_title(f"{name}\n{row['demand_class']}, order {row['suggested_order']:,.0f}", fontsize=8)
         axis.tick_params(axis="x", labelrotation=45, labelsize=6)
     np.atleast_1d(axes)[0].legend(fontsize=6)
     return embedded_png(figure, reports_dir / REPORT_NAME / f"{dataset}_items.png", "items to look at first")

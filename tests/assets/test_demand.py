@@ -9,6 +9,11 @@ from tests.assets.conftest import metadata, run
 from tests.fixtures import write_events
 
 
+def markdown_cells(line: str) -> list[str]:
+    """The cells of one row of a markdown table, stripped."""
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
 def test_weekly_history_and_classes_cover_every_sold_item(reviewed_shop):
     home, result, _ = reviewed_shop
     sold = home.count("select count(distinct item_id) from cleaned_events where event_type = 'purchase'")
@@ -29,8 +34,7 @@ def test_demand_counts_the_guest_sales_that_cleaned_events_leave_out(home):
     assert home.count("select sum(units) from demand_history where item_id = 'i2'") == 2
     assert home.count("select count(*) from guest_sales where item_id = 'i2' and user_id is null") == 1
     [_, _, row] = metadata(result, "guest_sales")["guest_share_by_dataset"].splitlines()
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells == ["shop", "4", "1", "1", "0.2", "0"]  # u2's repeated line is a duplicate
+    assert markdown_cells(row) == ["shop", "4", "1", "1", "0.2", "0"]  # u2's repeated line is a duplicate
 
 
 def test_guest_sales_hold_the_periods_whose_events_are_cleaned(home):
@@ -101,6 +105,16 @@ def test_the_replenishment_plan_orders_whole_units_and_the_report_replays_every_
     assert shown["dagster/row_count"] == home.count("select count(*) from replenishment_plan")
     assert {"shop: replay by policy and class", "shop: fill rate against stock (plot)"} <= set(shown)
     assert "shop: items to look at first (plot)" in shown
+    # The largest order first, named by its title.
+    [header, _, first, *_] = shown["orders_preview"].splitlines()
+    cells = dict(zip(markdown_cells(header), markdown_cells(first)))
+    with home.warehouse().connect() as connection:
+        [(title, order, largest)] = connection.execute(
+            "select i.title, p.suggested_order, (select max(suggested_order) from replenishment_plan) "
+            "from replenishment_plan p join cleaned_items i using (dataset, item_id) where p.item_id = ?",
+            [cells["item_id"]],
+        ).fetchall()
+    assert cells["title"] == title and order == largest > 0
     # The garden items are planned with their category's settings, the others with the dataset's.
     settings = (
         "select c.category, p.lead_time_weeks, p.fill_rate_target, count(*) from replenishment_plan p "
