@@ -109,11 +109,13 @@ def cleaned_events(
     return _clean_into_warehouse(warehouse, engine, "events", (pd.Timestamp(start), pd.Timestamp(end)))
 
 
-def _cleaned_periods(instance: dg.DagsterInstance) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """The (start, end) of each cleaned_events partition materialized so far."""
+def _materialized_periods(
+    instance: dg.DagsterInstance, asset: dg.AssetsDefinition
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The (start, end) of each partition of the time-partitioned ``asset`` materialized so far."""
     windows = [
-        event_periods.time_window_for_partition_key(key)
-        for key in instance.get_materialized_partitions(cleaned_events.key)
+        asset.partitions_def.time_window_for_partition_key(key)
+        for key in instance.get_materialized_partitions(asset.key)
     ]
     return [(pd.Timestamp(window.start), pd.Timestamp(window.end)) for window in windows]
 
@@ -128,7 +130,7 @@ def guest_sales(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     lines, and the duplicate rule compares each with all the others).
     """
     started = time.perf_counter()
-    periods = _cleaned_periods(context.instance)
+    periods = _materialized_periods(context.instance, cleaned_events)
     cleaned_days = " or ".join(["partition_day >= ? and partition_day < ?"] * len(periods)) or "false"
     with warehouse.connect() as connection:
         bounds = [bound for period in periods for bound in period]
@@ -177,7 +179,7 @@ def _reconciliation_check(asset: dg.AssetsDefinition, table: str) -> dg.AssetChe
         if partitioned:
             days = [
                 day.date()
-                for start, end in _cleaned_periods(context.instance)
+                for start, end in _materialized_periods(context.instance, asset)
                 for day in pd.date_range(start, end, inclusive="left")
             ]
         with warehouse.connect() as connection:
