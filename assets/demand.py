@@ -297,7 +297,8 @@ def _item_plot(dataset: str, plan: DemandPlan, items: dict[str, str | None], rep
         axis.fill_between(period, row["p25"], row["p75"], alpha=0.5, label="P25-P75")
         axis.axhline(row["reorder_point"], color="red", linewidth=0.8, label="reorder point")
         name = f"{item} {title[:TITLE_CHARS]}" if isinstance(title, str) else item
-        axis.set_title(f"{name}\n{row['demand_class']}, order {row['suggested_order']:,.0f}", fontsize=8)
+        group = row["demand_class"] if row["stock_group"] == row["demand_class"] else f"{row['stock_group']} item"
+        axis.set_title(f"{name}\n{group}, order {row['suggested_order']:,.0f}", fontsize=8)
         axis.tick_params(axis="x", labelrotation=45, labelsize=6)
     np.atleast_1d(axes)[0].legend(fontsize=6)
     return embedded_png(figure, reports_dir / REPORT_NAME / f"{dataset}_items.png", "items to look at first")

@@ -2,7 +2,8 @@
 
 Every array is in units (of stock or demand) per item; weeks are the columns. A policy sets an order-up-to
 level S per item and week; ``simulate`` replays the demand against it and reports what was served, what was
-lost and how much stock was held, so that policies can be compared at the same fill rate.
+lost and how much stock was held, so that policies can be compared at the same fill rate; ``replay_intervals``
+gives the 95% intervals of those figures.
 """
 
 from __future__ import annotations
@@ -168,6 +169,32 @@ def spread_order_up_to(median: np.ndarray, upper: np.ndarray, upper_level, z: fl
         raise ValueError(f"upper_level must lie in (0.5, 1), got {upper_level!r}")
     sigma = (upper - median) / norm.ppf(levels)
     return np.maximum(median + float(z) * sigma, 0.0)
+
+
+def replay_intervals(simulations: dict[str, Simulation], classes: np.ndarray, n_resamples: int = 1000) -> dict:
+    """policy -> class (and "all") -> ``{"fill_rate_ci95", "avg_stock_ci95"}``: 95% intervals from a bootstrap
+    over the items (n,), paired across the policies (one resample of items serves all), of the fill rate and of the
+    average units on hand; None where the class had no demand."""
+    from longtail.stats import paired_bootstrap_means, percentile_interval
+
+    intervals = {policy: {} for policy in simulations}
+    for name in [*np.unique(classes), "all"]:
+        members = np.ones(len(classes), dtype=bool) if name == "all" else classes == name
+        demand = next(iter(simulations.values())).demand[members].sum(1)
+        values = {"demand": demand}
+        for policy, simulation in simulations.items():
+            values[f"served {policy}"] = simulation.served[members].sum(1)
+            values[f"stock {policy}"] = simulation.closing_stock[members].mean(1)
+        resampled = paired_bootstrap_means(values, n_resamples=n_resamples)
+        for policy in simulations:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fill = resampled[f"served {policy}"] / resampled["demand"]
+            stock = resampled[f"stock {policy}"] * members.sum()
+            intervals[policy][str(name)] = {
+                "fill_rate_ci95": percentile_interval(fill) if demand.sum() > 0 else None,
+                "avg_stock_ci95": percentile_interval(stock),
+            }
+    return intervals
 
 
 def tune_parameter(candidates: Iterable[float], fill_rate_of: Callable[[float], float], target: float) -> float:

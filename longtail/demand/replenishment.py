@@ -14,7 +14,8 @@ period. The policies differ in S and each has one safety knob:
 - ``mean_std``: the mean of the last ``RECENT_WEEKS`` weeks over the period plus k times their std times the
   square root of the period.
 
-Every knob is a safety factor on the same grid (``KNOBS``). Each policy's knob is tuned per demand class to the
+Every knob is a safety factor on the same grid (``KNOBS``). Each policy's knob is tuned per stock group (the
+demand class, or "new" for items first sold at most ``NEW_ITEM_WEEKS`` weeks before: ``stock_groups``) to the
 smallest value whose replay meets the fill-rate target on the tuning weeks (the weeks before the reported ones),
 then the reported weeks are replayed once with it. The plans are re-made at every backtest origin (every ``step``
 weeks), from the weeks before it only.
@@ -27,10 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from longtail.demand.classes import CLASSES
 from longtail.demand.inventory import (
     Simulation,
     mean_std_order_up_to,
     normal_order_up_to,
+    replay_intervals,
     simulate,
     spread_order_up_to,
     tune_parameter,
@@ -56,6 +59,12 @@ RECENT_WEEKS = 13
 # No sale for this many weeks: dormant (13, a quarter) or obsolete (26, half a year: no order is suggested).
 DORMANT_WEEKS = 13
 OBSOLETE_WEEKS = 26
+# Items first sold at most this many weeks before a plan (two months; not tuned) form their own stock group, NEW,
+# with its own safety factor. Their demand class is read from a few weeks (an item sold in both of its first two
+# weeks reads as smooth) and their quantile spread is wide, so the factor tuned on the older items of their class
+# (up to 6) put their S at up to 10 times their units so far.
+NEW_ITEM_WEEKS = 8
+NEW = "new"
 
 
 @dataclass(frozen=True)
@@ -130,8 +139,8 @@ def _error_std(history: History, fitted: np.ndarray) -> np.ndarray:
 @dataclass
 class Replay:
     """The weeks from ``origins[0]`` to the end of the last origin's ``step`` weeks, replayed for the items that
-    had sold before the first origin: ``rows`` (n,) panel rows, ``classes`` (n,) their demand class at the first
-    origin, ``demand`` (n, T) units, and per origin (in order) and policy the knob -> levels function."""
+    had sold before the first origin: ``rows`` (n,) panel rows, ``classes`` (n,) their stock group
+    (``stock_groups``), ``demand`` (n, T) units, and per origin (in order) and policy the knob -> levels function."""
 
     rows: np.ndarray
     classes: np.ndarray
@@ -145,8 +154,8 @@ class Replay:
         cls, panel: Panel, origins: list[int], step: int, classes: np.ndarray, settings: StockSettings, end: int
     ) -> Replay:
         """The replay of ``origins`` (week indices, ``step`` apart) up to week index ``end`` (excluded), the last
-        origin's plan holding from it to ``end``; ``classes`` (n_items,) every panel item's class at the first
-        origin (unused for items that had not sold by then)."""
+        origin's plan holding from it to ``end``; ``classes`` (n_items,) every panel item's stock group
+        (``stock_groups``; unused for items that had not sold by the first origin)."""
         rows = panel.history(origins[0]).rows
         levels = []
         for origin in origins:
@@ -172,7 +181,7 @@ class Replay:
     def order_up_to(self, policy: str, knobs: dict[str, float], members: np.ndarray | None = None) -> np.ndarray:
         """(n_members, T) units: the level of ``policy`` in force each week for the items ``members`` (a mask;
         None for all), each origin's plan holding for ``step`` weeks and the last one's to the end; ``knobs``
-        maps demand classes to knobs (``knob_of`` for the others)."""
+        maps stock groups to knobs (``knob_of`` for the others)."""
         members = np.ones(len(self.rows), dtype=bool) if members is None else members
         classes, weeks = self.classes[members], self.demand.shape[1]
         levels = np.zeros((len(classes), weeks))
@@ -185,7 +194,7 @@ class Replay:
         return levels
 
     def tune(self, policy: str) -> dict[str, float]:
-        """Per demand class, the smallest knob of ``policy`` whose replay meets the fill-rate target."""
+        """Per stock group, the smallest knob of ``policy`` whose replay meets the fill-rate target."""
         knobs = {}
         for name in np.unique(self.classes):
             members = self.classes == name
@@ -218,20 +227,24 @@ def _rows_of(level, positions: np.ndarray):
 
 def inventory_simulation(
     panel: Panel, tuning_origins: list[int], origins: list[int], step: int, classes: np.ndarray, settings: StockSettings
-) -> tuple[dict, dict[str, Simulation], Replay]:
+) -> tuple[dict, dict[str, Simulation], Replay, dict[str, dict[str, float]]]:
     """Tune every policy on ``tuning_origins`` (up to the first of ``origins``) and replay it on ``origins`` (week
-    indices, ``step`` apart; up to the panel's end).
+    indices, ``step`` apart; up to the panel's end), per stock group: ``classes`` (n_items,) the items' demand
+    classes at ``origins[0]``, what the planner knows then, and ``NEW`` for the items new at each replay's first
+    origin (``stock_groups``), so that the new items' knob is tuned on items that were new when their replay began.
 
-    Returns ``(report, simulations, replay)``: ``report[policy]`` maps each demand class and "all" to
+    Returns ``(report, simulations, replay, knobs)``: ``report[policy]`` maps each stock group and "all" to
     ``Simulation.summary``'s figures plus ``knob`` (the tuned value; None for "all") and the 95% intervals
     ``fill_rate_ci95`` and ``avg_stock_ci95`` (``replay_intervals``); ``simulations[policy]`` is the reported replay;
-    ``replay`` the reported ``Replay``.
+    ``replay`` the reported ``Replay``; ``knobs[policy]`` the tuned knob of each stock group of the tuning replay,
+    which the reported one may lack (the plan's new items, when no item was new at the reported replay's start).
     """
-    tuning = Replay.build(panel, tuning_origins, step, classes, settings, end=origins[0])
-    reported = Replay.build(panel, origins, step, classes, settings, end=panel.n_weeks)
-    report, simulations = {}, {}
+    tuning_groups = stock_groups(panel, tuning_origins[0], classes)
+    tuning = Replay.build(panel, tuning_origins, step, tuning_groups, settings, end=origins[0])
+    reported = Replay.build(panel, origins, step, stock_groups(panel, origins[0], classes), settings, end=panel.n_weeks)
+    report, simulations, tuned = {}, {}, {}
     for policy in POLICIES:
-        knobs = tuning.tune(policy)
+        knobs = tuned[policy] = tuning.tune(policy)
         simulations[policy] = reported.simulate(policy, knobs)
         summary = simulations[policy].summary(reported.classes, target=settings.fill_rate_target)
         report[policy] = {
@@ -241,57 +254,26 @@ def inventory_simulation(
     for policy, by_class in replay_intervals(simulations, reported.classes).items():
         for name, intervals in by_class.items():
             report[policy][name] |= intervals
-    return report, simulations, reported
-
-
-def replay_intervals(simulations: dict[str, Simulation], classes: np.ndarray, n_resamples: int = 1000) -> dict:
-    """policy -> class (and "all") -> ``{"fill_rate_ci95", "avg_stock_ci95"}``: 95% intervals from a bootstrap
-    over the items (n,), paired across the policies (one resample of items serves all), of the fill rate and of the
-    average units on hand; None where the class had no demand."""
-    from longtail.stats import paired_bootstrap_means, percentile_interval
-
-    intervals = {policy: {} for policy in simulations}
-    for name in [*np.unique(classes), "all"]:
-        members = np.ones(len(classes), dtype=bool) if name == "all" else classes == name
-        demand = next(iter(simulations.values())).demand[members].sum(1)
-        values = {"demand": demand}
-        for policy, simulation in simulations.items():
-            values[f"served {policy}"] = simulation.served[members].sum(1)
-            values[f"stock {policy}"] = simulation.closing_stock[members].mean(1)
-        resampled = paired_bootstrap_means(values, n_resamples=n_resamples)
-        for policy in simulations:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                fill = resampled[f"served {policy}"] / resampled["demand"]
-            stock = resampled[f"stock {policy}"] * members.sum()
-            intervals[policy][str(name)] = {
-                "fill_rate_ci95": percentile_interval(fill) if demand.sum() > 0 else None,
-                "avg_stock_ci95": percentile_interval(stock),
-            }
-    return intervals
+    return report, simulations, reported, tuned
 
 
 def replenishment_table(
-    panel: Panel,
-    replay: Replay | None,
-    simulation: Simulation | None,
-    knobs: dict[str, float],
-    classes: np.ndarray,
-    settings: StockSettings,
+    panel: Panel, replay: Replay | None, simulation: Simulation | None, knobs: dict[str, float], settings: StockSettings
 ) -> pd.DataFrame:
-    """The plan of the week after the panel's last: per item that has sold, ``demand_class``, the protection
-    period's forecast quantiles ``p10 .. p95`` (``stock_quantiles``), ``order_up_to`` (the system's level at its
-    class's tuned knob, rounded up; 0 for obsolete items), ``reorder_point`` (order_up_to - 1), ``stock_position``
-    (on hand plus on order at the end of ``simulation``, the system's replay; there is no stock data, and items
-    first sold after the replay's start count as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``,
-    ``dormant`` and ``obsolete``."""
+    """The plan of the week after the panel's last: per item that has sold, ``demand_class``, ``stock_group``
+    (``stock_groups``), the protection period's forecast quantiles ``p10 .. p95`` (``stock_quantiles``),
+    ``order_up_to`` (the system's level at its stock group's tuned knob in ``knobs``, rounded up; 0 for obsolete
+    items), ``reorder_point`` (order_up_to - 1), ``stock_position`` (on hand plus on order at the end of
+    ``simulation``, the system's replay; there is no stock data, and items first sold after the replay's start count
+    as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``, ``dormant`` and ``obsolete``."""
     history = panel.history(panel.n_weeks)
     quantiles = stock_quantiles(history, settings.protection_weeks)
-    item_classes = classes[history.rows]
+    groups = stock_groups(panel, panel.n_weeks)[history.rows]
     order_up_to = np.zeros(len(history.rows))
-    for name in np.unique(item_classes):
-        in_class = item_classes == name
+    for name in np.unique(groups):
+        in_group = groups == name
         knob = knob_of(knobs, name, untuned_knob(settings))
-        order_up_to[in_class] = system_order_up_to(quantiles, knob)[in_class]
+        order_up_to[in_group] = system_order_up_to(quantiles, knob)[in_group]
     weeks_since_sale = np.argmax(history.units[:, ::-1] > 0, axis=1)
     obsolete = weeks_since_sale >= OBSOLETE_WEEKS
     order_up_to = np.where(obsolete, 0.0, np.maximum(np.ceil(order_up_to - 1e-9), 0.0))
@@ -299,7 +281,13 @@ def replenishment_table(
     if simulation is not None:
         on_order = simulation.orders[:, simulation.orders.shape[1] - settings.lead_time_weeks :].sum(1)
         position[np.searchsorted(history.rows, replay.rows)] = simulation.closing_stock[:, -1] + on_order
-    table = pd.DataFrame({"item_id": panel.item_ids[history.rows], "demand_class": item_classes})
+    table = pd.DataFrame(
+        {
+            "item_id": panel.item_ids[history.rows],
+            "demand_class": classes_at(panel, panel.n_weeks)[history.rows],
+            "stock_group": groups,
+        }
+    )
     for level, column in zip(LEVELS, quantiles.T):
         table[f"p{round(level * 100)}"] = column
     return table.assign(
@@ -323,7 +311,7 @@ def plan_replenishment(
     (``step`` weeks apart, the last ``horizon`` weeks before the end) with every policy tuned on as many origins
     before them, and the ``replenishment_table``. Where the history is too short for both (the first tuning
     origin needs ``min_training_weeks`` weeks before it), ``report`` is None and the table uses the fill-rate
-    target's normal quantile as every class's safety factor (``untuned_knob``), with every stock position 0.
+    target's normal quantile as every stock group's safety factor (``untuned_knob``), with every stock position 0.
 
     ``report``: ``inventory_simulation`` (policy -> class -> figures, as ``inventory_simulation``), ``settings``,
     ``tuning_origins`` and ``origins`` (ISO dates) and ``tradeoff`` (policy -> class -> one
@@ -333,15 +321,11 @@ def plan_replenishment(
     """
     tuning_origins, origins = replay_origins(panel.n_weeks, horizon, n_origins, step)
     if not origins or tuning_origins[0] < min_training_weeks:
-        knobs = dict.fromkeys(("smooth", "erratic", "intermittent", "lumpy"), untuned_knob(settings))
-        table = replenishment_table(panel, None, None, knobs, classes_at(panel, panel.n_weeks), settings)
+        table = replenishment_table(panel, None, None, dict.fromkeys((*CLASSES, NEW), untuned_knob(settings)), settings)
         return None, table, pd.DataFrame(columns=["item_id", "week", "demand", "closing_stock", "order_up_to"])
     classes = classes_at(panel, origins[0])
-    figures, simulations, replay = inventory_simulation(panel, tuning_origins, origins, step, classes, settings)
-    system_knobs = {name: row["knob"] for name, row in figures[SYSTEM_POLICY].items() if name != "all"}
-    table = replenishment_table(
-        panel, replay, simulations[SYSTEM_POLICY], system_knobs, classes_at(panel, panel.n_weeks), settings
-    )
+    figures, simulations, replay, knobs = inventory_simulation(panel, tuning_origins, origins, step, classes, settings)
+    table = replenishment_table(panel, replay, simulations[SYSTEM_POLICY], knobs[SYSTEM_POLICY], settings)
     report = {
         "inventory_simulation": figures,
         "settings": {
@@ -361,7 +345,7 @@ def plan_replenishment(
             "week": np.tile(panel.weeks[origins[0] : origins[0] + n_weeks], n_items),
             "demand": simulation.demand.ravel(),
             "closing_stock": simulation.closing_stock.ravel(),
-            "order_up_to": replay.order_up_to(SYSTEM_POLICY, system_knobs).ravel(),
+            "order_up_to": replay.order_up_to(SYSTEM_POLICY, knobs[SYSTEM_POLICY]).ravel(),
         }
     )
     return report, table, stock_path
@@ -389,6 +373,16 @@ def tradeoff(replay: Replay) -> dict:
                 )
             curves[policy][str(name)] = points
     return curves
+
+
+def stock_groups(panel: Panel, origin: int, classes: np.ndarray | None = None) -> np.ndarray:
+    """(n_items,) every panel item's stock group at ``origin``: ``NEW`` for the items first sold at most
+    ``NEW_ITEM_WEEKS`` weeks before it, else its class in ``classes`` (n_items,), by default its demand class at
+    ``origin`` (``classes_at``; "" for items not sold by then)."""
+    groups = (classes_at(panel, origin) if classes is None else classes).copy()
+    history = panel.history(origin)
+    groups[history.rows[history.age() <= NEW_ITEM_WEEKS]] = NEW
+    return groups
 
 
 def classes_at(panel: Panel, origin: int) -> np.ndarray:

@@ -12,6 +12,8 @@ from longtail.demand.quantiles import LEVELS
 from longtail.demand.replenishment import (
     DORMANT_WEEKS,
     KNOBS,
+    NEW,
+    NEW_ITEM_WEEKS,
     OBSOLETE_WEEKS,
     POLICIES,
     RECENT_WEEKS,
@@ -21,6 +23,7 @@ from longtail.demand.replenishment import (
     order_up_to_levels,
     plan_replenishment,
     replay_origins,
+    stock_groups,
     stock_quantiles,
     system_order_up_to,
     tradeoff,
@@ -88,7 +91,8 @@ def simulated(panel):
     """``inventory_simulation``'s result on the plan's origins, and the tuning replay."""
     classes = _classes_at(panel, ORIGINS[0])
     settings = StockSettings()
-    tuning = Replay.build(panel, TUNING_ORIGINS, STEP, classes, settings, end=ORIGINS[0])
+    groups = stock_groups(panel, TUNING_ORIGINS[0], classes)
+    tuning = Replay.build(panel, TUNING_ORIGINS, STEP, groups, settings, end=ORIGINS[0])
     return inventory_simulation(panel, TUNING_ORIGINS, ORIGINS, STEP, classes, settings), tuning
 
 
@@ -254,7 +258,7 @@ def test_stock_position_with_lead_time_0_is_the_last_closing_stock():
 
 
 def test_tuned_knob_is_the_smallest_meeting_the_target_on_the_tuning_weeks(simulated):
-    (report, simulations, replay), tuning = simulated
+    (report, simulations, replay, _), tuning = simulated
     target = StockSettings().fill_rate_target
     assert set(simulations) == set(POLICIES)
     # The tuning replay ends where the reported one starts.
@@ -278,7 +282,7 @@ def test_tuned_knob_is_the_smallest_meeting_the_target_on_the_tuning_weeks(simul
 
 
 def test_reported_figures_are_the_reported_replay(simulated):
-    (report, simulations, replay), _ = simulated
+    (report, simulations, replay, _), _ = simulated
     for policy in POLICIES:
         knobs = {name: row["knob"] for name, row in report[policy].items() if name != "all"}
         again = replay.simulate(policy, knobs)
@@ -288,7 +292,7 @@ def test_reported_figures_are_the_reported_replay(simulated):
 
 
 def test_raising_the_knob_never_lowers_a_class_fill_rate(simulated):
-    (_, _, replay), _ = simulated
+    (_, _, replay, _), _ = simulated
     for policy in ("longtail", "mean_std"):
         knobs = (0.0, 1.0, 2.0, 4.0, 6.0)
         for name in np.unique(replay.classes):
@@ -300,7 +304,7 @@ def test_raising_the_knob_never_lowers_a_class_fill_rate(simulated):
 
 
 def test_replay_order_up_to_holds_each_origins_plan_and_gives_unknown_classes_the_largest_knob(simulated):
-    (_, _, replay), _ = simulated
+    (_, _, replay, _), _ = simulated
     name = replay.classes[0]
     levels = replay.order_up_to("longtail", {name: 0.9})
     assert levels.shape == replay.demand.shape
@@ -331,7 +335,7 @@ def test_replay_plans_each_origin_from_the_weeks_before_it():
 
 def test_tradeoff_has_one_point_per_knob_per_policy_and_class(plan, simulated):
     report, _, _ = plan
-    (_, _, replay), _ = simulated
+    (_, _, replay, _), _ = simulated
     curves = tradeoff(replay)
     assert curves == report["tradeoff"]
     assert set(curves) == set(POLICIES)
@@ -392,18 +396,57 @@ def test_plan_on_a_short_panel_has_no_report_and_empty_stock():
     assert plan_replenishment(panel, HORIZON, 0, STEP, settings, MIN_TRAINING)[0] is None
 
 
-def test_a_class_found_only_among_new_items_still_gets_a_plan():
+def test_a_class_tuning_never_saw_still_gets_a_plan():
     series = _series(6, n_items=10)
-    # Every old item sells often (smooth or erratic); a lumpy item first sells in week 46, after the first tuning
-    # origin, so the tuning replay has no lumpy item.
+    # Every old item sells often (smooth or erratic); a lumpy item first sells in week 40, 4 weeks before the first
+    # tuning origin: new there, lumpy at the first reported origin, so the tuning replay has no lumpy item.
     series = {item: [value + 1 for value in values] for item, values in series.items()}
-    series["new"] = [0.0] * 46 + [1, 0, 0, 9, 0, 0] + [0, 2, 0, 0, 12, 0, 0, 1]
+    series["late"] = [0.0] * 40 + [1, 0, 0, 9, 0, 0, 0, 2, 0, 0, 12, 0, 0, 1, 0, 0, 7, 0, 0, 3]
     panel = _panel(series)
-    assert _classes_at(panel, ORIGINS[0])[list(panel.item_ids).index("new")] == "lumpy"
-    assert "lumpy" not in set(_classes_at(panel, TUNING_ORIGINS[0]))
+    late = list(panel.item_ids).index("late")
+    classes = _classes_at(panel, ORIGINS[0])
+    assert classes[late] == "lumpy" and stock_groups(panel, ORIGINS[0])[late] == "lumpy"
+    assert stock_groups(panel, TUNING_ORIGINS[0], classes)[late] == NEW
+    assert "lumpy" not in set(stock_groups(panel, TUNING_ORIGINS[0], classes))
     report, table, _ = plan_replenishment(panel, HORIZON, N_ORIGINS, STEP, StockSettings(), MIN_TRAINING)
-    assert report["inventory_simulation"]["longtail"]["lumpy"]["knob"] is not None
-    assert table.set_index("item_id").loc["new", "order_up_to"] > 0
+    tuned = [row["knob"] for name, row in report["inventory_simulation"]["longtail"].items() if name != "all"]
+    assert report["inventory_simulation"]["longtail"]["lumpy"]["knob"] == max(tuned)
+    assert table.set_index("item_id").loc["late", "order_up_to"] > 0
+
+
+def test_new_items_are_their_own_stock_group_tuned_on_the_items_new_when_the_tuning_replay_began():
+    series = {item: [value + 1 for value in values] for item, values in _series(9, n_items=10).items()}
+    rng = np.random.default_rng(9)
+    # Launched 3 to 7 weeks before the first tuning origin (44), and 2 to 6 weeks before the panel's end (60).
+    for number, first in enumerate((37, 39, 41)):
+        series[f"launch{number}"] = [0.0] * first + list(rng.poisson(4, N_WEEKS - first).astype(float) + 1)
+    for number, first in enumerate((54, 56, 58)):
+        series[f"fresh{number}"] = [0.0] * first + [5.0] * (N_WEEKS - first)
+    panel = _panel(series)
+    ids = list(panel.item_ids)
+    history = panel.history(TUNING_ORIGINS[0])
+    groups = stock_groups(panel, TUNING_ORIGINS[0])
+    np.testing.assert_array_equal(groups[history.rows] == NEW, history.age() <= NEW_ITEM_WEEKS)
+    assert {groups[ids.index(f"launch{number}")] for number in range(3)} == {NEW}
+    classes = _classes_at(panel, ORIGINS[0])
+    # The tuning replay had new items; the reported one has none (the fresh items first sold after its start).
+    _, _, replay, knobs = inventory_simulation(panel, TUNING_ORIGINS, ORIGINS, STEP, classes, StockSettings())
+    assert NEW not in set(replay.classes) and NEW in knobs["longtail"]
+    tuning = Replay.build(
+        panel, TUNING_ORIGINS, STEP, stock_groups(panel, TUNING_ORIGINS[0], classes), StockSettings(), end=ORIGINS[0]
+    )
+    assert knobs["longtail"] == tuning.tune("longtail")
+    # The plan's new items order up to the system's level at the knob tuned on the items new in the tuning replay.
+    _, table, _ = plan_replenishment(panel, HORIZON, N_ORIGINS, STEP, StockSettings(), MIN_TRAINING)
+    knob = knobs["longtail"][NEW]
+    rows = table.set_index("item_id")
+    assert set(rows.loc[[f"fresh{number}" for number in range(3)], "stock_group"]) == {NEW}
+    old = rows.loc[[f"item{number:02d}" for number in range(10)]]
+    assert (old["stock_group"] == old["demand_class"]).all()
+    quantiles = stock_quantiles(panel.history(panel.n_weeks), StockSettings().protection_weeks)
+    expected = np.ceil(system_order_up_to(quantiles, knob) - 1e-9)
+    fresh = table["stock_group"].to_numpy() == NEW
+    np.testing.assert_array_equal(table.loc[fresh, "order_up_to"], expected[fresh])
 
 
 def test_an_item_first_sold_after_the_replay_started_gets_an_order():
