@@ -6,7 +6,6 @@ Reads the folder named by ``LONGTAIL_DATA_DIR`` (e.g. ``../shared/data``); skipp
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -61,12 +60,10 @@ def test_real_file_reads_completely_and_cleanly(relative):
         assert result.events.empty and result.items.empty and result.reviews.empty
 
 
-def test_online_retail_ii_values_and_speed():
-    start = time.perf_counter()
+def test_online_retail_ii_values():
+    # How fast it reads is bench/data_layer.py's to say, not a test's.
     result = read_file(data("uci_online_retail_ii/online_retail_II_2009_2010.parquet"))
-    elapsed = time.perf_counter() - start
     events, items = result.events, result.items
-    assert elapsed < 15, f"reading 525k rows took {elapsed:.1f}s"
     cancellations = events[events["order_id"].str.startswith("C")]
     assert len(cancellations) == 10_206 and (cancellations["quantity"] < 0).sum() == 10_205  # one "Manual" is +1
     assert events.loc[events["order_id"] == "C489449", "user_id"].iloc[0] == "16321"
