@@ -233,7 +233,7 @@ def replenishment_metadata(plan: DemandPlan, titles: pd.Series, reports_dir) -> 
     for dataset, report in plan.reports.items():
         if "inventory_simulation" not in report:
             continue
-        metadata[f"{dataset}: replay by policy and class"] = preview(simulation_table(report), rows=20)
+        metadata[f"{dataset}: replay by policy and stock group"] = preview(simulation_table(report), rows=20)
         metadata[f"{dataset}: fill rate against stock (plot)"] = dg.MetadataValue.md(
             _tradeoff_plot(report, reports_dir)
         )

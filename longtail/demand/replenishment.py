@@ -262,18 +262,19 @@ def replenishment_table(
 ) -> pd.DataFrame:
     """The plan of the week after the panel's last: per item that has sold, ``demand_class``, ``stock_group``
     (``stock_groups``), the protection period's forecast quantiles ``p10 .. p95`` (``stock_quantiles``),
-    ``order_up_to`` (the system's level at its stock group's tuned knob in ``knobs``, rounded up; 0 for obsolete
-    items), ``reorder_point`` (order_up_to - 1), ``stock_position`` (on hand plus on order at the end of
-    ``simulation``, the system's replay; there is no stock data, and items first sold after the replay's start count
-    as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``, ``dormant`` and ``obsolete``."""
+    ``safety_factor`` (its stock group's tuned knob in ``knobs``), ``order_up_to`` (the system's level at that factor,
+    rounded up; 0 for obsolete items), ``reorder_point`` (order_up_to - 1), ``stock_position`` (on hand plus on order
+    at the end of ``simulation``, the system's replay; there is no stock data, and items first sold after the replay's
+    start count as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``, ``dormant`` and
+    ``obsolete``."""
     history = panel.history(panel.n_weeks)
     quantiles = stock_quantiles(history, settings.protection_weeks)
     groups = stock_groups(panel, panel.n_weeks)[history.rows]
-    order_up_to = np.zeros(len(history.rows))
+    factor, order_up_to = np.zeros(len(history.rows)), np.zeros(len(history.rows))
     for name in np.unique(groups):
         in_group = groups == name
-        knob = knob_of(knobs, name, untuned_knob(settings))
-        order_up_to[in_group] = system_order_up_to(quantiles, knob)[in_group]
+        factor[in_group] = knob_of(knobs, name, untuned_knob(settings))
+        order_up_to[in_group] = system_order_up_to(quantiles, factor[in_group][0])[in_group]
     weeks_since_sale = np.argmax(history.units[:, ::-1] > 0, axis=1)
     obsolete = weeks_since_sale >= OBSOLETE_WEEKS
     order_up_to = np.where(obsolete, 0.0, np.maximum(np.ceil(order_up_to - 1e-9), 0.0))
@@ -291,6 +292,7 @@ def replenishment_table(
     for level, column in zip(LEVELS, quantiles.T):
         table[f"p{round(level * 100)}"] = column
     return table.assign(
+        safety_factor=factor,
         order_up_to=order_up_to,
         reorder_point=np.maximum(order_up_to - 1, 0),
         stock_position=position,

@@ -46,10 +46,10 @@ def class_table(figures: dict[str, dict[str, float | None]]) -> pd.DataFrame:
 
 
 def simulation_table(report: dict) -> pd.DataFrame:
-    """``report["inventory_simulation"]`` as one row per policy and class (``policy, demand_class, fill_rate,
+    """``report["inventory_simulation"]`` as one row per policy and stock group (``policy, stock_group, fill_rate,
     target, avg_stock, stockout_weeks, orders, items, knob``, and the intervals as "low-high" text)."""
     rows = [
-        {"policy": policy, "demand_class": name, **figures}
+        {"policy": policy, "stock_group": name, **figures}
         for policy, by_class in report["inventory_simulation"].items()
         for name, figures in by_class.items()
     ]

@@ -103,7 +103,7 @@ def test_the_replenishment_plan_orders_whole_units_and_the_report_replays_every_
     assert report["settings"] == {"lead_time_weeks": 1, "review_period_weeks": 1, "fill_rate_target": 0.95}
     shown = metadata(result, "replenishment_plan")
     assert shown["dagster/row_count"] == home.count("select count(*) from replenishment_plan")
-    assert {"shop: replay by policy and class", "shop: fill rate against stock (plot)"} <= set(shown)
+    assert {"shop: replay by policy and stock group", "shop: fill rate against stock (plot)"} <= set(shown)
     assert "shop: items to look at first (plot)" in shown
     # The largest order first, named by its title.
     [header, _, first, *_] = shown["orders_preview"].splitlines()

@@ -195,7 +195,10 @@ def test_plan_origins_and_tuning_origins(panel, plan):
 
 
 def test_plan_table_orders_up_to_the_level(panel, plan):
-    _, table, _ = plan
+    report, table, _ = plan
+    # Each item's safety factor is its stock group's tuned knob (the largest for a group tuning never saw).
+    knobs = {name: row["knob"] for name, row in report["inventory_simulation"]["longtail"].items() if name != "all"}
+    np.testing.assert_array_equal(table["safety_factor"], table["stock_group"].map(knobs).fillna(max(knobs.values())))
     assert len(table) == len(panel.item_ids) and set(table["item_id"]) == set(panel.item_ids)
     assert [f"p{round(level * 100)}" for level in LEVELS] == ["p10", "p25", "p50", "p75", "p90", "p95"]
     quantiles = table[["p10", "p25", "p50", "p75", "p90", "p95"]].to_numpy()
@@ -389,6 +392,7 @@ def test_plan_on_a_short_panel_has_no_report_and_empty_stock():
     assert len(table) == len(panel.item_ids)
     assert (table["stock_position"] == 0).all()
     # Every class orders up to the system's level at the normal quantile of the fill-rate target.
+    assert (table["safety_factor"] == stats.norm.ppf(0.9)).all()
     quantiles = stock_quantiles(panel.history(panel.n_weeks), settings.protection_weeks)
     expected = np.ceil(system_order_up_to(quantiles, stats.norm.ppf(0.9)) - 1e-9)
     np.testing.assert_array_equal(table["order_up_to"], expected)
@@ -446,6 +450,7 @@ def test_new_items_are_their_own_stock_group_tuned_on_the_items_new_when_the_tun
     quantiles = stock_quantiles(panel.history(panel.n_weeks), StockSettings().protection_weeks)
     expected = np.ceil(system_order_up_to(quantiles, knob) - 1e-9)
     fresh = table["stock_group"].to_numpy() == NEW
+    assert (table.loc[fresh, "safety_factor"] == knob).all()
     np.testing.assert_array_equal(table.loc[fresh, "order_up_to"], expected[fresh])
 
 

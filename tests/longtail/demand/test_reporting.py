@@ -57,7 +57,7 @@ def test_simulation_table_has_one_row_per_policy_and_class_with_intervals_as_tex
         }
     }
     table = simulation_table(report)
-    assert table[["policy", "demand_class"]].values.tolist() == [["longtail", "smooth"], ["longtail", "lumpy"]]
+    assert table[["policy", "stock_group"]].values.tolist() == [["longtail", "smooth"], ["longtail", "lumpy"]]
     assert table["fill_rate"].tolist() == [0.9123, 0.9123] and table["avg_stock"].tolist() == [1235.0, 1235.0]
     assert table["fill_rate_ci95"].tolist() == ["0.900-0.920", None]
     assert table["avg_stock_ci95"].tolist() == ["1000-1501", "1-2"]
