@@ -1,6 +1,7 @@
 """Demand forecasting: weekly series (``series``), demand classes (``classes``), the global GBM and the baselines
 (``models``), quantile forecasts (``quantiles``), what young items borrow (``borrowing``), the rolling-origin
-backtest (``backtest``), the inventory replay and order policies (``inventory``, ``replenishment``) and what the
+backtest (``backtest``), the inventory replay and order policies (``inventory``, ``replenishment``, with the stock
+groups their safety factors are tuned for, ``stock_groups``) and what the
 assets compute (``planning``) and show (``reporting``). The public API is re-exported here."""
 
 from longtail.demand.backtest import backtest, backtest_errors, backtest_report, backtest_table

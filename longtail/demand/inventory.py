@@ -71,6 +71,7 @@ def simulate(
     lead_time: int,
     review_period: int,
     initial_stock: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> Simulation:
     """Replay ``demand`` (n, T) units per item and week against the order-up-to levels ``order_up_to`` (n, T)
     units, the level S in force each week, with lost sales; vectorised over items, one step per week.
@@ -81,7 +82,9 @@ def simulate(
     arrive at once, before the week's demand); (3) the demand is served from on hand, served = min(on hand,
     demand), the rest is lost; what is left is the week's closing stock. Orders due after week T-1 never arrive.
 
-    ``initial_stock`` (n,) units on hand before week 0 (nothing on order); default ceil(S[:, 0]).
+    ``initial_stock`` (n,) units on hand before week 0 (nothing on order); default ceil(S[:, 0]). ``start`` (n,) the
+    week each item enters (default 0: every item from week 0): before it the item holds and orders nothing and its
+    demand must be 0; it enters with its initial stock, by default ceil(S) of that week, as the others start.
     """
     demand = _nonnegative(demand, "demand", ndim=2)
     order_up_to = _nonnegative(order_up_to, "order_up_to", ndim=2)
@@ -90,22 +93,27 @@ def simulate(
     lead_time = _nonnegative_int(lead_time, "lead_time")
     review_period = check_positive_int(review_period, "review_period")
     n_items, n_weeks = demand.shape
+    start = np.zeros(n_items, dtype=int) if start is None else _entry_weeks(start, demand)
     if initial_stock is None:
-        on_hand = np.ceil(order_up_to[:, 0]) if n_weeks else np.zeros(n_items)
+        entering_stock = np.ceil(order_up_to[np.arange(n_items), np.minimum(start, max(n_weeks - 1, 0))])
+        entering_stock = entering_stock if n_weeks else np.zeros(n_items)
     else:
-        on_hand = _nonnegative(initial_stock, "initial_stock", ndim=1).copy()
-        if on_hand.shape != (n_items,):
-            raise ValueError(f"initial_stock must have shape ({n_items},), got {on_hand.shape}")
+        entering_stock = _nonnegative(initial_stock, "initial_stock", ndim=1)
+        if entering_stock.shape != (n_items,):
+            raise ValueError(f"initial_stock must have shape ({n_items},), got {entering_stock.shape}")
+    on_hand = np.where(start == 0, entering_stock, 0.0)
 
     served, closing, orders = (np.zeros((n_items, n_weeks)) for _ in range(3))
     # Units due per week; weeks from T on are the orders that never arrive.
     due = np.zeros((n_items, n_weeks + lead_time))
     on_order = np.zeros(n_items)
     for week in range(n_weeks):
+        if week:
+            on_hand = np.where(start == week, entering_stock, on_hand)
         # Ordering before receiving gives the same IP (arrivals due now count as on order until received) and
         # lets a lead-time-0 order arrive in the same step as every other.
         if week % review_period == 0:
-            gap = order_up_to[:, week] - (on_hand + on_order)
+            gap = np.where(start <= week, order_up_to[:, week] - (on_hand + on_order), 0.0)
             order = np.where(gap > 0, np.maximum(np.ceil(gap - _ROUND_OFF), 0.0), 0.0)
             orders[:, week] = order
             due[:, week + lead_time] += order
@@ -169,6 +177,19 @@ def spread_order_up_to(median: np.ndarray, upper: np.ndarray, upper_level, z: fl
         raise ValueError(f"upper_level must lie in (0.5, 1), got {upper_level!r}")
     sigma = (upper - median) / norm.ppf(levels)
     return np.maximum(median + float(z) * sigma, 0.0)
+
+
+def _entry_weeks(start, demand: np.ndarray) -> np.ndarray:
+    """``start`` checked as (n,) whole weeks in [0, T] of ``demand`` (n, T), with no demand before an item's."""
+    start = np.asarray(start)
+    n_items, n_weeks = demand.shape
+    if start.shape != (n_items,) or not np.issubdtype(start.dtype, np.integer):
+        raise ValueError(f"start must be ({n_items},) whole week indices, got {start.dtype} {start.shape}")
+    if (start < 0).any() or (start > n_weeks).any():
+        raise ValueError(f"start must lie in [0, {n_weeks}]")
+    if (demand[np.arange(n_weeks) < start[:, None]] > 0).any():
+        raise ValueError("demand must be 0 before an item's start week")
+    return start
 
 
 def replay_intervals(simulations: dict[str, Simulation], classes: np.ndarray, n_resamples: int = 1000) -> dict:

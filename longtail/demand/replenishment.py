@@ -38,9 +38,10 @@ from longtail.demand.inventory import (
     spread_order_up_to,
     tune_parameter,
 )
-from longtail.demand.models import features_of, tsb_forecast
+from longtail.demand.models import tsb_forecast
 from longtail.demand.quantiles import LEVELS, QuantileGBM
 from longtail.demand.series import History, Panel
+from longtail.demand.stock_groups import NEW, classes_at, stock_groups
 from longtail.validation import check_positive_int
 
 POLICIES = ("longtail", "tsb_normal", "mean_std")
@@ -59,12 +60,6 @@ RECENT_WEEKS = 13
 # No sale for this many weeks: dormant (13, a quarter) or obsolete (26, half a year: no order is suggested).
 DORMANT_WEEKS = 13
 OBSOLETE_WEEKS = 26
-# Items first sold at most this many weeks before a plan (two months; not tuned) form their own stock group, NEW,
-# with its own safety factor. Their demand class is read from a few weeks (an item sold in both of its first two
-# weeks reads as smooth) and their quantile spread is wide, so the factor tuned on the older items of their class
-# (up to 6) put their S at up to 10 times their units so far.
-NEW_ITEM_WEEKS = 8
-NEW = "new"
 
 
 @dataclass(frozen=True)
@@ -139,12 +134,16 @@ def _error_std(history: History, fitted: np.ndarray) -> np.ndarray:
 @dataclass
 class Replay:
     """The weeks from ``origins[0]`` to the end of the last origin's ``step`` weeks, replayed for the items that
-    had sold before the first origin: ``rows`` (n,) panel rows, ``classes`` (n,) their stock group
-    (``stock_groups``), ``demand`` (n, T) units, and per origin (in order) and policy the knob -> levels function."""
+    had sold before the last origin: ``rows`` (n,) panel rows, ``classes`` (n,) their stock group
+    (``stock_groups``), ``demand`` (n, T) units, ``start`` (n,) the week each item enters (the first origin whose
+    history holds it: an item first sold during the replay enters at the next plan, with that plan's S on hand, and
+    its demand before then is left out, since no policy could have planned it), and per origin (in order) and
+    policy the knob -> levels function (0 for the items that have not entered)."""
 
     rows: np.ndarray
     classes: np.ndarray
     demand: np.ndarray
+    start: np.ndarray
     levels: list[dict[str, callable]]
     step: int
     settings: StockSettings
@@ -154,18 +153,26 @@ class Replay:
         cls, panel: Panel, origins: list[int], step: int, classes: np.ndarray, settings: StockSettings, end: int
     ) -> Replay:
         """The replay of ``origins`` (week indices, ``step`` apart) up to week index ``end`` (excluded), the last
-        origin's plan holding from it to ``end``; ``classes`` (n_items,) every panel item's stock group
-        (``stock_groups``; unused for items that had not sold by the first origin)."""
-        rows = panel.history(origins[0]).rows
+        origin's plan holding from it to ``end``; ``classes`` (n_items,) every panel item's stock group at the first
+        origin (``stock_groups``): the items not sold by then enter later, as ``NEW`` whatever ``classes`` says."""
+        rows = panel.history(origins[-1]).rows
+        start = np.zeros(len(rows), dtype=int)
         levels = []
-        for origin in origins:
+        for index, origin in reversed(list(enumerate(origins))):
             history = panel.history(origin)
-            positions = np.searchsorted(history.rows, rows)
-            levels.append(
-                {name: _rows_of(level, positions) for name, level in order_up_to_levels(history, settings).items()}
+            planned = np.isin(rows, history.rows)
+            start[planned] = index * step
+            positions = np.searchsorted(history.rows, rows[planned])
+            levels.insert(
+                0,
+                {
+                    name: _rows_of(level, positions, planned)
+                    for name, level in order_up_to_levels(history, settings).items()
+                },
             )
-        demand = panel.units[rows, origins[0] : end]
-        return cls(rows, classes[rows], demand, levels, step, settings)
+        demand = panel.units[rows, origins[0] : end] * (np.arange(end - origins[0]) >= start[:, None])
+        groups = np.where(start > 0, NEW, classes[rows])
+        return cls(rows, groups, demand, start, levels, step, settings)
 
     def simulate(self, policy: str, knobs: dict[str, float], members: np.ndarray | None = None) -> Simulation:
         """The replay of ``policy`` with ``knobs`` (demand class -> knob) for the items ``members`` (a mask; None
@@ -176,6 +183,7 @@ class Replay:
             self.order_up_to(policy, knobs, members),
             lead_time=self.settings.lead_time_weeks,
             review_period=self.settings.review_period_weeks,
+            start=self.start[members],
         )
 
     def order_up_to(self, policy: str, knobs: dict[str, float], members: np.ndarray | None = None) -> np.ndarray:
@@ -221,8 +229,15 @@ def knob_of(knobs: dict[str, float], name: str, default: float) -> float:
     return knobs[name] if name in knobs else max(knobs.values(), default=default)
 
 
-def _rows_of(level, positions: np.ndarray):
-    return lambda knob: level(knob)[positions]
+def _rows_of(level, positions: np.ndarray, planned: np.ndarray):
+    """knob -> (len(planned),) levels: ``level(knob)`` at ``positions`` for the ``planned`` rows, 0 for the others."""
+
+    def levels(knob):
+        out = np.zeros(len(planned))
+        out[planned] = level(knob)[positions]
+        return out
+
+    return levels
 
 
 def inventory_simulation(
@@ -231,13 +246,14 @@ def inventory_simulation(
     """Tune every policy on ``tuning_origins`` (up to the first of ``origins``) and replay it on ``origins`` (week
     indices, ``step`` apart; up to the panel's end), per stock group: ``classes`` (n_items,) the items' demand
     classes at ``origins[0]``, what the planner knows then, and ``NEW`` for the items new at each replay's first
-    origin (``stock_groups``), so that the new items' knob is tuned on items that were new when their replay began.
+    origin (``stock_groups``) or first sold during it, so that the new items' knob is tuned on items that were new
+    in the tuning replay.
 
     Returns ``(report, simulations, replay, knobs)``: ``report[policy]`` maps each stock group and "all" to
     ``Simulation.summary``'s figures plus ``knob`` (the tuned value; None for "all") and the 95% intervals
     ``fill_rate_ci95`` and ``avg_stock_ci95`` (``replay_intervals``); ``simulations[policy]`` is the reported replay;
     ``replay`` the reported ``Replay``; ``knobs[policy]`` the tuned knob of each stock group of the tuning replay,
-    which the reported one may lack (the plan's new items, when no item was new at the reported replay's start).
+    which the reported one may lack (the plan's new items, when no item was new in the reported replay).
     """
     tuning_groups = stock_groups(panel, tuning_origins[0], classes)
     tuning = Replay.build(panel, tuning_origins, step, tuning_groups, settings, end=origins[0])
@@ -264,8 +280,8 @@ def replenishment_table(
     (``stock_groups``), the protection period's forecast quantiles ``p10 .. p95`` (``stock_quantiles``),
     ``safety_factor`` (its stock group's tuned knob in ``knobs``), ``order_up_to`` (the system's level at that factor,
     rounded up; 0 for obsolete items), ``reorder_point`` (order_up_to - 1), ``stock_position`` (on hand plus on order
-    at the end of ``simulation``, the system's replay; there is no stock data, and items first sold after the replay's
-    start count as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``, ``dormant`` and
+    at the end of ``simulation``, the system's replay; there is no stock data, and items first sold after its last
+    plan count as empty), ``suggested_order`` (units to order now), ``weeks_since_sale``, ``dormant`` and
     ``obsolete``."""
     history = panel.history(panel.n_weeks)
     quantiles = stock_quantiles(history, settings.protection_weeks)
@@ -375,21 +391,3 @@ def tradeoff(replay: Replay) -> dict:
                 )
             curves[policy][str(name)] = points
     return curves
-
-
-def stock_groups(panel: Panel, origin: int, classes: np.ndarray | None = None) -> np.ndarray:
-    """(n_items,) every panel item's stock group at ``origin``: ``NEW`` for the items first sold at most
-    ``NEW_ITEM_WEEKS`` weeks before it, else its class in ``classes`` (n_items,), by default its demand class at
-    ``origin`` (``classes_at``; "" for items not sold by then)."""
-    groups = (classes_at(panel, origin) if classes is None else classes).copy()
-    history = panel.history(origin)
-    groups[history.rows[history.age() <= NEW_ITEM_WEEKS]] = NEW
-    return groups
-
-
-def classes_at(panel: Panel, origin: int) -> np.ndarray:
-    """(n_items,) the demand class of every panel item at ``origin`` ("" for items that had not sold by then)."""
-    history = panel.history(origin)
-    classes = np.full(len(panel.item_ids), "", dtype=object)
-    classes[history.rows] = features_of(history)[0]["demand_class"].to_numpy()
-    return classes

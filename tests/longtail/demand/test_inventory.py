@@ -92,6 +92,21 @@ def test_summary_per_group_is_units_weighted():
     assert sim.summary()["all"]["target"] is None
 
 
+def test_an_item_entering_later_holds_and_orders_nothing_before_and_starts_with_its_level():
+    demand = np.array([[0.0, 0.0, 3, 4, 6], [3, 4, 6, 2, 1]])
+    levels = np.array([[0.0, 0.0, 5.5, 5.5, 5.5], [5.5] * 5])
+    result = simulate(demand, levels, lead_time=1, review_period=1, start=np.array([2, 0]))
+    # The late item from week 2 is the first one's hand-worked weeks 0-2 (test above), two weeks later.
+    assert result.closing_stock[0].tolist() == [0, 0, 3, 0, 0]
+    assert result.orders[0].tolist() == [0, 0, 0, 3, 3]
+    assert result.served[0].tolist() == [0, 0, 3, 3, 3]
+    early = simulate(demand[1:], levels[1:], lead_time=1, review_period=1)
+    np.testing.assert_array_equal(result.served[1], early.served[0])
+    # Given an initial stock, an item enters with it.
+    given = simulate(demand, levels, lead_time=1, review_period=1, start=np.array([2, 0]), initial_stock=np.ones(2))
+    assert given.served[0, 2] == 1 and given.closing_stock[0, :2].tolist() == [0, 0]
+
+
 def test_fill_rate_and_summary_without_demand():
     sim = _one_item([0, 0], 1, lead_time=0, review_period=1)
     assert np.isnan(sim.fill_rate()[0])
@@ -106,6 +121,9 @@ def test_fill_rate_and_summary_without_demand():
         ({"review_period": 0}, "review_period"),
         ({"lead_time": -1}, "lead_time"),
         ({"initial_stock": np.ones(2)}, "initial_stock"),
+        ({"start": np.array([1.0])}, "start"),
+        ({"start": np.array([4])}, "start"),
+        ({"start": np.array([2])}, "before an item's start"),
     ],
 )
 def test_simulate_validation_names_the_argument(kwargs, name):

@@ -12,8 +12,6 @@ from longtail.demand.quantiles import LEVELS
 from longtail.demand.replenishment import (
     DORMANT_WEEKS,
     KNOBS,
-    NEW,
-    NEW_ITEM_WEEKS,
     OBSOLETE_WEEKS,
     POLICIES,
     RECENT_WEEKS,
@@ -23,12 +21,12 @@ from longtail.demand.replenishment import (
     order_up_to_levels,
     plan_replenishment,
     replay_origins,
-    stock_groups,
     stock_quantiles,
     system_order_up_to,
     tradeoff,
 )
 from longtail.demand.series import Panel
+from longtail.demand.stock_groups import NEW, NEW_ITEM_WEEKS, stock_groups
 from tests.longtail.demand.weekly_rows import weekly_frame
 
 N_WEEKS, HORIZON, N_ORIGINS, STEP, MIN_TRAINING = 60, 4, 2, 4, 8
@@ -421,10 +419,10 @@ def test_a_class_tuning_never_saw_still_gets_a_plan():
 def test_new_items_are_their_own_stock_group_tuned_on_the_items_new_when_the_tuning_replay_began():
     series = {item: [value + 1 for value in values] for item, values in _series(9, n_items=10).items()}
     rng = np.random.default_rng(9)
-    # Launched 3 to 7 weeks before the first tuning origin (44), and 2 to 6 weeks before the panel's end (60).
+    # Launched 3 to 7 weeks before the first tuning origin (44), and after the last reported one (56).
     for number, first in enumerate((37, 39, 41)):
         series[f"launch{number}"] = [0.0] * first + list(rng.poisson(4, N_WEEKS - first).astype(float) + 1)
-    for number, first in enumerate((54, 56, 58)):
+    for number, first in enumerate((57, 58, 59)):
         series[f"fresh{number}"] = [0.0] * first + [5.0] * (N_WEEKS - first)
     panel = _panel(series)
     ids = list(panel.item_ids)
@@ -454,11 +452,37 @@ def test_new_items_are_their_own_stock_group_tuned_on_the_items_new_when_the_tun
     np.testing.assert_array_equal(table.loc[fresh, "order_up_to"], expected[fresh])
 
 
-def test_an_item_first_sold_after_the_replay_started_gets_an_order():
+def test_an_item_first_sold_after_the_last_plan_gets_an_order():
     series = {item: [value + 1 for value in values] for item, values in _series(8, n_items=10).items()}
-    series["new"] = [0.0] * 55 + [3.0, 0, 0, 0, 0]
+    series["new"] = [0.0] * 57 + [3.0, 0, 0]
     panel = _panel(series)
     _, table, _ = plan_replenishment(panel, HORIZON, N_ORIGINS, STEP, StockSettings(), MIN_TRAINING)
     new = table.set_index("item_id").loc["new"]
-    assert new["p50"] > 0 and not new["dormant"] and not new["obsolete"]
-    assert new["order_up_to"] > 0 and new["suggested_order"] > 0
+    assert new["p50"] > 0 and not new["dormant"] and not new["obsolete"] and new["stock_position"] == 0
+    assert new["order_up_to"] > 0 and new["suggested_order"] == new["order_up_to"]
+
+
+def test_an_item_first_sold_during_the_replay_enters_at_the_next_plan_as_new():
+    series = {item: [value + 1 for value in values] for item, values in _series(8, n_items=10).items()}
+    # First sold in week 53, after the first reported origin (52), so the second plan (56) is its first; "mid" in
+    # week 45, after the first tuning origin (44): classed by the reported origin, new in the tuning replay.
+    series["late"] = [0.0] * 53 + [4.0, 0, 2, 3, 0, 5, 1]
+    series["mid"] = [0.0] * 45 + [2.0, 1, 0, 3] * 3 + [1.0, 2, 0]
+    panel = _panel(series)
+    classes = _classes_at(panel, ORIGINS[0])
+    tuning_groups = stock_groups(panel, TUNING_ORIGINS[0], classes)
+    tuning = Replay.build(panel, TUNING_ORIGINS, STEP, tuning_groups, StockSettings(), end=ORIGINS[0])
+    mid = list(panel.item_ids[tuning.rows]).index("mid")
+    assert classes[list(panel.item_ids).index("mid")] != "" and "late" not in panel.item_ids[tuning.rows]
+    assert tuning.classes[mid] == NEW and tuning.start[mid] == STEP
+    _, simulations, replay, knobs = inventory_simulation(panel, TUNING_ORIGINS, ORIGINS, STEP, classes, StockSettings())
+    row = list(panel.item_ids[replay.rows]).index("late")
+    assert replay.classes[row] == NEW and replay.start[row] == STEP
+    # Its demand before it entered is left out; from then on it is the panel's.
+    np.testing.assert_array_equal(replay.demand[row], [0, 0, 0, 0, 3, 0, 5, 1])
+    levels = replay.order_up_to("longtail", knobs["longtail"])[row]
+    assert (levels[:STEP] == 0).all() and (levels[STEP:] > 0).all()
+    simulation = simulations["longtail"]
+    # It enters with its level on hand and orders nothing before.
+    assert (simulation.closing_stock[row, :STEP] == 0).all() and (simulation.orders[row, :STEP] == 0).all()
+    assert simulation.served[row, STEP] == 3 and simulation.closing_stock[row, STEP] == np.ceil(levels[STEP]) - 3
