@@ -256,7 +256,7 @@ def _rmsse_plot(report: dict, reports_dir) -> str:
 
 
 def _tradeoff_plot(report: dict, reports_dir) -> str:
-    """Average stock against fill rate per policy, one panel per demand class, the tuned points marked."""
+    """Average stock against fill rate per policy, one panel per stock group, the tuned points marked."""
     curves = report["tradeoff"]
     classes = list(next(iter(curves.values())))
     figure, axes = new_figure(len(classes), size=(3.2 * len(classes), 3.2))

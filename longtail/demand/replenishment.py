@@ -175,7 +175,7 @@ class Replay:
         return cls(rows, groups, demand, start, levels, step, settings)
 
     def simulate(self, policy: str, knobs: dict[str, float], members: np.ndarray | None = None) -> Simulation:
-        """The replay of ``policy`` with ``knobs`` (demand class -> knob) for the items ``members`` (a mask; None
+        """The replay of ``policy`` with ``knobs`` (stock group -> knob) for the items ``members`` (a mask; None
         for all)."""
         members = np.ones(len(self.rows), dtype=bool) if members is None else members
         return simulate(
@@ -377,7 +377,7 @@ def replay_origins(n_weeks: int, horizon: int, n_origins: int, step: int) -> tup
 
 
 def tradeoff(replay: Replay) -> dict:
-    """policy -> demand class -> ``[{knob, fill_rate, avg_stock}, ...]`` of every knob of ``KNOBS`` on ``replay``."""
+    """policy -> stock group -> ``[{knob, fill_rate, avg_stock}, ...]`` of every knob of ``KNOBS`` on ``replay``."""
     curves = {}
     for policy in POLICIES:
         curves[policy] = {}
