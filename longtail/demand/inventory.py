@@ -82,9 +82,9 @@ def simulate(
     arrive at once, before the week's demand); (3) the demand is served from on hand, served = min(on hand,
     demand), the rest is lost; what is left is the week's closing stock. Orders due after week T-1 never arrive.
 
-    ``initial_stock`` (n,) units on hand before week 0 (nothing on order); default ceil(S[:, 0]). ``start`` (n,) the
-    week each item enters (default 0: every item from week 0): before it the item holds and orders nothing and its
-    demand must be 0; it enters with its initial stock, by default ceil(S) of that week, as the others start.
+    ``start`` (n,) the week each item enters (default 0: every item from week 0): before it the item holds and orders
+    nothing and its demand must be 0. ``initial_stock`` (n,) the units on hand as an item enters (nothing on order);
+    default ceil(S) of its entry week.
     """
     demand = _nonnegative(demand, "demand", ndim=2)
     order_up_to = _nonnegative(order_up_to, "order_up_to", ndim=2)
@@ -94,9 +94,10 @@ def simulate(
     review_period = check_positive_int(review_period, "review_period")
     n_items, n_weeks = demand.shape
     start = np.zeros(n_items, dtype=int) if start is None else _entry_weeks(start, demand)
-    if initial_stock is None:
-        entering_stock = np.ceil(order_up_to[np.arange(n_items), np.minimum(start, max(n_weeks - 1, 0))])
-        entering_stock = entering_stock if n_weeks else np.zeros(n_items)
+    if initial_stock is None and n_weeks:
+        entering_stock = np.ceil(order_up_to[np.arange(n_items), np.minimum(start, n_weeks - 1)])
+    elif initial_stock is None:
+        entering_stock = np.zeros(n_items)
     else:
         entering_stock = _nonnegative(initial_stock, "initial_stock", ndim=1)
         if entering_stock.shape != (n_items,):

@@ -107,6 +107,11 @@ def test_an_item_entering_later_holds_and_orders_nothing_before_and_starts_with_
     assert given.served[0, 2] == 1 and given.closing_stock[0, :2].tolist() == [0, 0]
 
 
+def test_no_weeks_simulate_to_empty_arrays():
+    result = simulate(np.zeros((2, 0)), np.zeros((2, 0)), lead_time=1, review_period=1, start=np.array([0, 0]))
+    assert result.served.shape == result.closing_stock.shape == result.orders.shape == (2, 0)
+
+
 def test_fill_rate_and_summary_without_demand():
     sim = _one_item([0, 0], 1, lead_time=0, review_period=1)
     assert np.isnan(sim.fill_rate()[0])
