@@ -156,20 +156,20 @@ class Replay:
         origin's plan holding from it to ``end``; ``classes`` (n_items,) every panel item's stock group at the first
         origin (``stock_groups``): the items not sold by then enter later, as ``NEW`` whatever ``classes`` says."""
         rows = panel.history(origins[-1]).rows
-        start = np.zeros(len(rows), dtype=int)
+        first_plan = np.full(len(rows), -1)
         levels = []
-        for index, origin in reversed(list(enumerate(origins))):
+        for index, origin in enumerate(origins):
             history = panel.history(origin)
             planned = np.isin(rows, history.rows)
-            start[planned] = index * step
+            first_plan[planned & (first_plan < 0)] = index
             positions = np.searchsorted(history.rows, rows[planned])
-            levels.insert(
-                0,
+            levels.append(
                 {
                     name: _rows_of(level, positions, planned)
                     for name, level in order_up_to_levels(history, settings).items()
-                },
+                }
             )
+        start = first_plan * step
         demand = panel.units[rows, origins[0] : end] * (np.arange(end - origins[0]) >= start[:, None])
         groups = np.where(start > 0, NEW, classes[rows])
         return cls(rows, groups, demand, start, levels, step, settings)
@@ -285,12 +285,14 @@ def replenishment_table(
     ``obsolete``."""
     history = panel.history(panel.n_weeks)
     quantiles = stock_quantiles(history, settings.protection_weeks)
-    groups = stock_groups(panel, panel.n_weeks)[history.rows]
+    classes = classes_at(panel, panel.n_weeks)
+    groups = stock_groups(panel, panel.n_weeks, classes)[history.rows]
     factor, order_up_to = np.zeros(len(history.rows)), np.zeros(len(history.rows))
     for name in np.unique(groups):
         in_group = groups == name
-        factor[in_group] = knob_of(knobs, name, untuned_knob(settings))
-        order_up_to[in_group] = system_order_up_to(quantiles, factor[in_group][0])[in_group]
+        knob = knob_of(knobs, name, untuned_knob(settings))
+        factor[in_group] = knob
+        order_up_to[in_group] = system_order_up_to(quantiles, knob)[in_group]
     weeks_since_sale = np.argmax(history.units[:, ::-1] > 0, axis=1)
     obsolete = weeks_since_sale >= OBSOLETE_WEEKS
     order_up_to = np.where(obsolete, 0.0, np.maximum(np.ceil(order_up_to - 1e-9), 0.0))
@@ -301,7 +303,7 @@ def replenishment_table(
     table = pd.DataFrame(
         {
             "item_id": panel.item_ids[history.rows],
-            "demand_class": classes_at(panel, panel.n_weeks)[history.rows],
+            "demand_class": classes[history.rows],
             "stock_group": groups,
         }
     )
