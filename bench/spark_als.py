@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from longtail.recommend.evaluation import evaluate, temporal_split
-from longtail.recommend.evaluation.offline import BASELINE_GRIDS
+from longtail.recommend.evaluation.tuning import BASELINE_GRIDS
 from longtail.recommend.matrices import item_popularity, tail_items
 from longtail.recommend.models.als import ALS
 from longtail.spark.als import SparkALS

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.recommendations import COLD_START_USER, reasons_have_co_buyers
-from longtail.recommend.evaluation.offline import BASELINE_GRIDS
+from longtail.recommend.evaluation.tuning import BASELINE_GRIDS
 from resources.warehouse import WarehouseResource
 from tests.assets.conftest import metadata, run, synthetic_shop
 from tests.fixtures import shop_history, write_items
@@ -88,6 +88,9 @@ def test_evaluation_report_compares_every_model_on_one_split(shop):
     shown = metadata(result, "recommendation_evaluation")
     assert "longtail_hybrid" in shown["shop: models"]
     assert "data:image/png;base64," in shown["shop: accuracy vs tail exposure"]
+    tuning = shown["shop: tuning (budget, choice, grid edges)"]
+    chosen_l2 = f"l2={report['tuning']['ease_l2']:g}"
+    assert "at_grid_edge" in tuning and chosen_l2 in tuning and "longtail_hybrid" in tuning
 
 
 def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,11 +38,11 @@ from longtail.recommend.evaluation.list_scores import (
     list_metrics,
     model_metrics,
     ndcg10,
-    rounded,
     timed_metrics,
 )
 from longtail.recommend.evaluation.privacy_curve import privacy_curve
 from longtail.recommend.evaluation.split import InteractionData, Split, recency_weights, temporal_split
+from longtail.recommend.evaluation.tuning import BASELINE_GRIDS, tune_over_grid
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import tail_items
 from longtail.recommend.models import (
@@ -63,33 +63,23 @@ HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "conte
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
-# Every baseline with settings is tuned on the validation split, by NDCG@10, over its grid. The grids were drawn
-# from the models' published settings and Online Retail's validation window (see each model's docstring); their
-# sizes are the budgets that report["tuning"]["budgets"] records beside the hybrid's.
-BASELINE_GRIDS = {
-    "ItemKNN": [{"k_neighbors": k, "shrink": shrink} for k in (50, 200) for shrink in (0.0, 20.0)],
-    "ALS": [
-        {"factors": factors, "regularization": regularization, "alpha": alpha}
-        for factors, regularization, alpha in ((64, 3.0, 1.0), (64, 10.0, 1.0), (256, 30.0, 3.0), (256, 100.0, 10.0))
-    ],
-    "RP3beta": [{"alpha": alpha, "beta": beta} for alpha in (0.5, 1.0) for beta in (0.0, 0.3, 0.6)],
-    "ContentKNN": [{"k_neighbors": k} for k in (20, 100)],
-}
 
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """What the evaluation splits on and which hybrid settings it searches.
+    """What the evaluation splits on, which hybrid settings it searches, and each baseline's grid.
 
     ``half_life`` is in days for a datetime ``time_column`` and in its own units for an ordinal one (e.g. orders
-    for ``order_from_last``); ``None`` picks 30 days or 5 units.
+    for ``order_from_last``); ``None`` picks 30 days or 5 units. ``l2_grid`` is EASE's and ``baseline_grids`` the
+    other tuned baselines' (``BASELINE_GRIDS``; ``bench/baseline_budget.py`` tunes them over wider ones).
     """
 
     test_days: int = 28
     min_test_share: float = 0.05
     time_column: str = "ts"
     half_life: float | None = None
-    l2_grid: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
+    l2_grid: tuple[float, ...] = (30.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 3000.0)
+    baseline_grids: Mapping[str, list[dict]] = field(default_factory=lambda: BASELINE_GRIDS)
     max_items: int = 8_000  # EASE models the most popular items only beyond this (see EASE)
     recent_weights: tuple[float, ...] = (0.0, 0.3, 0.6)
     popularity_exponents: tuple[float, ...] = (0.0, 0.25, 0.5)
@@ -135,7 +125,7 @@ def evaluate_offline(
             with them the hybrid may weigh item sentiment (``sentiment_weights``), and the report's
             ``sentiment_effect`` gives the test figures of the chosen hybrid at each sentiment weight.
         progress: called with a line of text at each stage.
-        als: the ALS baseline's constructor, called with a point of ``BASELINE_GRIDS["ALS"]``: ``ALS`` here, or
+        als: the ALS baseline's constructor, called with a point of ``settings.baseline_grids["ALS"]``: ``ALS`` here, or
             the Spark engine's ``functools.partial(SparkALS, spark=spark)``; the report is the same either way.
 
     Returns:
@@ -199,7 +189,8 @@ def evaluate_offline(
 
     progress("tuning the baselines on the validation split")
     makers = _baseline_makers(validation_vectors, als)
-    baseline_tuning = {name: _tune(make, BASELINE_GRIDS[name], validation) for name, make in makers.items()}
+    grids = settings.baseline_grids
+    baseline_tuning = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
     test_makers = _baseline_makers(test_vectors, als)
     models = {
         "MostPopular": MostPopular(),
@@ -276,7 +267,7 @@ def evaluate_offline(
             "budgets": {
                 SYSTEM: len(hybrid_grid),
                 "EASE": len(settings.l2_grid),
-                **{name: len(BASELINE_GRIDS[name]) for name in baseline_tuning},
+                **{name: len(grids[name]) for name in baseline_tuning},
             },
             "baselines": {"EASE": {"chosen": {"l2": best_l2}}, **baseline_tuning},
         },
@@ -297,17 +288,6 @@ def _baseline_makers(
     if vectors is not None:
         makers["ContentKNN"] = lambda **params: ContentKNN(vectors, **params)
     return makers
-
-
-def _tune(make: Callable[..., Recommender], grid: list[dict], validation: InteractionData) -> dict:
-    """``{"chosen", "validation_ndcg@10"}``: the point of ``grid`` whose model, fitted on the validation split's
-    training side, has the best validation NDCG@10 (the first on a tie), and every point's figure."""
-    figures = [ndcg10(make(**params).fit(validation.train), validation) for params in grid]
-    best = int(np.argmax(figures))
-    return {
-        "chosen": dict(grid[best]),
-        "validation_ndcg@10": [{**params, "ndcg@10": rounded(figure)} for params, figure in zip(grid, figures)],
-    }
 
 
 def _quality_before(

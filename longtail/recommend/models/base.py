@@ -24,6 +24,10 @@ class Recommender(ABC):
         """Fit on ``X`` (sparse, ``(n_users, n_items)``, binarised: see ``check_interactions``). Returns self."""
         X = check_interactions(X)
         self._fit(X)
+        return self._fitted_on(X)
+
+    def _fitted_on(self, X: sp.csr_matrix) -> Recommender:
+        """Self, with the attributes every fitted model has, for the checked ``X`` it was fitted on."""
         self.interactions_ = X
         self.n_users_, self.n_items_ = X.shape
         return self

@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from longtail.recommend.models.base import Recommender
-from longtail.recommend.neighbours import collaborative_top_k, neighbours_to_csr
+from longtail.recommend.models.neighbour_model import NeighbourModel
+from longtail.recommend.neighbours import collaborative_top_k
 from longtail.validation import check_positive_int
 
 
-class ItemKNN(Recommender):
+class ItemKNN(NeighbourModel):
     """Item-based collaborative filtering with a sparse top-k cosine similarity matrix.
 
     ``sim(i, j) = |U_i & U_j| / (sqrt(|U_i|) * sqrt(|U_j|) + shrink)`` on the binarised matrix, where ``U_i``
     is the set of users of item ``i``; ``sim(i, i) = 0`` and items without users have no neighbours. Row ``i``
     of ``similarity_`` keeps only item ``i``'s ``k_neighbors`` most similar items (positive similarities only;
-    ties at the k-th neighbour are broken arbitrarily), so it is not symmetric. A user's score for item ``j``
+    ties at the k-th neighbour are broken by the lower index), so it is not symmetric. A user's score for item ``j``
     is ``sum(sim(i, j))`` over the items ``i`` the user interacted with whose neighbours include ``j``:
     ``scores = X[users] @ similarity_``.
 
@@ -34,9 +34,5 @@ class ItemKNN(Recommender):
         self.shrink = float(shrink)
         self.block_size = check_positive_int(block_size, "block_size")
 
-    def _fit(self, X: sp.csr_matrix) -> None:
-        indices, scores = collaborative_top_k(X, self.k_neighbors, shrink=self.shrink, block_size=self.block_size)
-        self.similarity_ = neighbours_to_csr(indices, scores, X.shape[1])
-
-    def _score_batch(self, users: np.ndarray) -> np.ndarray:
-        return (self.interactions_[users] @ self.similarity_).toarray()
+    def _neighbours(self, X: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return collaborative_top_k(X, k, shrink=self.shrink, block_size=self.block_size)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from longtail.recommend.models.base import Recommender
-from longtail.recommend.neighbours import neighbours_to_csr, rp3beta_top_k
+from longtail.recommend.models.neighbour_model import NeighbourModel
+from longtail.recommend.neighbours import rp3beta_top_k
 from longtail.validation import check_positive_int
 
 
-class RP3Beta(Recommender):
+class RP3Beta(NeighbourModel):
     """Graph-based item kNN: ``w(i, j) = (P_iu ** alpha @ P_ui ** alpha)[i, j] / popularity(j) ** beta``, each item
     keeping its ``k_neighbors`` strongest neighbours (``longtail.recommend.neighbours.rp3beta_top_k``); scoring is
     that of ``ItemKNN``: ``scores = X[users] @ similarity_``.
@@ -32,11 +32,5 @@ class RP3Beta(Recommender):
         self.k_neighbors = check_positive_int(k_neighbors, "k_neighbors")
         self.block_size = check_positive_int(block_size, "block_size")
 
-    def _fit(self, X: sp.csr_matrix) -> None:
-        indices, scores = rp3beta_top_k(
-            X, self.k_neighbors, alpha=self.alpha, beta=self.beta, block_size=self.block_size
-        )
-        self.similarity_ = neighbours_to_csr(indices, scores, X.shape[1])
-
-    def _score_batch(self, users: np.ndarray) -> np.ndarray:
-        return (self.interactions_[users] @ self.similarity_).toarray()
+    def _neighbours(self, X: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return rp3beta_top_k(X, k, alpha=self.alpha, beta=self.beta, block_size=self.block_size)

@@ -65,13 +65,17 @@ def test_ndcg_is_close_to_local_als_and_both_executors_fit(spark):
     assert spark_ndcg == pytest.approx(local_ndcg, rel=NDCG_TOLERANCE)
 
 
-def test_evaluate_offline_tunes_spark_als_on_its_grid(spark, monkeypatch):
+def test_evaluate_offline_tunes_spark_als_on_its_grid(spark):
     events = pd.read_csv(io.StringIO(shop_history()[0]))
     events["ts"] = pd.to_datetime(events["ts"], utc=True)
     # Two small points of the grid keep the test short; the report's records have the local run's shape.
     grid = [{"factors": 8, "regularization": 1.0, "alpha": 1.0}, {"factors": 8, "regularization": 10.0, "alpha": 3.0}]
-    monkeypatch.setitem(offline.BASELINE_GRIDS, "ALS", grid)
-    settings = offline.EvaluationSettings(l2_grid=(100.0,), recent_weights=(0.0,), popularity_exponents=(0.0,))
+    settings = offline.EvaluationSettings(
+        l2_grid=(100.0,),
+        recent_weights=(0.0,),
+        popularity_exponents=(0.0,),
+        baseline_grids={**offline.BASELINE_GRIDS, "ALS": grid},
+    )
     report = offline.evaluate_offline(
         events, dataset="shop", settings=settings, als=functools.partial(SparkALS, spark=spark, iterations=3)
     )

@@ -102,3 +102,33 @@ def test_datasets_evaluated_side_by_side_give_the_reports_of_one_at_a_time(evalu
 def test_workers_must_be_a_positive_integer(workers):
     with pytest.raises(ValueError, match="workers"):
         evaluate_datasets({}, workers=workers)
+
+
+def test_every_dataset_tunes_its_baselines_over_the_grids_given():
+    grids = {
+        "ItemKNN": [{"k_neighbors": 5, "shrink": 0.0}, {"k_neighbors": 10, "shrink": 5.0}],
+        "ALS": [{"factors": 8, "regularization": 1.0, "alpha": 1.0}],
+        "RP3beta": [{"alpha": 0.5, "beta": 0.2, "k_neighbors": 10}, {"alpha": 1.0, "beta": 0.0, "k_neighbors": 20}],
+        "ContentKNN": [{"k_neighbors": 3}],
+    }
+    shops = {name: data for name, data in three_shops().items() if name != "tiny"}
+    result = evaluate_datasets(
+        shops, test_days=2, order_number_datasets=["orders"], l2_grid=(50.0, 70.0), baseline_grids=grids
+    )
+    for dataset, report in result.reports.items():
+        tuning = report["tuning"]
+        assert set(tuning["ease_l2_validation_ndcg@10"]) == {"50.0", "70.0"}, dataset
+        assert tuning["ease_l2"] in (50.0, 70.0)
+        tuned = set(tuning["baselines"]) - {"EASE"}
+        assert tuned == (
+            {"ItemKNN", "ALS", "RP3beta", "ContentKNN"} if dataset == "shop" else {"ItemKNN", "ALS", "RP3beta"}
+        )
+        for model in tuned:
+            assert tuning["budgets"][model] == len(grids[model])
+            assert tuning["baselines"][model]["chosen"] in grids[model]
+            assert [
+                {k: v for k, v in point.items() if k != "ndcg@10"}
+                for point in tuning["baselines"][model]["validation_ndcg@10"]
+            ] == grids[model]
+        assert tuning["budgets"]["EASE"] == 2
+        assert report["settings"]["baseline_grids"] == grids
