@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The repository root for the project's packages, and bench/ for dataset_workers' timed evaluation.
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+
+from dataset_workers import timed_evaluation  # noqa: E402
 
 from assets.recommendations import EvaluationConfig, review_scores  # noqa: E402
 from longtail.data.interactions import datasets_with_interactions, load_interactions  # noqa: E402
 from longtail.data.warehouse import connect, read_table, read_vectors  # noqa: E402
-from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets  # noqa: E402
+from longtail.recommend.evaluation.datasets import DatasetInputs  # noqa: E402
 from longtail.recommend.evaluation.offline import EvaluationSettings  # noqa: E402
 from longtail.recommend.evaluation.targets import TARGETS, target_comparison  # noqa: E402
 from longtail.recommend.evaluation.tuning import BASELINE_GRIDS  # noqa: E402
@@ -82,18 +84,10 @@ def evaluation_inputs(warehouse_path: Path) -> dict[str, DatasetInputs]:
 
 
 def evaluated(inputs: dict[str, DatasetInputs], l2_grid: tuple, baseline_grids: dict, label: str) -> dict:
-    config = EvaluationConfig()
-    started = time.perf_counter()
-    reports = evaluate_datasets(
-        inputs,
-        test_days=config.test_days,
-        min_test_share=config.min_test_share,
-        order_number_datasets=config.order_number_datasets,
-        workers=config.workers,
-        l2_grid=l2_grid,
-        baseline_grids=baseline_grids,
-    ).reports
-    print(f"{label} grids: evaluated in {time.perf_counter() - started:.0f} s", flush=True)
+    seconds, reports = timed_evaluation(
+        inputs, EvaluationConfig().workers, l2_grid=l2_grid, baseline_grids=baseline_grids
+    )
+    print(f"{label} grids: evaluated in {seconds:.0f} s", flush=True)
     return reports
 
 
