@@ -46,8 +46,9 @@ class SparkEncoder:
 
     The driver plans the batches exactly as ``encode_texts`` would (``encoding_batches``: it loads the model once
     for the tokenizer) and each task runs whole batches, so every text shares its forward pass with the same
-    texts as locally and gets the same vectors, bit for bit where the device is the same (bfloat16 products on a
-    CPU round differently with another padding length).
+    texts as locally and gets the same vectors, bit for bit where the device and its number of threads are the same
+    (bfloat16 products on a CPU round differently with another padding length, and with AMX with another number of
+    threads: up to 6e-4 with 2 threads against the 1 of a one-core executor's Python worker).
 
     After each ``encode``, ``worker_loads`` maps each executor Python worker that took part ("host:pid") to the
     number of times it loaded the model during that call: 1 on its first call, 0 once it holds the model.
