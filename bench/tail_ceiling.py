@@ -17,6 +17,10 @@ reaches tail recall@20 0.0988 (95% CI 0.0856-0.1134), 3.61x ContentKNN's 0.0273,
 just under 4x on tail recall and under 1.5x on coverage, while the served hybrid keeps NDCG@10 0.119 at tail recall
 0.0526 (1.93x) and coverage 0.381 (0.93x). With accuracy held at EASE's, these targets are out of reach of this
 signal on this shop.
+
+2026-12-06, after the baselines' grids were widened (ContentKNN k 5: tail recall@20 0.0336, coverage@10 0.434; targets
+0.1346 and 0.651; EASE l2 300): the tail-only EASE list reaches 0.0982 (95% CI 0.0846-0.1121), 2.92x, at NDCG@10
+0.030; coverage@10 peaks at 0.569 (^0.5), 1.31x. The served hybrid: 0.0577 (1.72x) and 0.415 (0.96x).
 """
 
 from __future__ import annotations
