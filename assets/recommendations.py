@@ -31,7 +31,7 @@ from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_recor
 from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.list_scores import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
-from longtail.recommend.evaluation.tuning import tuning_table
+from longtail.recommend.evaluation.tuning import floor_text, tuning_table
 from longtail.recommend.explanations import BOUGHT, MIN_CUSTOMERS_REASON
 from longtail.recommend.item_vectors import catalogue_text_vectors
 from longtail.recommend.models import ALS
@@ -130,7 +130,7 @@ def recommendation_evaluation(
         metadata[f"{dataset}: models"] = preview(rows[rows["dataset"] == dataset].drop(columns="dataset"), rows=20)
         metadata[f"{dataset}: targets"] = dg.MetadataValue.md(_targets_markdown(report))
         # Not a preview: the hybrid's chosen settings are longer than a preview's cells.
-        tuning = tuning_table(report).to_markdown(index=False, floatfmt=".4f")
+        tuning = tuning_table(report).to_markdown(index=False, floatfmt=".4f") + "\n\n" + floor_text(report)
         metadata[f"{dataset}: tuning (budget, choice, grid edges)"] = dg.MetadataValue.md(tuning)
         metadata[f"{dataset}: accuracy vs tail exposure"] = dg.MetadataValue.md(_tradeoff_plot(report, reports_dir))
         metadata[f"{dataset}: recall by popularity bucket"] = preview(_buckets(report), rows=20)

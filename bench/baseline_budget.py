@@ -126,12 +126,12 @@ def print_dataset(dataset: str, shipped: dict, wide: dict) -> None:
         print(
             f"  {metric}: best baseline {rows[0]['best_baseline']} {rows[0]['baseline']:.4f} -> "
             f"{rows[1]['best_baseline']} {rows[1]['baseline']:.4f}; the hybrid's ratio "
-            f"{rows[0]['ratio']:.3f} {_interval(rows[0]['ratio_ci95'])} -> {rows[1]['ratio']:.3f} "
-            f"{_interval(rows[1]['ratio_ci95'])}; target met: {rows[0]['met']} -> {rows[1]['met']}"
+            f"{rows[0]['ratio']:.3f} {interval_text(rows[0]['ratio_ci95'])} -> {rows[1]['ratio']:.3f} "
+            f"{interval_text(rows[1]['ratio_ci95'])}; target met: {rows[0]['met']} -> {rows[1]['met']}"
         )
 
 
-def _interval(interval) -> str:
+def interval_text(interval) -> str:
     return f"({interval[0]:.3f}-{interval[1]:.3f})" if interval else "(no interval)"
 
 

@@ -53,9 +53,9 @@ def comparable(value):
     return value
 
 
-def timed_evaluation(inputs: dict[str, DatasetInputs], workers: int, **grids) -> tuple[float, dict]:
+def timed_evaluation(inputs: dict[str, DatasetInputs], workers: int, **overrides) -> tuple[float, dict]:
     """Seconds and reports of ``evaluate_datasets`` as the asset configures it, ``workers`` datasets at a time;
-    ``grids`` (``l2_grid``, ``baseline_grids``) replace the shipped ones."""
+    ``overrides`` (``EvaluationSettings`` fields, such as ``l2_grid``) replace the shipped settings."""
     config = EvaluationConfig()
     started = time.perf_counter()
     evaluations = evaluate_datasets(
@@ -64,7 +64,7 @@ def timed_evaluation(inputs: dict[str, DatasetInputs], workers: int, **grids) ->
         min_test_share=config.min_test_share,
         order_number_datasets=config.order_number_datasets,
         workers=workers,
-        **grids,
+        overrides=overrides,
     )
     return time.perf_counter() - started, evaluations.reports
 

@@ -91,6 +91,8 @@ def test_evaluation_report_compares_every_model_on_one_split(shop):
     tuning = shown["shop: tuning (budget, choice, grid edges)"]
     chosen_l2 = f"l2={report['tuning']['ease_l2']:g}"
     assert "at_grid_edge" in tuning and chosen_l2 in tuning and "longtail_hybrid" in tuning
+    floor = report["tuning"]["hybrid_floor"]
+    assert f"{floor['model']}'s validation NDCG@10 {floor['ndcg@10']:.4f}" in tuning
 
 
 def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):

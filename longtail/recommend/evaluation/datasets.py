@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,6 @@ from longtail.parallel import run_largest_first
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
 from longtail.recommend.evaluation.list_scores import REPORTED
 from longtail.recommend.evaluation.offline import EvaluationSettings, evaluate_offline
-from longtail.recommend.evaluation.tuning import BASELINE_GRIDS
 from longtail.recommend.models import ALS
 from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings
@@ -79,8 +80,7 @@ def evaluate_datasets(
     progress: Callable[[str], None] = lambda message: None,
     als: Callable[..., Recommender] = ALS,
     workers: int = 1,
-    l2_grid: tuple[float, ...] = EvaluationSettings.l2_grid,
-    baseline_grids: Mapping[str, list[dict]] = BASELINE_GRIDS,
+    overrides: Mapping[str, Any] = MappingProxyType({}),
 ) -> DatasetEvaluations:
     """``evaluate_offline`` of each dataset on its own split (``test_days``, ``min_test_share``).
 
@@ -91,7 +91,8 @@ def evaluate_datasets(
     Their reviews are not weighed, as reviews have no order number. A dataset that cannot be evaluated
     (``ValueError``, such as too little history to split) is reported in ``not_evaluated`` and the others still
     run. ``progress`` gets a line per stage, prefixed with the dataset. ``als`` is the ALS baseline's constructor
-    (``evaluate_offline``'s); ``l2_grid`` and ``baseline_grids`` are the baselines' grids (``EvaluationSettings``).
+    (``evaluate_offline``'s). ``overrides`` replace ``EvaluationSettings``' defaults other than the split's, such as
+    the grids (``l2_grid``, ``baseline_grids``) or the baselines the hybrid is chosen against (``reference_models``).
 
     ``workers`` datasets are evaluated at a time, in threads, the largest first; the reports are the same as one at
     a time (every random draw is seeded per model), only the models' ``seconds`` count the shared cores. Threads
@@ -110,7 +111,7 @@ def evaluate_datasets(
                 dataset in order_number_datasets,
                 progress,
                 als,
-                {"l2_grid": l2_grid, "baseline_grids": baseline_grids},
+                overrides,
             )
             for dataset in inputs
         },
@@ -134,17 +135,17 @@ def _evaluate_dataset(
     by_order_number: bool,
     progress: Callable[[str], None],
     als: Callable[..., Recommender],
-    grids: dict,
+    overrides: Mapping[str, Any],
 ) -> dict:
     interactions = data.interactions
     if by_order_number:
         # Next basket: each user's last order is the test, the one before it the validation.
         interactions, time_column = with_orders_from_last(interactions), ORDER_FROM_LAST
-        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=time_column, **grids)
+        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=time_column, **overrides)
     else:
         time_column = "ts"
         settings = EvaluationSettings(
-            test_days=test_days, min_test_share=min_test_share, time_column=time_column, **grids
+            test_days=test_days, min_test_share=min_test_share, time_column=time_column, **overrides
         )
     progress(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
     return evaluate_offline(

@@ -7,11 +7,17 @@ the training side the same way (its last ``test_days``); the test window is neve
 
 - EASE's l2 by validation NDCG@10 (``tune_l2``), and every other baseline with settings (ItemKNN, ALS, RP3beta,
   ContentKNN) by validation NDCG@10 over its grid (``BASELINE_GRIDS``; the budgets are in ``report["tuning"]``);
-- the hybrid's settings (review sentiment included, where the dataset has reviews) by a constrained choice:
-  among the grid points whose validation NDCG@10 is at least the
-  tuned EASE's, those that best reach the long-tail targets relative to EASE (tail recall@20 4x, coverage@10
-  1.5x; attainment ``min(tail ratio / 4, coverage ratio / 1.5, 1)``), and among those the most accurate. If no
-  point reaches EASE's accuracy, the most accurate one.
+- the hybrid's settings (review sentiment and the history's recency weighting included) by a constrained choice.
+  The accuracy floor is the best tuned baseline's validation NDCG@10 (of ``floor_models``: all of them by
+  default, MostPopular included). Among the grid points at least that accurate, those that best reach the
+  long-tail targets relative to EASE, the model the hybrid is built on (tail recall@20 4x, coverage@10 1.5x;
+  attainment ``min(tail ratio / 4, coverage ratio / 1.5, 1)``), and among those the most accurate. If no point
+  reaches the floor, the most accurate point (``report["tuning"]["hybrid_floor"]`` says whose floor it was and
+  whether a point reached it). Attainment is not measured against the best baseline on each metric, as the
+  targets are judged: on every shared shop no point reaches content kNN's coverage 1.5x on validation, so that
+  attainment never saturates and the choice spends all accuracy down to the floor for a little coverage (on
+  Online Retail II, test NDCG@10 1.035x EASE with a paired interval down to 0.943, coverage 0.99x content kNN's,
+  against 1.078x and 0.96x; ``bench/hybrid_choice.py`` and docs/evaluation.md).
 
 Every model is then refitted on the whole training side and scored on the test window. Item sentiment is
 computed from the reviews written before each cut only, so no review from the test window informs a model.
@@ -59,7 +65,9 @@ from longtail.recommend.models import (
 
 SYSTEM = "longtail_hybrid"
 # The hybrid's scoring-time settings that validation chooses and the lists then serve.
-HYBRID_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
+HYBRID_SETTINGS = (
+    "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
+)  # fmt: skip
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
@@ -82,10 +90,13 @@ class EvaluationSettings:
     baseline_grids: Mapping[str, list[dict]] = field(default_factory=lambda: BASELINE_GRIDS)
     max_items: int = 8_000  # EASE models the most popular items only beyond this (see EASE)
     recent_weights: tuple[float, ...] = (0.0, 0.3, 0.6)
-    popularity_exponents: tuple[float, ...] = (0.0, 0.25, 0.5)
+    popularity_exponents: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
     tail_weights: tuple[float, ...] = (0.0, 0.5)
     content_weights: tuple[float, ...] = (0.0, 0.1)
     sentiment_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
+    history_recencies: tuple[float, ...] = (0.0, 1.0)
+    # The baselines whose best validation NDCG@10 is the floor of the hybrid's choice.
+    floor_models: tuple[str, ...] = ("MostPopular", "EASE", "ItemKNN", "ALS", "RP3beta", "ContentKNN")
     # The privacy curve's delta and contribution bound (see ``privacy_curve``).
     dp_delta: float = 1e-6
     dp_max_items_per_user: int = 20
@@ -176,6 +187,17 @@ def evaluate_offline(
     best_l2, l2_scores = tune_l2(validation.train, validation_ndcg, settings.l2_grid, max_items=settings.max_items)
     ease_validation = model_metrics(tuned["model"], validation)
 
+    progress("tuning the baselines on the validation split")
+    makers = _baseline_makers(validation_vectors, als)
+    grids = settings.baseline_grids
+    baseline_tuning = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
+    validation_figures = {
+        "MostPopular": model_metrics(MostPopular().fit(validation.train), validation),
+        "EASE": ease_validation,
+        **{name: tuned_baseline["validation"] for name, tuned_baseline in baseline_tuning.items()},
+    }
+    floor = _accuracy_floor(validation_figures, settings.floor_models)
+
     progress("tuning the hybrid on the validation split")
     hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
     base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality).fit(
@@ -184,13 +206,9 @@ def evaluate_offline(
     validation_points = [
         {**params, **figures} for params, figures in zip(hybrid_grid, _grid_metrics(base, hybrid_grid, validation))
     ]
-    chosen = _choose(validation_points, ease_validation)
-    progress(f"hybrid settings chosen on validation: {chosen}")
-
-    progress("tuning the baselines on the validation split")
-    makers = _baseline_makers(validation_vectors, als)
-    grids = settings.baseline_grids
-    baseline_tuning = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
+    floor["reached"] = any(point["ndcg@10"] >= floor["ndcg@10"] for point in validation_points)
+    chosen = _choose(validation_points, floor["ndcg@10"], ease_validation)
+    progress(f"hybrid settings chosen on validation (floor {floor}): {chosen}")
     test_makers = _baseline_makers(test_vectors, als)
     models = {
         "MostPopular": MostPopular(),
@@ -263,6 +281,7 @@ def evaluate_offline(
             "ease_validation": ease_validation,
             "half_life": half_life,
             "hybrid": chosen,
+            "hybrid_floor": floor,
             "hybrid_validation": validation_points,
             "budgets": {
                 SYSTEM: len(hybrid_grid),
@@ -322,6 +341,7 @@ def _grid(settings: EvaluationSettings, *, content: bool, sentiment: bool) -> li
         settings.tail_weights,
         settings.content_weights if content else (0.0,),
         settings.sentiment_weights if sentiment else (0.0,),
+        settings.history_recencies,
     )
     return [dict(zip(HYBRID_SETTINGS, point)) for point in itertools.product(*values)]
 
@@ -341,14 +361,26 @@ def _grid_metrics(hybrid: LongTailHybrid, grid: list[dict], data: InteractionDat
     return [list_metrics(lists, data) for lists in hybrid.recommend_each(data.eval_users, LIST_LENGTH, grid)]
 
 
-def _choose(points: list[dict], ease: dict) -> dict:
-    """The most accurate point among those that reach the long-tail targets against EASE (or come closest)."""
+def _accuracy_floor(validation_figures: dict[str, dict], models: tuple[str, ...]) -> dict:
+    """``{"model", "ndcg@10"}``: the best validation NDCG@10 among ``models`` (those of them that were evaluated)
+    and whose it is; the first model on a tie."""
+    evaluated = [name for name in models if name in validation_figures]
+    if not evaluated:
+        raise ValueError(f"none of the floor models {models} was evaluated; got {sorted(validation_figures)}")
+    best = max(evaluated, key=lambda name: validation_figures[name]["ndcg@10"] or 0.0)
+    return {"model": best, "ndcg@10": validation_figures[best]["ndcg@10"] or 0.0}
+
+
+def _choose(points: list[dict], floor: float, ease: dict) -> dict:
+    """Among the points whose validation NDCG@10 is at least ``floor``, the one that comes closest to the long-tail
+    targets against ``ease`` (its validation metrics), and of those the most accurate; where no point reaches the
+    floor, the most accurate point."""
 
     def attainment(point: dict) -> float:
         tail_ratio = point["tail_recall@20"] / max(ease["tail_recall@20"], 1e-6) / TARGET_TAIL_RECALL_RATIO
         coverage_ratio = point["coverage@10"] / max(ease["coverage@10"], 1e-6) / TARGET_COVERAGE_RATIO
         return min(tail_ratio, coverage_ratio, 1.0)
 
-    accurate = [p for p in points if p["ndcg@10"] >= ease["ndcg@10"]]
+    accurate = [p for p in points if p["ndcg@10"] >= floor]
     best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
     return {name: best[name] for name in HYBRID_SETTINGS}

@@ -8,9 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from longtail.recommend.evaluation.list_scores import ndcg10, rounded
+from longtail.recommend.evaluation.list_scores import model_metrics, ndcg10, rounded
 from longtail.recommend.evaluation.split import InteractionData
 from longtail.recommend.models import Recommender
+from longtail.recommend.models.hybrid import UNIT_WEIGHTS
 from longtail.recommend.models.neighbour_model import NeighbourModel
 
 # Every baseline with settings is tuned on the validation split, by NDCG@10, over its grid; their sizes are the
@@ -57,8 +58,8 @@ def tuning_table(report: dict) -> pd.DataFrame:
     settings chosen, as text ("l2=500"); ``validation_ndcg@10``, the chosen settings' validation NDCG@10 (a
     baseline's best; the system's choice may trade some for the tail); ``at_grid_edge``, the settings whose
     chosen value is the smallest or largest its grid tried, where it tried more than one ("factors (max)"): a wider
-    grid might find better settings there. A smallest value of 0 is no edge: every setting tuned here is a weight,
-    a count or a strength that cannot go below 0.
+    grid might find better settings there. A bound of the setting itself is no edge: every setting tuned here is a
+    weight, a count or a strength that cannot go below 0, and the hybrid's ``UNIT_WEIGHTS`` cannot go above 1.
     """
     tuning = report["tuning"]
     points = {
@@ -85,6 +86,18 @@ def tuning_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TUNING_COLUMNS)
 
 
+def floor_text(report: dict) -> str:
+    """One sentence on the accuracy floor of the system's choice in an ``evaluate_offline`` report: whose
+    validation NDCG@10 it was, and whether a point of the system's grid reached it."""
+    floor = report["tuning"]["hybrid_floor"]
+    outcome = (
+        "reached: the choice is among the points at least this accurate"
+        if floor["reached"]
+        else "not reached by any point: the most accurate point was chosen"
+    )
+    return f"{report['system']}'s floor: {floor['model']}'s validation NDCG@10 {floor['ndcg@10']:.4f}, {outcome}."
+
+
 def _is_point(point: dict, settings: dict) -> bool:
     return all(point[name] == value for name, value in settings.items())
 
@@ -95,7 +108,7 @@ def _edges(settings: dict, grid: list[dict]) -> list[str]:
         tried = {point[name] for point in grid}
         if len(tried) == 1:
             continue
-        if value == max(tried):
+        if value == max(tried) and not (name in UNIT_WEIGHTS and value == 1):
             edges.append(f"{name} (max)")
         elif value == min(tried) and value != 0:
             edges.append(f"{name} (min)")
@@ -103,13 +116,16 @@ def _edges(settings: dict, grid: list[dict]) -> list[str]:
 
 
 def tune_over_grid(make: Callable[..., Recommender], grid: list[dict], validation: InteractionData) -> dict:
-    """``{"chosen", "validation_ndcg@10"}``: the point of ``grid`` whose model, fitted on the validation split's
-    training side, has the best validation NDCG@10 (the first on a tie), and every point's figure."""
-    figures = [ndcg10(model, validation) for model in fitted_each(make, grid, validation.train)]
+    """``{"chosen", "validation_ndcg@10", "validation"}``: the point of ``grid`` whose model, fitted on the
+    validation split's training side, has the best validation NDCG@10 (the first on a tie), every point's figure,
+    and the chosen model's validation metrics (``model_metrics``)."""
+    models = fitted_each(make, grid, validation.train)
+    figures = [ndcg10(model, validation) for model in models]
     best = int(np.argmax(figures))
     return {
         "chosen": dict(grid[best]),
         "validation_ndcg@10": [{**params, "ndcg@10": rounded(figure)} for params, figure in zip(grid, figures)],
+        "validation": model_metrics(models[best], validation),
     }
 
 

@@ -20,7 +20,11 @@ from longtail.recommend.reranking import calibrate_tail_share
 from longtail.validation import check_positive_int
 
 # The settings that act at scoring time only: ``with_settings`` and ``recommend_each`` change them without refitting.
-SCORING_SETTINGS = ("recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight")
+SCORING_SETTINGS = (
+    "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
+)  # fmt: skip
+# The settings that are weights in [0, 1].
+UNIT_WEIGHTS = ("recent_weight", "tail_weight", "sentiment_weight", "history_recency")
 # Private recent popularity counts recency weights in steps of 1 / this (OpenDP's noise is on integer counts).
 RECENCY_RESOLUTION = 100
 
@@ -54,8 +58,11 @@ class LongTailHybrid(Recommender):
 
     - ``B`` is EASE fitted on the binarised interactions; ``B_recent`` is EASE fitted on the recency weights
       (``fit(X, recency=W)``), so co-purchases of the last weeks count more: seasonal catalogues change fast.
-    - ``r_u`` is the user's history weighted by recency when ``recency`` is given (else binary), relative to the
-      user's latest purchase (weight 1).
+    - ``r_u`` is the user's history: ``(1 - history_recency) * binary + history_recency * recency``, the recency
+      weights (when ``recency`` is given; else the history is binary) relative to the user's latest purchase
+      (weight 1). Recency weighs what a user bought lately above what they bought years ago, which helps a
+      seasonal shop; where tastes last (magazine subscriptions), the binary history ranks better, and
+      ``history_recency`` 0 with every other weight 0 scores exactly as the EASE it holds.
     - ``S`` is the item-item content similarity (top ``content_neighbors`` cosine neighbours of ``item_vectors``),
       which reaches items with few interactions; ``content_weight = 0`` leaves it out.
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
@@ -83,7 +90,8 @@ class LongTailHybrid(Recommender):
     Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency),
     ``content_similarity_`` (csr or None), ``popularity_`` (n_items,), ``tail_`` (n_items,) bool, ``appetite_``
     (n_users,), ``history_`` (the scoring input: recency weights relative to each user's latest, or the binarised
-    interactions), ``quality_`` (n_items,) the item quality in use (zeros without ``item_quality``).
+    interactions, as ``history_recency`` mixes them), ``quality_`` (n_items,) the item quality in use (zeros
+    without ``item_quality``).
     """
 
     def __init__(
@@ -98,6 +106,7 @@ class LongTailHybrid(Recommender):
         tail_weight: float = 0.0,
         item_quality: np.ndarray | None = None,
         sentiment_weight: float = 0.0,
+        history_recency: float = 1.0,
         appetite_prior: float = 5.0,
         head_share: float = 0.8,
         max_items: int = 8_000,
@@ -110,6 +119,7 @@ class LongTailHybrid(Recommender):
                 "tail_weight": tail_weight,
                 "content_weight": content_weight,
                 "sentiment_weight": sentiment_weight,
+                "history_recency": history_recency,
                 "appetite_prior": appetite_prior,
             }
         )
@@ -124,6 +134,7 @@ class LongTailHybrid(Recommender):
         self.tail_weight = float(tail_weight)
         self.item_quality = item_quality
         self.sentiment_weight = float(sentiment_weight)
+        self.history_recency = float(history_recency)
         self.appetite_prior = float(appetite_prior)
         self.head_share = head_share
         self.max_items = max_items
@@ -162,7 +173,9 @@ class LongTailHybrid(Recommender):
         if self._recency is not None and self.recent_weight > 0:
             self.recent_ease_ = EASE(self.l2, max_items=self.max_items)
             self.recent_ease_._fit(recent)  # the closed form on the weights themselves, not binarised
-        self.history_ = _relative_to_latest(self._recency) if self._recency is not None else X
+        self.binary_history_ = X.astype(np.float32)
+        self.recency_history_ = _relative_to_latest(self._recency) if self._recency is not None else None
+        self.history_ = self._history()
         self.content_similarity_ = self._content_similarity(X.shape[1]) if self.content_weight > 0 else None
         if self.privacy is None:
             self.popularity_ = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
@@ -175,6 +188,16 @@ class LongTailHybrid(Recommender):
         self.appetite_ = shrunk_tail_appetite(X, self.tail_, self.appetite_prior)
         self.overall_appetite_ = float(X[:, self.tail_].nnz / max(X.nnz, 1))
         self.quality_ = self._quality(X.shape[1])
+
+    def _history(self) -> sp.csr_matrix:
+        """The scoring input under ``history_recency``: the binary history mixed with the relative recency weights
+        (the binary history alone without recency)."""
+        if self.recency_history_ is None or self.history_recency == 0.0:
+            return self.binary_history_
+        if self.history_recency == 1.0:
+            return self.recency_history_
+        mixed = (1 - self.history_recency) * self.binary_history_ + self.history_recency * self.recency_history_
+        return sp.csr_matrix(mixed, dtype=np.float32)
 
     def _quality(self, n_items: int) -> np.ndarray:
         if self.item_quality is None:
@@ -211,6 +234,8 @@ class LongTailHybrid(Recommender):
             setattr(variant, name, float(value))
         if variant.content_weight == 0.0:
             variant.content_similarity_ = None
+        if variant.history_recency != self.history_recency:
+            variant.history_ = variant._history()
         return variant
 
     def recommend_each(
@@ -223,19 +248,24 @@ class LongTailHybrid(Recommender):
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> list[np.ndarray]:
         """``[self.with_settings(**s).recommend(users, k) for s in settings]``, the same lists, with each
-        fitted component scoring a batch of users once for all ``settings`` rather than once per settings: the
-        scoring-time settings only reweigh the components, so a grid of them costs one pass of EASE scoring
-        plus the grid's re-rankings. Returns one ``(len(users), k)`` int64 array per entry of ``settings``."""
+        fitted component scoring a batch of users once for all ``settings`` of one ``history_recency`` rather than
+        once per settings: the other scoring-time settings only reweigh the components, so a grid costs one pass
+        of EASE scoring per history plus the grid's re-rankings. Returns one ``(len(users), k)`` int64 array per
+        entry of ``settings``."""
         variants = [self.with_settings(**point) for point in settings]
         users = self._check_users(users)
         k = check_positive_int(k, "k")
         batch_size = check_positive_int(batch_size, "batch_size")
         lists = [np.full((len(users), k), -1, dtype=np.int64) for _ in variants]
+        # Every component of this fit, scored once per history the settings ask for.
+        histories = {variant.history_recency for variant in variants}
+        scorers = {history: self.with_settings(history_recency=history) for history in histories}
         for start in range(0, len(users), batch_size):
             batch = users[start : start + batch_size]
-            components = self._components(batch)
+            components = {history: scorer._components(batch) for history, scorer in scorers.items()}
             for variant, out in zip(variants, lists):
-                out[start : start + len(batch)] = variant._lists(variant._relevance(components), batch, k, exclude_seen)
+                relevance = variant._relevance(components[variant.history_recency])
+                out[start : start + len(batch)] = variant._lists(relevance, batch, k, exclude_seen)
         return lists
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
@@ -317,7 +347,7 @@ def _weighted(scaled: _Scores, weight: float) -> np.ndarray:
 def _check_settings(settings: dict[str, float]) -> None:
     """Raise ``ValueError`` unless the weights among ``settings`` are in [0, 1] and the others finite and >= 0."""
     for name, value in settings.items():
-        if name in ("recent_weight", "tail_weight", "sentiment_weight"):
+        if name in UNIT_WEIGHTS:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         elif not np.isfinite(value) or value < 0:

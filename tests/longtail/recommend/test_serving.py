@@ -80,6 +80,10 @@ def test_the_served_hybrid_uses_the_settings_and_leaves_content_out_without_vect
     # Recency halves every 14 days before the latest event.
     assert served.model.history_.max() == pytest.approx(1.0) and served.model.history_.data.min() < 0.01
 
+    # A binary history chosen on validation is the served scoring input, and the reasons' anchors come from it.
+    binary = build_served_hybrid(events, CHOSEN | {"history_recency": 0.0})
+    assert binary.model.history_recency == 0.0 and set(np.unique(binary.model.history_.data)) == {1.0}
+
     plain = build_served_hybrid(events, CHOSEN)
     assert plain.model.content_weight == 0.0 and plain.settings["content_weight"] == 0.0
     defaults = build_served_hybrid(events, {})

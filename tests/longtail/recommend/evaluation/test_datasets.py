@@ -112,9 +112,8 @@ def test_every_dataset_tunes_its_baselines_over_the_grids_given():
         "ContentKNN": [{"k_neighbors": 3}],
     }
     shops = {name: data for name, data in three_shops().items() if name != "tiny"}
-    result = evaluate_datasets(
-        shops, test_days=2, order_number_datasets=["orders"], l2_grid=(50.0, 70.0), baseline_grids=grids
-    )
+    overrides = {"l2_grid": (50.0, 70.0), "baseline_grids": grids}
+    result = evaluate_datasets(shops, test_days=2, order_number_datasets=["orders"], overrides=overrides)
     for dataset, report in result.reports.items():
         tuning = report["tuning"]
         assert set(tuning["ease_l2_validation_ndcg@10"]) == {"50.0", "70.0"}, dataset

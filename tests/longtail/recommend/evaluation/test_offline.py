@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from longtail.recommend.evaluation.offline import SYSTEM, EvaluationSettings, _choose, evaluate_offline, split_events
+from longtail.recommend.evaluation.offline import (
+    SYSTEM,
+    EvaluationSettings,
+    _accuracy_floor,
+    _choose,
+    evaluate_offline,
+    split_events,
+)
 from tests.fixtures import shop_history
 
 SMALL_GRID = EvaluationSettings(
@@ -28,7 +35,16 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     assert pd.Timestamp(split["validation_cut"]) < pd.Timestamp(split["cut"])
     assert split["train_events"] + split["test_events"] == len(events)
     assert report["tuning"]["ease_l2"] in SMALL_GRID.l2_grid
-    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * 2
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * 2 * len(SMALL_GRID.history_recencies)
+    # The choice's accuracy floor is the best baseline's validation NDCG@10, and the report says whose.
+    floor = report["tuning"]["hybrid_floor"]
+    baselines = report["tuning"]["baselines"]
+    assert floor["ndcg@10"] >= max(
+        [report["tuning"]["ease_validation"]["ndcg@10"]]
+        + [tuned["validation"]["ndcg@10"] for name, tuned in baselines.items() if name != "EASE"]
+    )
+    validation = [point["ndcg@10"] for point in report["tuning"]["hybrid_validation"]]
+    assert floor["reached"] == (max(validation) >= floor["ndcg@10"])
     assert report["tuning"]["hybrid"]["recent_weight"] in SMALL_GRID.recent_weights
     assert report["models"]["MostPopular"]["aplt@10"] == 0.0  # the most popular items are the head
     assert all(0 <= figures["coverage@10"] <= 1 for figures in report["models"].values())
@@ -82,7 +98,23 @@ def test_calibration_brings_lists_closer_to_each_users_appetite(events):
     assert gaps[0.8] < gaps[0.0]
 
 
-def test_the_choice_is_the_most_accurate_point_that_reaches_the_targets():
+def test_the_floor_is_the_best_baseline_on_validation_ndcg():
+    figures = {
+        "MostPopular": {"ndcg@10": 0.05},
+        "EASE": {"ndcg@10": 0.10},
+        "ALS": {"ndcg@10": 0.12},
+        "ContentKNN": {"ndcg@10": None},  # no figure: counts as 0
+    }
+    assert _accuracy_floor(figures, ("MostPopular", "EASE", "ALS", "ContentKNN", "RP3beta")) == {
+        "model": "ALS",
+        "ndcg@10": 0.12,
+    }
+    assert _accuracy_floor(figures, ("EASE",)) == {"model": "EASE", "ndcg@10": 0.10}
+    with pytest.raises(ValueError, match="none of the floor models"):
+        _accuracy_floor(figures, ("RP3beta",))
+
+
+def test_the_choice_is_the_most_accurate_point_above_the_floor_that_reaches_the_targets():
     ease = {"ndcg@10": 0.10, "tail_recall@20": 0.01, "coverage@10": 0.2}
     point = lambda ndcg, tail, coverage, weight: {  # noqa: E731
         "ndcg@10": ndcg,
@@ -93,10 +125,15 @@ def test_the_choice_is_the_most_accurate_point_that_reaches_the_targets():
         "tail_weight": 0.0,
         "content_weight": 0.0,
         "sentiment_weight": 0.0,
+        "history_recency": 1.0,
     }
     points = [point(0.12, 0.01, 0.2, 0.1), point(0.11, 0.05, 0.35, 0.2), point(0.105, 0.09, 0.5, 0.3)]
-    assert _choose(points, ease)["recent_weight"] == 0.2
-    assert _choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], ease)["recent_weight"] == 0.5
+    assert _choose(points, 0.10, ease)["recent_weight"] == 0.2
+    # A higher floor (another baseline more accurate than EASE) rules out the points below it.
+    assert _choose(points, 0.108, ease)["recent_weight"] == 0.2
+    assert _choose(points, 0.115, ease)["recent_weight"] == 0.1
+    # No point reaches the floor: the most accurate one, whatever its tail.
+    assert _choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], 0.10, ease)["recent_weight"] == 0.5
 
 
 def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
@@ -104,13 +141,14 @@ def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
     after_cut = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": [split.cut] * 2})
     report = evaluate_offline(events, dataset="shop", review_scores=after_cut, settings=SMALL_GRID)
     assert report["sentiment_effect"] == [] and report["split"]["reviewed_items"] == 0
-    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.history_recencies)
 
     early = events["ts"].min()
     before_cut = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "score": [1.0, -1.0, 0.5], "ts": [early] * 3})
     report = evaluate_offline(events, dataset="shop", review_scores=before_cut, settings=SMALL_GRID)
     assert [point["sentiment_weight"] for point in report["sentiment_effect"]] == list(SMALL_GRID.sentiment_weights)
-    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights)
+    grid = 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights) * len(SMALL_GRID.history_recencies)
+    assert len(report["tuning"]["hybrid_validation"]) == grid
     assert report["tuning"]["hybrid"]["sentiment_weight"] in SMALL_GRID.sentiment_weights
     assert report["split"]["reviewed_items"] == 3
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.evaluation.tuning import TUNING_COLUMNS, fitted_each, tuning_table
+from longtail.recommend.evaluation.tuning import TUNING_COLUMNS, fitted_each, floor_text, tuning_table
 from longtail.recommend.models import ALS, ItemKNN
 
 
@@ -27,11 +27,11 @@ def tuned_report() -> dict:
         "system": "longtail_hybrid",
         "tuning": {
             "ease_l2_validation_ndcg@10": {"100.0": 0.08, "500.0": 0.09, "1000.0": 0.085},
-            "hybrid": {"recent_weight": 0.0, "tail_weight": 0.5},
+            "hybrid": {"recent_weight": 0.0, "tail_weight": 0.5, "history_recency": 1.0},
             "hybrid_validation": [
-                {"recent_weight": 0.0, "tail_weight": 0.0, "ndcg@10": 0.1},
-                {"recent_weight": 0.0, "tail_weight": 0.5, "ndcg@10": 0.095},
-                {"recent_weight": 0.3, "tail_weight": 0.5, "ndcg@10": 0.093},
+                {"recent_weight": 0.0, "tail_weight": 0.0, "history_recency": 0.0, "ndcg@10": 0.1},
+                {"recent_weight": 0.0, "tail_weight": 0.5, "history_recency": 1.0, "ndcg@10": 0.095},
+                {"recent_weight": 0.3, "tail_weight": 0.5, "history_recency": 1.0, "ndcg@10": 0.093},
             ],
             "budgets": {"longtail_hybrid": 3, "EASE": 3, "ALS": 4},
             "baselines": {
@@ -57,7 +57,8 @@ def test_a_choice_at_the_end_of_its_grid_is_flagged_but_not_a_zero_floor_or_an_i
     table = tuning_table(tuned_report()).set_index("model")
     assert table.loc["EASE", "at_grid_edge"] == ""  # 500 lies inside 100-1000
     assert table.loc["ALS", "at_grid_edge"] == "factors (min), regularization (max)"
-    # recent_weight 0 is the least it can be, not an edge a wider grid could pass; tail_weight 0.5 is the largest.
+    # recent_weight 0 is the least it can be, not an edge a wider grid could pass, nor is history_recency 1 the most;
+    # tail_weight 0.5 is the largest tried but not the most it can be.
     assert table.loc["longtail_hybrid", "at_grid_edge"] == "tail_weight (max)"
 
 
@@ -75,3 +76,14 @@ def test_grid_points_differing_in_k_share_a_search_and_give_each_points_own_mode
     # Any other constructor fits each point on its own.
     [als] = fitted_each(lambda **params: ALS(**params, iterations=2), [{"factors": 4}], random_interactions)
     assert als.factors == 4 and als.n_items_ == 80
+
+
+def test_the_floor_sentence_names_whose_accuracy_it_was_and_whether_it_was_reached():
+    report = tuned_report()
+    report["tuning"]["hybrid_floor"] = {"model": "ALS", "ndcg@10": 0.13649, "reached": False}
+    assert floor_text(report) == (
+        "longtail_hybrid's floor: ALS's validation NDCG@10 0.1365, not reached by any point: the most accurate point "
+        "was chosen."
+    )
+    report["tuning"]["hybrid_floor"]["reached"] = True
+    assert "reached: the choice is among the points at least this accurate" in floor_text(report)

@@ -156,6 +156,8 @@ def test_recommend_each_gives_the_lists_of_each_settings_from_one_scoring_pass(r
         {"recent_weight": 0.0, "popularity_exponent": 0.0, "tail_weight": 0.0, "content_weight": 0.0},
         {"recent_weight": 0.3, "popularity_exponent": 0.5, "tail_weight": 0.5, "content_weight": 0.1},
         {"recent_weight": 0.6, "popularity_exponent": 0.25, "tail_weight": 0.0, "sentiment_weight": 0.5},
+        {"recent_weight": 0.0, "popularity_exponent": 0.25, "content_weight": 0.1, "history_recency": 0.0},
+        {"recent_weight": 0.3, "content_weight": 0.0, "history_recency": 0.5},
     ]
     users = np.arange(0, 200, 3)
     lists = hybrid.recommend_each(users, 15, grid, batch_size=16)
@@ -163,6 +165,28 @@ def test_recommend_each_gives_the_lists_of_each_settings_from_one_scoring_pass(r
     for settings, recommended in zip(grid, lists):
         np.testing.assert_array_equal(recommended, hybrid.with_settings(**settings).recommend(users, 15))
     assert not np.array_equal(lists[0], lists[1])
+    assert not np.array_equal(
+        lists[0], hybrid.with_settings(history_recency=0.0, recent_weight=0.0).recommend(users, 15)
+    )
+
+
+def test_a_binary_history_with_every_weight_0_ranks_as_its_ease_even_when_fitted_with_recency(random_sparse):
+    """``history_recency`` 0 scores each user's binary history: with the other weights 0 the hybrid's lists are its
+    EASE's, so a grid that holds this point can always match the EASE it was built on."""
+    recency = random_sparse.copy()
+    recency.data = np.random.default_rng(3).uniform(0.01, 1.0, recency.nnz).astype(np.float32)
+    hybrid = LongTailHybrid(l2=50.0, recent_weight=0.6).fit(random_sparse, recency=recency)
+    binary = hybrid.with_settings(recent_weight=0.0, popularity_exponent=0.0, history_recency=0.0)
+    users = np.arange(50)
+    np.testing.assert_array_equal(binary.recommend(users, 10), EASE(l2=50.0).fit(random_sparse).recommend(users, 10))
+    weighted = hybrid.with_settings(recent_weight=0.0, popularity_exponent=0.0)
+    assert weighted.history_recency == 1.0 and not np.array_equal(
+        weighted.recommend(users, 10), binary.recommend(users, 10)
+    )
+    # The copy's scoring input is the binary history; the original keeps the recency weights; half mixes them.
+    assert set(np.unique(binary.history_.data)) == {1.0} and hybrid.history_.data.min() < 1.0
+    half = hybrid.with_settings(history_recency=0.5).history_
+    np.testing.assert_allclose(half.toarray(), 0.5 * (binary.history_ + hybrid.history_).toarray(), rtol=1e-6)
 
 
 def test_with_settings_shares_the_fit_and_leaves_the_original_alone(random_sparse):
