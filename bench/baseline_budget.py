@@ -135,18 +135,27 @@ def interval_text(interval) -> str:
     return f"({interval[0]:.3f}-{interval[1]:.3f})" if interval else "(no interval)"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def inputs_from_arguments(description: str) -> dict[str, DatasetInputs] | None:
+    """The evaluation inputs of ``--home``'s warehouse, of the ``--dataset``s named (every dataset by default); None,
+    after saying why, when a named dataset has no interactions there."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--home", type=Path, required=True, help="LONGTAIL_HOME of a finished demo")
     parser.add_argument("--dataset", action="append", help="default: every dataset with interactions")
     args = parser.parse_args()
     inputs = evaluation_inputs(args.home / "warehouse.duckdb")
-    if args.dataset:
-        unknown = sorted(set(args.dataset) - set(inputs))
-        if unknown:
-            print(f"no interactions for {', '.join(unknown)} in {args.home}; have {', '.join(sorted(inputs))}")
-            return 2
-        inputs = {dataset: inputs[dataset] for dataset in args.dataset}
+    if not args.dataset:
+        return inputs
+    unknown = sorted(set(args.dataset) - set(inputs))
+    if unknown:
+        print(f"no interactions for {', '.join(unknown)} in {args.home}; have {', '.join(sorted(inputs))}")
+        return None
+    return {dataset: inputs[dataset] for dataset in args.dataset}
+
+
+def main() -> int:
+    inputs = inputs_from_arguments(__doc__.splitlines()[0])
+    if inputs is None:
+        return 2
     shipped = evaluated(inputs, EvaluationSettings.l2_grid, BASELINE_GRIDS, "shipped")
     wide = evaluated(inputs, WIDE_L2_GRID, WIDE_GRIDS, "wide")
     for dataset in shipped:

@@ -21,14 +21,13 @@ intervals; docs/evaluation.md says why it is kept.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 # The repository root for the project's packages, and bench/ for the other benches' helpers.
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
-from baseline_budget import evaluation_inputs, interval_text  # noqa: E402
+from baseline_budget import inputs_from_arguments, interval_text  # noqa: E402
 from dataset_workers import timed_evaluation  # noqa: E402
 
 from assets.recommendations import EvaluationConfig  # noqa: E402
@@ -61,13 +60,9 @@ def print_dataset(dataset: str, reports: dict[str, dict]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="LONGTAIL_HOME of a finished demo")
-    parser.add_argument("--dataset", action="append", help="default: every dataset with interactions")
-    args = parser.parse_args()
-    inputs = evaluation_inputs(args.home / "warehouse.duckdb")
-    if args.dataset:
-        inputs = {dataset: inputs[dataset] for dataset in args.dataset}
+    inputs = inputs_from_arguments(__doc__.splitlines()[0])
+    if inputs is None:
+        return 2
     reports = {}
     for rule, overrides in RULES.items():
         seconds, reports[rule] = timed_evaluation(inputs, EvaluationConfig().workers, **overrides)
