@@ -1,14 +1,15 @@
 """The hybrid's choice on validation as it was until 2026-12-06 (the floor EASE's NDCG@10, a recency-weighted history
-only, popularity exponents up to 0.5) against the shipped one (the floor the best tuned baseline's NDCG@10, a binary
-or recency-weighted history, exponents up to 0.75), on the inputs of a finished demo's warehouse, both in one run.
+only, popularity exponents up to 0.5, no ALS term) against the shipped one (the floor the best tuned baseline's
+NDCG@10, a binary or recency-weighted history, exponents up to 0.75, the tuned ALS's scores weighed 0, 0.25 or 1),
+on the inputs of a finished demo's warehouse, both in one run.
 
     .venv/bin/python bench/hybrid_choice.py --home "$LONGTAIL_HOME" [--dataset amazon2018_magazine ...]
 
 Both runs are ``evaluate_datasets`` with the asset's configuration; "before" overrides ``floor_models`` with EASE
-alone, ``history_recencies`` with the recency-weighted history alone and ``popularity_exponents`` with the old
-grid; "shipped" keeps the defaults. For each dataset the bench prints, under each rule: the floor (whose
-validation NDCG@10) and whether a hybrid grid point reached it, the chosen settings, and the test figures of the
-hybrid against the best baseline on each target metric with the paired 95% interval of the ratio. Choices are
+alone, ``history_recencies`` with the recency-weighted history alone, ``popularity_exponents`` with the old grid and
+``als_weights`` with 0; "shipped" keeps the defaults. For each dataset the bench prints, under each rule: the floor
+(whose validation NDCG@10) and whether a hybrid grid point reached it, the chosen settings, and the test figures of
+the hybrid against the best baseline on each target metric with the paired 95% interval of the ratio. Choices are
 made on validation only; the test window is scored once.
 
 2026-12-06, the demo's four shops (208 s and 225 s): on Online Retail II nothing changed (NDCG@10 1.078x EASE,
@@ -34,7 +35,12 @@ from assets.recommendations import EvaluationConfig  # noqa: E402
 from longtail.recommend.evaluation.targets import TARGETS, target_comparison  # noqa: E402
 
 RULES = {
-    "before": {"floor_models": ("EASE",), "history_recencies": (1.0,), "popularity_exponents": (0.0, 0.25, 0.5)},
+    "before": {
+        "floor_models": ("EASE",),
+        "history_recencies": (1.0,),
+        "popularity_exponents": (0.0, 0.25, 0.5),
+        "als_weights": (0.0,),
+    },
     "shipped": {},
 }
 

@@ -44,12 +44,14 @@ class ServedModel:
 
 
 def served_settings(report: dict) -> dict:
-    """The settings ``build_served_hybrid`` serves from an ``evaluate_offline`` report: EASE's tuned ``l2``, the
-    hybrid's chosen scoring settings, the recency ``half_life`` and its unit: the ``time_column`` validation chose
-    it on ("ts": days; "order_from_last": orders)."""
+    """The settings ``build_served_hybrid`` serves from an ``evaluate_offline`` report: EASE's tuned ``l2``, ALS's
+    tuned settings (``als_settings``, fitted where the chosen ``als_weight`` is above 0), the hybrid's chosen
+    scoring settings, the recency ``half_life`` and its unit: the ``time_column`` validation chose it on ("ts":
+    days; "order_from_last": orders)."""
     tuning = report["tuning"]
     return {
         "l2": tuning["ease_l2"],
+        "als_settings": tuning["baselines"]["ALS"]["chosen"],
         **tuning["hybrid"],
         "half_life": tuning["half_life"],
         "time_column": report["split"]["time_column"],

@@ -7,7 +7,8 @@ the training side the same way (its last ``test_days``); the test window is neve
 
 - EASE's l2 by validation NDCG@10 (``tune_l2``), and every other baseline with settings (ItemKNN, ALS, RP3beta,
   ContentKNN) by validation NDCG@10 over its grid (``BASELINE_GRIDS``; the budgets are in ``report["tuning"]``);
-- the hybrid's settings (review sentiment and the history's recency weighting included) by a constrained choice.
+- the hybrid's settings (review sentiment, the history's recency weighting and the weight of the tuned ALS's
+  scores included) by a constrained choice.
   The accuracy floor is the best tuned baseline's validation NDCG@10 (of ``floor_models``: all of them by
   default, MostPopular included). Among the grid points at least that accurate, those that best reach the
   long-tail targets relative to EASE, the model the hybrid is built on (tail recall@20 4x, coverage@10 1.5x;
@@ -67,6 +68,7 @@ SYSTEM = "longtail_hybrid"
 # The hybrid's scoring-time settings that validation chooses and the lists then serve.
 HYBRID_SETTINGS = (
     "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
+    "als_weight",
 )  # fmt: skip
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
@@ -95,6 +97,7 @@ class EvaluationSettings:
     content_weights: tuple[float, ...] = (0.0, 0.1)
     sentiment_weights: tuple[float, ...] = (0.0, 0.25, 0.5)
     history_recencies: tuple[float, ...] = (0.0, 1.0)
+    als_weights: tuple[float, ...] = (0.0, 0.25, 1.0)
     # The baselines whose best validation NDCG@10 is the floor of the hybrid's choice.
     floor_models: tuple[str, ...] = ("MostPopular", "EASE", "ItemKNN", "ALS", "RP3beta", "ContentKNN")
     # The privacy curve's delta and contribution bound (see ``privacy_curve``).
@@ -190,7 +193,8 @@ def evaluate_offline(
     progress("tuning the baselines on the validation split")
     makers = _baseline_makers(validation_vectors, als)
     grids = settings.baseline_grids
-    baseline_tuning = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
+    tuned_baselines = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
+    baseline_tuning = {name: tuning for name, (tuning, _) in tuned_baselines.items()}
     validation_figures = {
         "MostPopular": model_metrics(MostPopular().fit(validation.train), validation),
         "EASE": ease_validation,
@@ -201,7 +205,10 @@ def evaluate_offline(
     progress("tuning the hybrid on the validation split")
     hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
     base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality).fit(
-        validation.train, recency=recency(validation_split, validation), ease=tuned.pop("model")
+        validation.train,
+        recency=recency(validation_split, validation),
+        ease=tuned.pop("model"),
+        als=tuned_baselines["ALS"][1],
     )
     validation_points = [
         {**params, **figures} for params, figures in zip(hybrid_grid, _grid_metrics(base, hybrid_grid, validation))
@@ -230,9 +237,9 @@ def evaluate_offline(
     test_recency = recency(split, data)
     fit_started = time.perf_counter()
     hybrid = _full_hybrid(best_l2, settings, test_vectors, test_quality)
-    hybrid.fit(data.train, recency=test_recency, ease=models["EASE"])
-    # The hybrid's EASE is the baseline's, fitted once: its fit time counts for both models.
-    hybrid_seconds = time.perf_counter() - fit_started + fit_seconds["EASE"]
+    hybrid.fit(data.train, recency=test_recency, ease=models["EASE"], als=models["ALS"])
+    # The hybrid's EASE and ALS are the baselines', fitted once: their fit times count for both.
+    hybrid_seconds = time.perf_counter() - fit_started + fit_seconds["EASE"] + fit_seconds["ALS"]
     results[SYSTEM], lists[SYSTEM] = timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
     progress(f"bootstrap intervals over {len(data.eval_users):,} users")
     intervals, ratios = bootstrap_intervals(lists, data.test_targets, tail_items(data.train), SYSTEM)
@@ -331,6 +338,7 @@ def _full_hybrid(
         item_vectors=vectors,
         content_weight=max(settings.content_weights) if vectors is not None else 0.0,
         item_quality=quality,
+        als_weight=max(settings.als_weights),
     )
 
 
@@ -342,8 +350,12 @@ def _grid(settings: EvaluationSettings, *, content: bool, sentiment: bool) -> li
         settings.content_weights if content else (0.0,),
         settings.sentiment_weights if sentiment else (0.0,),
         settings.history_recencies,
+        settings.als_weights,
     )
-    return [dict(zip(HYBRID_SETTINGS, point)) for point in itertools.product(*values)]
+    points = [dict(zip(HYBRID_SETTINGS, point)) for point in itertools.product(*values)]
+    # With als_weight 1 the EASE terms weigh nothing: other recency settings would only repeat the same lists.
+    first = (settings.recent_weights[0], settings.history_recencies[0])
+    return [p for p in points if p["als_weight"] < 1 or (p["recent_weight"], p["history_recency"]) == first]
 
 
 def _tradeoff_grid(settings: EvaluationSettings, chosen: dict) -> list[dict]:

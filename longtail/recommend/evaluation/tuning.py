@@ -115,18 +115,21 @@ def _edges(settings: dict, grid: list[dict]) -> list[str]:
     return edges
 
 
-def tune_over_grid(make: Callable[..., Recommender], grid: list[dict], validation: InteractionData) -> dict:
-    """``{"chosen", "validation_ndcg@10", "validation"}``: the point of ``grid`` whose model, fitted on the
+def tune_over_grid(
+    make: Callable[..., Recommender], grid: list[dict], validation: InteractionData
+) -> tuple[dict, Recommender]:
+    """``({"chosen", "validation_ndcg@10", "validation"}, model)``: the point of ``grid`` whose model, fitted on the
     validation split's training side, has the best validation NDCG@10 (the first on a tie), every point's figure,
-    and the chosen model's validation metrics (``model_metrics``)."""
+    the chosen model's validation metrics (``model_metrics``), and the chosen model itself, fitted."""
     models = fitted_each(make, grid, validation.train)
     figures = [ndcg10(model, validation) for model in models]
     best = int(np.argmax(figures))
-    return {
+    tuning = {
         "chosen": dict(grid[best]),
         "validation_ndcg@10": [{**params, "ndcg@10": rounded(figure)} for params, figure in zip(grid, figures)],
         "validation": model_metrics(models[best], validation),
     }
+    return tuning, models[best]
 
 
 def fitted_each(make: Callable[..., Recommender], grid: list[dict], X) -> list[Recommender]:

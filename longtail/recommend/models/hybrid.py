@@ -1,5 +1,5 @@
-"""longtail's own model: recency-aware EASE, blended with content similarity, debiased for popularity, and
-re-ranked so that each list's share of tail items follows the user's own tail appetite."""
+"""longtail's own model: recency-aware EASE, blended with ALS's latent factors and content similarity, debiased for
+popularity, and re-ranked so that each list's share of tail items follows the user's own tail appetite."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from longtail.privacy.dp import PrivacySettings
 from longtail.recommend.matrices import private_item_popularity, tail_items
+from longtail.recommend.models.als import ALS
 from longtail.recommend.models.base import DEFAULT_BATCH_SIZE, Recommender
 from longtail.recommend.models.ease import EASE
 from longtail.recommend.neighbours import neighbours_to_csr, top_k_similarity
@@ -22,9 +23,10 @@ from longtail.validation import check_positive_int
 # The settings that act at scoring time only: ``with_settings`` and ``recommend_each`` change them without refitting.
 SCORING_SETTINGS = (
     "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
+    "als_weight",
 )  # fmt: skip
 # The settings that are weights in [0, 1].
-UNIT_WEIGHTS = ("recent_weight", "tail_weight", "sentiment_weight", "history_recency")
+UNIT_WEIGHTS = ("recent_weight", "tail_weight", "sentiment_weight", "history_recency", "als_weight")
 # Private recent popularity counts recency weights in steps of 1 / this (OpenDP's noise is on integer counts).
 RECENCY_RESOLUTION = 100
 
@@ -43,6 +45,7 @@ class _Components(NamedTuple):
 
     ease: _Scores
     recent: _Scores | None
+    als: _Scores | None
     content: _Scores | None
     history: sp.csr_matrix
     cold: np.ndarray
@@ -53,8 +56,8 @@ class LongTailHybrid(Recommender):
 
     Relevance of item ``j`` for user ``u``, each term scaled so that the user's best item scores 1:
 
-        relevance = (recent_weight * r_u @ B_recent + (1 - recent_weight) * r_u @ B
-                     + content_weight * r_u @ S) / popularity_j ** popularity_exponent
+        relevance = ((1 - als_weight) * (recent_weight * r_u @ B_recent + (1 - recent_weight) * r_u @ B)
+                     + als_weight * U_u @ V_j + content_weight * r_u @ S) / popularity_j ** popularity_exponent
 
     - ``B`` is EASE fitted on the binarised interactions; ``B_recent`` is EASE fitted on the recency weights
       (``fit(X, recency=W)``), so co-purchases of the last weeks count more: seasonal catalogues change fast.
@@ -63,6 +66,10 @@ class LongTailHybrid(Recommender):
       (weight 1). Recency weighs what a user bought lately above what they bought years ago, which helps a
       seasonal shop; where tastes last (magazine subscriptions), the binary history ranks better, and
       ``history_recency`` 0 with every other weight 0 scores exactly as the EASE it holds.
+    - ``U @ V.T`` are the scores of an implicit-feedback ALS (``longtail.recommend.models.als.ALS``) fitted on
+      ``X`` with ``als_settings`` (or given to ``fit``), fitted only with ``als_weight`` above 0: where a shop's
+      tastes are better told by latent factors than by co-purchases (magazine subscriptions), validation can lean
+      on them; ``als_weight`` 1 with every other weight 0 ranks as that ALS.
     - ``S`` is the item-item content similarity (top ``content_neighbors`` cosine neighbours of ``item_vectors``),
       which reaches items with few interactions; ``content_weight = 0`` leaves it out.
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
@@ -87,7 +94,8 @@ class LongTailHybrid(Recommender):
 
     Memory: two dense ``(m, m)`` float32 matrices, ``m = min(n_items, max_items)`` (see ``EASE``).
 
-    Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency),
+    Attributes after ``fit``: ``ease_``, ``recent_ease_`` (fitted ``EASE``; None without recency), ``als_`` (the
+    fitted ALS; None with ``als_weight`` 0),
     ``content_similarity_`` (csr or None), ``popularity_`` (n_items,), ``tail_`` (n_items,) bool, ``appetite_``
     (n_users,), ``history_`` (the scoring input: recency weights relative to each user's latest, or the binarised
     interactions, as ``history_recency`` mixes them), ``quality_`` (n_items,) the item quality in use (zeros
@@ -107,6 +115,8 @@ class LongTailHybrid(Recommender):
         item_quality: np.ndarray | None = None,
         sentiment_weight: float = 0.0,
         history_recency: float = 1.0,
+        als_weight: float = 0.0,
+        als_settings: dict | None = None,
         appetite_prior: float = 5.0,
         head_share: float = 0.8,
         max_items: int = 8_000,
@@ -120,6 +130,7 @@ class LongTailHybrid(Recommender):
                 "content_weight": content_weight,
                 "sentiment_weight": sentiment_weight,
                 "history_recency": history_recency,
+                "als_weight": als_weight,
                 "appetite_prior": appetite_prior,
             }
         )
@@ -135,17 +146,21 @@ class LongTailHybrid(Recommender):
         self.item_quality = item_quality
         self.sentiment_weight = float(sentiment_weight)
         self.history_recency = float(history_recency)
+        self.als_weight = float(als_weight)
+        self.als_settings = als_settings
         self.appetite_prior = float(appetite_prior)
         self.head_share = head_share
         self.max_items = max_items
         self.privacy = privacy
 
-    def fit(self, X, recency=None, *, ease: EASE | None = None) -> LongTailHybrid:
+    def fit(self, X, recency=None, *, ease: EASE | None = None, als: Recommender | None = None) -> LongTailHybrid:
         """Fit on ``X`` (sparse ``(n_users, n_items)``, binarised) and optionally ``recency``: a sparse matrix of the
         same shape with a weight in (0, 1] where ``X`` has an interaction (e.g. ``exp(-age / half_life)``, see
         ``longtail.recommend.evaluation.recency_weights``). ``ease``: an ``EASE`` already fitted on ``X`` with this
         hybrid's ``l2`` and ``max_items`` (such as the tuned baseline), taken as ``ease_`` rather than fitting the
-        same model again: on large catalogues each EASE fit is the costly part. Returns self."""
+        same model again: on large catalogues each EASE fit is the costly part. ``als``: likewise a recommender
+        fitted on ``X`` whose ``score`` gives the ALS term (such as the tuned ALS baseline, on Spark or not), taken
+        as ``als_`` when ``als_weight`` is above 0 rather than fitting ``ALS(**als_settings)``. Returns self."""
         if ease is not None:
             if not isinstance(ease, EASE) or not hasattr(ease, "weights_"):
                 raise ValueError(f"ease must be a fitted EASE, got {type(ease).__name__}")
@@ -153,7 +168,10 @@ class LongTailHybrid(Recommender):
                 raise ValueError(
                     f"ease has l2={ease.l2}, max_items={ease.max_items}; this hybrid needs {self.l2}, {self.max_items}"
                 )
+        if als is not None and not hasattr(als, "interactions_"):
+            raise ValueError(f"als must be a fitted recommender, got an unfitted {type(als).__name__}")
         self._fitted_ease = ease
+        self._fitted_als = als
         if recency is not None:
             recency = sp.csr_matrix(recency, dtype=np.float64)
             if recency.shape != X.shape:
@@ -164,10 +182,15 @@ class LongTailHybrid(Recommender):
         return super().fit(X)
 
     def _fit(self, X: sp.csr_matrix) -> None:
+        for name, given in (("ease", self._fitted_ease), ("als", self._fitted_als)):
+            if given is not None and (given.interactions_.shape != X.shape or (given.interactions_ != X).nnz):
+                raise ValueError(f"{name} was fitted on other interactions than X")
         given = self._fitted_ease
-        if given is not None and (given.interactions_.shape != X.shape or (given.interactions_ != X).nnz):
-            raise ValueError("ease was fitted on other interactions than X")
         self.ease_ = given if given is not None else EASE(self.l2, max_items=self.max_items).fit(X)
+        self.als_ = None
+        if self.als_weight > 0:
+            given = self._fitted_als
+            self.als_ = given if given is not None else ALS(**(self.als_settings or {})).fit(X)
         self.recent_ease_ = None
         recent = self._recency.astype(np.float32) if self._recency is not None else X
         if self._recency is not None and self.recent_weight > 0:
@@ -229,11 +252,15 @@ class LongTailHybrid(Recommender):
         _check_settings(settings)
         if settings.get("content_weight", 0.0) > 0 and self.content_similarity_ is None:
             raise ValueError("content_weight > 0 needs the content similarity: fit with content_weight > 0")
+        if settings.get("als_weight", 0.0) > 0 and self.als_ is None:
+            raise ValueError("als_weight > 0 needs the ALS: fit with als_weight > 0")
         variant = copy.copy(self)
         for name, value in settings.items():
             setattr(variant, name, float(value))
         if variant.content_weight == 0.0:
             variant.content_similarity_ = None
+        if variant.als_weight == 0.0:
+            variant.als_ = None
         if variant.history_recency != self.history_recency:
             variant.history_ = variant._history()
         return variant
@@ -260,12 +287,21 @@ class LongTailHybrid(Recommender):
         # Every component of this fit, scored once per history the settings ask for.
         histories = {variant.history_recency for variant in variants}
         scorers = {history: self.with_settings(history_recency=history) for history in histories}
+        # Settings that differ only in tail_weight share one relevance (it acts in the re-ranking): in this order each
+        # relevance is computed once and only one is held at a time.
+        relevance_keys = [
+            tuple(getattr(variant, name) for name in SCORING_SETTINGS if name != "tail_weight") for variant in variants
+        ]
+        order = sorted(range(len(variants)), key=lambda position: relevance_keys[position])
         for start in range(0, len(users), batch_size):
             batch = users[start : start + batch_size]
             components = {history: scorer._components(batch) for history, scorer in scorers.items()}
-            for variant, out in zip(variants, lists):
-                relevance = variant._relevance(components[variant.history_recency])
-                out[start : start + len(batch)] = variant._lists(relevance, batch, k, exclude_seen)
+            key, relevance = None, None
+            for position in order:
+                variant = variants[position]
+                if relevance_keys[position] != key:
+                    key, relevance = relevance_keys[position], variant._relevance(components[variant.history_recency])
+                lists[position][start : start + len(batch)] = variant._lists(relevance, batch, k, exclude_seen)
         return lists
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
@@ -276,6 +312,7 @@ class LongTailHybrid(Recommender):
         return _Components(
             ease=_with_divisor(self.ease_.score_history(history)),
             recent=None if self.recent_ease_ is None else _with_divisor(self.recent_ease_.score_history(history)),
+            als=None if self.als_ is None else _with_divisor(self.als_.score(users)),
             content=None
             if self.content_similarity_ is None
             else _with_divisor((history @ self.content_similarity_).toarray()),
@@ -286,8 +323,10 @@ class LongTailHybrid(Recommender):
     def _relevance(self, components: _Components) -> np.ndarray:
         """The debiased relevance of one batch under this hybrid's scoring-time settings (writable, float32)."""
         relevance = _weighted(components.ease, 1 - self.recent_weight)
-        if self.recent_ease_ is not None:
+        if self.recent_ease_ is not None and self.recent_weight > 0:
             relevance += _weighted(components.recent, self.recent_weight)
+        if self.als_ is not None:
+            relevance = (1 - self.als_weight) * relevance + _weighted(components.als, self.als_weight)
         if self.content_similarity_ is not None:
             relevance += _weighted(components.content, self.content_weight)
         # A user whose items nobody else bought (and no text links) has no personal signal: no item they have not
@@ -298,9 +337,12 @@ class LongTailHybrid(Recommender):
         return self._debiased(relevance)
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:
-        relevance = relevance / np.maximum(self.popularity_, 1.0)[None, :] ** self.popularity_exponent
-        relevance = relevance * (1.0 + self.sentiment_weight * self.quality_)[None, :]
-        return _scaled(relevance, 1.0).astype(np.float32)
+        # A setting of 0 would divide or multiply by 1: skipped, as the same lists come out faster over a grid.
+        if self.popularity_exponent > 0:
+            relevance = relevance / np.maximum(self.popularity_, 1.0)[None, :] ** self.popularity_exponent
+        if self.sentiment_weight > 0:
+            relevance = relevance * (1.0 + self.sentiment_weight * self.quality_)[None, :]
+        return _scaled(relevance, 1.0).astype(np.float32, copy=False)
 
     def recommend_cold(self, k: int) -> np.ndarray:
         """(k,) item indices for a user without history: recent popularity, debiased and calibrated like any list
@@ -341,6 +383,8 @@ def _with_divisor(scores: np.ndarray) -> _Scores:
 
 
 def _weighted(scaled: _Scores, weight: float) -> np.ndarray:
+    if weight == 1.0:  # the same values, one pass fewer
+        return scaled.scores / scaled.divisor
     return weight * scaled.scores / scaled.divisor
 
 

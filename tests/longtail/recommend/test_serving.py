@@ -34,11 +34,18 @@ def shop():
 
 def test_served_settings_are_the_reports_tuned_l2_hybrid_settings_and_half_life_with_its_unit():
     hybrid = {name: CHOSEN[name] for name in CHOSEN if name not in ("l2", "half_life")}
+    als = {"factors": 64, "regularization": 10.0, "alpha": 1.0}
     report = {
-        "tuning": {"ease_l2": 100.0, "hybrid": hybrid, "half_life": 14.0, "ease_validation": {}},
+        "tuning": {
+            "ease_l2": 100.0,
+            "hybrid": hybrid,
+            "half_life": 14.0,
+            "ease_validation": {},
+            "baselines": {"ALS": {"chosen": als}},
+        },
         "split": {"time_column": "ts"},
     }
-    assert served_settings(report) == CHOSEN | {"time_column": "ts"}
+    assert served_settings(report) == CHOSEN | {"als_settings": als, "time_column": "ts"}
     report["split"]["time_column"] = "order_from_last"
     assert served_settings(report)["time_column"] == "order_from_last"
 
@@ -80,6 +87,10 @@ def test_the_served_hybrid_uses_the_settings_and_leaves_content_out_without_vect
     # Recency halves every 14 days before the latest event.
     assert served.model.history_.max() == pytest.approx(1.0) and served.model.history_.data.min() < 0.01
 
+    # The tuned ALS is fitted, with its settings, only where its weight is above 0.
+    assert served.model.als_ is None
+    with_als = build_served_hybrid(events, CHOSEN | {"als_weight": 0.5, "als_settings": {"factors": 8}})
+    assert with_als.model.als_.factors == 8 and with_als.model.als_.n_users_ == served.model.n_users_
     # A binary history chosen on validation is the served scoring input, and the reasons' anchors come from it.
     binary = build_served_hybrid(events, CHOSEN | {"history_recency": 0.0})
     assert binary.model.history_recency == 0.0 and set(np.unique(binary.model.history_.data)) == {1.0}

@@ -75,7 +75,8 @@ def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluati
     assert set(settings.index) == {"shop", "orders"}
     tuning = result.reports["shop"]["tuning"]
     assert settings["shop"] == {
-        "l2": tuning["ease_l2"], **tuning["hybrid"], "half_life": tuning["half_life"], "time_column": "ts",
+        "l2": tuning["ease_l2"], "als_settings": tuning["baselines"]["ALS"]["chosen"], **tuning["hybrid"],
+        "half_life": tuning["half_life"], "time_column": "ts",
     }  # fmt: skip
     assert settings["orders"]["time_column"] == "order_from_last"  # the half-life is served in orders
 

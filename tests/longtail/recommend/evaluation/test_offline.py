@@ -9,14 +9,21 @@ from longtail.recommend.evaluation.offline import (
     EvaluationSettings,
     _accuracy_floor,
     _choose,
+    _grid,
     evaluate_offline,
     split_events,
 )
 from tests.fixtures import shop_history
 
 SMALL_GRID = EvaluationSettings(
-    l2_grid=(10.0, 100.0), recent_weights=(0.0, 0.5), popularity_exponents=(0.0, 0.5), tail_weights=(0.0, 0.5)
+    l2_grid=(10.0, 100.0),
+    recent_weights=(0.0, 0.5),
+    popularity_exponents=(0.0, 0.5),
+    tail_weights=(0.0, 0.5),
+    als_weights=(0.0, 0.5),
 )
+# The grid's points beyond those of recency, popularity and tail: the history's weighting and ALS's weight.
+HISTORY_AND_ALS = len(SMALL_GRID.history_recencies) * len(SMALL_GRID.als_weights)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +42,7 @@ def test_report_has_every_model_on_one_split_and_tunes_on_earlier_data(events):
     assert pd.Timestamp(split["validation_cut"]) < pd.Timestamp(split["cut"])
     assert split["train_events"] + split["test_events"] == len(events)
     assert report["tuning"]["ease_l2"] in SMALL_GRID.l2_grid
-    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * 2 * len(SMALL_GRID.history_recencies)
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * 2 * HISTORY_AND_ALS
     # The choice's accuracy floor is the best baseline's validation NDCG@10, and the report says whose.
     floor = report["tuning"]["hybrid_floor"]
     baselines = report["tuning"]["baselines"]
@@ -126,6 +133,7 @@ def test_the_choice_is_the_most_accurate_point_above_the_floor_that_reaches_the_
         "content_weight": 0.0,
         "sentiment_weight": 0.0,
         "history_recency": 1.0,
+        "als_weight": 0.0,
     }
     points = [point(0.12, 0.01, 0.2, 0.1), point(0.11, 0.05, 0.35, 0.2), point(0.105, 0.09, 0.5, 0.3)]
     assert _choose(points, 0.10, ease)["recent_weight"] == 0.2
@@ -136,18 +144,30 @@ def test_the_choice_is_the_most_accurate_point_above_the_floor_that_reaches_the_
     assert _choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], 0.10, ease)["recent_weight"] == 0.5
 
 
+def test_at_an_als_weight_of_1_the_grid_leaves_out_the_ease_terms_recency_settings():
+    settings = EvaluationSettings(
+        recent_weights=(0.0, 0.3, 0.6), history_recencies=(0.0, 1.0), als_weights=(0.0, 0.25, 1.0)
+    )
+    grid = _grid(settings, content=True, sentiment=False)
+    others = len(settings.popularity_exponents) * len(settings.tail_weights) * len(settings.content_weights)
+    assert len(grid) == others * (3 * 2 * 2 + 1)
+    only_als = [point for point in grid if point["als_weight"] == 1.0]
+    assert {(p["recent_weight"], p["history_recency"]) for p in only_als} == {(0.0, 0.0)}
+    assert len({tuple(point.items()) for point in grid}) == len(grid)
+
+
 def test_item_sentiment_is_weighed_only_from_reviews_before_each_cut(events):
     split = split_events(events, SMALL_GRID)
     after_cut = pd.DataFrame({"item_id": ["i1", "i2"], "score": [1.0, -1.0], "ts": [split.cut] * 2})
     report = evaluate_offline(events, dataset="shop", review_scores=after_cut, settings=SMALL_GRID)
     assert report["sentiment_effect"] == [] and report["split"]["reviewed_items"] == 0
-    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * len(SMALL_GRID.history_recencies)
+    assert len(report["tuning"]["hybrid_validation"]) == 2 * 2 * 2 * HISTORY_AND_ALS
 
     early = events["ts"].min()
     before_cut = pd.DataFrame({"item_id": ["i1", "i2", "i3"], "score": [1.0, -1.0, 0.5], "ts": [early] * 3})
     report = evaluate_offline(events, dataset="shop", review_scores=before_cut, settings=SMALL_GRID)
     assert [point["sentiment_weight"] for point in report["sentiment_effect"]] == list(SMALL_GRID.sentiment_weights)
-    grid = 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights) * len(SMALL_GRID.history_recencies)
+    grid = 2 * 2 * 2 * len(SMALL_GRID.sentiment_weights) * HISTORY_AND_ALS
     assert len(report["tuning"]["hybrid_validation"]) == grid
     assert report["tuning"]["hybrid"]["sentiment_weight"] in SMALL_GRID.sentiment_weights
     assert report["split"]["reviewed_items"] == 3

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.models import EASE
+from longtail.recommend.models import ALS, EASE
 from longtail.recommend.models.hybrid import LongTailHybrid
 
 
@@ -262,3 +262,57 @@ def test_a_calibrated_list_longer_than_the_catalogue_is_every_unseen_item_then_p
     for user, row in enumerate(lists):
         unseen = set(np.flatnonzero(X[user].toarray().ravel() == 0))
         assert set(row[row >= 0]) == unseen and (row[len(unseen) :] == -1).all()
+
+
+def test_an_als_weight_of_1_with_every_other_weight_0_ranks_as_the_als(random_sparse):
+    als = ALS(factors=16, regularization=1.0, iterations=5).fit(random_sparse)
+    hybrid = LongTailHybrid(l2=50.0, recent_weight=0.0, popularity_exponent=0.0, als_weight=1.0)
+    hybrid.fit(random_sparse, als=als)
+    users = np.arange(50)
+    assert hybrid.als_ is als
+    np.testing.assert_array_equal(hybrid.recommend(users, 10), als.recommend(users, 10))
+    # Without an ALS given, one is fitted with als_settings: the same seed and settings, the same lists.
+    fitted = LongTailHybrid(
+        l2=50.0,
+        recent_weight=0.0,
+        popularity_exponent=0.0,
+        als_weight=1.0,
+        als_settings={"factors": 16, "regularization": 1.0, "iterations": 5},
+    ).fit(random_sparse)
+    np.testing.assert_array_equal(fitted.recommend(users, 10), als.recommend(users, 10))
+    # A blend is neither; a weight of 0 leaves the ALS out, and ranks as the EASE again.
+    blend = hybrid.with_settings(als_weight=0.5).recommend(users, 10)
+    assert not np.array_equal(blend, als.recommend(users, 10))
+    without = hybrid.with_settings(als_weight=0.0)
+    assert without.als_ is None and hybrid.als_ is als
+    ease = EASE(l2=50.0).fit(random_sparse)
+    np.testing.assert_array_equal(without.recommend(users, 10), ease.recommend(users, 10))
+    # Fitted with weight 0, no ALS is fitted at all, and asking for one later says so.
+    plain = LongTailHybrid(l2=50.0).fit(random_sparse, als=als)
+    assert plain.als_ is None
+    with pytest.raises(ValueError, match="als_weight > 0 needs the ALS"):
+        plain.with_settings(als_weight=0.25)
+
+
+def test_recommend_each_weighs_the_als_as_separate_fits_do(random_sparse):
+    recency = random_sparse.copy()
+    recency.data = np.random.default_rng(4).uniform(0.1, 1.0, recency.nnz).astype(np.float32)
+    hybrid = LongTailHybrid(l2=50.0, recent_weight=0.6, als_weight=1.0, als_settings={"factors": 16})
+    hybrid.fit(random_sparse, recency=recency)
+    grid = [
+        {"als_weight": 0.0},
+        {"als_weight": 0.25, "history_recency": 0.0, "popularity_exponent": 0.5},
+        {"als_weight": 1.0, "recent_weight": 0.0, "tail_weight": 0.5},
+    ]
+    users = np.arange(0, 200, 4)
+    for settings, recommended in zip(grid, hybrid.recommend_each(users, 12, grid, batch_size=16)):
+        np.testing.assert_array_equal(recommended, hybrid.with_settings(**settings).recommend(users, 12))
+
+
+def test_an_unfitted_als_or_one_fitted_on_other_interactions_is_refused(random_sparse):
+    with pytest.raises(ValueError, match="als must be a fitted recommender"):
+        LongTailHybrid(als_weight=0.5).fit(random_sparse, als=ALS(factors=8))
+    other = random_sparse.copy()
+    other.data[:5] = 0
+    with pytest.raises(ValueError, match="als was fitted on other interactions"):
+        LongTailHybrid(als_weight=0.5).fit(random_sparse, als=ALS(factors=8, iterations=2).fit(other))
