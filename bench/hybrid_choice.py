@@ -12,12 +12,11 @@ alone, ``history_recencies`` with the recency-weighted history alone, ``populari
 the hybrid against the best baseline on each target metric with the paired 95% interval of the ratio. Choices are
 made on validation only; the test window is scored once.
 
-2026-12-06, the demo's four shops (208 s and 225 s): on Online Retail II nothing changed (NDCG@10 1.078x EASE,
-paired 95% CI 0.989-1.170; tail recall@20 1.716x and coverage@10 0.957x content kNN's). Validation chose the binary
-history on Instacart (NDCG@10 0.989x -> 0.994x EASE, tail recall 0.394x -> 0.197x and coverage 0.217x -> 0.199x
-content kNN's) and on Magazine, where no point reached ALS's validation NDCG@10 (0.1365) and the most accurate one
-is served (0.1237 on validation, its EASE 0.1230; test 1.009x -> 0.965x ALS, CI 0.834-1.157). All within the
-intervals; docs/evaluation.md says why it is kept.
+2026-12-06, the demo's four shops (205 s and 246 s): on Online Retail II the same point was chosen (NDCG@10 1.078x
+EASE, paired 95% CI 0.997-1.158; tail recall@20 1.716x and coverage@10 0.957x content kNN's). On Instacart
+validation added the ALS at 0.25: NDCG@10 0.989x -> 1.004x EASE (0.888-1.145), coverage 0.217x -> 0.205x. On
+Magazine only the ALS (weight 1) reached ALS's validation floor (0.1365): NDCG@10 1.009x -> 1.022x ALS (0.995-1.058),
+tail recall 1.0x -> 0 and coverage 0.719x -> 0.258x. docs/evaluation.md reads these.
 """
 
 from __future__ import annotations
