@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from longtail.language.item_sentiment import sentiment_quality
+from longtail.recommend.evaluation.hybrid_choice import HYBRID_SETTINGS, accuracy_floor, choose
 from longtail.recommend.evaluation.intervals import bootstrap_intervals
 from longtail.recommend.evaluation.list_scores import (
     LIST_LENGTH,
@@ -65,14 +66,6 @@ from longtail.recommend.models import (
 )
 
 SYSTEM = "longtail_hybrid"
-# The hybrid's scoring-time settings that validation chooses and the lists then serve.
-HYBRID_SETTINGS = (
-    "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
-    "als_weight",
-)  # fmt: skip
-# The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
-TARGET_TAIL_RECALL_RATIO = 4.0
-TARGET_COVERAGE_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,8 @@ def evaluate_offline(
             ``sentiment_effect`` gives the test figures of the chosen hybrid at each sentiment weight.
         progress: called with a line of text at each stage.
         als: the ALS baseline's constructor, called with a point of ``settings.baseline_grids["ALS"]``: ``ALS`` here, or
-            the Spark engine's ``functools.partial(SparkALS, spark=spark)``; the report is the same either way.
+            the Spark engine's ``functools.partial(SparkALS, spark=spark)``. The hybrid's ALS term is the local
+            ``ALS`` either way (as served), with the settings this baseline's tuning chose.
 
     Returns:
         ``{"dataset", "split", "system", "models": {name: metrics}, "ratios", "tuning", "tradeoff",
@@ -195,26 +189,31 @@ def evaluate_offline(
     grids = settings.baseline_grids
     tuned_baselines = {name: tune_over_grid(make, grids[name], validation) for name, make in makers.items()}
     baseline_tuning = {name: tuning for name, (tuning, _) in tuned_baselines.items()}
+
+    progress("tuning the hybrid on the validation split")
+    hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
+    als_settings = baseline_tuning["ALS"]["chosen"]
+    base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality, als_settings).fit(
+        validation.train,
+        recency=recency(validation_split, validation),
+        ease=tuned.pop("model"),
+        als=_local(tuned_baselines["ALS"][1]),
+    )
     validation_figures = {
         "MostPopular": model_metrics(MostPopular().fit(validation.train), validation),
         "EASE": ease_validation,
         **{name: tuned_baseline["validation"] for name, tuned_baseline in baseline_tuning.items()},
     }
-    floor = _accuracy_floor(validation_figures, settings.floor_models)
-
-    progress("tuning the hybrid on the validation split")
-    hybrid_grid = _grid(settings, content=validation_vectors is not None, sentiment=validation_quality is not None)
-    base = _full_hybrid(best_l2, settings, validation_vectors, validation_quality).fit(
-        validation.train,
-        recency=recency(validation_split, validation),
-        ease=tuned.pop("model"),
-        als=tuned_baselines["ALS"][1],
-    )
+    if base.als_ is not None and base.als_ is not tuned_baselines["ALS"][1]:
+        # Another engine's ALS (Spark's) gave the settings; the floor is the ALS the hybrid weighs, so that the
+        # choice is the same on every engine.
+        validation_figures["ALS"] = model_metrics(base.als_, validation)
+    floor = accuracy_floor(validation_figures, settings.floor_models)
     validation_points = [
         {**params, **figures} for params, figures in zip(hybrid_grid, _grid_metrics(base, hybrid_grid, validation))
     ]
     floor["reached"] = any(point["ndcg@10"] >= floor["ndcg@10"] for point in validation_points)
-    chosen = _choose(validation_points, floor["ndcg@10"], ease_validation)
+    chosen = choose(validation_points, floor["ndcg@10"], ease_validation)
     progress(f"hybrid settings chosen on validation (floor {floor}): {chosen}")
     test_makers = _baseline_makers(test_vectors, als)
     models = {
@@ -236,10 +235,11 @@ def evaluate_offline(
     progress(f"fitting {SYSTEM}")
     test_recency = recency(split, data)
     fit_started = time.perf_counter()
-    hybrid = _full_hybrid(best_l2, settings, test_vectors, test_quality)
-    hybrid.fit(data.train, recency=test_recency, ease=models["EASE"], als=models["ALS"])
-    # The hybrid's EASE and ALS are the baselines', fitted once: their fit times count for both.
-    hybrid_seconds = time.perf_counter() - fit_started + fit_seconds["EASE"] + fit_seconds["ALS"]
+    hybrid = _full_hybrid(best_l2, settings, test_vectors, test_quality, als_settings)
+    hybrid.fit(data.train, recency=test_recency, ease=models["EASE"], als=_local(models["ALS"]))
+    # The hybrid's EASE (and the local ALS) are the baselines', fitted once: their fit times count for both.
+    shared = fit_seconds["EASE"] + (fit_seconds["ALS"] if hybrid.als_ is models["ALS"] else 0.0)
+    hybrid_seconds = time.perf_counter() - fit_started + shared
     results[SYSTEM], lists[SYSTEM] = timed_metrics(hybrid.with_settings(**chosen), data, hybrid_seconds)
     progress(f"bootstrap intervals over {len(data.eval_users):,} users")
     intervals, ratios = bootstrap_intervals(lists, data.test_targets, tail_items(data.train), SYSTEM)
@@ -327,8 +327,18 @@ def _quality_before(
     return quality if quality.any() else None
 
 
+def _local(als: Recommender) -> ALS | None:
+    """``als`` where it is the local ``ALS``, the hybrid's own ALS term (as served), else None: an ALS of another
+    engine (Spark's) only gives the settings, with which the hybrid fits its own."""
+    return als if isinstance(als, ALS) else None
+
+
 def _full_hybrid(
-    l2: float, settings: EvaluationSettings, vectors: np.ndarray | None, quality: np.ndarray | None
+    l2: float,
+    settings: EvaluationSettings,
+    vectors: np.ndarray | None,
+    quality: np.ndarray | None,
+    als_settings: dict,
 ) -> LongTailHybrid:
     """A hybrid with every component the grid may use; ``with_settings`` then switches settings without refitting."""
     return LongTailHybrid(
@@ -339,6 +349,7 @@ def _full_hybrid(
         content_weight=max(settings.content_weights) if vectors is not None else 0.0,
         item_quality=quality,
         als_weight=max(settings.als_weights),
+        als_settings=als_settings,
     )
 
 
@@ -371,28 +382,3 @@ def _grid_metrics(hybrid: LongTailHybrid, grid: list[dict], data: InteractionDat
     """The metrics of the fitted ``hybrid`` at each point of ``grid`` (scoring-time settings), its components
     scoring the users once for all points."""
     return [list_metrics(lists, data) for lists in hybrid.recommend_each(data.eval_users, LIST_LENGTH, grid)]
-
-
-def _accuracy_floor(validation_figures: dict[str, dict], models: tuple[str, ...]) -> dict:
-    """``{"model", "ndcg@10"}``: the best validation NDCG@10 among ``models`` (those of them that were evaluated)
-    and whose it is; the first model on a tie."""
-    evaluated = [name for name in models if name in validation_figures]
-    if not evaluated:
-        raise ValueError(f"none of the floor models {models} was evaluated; got {sorted(validation_figures)}")
-    best = max(evaluated, key=lambda name: validation_figures[name]["ndcg@10"] or 0.0)
-    return {"model": best, "ndcg@10": validation_figures[best]["ndcg@10"] or 0.0}
-
-
-def _choose(points: list[dict], floor: float, ease: dict) -> dict:
-    """Among the points whose validation NDCG@10 is at least ``floor``, the one that comes closest to the long-tail
-    targets against ``ease`` (its validation metrics), and of those the most accurate; where no point reaches the
-    floor, the most accurate point."""
-
-    def attainment(point: dict) -> float:
-        tail_ratio = point["tail_recall@20"] / max(ease["tail_recall@20"], 1e-6) / TARGET_TAIL_RECALL_RATIO
-        coverage_ratio = point["coverage@10"] / max(ease["coverage@10"], 1e-6) / TARGET_COVERAGE_RATIO
-        return min(tail_ratio, coverage_ratio, 1.0)
-
-    accurate = [p for p in points if p["ndcg@10"] >= floor]
-    best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
-    return {name: best[name] for name in HYBRID_SETTINGS}

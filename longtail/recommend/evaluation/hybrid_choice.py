@@ -1,0 +1,39 @@
+"""How the offline evaluation chooses the hybrid's settings on validation: the floor of its accuracy (the best tuned
+baseline's validation NDCG@10) and, above it, the point that best reaches the long-tail targets relative to EASE,
+then the most accurate (see ``longtail.recommend.evaluation.offline``)."""
+
+from __future__ import annotations
+
+# The hybrid's scoring-time settings that validation chooses and the lists then serve.
+HYBRID_SETTINGS = (
+    "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
+    "als_weight",
+)  # fmt: skip
+# The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
+TARGET_TAIL_RECALL_RATIO = 4.0
+TARGET_COVERAGE_RATIO = 1.5
+
+
+def accuracy_floor(validation_figures: dict[str, dict], models: tuple[str, ...]) -> dict:
+    """``{"model", "ndcg@10"}``: the best validation NDCG@10 among ``models`` (those of them that were evaluated)
+    and whose it is; the first model on a tie."""
+    evaluated = [name for name in models if name in validation_figures]
+    if not evaluated:
+        raise ValueError(f"none of the floor models {models} was evaluated; got {sorted(validation_figures)}")
+    best = max(evaluated, key=lambda name: validation_figures[name]["ndcg@10"] or 0.0)
+    return {"model": best, "ndcg@10": validation_figures[best]["ndcg@10"] or 0.0}
+
+
+def choose(points: list[dict], floor: float, ease: dict) -> dict:
+    """Among the points whose validation NDCG@10 is at least ``floor``, the one that comes closest to the long-tail
+    targets against ``ease`` (its validation metrics), and of those the most accurate; where no point reaches the
+    floor, the most accurate point."""
+
+    def attainment(point: dict) -> float:
+        tail_ratio = point["tail_recall@20"] / max(ease["tail_recall@20"], 1e-6) / TARGET_TAIL_RECALL_RATIO
+        coverage_ratio = point["coverage@10"] / max(ease["coverage@10"], 1e-6) / TARGET_COVERAGE_RATIO
+        return min(tail_ratio, coverage_ratio, 1.0)
+
+    accurate = [p for p in points if p["ndcg@10"] >= floor]
+    best = max(accurate or points, key=lambda p: (attainment(p), p["ndcg@10"]) if accurate else p["ndcg@10"])
+    return {name: best[name] for name in HYBRID_SETTINGS}
