@@ -92,7 +92,8 @@ def evaluate_datasets(
     (``ValueError``, such as too little history to split) is reported in ``not_evaluated`` and the others still
     run. ``progress`` gets a line per stage, prefixed with the dataset. ``als`` is the ALS baseline's constructor
     (``evaluate_offline``'s). ``overrides`` replace ``EvaluationSettings``' defaults other than the split's, such as
-    the grids (``l2_grid``, ``baseline_grids``) or the baselines the hybrid is chosen against (``reference_models``).
+    the grids (``l2_grid``, ``baseline_grids``) or the baselines whose accuracy is the hybrid's floor
+    (``floor_models``).
 
     ``workers`` datasets are evaluated at a time, in threads, the largest first; the reports are the same as one at
     a time (every random draw is seeded per model), only the models' ``seconds`` count the shared cores. Threads

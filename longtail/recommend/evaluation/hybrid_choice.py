@@ -4,11 +4,10 @@ then the most accurate (see ``longtail.recommend.evaluation.offline``)."""
 
 from __future__ import annotations
 
-# The hybrid's scoring-time settings that validation chooses and the lists then serve.
-HYBRID_SETTINGS = (
-    "recent_weight", "popularity_exponent", "tail_weight", "content_weight", "sentiment_weight", "history_recency",
-    "als_weight",
-)  # fmt: skip
+from longtail.recommend.models.hybrid import SCORING_SETTINGS
+
+# The hybrid's settings that validation chooses and the lists then serve: all of its scoring-time ones.
+HYBRID_SETTINGS = SCORING_SETTINGS
 # The long-tail targets, as ratios to EASE: what the hybrid's settings are chosen for (on validation).
 TARGET_TAIL_RECALL_RATIO = 4.0
 TARGET_COVERAGE_RATIO = 1.5
