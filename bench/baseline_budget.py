@@ -98,12 +98,14 @@ def best_validation(report: dict, model: str) -> float:
     return max(point["ndcg@10"] for point in tuning["baselines"][model]["validation_ndcg@10"])
 
 
-def print_dataset(dataset: str, shipped: dict, wide: dict) -> None:
+def print_dataset(dataset: str, shipped: dict, wide: dict, label: str = "wide") -> None:
+    """The two runs' tuning and figures for ``dataset``: each baseline's budget, choice and best validation NDCG@10,
+    its test figures, the hybrid's, and the targets' ratios; ``label`` names the second run."""
     split = shipped["split"]
     print(f"\n== {dataset}: {split['evaluated_users']:,} users evaluated, {split['catalogue_items']:,} items")
     budgets = shipped["tuning"]["budgets"], wide["tuning"]["budgets"]
     print(f"the hybrid's budget: {budgets[0][shipped['system']]} points (both runs)")
-    print("model       | budget   | chosen: shipped -> wide | validation NDCG@10 | test " + " | ".join(SHOWN))
+    print(f"model       | budget   | chosen: shipped -> {label} | validation NDCG@10 | test " + " | ".join(SHOWN))
     for model in budgets[0]:
         if model == shipped["system"]:
             continue

@@ -103,16 +103,40 @@ def _is_point(point: dict, settings: dict) -> bool:
 
 
 def _edges(settings: dict, grid: list[dict]) -> list[str]:
+    return [f"{name} ({side})" for name, side, _ in _edge_settings(settings, grid)]
+
+
+def _edge_settings(settings: dict, grid: list[dict]) -> list[tuple[str, str, float]]:
+    """``(name, "max" or "min", beyond)`` for each setting whose chosen value is the largest or smallest its grid
+    tried (see ``tuning_table``); ``beyond`` is the value one step further out, the step being the grid's last one
+    there: geometric (512 after 256 gives 1024; 30 before 100 gives 9), or additive from a neighbour of 0 (0.5
+    after 0 gives 1)."""
     edges = []
     for name, value in settings.items():
-        tried = {point[name] for point in grid}
+        tried = sorted({point[name] for point in grid})
         if len(tried) == 1:
             continue
-        if value == max(tried) and not (name in UNIT_WEIGHTS and value == 1):
-            edges.append(f"{name} (max)")
-        elif value == min(tried) and value != 0:
-            edges.append(f"{name} (min)")
+        if value == tried[-1] and not (name in UNIT_WEIGHTS and value == 1):
+            edges.append((name, "max", value * value / tried[-2] if tried[-2] > 0 else 2 * value))
+        elif value == tried[0] and value != 0:
+            edges.append((name, "min", value * value / tried[1]))
     return edges
+
+
+def past_edges(grid: list[dict], chosen: dict) -> list[dict]:
+    """The points one step past each edge of ``grid`` at which ``chosen`` sits (the edges ``tuning_table`` names):
+    for each such setting, ``chosen`` with that setting moved one step further out (``_edge_settings``), and, where
+    several settings sit at an edge, one point with all of them moved together (ALS's regularization and alpha are
+    best raised together). Integer settings stay integers of at least 1. Empty where every chosen value is inside
+    its grid or at a bound of the setting itself: then the grid brackets the choice."""
+    moved = {}
+    for name, _, beyond in _edge_settings(chosen, grid):
+        is_integer = isinstance(chosen[name], (int, np.integer)) and not isinstance(chosen[name], bool)
+        moved[name] = max(int(round(beyond)), 1) if is_integer else beyond
+    points = [{**chosen, name: value} for name, value in moved.items()]
+    if len(moved) > 1:
+        points.append({**chosen, **moved})
+    return [point for point in points if point not in grid]
 
 
 def tune_over_grid(

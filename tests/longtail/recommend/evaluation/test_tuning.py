@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.evaluation.tuning import TUNING_COLUMNS, fitted_each, floor_text, tuning_table
+from longtail.recommend.evaluation.tuning import TUNING_COLUMNS, fitted_each, floor_text, past_edges, tuning_table
 from longtail.recommend.models import ALS, ItemKNN
 
 
@@ -60,6 +60,38 @@ def test_a_choice_at_the_end_of_its_grid_is_flagged_but_not_a_zero_floor_or_an_i
     # recent_weight 0 is the least it can be, not an edge a wider grid could pass, nor is history_recency 1 the most;
     # tail_weight 0.5 is the largest tried but not the most it can be.
     assert table.loc["longtail_hybrid", "at_grid_edge"] == "tail_weight (max)"
+
+
+def test_the_points_past_the_edges_move_each_edge_setting_by_the_grids_last_step_and_all_of_them_together():
+    grid = [
+        {"factors": factors, "regularization": regularization, "alpha": alpha}
+        for factors, regularization, alpha in ((64, 10.0, 1.0), (256, 40.0, 4.0), (256, 400.0, 40.0))
+    ]
+    # factors 256 is the largest tried (after 64: a step of 4), regularization 400 and alpha 40 too (steps of 10).
+    assert past_edges(grid, grid[2]) == [
+        {"factors": 1024, "regularization": 400.0, "alpha": 40.0},
+        {"factors": 256, "regularization": 4000.0, "alpha": 40.0},
+        {"factors": 256, "regularization": 400.0, "alpha": 400.0},
+        {"factors": 1024, "regularization": 4000.0, "alpha": 400.0},
+    ]
+    # The smallest values step down, integers stay integers of at least 1, and a value inside the grid stays put.
+    assert past_edges(grid, grid[0]) == [
+        {"factors": 16, "regularization": 10.0, "alpha": 1.0},
+        {"factors": 64, "regularization": 2.5, "alpha": 1.0},
+        {"factors": 64, "regularization": 10.0, "alpha": 0.25},
+        {"factors": 16, "regularization": 2.5, "alpha": 0.25},
+    ]
+    assert past_edges([{"k_neighbors": k} for k in (2, 5, 10)], {"k_neighbors": 2}) == [{"k_neighbors": 1}]
+
+
+def test_a_choice_inside_its_grid_or_at_a_bound_of_the_setting_itself_has_no_points_past_an_edge():
+    grid = [{"l2": l2, "tail_weight": weight} for l2 in (100.0, 500.0, 1000.0) for weight in (0.0, 0.5, 1.0)]
+    # 0 is the least a weight or strength can be, and a unit weight cannot pass 1.
+    assert past_edges(grid, {"l2": 500.0, "tail_weight": 0.0}) == []
+    assert past_edges(grid, {"l2": 500.0, "tail_weight": 1.0}) == []
+    assert past_edges(grid, {"l2": 1000.0, "tail_weight": 0.5}) == [{"l2": 2000.0, "tail_weight": 0.5}]
+    # Past a largest value whose neighbour is 0 the step is additive.
+    assert past_edges(grid[:2], {"l2": 100.0, "tail_weight": 0.5}) == [{"l2": 100.0, "tail_weight": 1.0}]
 
 
 def test_grid_points_differing_in_k_share_a_search_and_give_each_points_own_model(random_interactions):
