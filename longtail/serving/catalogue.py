@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from longtail.recommend.cards import card_keys
 from longtail.recommend.explanations import MIN_CUSTOMERS_REASON, similar_floor
 from longtail.recommend.serving import COLD_START_USER
 from longtail.serving.diets import breaks_diet
@@ -237,35 +238,6 @@ class ShopIndex:
             "score": np.zeros(0),
             "reason": np.zeros(0, object),
         }
-
-
-def card_keys(titles: Sequence[str], prices: np.ndarray) -> np.ndarray:
-    """(n_items,) int: one key for the items whose cards a shopper reads as the same: the same price (rounded to the
-    cent; NaN matches NaN) and the same title in lower case, its spacing aside, compared two ways, either of which
-    joins two items: with accents folded ("Bon Appetit", "Bon Appétit"), and with every character outside ASCII
-    dropped ("Bon Apptit", a copy whose é a bad encoding lost; "Phish Food® Ice Cream"), unless that leaves none.
-    ``prices`` in the shop's currency, one per title."""
-    import unicodedata
-
-    from scipy.sparse.csgraph import connected_components
-
-    lower = pd.Series(titles, dtype=object).fillna("").astype(str).str.lower()
-    plain = lower.map(str.isascii)  # most titles: both readings are the title itself
-    folded, ascii_only = lower.copy(), lower.copy()
-    folded[~plain] = [
-        "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c))
-        for title in lower[~plain]
-    ]
-    ascii_only[~plain] = lower[~plain].str.replace(r"[^\x00-\x7f]", "", regex=True)
-    ascii_only = ascii_only.where(ascii_only.str.strip() != "", folded)
-    price = "|" + pd.Series(np.round(np.asarray(prices, dtype=np.float64), 2)).astype(str)
-    n_items = len(lower)
-    rows = np.arange(n_items)
-    edges = [pd.factorize(text.str.split().str.join(" ") + price)[0] for text in (folded, ascii_only)]
-    # Each item joined to the first item of its group under each reading; the groups are the joined components.
-    firsts = [pd.Series(rows).groupby(group).transform("min").to_numpy() for group in edges]
-    graph = sp.coo_matrix((np.ones(2 * n_items), (np.tile(rows, 2), np.concatenate(firsts))), shape=(n_items,) * 2)
-    return connected_components(graph, directed=False)[1]
 
 
 def _item_buyers(history: pd.DataFrame, rows: np.ndarray, n_items: int) -> sp.csr_matrix:

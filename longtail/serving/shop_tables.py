@@ -12,6 +12,7 @@ import pandas as pd
 
 from longtail.data.interactions import interaction_matrix
 from longtail.language.aspects import beyond_name
+from longtail.recommend.cards import item_prices
 from longtail.recommend.item_vectors import align_vectors
 from longtail.recommend.matrices import tail_items
 from longtail.recommend.text import display_titles, titles_from_reviews
@@ -91,7 +92,7 @@ def shop_tables(
     # Clusters are named by the words of the items' names, the catalogue's else what reviews mention; never by ids.
     name_words = frame["title"].fillna(mentions).fillna("")
     frame["title"] = frame["title"].fillna(titles_from_reviews(mentions.dropna()).reindex(ids))
-    frame["price"] = _prices(catalogue, interactions, ids)
+    frame["price"] = item_prices(catalogue, interactions, ids)
     frame["is_tail"] = is_tail.to_numpy()
     frame["buyers"] = buyers.to_numpy()
     if descriptions is not None and len(descriptions):
@@ -126,21 +127,6 @@ def cluster_count(n_items: int) -> int:
     """Clusters for a shop of ``n_items`` without categories: about sqrt(n / 2) (48 for Online Retail's 4,579
     items), between 2 and 100, so that a cluster holds a browsable few dozen items."""
     return int(np.clip(round(np.sqrt(n_items / 2)), 2, 100))
-
-
-def _prices(catalogue: pd.DataFrame, interactions: pd.DataFrame, ids: pd.Index) -> np.ndarray:
-    """The catalogue price, else the median price the item sold at, else NaN; in the shop's currency."""
-    listed = pd.to_numeric(catalogue["price"], errors="coerce").reindex(ids) if "price" in catalogue else None
-    sold = (
-        interactions.dropna(subset=["price"]).groupby("item_id")["price"].median().reindex(ids)
-        if "price" in interactions
-        else None
-    )
-    prices = pd.Series(np.nan, index=ids)
-    for source in (listed, sold):
-        if source is not None:
-            prices = prices.fillna(source.where(source > 0))
-    return prices.to_numpy(dtype=np.float64)
 
 
 def _sentiment(item_sentiment: pd.DataFrame | None, ids: pd.Index, titles: pd.Series) -> pd.DataFrame:

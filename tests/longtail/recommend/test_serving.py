@@ -188,3 +188,27 @@ def test_a_shop_without_a_catalogue_names_items_by_what_their_reviews_mention(sh
         f"who bought {a} (reviews mention hair, shampoo) also" in r
         for a, r in bought[["anchor_item_id", "reason"]].to_numpy()
     )
+
+
+def test_a_list_shows_items_whose_cards_read_the_same_once_and_none_like_one_the_user_has(shop):
+    events, items, vectors = shop
+    # i1 is sold as another listing of i0: the same title and price (the Magazine shop sells "Glamour" under 19 ids).
+    twins = items.copy()
+    twins.loc[twins["item_id"] == "i1", ["title", "price"]] = twins.loc[
+        twins["item_id"] == "i0", ["title", "price"]
+    ].to_numpy()
+    served = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=twins, list_length=10)
+    lists = served.lists
+    listed = lists.groupby("user_id")["item_id"].agg(set)
+    assert not any({"i0", "i1"} <= items_listed for items_listed in listed)
+    owners = events.groupby("user_id")["item_id"].agg(set)
+    assert not any(
+        ({"i0", "i1"} & owners.get(user, set())) and ({"i0", "i1"} & items_listed)
+        for user, items_listed in listed.items()
+    )
+    # The places left are taken by the next candidates: every list stays full.
+    known = lists[lists["user_id"] != COLD_START_USER]
+    assert (known.groupby("user_id").size() == 10).all()
+    assert served.summary["repeated_cards_left_out"] > 0
+    before = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=items, list_length=10)
+    assert before.summary["repeated_cards_left_out"] == 0

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from longtail.serving.assistant import ShopAssistant
-from longtail.serving.catalogue import Filters, ShopIndex, card_keys
+from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.lists import similar_items, top_rows, user_list
 from tests.longtail.serving.shops import BOUGHT_REASON, PRICES, TITLES, fake_encode, item_ids, small_shop
 
@@ -162,16 +162,6 @@ def test_cards_that_read_the_same_are_listed_once(twins):
         seen_keys = {twins.card_keys[row] for row in twins.history.get(user, {"rows": ()})["rows"]}
         titles = [(card["title"], card["price"]) for card in served.items]
         assert len(titles) == len(set(titles)) == len(set(twins.card_keys) - seen_keys)
-
-
-def test_titles_that_differ_by_an_accent_or_a_mark_read_the_same():
-    # Magazine's Bon Appétit is also titled without its accent, and with the é lost; Instacart's marks come and go.
-    titles = ["Bon Appetit", "Bon Appétit", "Bon  apptit", "Phish Food® Ice Cream", "Phish Food Ice Cream",
-              "Phish Food Ice Cream", "Café", "日本", "中国"]  # fmt: skip
-    prices = np.array([np.nan, np.nan, np.nan, 4.99, 4.99, 5.49, 3.0, 1.0, 1.0])
-    keys = card_keys(titles, prices)
-    assert keys[0] == keys[1] == keys[2] and keys[3] == keys[4]
-    assert len(set(keys)) == 6  # another price, another title, and titles with nothing in ASCII stay apart
 
 
 def test_a_twin_of_a_bought_item_counts_as_seen():
