@@ -32,8 +32,8 @@ COLD_START_USER = "<new user>"
 # Days; the recency half-life of a dataset served without evaluated settings.
 DEFAULT_HALF_LIFE = 30.0
 # Candidates ranked per list slot: items whose cards read as one listed above, or as one the user has, are left out
-# (``one_per_card``), and the next candidates take their places: of the Magazine shop's 20-item lists 42% lost one or
-# more, at most 7 (2026-12-06), and none came out short.
+# (``one_per_card``), and the next candidates take their places: of the Magazine shop's 20-item lists 65% lose one or
+# more, at most 5 (the demo of 2026-12-06), and none comes out short.
 CANDIDATES_PER_SLOT = 2
 LIST_COLUMNS = ["user_id", "rank", "item_id", "score", "is_tail", "reason_kind", "anchor_item_id", "title", "reason"]
 
