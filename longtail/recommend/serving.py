@@ -193,14 +193,8 @@ def serve_recommendations(
             f"recommend gave items {recommended.shape} and scores {scores.shape} for {n_users} users and "
             f"{candidates} candidates; both must be {(n_users, candidates)}"
         )
-    titles = _titles(items, review_mentions)
-    known_titles = titles.reindex(matrix.item_ids)
-    cards = card_keys(
-        known_titles.fillna(pd.Series(matrix.item_ids, index=known_titles.index)).tolist(),
-        item_prices(
-            items.set_index("item_id") if items is not None else pd.DataFrame(), interactions, known_titles.index
-        ),
-    )
+    titles = item_titles(items, review_mentions)
+    cards = item_cards(matrix.item_ids, titles, items, interactions)
     recommended, scores, repeats = one_per_card(
         recommended, scores, cards, list_length, seen=model.interactions_ if exclude_seen else None
     )
@@ -231,7 +225,19 @@ def serve_recommendations(
     return ServedLists(lists[LIST_COLUMNS], _summary(served, lists, int(repeats.sum())))
 
 
-def _titles(items: pd.DataFrame | None, review_mentions: pd.Series | None) -> pd.Series:
+def item_cards(
+    item_ids: np.ndarray, titles: pd.Series, items: pd.DataFrame | None, interactions: pd.DataFrame
+) -> np.ndarray:
+    """(n_items,) ``card_keys`` of ``item_ids``: each item's title (``titles``, by item id, as ``item_titles`` gives
+    them; the id where it has none, so that two unnamed items stay apart) and price (``item_prices`` of the
+    catalogue ``items`` and the ``interactions``' prices)."""
+    known = titles.reindex(item_ids)
+    named = known.fillna(pd.Series(item_ids, index=known.index)).tolist()
+    catalogue = items.set_index("item_id") if items is not None else pd.DataFrame()
+    return card_keys(named, item_prices(catalogue, interactions, known.index))
+
+
+def item_titles(items: pd.DataFrame | None, review_mentions: pd.Series | None) -> pd.Series:
     """The display title (``display_titles``) of each catalogue item, else the one its reviews give
     (``titles_from_reviews``), by item id."""
     from_reviews = titles_from_reviews(review_mentions if review_mentions is not None else pd.Series(dtype="string"))
