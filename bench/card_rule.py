@@ -9,7 +9,7 @@ once but the cards the user has kept ("each card once"), and the hybrid's ratio 
 
 The evaluation runs as ``recommendation_evaluation`` runs it (``evaluate_datasets``, one shop at a time); the
 bench records each test model's top 40 as the evaluation scores it. Cards are those of the lists
-(``longtail.recommend.serving.item_cards``: display title and price). The targets are the evaluation's (items new
+(``longtail.recommend.cards.item_cards``: display title and price). The targets are the evaluation's (items new
 to the user, by id), so a target whose card the user already had is missed under the rule by every model alike.
 """
 
@@ -28,11 +28,11 @@ from dataset_workers import timed_evaluation  # noqa: E402
 import longtail.recommend.evaluation.offline as offline  # noqa: E402
 from assets.recommendations import review_mentions  # noqa: E402
 from longtail.data.warehouse import connect, read_table  # noqa: E402
-from longtail.recommend.cards import one_per_card  # noqa: E402
+from longtail.recommend.cards import item_cards, one_per_card  # noqa: E402
 from longtail.recommend.evaluation.intervals import bootstrap_intervals  # noqa: E402
 from longtail.recommend.evaluation.list_scores import LIST_LENGTH, list_metrics  # noqa: E402
 from longtail.recommend.matrices import tail_items  # noqa: E402
-from longtail.recommend.serving import item_cards, item_titles  # noqa: E402
+from longtail.recommend.serving import item_titles  # noqa: E402
 
 SHOWN = ("ndcg@10", "recall@20", "tail_recall@20", "coverage@10")
 # The evaluation's models in the order it scores them, by class name, under their report names.

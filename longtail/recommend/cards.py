@@ -58,6 +58,18 @@ def item_prices(catalogue: pd.DataFrame, interactions: pd.DataFrame, ids: pd.Ind
     return prices.to_numpy(dtype=np.float64)
 
 
+def item_cards(
+    item_ids: np.ndarray, titles: pd.Series, items: pd.DataFrame | None, interactions: pd.DataFrame
+) -> np.ndarray:
+    """(n_items,) ``card_keys`` of ``item_ids``: each item's title (``titles``, by item id, as
+    ``longtail.recommend.serving.item_titles`` gives them; the id where it has none, so that two unnamed items stay
+    apart) and price (``item_prices`` of the catalogue ``items`` and the ``interactions``' prices)."""
+    known = titles.reindex(item_ids)
+    named = known.fillna(pd.Series(item_ids, index=known.index)).tolist()
+    catalogue = items.set_index("item_id") if items is not None else pd.DataFrame()
+    return card_keys(named, item_prices(catalogue, interactions, known.index))
+
+
 def one_per_card(
     recommended: np.ndarray, scores: np.ndarray, cards: np.ndarray, k: int, seen: sp.csr_matrix | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

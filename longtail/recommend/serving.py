@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from longtail.data.interactions import ORDER_FROM_LAST, InteractionMatrix, interaction_matrix, with_orders_from_last
 from longtail.language.item_sentiment import sentiment_quality
 from longtail.privacy.dp import PrivacySettings
-from longtail.recommend.cards import card_keys, item_prices, one_per_card
+from longtail.recommend.cards import item_cards, one_per_card
 from longtail.recommend.evaluation.split import recency_weights
 from longtail.recommend.explanations import POPULAR, alike_enough, explain, reason_text
 from longtail.recommend.item_vectors import align_vectors
@@ -223,18 +223,6 @@ def serve_recommendations(
         for kind, anchor, is_tail in zip(lists["reason_kind"], anchor_titles, lists["is_tail"])
     ]
     return ServedLists(lists[LIST_COLUMNS], _summary(served, lists, int(repeats.sum())))
-
-
-def item_cards(
-    item_ids: np.ndarray, titles: pd.Series, items: pd.DataFrame | None, interactions: pd.DataFrame
-) -> np.ndarray:
-    """(n_items,) ``card_keys`` of ``item_ids``: each item's title (``titles``, by item id, as ``item_titles`` gives
-    them; the id where it has none, so that two unnamed items stay apart) and price (``item_prices`` of the
-    catalogue ``items`` and the ``interactions``' prices)."""
-    known = titles.reindex(item_ids)
-    named = known.fillna(pd.Series(item_ids, index=known.index)).tolist()
-    catalogue = items.set_index("item_id") if items is not None else pd.DataFrame()
-    return card_keys(named, item_prices(catalogue, interactions, known.index))
 
 
 def item_titles(items: pd.DataFrame | None, review_mentions: pd.Series | None) -> pd.Series:
