@@ -28,7 +28,10 @@ ITEM_SENTIMENT_COLUMNS = [
 
 
 def item_sentiment(
-    scored_reviews: pd.DataFrame, n_aspects: int = 3, min_aspect_reviews: int = aspects.MIN_PHRASE_REVIEWS
+    scored_reviews: pd.DataFrame,
+    n_aspects: int = 3,
+    min_aspect_reviews: int = aspects.MIN_PHRASE_REVIEWS,
+    generic_words: frozenset[str] = aspects.GENERIC_PHRASES,
 ) -> pd.DataFrame:
     """Aggregate scored reviews into one row per ``(dataset, item_id)`` with ``ITEM_SENTIMENT_COLUMNS``.
 
@@ -36,10 +39,10 @@ def item_sentiment(
     counts per label, ``mean_score``, ``positive_share`` (positive / all reviews), ``wilson_lower`` (lower bound of
     the 95% Wilson interval of positive / (positive + negative); 0.0 without any polar review) and up to
     ``n_aspects`` ``positive_aspects`` / ``negative_aspects`` (lists of str; see ``longtail.language.aspects``):
-    phrases (none of them generic, ``aspects.generic_phrases``) that at least ``min_aspect_reviews`` of the item's
-    reviews on that side use, from reviews that carry no instruction, link or phone number, contrasted with its
-    negative ones, or with the dataset's negative reviews when the item has none (and the other way round), with the
-    dataset's reviews as prior. Sorted by dataset and item_id.
+    phrases (none made only of ``generic_words``, ``aspects.generic_phrases``) that at least ``min_aspect_reviews``
+    of the item's reviews on that side use, from reviews that carry no instruction, link or phone number, contrasted
+    with its negative ones, or with the dataset's negative reviews when the item has none (and the other way round),
+    with the dataset's reviews as prior. Sorted by dataset and item_id.
     """
     require_columns(scored_reviews, SCORED_REVIEW_COLUMNS, "scored_reviews")
     unknown = set(scored_reviews["label"]) - set(LABELS)
@@ -49,14 +52,18 @@ def item_sentiment(
         raise ValueError("item_id has missing values")
     rows = []
     for dataset, reviews in scored_reviews.groupby("dataset", sort=True):
-        rows.extend(_dataset_item_rows(dataset, reviews.reset_index(drop=True), n_aspects, min_aspect_reviews))
+        rows.extend(
+            _dataset_item_rows(dataset, reviews.reset_index(drop=True), n_aspects, min_aspect_reviews, generic_words)
+        )
     return pd.DataFrame(rows, columns=ITEM_SENTIMENT_COLUMNS)
 
 
-def _dataset_item_rows(dataset, reviews: pd.DataFrame, n_aspects: int, min_aspect_reviews: int) -> list[dict]:
+def _dataset_item_rows(
+    dataset, reviews: pd.DataFrame, n_aspects: int, min_aspect_reviews: int, generic_words: frozenset[str]
+) -> list[dict]:
     """``item_sentiment`` rows of one dataset (``reviews`` with a fresh 0..n-1 index)."""
     matrix, vocabulary = aspects.review_phrase_matrix(review_texts(reviews))
-    generic = aspects.generic_phrases(vocabulary)
+    generic = aspects.generic_phrases(vocabulary, generic_words)
     is_label = {label: (reviews["label"] == label).to_numpy() for label in LABELS}
     prior = np.asarray(matrix.sum(axis=0)).ravel()
     dataset_counts = {

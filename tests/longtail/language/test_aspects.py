@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from longtail.language.aspects import aspect_phrases, beyond_name, contrast_phrases, phrase_matrix, top_phrases
+from longtail.language.aspects import (
+    ITEM_AGNOSTIC_WORDS,
+    aspect_phrases,
+    beyond_name,
+    contrast_phrases,
+    generic_phrases,
+    phrase_matrix,
+    top_phrases,
+)
 
 
 def test_aspect_phrases_keep_things_and_drop_opinions():
@@ -76,3 +84,17 @@ def test_a_phrase_made_only_of_the_items_name_says_nothing_more():
     assert beyond_name(phrases, "NATIONAL GEOGRAPHIC") == ["maps", "national parks", "educational"]
     assert beyond_name(["reader's", "digest"], "Reader's Digest (Large Print)") == []
     assert beyond_name(["scent"], "") == ["scent"]
+
+
+def test_a_phrase_that_restates_the_items_name_in_either_number_says_nothing_more():
+    phrases = ["skirt", "pockets", "pleats", "dresses", "glass"]
+    assert beyond_name(phrases, "Skirts") == ["pockets", "pleats", "dresses", "glass"]
+    assert beyond_name(["dress", "lace"], "Summer Dresses") == ["lace"]
+    assert beyond_name(["glasses", "frames"], "Reading glass") == ["frames"]
+
+
+def test_phrases_of_people_acts_sizes_and_contractions_are_generic():
+    vocabulary = np.array(["husband", "read", "runs small", "there's", "world's", "recipes", "husband recipes", "fit"])
+    assert generic_phrases(vocabulary).tolist() == [True, True, True, True, True, False, False, False]
+    # the words before these lists: only item-agnostic ones
+    assert generic_phrases(vocabulary, ITEM_AGNOSTIC_WORDS).tolist() == [False] * 3 + [True] * 2 + [False] * 3

@@ -11,9 +11,9 @@ def reviews(rows):
 
 
 ROWS = [
-    ("s", "r1", "a", 5, "Great fit", "The size is true and the colour is deep.", "2024-01-01"),
-    ("s", "r2", "a", 4, "Five Stars", "Nice colour, the size runs small.", "2024-01-02"),
-    ("s", "r3", "a", 3, "Okay", "Size okay. The product came late.", "2024-01-03"),
+    ("s", "r1", "a", 5, "Great fit", "The fabric is soft and the colour is deep.", "2024-01-01"),
+    ("s", "r2", "a", 4, "Five Stars", "Nice colour, the fabric runs small.", "2024-01-02"),
+    ("s", "r3", "a", 3, "Okay", "Fabric okay. The product came late.", "2024-01-03"),
     ("s", "r4", "a", None, "", "Colour faded.", "2024-02-01"),
     ("s", "r5", "b", 1, "Broke", "The zipper broke.", "2024-01-05"),
     ("t", "r1", "a", 2, "Other shop", "Elsewhere.", "2024-01-01"),
@@ -25,8 +25,8 @@ def test_review_facts_count_rate_and_mention_what_reviews_say():
     a = facts["s"]["a"]
     # Four reviews, three rated: (5 + 4 + 3) / 3.
     assert a.count == 4 and a.mean_rating == 4.0
-    # "size" in three reviews, "colour" in three; "product" is generic, and a phrase must be in two reviews.
-    assert a.mentions == (("colour", 3), ("size", 3))
+    # "fabric" in three reviews, "colour" in three; "product" is generic, and a phrase must be in two reviews.
+    assert a.mentions == (("colour", 3), ("fabric", 3))
     # "Five Stars" repeats the rating and the empty title says nothing: newest usable titles first.
     assert a.highlights == ("Okay", "Great fit")
     assert facts["s"]["b"] == ReviewFacts(count=1, mean_rating=1.0, mentions=(), highlights=("Broke",))
@@ -41,7 +41,7 @@ def test_review_facts_order_highlights_by_score_and_stop_at_the_cut():
     before = review_facts(reviews(ROWS), scores, before=pd.Timestamp("2024-01-03", tz="UTC"))
     # Only r1 and r2 are before the cut for a; nothing of the later reviews is counted or quoted.
     assert before["s"]["a"].count == 2 and before["s"]["a"].highlights == ("Great fit",)
-    assert before["s"]["a"].mentions == (("colour", 2), ("size", 2))
+    assert before["s"]["a"].mentions == (("colour", 2), ("fabric", 2))
 
 
 def test_review_facts_keep_a_few_highlights():
@@ -52,7 +52,7 @@ def test_review_facts_keep_a_few_highlights():
 def test_mentioned_phrases_name_items_by_what_their_reviews_share():
     shop = reviews(ROWS[:5])
     # "b" has one review: no phrase is shared, so nothing names it.
-    assert mentioned_phrases(shop).to_dict() == {"a": "colour, size"}
+    assert mentioned_phrases(shop).to_dict() == {"a": "colour, fabric"}
     assert mentioned_phrases(shop.iloc[:0]).empty
     with pytest.raises(ValueError, match="one dataset"):
         mentioned_phrases(reviews(ROWS))

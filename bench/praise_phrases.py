@@ -1,0 +1,157 @@
+"""Do "reviewers praise a, b, c" reasons name the item, or the reviewer's husband? The praise rule as shipped
+(phrases made only of ``aspects.GENERIC_PHRASES`` words left out: item-agnostic words, people, acts of buying,
+reading and wearing, fillers, sizes; and those that restate the item's shown name in the singular or the plural,
+``aspects.beyond_name``) against the rule before it (item-agnostic words only; the name's exact words), in one run,
+on the Women's E-Commerce Clothing Reviews corpus (``../shared/corpora``): one item per ``Clothing ID``, its
+category "Division > Department > Class", no title, so shown by its category's last part ("Skirts",
+``display_titles``), each review labelled by its stars (4-5 positive, 3 neutral, 1-2 negative).
+
+    # 1. the labelling sheet: every phrase either rule shows for the sampled items, one line each, no rule named
+    .venv/bin/python bench/praise_phrases.py --half heldout --sheet /tmp/praise_sheet.jsonl
+    # 2. label each line by docs/labels/praise_phrases_rubric.md, then score both rules against the labels
+    .venv/bin/python bench/praise_phrases.py --half heldout --labels docs/labels/praise_phrases_heldout.jsonl
+
+Items are those that would get a praise reason (``MIN_REVIEWS_REASON`` reviews, ``MIN_POSITIVE_SHARE_REASON`` of
+them positive, as ``ShopIndex.fact_reasons`` gates it), shuffled with a fixed seed: the first ``ITEMS_PER_HALF``
+are the development half (the size words were read on them), the next ``ITEMS_PER_HALF`` the held-out half. Per
+rule: the phrases shown, the share of them that name nothing of the item (95% bootstrap interval over items), the
+items left with no praise, and the phrases naming the item that the rule no longer shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from longtail.language.aspects import GENERIC_PHRASES, ITEM_AGNOSTIC_WORDS, beyond_name
+from longtail.language.item_sentiment import item_sentiment
+from longtail.recommend.text import display_titles
+from longtail.serving.catalogue import MIN_POSITIVE_SHARE_REASON, MIN_REVIEWS_REASON
+from longtail.stats import bootstrap_mean_interval, paired_bootstrap_means, percentile_interval
+
+CORPUS_FILE = "womens_clothing_reviews/womens_clothing_ecommerce_reviews.parquet"
+RULES = {"before": ITEM_AGNOSTIC_WORDS, "shipped": GENERIC_PHRASES}
+SEED = 20261206
+ITEMS_PER_HALF = 80
+
+
+def clothing_reviews(corpora: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The corpus as scored reviews (``item_sentiment``'s columns) and each item's shown name ("Dresses")."""
+    path = corpora / CORPUS_FILE
+    if not path.exists():
+        raise SystemExit(f"{path} not found: pass --corpora, the folder that holds {CORPUS_FILE}")
+    corpus = pd.read_parquet(path)
+    stars = corpus["Rating"].astype(int)
+    reviews = pd.DataFrame(
+        {
+            "dataset": "womens_clothing",
+            "item_id": corpus["Clothing ID"].astype(str),
+            "label": np.select([stars >= 4, stars == 3], ["positive", "neutral"], "negative"),
+            "score": (stars - 3) / 2.0,
+            "title": corpus["Title"],
+            "text": corpus["Review Text"],
+        }
+    )
+    path_parts = corpus[["Division Name", "Department Name", "Class Name"]].fillna("").astype(str)
+    categories = path_parts.agg(" > ".join, axis=1).groupby(reviews["item_id"]).first().astype("string")
+    names = display_titles(pd.Series(pd.NA, index=categories.index, dtype="string"), categories, None)
+    return reviews, names.fillna("")
+
+
+def shown_praise(reviews: pd.DataFrame, names: pd.Series, half: str) -> dict[str, dict[str, list[str]]]:
+    """Per rule, the praise each item of ``half`` ("dev" or "heldout") shows in its reason."""
+    per_rule = {
+        rule: item_sentiment(reviews, generic_words=words).set_index("item_id") for rule, words in RULES.items()
+    }
+    first = next(iter(per_rule.values()))
+    gated = first.index[
+        (first["n_reviews"] >= MIN_REVIEWS_REASON) & (first["positive_share"] >= MIN_POSITIVE_SHARE_REASON)
+    ]
+    sample = sorted(gated)
+    random.Random(SEED).shuffle(sample)
+    items = sample[:ITEMS_PER_HALF] if half == "dev" else sample[ITEMS_PER_HALF : 2 * ITEMS_PER_HALF]
+    return {
+        "before": {
+            item: _beyond_exact_name(per_rule["before"].at[item, "positive_aspects"], names[item]) for item in items
+        },
+        "shipped": {
+            item: beyond_name(list(per_rule["shipped"].at[item, "positive_aspects"]), names[item]) for item in items
+        },
+    }
+
+
+def _beyond_exact_name(phrases, name: str) -> list[str]:
+    """The rule before: a phrase is left out only where its every word is, exactly, a word of the name."""
+    name_words = set(name.lower().split())
+    return [phrase for phrase in phrases if not set(phrase.split()) <= name_words]
+
+
+def write_sheet(shown: dict[str, dict[str, list[str]]], reviews: pd.DataFrame, names: pd.Series, path: Path) -> None:
+    """One line per (item, phrase) any rule shows, in a shuffled order that hides which rule shows it, with the
+    item's shown name and two of its positive reviews that use the phrase, for reading."""
+    positive = reviews[reviews["label"] == "positive"]
+    texts = (positive["title"].fillna("") + ". " + positive["text"].fillna("")).groupby(positive["item_id"]).agg(list)
+    lines = []
+    for item in next(iter(shown.values())):
+        phrases = sorted({phrase for rule in shown.values() for phrase in rule[item]})
+        for phrase in phrases:
+            uses = [text for text in texts.get(item, []) if phrase in text.lower()][:2]
+            lines.append({"item_id": item, "name": names[item], "phrase": phrase, "reviews": uses, "names_item": None})
+    random.Random(SEED).shuffle(lines)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    print(f"{len(lines)} phrases of {len(next(iter(shown.values())))} items written to {path}")
+
+
+def score(shown: dict[str, dict[str, list[str]]], labels_path: Path) -> None:
+    """Each rule's share of shown phrases that name nothing of the item, against the labels."""
+    labels = {(row["item_id"], row["phrase"]): row["names_item"] for row in map(json.loads, labels_path.open())}
+    items = list(next(iter(shown.values())))
+    missing = [(item, p) for rule in shown.values() for item in items for p in rule[item] if (item, p) not in labels]
+    if missing:
+        raise SystemExit(f"{len(missing)} shown phrases have no label in {labels_path}, e.g. {missing[:3]}")
+    bad_share = {}
+    print(f"{len(items)} items; share of shown phrases naming nothing of the item, 95% bootstrap CI over items")
+    print(f"{'rule':32} {'phrases':>8} {'not the item':>13} {'share':>7} {'95% CI':>15} {'no praise':>10}")
+    for rule, praise in shown.items():
+        counts = np.array([len(praise[item]) for item in items], dtype=np.float64)
+        bad = np.array([sum(not labels[item, p] for p in praise[item]) for item in items], dtype=np.float64)
+        share = np.divide(bad, counts, out=np.zeros_like(bad), where=counts > 0)
+        bad_share[rule] = share
+        low, high = bootstrap_mean_interval(share[counts > 0])
+        print(
+            f"{rule:32} {int(counts.sum()):>8} {int(bad.sum()):>13} {share[counts > 0].mean():>7.3f} "
+            f"{f'{low:.3f}-{high:.3f}':>15} {int((counts == 0).sum()):>10}"
+        )
+    before, after = RULES
+    resampled = paired_bootstrap_means(bad_share)
+    low, high = percentile_interval(resampled[after] - resampled[before])
+    print(f"paired change in the per-item share (all items, none counted 0): {low:+.3f} to {high:+.3f}")
+    lost = [(item, p) for item in items for p in shown[before][item] if labels[item, p] and p not in shown[after][item]]
+    print(f"phrases naming the item that the shipped rule no longer shows: {len(lost)} {lost[:10]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--corpora", type=Path, default=Path(os.environ.get("LONGTAIL_CORPORA_DIR", "../shared/corpora"))
+    )
+    parser.add_argument("--half", choices=["dev", "heldout"], default="heldout")
+    parser.add_argument("--sheet", type=Path, help="write the labelling sheet here")
+    parser.add_argument("--labels", type=Path, help="score both rules against these labels")
+    args = parser.parse_args()
+    reviews, names = clothing_reviews(args.corpora)
+    shown = shown_praise(reviews, names, args.half)
+    if args.sheet:
+        write_sheet(shown, reviews, names, args.sheet)
+    if args.labels:
+        score(shown, args.labels)
+
+
+if __name__ == "__main__":
+    main()
