@@ -1,21 +1,21 @@
 """Do "reviewers praise a, b, c" reasons name the item, or the reviewer's husband? The praise rule as shipped
 (phrases made only of ``aspects.GENERIC_PHRASES`` words left out: item-agnostic words, people, acts of buying,
-reading and wearing, fillers, sizes; and those that restate the item's shown name in the singular or the plural,
-``aspects.beyond_name``) against the rule before it (item-agnostic words only; the name's exact words), in one run,
-on the Women's E-Commerce Clothing Reviews corpus (``../shared/corpora``): one item per ``Clothing ID``, its
-category "Division > Department > Class", no title, so shown by its category's last part ("Skirts",
-``display_titles``), each review labelled by its stars (4-5 positive, 3 neutral, 1-2 negative).
+reading and wearing, fillers, sizes; the word the item's reviews call it by, ``aspects.kind_word``; and those that
+restate the item's shown name in the singular or the plural, ``aspects.beyond_name``) against the rule before it
+(item-agnostic words only; the name's exact words), in one run, on the Women's E-Commerce Clothing Reviews corpus
+(``../shared/corpora``): one item per ``Clothing ID``, its category "Division > Department > Class", no title, so
+shown by its category's last part ("Skirts", ``display_titles``), each review labelled by its stars (4-5 positive, 3
+neutral, 1-2 negative).
 
     # 1. the labelling sheet: every phrase either rule shows for the sampled items, one line each, no rule named
-    .venv/bin/python bench/praise_phrases.py --half heldout --sheet /tmp/praise_sheet.jsonl
+    .venv/bin/python bench/praise_phrases.py --part heldout2 --sheet /tmp/praise_sheet.jsonl
     # 2. label each line by docs/labels/praise_phrases_rubric.md, then score both rules against the labels
-    .venv/bin/python bench/praise_phrases.py --half heldout --labels docs/labels/praise_phrases_heldout.jsonl
+    .venv/bin/python bench/praise_phrases.py --part heldout2 --labels docs/labels/praise_phrases_heldout2.jsonl
 
 Items are those that would get a praise reason (``MIN_REVIEWS_REASON`` reviews, ``MIN_POSITIVE_SHARE_REASON`` of
-them positive, as ``ShopIndex.fact_reasons`` gates it), shuffled with a fixed seed: the first ``ITEMS_PER_HALF``
-are the development half (the size words were read on them), the next ``ITEMS_PER_HALF`` the held-out half. Per
-rule: the phrases shown, the share of them that name nothing of the item (95% bootstrap interval over items), the
-items left with no praise, and the phrases naming the item that the rule no longer shows.
+them positive, as ``ShopIndex.fact_reasons`` gates it), shuffled with a fixed seed and cut into ``PARTS`` of
+``ITEMS_PER_PART``. Per rule: the phrases shown, the share of them that name nothing of the item (95% bootstrap
+interval over items), the items left with no praise, and the phrases naming the item that the rule no longer shows.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ from longtail.stats import bootstrap_mean_interval, paired_bootstrap_means, perc
 CORPUS_FILE = "womens_clothing_reviews/womens_clothing_ecommerce_reviews.parquet"
 RULES = {"before": ITEM_AGNOSTIC_WORDS, "shipped": GENERIC_PHRASES}
 SEED = 20261206
-ITEMS_PER_HALF = 80
+ITEMS_PER_PART = 80
+# The sampled items, in order: the development part, the part held out from the word lists, and the part held out
+# from the kind word (``aspects.kind_word``) too.
+PARTS = ("dev", "heldout", "heldout2")
 
 
 def clothing_reviews(corpora: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -64,10 +67,11 @@ def clothing_reviews(corpora: Path) -> tuple[pd.DataFrame, pd.Series]:
     return reviews, names.fillna("")
 
 
-def shown_praise(reviews: pd.DataFrame, names: pd.Series, half: str) -> dict[str, dict[str, list[str]]]:
-    """Per rule, the praise each item of ``half`` ("dev" or "heldout") shows in its reason."""
+def shown_praise(reviews: pd.DataFrame, names: pd.Series, part: str) -> dict[str, dict[str, list[str]]]:
+    """Per rule, the praise each item of ``part`` (one of ``PARTS``) shows in its reason."""
     per_rule = {
-        rule: item_sentiment(reviews, generic_words=words).set_index("item_id") for rule, words in RULES.items()
+        rule: item_sentiment(reviews, generic_words=words, leave_out_kind=rule == "shipped").set_index("item_id")
+        for rule, words in RULES.items()
     }
     first = next(iter(per_rule.values()))
     gated = first.index[
@@ -75,7 +79,8 @@ def shown_praise(reviews: pd.DataFrame, names: pd.Series, half: str) -> dict[str
     ]
     sample = sorted(gated)
     random.Random(SEED).shuffle(sample)
-    items = sample[:ITEMS_PER_HALF] if half == "dev" else sample[ITEMS_PER_HALF : 2 * ITEMS_PER_HALF]
+    start = PARTS.index(part) * ITEMS_PER_PART
+    items = sample[start : start + ITEMS_PER_PART]
     return {
         "before": {
             item: _beyond_exact_name(per_rule["before"].at[item, "positive_aspects"], names[item]) for item in items
@@ -141,12 +146,12 @@ def main() -> None:
     parser.add_argument(
         "--corpora", type=Path, default=Path(os.environ.get("LONGTAIL_CORPORA_DIR", "../shared/corpora"))
     )
-    parser.add_argument("--half", choices=["dev", "heldout"], default="heldout")
+    parser.add_argument("--part", choices=PARTS, default="heldout2")
     parser.add_argument("--sheet", type=Path, help="write the labelling sheet here")
     parser.add_argument("--labels", type=Path, help="score both rules against these labels")
     args = parser.parse_args()
     reviews, names = clothing_reviews(args.corpora)
-    shown = shown_praise(reviews, names, args.half)
+    shown = shown_praise(reviews, names, args.part)
     if args.sheet:
         write_sheet(shown, reviews, names, args.sheet)
     if args.labels:

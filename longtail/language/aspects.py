@@ -15,6 +15,7 @@ once), so one long review cannot dominate.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -75,6 +76,8 @@ PRIOR_DOCUMENTS = 10.0
 
 _WORD_RUN = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"/\n]+")
+# Reviewers call the item by its kind right after "this" or "these" ("this romper is adorable", "love these pants").
+_AFTER_THIS = re.compile(r"\b(?:this|these)\s+([a-z][a-z'\-]*[a-z])")
 
 
 @lru_cache(maxsize=1)
@@ -135,6 +138,22 @@ def _singular(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
         return word[:-1]
     return word
+
+
+def kind_word(texts: Sequence[str]) -> str | None:
+    """What one item's reviewers call it: the word that the most of ``texts`` (the item's reviews) put right after
+    "this" or "these" ("romper" from "this romper is adorable"), stop words and sentiment words aside; None unless at
+    least ``MIN_PHRASE_REVIEWS`` reviews use it, no other word is used by as many, and it is no ``GENERIC_PHRASES``
+    word: where reviewers say "this magazine" or "this product", the next word down ("these recipes") is no kind.
+    Praise of the kind restates what the item is, as its name would ("reviewers praise romper" on a romper shown as
+    "Shorts")."""
+    excluded = _excluded_words()
+    counts = Counter(
+        word for text in texts for word in set(_AFTER_THIS.findall(text.lower())) if word not in excluded
+    ).most_common(2)
+    if not counts or counts[0][1] < MIN_PHRASE_REVIEWS or (len(counts) > 1 and counts[1][1] == counts[0][1]):
+        return None
+    return None if counts[0][0] in GENERIC_PHRASES else counts[0][0]
 
 
 def phrase_matrix(texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:

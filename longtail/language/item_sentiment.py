@@ -32,6 +32,7 @@ def item_sentiment(
     n_aspects: int = 3,
     min_aspect_reviews: int = aspects.MIN_PHRASE_REVIEWS,
     generic_words: frozenset[str] = aspects.GENERIC_PHRASES,
+    leave_out_kind: bool = True,
 ) -> pd.DataFrame:
     """Aggregate scored reviews into one row per ``(dataset, item_id)`` with ``ITEM_SENTIMENT_COLUMNS``.
 
@@ -39,8 +40,9 @@ def item_sentiment(
     counts per label, ``mean_score``, ``positive_share`` (positive / all reviews), ``wilson_lower`` (lower bound of
     the 95% Wilson interval of positive / (positive + negative); 0.0 without any polar review) and up to
     ``n_aspects`` ``positive_aspects`` / ``negative_aspects`` (lists of str; see ``longtail.language.aspects``):
-    phrases (none made only of ``generic_words``, ``aspects.generic_phrases``) that at least ``min_aspect_reviews``
-    of the item's reviews on that side use, from reviews that carry no instruction, link or phone number, contrasted
+    phrases (none made only of ``generic_words``, ``aspects.generic_phrases``, nor, with ``leave_out_kind``, the
+    word its reviews call it by, ``aspects.kind_word``) that at least ``min_aspect_reviews`` of the item's reviews
+    on that side use, from reviews that carry no instruction, link or phone number, contrasted
     with its negative ones, or with the dataset's negative reviews when the item has none (and the other way round),
     with the dataset's reviews as prior. Sorted by dataset and item_id.
     """
@@ -53,16 +55,24 @@ def item_sentiment(
     rows = []
     for dataset, reviews in scored_reviews.groupby("dataset", sort=True):
         rows.extend(
-            _dataset_item_rows(dataset, reviews.reset_index(drop=True), n_aspects, min_aspect_reviews, generic_words)
+            _dataset_item_rows(
+                dataset, reviews.reset_index(drop=True), n_aspects, min_aspect_reviews, generic_words, leave_out_kind
+            )
         )
     return pd.DataFrame(rows, columns=ITEM_SENTIMENT_COLUMNS)
 
 
 def _dataset_item_rows(
-    dataset, reviews: pd.DataFrame, n_aspects: int, min_aspect_reviews: int, generic_words: frozenset[str]
+    dataset,
+    reviews: pd.DataFrame,
+    n_aspects: int,
+    min_aspect_reviews: int,
+    generic_words: frozenset[str],
+    leave_out_kind: bool,
 ) -> list[dict]:
     """``item_sentiment`` rows of one dataset (``reviews`` with a fresh 0..n-1 index)."""
-    matrix, vocabulary = aspects.review_phrase_matrix(review_texts(reviews))
+    texts = review_texts(reviews)
+    matrix, vocabulary = aspects.review_phrase_matrix(texts)
     generic = aspects.generic_phrases(vocabulary, generic_words)
     is_label = {label: (reviews["label"] == label).to_numpy() for label in LABELS}
     prior = np.asarray(matrix.sum(axis=0)).ravel()
@@ -71,6 +81,9 @@ def _dataset_item_rows(
     }
     rows = []
     for item_id, positions in reviews.groupby("item_id", sort=True).indices.items():
+        # Neither side's phrases restate what the item is ("this romper ... the romper is too short").
+        kind = aspects.kind_word([texts[position] for position in positions]) if leave_out_kind else None
+        excluded = generic | (vocabulary == kind)
         counts = {}
         for label in ("positive", "negative"):
             mine = positions[is_label[label][positions]]
@@ -83,7 +96,7 @@ def _dataset_item_rows(
                 other_counts, n_other = dataset_counts[other], int(is_label[other].sum())
             z = aspects.contrast_phrases(side_counts, n_side, other_counts, n_other, prior, len(reviews))
             aspects_of[side] = (
-                aspects.top_phrases(z, side_counts, vocabulary, n_aspects, min_aspect_reviews, generic)
+                aspects.top_phrases(z, side_counts, vocabulary, n_aspects, min_aspect_reviews, excluded)
                 if n_side
                 else []
             )

@@ -7,6 +7,7 @@ from longtail.language.aspects import (
     beyond_name,
     contrast_phrases,
     generic_phrases,
+    kind_word,
     phrase_matrix,
     top_phrases,
 )
@@ -98,3 +99,13 @@ def test_phrases_of_people_acts_sizes_and_contractions_are_generic():
     assert generic_phrases(vocabulary).tolist() == [True, True, True, True, True, False, False, False]
     # the words before these lists: only item-agnostic ones
     assert generic_phrases(vocabulary, ITEM_AGNOSTIC_WORDS).tolist() == [False] * 3 + [True] * 2 + [False] * 3
+
+
+def test_the_word_reviews_put_after_this_or_these_is_the_items_kind():
+    reviews = ["This romper is adorable, love the color", "Love this romper!", "This color is lovely", "this is cute"]
+    assert kind_word(reviews) == "romper"
+    # one review is not enough; a tie names nothing; stop words and sentiment words are no kind
+    assert kind_word(["This romper is adorable"]) is None
+    assert kind_word(["this romper", "these shorts", "this romper too", "these shorts too"]) is None
+    # reviews that call it by a generic word ("this magazine") name no kind: "these recipes" is what it holds
+    assert kind_word(["this magazine", "this magazine has", "this magazine!", "these recipes", "these recipes"]) is None

@@ -91,3 +91,14 @@ def test_sentiment_quality_is_the_shrunk_deviation_from_the_average_review():
     assert sentiment_quality(reviews.iloc[:0], np.array(["a"])).tolist() == [0.0]
     with pytest.raises(ValueError, match="score must be in"):
         sentiment_quality(reviews.assign(score=2.0), np.array(["a"]))
+
+
+def test_praise_never_restates_what_the_reviews_call_the_item():
+    rows = [
+        ("a", "positive", "This romper is adorable, the embroidery is lovely"),
+        ("a", "positive", "Love this romper, the embroidery"),
+        ("a", "positive", "This romper fits"),
+        ("a", "negative", "The zip broke"),
+    ]
+    assert item_sentiment(scored(rows))["positive_aspects"].iloc[0] == ["embroidery"]
+    assert "romper" in item_sentiment(scored(rows), leave_out_kind=False)["positive_aspects"].iloc[0]
