@@ -40,7 +40,7 @@ ITEM_AGNOSTIC_WORDS = frozenset(
 )  # fmt: skip
 # Who the reviewer bought for ("my husband loves it", "the little ones"): "reviewers praise husband" read on 5 of
 # the 128 Magazine items with praise, "kids, ones" on another. These lists were read on the Magazine and 5-core
-# demo and on the development half of ``bench/praise_phrases.py`` (clothing reviews); its held-out half judges them.
+# demo and on the ``dev`` part of ``bench/praise_phrases.py`` (clothing reviews); its ``heldout2`` part judges them.
 PEOPLE_WORDS = frozenset(
     {"husband", "wife", "son", "sons", "daughter", "daughters", "granddaughter", "grandson", "grandchildren",
      "grandkids", "kids", "kid", "children", "child", "ones", "teens", "teen", "tween", "tweens", "family", "mom",
@@ -63,8 +63,8 @@ FILLER_WORDS = frozenset(
      "outfit", "wardrobe"}
 )  # fmt: skip
 # The size a reviewer bought and how it came out ("I ordered a small", "runs big", "for reference, 125 lbs"): read on
-# 80 items of the clothing reviews, the development half of ``bench/praise_phrases.py``. Not "fit", which reviewers
-# do praise.
+# 80 items of the clothing reviews, the ``dev`` part of ``bench/praise_phrases.py``. Not "fit", which reviewers do
+# praise.
 SIZE_WORDS = frozenset(
     {"size", "sizes", "sized", "sizing", "small", "smaller", "medium", "large", "larger", "petite", "petites", "big",
      "bigger", "fits", "runs", "run", "ran", "lbs", "xs", "xxs"}

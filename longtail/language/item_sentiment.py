@@ -83,7 +83,7 @@ def _dataset_item_rows(
     for item_id, positions in reviews.groupby("item_id", sort=True).indices.items():
         # Neither side's phrases restate what the item is ("this romper ... the romper is too short").
         kind = aspects.kind_word([texts[position] for position in positions]) if leave_out_kind else None
-        excluded = generic | (vocabulary == kind)
+        excluded = generic if kind is None else generic | (vocabulary == kind)
         counts = {}
         for label in ("positive", "negative"):
             mine = positions[is_label[label][positions]]
