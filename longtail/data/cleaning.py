@@ -24,6 +24,7 @@ from longtail.data.text_repairs import (
     features_column,
     join_description,
     parse_prices,
+    price_currencies,
     repair_column,
     strip_markup,
 )
@@ -240,7 +241,8 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
     Repairs (counted as ``<column>_tidied``): HTML tags and entities removed and whitespace collapsed in
     title/description/category/brand, list-valued descriptions joined into paragraphs, list-valued categories
     joined into a path "A > B" without consecutive repeats; price strings ("$12.99") parsed into numbers
-    (unparseable prices become null); titles that are only markup become null.
+    (unparseable prices become null); titles that are only markup become null. ``currency`` is the price's ISO 4217
+    code: the one the format states (raw ``currency``), else the one its price text names, null without a price.
     ``features`` is a JSON array of strings (null when none): the item's own features field, then the feature
     bullets that follow the path in a list-valued category (``text_repairs.split_category``; the rows whose
     category carried some are counted as ``features_from_category``), cleaned like the other text, repeats dropped.
@@ -257,6 +259,7 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
         (price.notna() & raw["price"].notna() & (raw["price"] != price.astype(str))).sum()
     )
     repairs["price_unparseable"] = int((price.isna() & ~_blank(raw["price"])).sum())
+    currency = _currency(raw, price)
     repairs["junk_title_removed"] = int((title.isna() & ~_blank(raw["title"])).sum())
 
     cleaned = pd.DataFrame(
@@ -269,6 +272,7 @@ def clean_items(raw: pd.DataFrame, config: CleaningConfig = CleaningConfig()) ->
             "category": category,
             "brand": brand,
             "price": price,
+            "currency": currency,
             "file_id": raw["file_id"],
             "source_file": raw["source_file"],
             "source_row": raw["source_row"],
@@ -339,6 +343,14 @@ CLEANERS = {"events": clean_events, "items": clean_items, "reviews": clean_revie
 # The raw column whose value (with the dataset) every duplicate of a row shares: rows of different scopes are
 # never duplicates, so the rules can run on each scope's rows apart (as the Spark engine does).
 DUPLICATE_SCOPES = {"events": "user_id", "items": "item_id", "reviews": "review_id"}
+
+
+def _currency(raw: pd.DataFrame, price: pd.Series) -> pd.Series:
+    """Per raw item row, its price's ISO 4217 code: the one its format states, else the one its price text names
+    ("$12.99"); null where its price is unknown. Rows loaded before raw items had a ``currency`` column state none."""
+    stated = raw["currency"] if "currency" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
+    currency = stated.astype("string").str.strip().str.upper().fillna(price_currencies(raw["price"]))
+    return currency.where(price.notna())
 
 
 def duplicate_scope(table: str, raw: pd.DataFrame) -> list[str]:

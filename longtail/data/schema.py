@@ -35,6 +35,9 @@ RAW_ITEM_DTYPES = {
     "category": "string",  # a path "A > B", or a JSON array when the source stores a list
     "brand": "string",
     "price": "string",  # as written in the source: "12.99", "$12.99", "" ...
+    # The price's ISO 4217 code where the format states it (Online Retail II: sterling); null where the price text
+    # may carry its own symbol ("$12.99"), which cleaning reads.
+    "currency": "string",
     "source_count": "int64",  # how many source records carried exactly this item row
 }
 RAW_REVIEW_DTYPES = {
@@ -73,9 +76,10 @@ CLEANED_EVENT_COLUMNS = [
     "dataset", "user_id", "item_id", "event_type", "ts", "event_day", "quantity", "price", "rating", "order_id",
     "file_id", "source_file", "source_row",
 ]  # fmt: skip
-# features: a JSON array of feature strings (null when none); category: a path "A > B".
+# features: a JSON array of feature strings (null when none); category: a path "A > B"; currency: the price's ISO
+# 4217 code, null when the price or its currency is unknown.
 CLEANED_ITEM_COLUMNS = [
-    "dataset", "item_id", "title", "description", "features", "category", "brand", "price", "file_id",
+    "dataset", "item_id", "title", "description", "features", "category", "brand", "price", "currency", "file_id",
     "source_file", "source_row",
 ]  # fmt: skip
 CLEANED_REVIEW_COLUMNS = [

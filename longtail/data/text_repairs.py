@@ -24,6 +24,10 @@ SENTENCE_END = re.compile(r"[.!?]$")
 MAX_CATEGORY_WORDS = 6
 AMOUNT = re.compile(r"[$£€]\s?\d|\d\s?%")
 PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*[^\d]{0,4}\s*$")
+# The currency a price text names, by symbol or ISO code, before or after the number. "$" is the US dollar: the
+# sources that write it (Amazon's US store) mean that one.
+CURRENCY_MARKS = {"$": "USD", "US$": "USD", "USD": "USD", "£": "GBP", "GBP": "GBP", "€": "EUR", "EUR": "EUR"}
+_CURRENCY_MARK = re.compile(r"^\s*([^\d\s\-.,]{1,4})?\s*[\d.,]+\s*([^\d\s\-.,]{1,4})?\s*$")
 
 
 def strip_markup(text: str) -> str | None:
@@ -108,6 +112,14 @@ def parse_prices(values: pd.Series) -> pd.Series:
     parts = text.str.extract(PRICE_NUMBER)
     number = (parts[0].str.replace(",", "", regex=False) + parts[1].fillna("")).astype("string")
     return pd.to_numeric(number, errors="coerce").astype("float64").where(lambda p: p >= 0, np.nan)
+
+
+def price_currencies(values: pd.Series) -> pd.Series:
+    """The ISO 4217 code each price text names ("$12.99" -> "USD", "12.99 EUR" -> "EUR"); null where it names none,
+    an unknown one, or is not a single price."""
+    marks = values.astype("string").str.extract(_CURRENCY_MARK)
+    mark = marks[0].fillna(marks[1]).str.upper()
+    return mark.map(CURRENCY_MARKS, na_action="ignore").astype("string")
 
 
 def text_cell(value: object) -> str:

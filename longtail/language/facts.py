@@ -38,6 +38,7 @@ _TAG_TAIL = re.compile(r"^[^<>]*[\"']\s*/?>")
 _LETTER = re.compile(r"[^\W\d_]")
 # A title names the item when it has a word of three letters or more: "72754D" or "C2" do not.
 _NAMING_WORD = re.compile(r"[^\W\d_]{3,}")
+CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ class ItemFacts:
     """Everything a generated text may state about one item.
 
     ``title``, ``category`` (a path "A > B") and ``brand`` are cleaned text ("" when unknown), ``price`` a number
-    in the dataset's currency or None, ``features`` the catalogue's feature strings, ``attributes`` extra
-    ``name -> value`` texts (e.g. {"Format": "Print Magazine"}). From the reviews (``ReviewFacts``):
+    or None, ``currency`` its ISO 4217 code ("GBP") or None when the data does not name it, ``features`` the
+    catalogue's feature strings, ``attributes`` extra ``name -> value`` texts (e.g. {"Format": "Print Magazine"}).
+    From the reviews (``ReviewFacts``):
     ``review_count``, ``mean_rating`` (1-5 stars or None), ``review_mentions`` ((phrase, reviews mentioning it),
     ...), ``review_highlights`` short review titles that passed ``longtail.language.unsafe_text.sanitize_highlights``
     and ``dropped_highlights`` how many did not.
@@ -57,6 +59,7 @@ class ItemFacts:
     category: str = ""
     brand: str = ""
     price: float | None = None
+    currency: str | None = None
     features: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     review_count: int = 0
@@ -115,7 +118,8 @@ def item_facts(
     """The facts of each item of ``items``, in its order.
 
     ``items`` has ``item_id``, ``title``, ``category``, ``brand`` and ``price`` (the cleaned item columns; text may
-    be null or hold HTML, price null or a number), and optionally ``features`` (a JSON array of strings, or null);
+    be null or hold HTML, price null or a number), and optionally ``currency`` (an ISO 4217 code, or null) and
+    ``features`` (a JSON array of strings, or null);
     each column named in ``attribute_columns`` becomes an attribute of that name where the item has a non-blank
     value. ``reviews_by_item`` maps ``item_id`` to its ``ReviewFacts``; highlights and features are sanitized
     (``longtail.language.unsafe_text.sanitize_highlights``: a text with a link, a phone number or an instruction is
@@ -129,7 +133,7 @@ def item_facts(
         reviews = reviews_by_item.get(row["item_id"], ReviewFacts())
         kept, dropped = sanitize_highlights(reviews.highlights)
         features, _ = sanitize_highlights(_text_list(row.get("features")))
-        price = row["price"]
+        price, currency = row["price"], row.get("currency")
         attributes = {name: clean_text(row[name]) for name in attribute_columns}
         facts.append(
             ItemFacts(
@@ -138,6 +142,7 @@ def item_facts(
                 category=clean_text(row["category"]),
                 brand=clean_text(row["brand"]),
                 price=None if pd.isna(price) else float(price),
+                currency=None if pd.isna(price) or pd.isna(currency) else str(currency),
                 features=tuple(_shorten(text, MAX_HIGHLIGHT_CHARS) for text in features[:MAX_FEATURES]),
                 attributes={name: value for name, value in attributes.items() if value},
                 review_count=reviews.count,
@@ -189,13 +194,22 @@ def format_facts(facts: ItemFacts) -> str:
         ("Title", facts.title),
         ("Brand", facts.brand),
         ("Category", facts.category),
-        ("Price", "" if facts.price is None else f"{facts.price:.2f}"),
+        ("Price", "" if facts.price is None else price_text(facts.price, facts.currency)),
         ("Features", "; ".join(facts.features)),
         *sorted(facts.attributes.items()),
         ("Reviews", review_summary(facts)),
         ("Reviews say", "; ".join(facts.review_highlights)),
     ]
     return "\n".join(f"{label}: {value}" for label, value in lines if value)
+
+
+def price_text(price: float, currency: str | None) -> str:
+    """A price as a shopper reads it, to the penny: "£2.55", "$12.99", "€3.50", "12.00 CHF" for another ISO 4217
+    code, "2.55" when the currency is unknown."""
+    symbol = CURRENCY_SYMBOLS.get(currency or "")
+    if symbol:
+        return f"{symbol}{price:.2f}"
+    return f"{price:.2f} {currency}" if currency else f"{price:.2f}"
 
 
 def review_summary(facts: ItemFacts) -> str:

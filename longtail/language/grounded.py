@@ -10,7 +10,7 @@ A description is up to five sentences, each present only when its facts are:
 
 1. what the item is: its title (all-capitals titles in title case), brand and category path;
 2. its catalogue features;
-3. its price (in the dataset's currency, which the data does not name);
+3. its price, with its currency's symbol where the data names it ("£2.55");
 4. its reviews: how many, the mean star rating, and the phrases most of them mention, with counts;
 5. one review title, quoted and attributed.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from longtail.language.facts import ItemFacts, is_describable, names_item, plural
+from longtail.language.facts import ItemFacts, is_describable, names_item, plural, price_text
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
@@ -37,7 +37,7 @@ def grounded_text(facts: ItemFacts) -> tuple[str, str]:
     sentences = [
         _identity(name, facts),
         _sentence("Features: " + "; ".join(facts.features)) if facts.features else "",
-        f"Price: {facts.price:.2f}." if _has_price(facts) else "",
+        f"Price: {price_text(facts.price, facts.currency)}." if _has_price(facts) else "",
         _reviews_sentence(facts),
         _quote(facts.review_highlights[0]) if facts.review_highlights else "",
     ]
@@ -48,7 +48,7 @@ def grounded_text(facts: ItemFacts) -> tuple[str, str]:
     elif leaf and leaf.lower() not in subject.lower():
         ad = f"{subject}, in {leaf}."
     elif _has_price(facts):
-        ad = f"{subject}, {facts.price:.2f}."
+        ad = f"{subject}, {price_text(facts.price, facts.currency)}."
     else:
         ad = _sentence(subject)
     return description, ad

@@ -251,7 +251,12 @@ def create_app(
         return {
             "snapshot": snapshot.version,
             "datasets": [
-                {"dataset": name, "items": len(index), "categories": list(index.category_nodes)}
+                {
+                    "dataset": name,
+                    "items": len(index),
+                    "categories": list(index.category_nodes),
+                    "currency": index.settings.get("currency"),
+                }
                 for name, index in sorted(snapshot.shops.items())
                 if caller.may_read(name)
             ],

@@ -41,7 +41,8 @@ def shop_tables(
 
     Args:
         interactions: ``user_id, item_id, ts`` and optionally ``price`` rows (events and reviews).
-        items: the catalogue, ``item_id, title, category, price, description`` (any may be missing or null).
+        items: the catalogue, ``item_id, title, category, price, currency, description`` (any may be missing or
+            null).
         lists: the cached lists, ``longtail.recommend.serving.LIST_COLUMNS``.
         item_vectors: optional ``(item_ids, vectors)``: ``(n,)`` ids and an ``(n, dim)`` matrix.
         neighbours: optional ``item_id, neighbour_id, rank, score`` rows; the best ``NEIGHBOURS_PER_ITEM`` per
@@ -51,7 +52,8 @@ def shop_tables(
         review_mentions: optional phrases an item's reviews mention most, by item id
             (``longtail.language.review_facts.mentioned_phrases``): they name the items the catalogue names nothing
             for (``titles_from_reviews``), and the clusters of a shop without categories.
-        settings: what the shop serves with (recorded in the manifest).
+        settings: what the shop serves with (recorded in the manifest); ``currency`` is added: the ISO 4217 code
+            most of the catalogue's prices are in, None where it names none.
     """
     interactions = interactions[["user_id", "item_id"] + (["price"] if "price" in interactions else [])]
     if neighbours is None or not len(neighbours):  # none computed (too few items), or no table yet
@@ -102,7 +104,7 @@ def shop_tables(
     frame = frame.join(sentiment).reset_index()
     vectors = align_vectors(item_vectors, ids.to_numpy())
     vectors = np.zeros((len(ids), 0), np.float32) if vectors is None else np.nan_to_num(vectors).astype(np.float32)
-    settings = dict(settings or {})
+    settings = {**(settings or {}), "currency": shop_currency(items)}
     if frame["category"].isna().all() and vectors.shape[1] and len(ids) >= MIN_ITEMS_TO_CLUSTER:
         # A shop without categories gets item clusters as its categories, so a shopper can still name one.
         labels, names = item_clusters(name_words.astype(str).tolist(), vectors, cluster_count(len(ids)))
@@ -121,6 +123,14 @@ def shop_tables(
         history=history[HISTORY_COLUMNS],
         settings=settings,
     )
+
+
+def shop_currency(items: pd.DataFrame) -> str | None:
+    """The ISO 4217 code most of ``items``' priced rows name in ``currency``; None where none names one. The served
+    prices of a shop are one column, so they are shown in one currency."""
+    if "currency" not in items or not items["currency"].notna().any():
+        return None
+    return str(items["currency"].dropna().astype(str).value_counts().index[0])
 
 
 def cluster_count(n_items: int) -> int:

@@ -1,8 +1,9 @@
 """The canonical tables themselves (docs/data.md) as CSV, parquet or JSON lines (gzip or not).
 
 events: ``user_id, item_id, event_type, ts`` required; ``quantity, price, rating, order_id`` optional.
-items: ``item_id, title`` required; ``description, features, category, brand, price, source_count`` optional
-(``features``: a JSON array of strings, or one feature as plain text).
+items: ``item_id, title`` required; ``description, features, category, brand, price, currency, source_count``
+optional (``features``: a JSON array of strings, or one feature as plain text; ``currency``: the price's ISO 4217
+code, where the price text does not name it).
 reviews: ``review_id, user_id, item_id, rating, text`` required; ``title, ts`` optional.
 ``ts`` is ISO-8601 text (or a parquet timestamp): with a zone it is converted to UTC, without one it is taken in
 the source time zone (UTC unless the caller names another). Other columns are ignored.
@@ -43,6 +44,7 @@ def read_items(path: Path, timezone: str) -> Tables:
         "category": records.text("category"),
         "brand": records.text("brand"),
         "price": records.text("price"),
+        "currency": records.text("currency"),
         # how many source records carried this item row: 1 when not given (or not a number)
         "source_count": records.number("source_count").fillna(1).astype("int64"),
     }

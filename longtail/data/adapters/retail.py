@@ -6,7 +6,8 @@ no zone: "2009-12-01 07:45:00", an Excel date, or "12/1/2010 8:26" month first),
 unit), ``CustomerID``/``Customer ID`` (often blank), ``Country``. Read from xlsx (every sheet), csv or parquet.
 
 Emits events (one "purchase" per line, Invoice as ``order_id``) and items (one per distinct
-(StockCode, Description) pair, as the same code carries several descriptions).
+(StockCode, Description) pair, as the same code carries several descriptions), priced in sterling (``currency``
+"GBP").
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def _items(records: Records, item_ids: pd.Series, price_column: str) -> pd.DataF
         .set_index(pair)["price"]
     )
     items = items.join(prices).reset_index().sort_values("source_row", kind="stable")
-    return conform_raw_frame("items", items.drop(columns="title_key"))
+    # The UCI documentation: "Product price per unit in sterling".
+    return conform_raw_frame("items", items.drop(columns="title_key").assign(currency="GBP"))
 
 
 FORMATS = [

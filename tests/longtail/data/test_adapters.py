@@ -101,6 +101,7 @@ def test_retail_items_one_per_code_and_description(tmp_path):
     ]
     ball = items.iloc[0]
     assert (ball.price, ball.source_count, ball.source_row) == ("6.95", 4, 1)  # 6.95 and 7.95 twice each: earliest wins
+    assert set(items["currency"]) == {"GBP"}  # the UCI documentation's "price per unit in sterling"
     assert items.iloc[2].source_row == 4 and items.iloc[2].source_count == 1
 
 
@@ -511,6 +512,13 @@ def test_canonical_items_may_carry_features(tmp_path):
     )
     items = read_file(path).items
     assert items["features"].fillna("-").tolist() == ['["Dishwasher safe", "Holds 300 ml"]', "Stackable", "-"]
+
+
+def test_canonical_items_may_state_their_currency(tmp_path):
+    items = read_file(
+        write(tmp_path / "items.csv", "item_id,title,price,currency\ni1,Mug,4.50,EUR\ni2,Cup,$3,\n")
+    ).items
+    assert items[["price", "currency"]].fillna("-").values.tolist() == [["4.50", "EUR"], ["$3", "-"]]
 
 
 def test_canonical_reviews_jsonl_gz(tmp_path):

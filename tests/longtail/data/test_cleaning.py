@@ -246,13 +246,38 @@ def test_raw_items_loaded_before_the_features_column_still_clean(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "price, expected",
-    [("$12.99", 12.99), ("£1,299.00", 1299.0), ("12.99 USD", 12.99), ("$10 - $20", None), ("free", None)],
+    "price, expected, currency",
+    [
+        ("$12.99", 12.99, "USD"),
+        ("£1,299.00", 1299.0, "GBP"),
+        ("12.99 USD", 12.99, "USD"),
+        ("12.99", 12.99, None),
+        ("$10 - $20", None, None),
+        ("free", None, None),
+    ],
 )
-def test_price_strings(price, expected):
+def test_price_strings_and_the_currency_they_name(price, expected, currency):
     cleaned = clean_items(raw_rows("items", [{"item_id": "x", "title": "t", "price": price}])).cleaned
-    value = cleaned["price"].iloc[0]
+    value, named = cleaned["price"].iloc[0], cleaned["currency"].iloc[0]
     assert pd.isna(value) if expected is None else value == expected
+    assert pd.isna(named) if currency is None else named == currency
+
+
+def test_the_currency_a_format_states_wins_and_needs_a_price():
+    raw = raw_rows(
+        "items",
+        [
+            {"item_id": "stated", "title": "t", "price": "2.55", "currency": "gbp"},
+            {"item_id": "both", "title": "t", "price": "$2.55", "currency": "GBP"},
+            {"item_id": "no price", "title": "t", "price": None, "currency": "GBP"},
+        ],
+    )
+    currency = clean_items(raw).cleaned.set_index("item_id")["currency"]
+    assert currency["stated"] == "GBP" and currency["both"] == "GBP"
+    assert pd.isna(currency["no price"])
+    # Raw rows loaded before raw items had a currency column read it from the price text alone.
+    older = clean_items(raw.drop(columns="currency")).cleaned.set_index("item_id")["currency"]
+    assert older["both"] == "USD" and pd.isna(older["stated"])
 
 
 def test_items_with_overlong_text_are_quarantined():

@@ -10,6 +10,7 @@ from longtail.data.text_repairs import (
     join_description,
     json_list,
     parse_prices,
+    price_currencies,
     split_category,
     strip_markup,
     text_cell,
@@ -90,6 +91,11 @@ def test_parse_prices_reads_currency_strings_and_refuses_ranges():
     prices = parse_prices(pd.Series(["12.99", "$12.99", "£1,299.00", "12.99 USD", "$5 - $10", "", None]))
     assert prices.iloc[:4].tolist() == [12.99, 12.99, 1299.0, 12.99]
     assert prices.iloc[4:].isna().all()
+
+
+def test_price_currencies_name_a_symbol_or_code_of_a_single_price():
+    texts = pd.Series(["$12.99", "£1,299.00", "12.99 USD", "3.50€", "US$ 3", "12.99", "$5 - $10", "¥300", "", None])
+    assert price_currencies(texts).tolist() == ["USD", "GBP", "USD", "EUR", "USD", *[pd.NA] * 5]
 
 
 def test_strip_markup_decodes_entities_once_and_leaves_no_tag():

@@ -14,6 +14,7 @@ from longtail.language.facts import (
     item_facts,
     known_brands,
     needs_description,
+    price_text,
 )
 from longtail.language.prompts import build_prompt
 from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
@@ -85,9 +86,28 @@ def test_known_brands_are_the_distinct_brands():
     assert known_brands(facts) == ("Acme", "Brightside", "Conde Nast Publications")
 
 
+def test_item_facts_keep_the_currency_of_a_known_price_only():
+    facts = item_facts(items_frame(currency=["USD", "USD", None, "GBP", None, "EUR"]))
+    assert [(item.price, item.currency) for item in facts[:4]] == [
+        (None, None),
+        (12.99, "USD"),
+        (None, None),
+        (2.55, "GBP"),
+    ]
+    assert [item.currency for item in item_facts(items_frame())] == [None] * 6  # no currency column: none known
+
+
+@pytest.mark.parametrize(
+    "currency, shown", [("GBP", "£2.55"), ("USD", "$2.55"), ("EUR", "€2.55"), ("CHF", "2.55 CHF"), (None, "2.55")]
+)
+def test_price_text_puts_the_currency_where_a_shopper_reads_it(currency, shown):
+    assert price_text(2.55, currency) == shown
+
+
 def test_format_facts_leaves_empty_facts_out():
     facts = ItemFacts("x", title="Garden pad", price=4.0, attributes={"Colour": "green"}, review_highlights=("Soft",))
     assert format_facts(facts) == "Title: Garden pad\nPrice: 4.00\nColour: green\nReviews say: Soft"
+    assert "Price: £4.00" in format_facts(ItemFacts("x", price=4.0, currency="GBP"))
     assert format_facts(ItemFacts("y")) == ""
     reviewed = ItemFacts(
         "z", features=("Never expires",), review_count=3, mean_rating=4.67, review_mentions=(("fit", 2),)

@@ -34,6 +34,12 @@ def test_grounded_text_says_less_when_less_is_known():
         "White Hanging Heart T-Light Holder. Price: 2.55.",
         "White Hanging Heart T-Light Holder, 2.55.",
     )
+    sterling = ItemFacts("a", title="WHITE HANGING HEART T-LIGHT HOLDER", price=2.55, currency="GBP")
+    assert grounded_text(sterling) == (
+        "White Hanging Heart T-Light Holder. Price: £2.55.",
+        "White Hanging Heart T-Light Holder, £2.55.",
+    )
+    assert guard.find_violations(grounded_text(sterling)[0], sterling, ()) == []
     assert grounded_text(ItemFacts("b", brand="Hearst", category="Magazines > Cooking")) == (
         "An item from Hearst in Magazines > Cooking.",
         "Cooking from Hearst.",

@@ -68,7 +68,14 @@ def small_shop(customer_id: Callable[[str], str] = lambda raw_id: raw_id) -> Sho
     stores them; default: as they are)."""
     ids = item_ids()
     items = pd.DataFrame(
-        {"item_id": ids, "title": TITLES, "category": CATEGORIES, "price": PRICES, "description": None}
+        {
+            "item_id": ids,
+            "title": TITLES,
+            "category": CATEGORIES,
+            "price": PRICES,
+            "currency": "GBP",
+            "description": None,
+        }
     )
     # u1 buys lights and a cup, u2 bags, u3 candles, u4 everything of the kitchen; item I04 is everyone's.
     bought = {"u1": [0, 1, 7, 4], "u2": [4, 5, 6], "u3": [2, 3, 4], "u4": [7, 8, 9, 4]}

@@ -139,7 +139,8 @@ def test_a_key_lists_and_names_only_the_datasets_it_may_read(keyed):
     client, keys = keyed
     listed = client.get("/v1/datasets", headers={HEADER: keys["gifts"]}).json()["datasets"]
     assert [entry["dataset"] for entry in listed] == [DATASET]
-    assert set(listed[0]) == {"dataset", "items", "categories"}  # no customer is enumerated
+    assert set(listed[0]) == {"dataset", "items", "categories", "currency"}  # no customer is enumerated
+    assert listed[0]["currency"] == "GBP"
     everything = client.get("/v1/datasets", headers={HEADER: keys["everything"]}).json()["datasets"]
     assert [entry["dataset"] for entry in everything] == [DATASET, OTHER]
 

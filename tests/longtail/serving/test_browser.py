@@ -211,7 +211,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     # u1's cached list (4 items) comes first, each with its reason; the fill after it names one of u1's items only
     # where it is similar enough (ShopIndex.similar_floor).
     assert all(BOUGHT_REASON in item["reasons"] for item in shown[:4]), shown
-    assert all(item["shown_price"] == f"{item['price']:.2f}" for item in shown)
+    assert all(item["shown_price"] == f"£{item['price']:.2f}" for item in shown)  # the shop's prices are sterling
     assert all(item["shown_id"] == item["item_id"] for item in shown)  # titled items show their id beside the title
     page.shot("01-list")
 
@@ -230,7 +230,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     page.settled("chat-log", before)
     (first,) = page.all("[data-testid=turn]")
     chips = {chip.get_attribute("data-key"): chip.text for chip in page.all("[data-testid=chip]", first)}
-    assert chips.get("max_price") == "up to 3.00", chips
+    assert chips.get("max_price") == "up to £3.00", chips
     answered = page.items(first)
     assert answered and all(item["price"] <= 3 for item in answered), answered
     session = first.get_attribute("data-session")
@@ -249,7 +249,7 @@ def test_a_shopper_sees_a_list_filters_it_chats_and_opens_similar_items(page, se
     assert second.get_attribute("data-session") == session
     assert page.by_id("session-id").text == session
     chips = {chip.get_attribute("data-key"): chip.text for chip in page.all("[data-testid=chip]", second)}
-    assert chips.get("novelty") == "unusual finds" and chips.get("max_price") == "up to 3.00", chips
+    assert chips.get("novelty") == "unusual finds" and chips.get("max_price") == "up to £3.00", chips
     refined = page.items(second)
     assert refined and all(item["price"] <= 3 for item in refined), refined
     page.shot("04-chat-refined")

@@ -31,6 +31,15 @@ def test_items_seen_only_in_events_are_served_and_prices_fall_back_to_sales():
     ]  # fmt: skip
 
 
+def test_the_shop_serves_in_the_currency_most_of_its_catalogue_names():
+    assert small_shop().settings["currency"] == "GBP"
+    catalogue = pd.DataFrame({"item_id": ["X", "Y", "Z"], "price": [1.0, 2.0, None], "currency": ["USD", "USD", None]})
+    no_lists = pd.DataFrame(columns=LIST_COLUMNS)
+    assert shop_tables(pd.DataFrame(columns=["user_id", "item_id"]), catalogue, no_lists).settings["currency"] == "USD"
+    unnamed = catalogue.drop(columns="currency")
+    assert shop_tables(pd.DataFrame(columns=["user_id", "item_id"]), unnamed, no_lists).settings["currency"] is None
+
+
 def test_vectors_follow_the_items_rows():
     shop = small_shop()
     np.testing.assert_allclose(np.linalg.norm(shop.vectors, axis=1), 1.0, rtol=1e-5)

@@ -23,7 +23,7 @@ def test_publish_writes_a_read_only_version_and_switches_current(tmp_path):
     assert (tmp_path / CURRENT).is_symlink()
     manifest = read_manifest(folder)
     assert manifest["datasets"]["shop"]["counts"]["items"] == 12
-    assert manifest["datasets"]["shop"]["settings"] == {"recommendation": "{}"}
+    assert manifest["datasets"]["shop"]["settings"] == {"recommendation": "{}", "currency": "GBP"}
     shop = read_shop(folder / "shop")
     pd.testing.assert_frame_equal(shop.items, small_shop().items)
     np.testing.assert_array_equal(shop.vectors, small_shop().vectors)
