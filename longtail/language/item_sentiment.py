@@ -33,6 +33,7 @@ def item_sentiment(
     min_aspect_reviews: int = aspects.MIN_PHRASE_REVIEWS,
     generic_words: frozenset[str] = aspects.GENERIC_PHRASES,
     leave_out_kind: bool = True,
+    negation_scope: bool = True,
 ) -> pd.DataFrame:
     """Aggregate scored reviews into one row per ``(dataset, item_id)`` with ``ITEM_SENTIMENT_COLUMNS``.
 
@@ -42,7 +43,8 @@ def item_sentiment(
     ``n_aspects`` ``positive_aspects`` / ``negative_aspects`` (lists of str; see ``longtail.language.aspects``):
     phrases (none made only of ``generic_words``, ``aspects.generic_phrases``, nor, with ``leave_out_kind``, the
     word its reviews call it by, ``aspects.kind_word``) that at least ``min_aspect_reviews`` of the item's reviews
-    on that side use, from reviews that carry no instruction, link or phone number, contrasted
+    on that side use outside the scope of a negation (with ``negation_scope``, ``aspects.aspect_phrases``), from
+    reviews that carry no instruction, link or phone number, contrasted
     with its negative ones, or with the dataset's negative reviews when the item has none (and the other way round),
     with the dataset's reviews as prior. Sorted by dataset and item_id.
     """
@@ -56,7 +58,13 @@ def item_sentiment(
     for dataset, reviews in scored_reviews.groupby("dataset", sort=True):
         rows.extend(
             _dataset_item_rows(
-                dataset, reviews.reset_index(drop=True), n_aspects, min_aspect_reviews, generic_words, leave_out_kind
+                dataset,
+                reviews.reset_index(drop=True),
+                n_aspects,
+                min_aspect_reviews,
+                generic_words,
+                leave_out_kind,
+                negation_scope,
             )
         )
     return pd.DataFrame(rows, columns=ITEM_SENTIMENT_COLUMNS)
@@ -69,10 +77,11 @@ def _dataset_item_rows(
     min_aspect_reviews: int,
     generic_words: frozenset[str],
     leave_out_kind: bool,
+    negation_scope: bool,
 ) -> list[dict]:
     """``item_sentiment`` rows of one dataset (``reviews`` with a fresh 0..n-1 index)."""
     texts = review_texts(reviews)
-    matrix, vocabulary = aspects.review_phrase_matrix(texts)
+    matrix, vocabulary = aspects.review_phrase_matrix(texts, negation_scope)
     generic = aspects.generic_phrases(vocabulary, generic_words)
     is_label = {label: (reviews["label"] == label).to_numpy() for label in LABELS}
     prior = np.asarray(matrix.sum(axis=0)).ravel()

@@ -19,15 +19,37 @@ def test_aspect_phrases_keep_things_and_drop_opinions():
 
 
 def test_words_that_qualify_an_opinion_are_not_aspects():
-    # "highly", "quite" and "especially" were praise phrases of magazines: VADER's intensifiers, like its negations
+    # "highly", "quite" and "especially" were praise phrases of magazines: VADER's intensifiers, like its negations,
+    # which also take what follows them ("never late" praises no lateness)
     phrases = aspect_phrases("Highly recommended, quite informative, especially the recipes; never late")
-    assert phrases == ["informative", "recipes", "late"]
+    assert phrases == ["informative", "recipes"]
 
 
 def test_aspect_phrases_do_not_join_words_across_punctuation_or_dropped_words():
     assert "smell shipping" not in aspect_phrases("Strong smell. Shipping took weeks")
     assert "customer service" in aspect_phrases("Customer service never answered")
     assert "box tape" not in aspect_phrases("box with tape")
+
+
+@pytest.mark.parametrize(
+    "text, phrases",
+    [
+        ("The ointment is not greasy at all, lovely scent", ["ointment", "scent"]),
+        ("my face did not feel dry and tight", ["face", "did", "face did"]),
+        ("without that tight feeling", []),
+        ("I don\u2019t get razor burn", []),  # a curly apostrophe negates as a straight one
+        ("Not cheap but the fabric is soft", ["fabric", "soft"]),  # "but" ends the negation's scope
+        ("No complaints, the fabric is soft", ["fabric", "soft"]),  # so does punctuation
+    ],
+)
+def test_words_in_a_negations_scope_are_not_aspects(text, phrases):
+    assert aspect_phrases(text) == phrases
+
+
+def test_the_negation_scope_can_be_left_out():
+    assert aspect_phrases("not greasy at all", negation_scope=False) == ["greasy"]
+    matrix, vocabulary = phrase_matrix(["not greasy", "greasy"], negation_scope=False)
+    assert vocabulary.tolist() == ["greasy"] and matrix.toarray().ravel().tolist() == [1.0, 1.0]
 
 
 def test_aspect_phrases_rejects_non_strings():
@@ -99,6 +121,9 @@ def test_phrases_of_people_acts_sizes_and_contractions_are_generic():
     assert generic_phrases(vocabulary).tolist() == [True, True, True, True, True, False, False, False]
     # the words before these lists: only item-agnostic ones
     assert generic_phrases(vocabulary, ITEM_AGNOSTIC_WORDS).tolist() == [False] * 3 + [True] * 2 + [False] * 3
+    # the wearer's body, a price conceded in a positive review, "fit as expected": none names the item
+    conceded = np.array(["hips", "pricey", "expected", "pricey fabric", "sleeves"])
+    assert generic_phrases(conceded).tolist() == [True, True, True, False, False]
 
 
 def test_the_word_reviews_put_after_this_or_these_is_the_items_kind():

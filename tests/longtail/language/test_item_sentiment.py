@@ -102,3 +102,14 @@ def test_praise_never_restates_what_the_reviews_call_the_item():
     ]
     assert item_sentiment(scored(rows))["positive_aspects"].iloc[0] == ["embroidery"]
     assert "romper" in item_sentiment(scored(rows), leave_out_kind=False)["positive_aspects"].iloc[0]
+
+
+def test_praise_is_not_what_the_reviews_say_the_item_lacks():
+    rows = [
+        ("a", "positive", "Soothing and not greasy at all, lovely scent"),
+        ("a", "positive", "Not greasy, the scent is nice"),
+        ("a", "positive", "Never greasy. Great scent"),
+        ("a", "negative", "The tube leaked"),
+    ]
+    assert item_sentiment(scored(rows))["positive_aspects"].iloc[0] == ["scent"]
+    assert "greasy" in item_sentiment(scored(rows), negation_scope=False)["positive_aspects"].iloc[0]
