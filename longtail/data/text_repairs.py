@@ -24,9 +24,15 @@ SENTENCE_END = re.compile(r"[.!?]$")
 MAX_CATEGORY_WORDS = 6
 AMOUNT = re.compile(r"[$£€]\s?\d|\d\s?%")
 PRICE_NUMBER = re.compile(r"^\s*[^\d\-.]{0,4}\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*[^\d]{0,4}\s*$")
-# The currency a price text names, by symbol or ISO code, before or after the number. "$" is the US dollar: the
-# sources that write it (Amazon's US store) mean that one.
-CURRENCY_MARKS = {"$": "USD", "US$": "USD", "USD": "USD", "£": "GBP", "GBP": "GBP", "€": "EUR", "EUR": "EUR"}
+# The currencies known by symbol, by ISO 4217 code. "$" is the US dollar: the sources that write it (Amazon's US
+# store) mean that one.
+CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+# The currency a price text names, by symbol or code, before or after the number.
+CURRENCY_MARKS = {
+    **{symbol: code for code, symbol in CURRENCY_SYMBOLS.items()},
+    **{code: code for code in CURRENCY_SYMBOLS},
+    "US$": "USD",
+}
 _CURRENCY_MARK = re.compile(r"^\s*([^\d\s\-.,]{1,4})?\s*[\d.,]+\s*([^\d\s\-.,]{1,4})?\s*$")
 
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from longtail.data.text_repairs import HTML_TAG, strip_markup
+from longtail.data.text_repairs import CURRENCY_SYMBOLS, HTML_TAG, strip_markup
 from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
 from longtail.language.unsafe_text import sanitize_highlights
 from longtail.validation import require_columns
@@ -38,7 +38,6 @@ _TAG_TAIL = re.compile(r"^[^<>]*[\"']\s*/?>")
 _LETTER = re.compile(r"[^\W\d_]")
 # A title names the item when it has a word of three letters or more: "72754D" or "C2" do not.
 _NAMING_WORD = re.compile(r"[^\W\d_]{3,}")
-CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
 @dataclass(frozen=True)
