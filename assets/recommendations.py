@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from assets.metadata import embedded_png, engine_metadata, new_figure, preview, write_dataset_reports
-from longtail.data.interactions import datasets_with_interactions, interactions_sql, load_interactions
+from longtail.data.interactions import (
+    REVIEW_COPIES_SQL,
+    datasets_with_interactions,
+    interactions_sql,
+    load_interactions,
+)
 from longtail.data.warehouse import (
     drop_other_datasets,
     fetch_one,
@@ -28,7 +33,8 @@ from longtail.data.warehouse import (
 from longtail.language.review_facts import REVIEW_FACT_COLUMNS, mentioned_phrases
 from longtail.parallel import run_largest_first
 from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_record
-from longtail.recommend.evaluation.datasets import DatasetInputs, evaluate_datasets
+from longtail.recommend.cards import review_products
+from longtail.recommend.evaluation.datasets import MIN_EVALUATED_USERS, DatasetInputs, evaluate_datasets
 from longtail.recommend.evaluation.list_scores import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
 from longtail.recommend.evaluation.tuning import floor_text, tuning_table
@@ -50,12 +56,14 @@ REPORT_NAME = "recommendation_evaluation"
 class EvaluationConfig(dg.Config):
     """``test_days``: the test window (widened to ``min_test_share`` of events when it holds fewer);
     ``order_number_datasets``: datasets evaluated on each user's order sequence rather than the timestamp, by the
-    next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real); ``workers``:
-    datasets evaluated at a time, in threads (see ``longtail.recommend.evaluation.datasets.evaluate_datasets``)."""
+    next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real), as is any
+    dataset whose global cut would evaluate fewer than ``min_evaluated_users`` users; ``workers``: datasets evaluated
+    at a time, in threads (see ``longtail.recommend.evaluation.datasets.evaluate_datasets``)."""
 
     test_days: int = 28
     min_test_share: float = 0.05
     order_number_datasets: list[str] = ["instacart_sample"]
+    min_evaluated_users: int = MIN_EVALUATED_USERS
     workers: int = 2
 
 
@@ -100,6 +108,7 @@ def recommendation_evaluation(
         test_days=config.test_days,
         min_test_share=config.min_test_share,
         order_number_datasets=config.order_number_datasets,
+        min_evaluated_users=config.min_evaluated_users,
         progress=context.log.info,
         als=partial(SparkALS, spark=engine.spark()) if engine.is_spark else ALS,
         # One at a time on Spark: its jobs share the session's executors, which already spread the work.
@@ -147,6 +156,14 @@ def review_mentions(connection, dataset: str) -> pd.Series | None:
     if not table_exists(connection, "cleaned_reviews"):
         return None
     return mentioned_phrases(read_table(connection, "cleaned_reviews", "dataset = ?", [dataset])[REVIEW_FACT_COLUMNS])
+
+
+def item_products(connection, dataset: str) -> pd.Series | None:
+    """The product of each reviewed item (``review_products``: the ids that carry the same reviews are one product),
+    by item id; None without reviews. A list shows one card per product."""
+    if not table_exists(connection, "cleaned_reviews"):
+        return None
+    return review_products(connection.sql(REVIEW_COPIES_SQL, params={"d": dataset}).df())
 
 
 def review_scores(connection, dataset: str) -> pd.DataFrame | None:
@@ -316,6 +333,7 @@ def list_jobs(
             items=read_table(connection, "cleaned_items", "dataset = ?", [dataset]),
             neighbours=read_table(connection, "item_similarity", "dataset = ? and source = 'blended'", [dataset]),
             review_mentions=review_mentions(connection, dataset),
+            products=item_products(connection, dataset),
             list_length=config.list_length,
             exclude_seen=config.exclude_seen,
             privacy=privacy,

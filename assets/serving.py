@@ -11,7 +11,7 @@ import pandas as pd
 from assets.descriptions import accepted_texts_are_safe
 from assets.items import accepted_descriptions, every_item_embedded, neighbours_valid
 from assets.metadata import embedded_png, new_figure, preview
-from assets.recommendations import lists_complete, review_mentions
+from assets.recommendations import item_products, lists_complete, review_mentions
 from assets.sentiment import every_review_scored
 from longtail.data.interactions import datasets_with_interactions, load_interactions
 from longtail.data.warehouse import drop_other_datasets, read_table, read_vectors, replace_dataset_rows
@@ -186,6 +186,7 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 item_sentiment=read_table(connection, "item_sentiment", "dataset = ?", [dataset]),
                 descriptions=descriptions[descriptions["dataset"] == dataset],
                 review_mentions=review_mentions(connection, dataset),
+                products=item_products(connection, dataset),
                 settings={
                     "recommendation": settings["settings"].iloc[0] if len(settings) else "{}",
                     **({"assistant": json.loads(assistant["settings"].iloc[0])} if len(assistant) else {}),

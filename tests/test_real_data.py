@@ -134,6 +134,36 @@ def test_online_retail_evaluation_beats_ease_on_accuracy_and_the_tail(demo_home)
         assert (demo_home / "reports" / "recommendation_evaluation" / f"{dataset}.json").exists()
 
 
+def test_the_5core_shop_reads_each_review_once_and_shows_each_product_once(demo_home):
+    """Amazon repeats a product's reviews under the id of each of its sizes and colours: 7,226 review rows of the
+    5-core files are 1,786 interactions, the 8 ids of one pair of shoes one product, and the shop, too thin for a
+    global cut (5 users), is evaluated on each user's last day."""
+    import json
+
+    import pandas as pd
+
+    from longtail.data.interactions import load_interactions
+    from longtail.data.warehouse import connect
+    from longtail.serving.snapshot import current_version
+
+    shop = "amazon2018_reviews_5core"
+    report = json.loads((demo_home / "reports" / "recommendation_evaluation" / f"{shop}.json").read_text())
+    assert report["split"]["time_column"] == "order_from_last" and report["split"]["global_cut_users"] < 50
+    assert report["split"]["evaluated_users"] >= 50
+    rows, users = query(
+        demo_home, f"select count(*), count(distinct user_id) from cleaned_reviews where dataset = '{shop}'"
+    )[0]
+    assert rows == 7_226 and users == 1_397
+    with connect(demo_home / "warehouse.duckdb") as connection:
+        assert len(load_interactions(connection, shop)) == 1_786
+    folder = demo_home / "serving" / current_version(demo_home / "serving") / shop
+    items = pd.read_parquet(folder / "items.parquet").set_index("item_id")
+    assert items["product_id"].nunique() == 95 and items.loc["B009MA34NY", "product_id"] == "B0014F7B98"
+    lists = pd.read_parquet(folder / "lists.parquet")
+    listed = lists.assign(product=lists["item_id"].map(items["product_id"]))
+    assert not listed.duplicated(["user_id", "product"]).any()
+
+
 def test_review_sentiment_beats_vader_on_the_final_test_and_scores_every_review(demo_home):
     import json
 

@@ -1,7 +1,9 @@
 """Implicit feedback of one dataset: who interacted with what, and when, as a frame and as a sparse matrix.
 
 An interaction is any cleaned event (purchase, rating, view, ...) or review: a review says the user bought and
-used the item, which matters for review-only datasets such as the Amazon 5-core files.
+used the item, which matters for review-only datasets such as the Amazon 5-core files. Amazon shows a product's
+reviews on the page of each of its sizes and colours, and its review files repeat them under each id (5,269 beauty
+reviews are 1,379 reviews), so a review repeated under several ids is one interaction, not a purchase of each.
 """
 
 from __future__ import annotations
@@ -27,9 +29,21 @@ def load_interactions(connection: duckdb.DuckDBPyConnection, dataset: str) -> pd
     return connection.sql(sql, params={"d": dataset}).df()
 
 
+# A review as text that is the same for each copy of it: its author, its day (UTC) and its words, case and spacing
+# aside; null for a review without words, which is no copy of another.
+SAME_REVIEW_SQL = (
+    "case when nullif(trim(text), '') is null then null else user_id || '|' || "
+    "strftime(timezone('UTC', ts), '%Y-%m-%d') || '|' || lower(regexp_replace(trim(text), '\\s+', ' ', 'g')) end"
+)
+
+
 def interactions_sql(connection: duckdb.DuckDBPyConnection) -> str | None:
     """The query of ``load_interactions`` (the dataset is its parameter ``$d``); None before any cleaned events or
-    reviews exist."""
+    reviews exist.
+
+    A review with copies under other ids (``SAME_REVIEW_SQL``) counts once, under the id with the fewest reviews,
+    then the smallest: that is the most specific page, where a page that gathers several products' reviews holds
+    more."""
     parts = []
     if table_exists(connection, "cleaned_events"):
         parts.append(
@@ -38,9 +52,20 @@ def interactions_sql(connection: duckdb.DuckDBPyConnection) -> str | None:
     if table_exists(connection, "cleaned_reviews"):
         parts.append(
             "select user_id, item_id, ts, null::double as price, null::varchar as order_id, 'review' as source "
-            "from cleaned_reviews where dataset = $d and ts is not null"
+            f"from (select user_id, item_id, ts, {SAME_REVIEW_SQL} as review, "
+            "count(*) over (partition by item_id) as item_reviews "
+            "from cleaned_reviews where dataset = $d and ts is not null) "
+            "qualify review is null or row_number() over (partition by review order by item_reviews, item_id) = 1"
         )
-    return " union all ".join(parts) + " order by ts, user_id, item_id" if parts else None
+    return " union all ".join(f"({part})" for part in parts) + " order by ts, user_id, item_id" if parts else None
+
+
+# The reviews of the dataset ``$d`` that have words, as ``item_id, review`` (``SAME_REVIEW_SQL``): the input of
+# ``longtail.recommend.cards.review_products``.
+REVIEW_COPIES_SQL = (
+    f"select item_id, {SAME_REVIEW_SQL} as review from cleaned_reviews "
+    "where dataset = $d and ts is not null and nullif(trim(text), '') is not null"
+)
 
 
 def datasets_with_interactions(connection: duckdb.DuckDBPyConnection) -> list[str]:

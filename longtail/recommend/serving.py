@@ -144,6 +144,7 @@ def serve_recommendations(
     items: pd.DataFrame | None = None,
     neighbours: pd.DataFrame | None = None,
     review_mentions: pd.Series | None = None,
+    products: pd.Series | None = None,
     list_length: int = 20,
     exclude_seen: bool = True,
     privacy: PrivacySettings | None = None,
@@ -160,6 +161,8 @@ def serve_recommendations(
         review_mentions: optional phrases an item's reviews mention most, by item id
             (``longtail.language.review_facts.mentioned_phrases``): an item no catalogue field names is shown as
             ``titles_from_reviews`` gives it ("B0009RF9DW (reviews mention body, scent, shower)").
+        products: optional product of each item, by item id (``longtail.recommend.cards.review_products``): the ids
+            of one product are one card, so a list shows one of them, and none of a product the user has.
         neighbours: optional ``item_id, neighbour_id, score`` rows of a content or blended similarity (as
             ``longtail.recommend.neighbours.neighbour_table`` writes them): they explain the items that no
             co-purchase explains, where the two items' vectors are alike enough to say so (``alike_enough``).
@@ -194,7 +197,7 @@ def serve_recommendations(
             f"{candidates} candidates; both must be {(n_users, candidates)}"
         )
     titles = item_titles(items, review_mentions)
-    cards = item_cards(matrix.item_ids, titles, items, interactions)
+    cards = item_cards(matrix.item_ids, titles, items, interactions, products)
     recommended, scores, repeats = one_per_card(
         recommended, scores, cards, list_length, seen=model.interactions_ if exclude_seen else None
     )

@@ -84,8 +84,11 @@ class ShopIndex:
         self.vectors = shop.vectors if shop.vectors.shape[1] else None
         self.similar_floor = similar_floor(self.vectors) if self.vectors is not None else np.inf
         # What a shopper sees of an item: its title and price. Items whose cards read the same (Online Retail's
-        # colour variants under one description, Instacart's same-named products) share a key, and a list shows one.
-        self.card_keys = card_keys(self.titles, self.prices)
+        # colour variants under one description, Instacart's same-named products), or that are one product (ids
+        # with the same reviews), share a key, and a list shows one. Snapshots published before products were
+        # recorded make each item its own.
+        products = items["product_id"] if "product_id" in items else items["item_id"]
+        self.card_keys = card_keys(self.titles, self.prices, products.astype(str).tolist())
         # What a ruled-out word is read in: the title and the item's own category node, not the shelves above it
         # ("nothing about wine" ruled out every magazine under "Cooking, Food & Wine", and no answer was left).
         own_node = pd.Series(self.categories).str.split(SEPARATOR).str[-1]

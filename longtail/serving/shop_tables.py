@@ -35,6 +35,7 @@ def shop_tables(
     item_sentiment: pd.DataFrame | None = None,
     descriptions: pd.DataFrame | None = None,
     review_mentions: pd.Series | None = None,
+    products: pd.Series | None = None,
     settings: dict | None = None,
 ) -> ShopTables:
     """The serving tables of one shop.
@@ -52,6 +53,8 @@ def shop_tables(
         review_mentions: optional phrases an item's reviews mention most, by item id
             (``longtail.language.review_facts.mentioned_phrases``): they name the items the catalogue names nothing
             for (``titles_from_reviews``), and the clusters of a shop without categories.
+        products: optional product of each item, by item id (``longtail.recommend.cards.review_products``); an
+            item without one is its own product (``product_id`` is its id).
         settings: what the shop serves with (recorded in the manifest); ``currency`` is added: the ISO 4217 code
             most of the catalogue's prices are in, None where it names none.
     """
@@ -97,6 +100,8 @@ def shop_tables(
     frame["price"] = item_prices(catalogue, interactions, ids)
     frame["is_tail"] = is_tail.to_numpy()
     frame["buyers"] = buyers.to_numpy()
+    own_ids = ids.to_series()
+    frame["product_id"] = own_ids if products is None else products.reindex(ids).fillna(own_ids)
     if descriptions is not None and len(descriptions):
         generated = descriptions.drop_duplicates("item_id").set_index("item_id")["text"].astype("string")
         frame["description"] = frame["description"].fillna(generated.reindex(ids))

@@ -44,6 +44,7 @@ ITEM_COLUMNS = [
     "n_reviews",
     "positive_share",
     "praise",
+    "product_id",
 ]
 NEIGHBOUR_COLUMNS = ["item_id", "neighbour_id", "rank", "score"]
 HISTORY_COLUMNS = ["user_id", "item_id", "times"]

@@ -171,3 +171,24 @@ def test_the_lists_of_two_shops_side_by_side_are_those_of_one_shop_at_a_time(tmp
     assert (
         side_by_side.sort_values(order).reset_index(drop=True).equals(again.sort_values(order).reset_index(drop=True))
     )
+
+
+def test_the_lists_and_the_snapshot_read_each_items_product_from_its_shops_reviews(tmp_path):
+    import pandas as pd
+
+    from assets.recommendations import item_products
+
+    reviews = pd.DataFrame(
+        {
+            "dataset": ["shop"] * 4 + ["other"] * 2,
+            "item_id": ["S1", "S1", "S2", "S2", "S3", "S3"],
+            "user_id": ["a", "b", "a", "b", "a", "b"],
+            "ts": pd.to_datetime(["2018-01-01", "2018-01-02"] * 3, utc=True),
+            "text": ["fits well", "too small", "Fits well", "too  small", "fits well", "too small"],
+        }
+    )
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        assert item_products(connection, "shop") is None  # no reviews cleaned yet
+        connection.register("reviews_frame", reviews)
+        connection.execute("create table cleaned_reviews as select * from reviews_frame")
+        assert item_products(connection, "shop").to_dict() == {"S1": "S1", "S2": "S1"}

@@ -17,7 +17,7 @@ from longtail.data.interactions import ORDER_FROM_LAST, with_orders_from_last
 from longtail.parallel import run_largest_first
 from longtail.recommend.evaluation.intervals import INTERVAL_METRICS
 from longtail.recommend.evaluation.list_scores import REPORTED
-from longtail.recommend.evaluation.offline import EvaluationSettings, evaluate_offline
+from longtail.recommend.evaluation.offline import EvaluationSettings, evaluate_offline, split_events
 from longtail.recommend.models import ALS
 from longtail.recommend.models.base import Recommender
 from longtail.recommend.serving import served_settings
@@ -71,12 +71,18 @@ def _interval_text(interval: list[float] | None) -> str | None:
     return f"{interval[0]:.4f}-{interval[1]:.4f}" if interval else None
 
 
+# A global cut that evaluates fewer users than this tells nothing apart (the 5-core shop's evaluated 5): such a shop
+# is evaluated on each user's last visits instead, as the next-basket protocol does.
+MIN_EVALUATED_USERS = 50
+
+
 def evaluate_datasets(
     inputs: Mapping[str, DatasetInputs],
     *,
     test_days: int = 28,
     min_test_share: float = 0.05,
     order_number_datasets: Collection[str] = (),
+    min_evaluated_users: int = MIN_EVALUATED_USERS,
     progress: Callable[[str], None] = lambda message: None,
     als: Callable[..., Recommender] = ALS,
     workers: int = 1,
@@ -88,7 +94,9 @@ def evaluate_datasets(
     sequence is real) are evaluated by the next-basket protocol on each user's order sequence
     (``longtail.data.interactions.with_orders_from_last``): each user's last order is the test and the one before
     it the validation, whatever ``test_days``; a global cut on the order number kept 42 of Instacart's 593 users.
-    Their reviews are not weighed, as reviews have no order number. A dataset that cannot be evaluated
+    So is a dataset whose global cut would evaluate fewer than ``min_evaluated_users`` users, each distinct time of
+    a user (a day, in review files) an order; its report's ``split["global_cut_users"]`` says how many the cut
+    evaluated. Their reviews are not weighed, as reviews have no order number. A dataset that cannot be evaluated
     (``ValueError``, such as too little history to split) is reported in ``not_evaluated`` and the others still
     run. ``progress`` gets a line per stage, prefixed with the dataset. ``als`` is the ALS baseline's constructor
     (``evaluate_offline``'s). ``overrides`` replace ``EvaluationSettings``' defaults other than the split's, such as
@@ -110,6 +118,7 @@ def evaluate_datasets(
                 test_days,
                 min_test_share,
                 dataset in order_number_datasets,
+                min_evaluated_users,
                 progress,
                 als,
                 overrides,
@@ -134,22 +143,23 @@ def _evaluate_dataset(
     test_days: int,
     min_test_share: float,
     by_order_number: bool,
+    min_evaluated_users: int,
     progress: Callable[[str], None],
     als: Callable[..., Recommender],
     overrides: Mapping[str, Any],
 ) -> dict:
-    interactions = data.interactions
+    interactions, global_cut_users = data.interactions, None
+    settings = EvaluationSettings(test_days=test_days, min_test_share=min_test_share, time_column="ts", **overrides)
+    if not by_order_number:
+        global_cut_users = len(split_events(interactions, settings).build_matrices().eval_users)
+        by_order_number = global_cut_users < min_evaluated_users
     if by_order_number:
         # Next basket: each user's last order is the test, the one before it the validation.
-        interactions, time_column = with_orders_from_last(interactions), ORDER_FROM_LAST
-        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=time_column, **overrides)
-    else:
-        time_column = "ts"
-        settings = EvaluationSettings(
-            test_days=test_days, min_test_share=min_test_share, time_column=time_column, **overrides
-        )
+        interactions = with_orders_from_last(interactions)
+        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST, **overrides)
+    time_column = settings.time_column
     progress(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
-    return evaluate_offline(
+    report = evaluate_offline(
         interactions,
         dataset=dataset,
         item_vectors=data.item_vectors,
@@ -158,3 +168,6 @@ def _evaluate_dataset(
         progress=lambda message: progress(f"{dataset}: {message}"),
         als=als,
     )
+    if by_order_number and global_cut_users is not None:
+        report["split"]["global_cut_users"] = global_cut_users
+    return report

@@ -1,6 +1,12 @@
 import pandas as pd
 
-from longtail.data.interactions import interaction_matrix, load_interactions, with_order_numbers, with_orders_from_last
+from longtail.data.interactions import (
+    REVIEW_COPIES_SQL,
+    interaction_matrix,
+    load_interactions,
+    with_order_numbers,
+    with_orders_from_last,
+)
 from longtail.data.warehouse import connect
 
 
@@ -14,11 +20,36 @@ def test_events_and_reviews_are_both_interactions(tmp_path):
         )
         connection.execute(
             "create table cleaned_reviews as select * from (values "
-            "('a', 'u2', 'i1', timestamptz '2024-01-01'), ('a', 'u3', 'i2', null::timestamptz))"
-            " t(dataset, user_id, item_id, ts)"
+            "('a', 'u2', 'i1', timestamptz '2024-01-01', 'good'), ('a', 'u3', 'i2', null::timestamptz, 'bad'))"
+            " t(dataset, user_id, item_id, ts, text)"
         )
         frame = load_interactions(connection, "a")
     assert frame[["user_id", "item_id", "source"]].values.tolist() == [["u2", "i1", "review"], ["u1", "i1", "event"]]
+
+
+def test_a_review_repeated_under_several_ids_is_one_interaction_under_the_id_with_fewest_reviews(tmp_path):
+    # u1's review is on "shoe" and on "page" (which also holds u2's and u3's): one interaction, under "shoe". The
+    # copies may differ in case, spacing and time of day. u4's wordless ratings and u5's review written on another
+    # day are no copies.
+    rows = [
+        ("shoe", "u1", "2024-01-01 09:00", "Fits  well"), ("page", "u1", "2024-01-01 18:00", "fits well"),
+        ("page", "u2", "2024-01-02", "ok"), ("page", "u3", "2024-01-03", "ok"),
+        ("shoe", "u4", "2024-01-04", ""), ("page", "u4", "2024-01-04", None),
+        ("shoe", "u5", "2024-01-05", "nice"), ("page", "u5", "2024-01-06", "nice"),
+    ]  # fmt: skip
+    reviews = pd.DataFrame(rows, columns=["item_id", "user_id", "ts", "text"]).assign(dataset="a")
+    reviews["ts"] = pd.to_datetime(reviews["ts"], utc=True, format="mixed")
+    with connect(tmp_path / "w.duckdb") as connection:
+        connection.register("reviews_frame", reviews)
+        connection.execute("create table cleaned_reviews as select * from reviews_frame")
+        frame = load_interactions(connection, "a")
+        copies = connection.sql(REVIEW_COPIES_SQL, params={"d": "a"}).df()
+    assert sorted(map(tuple, frame[["user_id", "item_id"]].to_numpy())) == [
+        ("u1", "shoe"), ("u2", "page"), ("u3", "page"), ("u4", "page"), ("u4", "shoe"), ("u5", "page"), ("u5", "shoe")
+    ]  # fmt: skip
+    # The review copies give each of u1's two copies one text, and leave the wordless ratings out.
+    assert len(copies) == 6 and copies["review"].nunique() == 5
+    assert copies.loc[copies["item_id"] == "shoe", "review"].iloc[0] == "u1|2024-01-01|fits well"
 
 
 def test_order_numbers_count_each_users_orders_in_time():

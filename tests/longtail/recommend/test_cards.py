@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 
-from longtail.recommend.cards import card_keys, item_prices, one_per_card
+from longtail.recommend.cards import card_keys, item_prices, one_per_card, review_products
 
 
 def test_titles_that_differ_by_an_accent_or_a_mark_read_the_same():
@@ -40,3 +41,34 @@ def test_an_item_shows_its_catalogue_price_else_the_median_it_sold_at():
     sold = pd.DataFrame({"item_id": ["a", "b", "b", "b", "c"], "price": [9.0, 1.0, 3.0, 2.0, None]})
     prices = item_prices(catalogue, sold, pd.Index(["a", "b", "c", "d"]))
     np.testing.assert_array_equal(prices, [2.5, 2.0, np.nan, np.nan])  # a price of 0 is no price
+
+
+def _reviews(rows):
+    return pd.DataFrame(rows, columns=["item_id", "review"])
+
+
+def test_ids_that_carry_the_same_reviews_are_one_product():
+    # Shoes "s1" and "s2" carry the same three reviews; "s3" holds two of them and one of its own (2 of 4 together);
+    # "x" shares one review with "s1", too few to join them.
+    rows = [(item, review) for item in ("s1", "s2") for review in ("fits", "small", "great")]
+    rows += [("s3", "fits"), ("s3", "small"), ("s3", "comfy"), ("x", "great"), ("x", "nice"), ("x", "fine")]
+    assert review_products(_reviews(rows)).to_dict() == {"s1": "s1", "s2": "s1", "s3": "s1", "x": "x"}
+
+
+def test_a_page_that_gathers_the_reviews_of_several_items_joins_the_one_that_makes_most_of_them():
+    # "page" carries the six reviews of "shampoo" and the two of "lotion": 6 of 8 together, and 2 of 8.
+    shampoo = [("shampoo", f"review {n}") for n in range(6)]
+    lotion = [("lotion", f"other {n}") for n in range(2)]
+    page = [("page", review) for _, review in shampoo + lotion]
+    products = review_products(_reviews(shampoo + lotion + page))
+    assert products.to_dict() == {"lotion": "lotion", "page": "page", "shampoo": "page"}
+
+
+def test_reviews_need_their_columns():
+    with pytest.raises(ValueError, match=r"reviews lacks column\(s\) \['review'\]"):
+        review_products(pd.DataFrame({"item_id": ["a"], "text": ["t"]}))
+
+
+def test_items_of_one_product_are_one_card_whatever_their_titles():
+    keys = card_keys(["Shoe (red)", "Shoe (blue)", "Soap"], np.array([10.0, 12.0, 3.0]), ["s1", "s1", "soap"])
+    assert keys[0] == keys[1] != keys[2]

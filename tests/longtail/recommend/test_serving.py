@@ -190,14 +190,19 @@ def test_a_shop_without_a_catalogue_names_items_by_what_their_reviews_mention(sh
     )
 
 
-def test_a_list_shows_items_whose_cards_read_the_same_once_and_none_like_one_the_user_has(shop):
+@pytest.mark.parametrize("twinned_by", ["title and price", "reviews"])
+def test_a_list_shows_items_whose_cards_read_the_same_once_and_none_like_one_the_user_has(shop, twinned_by):
     events, items, vectors = shop
-    # i1 is sold as another listing of i0: the same title and price (the Magazine shop sells "Glamour" under 19 ids).
-    twins = items.copy()
-    twins.loc[twins["item_id"] == "i1", ["title", "price"]] = twins.loc[
-        twins["item_id"] == "i0", ["title", "price"]
-    ].to_numpy()
-    served = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=twins, list_length=10)
+    # i1 is sold as another listing of i0: the same title and price (the Magazine shop sells "Glamour" under 19
+    # ids), or the same reviews (Amazon repeats a product's reviews under the id of each of its sizes).
+    twins, products = items.copy(), None
+    if twinned_by == "reviews":
+        products = pd.Series({"i0": "i0", "i1": "i0", "i2": "i2"})
+    else:
+        twins.loc[twins["item_id"] == "i1", ["title", "price"]] = twins.loc[
+            twins["item_id"] == "i0", ["title", "price"]
+        ].to_numpy()
+    served = serve_recommendations(events, CHOSEN, item_vectors=vectors, items=twins, products=products, list_length=10)
     lists = served.lists
     listed = lists.groupby("user_id")["item_id"].agg(set)
     assert not any({"i0", "i1"} <= items_listed for items_listed in listed)

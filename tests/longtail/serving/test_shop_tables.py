@@ -90,3 +90,11 @@ def test_praise_that_only_restates_the_items_title_is_left_out():
     )  # fmt: skip
     tables = shop_tables(interactions, catalogue, pd.DataFrame(columns=LIST_COLUMNS), item_sentiment=sentiment)
     assert tables.items.set_index("item_id")["praise"].to_dict() == {"N": "educational", "C": ""}
+
+
+def test_each_item_records_its_product_and_an_item_without_one_is_its_own():
+    interactions = pd.DataFrame({"user_id": ["a", "b", "c"], "item_id": ["S1", "S2", "X"]})
+    products = pd.Series({"S1": "S1", "S2": "S1"})  # the same reviews under two ids
+    tables = shop_tables(interactions, pd.DataFrame(columns=["item_id"]), pd.DataFrame(columns=LIST_COLUMNS),
+                         products=products)  # fmt: skip
+    assert tables.items.set_index("item_id")["product_id"].to_dict() == {"S1": "S1", "S2": "S1", "X": "X"}

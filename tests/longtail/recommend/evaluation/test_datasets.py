@@ -33,6 +33,7 @@ def evaluations():
         three_shops(),
         test_days=2,  # days for "shop", orders for "orders"
         order_number_datasets=["orders"],
+        min_evaluated_users=1,  # "shop" on its global cut, however few users it evaluates
         progress=messages.append,
     )
     return result, messages
@@ -61,6 +62,17 @@ def test_an_order_dataset_holds_out_each_users_last_order(evaluations):
     assert (split["cut"], split["validation_cut"]) == ("0", "-1")
     # Every user with an earlier order and a new item in the last one counts: far more than a global cut keeps.
     assert split["evaluated_users"] > 2 * result.reports["shop"]["split"]["evaluated_users"]
+
+
+def test_a_shop_whose_global_cut_evaluates_too_few_users_is_evaluated_on_each_users_last_visits(evaluations):
+    one_cut, _ = evaluations
+    few = one_cut.reports["shop"]["split"]["evaluated_users"]
+    shops = {"shop": three_shops()["shop"]}
+    kept = evaluate_datasets(shops, test_days=2, min_evaluated_users=few).reports["shop"]
+    assert kept["split"]["time_column"] == "ts" and "global_cut_users" not in kept["split"]
+    thin = evaluate_datasets(shops, test_days=2, min_evaluated_users=few + 1).reports["shop"]
+    assert thin["split"]["time_column"] == "order_from_last" and thin["split"]["global_cut_users"] == few
+    assert thin["split"]["evaluated_users"] > few and thin["sentiment_effect"] == []
 
 
 def test_the_tables_hold_every_models_figures_and_the_settings_to_serve(evaluations):
@@ -92,7 +104,9 @@ def without_run_to_run(value):
 
 def test_datasets_evaluated_side_by_side_give_the_reports_of_one_at_a_time(evaluations):
     one_at_a_time, _ = evaluations
-    side_by_side = evaluate_datasets(three_shops(), test_days=2, order_number_datasets=["orders"], workers=2)
+    side_by_side = evaluate_datasets(
+        three_shops(), test_days=2, order_number_datasets=["orders"], min_evaluated_users=1, workers=2
+    )
     # The reports keep the inputs' order whichever dataset finishes first.
     assert list(side_by_side.reports) == list(one_at_a_time.reports) == ["shop", "orders"]
     assert side_by_side.not_evaluated == one_at_a_time.not_evaluated
