@@ -30,10 +30,12 @@ def load_interactions(connection: duckdb.DuckDBPyConnection, dataset: str) -> pd
 
 
 # A review as text that is the same for each copy of it: its author, its day (UTC) and its words, case and spacing
-# aside; null for a review without words, which is no copy of another.
+# aside; null for a review without words, which is no copy of another. The casts hold where a table written with no
+# reviews has untyped (NULL) columns, as the Spark engine's cleaning leaves them.
 SAME_REVIEW_SQL = (
-    "case when nullif(trim(text), '') is null then null else user_id || '|' || "
-    "strftime(timezone('UTC', ts), '%Y-%m-%d') || '|' || lower(regexp_replace(trim(text), '\\s+', ' ', 'g')) end"
+    "case when nullif(trim(text::varchar), '') is null then null else user_id::varchar || '|' || "
+    "strftime(timezone('UTC', ts::timestamptz), '%Y-%m-%d') || '|' || "
+    "lower(regexp_replace(trim(text::varchar), '\\s+', ' ', 'g')) end"
 )
 
 
@@ -64,7 +66,7 @@ def interactions_sql(connection: duckdb.DuckDBPyConnection) -> str | None:
 # ``longtail.recommend.cards.review_products``.
 REVIEW_COPIES_SQL = (
     f"select item_id, {SAME_REVIEW_SQL} as review from cleaned_reviews "
-    "where dataset = $d and ts is not null and nullif(trim(text), '') is not null"
+    "where dataset = $d and ts is not null and nullif(trim(text::varchar), '') is not null"
 )
 
 

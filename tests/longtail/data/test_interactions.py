@@ -52,6 +52,17 @@ def test_a_review_repeated_under_several_ids_is_one_interaction_under_the_id_wit
     assert copies.loc[copies["item_id"] == "shoe", "review"].iloc[0] == "u1|2024-01-01|fits well"
 
 
+def test_a_reviews_table_written_without_reviews_gives_no_interactions(tmp_path):
+    # The Spark engine's cleaning leaves a shop without reviews an empty table of untyped (NULL) columns.
+    with connect(tmp_path / "w.duckdb") as connection:
+        connection.execute(
+            "create table cleaned_reviews as select 'a' as dataset, null as user_id, null as item_id, null as ts,"
+            " null as text where false"
+        )
+        assert load_interactions(connection, "a").empty
+        assert connection.sql(REVIEW_COPIES_SQL, params={"d": "a"}).df().empty
+
+
 def test_order_numbers_count_each_users_orders_in_time():
     frame = pd.DataFrame(
         {
