@@ -92,8 +92,8 @@ def evaluate_datasets(
 
     The datasets of ``order_number_datasets`` (e.g. Instacart, whose timestamps are reconstructed while the order
     sequence is real) are evaluated by the next-basket protocol on each user's order sequence
-    (``longtail.data.interactions.with_orders_from_last``): each user's last order is the test and the one before
-    it the validation, whatever ``test_days``; a global cut on the order number kept 42 of Instacart's 593 users.
+    (``next_basket_orders``): each user's last order is the test and the one before it the validation, a user's
+    first order never, whatever ``test_days``; a global cut on the order number kept 42 of Instacart's 593 users.
     So is a dataset whose global cut would evaluate fewer than ``min_evaluated_users`` users, each distinct time of
     a user (a day, in review files) an order; its report's ``split["global_cut_users"]`` says how many the cut
     evaluated. Their reviews are not weighed, as reviews have no order number. A dataset that cannot be evaluated
@@ -155,7 +155,7 @@ def _evaluate_dataset(
         by_order_number = global_cut_users < min_evaluated_users
     if by_order_number:
         # Next basket: each user's last order is the test, the one before it the validation.
-        interactions = with_orders_from_last(interactions)
+        interactions = next_basket_orders(interactions)
         settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST, **overrides)
     time_column = settings.time_column
     progress(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
@@ -171,3 +171,15 @@ def _evaluate_dataset(
     if by_order_number and global_cut_users is not None:
         report["split"]["global_cut_users"] = global_cut_users
     return report
+
+
+def next_basket_orders(interactions: pd.DataFrame) -> pd.DataFrame:
+    """``with_orders_from_last``, with each user's first order numbered at most -2: nothing before it could predict
+    it, so it is never the test order (0) or the validation order (-1) but training data on both sides. A user with
+    one order counts in training instead of as a cold test user: 1,249 of the 5-core shop's 1,397 reviewers, whose
+    reviews would otherwise be left out of every model the evaluation fits. Every Instacart user has three orders or
+    more, so its split is the same."""
+    numbered = with_orders_from_last(interactions)
+    order = numbered[ORDER_FROM_LAST]
+    first = order.groupby(numbered["user_id"], sort=False).transform("min")
+    return numbered.assign(**{ORDER_FROM_LAST: order.where(order != first, np.minimum(first, -2))})

@@ -41,14 +41,13 @@ class _Scores(NamedTuple):
 
 class _Components(NamedTuple):
     """One batch of users' raw scores from each fitted component, before the scoring-time settings weigh them;
-    ``history`` the batch's scoring input (csr); ``cold`` (n_users,) marks users without history."""
+    ``co_bought`` (n_users, n_items) bool marks the items that a customer who has one of the user's items has too."""
 
     ease: _Scores
     recent: _Scores | None
     als: _Scores | None
     content: _Scores | None
-    history: sp.csr_matrix
-    cold: np.ndarray
+    co_bought: np.ndarray
 
 
 class LongTailHybrid(Recommender):
@@ -65,11 +64,11 @@ class LongTailHybrid(Recommender):
       weights (when ``recency`` is given; else the history is binary) relative to the user's latest purchase
       (weight 1). Recency weighs what a user bought lately above what they bought years ago, which helps a
       seasonal shop; where tastes last (magazine subscriptions), the binary history ranks better, and
-      ``history_recency`` 0 with every other weight 0 scores exactly as the EASE it holds.
+      ``history_recency`` 0 with every other weight 0 ranks the linked items (below) as the EASE it holds.
     - ``U @ V.T`` are the scores of an implicit-feedback ALS (``longtail.recommend.models.als.ALS``) fitted on
       ``X`` with ``als_settings`` (or given to ``fit``), fitted only with ``als_weight`` above 0: where a shop's
       tastes are better told by latent factors than by co-purchases (magazine subscriptions), validation can lean
-      on them; ``als_weight`` 1 with every other weight 0 ranks as that ALS.
+      on them; ``als_weight`` 1 with every other weight 0 ranks the linked items as that ALS.
     - ``S`` is the item-item content similarity (top ``content_neighbors`` cosine neighbours of ``item_vectors``),
       which reaches items with few interactions; ``content_weight = 0`` leaves it out.
     - Dividing by ``popularity ** popularity_exponent`` (popularity = users per item, at least 1) corrects the
@@ -82,9 +81,11 @@ class LongTailHybrid(Recommender):
     ``recommend`` then calibrates each list's share of tail items to the user's tail appetite, the share of tail
     items among the user's own items shrunk towards the average user's with ``appetite_prior`` pseudo-items
     (``longtail.recommend.reranking.calibrate_tail_share``, weight ``tail_weight``; 0 switches it off). Tail items
-    are those outside the head that makes ``head_share`` of training interactions. Users without history, and users
-    whose history gives no item they have not bought a score above 0, are scored by (recent) popularity, so they
-    still get a full list.
+    are those outside the head that makes ``head_share`` of training interactions. An item scores above every other
+    only where it scores above 0 and something links it to the user's items: a customer who has one of them has it
+    too, or (with the content term) their texts are neighbours. The rest follow in the order of the new-user list,
+    (recent) popularity debiased: where a shop's users buy once or twice (the 5-core shop), the scores of items
+    nothing links are noise, and had filled lists with unnamed items "for variety".
 
     With ``privacy`` the two popularity vectors (``popularity_`` and the recent popularity ``cold_scores_``, the
     "popular now" list) are user-level differentially private, each at ``privacy``'s (epsilon, delta)
@@ -316,8 +317,7 @@ class LongTailHybrid(Recommender):
             content=None
             if self.content_similarity_ is None
             else _with_divisor((history @ self.content_similarity_).toarray()),
-            history=history,
-            cold=np.diff(history.indptr) == 0,
+            co_bought=((history.sign() @ self.binary_history_.T) @ self.binary_history_).toarray() > 0,
         )
 
     def _relevance(self, components: _Components) -> np.ndarray:
@@ -327,14 +327,15 @@ class LongTailHybrid(Recommender):
             relevance += _weighted(components.recent, self.recent_weight)
         if self.als_ is not None:
             relevance = (1 - self.als_weight) * relevance + _weighted(components.als, self.als_weight)
+        linked = components.co_bought
         if self.content_similarity_ is not None:
             relevance += _weighted(components.content, self.content_weight)
-        # A user whose items nobody else bought (and no text links) has no personal signal: no item they have not
-        # bought scores above 0, and their list was the catalogue in id order. Such a user is scored as a new one is.
-        liked = relevance > 0
-        liked[components.history.nonzero()] = False
-        relevance[components.cold | ~liked.any(axis=1)] = self.cold_scores_
-        return self._debiased(relevance)
+            if self.content_weight > 0:
+                linked = linked | (components.content.scores > 0)
+        relevance = self._debiased(relevance)
+        # Linked items with a score above 0 move to (1, 2]; the rest take the new-user list's scores, in [0, 1].
+        kept = linked & (relevance > 0)
+        return np.where(kept, relevance + 1.0, self._debiased(self.cold_scores_[None, :])).astype(np.float32)
 
     def _debiased(self, relevance: np.ndarray) -> np.ndarray:
         # A setting of 0 would divide or multiply by 1: skipped, as the same lists come out faster over a grid.

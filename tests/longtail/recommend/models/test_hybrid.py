@@ -316,3 +316,18 @@ def test_an_unfitted_als_or_one_fitted_on_other_interactions_is_refused(random_s
     other.data[:5] = 0
     with pytest.raises(ValueError, match="als was fitted on other interactions"):
         LongTailHybrid(als_weight=0.5).fit(random_sparse, als=ALS(factors=8, iterations=2).fit(other))
+
+
+def test_items_nothing_links_to_the_users_items_follow_the_linked_ones_in_the_new_users_order():
+    """User 0 has item 0, which only user 1 shares, with item 1. Items 2-5 are bought by others who share nothing
+    with user 0: whatever the model scores them, they follow item 1, most bought first, as a new user's list has them.
+    """
+    rows = [[1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]] + [[0, 0, 1, 1, 1, 0]] * 3 + [[0, 0, 0, 1, 1, 1]] * 2
+    rows += [[0, 0, 0, 0, 1, 0]] * 4
+    X = sp.csr_matrix(np.array(rows, dtype=np.float32))
+    for settings in ({"als_weight": 0.0}, {"als_weight": 1.0, "als_settings": {"factors": 2, "iterations": 5}}):
+        model = LongTailHybrid(l2=1.0, recent_weight=0.0, popularity_exponent=0.0, **settings).fit(X)
+        lists, scores = model.recommend(np.array([0]), 5, return_scores=True)
+        new_user = [item for item in model.recommend_cold(6) if item != 0]
+        assert lists[0].tolist() == [1, *new_user[:4]] and lists[0].tolist()[1:3] == [4, 3], settings
+        assert scores[0, 0] > 1 >= scores[0, 1:].max() and (scores[0] >= 0).all()
