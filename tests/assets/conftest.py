@@ -20,7 +20,7 @@ LANGUAGE_AND_DEMAND = (
 )
 
 
-def run(home: Home, selection: str, tags: dict | None = None, instance=None, resources=None):
+def run(home: Home, selection: str, tags: dict | None = None, instance=None, resources=None, run_config=None):
     result = dg.materialize(
         [*ASSETS, *CHECKS],
         selection=selection,
@@ -28,6 +28,7 @@ def run(home: Home, selection: str, tags: dict | None = None, instance=None, res
         tags=tags,
         instance=instance,
         raise_on_error=False,
+        run_config=run_config,
     )
     failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
     assert result.success, failed
@@ -40,10 +41,12 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
 
 
 @contextmanager
-def synthetic_shop(root: Path, derived: str, *, with_reviews: bool, engine: EngineResource | None = None):
+def synthetic_shop(
+    root: Path, derived: str, *, with_reviews: bool, engine: EngineResource | None = None, run_config=None
+):
     """Land ``shop_history`` (and ``shop_reviews``) under ``root``, clean it, materialize ``derived`` (on
-    ``engine``, by default the local one); yields (home, result of ``derived``, the MonkeyPatch that points
-    LONGTAIL_HOME at ``root``)."""
+    ``engine``, by default the local one, with ``run_config``); yields (home, result of ``derived``, the MonkeyPatch
+    that points LONGTAIL_HOME at ``root``)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LONGTAIL_HOME", str(root))
         home = Home(root, engine)
@@ -55,7 +58,7 @@ def synthetic_shop(root: Path, derived: str, *, with_reviews: bool, engine: Engi
         with dg.DagsterInstance.ephemeral() as instance:
             run(home, DATA_LAYER, instance=instance)
             run(home, "key:cleaned_events", {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-05-01"}, instance)
-            yield home, run(home, derived, instance=instance), patch
+            yield home, run(home, derived, instance=instance, run_config=run_config), patch
 
 
 @pytest.fixture(scope="session")
