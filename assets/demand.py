@@ -186,7 +186,8 @@ def demand_plans(context: dg.AssetExecutionContext, config: ForecastConfig, ware
     write_dataset_reports(reports, reports_dir, REPORT_NAME, size=lambda report: report["backtest"]["n_series"])
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(asset_key="demand_forecasts", metadata=forecast_metadata(plan, reports_dir, seconds))
-    titles = items.set_index(["dataset", "item_id"])["title"]
+    # A shop with no catalogue file has no cleaned_items table: its items have no titles.
+    titles = items.set_index(["dataset", "item_id"])["title"] if len(items.columns) else pd.Series(dtype="string")
     yield dg.MaterializeResult(
         asset_key="replenishment_plan", metadata=replenishment_metadata(plan, titles, reports_dir)
     )
@@ -220,6 +221,8 @@ def replenishment_metadata(plan: DemandPlan, titles: pd.Series, reports_dir) -> 
     """What the UI shows of ``replenishment_plan``: the orders, the flags, the replay per policy and class, the
     trade-off curves, and the items a planner would look at first, named by their ``titles`` (indexed by dataset
     and item id; an item without one is shown by its id)."""
+    if plan.replenishment.empty:  # no dataset has purchase events (a shop of reviews alone): nothing to stock
+        return {"dagster/row_count": 0, "items_to_order": 0, "dormant_items": 0, "obsolete_items": 0}
     orders = plan.replenishment.sort_values("suggested_order", ascending=False)
     named = pd.MultiIndex.from_frame(orders[["dataset", "item_id"]])
     orders.insert(orders.columns.get_loc("item_id") + 1, "title", titles.reindex(named).to_numpy())

@@ -77,17 +77,23 @@ def download_online_retail_ii(target: Path) -> Path:
 def write_data_layer_report(warehouse_path: Path, reports_dir: Path) -> dict:
     """Rows raw / cleaned / quarantined by rule for each dataset and table, written to
     ``reports_dir/data_layer.json`` (which other tools read) and returned."""
-    from longtail.data.warehouse import connect
+    from longtail.data.warehouse import connect, table_exists
 
     summary: dict = {}
     with connect(warehouse_path) as connection:
         for table in ("events", "items", "reviews"):
-            counts = connection.execute(
-                f"""select dataset, 'raw' as kind, count(*) as n from raw_{table} group by all
-                union all select dataset, 'cleaned', count(*) from cleaned_{table} group by all
-                union all select dataset, 'quarantined:' || rule, count(*) from quarantine
-                where table_name = '{table}' group by all order by all"""
-            ).fetchall()
+            # A table the data never fed (no events in a shop of reviews alone) is not there to count.
+            parts = [
+                f"select dataset, '{kind}' as kind, count(*) as n from {name} group by all"
+                for kind, name in (("raw", f"raw_{table}"), ("cleaned", f"cleaned_{table}"))
+                if table_exists(connection, name)
+            ]
+            if table_exists(connection, "quarantine"):
+                parts.append(
+                    "select dataset, 'quarantined:' || rule, count(*) from quarantine "
+                    f"where table_name = '{table}' group by all"
+                )
+            counts = connection.execute(" union all ".join(parts) + " order by all").fetchall() if parts else []
             for dataset, kind, n in counts:
                 summary.setdefault(dataset, {}).setdefault(table, {})[kind] = n
     write_text_whole(reports_dir / "data_layer.json", json.dumps(summary, indent=2))

@@ -139,3 +139,22 @@ def test_the_trade_off_plot_draws_a_class_without_demand_in_the_replayed_weeks(t
     markdown = _tradeoff_plot(report, tmp_path)
     assert markdown.startswith("![average stock against fill rate](data:image/png;base64,")
     assert (tmp_path / REPORT_NAME / "shop_stock_tradeoff.png").stat().st_size > 0
+
+
+def test_a_shop_of_reviews_alone_has_no_demand_to_plan_and_fails_nothing(home, tmp_path):
+    """The Amazon 5-core files hold reviews only: no events table is ever cleaned, so there are no customers' sales
+    to set guests' beside, no demand history and nothing to stock; the demo's data-layer report counts what is
+    there."""
+    from orchestration.demo import write_data_layer_report
+    from tests.fixtures import write_reviews
+
+    write_reviews(home.landing / "shop" / "reviews.jsonl")
+    with dg.DagsterInstance.ephemeral() as instance:
+        run(home, "key:raw_events or key:raw_items or key:raw_reviews or key:cleaned_reviews", instance=instance)
+        selection = "key:guest_sales or key:demand_history or key:demand_forecasts or key:replenishment_plan"
+        result = run(home, selection, instance=instance)
+    assert metadata(result, "guest_sales")["dagster/row_count"] == 0
+    assert metadata(result, "replenishment_plan")["dagster/row_count"] == 0
+    summary = write_data_layer_report(home.warehouse_path, tmp_path)
+    assert set(summary["shop"]) == {"reviews"} and summary["shop"]["reviews"]["cleaned"] > 0
+    assert json.loads((tmp_path / "data_layer.json").read_text()) == summary
