@@ -148,29 +148,57 @@ def _evaluate_dataset(
     als: Callable[..., Recommender],
     overrides: Mapping[str, Any],
 ) -> dict:
-    interactions, global_cut_users = data.interactions, None
-    settings = EvaluationSettings(test_days=test_days, min_test_share=min_test_share, time_column="ts", **overrides)
-    if not by_order_number:
-        global_cut_users = len(split_events(interactions, settings).build_matrices().eval_users)
-        by_order_number = global_cut_users < min_evaluated_users
-    if by_order_number:
-        # Next basket: each user's last order is the test, the one before it the validation.
-        interactions = next_basket_orders(interactions)
-        settings = EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST, **overrides)
-    time_column = settings.time_column
-    progress(f"{dataset}: evaluating on {len(interactions):,} interactions ({time_column} as time)")
+    protocol = evaluation_protocol(data, test_days, min_test_share, by_order_number, min_evaluated_users, overrides)
+    time_column = protocol.settings.time_column
+    progress(f"{dataset}: evaluating on {len(protocol.data.interactions):,} interactions ({time_column} as time)")
     report = evaluate_offline(
-        interactions,
+        protocol.data.interactions,
         dataset=dataset,
-        item_vectors=data.item_vectors,
-        review_scores=data.review_scores if time_column == "ts" else None,
-        settings=settings,
+        item_vectors=protocol.data.item_vectors,
+        review_scores=protocol.data.review_scores,
+        settings=protocol.settings,
         progress=lambda message: progress(f"{dataset}: {message}"),
         als=als,
     )
-    if by_order_number and global_cut_users is not None:
-        report["split"]["global_cut_users"] = global_cut_users
+    if protocol.global_cut_users is not None:
+        report["split"]["global_cut_users"] = protocol.global_cut_users
     return report
+
+
+@dataclass(frozen=True)
+class EvaluationProtocol:
+    """What one dataset is evaluated on: its inputs (by the next-basket protocol, interactions numbered by order
+    and no reviews), the settings that split them, and, where a thin global cut sent it to the next-basket
+    protocol, how many users that cut evaluated (else None)."""
+
+    data: DatasetInputs
+    settings: EvaluationSettings
+    global_cut_users: int | None
+
+
+def evaluation_protocol(
+    data: DatasetInputs,
+    test_days: int,
+    min_test_share: float,
+    by_order_number: bool,
+    min_evaluated_users: int,
+    overrides: Mapping[str, Any] = MappingProxyType({}),
+) -> EvaluationProtocol:
+    """The protocol ``evaluate_datasets`` evaluates ``data`` by (its arguments): a global cut, or the next-basket
+    protocol where ``by_order_number`` or where the cut would evaluate fewer than ``min_evaluated_users``."""
+    settings = EvaluationSettings(test_days=test_days, min_test_share=min_test_share, time_column="ts", **overrides)
+    if not by_order_number:
+        global_cut_users = len(split_events(data.interactions, settings).build_matrices().eval_users)
+        if global_cut_users >= min_evaluated_users:
+            return EvaluationProtocol(data, settings, None)
+    else:
+        global_cut_users = None
+    # Next basket: each user's last order is the test, the one before it the validation.
+    return EvaluationProtocol(
+        DatasetInputs(next_basket_orders(data.interactions), data.item_vectors, None),
+        EvaluationSettings(test_days=1, min_test_share=0.0, time_column=ORDER_FROM_LAST, **overrides),
+        global_cut_users,
+    )
 
 
 def next_basket_orders(interactions: pd.DataFrame) -> pd.DataFrame:

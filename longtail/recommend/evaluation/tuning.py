@@ -88,13 +88,18 @@ def tuning_table(report: dict) -> pd.DataFrame:
 
 def floor_text(report: dict) -> str:
     """One sentence on the accuracy floor of the system's choice in an ``evaluate_offline`` report: whose
-    validation NDCG@10 it was, and whether a point of the system's grid reached it."""
+    validation NDCG@10 it was, and whether a point of the system's grid reached it; or, where validation evaluated
+    too few users to trade accuracy for the tail (a report before that rule traded always), that it did not."""
     floor = report["tuning"]["hybrid_floor"]
-    outcome = (
-        "reached: the choice is among the points at least this accurate"
-        if floor["reached"]
-        else "not reached by any point: the most accurate point was chosen"
-    )
+    if not floor.get("tail_trade", True):
+        outcome = (
+            f"not used: {report['split']['validation_users']:,} validation users are too few to trade accuracy for "
+            "the tail, so the most accurate point was chosen"
+        )
+    elif floor["reached"]:
+        outcome = "reached: the choice is among the points at least this accurate"
+    else:
+        outcome = "not reached by any point: the most accurate point was chosen"
     return f"{report['system']}'s floor: {floor['model']}'s validation NDCG@10 {floor['ndcg@10']:.4f}, {outcome}."
 
 

@@ -40,3 +40,5 @@ def test_the_choice_is_the_most_accurate_point_above_the_floor_that_reaches_the_
     assert choose(points, 0.115, ease)["recent_weight"] == 0.1
     # No point reaches the floor: the most accurate one, whatever its tail.
     assert choose([point(0.09, 0.09, 0.5, 0.4), point(0.095, 0.0, 0.1, 0.5)], 0.10, ease)["recent_weight"] == 0.5
+    # Too few validation users to measure a trade: the most accurate point, though another reaches the targets.
+    assert choose(points, 0.10, ease, trade=False)["recent_weight"] == 0.1

@@ -1,10 +1,12 @@
+import dataclasses
 import io
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from longtail.recommend.evaluation.offline import SYSTEM, EvaluationSettings, _grid, evaluate_offline, split_events
+from longtail.recommend.evaluation.offline import SYSTEM, EvaluationSettings, evaluate_offline, split_events
+from longtail.recommend.evaluation.validation import hybrid_grid
 from tests.fixtures import shop_history
 
 SMALL_GRID = EvaluationSettings(
@@ -101,7 +103,7 @@ def test_at_an_als_weight_of_1_the_grid_leaves_out_the_ease_terms_recency_settin
     settings = EvaluationSettings(
         recent_weights=(0.0, 0.3, 0.6), history_recencies=(0.0, 1.0), als_weights=(0.0, 0.25, 1.0)
     )
-    grid = _grid(settings, content=True, sentiment=False)
+    grid = hybrid_grid(settings, content=True, sentiment=False)
     others = len(settings.popularity_exponents) * len(settings.tail_weights) * len(settings.content_weights)
     assert len(grid) == others * (3 * 2 * 2 + 1)
     only_als = [point for point in grid if point["als_weight"] == 1.0]
@@ -144,3 +146,19 @@ def test_changing_only_the_test_window_leaves_every_tuning_choice_identical(even
     assert changed["tuning"] == report["tuning"]
     assert changed["split"]["cut"] == report["split"]["cut"]
     assert changed["models"][SYSTEM]["ndcg@10"] != report["models"][SYSTEM]["ndcg@10"]
+
+
+def test_a_validation_split_too_thin_to_measure_a_trade_chooses_the_most_accurate_point(events):
+    from longtail.recommend.evaluation.hybrid_choice import HYBRID_SETTINGS, choose
+
+    def settings_of(point: dict) -> dict:
+        return {name: point[name] for name in HYBRID_SETTINGS}
+
+    for min_trade_users in (1, 10_000):
+        settings = dataclasses.replace(SMALL_GRID, min_trade_users=min_trade_users)
+        tuning = evaluate_offline(events, dataset="shop", settings=settings)["tuning"]
+        points, floor = tuning["hybrid_validation"], tuning["hybrid_floor"]
+        assert floor["tail_trade"] == (min_trade_users == 1)
+        most_accurate = max(points, key=lambda point: point["ndcg@10"])
+        traded = choose(points, floor["ndcg@10"], tuning["ease_validation"])
+        assert tuning["hybrid"] == (traded if floor["tail_trade"] else settings_of(most_accurate))

@@ -119,3 +119,10 @@ def test_the_floor_sentence_names_whose_accuracy_it_was_and_whether_it_was_reach
     )
     report["tuning"]["hybrid_floor"]["reached"] = True
     assert "reached: the choice is among the points at least this accurate" in floor_text(report)
+    # A validation split too thin to measure a trade of accuracy for the tail says so.
+    report["tuning"]["hybrid_floor"]["tail_trade"] = False
+    report["split"] = {"validation_users": 83}
+    assert floor_text(report).endswith(
+        "0.1365, not used: 83 validation users are too few to trade accuracy for the tail, so the most accurate "
+        "point was chosen."
+    )
