@@ -159,8 +159,8 @@ def tune_on_validation(
         **{name: model for name, (_, model) in tuned_baselines.items()},
     }
     if hybrid.als_ is not None:
-        # Another engine's ALS (Spark's) gave the settings; the floor is the ALS the hybrid weighs, so that the
-        # choice is the same on every engine.
+        # The ALS the hybrid weighs: the tuned one itself, or its own where another engine's ALS (Spark's) gave the
+        # settings. The floor counts it, so that the choice is the same on every engine.
         models["ALS"] = hybrid.als_
     figures = {
         "MostPopular": model_metrics(models["MostPopular"], data),

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from longtail.recommend.evaluation import offline
 from longtail.recommend.evaluation.metrics import ndcg_at_k
+from longtail.recommend.evaluation.tuning import BASELINE_GRIDS
 from longtail.recommend.models.als import ALS
 from longtail.spark.als import SparkALS
 from longtail.spark.session import tasks_by_executor
@@ -74,7 +75,7 @@ def test_evaluate_offline_tunes_spark_als_on_its_grid(spark):
         l2_grid=(100.0,),
         recent_weights=(0.0,),
         popularity_exponents=(0.0,),
-        baseline_grids={**offline.BASELINE_GRIDS, "ALS": grid},
+        baseline_grids={**BASELINE_GRIDS, "ALS": grid},
     )
     report = offline.evaluate_offline(
         events, dataset="shop", settings=settings, als=functools.partial(SparkALS, spark=spark, iterations=3)
