@@ -35,6 +35,7 @@ from longtail.parallel import run_largest_first
 from longtail.privacy.dp import PrivacySettings, optional_privacy, privacy_record
 from longtail.recommend.cards import review_products
 from longtail.recommend.evaluation.datasets import MIN_EVALUATED_USERS, DatasetInputs, evaluate_datasets
+from longtail.recommend.evaluation.hybrid_choice import MIN_TRADE_USERS
 from longtail.recommend.evaluation.list_scores import REPORTED
 from longtail.recommend.evaluation.targets import target_comparison
 from longtail.recommend.evaluation.tuning import floor_text, tuning_table
@@ -57,13 +58,16 @@ class EvaluationConfig(dg.Config):
     """``test_days``: the test window (widened to ``min_test_share`` of events when it holds fewer);
     ``order_number_datasets``: datasets evaluated on each user's order sequence rather than the timestamp, by the
     next-basket protocol (Instacart's timestamps are reconstructed, only the order sequence is real), as is any
-    dataset whose global cut would evaluate fewer than ``min_evaluated_users`` users; ``workers``: datasets evaluated
-    at a time, in threads (see ``longtail.recommend.evaluation.datasets.evaluate_datasets``)."""
+    dataset whose global cut would evaluate fewer than ``min_evaluated_users`` users; ``min_trade_users``: the
+    validation users below which the hybrid's choice is its most accurate point, trading nothing for the tail
+    (``longtail.recommend.evaluation.hybrid_choice.MIN_TRADE_USERS``); ``workers``: datasets evaluated at a time, in
+    threads (see ``longtail.recommend.evaluation.datasets.evaluate_datasets``)."""
 
     test_days: int = 28
     min_test_share: float = 0.05
     order_number_datasets: list[str] = ["instacart_sample"]
     min_evaluated_users: int = MIN_EVALUATED_USERS
+    min_trade_users: int = MIN_TRADE_USERS
     workers: int = 2
 
 
@@ -109,6 +113,7 @@ def recommendation_evaluation(
         min_test_share=config.min_test_share,
         order_number_datasets=config.order_number_datasets,
         min_evaluated_users=config.min_evaluated_users,
+        overrides={"min_trade_users": config.min_trade_users},
         progress=context.log.info,
         als=partial(SparkALS, spark=engine.spark()) if engine.is_spark else ALS,
         # One at a time on Spark: its jobs share the session's executors, which already spread the work.

@@ -8,7 +8,7 @@ import shutil
 import duckdb
 import pytest
 
-from assets.recommendations import COLD_START_USER, reasons_have_co_buyers
+from assets.recommendations import COLD_START_USER, EvaluationConfig, reasons_have_co_buyers
 from longtail.recommend.evaluation.tuning import BASELINE_GRIDS
 from resources.warehouse import WarehouseResource
 from tests.assets.conftest import metadata, run, synthetic_shop
@@ -93,6 +93,12 @@ def test_evaluation_report_compares_every_model_on_one_split(shop):
     assert "at_grid_edge" in tuning and chosen_l2 in tuning and "longtail_hybrid" in tuning
     floor = report["tuning"]["hybrid_floor"]
     assert f"{floor['model']}'s validation NDCG@10 {floor['ndcg@10']:.4f}" in tuning
+    # The shop validates on fewer users than a trade for the tail needs: its most accurate point, and the UI says so.
+    assert report["split"]["validation_users"] < EvaluationConfig().min_trade_users
+    assert floor["tail_trade"] is False
+    best = max(report["tuning"]["hybrid_validation"], key=lambda point: point["ndcg@10"])
+    assert all(best[name] == value for name, value in report["tuning"]["hybrid"].items())
+    assert "too few to trade accuracy for the tail" in tuning
 
 
 def test_lists_hold_new_items_with_reasons_and_a_list_for_a_new_user(shop):
