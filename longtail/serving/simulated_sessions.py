@@ -3,8 +3,8 @@ later (in the test window), as a shopper who wants that kind of thing might type
 
 The query never repeats the title: it keeps ``words_per_query`` of its content words (at most all but one, so
 never the whole title), sometimes swapped for a shopper's synonym, and may add the item's aisle (shops with real
-categories) and a price bound the item meets (shops with prices). The bound and the category it names are the
-shopper's hard constraints, against which every system's results are checked.
+categories) and a price bound the item meets (shops with prices), in the shop's currency. The bound and the
+category it names are the shopper's hard constraints, against which every system's results are checked.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from longtail.data.text_repairs import CURRENCY_SYMBOLS
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.vocabulary import SEPARATOR
 
@@ -113,7 +114,17 @@ def _session(index: ShopIndex, user_id: str, row: int, rng: np.random.Generator,
     band = next((band for band in PRICE_BANDS if band >= index.prices[row]), None)  # None for NaN prices too
     max_price = float(band) if band is not None and rng.random() < 0.5 else None
     if max_price is not None:
-        price = f" under £{max_price:g}" if rng.random() < 0.5 else f" for £{max_price:g} or less"
+        amount = amount_text(max_price, index.settings.get("currency"))
+        price = f" under {amount}" if rng.random() < 0.5 else f" for {amount} or less"
     template = TEMPLATES[rng.integers(len(TEMPLATES))]
     query = template.format(words=" ".join(typed), category=category, price=price)
     return SimulatedSession(user_id, row, query, Filters(category=constraint_category, max_price=max_price))
+
+
+def amount_text(amount: float, currency: str | None) -> str:
+    """A round amount as a shopper types it in the shop's currency (an ISO 4217 code): "£5", "$10", "7.5 CHF",
+    and "5" where the shop names no currency."""
+    symbol = CURRENCY_SYMBOLS.get(currency or "")
+    if symbol:
+        return f"{symbol}{amount:g}"
+    return f"{amount:g} {currency}" if currency else f"{amount:g}"

@@ -1,15 +1,17 @@
 """The interactive evaluation on the synthetic two-theme shop, with the fake encoder."""
 
 import io
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from longtail.serving import assistant_tuning as tuning
-from longtail.serving.assistant import AssistantWeights
+from longtail.serving.assistant import AssistantWeights, ShopAssistant
 from longtail.serving.assistant_tuning import ASSISTANT_GRID, BM25_GRID, evaluation_stages
 from longtail.serving.catalogue import ShopIndex
 from longtail.serving.interactive_evaluation import SYSTEMS, evaluate_interactive
+from longtail.serving.query import parse_query
 from longtail.serving.simulated_sessions import SYNONYMS, content_words, simulate_sessions
 from tests.fixtures import shop_history
 from tests.longtail.serving.shops import fake_encode, small_shop
@@ -96,3 +98,23 @@ def test_simulated_queries_never_repeat_the_title_and_their_constraints_hold_for
             typed = [w for w in content_words(title) if w in session.query or SYNONYMS.get(w, w) in session.query]
             assert typed  # the kind of thing, at least, is named
             assert index.mask(session.constraints)[session.target]
+
+
+@pytest.mark.parametrize("currency,symbol", [("GBP", "£"), ("USD", "$"), (None, "")])
+def test_simulated_price_bounds_are_typed_in_the_shops_currency_and_parsed_as_their_constraint(currency, symbol):
+    tables = small_shop()
+    index = ShopIndex("shop", replace(tables, settings={**tables.settings, "currency": currency}))
+    purchases = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u4"], "item_id": ["I09", "I11", "I05", "I10"]})
+    priced = [
+        session
+        for seed in range(12)
+        for session in simulate_sessions(index, purchases, seed=seed)
+        if session.constraints.max_price is not None
+    ]
+    assert priced
+    vocabulary = ShopAssistant(index, fake_encode).vocabulary
+    for session in priced:
+        amount = f"{symbol}{session.constraints.max_price:g}"
+        assert f"under {amount}" in session.query or f"for {amount} or less" in session.query
+        assert not {"£", "$", "€"} - {symbol} & set(session.query)
+        assert parse_query(session.query, vocabulary).max_price == session.constraints.max_price

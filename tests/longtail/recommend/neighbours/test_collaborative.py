@@ -83,7 +83,16 @@ def stored_entries(sims, start, active, k, indices, scores):
         _keep_top_k(sp.csr_matrix(sims), start, active, k, indices, scores)
 
 
-@pytest.mark.parametrize("keep", [dense_rows, stored_entries])
+def stored_entries_a_few_rows_at_a_time(sims, start, active, k, indices, scores):
+    """``_keep_top_k`` from the stored entries, with a sort key too short for more than a few rows beside the
+    columns (as for a catalogue of millions)."""
+    with pytest.MonkeyPatch.context() as patch:
+        column_bits = max(int(sims.shape[1] - 1).bit_length(), 1)
+        patch.setattr(collaborative, "ROW_AND_COLUMN_BITS", column_bits + 2)  # 4 rows at a time
+        stored_entries(sims, start, active, k, indices, scores)
+
+
+@pytest.mark.parametrize("keep", [dense_rows, stored_entries, stored_entries_a_few_rows_at_a_time])
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("n_columns,k", [(2, 1), (40, 1), (40, 6), (40, 39), (300, 50), (300, 299)])
 def test_block_top_k_matches_a_row_by_row_reference(keep, seed, n_columns, k):
