@@ -6,13 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# bm25s's own defaults: the assistant's where a shop's tuning did not pay (``tune_served_assistant``).
+DEFAULT_BM25 = {"k1": 1.5, "b": 0.75}
+
 
 def lexical_index(texts: Sequence[str], params: Mapping[str, float] | None = None):
     """A BM25 index (``bm25s``, English stop words dropped) over ``texts``, with ``params`` ``k1`` and ``b``
-    (bm25s's defaults, 1.5 and 0.75, where None)."""
+    (``DEFAULT_BM25`` where None)."""
     import bm25s
 
-    bm25 = bm25s.BM25(**check_bm25_params(params or {}))
+    bm25 = bm25s.BM25(**check_bm25_params(params or DEFAULT_BM25))
     bm25.index(bm25s.tokenize(list(texts), stopwords="en", show_progress=False), show_progress=False)
     return bm25
 

@@ -2,6 +2,7 @@
 from; and never published while an upstream gate is failing."""
 
 import json
+from dataclasses import asdict
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +10,9 @@ import pytest
 
 from assets.serving import settings_valid
 from longtail.data.warehouse import read_table, replace_dataset_rows
+from longtail.serving.assistant import AssistantWeights
 from longtail.serving.catalogue import load_snapshot
+from longtail.serving.lexical import DEFAULT_BM25
 from longtail.serving.lists import user_list
 from longtail.serving.parsing_evaluation import PARSING_SETS
 from longtail.serving.snapshot import current_version, versions
@@ -79,9 +82,15 @@ def test_tuned_assistant_settings_are_published_with_the_next_snapshot(shop):
     root = longtail_home.serving_dir()
     published = load_snapshot(root, current_version(root)).shops["shop"].settings["assistant"]
     assert published == json.loads(stored) and set(published) == {"weights", "bm25"}
-    assert json.loads(tuning)["validation_sessions"] > 0
+    tuning = json.loads(tuning)
+    assert tuning["validation_sessions"] > 0
+    # The tuned settings where the cross-validated check adopted them, else the defaults; the UI says which.
+    defaults = {"weights": asdict(AssistantWeights()), "bm25": DEFAULT_BM25}
+    served = tuning["tuned"] if tuning["tuning_check"]["adopted"] else defaults
+    assert published == {key: served[key] for key in ("weights", "bm25")}
     shown = metadata(result, "assistant_settings")["settings"]
     assert "defaults_validation_hit@10" in shown and "| shop " in shown
+    assert "out_of_fold_gain" in shown and ("| defaults " in shown or "| tuned " in shown)
 
 
 def test_invalid_assistant_settings_fail_their_check_and_stop_publishing(shop):
