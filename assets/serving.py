@@ -47,9 +47,10 @@ def assistant_settings(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbeddingModelResource
 ) -> dg.MaterializeResult:
     """The shop assistant's weights and BM25 settings for each shop, chosen on simulated sessions from purchases
-    after the validation cut of the recommendation evaluation's split, before its test cut
+    after the validation cut of the recommendation evaluation's split, before its test cut: the tuned ones where a
+    cross-validated check on those sessions shows tuning pays, else the defaults
     (``longtail.serving.assistant_tuning.tune_served_assistant``); serving_snapshot publishes them. On demand: a
-    minute or two per shop, so not part of ``longtail materialize`` without ``--select`` (nor of the demo); shops
+    few minutes per shop, so not part of ``longtail materialize`` without ``--select`` (nor of the demo); shops
     it has not tuned are served with the defaults."""
     started = time.perf_counter()
     rows, untuned = [], {}
