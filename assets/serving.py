@@ -67,7 +67,8 @@ def assistant_settings(
         context.log.info(
             f"{dataset}: serving {'the tuned settings' if check['adopted'] else 'the defaults'} "
             f"{chosen['weights']}, BM25 {chosen['bm25']}: tuning's out-of-fold hit@10 gain {check['gain']:+.4f} "
-            f"(95% {check['gain_ci95']}) on {chosen['validation_sessions']} validation sessions"
+            f"(95% {check['gain_ci95']}; {check['wins']} sessions won, {check['losses']} lost, p {check['p_value']}) "
+            f"on {chosen['validation_sessions']} validation sessions"
         )
         rows.append({"dataset": dataset, "settings": json.dumps(published_settings(chosen)),
                      "tuning": json.dumps(chosen)})  # fmt: skip
@@ -110,9 +111,10 @@ def settings_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 def _settings_table(rows: list[dict]) -> pd.DataFrame:
     """One row per shop: what is served (the tuned settings, or the defaults where the cross-validated check found
-    no gain beyond noise), the out-of-fold hit@10 gain of tuning with its 95% interval, and the served settings'
-    validation hit@10 beside the defaults' (tuned on those very sessions, so a tuned figure is optimistic;
-    interactive_evaluation scores the served settings on test)."""
+    no gain beyond noise), the out-of-fold hit@10 gain of tuning with its 95% interval, the sessions it won and lost
+    against the defaults with the check's p, and the served settings' validation hit@10 beside the defaults' (tuned
+    on those very sessions, so a tuned figure is optimistic; interactive_evaluation scores the served settings on
+    test)."""
     table = []
     for row in rows:
         tuning = json.loads(row["tuning"])
@@ -124,6 +126,7 @@ def _settings_table(rows: list[dict]) -> pd.DataFrame:
                 "weights": ", ".join(f"{name} {value:g}" for name, value in tuning["weights"].items()),
                 "bm25": ", ".join(f"{name} {value:g}" for name, value in tuning["bm25"].items()),
                 "out_of_fold_gain": "{:+.4f} ({:+.4f} to {:+.4f})".format(check["gain"], *check["gain_ci95"]),
+                "won_lost_p": f"{check['wins']} / {check['losses']}, p {check['p_value']:.3f}",
                 "validation_sessions": tuning["validation_sessions"],
                 "validation_hit@10": tuning["hit@10"],
                 "defaults_validation_hit@10": tuning["defaults"]["hit@10"],

@@ -36,6 +36,15 @@ CURRENCY_MARKS = {
 _CURRENCY_MARK = re.compile(r"^\s*([^\d\s\-.,]{1,4})?\s*[\d.,]+\s*([^\d\s\-.,]{1,4})?\s*$")
 
 
+def with_currency(number: str, currency: str | None) -> str:
+    """``number`` (already formatted) as a shopper reads it in ``currency`` (an ISO 4217 code): "£2.55" and "$10" by
+    symbol where ``CURRENCY_SYMBOLS`` knows one, "12.00 CHF" by code otherwise, the bare number with no currency."""
+    symbol = CURRENCY_SYMBOLS.get(currency or "")
+    if symbol:
+        return f"{symbol}{number}"
+    return f"{number} {currency}" if currency else number
+
+
 def strip_markup(text: str) -> str | None:
     """Remove HTML tags (also an unterminated trailing one), decode entities, collapse whitespace; None if empty.
 

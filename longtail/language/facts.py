@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from longtail.data.text_repairs import CURRENCY_SYMBOLS, HTML_TAG, strip_markup
+from longtail.data.text_repairs import HTML_TAG, strip_markup, with_currency
 from longtail.language.review_facts import MAX_HIGHLIGHTS, ReviewFacts
 from longtail.language.unsafe_text import sanitize_highlights
 from longtail.validation import require_columns
@@ -205,10 +205,7 @@ def format_facts(facts: ItemFacts) -> str:
 def price_text(price: float, currency: str | None) -> str:
     """A price as a shopper reads it, to the penny: "£2.55", "$12.99", "€3.50", "12.00 CHF" for another ISO 4217
     code, "2.55" when the currency is unknown."""
-    symbol = CURRENCY_SYMBOLS.get(currency or "")
-    if symbol:
-        return f"{symbol}{price:.2f}"
-    return f"{price:.2f} {currency}" if currency else f"{price:.2f}"
+    return with_currency(f"{price:.2f}", currency)
 
 
 def review_summary(facts: ItemFacts) -> str:

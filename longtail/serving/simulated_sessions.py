@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from longtail.data.text_repairs import CURRENCY_SYMBOLS
+from longtail.data.text_repairs import with_currency
 from longtail.serving.catalogue import Filters, ShopIndex
 from longtail.serving.vocabulary import SEPARATOR
 
@@ -114,17 +114,8 @@ def _session(index: ShopIndex, user_id: str, row: int, rng: np.random.Generator,
     band = next((band for band in PRICE_BANDS if band >= index.prices[row]), None)  # None for NaN prices too
     max_price = float(band) if band is not None and rng.random() < 0.5 else None
     if max_price is not None:
-        amount = amount_text(max_price, index.settings.get("currency"))
+        amount = with_currency(f"{max_price:g}", index.settings.get("currency"))
         price = f" under {amount}" if rng.random() < 0.5 else f" for {amount} or less"
     template = TEMPLATES[rng.integers(len(TEMPLATES))]
     query = template.format(words=" ".join(typed), category=category, price=price)
     return SimulatedSession(user_id, row, query, Filters(category=constraint_category, max_price=max_price))
-
-
-def amount_text(amount: float, currency: str | None) -> str:
-    """A round amount as a shopper types it in the shop's currency (an ISO 4217 code): "£5", "$10", "7.5 CHF",
-    and "5" where the shop names no currency."""
-    symbol = CURRENCY_SYMBOLS.get(currency or "")
-    if symbol:
-        return f"{symbol}{amount:g}"
-    return f"{amount:g} {currency}" if currency else f"{amount:g}"

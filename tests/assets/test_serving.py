@@ -90,7 +90,7 @@ def test_tuned_assistant_settings_are_published_with_the_next_snapshot(shop):
     assert published == {key: served[key] for key in ("weights", "bm25")}
     shown = metadata(result, "assistant_settings")["settings"]
     assert "defaults_validation_hit@10" in shown and "| shop " in shown
-    assert "out_of_fold_gain" in shown and ("| defaults " in shown or "| tuned " in shown)
+    assert "out_of_fold_gain" in shown and "won_lost_p" in shown and ("| defaults " in shown or "| tuned " in shown)
 
 
 def test_invalid_assistant_settings_fail_their_check_and_stop_publishing(shop):
