@@ -1,6 +1,6 @@
 """What a shopper would notice in the served lists, per shop of the current snapshot, in one run.
 
-    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/served_lists.py [--users 1000]
+    LONGTAIL_HOME=~/.longtail .venv/bin/python bench/served_lists.py [--users 1000] [--version V]
 
 Over ``--users`` random known users per shop (seeded), their top 10 as ``GET /v1/users/{id}/recommendations``
 serves it (``user_list``, seen items excluded), and over every user's cached list of the snapshot:
@@ -9,8 +9,9 @@ serves it (``user_list``, seen items excluded), and over every user's cached lis
   one title twice (at two prices: cards of one title and price are shown once, ``ShopIndex.card_keys``);
 - cached lists whose top 10 all score 0: the hybrid had nothing personal to go on and the order was the catalogue's;
 - lists with 8 or more "tail pick: less known, for variety" reasons, and that reason's share of all list items;
-- of the served top 10s' cards, those titled by a bare item id (nothing names the item), and those with a reason
-  that names one of the user's items by a bare id ("customers who bought B000FI4S1E also bought this");
+- of the served top 10s' cards, those titled by a bare item id (nothing names the item), those with a reason
+  that names one of the user's items by a bare id ("customers who bought B000FI4S1E also bought this"), and those
+  whose tail badge (``is_tail``) and "tail pick" reason disagree;
 - the "similar to X, which you bought" reasons of the cached top 10s;
 - of ``--items`` random items, those whose similar-items panel (``GET /v1/items/{id}/similar``, top 10) is empty;
   and of the panels' cards, those that say "similar to X" and those that say "customers who bought X also bought
@@ -48,9 +49,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--version", help="a snapshot version kept under serving/ (default: the current one)")
     args = parser.parse_args()
     root = home.serving_dir()
-    snapshot = load_snapshot(root, current_version(root))
+    snapshot = load_snapshot(root, args.version or current_version(root))
     print(f"snapshot {snapshot.version}")
     header = (
         "shows a bought card",
@@ -60,6 +62,7 @@ def main() -> None:
         "variety share",
         "id-only cards",
         "reasons naming an id",
+        "badge not reason",
         "cached 'similar to'",
         "no similar items",
         "panel 'similar to'",
@@ -71,7 +74,7 @@ def main() -> None:
         users = sorted(user for user in index.history if user in index.lists)
         random.Random(0).shuffle(users)
         sample = users[: args.users]
-        repeats = title_twice = cards_shown = id_titles = id_reasons = 0
+        repeats = title_twice = cards_shown = id_titles = id_reasons = badge_not_reason = 0
         for user in sample:
             bought = set(index.card_keys[index.history[user]["rows"]].tolist())
             cards = user_list(index, user, TOP).items
@@ -80,6 +83,7 @@ def main() -> None:
             cards_shown += len(cards)
             id_titles += sum(card["title"] == card["item_id"] for card in cards)
             id_reasons += sum(any(names_an_id(reason, index) for reason in card["reasons"]) for card in cards)
+            badge_not_reason += sum(card["is_tail"] != says_tail_pick(card["reasons"]) for card in cards)
         cached = [index.lists[user] for user in index.lists if user != COLD_START_USER]
         all_zero = sum(bool(len(lst["score"])) and not np.any(lst["score"][:TOP]) for lst in cached)
         variety = [sum(VARIETY in str(reason) for reason in lst["reason"][:TOP]) for lst in cached]
@@ -99,6 +103,7 @@ def main() -> None:
             f"{sum(variety) / max(shown, 1):.1%}",
             f"{id_titles} ({id_titles / max(cards_shown, 1):.1%})",
             f"{id_reasons} ({id_reasons / max(cards_shown, 1):.1%})",
+            f"{badge_not_reason} ({badge_not_reason / max(cards_shown, 1):.1%})",
             f"{similar} of {shown}",
             f"{no_similar} of {len(items)}",
             f"{panel_similar} of {len(panel_reasons)}",
@@ -112,6 +117,11 @@ def shows_a_title_twice(cards: list[dict]) -> bool:
     """Whether two of ``cards`` have one title (as a shopper reads it: case and spacing aside)."""
     titles = [" ".join(str(card["title"]).lower().split()) for card in cards]
     return len(set(titles)) < len(titles)
+
+
+def says_tail_pick(reasons: list[str]) -> bool:
+    """Whether a card's ``reasons`` call it a tail pick ("tail pick: ...")."""
+    return any(str(reason).startswith("tail pick") for reason in reasons)
 
 
 def names_an_id(reason: str, index) -> bool:

@@ -36,8 +36,13 @@ def check_interactions(X) -> sp.csr_matrix:
 
 
 def item_popularity(train: sp.spmatrix) -> np.ndarray:
-    """(n_items,) float64: training interactions per item (column sums of the users x items ``train``)."""
-    return np.asarray(train.sum(axis=0), dtype=np.float64).ravel()
+    """(n_items,) float64: how many users interacted with each item of the users x items ``train``, however often
+    (its non-zero entries per column): popularity as every model fits it (binarised) and as the lists' "bought by N
+    customers" states it. Counted in events, one wholesaler's or grocer's repeat orders made an item popular."""
+    counted = sp.csc_matrix(train, copy=True)
+    counted.sum_duplicates()
+    counted.eliminate_zeros()
+    return np.diff(counted.indptr).astype(np.float64)
 
 
 def private_item_popularity(
@@ -82,7 +87,8 @@ def tail_items(train: sp.spmatrix | np.ndarray, head_share: float = 0.8) -> np.n
     """(n_items,) bool, True for tail items: everything outside the head that makes ``head_share`` of training
     interactions (see ``head_mask`` for tie handling).
 
-    ``train`` is the users x items training matrix, or directly a 1-D (n_items,) popularity vector.
+    ``train`` is the users x items training matrix (its ``item_popularity``: buyers, not events), or directly a 1-D
+    (n_items,) popularity vector.
     """
     popularity = item_popularity(train) if sp.issparse(train) else np.asarray(train, dtype=np.float64)
     return ~head_mask(popularity, head_share)

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from longtail.recommend.serving import LIST_COLUMNS
+from longtail.recommend.serving import LIST_COLUMNS, serve_recommendations
 from longtail.recommend.text import display_titles
 from longtail.serving.shop_tables import shop_tables
 from tests.longtail.serving.shops import item_ids, small_shop
@@ -98,3 +98,21 @@ def test_each_item_records_its_product_and_an_item_without_one_is_its_own():
     tables = shop_tables(interactions, pd.DataFrame(columns=["item_id"]), pd.DataFrame(columns=LIST_COLUMNS),
                          products=products)  # fmt: skip
     assert tables.items.set_index("item_id")["product_id"].to_dict() == {"S1": "S1", "S2": "S1", "X": "X"}
+
+
+def test_the_tail_badge_is_the_lists_tail_where_a_few_customers_reorder_often():
+    # Items 0-2 are bought once by most of 40 customers; item R by two customers, 60 times each: more events than any
+    # other item, but few buyers. The lists' "tail pick" reasons come from the served model's tail (buyers), and the
+    # shop's tail badge must be the same set, however often the few reorder.
+    rng = np.random.default_rng(0)
+    rows = [(f"u{user}", f"I{item}") for user in range(40) for item in range(3) if rng.random() < 0.8]
+    rows += [(f"u{user}", f"I{item}") for user in range(40) for item in range(3, 12) if rng.random() < 0.1]
+    rows += [(f"u{user}", "R") for user in (0, 1) for _ in range(60)]
+    interactions = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    interactions["ts"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.arange(len(interactions)), unit="h")
+    lists = serve_recommendations(interactions, {}, list_length=12, exclude_seen=False).lists
+    items = shop_tables(interactions, pd.DataFrame({"item_id": []}), lists).items.set_index("item_id")
+    listed_tail = lists.drop_duplicates("item_id").set_index("item_id")["is_tail"].astype(bool)
+    assert not items.loc[listed_tail.index, "is_tail"].ne(listed_tail).any()
+    assert items.loc["R", "is_tail"] and listed_tail["R"]  # 120 orders, 2 buyers: tail
+    assert not items.loc["I0", "is_tail"]

@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 from longtail.recommend.evaluation.split import temporal_split
-from longtail.recommend.matrices import head_mask, tail_items
+from longtail.recommend.matrices import head_mask, item_popularity, tail_items
 
 DAY0 = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -107,9 +107,11 @@ def test_split_at_online_retail_scale():
 def test_tail_items_on_popularity_vector():
     # total 30, 80% = 24 reached after 12 + 8 + 4
     assert tail_items(np.array([12, 8, 4, 3, 2, 1])).tolist() == [False, False, False, True, True, True]
-    # same from a users x items matrix (column sums), items out of popularity order
-    train = sp.csr_matrix(np.array([[1, 12, 0], [2, 8, 1]], dtype=np.float32))  # popularity [3, 20, 1], total 24
-    assert tail_items(train).tolist() == [True, False, True]  # 80% = 19.2 is reached by item 1 alone
+    # from a users x items matrix, popularity is buyers, not events: one user's 40 orders of item 1 make it no more
+    # popular than item 2's one order; buyers [3, 1, 1] (events [3, 40, 1]), total 5, 80% = 4 reached by items 0, 1
+    train = sp.csr_matrix(np.array([[1, 40, 0], [1, 0, 0], [1, 0, 1]], dtype=np.float32))
+    assert item_popularity(train).tolist() == [3, 1, 1]
+    assert tail_items(train).tolist() == [False, False, True]
 
 
 def test_head_ties_break_by_index_and_float_share():
