@@ -77,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     cluster.add_argument("--memory", default="2g", help="memory per worker, e.g. 2g")
 
     demo = commands.add_parser("demo", help="ingest a data folder (or download Online Retail II) and materialize all")
+    # An empty LONGTAIL_DATA_DIR (what `make demo` exports where no shared data sits beside the checkout) is unset:
+    # as a path it is the working directory, and the demo ingested the source tree.
     demo.add_argument(
-        "--data-dir", type=Path, default=os.environ.get("LONGTAIL_DATA_DIR"),
+        "--data-dir", type=Path, default=os.environ.get("LONGTAIL_DATA_DIR") or None,
         help="folder of source files, one sub-folder per dataset (default: $LONGTAIL_DATA_DIR, else download)",
     )  # fmt: skip
 

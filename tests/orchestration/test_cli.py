@@ -102,11 +102,18 @@ def test_materialize_rejects_an_unknown_selection(home, capsys):
     assert "no asset matches" in capsys.readouterr().out
 
 
-def test_demo_offline_says_how_to_use_a_local_copy(home, monkeypatch):
+@pytest.mark.parametrize("data_dir", [None, ""])
+def test_demo_offline_says_how_to_use_a_local_copy(home, monkeypatch, data_dir):
+    """No data folder, or an empty LONGTAIL_DATA_DIR as `make demo` exports it where no shared data sits beside the
+    checkout: the demo downloads Online Retail II, and offline it says how to point it at a local copy."""
+
     def offline(*args, **kwargs):
         raise OSError("Temporary failure in name resolution")
 
-    monkeypatch.delenv("LONGTAIL_DATA_DIR", raising=False)
+    if data_dir is None:
+        monkeypatch.delenv("LONGTAIL_DATA_DIR", raising=False)
+    else:
+        monkeypatch.setenv("LONGTAIL_DATA_DIR", data_dir)
     monkeypatch.setattr(urllib.request, "urlretrieve", offline)
     with pytest.raises(SystemExit) as stopped:
         cli.main(["demo"])
