@@ -14,7 +14,7 @@ from longtail.data.interactions import interaction_matrix
 from longtail.language.aspects import beyond_name
 from longtail.recommend.cards import item_prices
 from longtail.recommend.item_vectors import align_vectors
-from longtail.recommend.matrices import tail_items
+from longtail.recommend.matrices import item_popularity, tail_items
 from longtail.recommend.text import display_titles, titles_from_reviews
 from longtail.serving.snapshot import HISTORY_COLUMNS, ITEM_CLUSTERS, ITEM_COLUMNS, NEIGHBOUR_COLUMNS, ShopTables
 from longtail.serving.vocabulary import item_clusters
@@ -81,11 +81,9 @@ def shop_tables(
     buyers = pd.Series(0, index=ids, dtype="int64")
     is_tail = pd.Series(True, index=ids)
     if matrix is not None:
-        binary = matrix.matrix.copy()
-        binary.data[:] = 1
-        counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.int64)
-        buyers.loc[matrix.item_ids] = counts
-        is_tail.loc[matrix.item_ids] = tail_items(matrix.matrix)
+        popularity = item_popularity(matrix.matrix)  # buyers, as the served model's tail counts them
+        buyers.loc[matrix.item_ids] = popularity.astype(np.int64)
+        is_tail.loc[matrix.item_ids] = tail_items(popularity)
     frame = pd.DataFrame(index=ids)
     for column in ("title", "category", "description"):
         frame[column] = catalogue[column].reindex(ids).astype("string") if column in catalogue else pd.NA
