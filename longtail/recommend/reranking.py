@@ -39,7 +39,10 @@ def calibrate_tail_share(
     Returns:
         (n_users, k) int64 item indices. Within each group (head, tail) items keep their relevance order.
     """
-    relevance = np.asarray(relevance, dtype=np.float64)
+    # Ranked in its own dtype (float32 from the hybrid): a float64 copy of every score would cost a pass of its own.
+    relevance = np.asarray(relevance)
+    if not np.issubdtype(relevance.dtype, np.floating):
+        relevance = relevance.astype(np.float64)
     tail = np.asarray(tail, dtype=bool)
     appetite = np.asarray(appetite, dtype=np.float64)
     n_users, n_items = relevance.shape
@@ -72,13 +75,20 @@ def calibrate_tail_share(
 
 
 def _ranked(relevance: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each user's top-``k`` allowed items and their scores, plus one ``-inf`` sentinel column so that an
-    exhausted group is never chosen."""
-    masked = np.where(allowed[None, :], relevance, -np.inf)
-    items = top_k_indices(masked, k)
-    scores = np.where(items >= 0, np.take_along_axis(masked, np.maximum(items, 0), axis=1), -np.inf)
-    sentinel = np.full((len(items), 1), -np.inf)
-    return np.hstack([items, np.full((len(items), 1), -1)]), np.hstack([scores, sentinel])
+    """Each user's top-``k`` allowed items and their scores, -1 and ``-inf`` padded to ``k + 1`` columns: the last
+    is always padding, so that an exhausted group is never chosen. Only the group's columns are ranked: the two
+    groups together cost one pass over the items, not two."""
+    columns = np.flatnonzero(allowed)
+    items = np.full((len(relevance), k + 1), -1, dtype=np.int64)
+    scores = np.full(items.shape, -np.inf)
+    if len(columns):
+        group = np.take(relevance, columns, axis=1)  # row-major, as the top k reads it
+        top = top_k_indices(group, k)
+        found = top >= 0
+        width = top.shape[1]
+        items[:, :width] = np.where(found, columns[np.maximum(top, 0)], -1)
+        scores[:, :width] = np.where(found, np.take_along_axis(group, np.maximum(top, 0), axis=1), -np.inf)
+    return items, scores
 
 
 def _kl(target: np.ndarray, n_tail: np.ndarray, length: int) -> np.ndarray:

@@ -59,7 +59,7 @@ class Recommender(ABC):
         With ``exclude_seen`` items the user interacted with in training are never recommended (turn it off for
         repeat-purchase shops). A row is padded with -1 only when fewer than ``k`` items are available. Users
         are scored ``batch_size`` at a time, so memory is ``O(batch_size * n_items)`` whatever ``len(users)``.
-        Ties are broken by the lower item index, except at the k-th place where ``argpartition`` decides.
+        Ties are broken by the lower item index (``longtail.recommend.matrices.top_k_indices``).
         With ``return_scores`` it returns ``(items, scores)``: ``scores`` float32 of the same shape, each
         item's ``score`` (NaN in empty slots), from the same pass over the users.
         """

@@ -40,6 +40,26 @@ def test_excluded_items_never_appear_and_short_catalogues_pad_with_minus_one():
     assert set(lists[0][lists[0] >= 0]) == {0, 1, 2, 3, 4, 9}
 
 
+@pytest.mark.parametrize("tail", [np.zeros(10, bool), np.ones(10, bool), TAIL], ids=["no tail", "all tail", "half"])
+def test_a_list_longer_than_a_group_or_the_catalogue_holds_each_item_once_then_minus_one(tail):
+    lists = calibrate_tail_share(RELEVANCE, tail, np.array([0.0, 0.5, 1.0]), 12, 0.9)
+    assert lists.shape == (3, 12) and (lists[:, 10:] == -1).all()
+    for row in lists:
+        assert sorted(row[:10]) == list(range(10))
+
+
+def test_float32_scores_give_the_lists_of_their_float64_values():
+    relevance = np.random.default_rng(0).random((50, 40)).astype(np.float32)
+    relevance[relevance < 0.1] = -np.inf
+    tail = np.arange(40) % 3 == 0
+    appetite = np.linspace(0, 1, 50)
+    for weight in (0.0, 0.6):
+        np.testing.assert_array_equal(
+            calibrate_tail_share(relevance, tail, appetite, 10, weight),
+            calibrate_tail_share(relevance.astype(np.float64), tail, appetite, 10, weight),
+        )
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
