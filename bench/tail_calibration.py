@@ -36,11 +36,7 @@ def baseline_top_k(scores: np.ndarray, k: int) -> np.ndarray:
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     else:
         top = np.broadcast_to(np.arange(n_items), scores.shape)
-    top_scores = np.take_along_axis(scores, top, axis=1)
-    order = np.lexsort((top, -top_scores), axis=1)
-    top = np.take_along_axis(top, order, axis=1)
-    top[np.take_along_axis(top_scores, order, axis=1) == -np.inf] = -1
-    return top
+    return matrices.best_first(scores, top)
 
 
 def baseline_ranked(relevance: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -107,7 +107,7 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     if k < n_items:
         import torch
 
-        rows = torch.from_numpy(np.array(scores, copy=not scores.flags.writeable or None, order="C"))
+        rows = torch.from_numpy(np.require(scores, requirements=["C", "W"]))  # a copy only where torch needs one
         kth = torch.topk(rows, k, dim=1, sorted=False).values.min(dim=1, keepdim=True).values.numpy()
         kept = scores >= kth
         # Mostly one item scores the k-th best; where more tie with it, the lowest-index ones fill the list.
@@ -120,6 +120,12 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
         top = np.nonzero(kept)[1].reshape(n_rows, k)
     else:
         top = np.broadcast_to(np.arange(n_items), scores.shape)
+    return best_first(scores, top)
+
+
+def best_first(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The item indices ``top`` (n_rows, width) of each row of ``scores``, sorted by score, then index; items
+    scored -inf become -1."""
     top_scores = np.take_along_axis(scores, top, axis=1)
     order = np.lexsort((top, -top_scores), axis=1)
     top = np.take_along_axis(top, order, axis=1)

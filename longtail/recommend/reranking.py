@@ -84,10 +84,10 @@ def _ranked(relevance: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndar
     if len(columns):
         group = np.take(relevance, columns, axis=1)  # row-major, as the top k reads it
         top = top_k_indices(group, k)
-        found = top >= 0
+        found, at = top >= 0, np.maximum(top, 0)
         width = top.shape[1]
-        items[:, :width] = np.where(found, columns[np.maximum(top, 0)], -1)
-        scores[:, :width] = np.where(found, np.take_along_axis(group, np.maximum(top, 0), axis=1), -np.inf)
+        items[:, :width] = np.where(found, columns[at], -1)
+        scores[:, :width] = np.where(found, np.take_along_axis(group, at, axis=1), -np.inf)
     return items, scores
 
 
